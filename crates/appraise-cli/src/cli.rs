@@ -1,0 +1,149 @@
+//! The command line, as clap reads it. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use appraise_data::InputFormat;
+use appraise_data::generate::OutputFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// appraise: the performance appraisal of government information sharing.
+///
+/// Loads the exchange platform's and the service system's logs, scores every
+/// department with SQL-defined KPIs, and writes ranking reports.
+#[derive(Debug, Parser)]
+#[command(name = "appraise", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print more about what is being done (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the appraisal on the committed demo data (fixtures/demo).
+    Demo(DemoArgs),
+    /// Load every table, check every row, and account for each one.
+    ///
+    /// Prints rows read, loaded, rejected (by reason) and duplicates per table, and
+    /// writes the rejected rows to <rejects>/<table>.csv. Exits 0 when every file could
+    /// be read (rejected rows are findings, not failures), 1 when a file could not.
+    Validate(ValidateArgs),
+    /// Write deterministic synthetic data for demos, tests and benchmarks.
+    Generate(GenerateArgs),
+}
+
+/// Where data is read from and how.
+#[derive(Debug, Args)]
+pub(crate) struct DataArgs {
+    /// The data folder: <table>.{csv,jsonl,parquet,arrow}, or a folder <table>/ of such
+    /// files, for departments, catalog, exchanges, share_requests and services.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How files are read.
+#[derive(Debug, Args)]
+pub(crate) struct ReadArgs {
+    /// How to read the input files; `auto` goes by extension.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// Text encoding of CSV and JSON Lines files (utf-8, gb18030, gbk); detected when
+    /// not given.
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+
+    /// Time zone of timestamps written without an offset.
+    #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]
+    pub timezone: String,
+
+    /// File holding the key that pseudonymises applicant_id (HMAC-SHA-256). Without it,
+    /// the key comes from APPRAISE_PSEUDONYM_KEY; with neither, applicant_id is dropped.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonym_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Where to write rejects/<table>.csv.
+    #[arg(long, value_name = "DIR", default_value = "reports/out/rejects")]
+    pub rejects: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SummaryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// The demo data folder; by default fixtures/demo of this checkout.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Where the demo's output goes.
+    #[arg(long, value_name = "DIR", default_value = "reports/out/demo")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Seed of the random generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Number of departments (provincial bureaus, city and county units).
+    #[arg(long, default_value_t = 60)]
+    pub departments: usize,
+
+    /// First day of the data (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-01-01")]
+    pub start: String,
+
+    /// Number of months covered.
+    #[arg(long, default_value_t = 9)]
+    pub months: u32,
+
+    /// Number of exchanges.
+    #[arg(long, default_value_t = 100_000)]
+    pub exchanges: u64,
+
+    /// Number of service cases [default: a fifth of --exchanges].
+    #[arg(long)]
+    pub services: Option<u64>,
+
+    /// Number of share requests [default: a fiftieth of --exchanges].
+    #[arg(long)]
+    pub share_requests: Option<u64>,
+
+    /// Add this share of bad rows (0–1), each breaking one rule of the contract, and
+    /// report how many of each kind.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub bad_rows: f64,
+
+    /// File format of the tables.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    pub format: OutputFormat,
+
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Time zone the local timestamps are written in.
+    #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]
+    pub timezone: String,
+}

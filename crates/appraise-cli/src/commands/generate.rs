@@ -1,0 +1,35 @@
+//! `appraise generate`: deterministic synthetic data.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use appraise_data::generate::{GenerateOptions, generate};
+use chrono::NaiveDate;
+
+use crate::cli::GenerateArgs;
+
+pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
+    let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
+        anyhow::Error::new(appraise_data::Error::Input {
+            reason: format!("--start {:?} is not a date", args.start),
+            hint: Some("write it as YYYY-MM-DD, e.g. 2026-01-01".into()),
+        })
+    })?;
+    let opts = GenerateOptions {
+        seed: args.seed,
+        departments: args.departments,
+        start,
+        months: args.months,
+        exchanges: args.exchanges,
+        services: args.services.unwrap_or(args.exchanges / 5),
+        share_requests: args.share_requests.unwrap_or(args.exchanges / 50),
+        bad_rows: args.bad_rows,
+        format: args.format,
+        out: args.out.clone(),
+        timezone: super::parse_timezone(&args.timezone)?,
+    };
+    let report = generate(&opts).with_context(|| format!("writing {}", args.out.display()))?;
+    // The report is data: scripts read which bad rows went in.
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

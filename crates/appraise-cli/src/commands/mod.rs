@@ -1,0 +1,78 @@
+//! One file per subcommand: parse args → resolve settings → call the library → print.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use appraise_data::{LoadOptions, Pseudonymiser, encoding_for_label};
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ReadArgs};
+
+mod demo;
+mod generate;
+mod validate;
+
+/// Parses the command line and runs the subcommand.
+pub(crate) fn run() -> Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with success; usage errors are bad input.
+            let _ = e.print();
+            return Ok(ExitCode::from(if e.use_stderr() { 1 } else { 0 }));
+        }
+    };
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Generate(args) => generate::run(args),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("APPRAISE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+/// A time zone by IANA name.
+pub(crate) fn parse_timezone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        anyhow::Error::new(appraise_data::Error::Input {
+            reason: format!("unknown time zone {name:?}"),
+            hint: Some("use an IANA name such as Asia/Shanghai".into()),
+        })
+    })
+}
+
+/// Load settings from the reading flags (flags over environment over defaults).
+pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
+    let encoding = match &read.encoding {
+        None => None,
+        Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
+            anyhow::Error::new(appraise_data::Error::Input {
+                reason: format!("unknown encoding {label:?}"),
+                hint: Some("use utf-8, gb18030 or gbk".into()),
+            })
+        })?),
+    };
+    let pseudonymiser = Pseudonymiser::from_env_or_file(read.pseudonym_key_file.as_deref())
+        .context("reading the pseudonymisation key")?;
+    Ok(LoadOptions {
+        timezone: parse_timezone(&read.timezone)?,
+        input_format: read.input_format,
+        encoding,
+        pseudonymiser,
+        ..LoadOptions::default()
+    })
+}

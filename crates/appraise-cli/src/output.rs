@@ -1,0 +1,99 @@
+//! Rendering of summaries for a terminal (tables) and for scripts (JSON).
+
+use std::fmt::Write as _;
+
+use appraise_data::{Dataset, Table};
+use serde_json::json;
+
+/// `{"tables": {"<table>": {"read", "loaded", "rejected", "duplicates", "reasons"}},
+/// "warnings": [...]}` — a shape scripts depend on.
+pub(crate) fn accounting_json(data: &Dataset) -> String {
+    let tables: serde_json::Map<String, serde_json::Value> = data
+        .tables
+        .iter()
+        .map(|t| (t.table.name().to_string(), json!(t.accounting)))
+        .collect();
+    let v = json!({ "tables": tables, "warnings": data.warnings });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// Rows read, loaded, rejected and duplicated per table, then rejections by reason.
+pub(crate) fn accounting_table(data: &Dataset) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<16} {:>12} {:>12} {:>10} {:>10}",
+        "table", "read", "loaded", "rejected", "duplicates"
+    );
+    for t in &data.tables {
+        let a = &t.accounting;
+        let _ = writeln!(
+            s,
+            "{:<16} {:>12} {:>12} {:>10} {:>10}",
+            t.table.name(),
+            a.read,
+            a.loaded,
+            a.rejected,
+            a.duplicates
+        );
+    }
+    let reasons: Vec<(&str, &str, u64)> = data
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.accounting
+                .reasons
+                .iter()
+                .map(move |(r, n)| (t.table.name(), r.as_str(), *n))
+        })
+        .collect();
+    if !reasons.is_empty() {
+        let _ = writeln!(s, "\nrejected by reason:");
+        for (table, reason, n) in reasons {
+            let _ = writeln!(s, "  {table:<16} {reason:<20} {n:>10}");
+        }
+    }
+    s
+}
+
+/// What the data covers: departments by level and the span of each log.
+pub(crate) fn data_summary(data: &Dataset, tz: chrono_tz::Tz) -> String {
+    let mut s = String::new();
+    let depts = data.table(Table::Departments);
+    let levels: Vec<String> = depts
+        .value_counts("level")
+        .iter()
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\n{} departments ({})",
+        depts.num_rows(),
+        levels.join(", ")
+    );
+    for (table, column) in [
+        (Table::Exchanges, "requested_at"),
+        (Table::ShareRequests, "submitted_at"),
+        (Table::Services, "submitted_at"),
+    ] {
+        let t = data.table(table);
+        let span = t
+            .time_span(column)
+            .map_or("no rows".to_string(), |(lo, hi)| {
+                format!("{} .. {}", local_date(lo, tz), local_date(hi, tz))
+            });
+        let _ = writeln!(
+            s,
+            "{:<16} {:>12} rows, {column} {span}",
+            table.name(),
+            t.num_rows()
+        );
+    }
+    s
+}
+
+fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,144 @@
+//! The `appraise` binary as a person or a script uses it.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn appraise() -> Command {
+    let mut cmd = Command::cargo_bin("appraise").unwrap();
+    cmd.env_remove("APPRAISE_PSEUDONYM_KEY")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn validate_json_has_the_documented_shape() {
+    let rejects = tempfile::tempdir().unwrap();
+    let out = appraise()
+        .args(["validate", "--format", "json", "--data"])
+        .arg(fixtures().join("bad/rows"))
+        .arg("--rejects")
+        .arg(rejects.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let ex = &v["tables"]["exchanges"];
+    // fixtures/bad/README.md: 14 read = 2 loaded + 11 rejected + 1 duplicate.
+    assert_eq!(ex["read"], 14);
+    assert_eq!(ex["loaded"], 2);
+    assert_eq!(ex["rejected"], 11);
+    assert_eq!(ex["duplicates"], 1);
+    assert_eq!(ex["reasons"]["unknown_department"], 2);
+    assert!(v["warnings"].is_array());
+    for t in [
+        "departments",
+        "catalog",
+        "exchanges",
+        "share_requests",
+        "services",
+    ] {
+        assert!(rejects.path().join(format!("{t}.csv")).is_file(), "{t}");
+    }
+}
+
+#[test]
+fn an_unreadable_file_exits_1_with_the_file_and_a_hint() {
+    let rejects = tempfile::tempdir().unwrap();
+    appraise()
+        .args(["validate", "--data"])
+        .arg(fixtures().join("bad/missing_column"))
+        .arg("--rejects")
+        .arg(rejects.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("exchanges.csv"))
+        .stderr(predicate::str::contains(
+            "missing required column(s) status",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: the exchanges table needs the columns",
+        ));
+}
+
+#[test]
+fn a_wrong_encoding_declaration_exits_1_with_a_hint() {
+    let rejects = tempfile::tempdir().unwrap();
+    appraise()
+        .args(["validate", "--encoding", "utf-8", "--data"])
+        .arg(fixtures().join("bad/gb18030"))
+        .arg("--rejects")
+        .arg(rejects.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("departments.csv"))
+        .stderr(predicate::str::contains(
+            "hint: the file may be GB18030/GBK",
+        ));
+}
+
+#[test]
+fn a_usage_error_exits_1() {
+    appraise().args(["validate", "--bogus"]).assert().code(1);
+}
+
+#[test]
+fn generate_then_validate_accounts_for_the_injected_rows() {
+    let data = tempfile::tempdir().unwrap();
+    let report = appraise()
+        .args([
+            "generate",
+            "--seed",
+            "7",
+            "--departments",
+            "12",
+            "--exchanges",
+            "2000",
+        ])
+        .args(["--bad-rows", "0.05", "--out"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let out = appraise()
+        .args(["validate", "--format", "json", "--data"])
+        .arg(data.path())
+        .arg("--rejects")
+        .arg(rejects.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let injected = report["injected"]["exchanges"].as_object().unwrap();
+    let found = &v["tables"]["exchanges"];
+    let injected_total: u64 = injected.values().map(|n| n.as_u64().unwrap()).sum();
+    let found_total = found["rejected"].as_u64().unwrap() + found["duplicates"].as_u64().unwrap();
+    assert_eq!(injected_total, found_total);
+    assert_eq!(found["read"], report["rows"]["exchanges"]);
+}
+
+#[test]
+fn the_demo_summarises_the_demo_data() {
+    let out = tempfile::tempdir().unwrap();
+    appraise()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args(["demo", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("departments"))
+        .stdout(predicate::str::contains("exchanges"));
+}

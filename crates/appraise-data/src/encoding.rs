@@ -1,0 +1,275 @@
+//! Text encodings: UTF-8 (with or without BOM) and GB18030/GBK, detected or declared.
+//!
+//! Detection reads the start of the file: valid UTF-8 is UTF-8, otherwise text that
+//! decodes cleanly as GB18030 is GB18030 (GBK is a subset of it). A declaration that
+//! contradicts the bytes is refused instead of producing mojibake: GB18030 declared for a
+//! file whose non-ASCII bytes are valid UTF-8, or UTF-8 declared for bytes that are not.
+//! Decoding is streamed and strict, so a malformed sequence further in stops the load
+//! with its byte offset rather than turning into replacement characters.
+
+use std::io::{self, Read};
+
+use encoding_rs::{DecoderResult, Encoding, GB18030, UTF_8};
+
+/// How much of a file detection looks at.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Why a file's encoding was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodingProblem {
+    /// What is wrong, in a sentence.
+    pub reason: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+/// Looks an encoding up by a user-given label (`utf-8`, `gb18030`, `gbk`, ...).
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    Encoding::for_label(label.trim().as_bytes())
+}
+
+/// Decides the encoding of `reader`'s text and returns a reader of its UTF-8 form.
+///
+/// `declared` is the user's `--encoding`, if any. A leading BOM is consumed.
+pub(crate) fn utf8_reader<R: Read>(
+    mut reader: R,
+    declared: Option<&'static Encoding>,
+) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem>
+where
+    R: 'static,
+{
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| EncodingProblem {
+            reason: format!("cannot read: {e}"),
+            hint: "check that the file is readable".into(),
+        })?;
+    let complete = head.len() < SNIFF_BYTES;
+    let (bom, bom_len) = match Encoding::for_bom(&head) {
+        Some((enc, len)) => (Some(enc), len),
+        None => (None, 0),
+    };
+    let body = &head[bom_len..];
+    let utf8_ok = utf8_prefix_valid(body, complete);
+    let non_ascii = body.iter().any(|b| !b.is_ascii());
+
+    let encoding = match (declared, bom) {
+        (_, Some(enc)) if enc != UTF_8 => {
+            return Err(EncodingProblem {
+                reason: format!("the file starts with a {} byte-order mark", enc.name()),
+                hint: "save the file as UTF-8 or GB18030".into(),
+            });
+        }
+        (Some(d), Some(_)) if d != UTF_8 => {
+            return Err(EncodingProblem {
+                reason: format!(
+                    "--encoding {} was given, but the file starts with a UTF-8 byte-order mark",
+                    d.name()
+                ),
+                hint: "drop --encoding, or pass --encoding utf-8".into(),
+            });
+        }
+        (_, Some(_)) => UTF_8,
+        (Some(d), None) if d == UTF_8 => UTF_8,
+        (Some(d), None) if d == GB18030 || d == encoding_rs::GBK => {
+            if utf8_ok && non_ascii {
+                return Err(EncodingProblem {
+                    reason: format!(
+                        "--encoding {} was given, but the text is valid UTF-8; decoding it as {} would garble every non-ASCII character",
+                        d.name(),
+                        d.name()
+                    ),
+                    hint: "drop --encoding (it is detected), or pass --encoding utf-8".into(),
+                });
+            }
+            GB18030
+        }
+        (Some(d), None) => {
+            return Err(EncodingProblem {
+                reason: format!("unsupported encoding {}", d.name()),
+                hint: "use --encoding utf-8 or --encoding gb18030".into(),
+            });
+        }
+        (None, None) if utf8_ok => UTF_8,
+        (None, None) => {
+            if gb18030_clean(body, complete) {
+                GB18030
+            } else {
+                return Err(EncodingProblem {
+                    reason: "the text is neither UTF-8 nor GB18030".into(),
+                    hint: "save the file as UTF-8, or name its encoding with --encoding".into(),
+                });
+            }
+        }
+    };
+    let head_body = head[bom_len..].to_vec();
+    let inner = io::Cursor::new(head_body).chain(reader);
+    let decoder = StrictDecoder::new(encoding, inner, bom_len as u64);
+    Ok((encoding, Box::new(decoder)))
+}
+
+/// Valid UTF-8, allowing a character cut at the end of an incomplete sample.
+fn utf8_prefix_valid(b: &[u8], complete: bool) -> bool {
+    match std::str::from_utf8(b) {
+        Ok(_) => true,
+        Err(e) => !complete && e.error_len().is_none(),
+    }
+}
+
+fn gb18030_clean(b: &[u8], complete: bool) -> bool {
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(b.len() * 2);
+    let (result, _) = decoder.decode_to_string_without_replacement(b, &mut out, complete);
+    matches!(result, DecoderResult::InputEmpty)
+}
+
+/// A `Read` of UTF-8 produced by strictly decoding another `Read`.
+///
+/// A malformed byte sequence is an `InvalidData` error naming its byte offset in the
+/// original file.
+struct StrictDecoder<R> {
+    encoding: &'static Encoding,
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    input_start: usize,
+    input_end: usize,
+    /// Bytes of the original file consumed before `input[0]`.
+    offset: u64,
+    output: Vec<u8>,
+    output_start: usize,
+    eof: bool,
+}
+
+impl<R: Read> StrictDecoder<R> {
+    fn new(encoding: &'static Encoding, inner: R, offset: u64) -> Self {
+        StrictDecoder {
+            encoding,
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            input: vec![0; 64 * 1024],
+            input_start: 0,
+            input_end: 0,
+            offset,
+            output: Vec::with_capacity(128 * 1024),
+            output_start: 0,
+            eof: false,
+        }
+    }
+
+    /// Decodes more input into `output`; returns false at the end of the text.
+    fn refill(&mut self) -> io::Result<bool> {
+        self.output.clear();
+        self.output_start = 0;
+        loop {
+            if self.input_start == self.input_end && !self.eof {
+                self.offset += self.input_end as u64;
+                self.input_start = 0;
+                self.input_end = self.inner.read(&mut self.input)?;
+                if self.input_end == 0 {
+                    self.eof = true;
+                }
+            }
+            let src = &self.input[self.input_start..self.input_end];
+            let room = self
+                .decoder
+                .max_utf8_buffer_length_without_replacement(src.len())
+                .unwrap_or(src.len() * 4)
+                .max(16);
+            self.output.resize(room, 0);
+            let (result, read, written) =
+                self.decoder
+                    .decode_to_utf8_without_replacement(src, &mut self.output, self.eof);
+            self.output.truncate(written);
+            self.input_start += read;
+            match result {
+                DecoderResult::Malformed(bad, _) => {
+                    let at = self.offset + self.input_start as u64 - u64::from(bad);
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("byte {at} is not valid {}", self.encoding.name()),
+                    ));
+                }
+                DecoderResult::InputEmpty | DecoderResult::OutputFull => {}
+            }
+            if !self.output.is_empty() {
+                return Ok(true);
+            }
+            if self.eof && self.input_start == self.input_end {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for StrictDecoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.output_start == self.output.len() && !self.refill()? {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.output.len() - self.output_start);
+        buf[..n].copy_from_slice(&self.output[self.output_start..self.output_start + n]);
+        self.output_start += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8], declared: Option<&str>) -> Result<(String, String), String> {
+        let declared = declared.map(|l| encoding_for_label(l).unwrap());
+        let (enc, mut r) =
+            utf8_reader(io::Cursor::new(bytes.to_vec()), declared).map_err(|p| p.reason)?;
+        let mut s = String::new();
+        r.read_to_string(&mut s).map_err(|e| e.to_string())?;
+        Ok((enc.name().to_string(), s))
+    }
+
+    fn gb(text: &str) -> Vec<u8> {
+        GB18030.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let text = "dept_id,name\nD01,省发展改革委\n";
+        assert_eq!(
+            decode(text.as_bytes(), None).unwrap(),
+            ("UTF-8".into(), text.into())
+        );
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode(&bom, None).unwrap().1, text);
+    }
+
+    #[test]
+    fn gb18030_is_detected_and_decoded() {
+        let text = "dept_id,name\nD01,省发展改革委\nD02,南京市数据局\n";
+        let (enc, s) = decode(&gb(text), None).unwrap();
+        assert_eq!(enc, "gb18030");
+        assert_eq!(s, text);
+        // GBK declared explicitly reads the same bytes.
+        assert_eq!(decode(&gb(text), Some("gbk")).unwrap().1, text);
+    }
+
+    #[test]
+    fn a_contradicting_declaration_is_refused() {
+        let text = "dept_id,name\nD01,省发展改革委\n";
+        let err = decode(text.as_bytes(), Some("gb18030")).unwrap_err();
+        assert!(err.contains("valid UTF-8"), "{err}");
+        let err = decode(&gb(text), Some("utf-8")).unwrap_err();
+        assert!(err.contains("not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn malformed_bytes_past_the_sniffed_head_stop_the_read() {
+        let mut bytes = "a,b\n".repeat(SNIFF_BYTES / 4 + 10).into_bytes();
+        let at = bytes.len();
+        bytes.extend_from_slice(b"x,\xFF\xFE\n");
+        let err = decode(&bytes, None).unwrap_err();
+        assert!(err.contains(&format!("byte {}", at + 2)), "{err}");
+    }
+}

@@ -1,0 +1,92 @@
+//! The crate's error: what stops a load, with the file, the place and a fix.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::parquet::errors::ParquetError;
+
+/// Something that stops a load. Rejected rows are not errors: they are counted and
+/// written to the rejects files.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file that cannot be read as a table of the contract.
+    #[error("{}{}: {reason}", path.display(), place.as_deref().map(|p| format!(", {p}")).unwrap_or_default())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Where in it (`line 3`, `column "status"`, `byte 1024`), if known.
+        place: Option<String>,
+        /// What is wrong.
+        reason: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
+    /// A problem with the options or the data folder as a whole.
+    #[error("{reason}")]
+    Input {
+        /// What is wrong.
+        reason: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
+    /// Reading or writing a file failed.
+    #[error("{}: {cause}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause (not a `source`: the message already carries it).
+        cause: std::io::Error,
+    },
+    /// An Arrow error.
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+    /// A Parquet error.
+    #[error(transparent)]
+    Parquet(#[from] ParquetError),
+}
+
+impl Error {
+    /// A fix for the user, where one is known.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Unreadable { hint, .. } | Error::Input { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is the user's input (exit code 1) rather than internal (2).
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Error::Unreadable { .. } | Error::Input { .. } | Error::Io { .. }
+        )
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            cause: source,
+        }
+    }
+
+    pub(crate) fn csv_write(path: &Path, e: csv::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            cause: std::io::Error::other(e),
+        }
+    }
+
+    pub(crate) fn unreadable(
+        path: &Path,
+        place: Option<String>,
+        reason: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) -> Self {
+        Error::Unreadable {
+            path: path.to_path_buf(),
+            place,
+            reason: reason.into(),
+            hint: hint.into(),
+        }
+    }
+}

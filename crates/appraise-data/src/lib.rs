@@ -1,0 +1,35 @@
+//! The data contract of appraise and everything that reads data into it.
+//!
+//! The main entry point is [`load_dir`], which reads a data folder into a [`Dataset`]:
+//! the five tables of the contract ([`Table`]) as Arrow record batches, every input row
+//! accounted for as loaded, rejected (with its reason, written to a rejects file) or a
+//! duplicate. [`generate`] writes deterministic synthetic data in the same shape.
+//!
+//! ```no_run
+//! use appraise_data::{load_dir, LoadOptions, Table};
+//!
+//! let data = load_dir("fixtures/demo".as_ref(), &LoadOptions::default())?;
+//! let exchanges = data.table(Table::Exchanges);
+//! assert!(exchanges.accounting.balances());
+//! println!("{} exchanges loaded", exchanges.num_rows());
+//! # Ok::<(), appraise_data::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod encoding;
+mod error;
+pub mod generate;
+mod load;
+mod pseudonym;
+mod rejects;
+pub mod schema;
+pub mod timestamp;
+mod validate;
+
+pub use encoding::{EncodingProblem, encoding_for_label};
+pub use error::Error;
+pub use load::{Dataset, InputFormat, LoadOptions, LoadedTable, load_dir};
+pub use pseudonym::{KEY_ENV, Pseudonymiser};
+pub use rejects::{REDACTED, REJECT_COLUMNS};
+pub use schema::Table;
+pub use validate::{Accounting, Reason, parse_bool};

@@ -1,0 +1,700 @@
+//! Loading a data folder: finding each table's files, reading them in any supported
+//! format, validating every row, and accounting for it.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchReader};
+use datafusion::arrow::compute::{cast, max, min};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::ipc::reader::{FileReader, StreamReader};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use encoding_rs::{Encoding, UTF_8};
+
+use crate::Error;
+use crate::encoding::utf8_reader;
+use crate::pseudonym::Pseudonymiser;
+use crate::rejects::{REDACTED, RejectWriter};
+use crate::schema::{Kind, Table};
+use crate::validate::{Accounting, Reason, Rejection, SinkConfig, TableSink};
+
+/// How input files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum InputFormat {
+    /// By extension: `.csv`, `.jsonl`/`.ndjson`, `.parquet`, `.arrow`/`.ipc`/`.feather`.
+    #[default]
+    Auto,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC, file or stream format.
+    Arrow,
+}
+
+impl InputFormat {
+    fn from_extension(ext: &str) -> Option<InputFormat> {
+        match ext.to_ascii_lowercase().as_str() {
+            "csv" => Some(InputFormat::Csv),
+            "jsonl" | "ndjson" => Some(InputFormat::Jsonl),
+            "parquet" => Some(InputFormat::Parquet),
+            "arrow" | "ipc" | "feather" => Some(InputFormat::Arrow),
+            _ => None,
+        }
+    }
+}
+
+/// Settings for a load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Zone of timestamps written without an offset.
+    pub timezone: Tz,
+    /// How to read the files.
+    pub input_format: InputFormat,
+    /// Text encoding of CSV and JSON Lines files; detected when `None`.
+    pub encoding: Option<&'static Encoding>,
+    /// Replaces `applicant_id`; without one the values are dropped.
+    pub pseudonymiser: Option<Pseudonymiser>,
+    /// Where `rejects/<table>.csv` go; rejected rows are only counted when `None`.
+    pub rejects_dir: Option<PathBuf>,
+    /// Rows per Arrow batch.
+    pub batch_size: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            timezone: chrono_tz::Asia::Shanghai,
+            input_format: InputFormat::Auto,
+            encoding: None,
+            pseudonymiser: None,
+            rejects_dir: None,
+            batch_size: 8192,
+        }
+    }
+}
+
+/// One loaded table.
+#[derive(Debug, Clone)]
+pub struct LoadedTable {
+    /// Which table.
+    pub table: Table,
+    /// The files it was read from.
+    pub files: Vec<PathBuf>,
+    /// Its rows, in the contract's schema ([`Table::schema`]).
+    pub batches: Vec<RecordBatch>,
+    /// What happened to every row read.
+    pub accounting: Accounting,
+}
+
+impl LoadedTable {
+    /// Number of rows loaded.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// Earliest and latest value of a timestamp column (µs UTC), if it has any.
+    pub fn time_span(&self, column: &str) -> Option<(i64, i64)> {
+        let ix = self.table.column_index(column)?;
+        let mut span: Option<(i64, i64)> = None;
+        for b in &self.batches {
+            let a = b
+                .column(ix)
+                .as_primitive_opt::<TimestampMicrosecondType>()?;
+            if let (Some(lo), Some(hi)) = (min(a), max(a)) {
+                span = Some(span.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
+            }
+        }
+        span
+    }
+
+    /// Rows per distinct value of a text column.
+    pub fn value_counts(&self, column: &str) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        let Some(ix) = self.table.column_index(column) else {
+            return counts;
+        };
+        for b in &self.batches {
+            let Some(a) = b.column(ix).as_string_opt::<i32>() else {
+                continue;
+            };
+            for v in a.iter().flatten() {
+                *counts.entry(v.to_string()).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The five tables of a data folder, validated.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// In [`Table::ALL`] order; a table with no files is present and empty.
+    pub tables: Vec<LoadedTable>,
+    /// Things a person should know that did not stop the load.
+    pub warnings: Vec<String>,
+}
+
+impl Dataset {
+    /// The loaded table.
+    pub fn table(&self, table: Table) -> &LoadedTable {
+        &self.tables[Table::ALL
+            .iter()
+            .position(|t| *t == table)
+            .unwrap_or_default()]
+    }
+}
+
+/// Loads every table of a data folder: `<table>.{csv,jsonl,parquet,arrow}` or a folder
+/// `<table>/` of such files.
+///
+/// `departments` is required; a missing table of the others is empty, with a warning.
+/// Rows that break the contract are rejected, never lost: see [`Accounting`].
+pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    let mut warnings = Vec::new();
+    let sources = discover(dir, opts.input_format, &mut warnings)?;
+    let Some(dept_files) = sources.get(&Table::Departments) else {
+        return Err(Error::Input {
+            reason: format!("{}: no departments table", dir.display()),
+            hint: Some(
+                "add departments.csv (dept_id,name,level,...) or a departments/ folder".into(),
+            ),
+        });
+    };
+
+    // Departments refer to themselves (parent_id): a first pass finds the departments
+    // that load, then every table is read against that list.
+    let known = {
+        let mut discard = RejectWriter::discard();
+        let cfg = sink_config(opts, None);
+        let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
+        for (path, format) in dept_files {
+            read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
+        }
+        let (batches, _) = sink.finish()?;
+        loadable_departments(&batches)
+    };
+
+    let mut tables = Vec::with_capacity(Table::ALL.len());
+    for table in Table::ALL {
+        let files = sources.get(&table).cloned().unwrap_or_default();
+        if files.is_empty() {
+            warnings.push(format!(
+                "no {table} table in {}: it is empty",
+                dir.display()
+            ));
+        }
+        let mut rejects = match &opts.rejects_dir {
+            Some(d) => RejectWriter::create(d, table.name())?,
+            None => RejectWriter::discard(),
+        };
+        let mut sink = TableSink::new(table, sink_config(opts, Some(&known)), &mut rejects);
+        for (path, format) in &files {
+            tracing::info!(table = table.name(), file = %path.display(), "loading");
+            read_file(path, *format, &mut sink, opts, &mut warnings)?;
+        }
+        let (batches, accounting) = sink.finish()?;
+        rejects.close()?;
+        debug_assert!(accounting.balances());
+        tables.push(LoadedTable {
+            table,
+            files: files.into_iter().map(|(p, _)| p).collect(),
+            batches,
+            accounting,
+        });
+    }
+    Ok(Dataset { tables, warnings })
+}
+
+fn sink_config<'a>(opts: &'a LoadOptions, known: Option<&'a HashSet<String>>) -> SinkConfig<'a> {
+    SinkConfig {
+        tz: opts.timezone,
+        departments: known,
+        pseudonymiser: opts.pseudonymiser.as_ref(),
+        batch_size: opts.batch_size,
+    }
+}
+
+/// The departments whose chain of parents stays within valid departments.
+fn loadable_departments(batches: &[RecordBatch]) -> HashSet<String> {
+    let mut parent: HashMap<String, Option<String>> = HashMap::new();
+    let pid = Table::Departments
+        .column_index("parent_id")
+        .unwrap_or_default();
+    for b in batches {
+        let ids = b.column(0).as_string::<i32>();
+        let parents = b.column(pid).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let p = parents.is_valid(i).then(|| parents.value(i).to_string());
+            parent.insert(ids.value(i).to_string(), p);
+        }
+    }
+    let mut known: HashSet<String> = parent.keys().cloned().collect();
+    loop {
+        let orphans: Vec<String> = known
+            .iter()
+            .filter(|id| matches!(&parent[*id], Some(p) if !known.contains(p)))
+            .cloned()
+            .collect();
+        if orphans.is_empty() {
+            return known;
+        }
+        for o in orphans {
+            known.remove(&o);
+        }
+    }
+}
+
+type Sources = BTreeMap<Table, Vec<(PathBuf, InputFormat)>>;
+
+fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Result<Sources, Error> {
+    let entries = sorted_entries(dir)?;
+    if entries.is_empty() {
+        return Err(Error::Input {
+            reason: format!("{}: the data folder is empty", dir.display()),
+            hint: Some(
+                "point --data at a folder holding departments.csv and the other tables".into(),
+            ),
+        });
+    }
+    let mut sources = Sources::new();
+    for path in entries {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+        let table = Table::from_name(stem);
+        if path.is_dir() {
+            let Some(table) = table else { continue };
+            let mut files = Vec::new();
+            for p in sorted_entries(&path)? {
+                let fname = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if fname.starts_with('.') || p.is_dir() {
+                    continue;
+                }
+                let ext = fname.split_once('.').map(|(_, e)| e).unwrap_or("");
+                match format_of(&p, ext, forced)? {
+                    Some(f) => files.push((p, f)),
+                    None => warnings.push(format!("ignored {}: not a data file", p.display())),
+                }
+            }
+            add_source(&mut sources, table, files, &path)?;
+            continue;
+        }
+        match (table, format_of(&path, ext, forced)?) {
+            (Some(table), Some(f)) => add_source(&mut sources, table, vec![(path, f)], dir)?,
+            (Some(_), None) => {
+                return Err(Error::unreadable(
+                    &path,
+                    None,
+                    "not a table format appraise reads",
+                    Some(
+                        "save it as .csv, .jsonl, .parquet or .arrow, or pass --input-format"
+                            .to_string(),
+                    ),
+                ));
+            }
+            (None, Some(_)) if forced == InputFormat::Auto => warnings.push(format!(
+                "ignored {}: no table is called {stem:?} (tables: {})",
+                path.display(),
+                Table::ALL.map(Table::name).join(", ")
+            )),
+            _ => {}
+        }
+    }
+    Ok(sources)
+}
+
+fn format_of(path: &Path, ext: &str, forced: InputFormat) -> Result<Option<InputFormat>, Error> {
+    if forced != InputFormat::Auto {
+        return Ok(Some(forced));
+    }
+    if ext.ends_with(".gz") || ext.ends_with(".zst") {
+        return Err(Error::unreadable(
+            path,
+            None,
+            "compressed files are not read directly",
+            Some("decompress it first (gunzip / zstd -d)".to_string()),
+        ));
+    }
+    Ok(InputFormat::from_extension(ext))
+}
+
+fn add_source(
+    sources: &mut Sources,
+    table: Table,
+    files: Vec<(PathBuf, InputFormat)>,
+    dir: &Path,
+) -> Result<(), Error> {
+    if sources.contains_key(&table) {
+        return Err(Error::Input {
+            reason: format!(
+                "{}: the {table} table has more than one source",
+                dir.display()
+            ),
+            hint: Some(format!(
+                "keep one {table}.<ext> file, or put all its files in a {table}/ folder"
+            )),
+        });
+    }
+    sources.insert(table, files);
+    Ok(())
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut v = Vec::new();
+    for e in rd {
+        v.push(e.map_err(|e| Error::io(dir, e))?.path());
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// Reads one file of `sink`'s table.
+pub(crate) fn read_file(
+    path: &Path,
+    format: InputFormat,
+    sink: &mut TableSink<'_>,
+    opts: &LoadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let name: Arc<str> = path.display().to_string().into();
+    match format {
+        InputFormat::Csv | InputFormat::Auto => {
+            read_csv(path, &name, file, sink, opts.encoding, warnings)
+        }
+        InputFormat::Jsonl => read_jsonl(path, &name, file, sink, opts.encoding, warnings),
+        InputFormat::Parquet => {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.with_batch_size(opts.batch_size).build())
+                .map_err(|e| {
+                    Error::unreadable(
+                        path,
+                        None,
+                        format!("not a Parquet file: {e}"),
+                        Some("check the file, or pass the right --input-format".to_string()),
+                    )
+                })?;
+            read_batches(path, &name, reader, sink, warnings)
+        }
+        InputFormat::Arrow => match FileReader::try_new(file, None) {
+            Ok(reader) => read_batches(path, &name, reader, sink, warnings),
+            Err(_) => {
+                let file = File::open(path).map_err(|e| Error::io(path, e))?;
+                let reader = StreamReader::try_new(BufReader::new(file), None).map_err(|e| {
+                    Error::unreadable(
+                        path,
+                        None,
+                        format!("not an Arrow IPC file or stream: {e}"),
+                        Some("check the file, or pass the right --input-format".to_string()),
+                    )
+                })?;
+                read_batches(path, &name, reader, sink, warnings)
+            }
+        },
+    }
+}
+
+/// Maps a file's column names onto the contract's columns.
+struct ColumnMap {
+    /// For each contract column, the file column holding it.
+    source: Vec<Option<usize>>,
+    /// The file column holding personal data, redacted in rejected records.
+    personal: Option<usize>,
+}
+
+impl ColumnMap {
+    fn new(
+        table: Table,
+        path: &Path,
+        names: &[&str],
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, Error> {
+        let cols = table.columns();
+        let mut source = vec![None; cols.len()];
+        let mut personal = None;
+        let mut unknown = Vec::new();
+        for (i, raw) in names.iter().enumerate() {
+            let name = raw.trim();
+            match table.column_index(name) {
+                Some(c) if source[c].is_some() => {
+                    return Err(Error::unreadable(
+                        path,
+                        Some("header".into()),
+                        format!("column {name:?} appears twice"),
+                        Some("remove or rename one of them".to_string()),
+                    ));
+                }
+                Some(c) => {
+                    source[c] = Some(i);
+                    if cols[c].kind == Kind::Personal {
+                        personal = Some(i);
+                    }
+                }
+                None => unknown.push(name.to_string()),
+            }
+        }
+        let missing: Vec<&str> = cols
+            .iter()
+            .zip(&source)
+            .filter(|(c, s)| c.required && s.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
+        if !missing.is_empty() {
+            let required: Vec<&str> = cols.iter().filter(|c| c.required).map(|c| c.name).collect();
+            return Err(Error::unreadable(
+                path,
+                Some("header".into()),
+                format!("missing required column(s) {}", missing.join(", ")),
+                Some(format!(
+                    "the {table} table needs the columns {}",
+                    required.join(", ")
+                )),
+            ));
+        }
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{}: ignored column(s) not in the {table} table: {}",
+                path.display(),
+                unknown.join(", ")
+            ));
+        }
+        Ok(ColumnMap { source, personal })
+    }
+
+    fn fields<'r>(&self, get: impl Fn(usize) -> Option<&'r str>) -> Vec<Option<&'r str>> {
+        self.source.iter().map(|s| s.and_then(&get)).collect()
+    }
+}
+
+fn encoding_error(path: &Path, e: crate::encoding::EncodingProblem) -> Error {
+    Error::unreadable(path, None, e.reason, Some(e.hint))
+}
+
+fn decode_hint(encoding: &'static Encoding) -> String {
+    if encoding == UTF_8 {
+        "the file may be GB18030/GBK: pass --encoding gb18030, or save it as UTF-8".into()
+    } else {
+        "the file is not consistently encoded: save it as UTF-8".into()
+    }
+}
+
+fn read_csv(
+    path: &Path,
+    name: &Arc<str>,
+    file: File,
+    sink: &mut TableSink<'_>,
+    declared: Option<&'static Encoding>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let (encoding, text) = utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let csv_error = |e: csv::Error| {
+        let place = e.position().map(|p| format!("line {}", p.line()));
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::unreadable(path, place, io.to_string(), Some(decode_hint(encoding)))
+            }
+            csv::ErrorKind::Io(io) => Error::io(path, io),
+            other => Error::unreadable(path, place, format!("{other:?}"), None),
+        }
+    };
+    let headers = reader.headers().map_err(csv_error)?.clone();
+    let header_names: Vec<&str> = headers.iter().collect();
+    let map = ColumnMap::new(sink.table(), path, &header_names, warnings)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        let raw = || {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b' '))
+                .from_writer(vec![]);
+            let fields = record
+                .iter()
+                .enumerate()
+                .map(|(i, f)| if Some(i) == map.personal { REDACTED } else { f });
+            let _ = w.write_record(fields);
+            String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
+                .trim_end()
+                .to_string()
+        };
+        if record.len() != headers.len() {
+            let r = Rejection {
+                reason: Reason::FieldCount,
+                column: None,
+                detail: format!("{} fields, the header has {}", record.len(), headers.len()),
+            };
+            let id = map.source[0].and_then(|i| record.get(i));
+            sink.reject_unparsed(name, line, id, r, raw())?;
+            continue;
+        }
+        let fields = map.fields(|i| record.get(i));
+        sink.push(&fields, name, line, raw)?;
+    }
+    Ok(())
+}
+
+fn read_jsonl(
+    path: &Path,
+    name: &Arc<str>,
+    file: File,
+    sink: &mut TableSink<'_>,
+    declared: Option<&'static Encoding>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    use serde_json::{Map, Value};
+    let table = sink.table();
+    let (encoding, text) = utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+    let reader = BufReader::with_capacity(256 * 1024, text);
+    let personal = table
+        .columns()
+        .iter()
+        .find(|c| c.kind == Kind::Personal)
+        .map(|c| c.name);
+    let mut unknown = BTreeSet::new();
+    let mut seen_row = false;
+    for (n, line) in reader.lines().enumerate() {
+        let line_no = n as u64 + 1;
+        let line = line.map_err(|e| {
+            Error::unreadable(
+                path,
+                Some(format!("line {line_no}")),
+                e.to_string(),
+                Some(decode_hint(encoding)),
+            )
+        })?;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let obj: Map<String, Value> = match serde_json::from_str(text) {
+            Ok(o) => o,
+            Err(e) if !seen_row => {
+                return Err(Error::unreadable(
+                    path,
+                    Some(format!("line {line_no}")),
+                    format!("not JSON Lines: {e}"),
+                    Some(
+                        "each line must be one JSON object, e.g. {\"dept_id\": \"D01\", ...}"
+                            .to_string(),
+                    ),
+                ));
+            }
+            Err(e) => {
+                let record = match personal {
+                    Some(p) if text.contains(p) => REDACTED.to_string(),
+                    _ => text.to_string(),
+                };
+                let r = Rejection {
+                    reason: Reason::MalformedJson,
+                    column: None,
+                    detail: e.to_string(),
+                };
+                sink.reject_unparsed(name, line_no, None, r, record)?;
+                continue;
+            }
+        };
+        seen_row = true;
+        for k in obj.keys() {
+            if table.column_index(k).is_none() && !unknown.contains(k) {
+                unknown.insert(k.clone());
+            }
+        }
+        let texts: Vec<Option<Cow<'_, str>>> = table
+            .columns()
+            .iter()
+            .map(|c| match obj.get(c.name) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+                Some(other) => Some(Cow::Owned(other.to_string())),
+            })
+            .collect();
+        let fields: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        let raw = || {
+            let mut obj = obj.clone();
+            if let Some(v) = personal.and_then(|p| obj.get_mut(p)) {
+                *v = Value::String(REDACTED.into());
+            }
+            Value::Object(obj).to_string()
+        };
+        sink.push(&fields, name, line_no, raw)?;
+    }
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "{}: ignored key(s) not in the {table} table: {}",
+            path.display(),
+            unknown.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Parquet and Arrow IPC: columns are cast to text and validated like any other input,
+/// so typed and untyped sources obey one set of rules. `line` is the 0-based row index.
+fn read_batches(
+    path: &Path,
+    name: &Arc<str>,
+    reader: impl RecordBatchReader,
+    sink: &mut TableSink<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let table = sink.table();
+    let schema = reader.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let map = ColumnMap::new(table, path, &names, warnings)?;
+    let mut row_index = 0u64;
+    for batch in reader {
+        let batch = batch?;
+        let texts: Vec<Option<Arc<dyn Array>>> = map
+            .source
+            .iter()
+            .map(|s| {
+                s.map(|i| cast(batch.column(i), &DataType::Utf8))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        let strings: Vec<Option<_>> = texts
+            .iter()
+            .map(|a| a.as_ref().map(|a| a.as_string::<i32>()))
+            .collect();
+        for r in 0..batch.num_rows() {
+            let fields: Vec<Option<&str>> = strings
+                .iter()
+                .map(|a| a.and_then(|a| a.is_valid(r).then(|| a.value(r))))
+                .collect();
+            let raw = || {
+                let obj: serde_json::Map<String, serde_json::Value> = table
+                    .columns()
+                    .iter()
+                    .zip(&fields)
+                    .filter_map(|(c, f)| {
+                        let v = if c.kind == Kind::Personal {
+                            REDACTED
+                        } else {
+                            (*f)?
+                        };
+                        Some((c.name.to_string(), serde_json::Value::String(v.to_string())))
+                    })
+                    .collect();
+                serde_json::Value::Object(obj).to_string()
+            };
+            sink.push(&fields, name, row_index, raw)?;
+            row_index += 1;
+        }
+    }
+    Ok(())
+}

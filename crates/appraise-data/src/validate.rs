@@ -1,0 +1,549 @@
+//! Row validation: text fields in, typed Arrow columns out, or a reason for rejecting.
+//!
+//! Every reader (CSV, JSON Lines, Parquet, Arrow IPC) hands rows to a [`TableSink`] as
+//! one optional text field per contract column. The sink parses and checks them,
+//! keeps identical repeats once, rejects conflicting repeats of an id, and appends the
+//! rest to Arrow builders. Each row ends up in exactly one of loaded, rejected or
+//! duplicates, which is the accounting identity every run reports.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde::Serialize;
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+
+use crate::Error;
+use crate::pseudonym::Pseudonymiser;
+use crate::rejects::{Reject, RejectWriter};
+use crate::schema::{Column, Kind, Table};
+use crate::timestamp::parse_timestamp;
+
+/// Why a row was rejected. The names are stable: scripts read them from
+/// `appraise validate --format json` and from the rejects files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// A CSV row with more or fewer fields than the header.
+    FieldCount,
+    /// A JSON Lines line that is not a JSON object.
+    MalformedJson,
+    /// A required field is empty or absent.
+    MissingRequired,
+    /// A timestamp that does not read.
+    InvalidTimestamp,
+    /// A whole number that does not read.
+    InvalidInteger,
+    /// A boolean that does not read.
+    InvalidBoolean,
+    /// A value outside its column's fixed set of words.
+    InvalidEnum,
+    /// A count below zero.
+    NegativeCount,
+    /// A number outside its allowed range (a rating outside 1–5).
+    OutOfRange,
+    /// An end before its start (`responded_at` before `requested_at`, ...).
+    TimeOrder,
+    /// Fields that contradict each other (a pending request with a decision time, ...).
+    Inconsistent,
+    /// A department code that names no loaded department.
+    UnknownDepartment,
+    /// An id seen before on a row with different content.
+    ConflictingId,
+}
+
+impl Reason {
+    /// The stable name used in reports and rejects files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::FieldCount => "field_count",
+            Reason::MalformedJson => "malformed_json",
+            Reason::MissingRequired => "missing_required",
+            Reason::InvalidTimestamp => "invalid_timestamp",
+            Reason::InvalidInteger => "invalid_integer",
+            Reason::InvalidBoolean => "invalid_boolean",
+            Reason::InvalidEnum => "invalid_enum",
+            Reason::NegativeCount => "negative_count",
+            Reason::OutOfRange => "out_of_range",
+            Reason::TimeOrder => "time_order",
+            Reason::Inconsistent => "inconsistent",
+            Reason::UnknownDepartment => "unknown_department",
+            Reason::ConflictingId => "conflicting_id",
+        }
+    }
+}
+
+/// A rejected row's reason, the column at fault and a readable detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rejection {
+    /// Why.
+    pub reason: Reason,
+    /// The column at fault, where one is.
+    pub column: Option<&'static str>,
+    /// What was wrong, for a person (never holds personal data).
+    pub detail: String,
+}
+
+impl Rejection {
+    fn new(reason: Reason, column: &'static str, detail: impl Into<String>) -> Self {
+        Rejection {
+            reason,
+            column: Some(column),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Per-table row accounting: `read = loaded + rejected + duplicates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Accounting {
+    /// Rows read from the table's files.
+    pub read: u64,
+    /// Rows loaded into the table.
+    pub loaded: u64,
+    /// Rows rejected (written to the rejects file).
+    pub rejected: u64,
+    /// Identical repeats of a loaded row, kept once.
+    pub duplicates: u64,
+    /// Rejected rows by reason.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl Accounting {
+    /// Whether every row read is accounted for.
+    pub fn balances(&self) -> bool {
+        self.read == self.loaded + self.rejected + self.duplicates
+    }
+}
+
+/// One parsed field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val<'a> {
+    Null,
+    Str(&'a str),
+    Owned(String),
+    Ts(i64),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Val<'_> {
+    pub(crate) fn ts(&self) -> Option<i64> {
+        match self {
+            Val::Ts(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            Val::Owned(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// What a sink needs besides the rows.
+#[derive(Clone)]
+pub(crate) struct SinkConfig<'a> {
+    pub tz: Tz,
+    pub departments: Option<&'a HashSet<String>>,
+    pub pseudonymiser: Option<&'a Pseudonymiser>,
+    pub batch_size: usize,
+}
+
+/// Receives a table's rows, validates them and builds its Arrow batches.
+pub(crate) struct TableSink<'a> {
+    table: Table,
+    columns: &'static [Column],
+    cfg: SinkConfig<'a>,
+    builders: Vec<Builder>,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    /// id (hashed) → content hash of the row loaded under it.
+    seen: HashMap<u128, u64>,
+    acct: Accounting,
+    rejects: &'a mut RejectWriter,
+}
+
+impl<'a> TableSink<'a> {
+    pub(crate) fn new(table: Table, cfg: SinkConfig<'a>, rejects: &'a mut RejectWriter) -> Self {
+        let columns = table.columns();
+        TableSink {
+            table,
+            columns,
+            builders: columns
+                .iter()
+                .map(|c| Builder::new(c.kind, cfg.batch_size))
+                .collect(),
+            cfg,
+            pending: 0,
+            batches: Vec::new(),
+            seen: HashMap::new(),
+            acct: Accounting::default(),
+            rejects,
+        }
+    }
+
+    /// The table being built.
+    pub(crate) fn table(&self) -> Table {
+        self.table
+    }
+
+    /// Rejects a row that could not even be split into fields.
+    pub(crate) fn reject_unparsed(
+        &mut self,
+        file: &Arc<str>,
+        line: u64,
+        id: Option<&str>,
+        rejection: Rejection,
+        record: String,
+    ) -> Result<(), Error> {
+        self.acct.read += 1;
+        self.reject(file, line, id, rejection, record)
+    }
+
+    /// Validates one row (one field per contract column, `None` where absent) and
+    /// loads, rejects or counts it as a duplicate. `record` renders the raw row for a
+    /// rejects file; it is only called on rejection.
+    pub(crate) fn push(
+        &mut self,
+        fields: &[Option<&str>],
+        file: &Arc<str>,
+        line: u64,
+        record: impl FnOnce() -> String,
+    ) -> Result<(), Error> {
+        self.acct.read += 1;
+        let id = fields[0].map(str::trim).filter(|s| !s.is_empty());
+        let vals = match self.parse(fields).and_then(|v| self.check_row(v)) {
+            Ok(v) => v,
+            Err(r) => return self.reject(file, line, id, r, record()),
+        };
+        let id_key = xxh3_128(vals[0].text().unwrap_or_default().as_bytes());
+        let content = content_hash(&vals);
+        match self.seen.get(&id_key) {
+            Some(&h) if h == content => {
+                self.acct.duplicates += 1;
+                return Ok(());
+            }
+            Some(_) => {
+                let r = Rejection::new(
+                    Reason::ConflictingId,
+                    self.columns[0].name,
+                    "an earlier row has the same id with different content",
+                );
+                return self.reject(file, line, id, r, record());
+            }
+            None => {
+                self.seen.insert(id_key, content);
+            }
+        }
+        for (b, v) in self.builders.iter_mut().zip(&vals) {
+            b.append(v);
+        }
+        self.acct.loaded += 1;
+        self.pending += 1;
+        if self.pending >= self.cfg.batch_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &mut self,
+        file: &Arc<str>,
+        line: u64,
+        id: Option<&str>,
+        r: Rejection,
+        record: String,
+    ) -> Result<(), Error> {
+        self.acct.rejected += 1;
+        *self
+            .acct
+            .reasons
+            .entry(r.reason.as_str().to_string())
+            .or_default() += 1;
+        self.rejects.write(&Reject {
+            file,
+            line,
+            id: id.unwrap_or(""),
+            column: r.column.unwrap_or(""),
+            reason: r.reason.as_str(),
+            detail: &r.detail,
+            record: &record,
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        self.batches
+            .push(RecordBatch::try_new(self.table.schema(), arrays)?);
+        self.pending = 0;
+        Ok(())
+    }
+
+    /// Ends the table: its batches and accounting.
+    pub(crate) fn finish(mut self) -> Result<(Vec<RecordBatch>, Accounting), Error> {
+        self.flush()?;
+        Ok((self.batches, self.acct))
+    }
+
+    fn parse<'f>(&self, fields: &[Option<&'f str>]) -> Result<Vec<Val<'f>>, Rejection> {
+        let mut vals = Vec::with_capacity(self.columns.len());
+        for (col, raw) in self.columns.iter().zip(fields) {
+            vals.push(self.parse_field(col, raw.map(str::trim).filter(|s| !s.is_empty()))?);
+        }
+        Ok(vals)
+    }
+
+    fn parse_field<'f>(&self, col: &Column, raw: Option<&'f str>) -> Result<Val<'f>, Rejection> {
+        let Some(s) = raw else {
+            if col.required {
+                return Err(Rejection::new(
+                    Reason::MissingRequired,
+                    col.name,
+                    "required",
+                ));
+            }
+            return Ok(Val::Null);
+        };
+        Ok(match col.kind {
+            Kind::Text => Val::Str(s),
+            Kind::DeptRef => {
+                if let Some(known) = self.cfg.departments {
+                    if !known.contains(s) {
+                        return Err(Rejection::new(
+                            Reason::UnknownDepartment,
+                            col.name,
+                            format!("no department {s:?}"),
+                        ));
+                    }
+                }
+                Val::Str(s)
+            }
+            Kind::Enum(words) => match words.iter().find(|w| w.eq_ignore_ascii_case(s)) {
+                Some(w) => Val::Str(w),
+                None => {
+                    return Err(Rejection::new(
+                        Reason::InvalidEnum,
+                        col.name,
+                        format!("{s:?} is not one of {}", words.join(", ")),
+                    ));
+                }
+            },
+            Kind::Timestamp => match parse_timestamp(s, self.cfg.tz) {
+                Ok(t) => Val::Ts(t),
+                Err(why) => {
+                    return Err(Rejection::new(
+                        Reason::InvalidTimestamp,
+                        col.name,
+                        format!("{s:?}: {why}"),
+                    ));
+                }
+            },
+            Kind::Int { min, max } => {
+                let Some(n) = parse_whole(s) else {
+                    return Err(Rejection::new(
+                        Reason::InvalidInteger,
+                        col.name,
+                        format!("{s:?} is not a whole number"),
+                    ));
+                };
+                if n < min && min == 0 {
+                    return Err(Rejection::new(
+                        Reason::NegativeCount,
+                        col.name,
+                        format!("{n} is negative"),
+                    ));
+                }
+                if n < min || n > max {
+                    return Err(Rejection::new(
+                        Reason::OutOfRange,
+                        col.name,
+                        format!("{n} is outside {min}..={max}"),
+                    ));
+                }
+                Val::Int(n)
+            }
+            Kind::Bool => match parse_bool(s) {
+                Some(b) => Val::Bool(b),
+                None => {
+                    return Err(Rejection::new(
+                        Reason::InvalidBoolean,
+                        col.name,
+                        format!("{s:?} is not true/false/t/f/1/0/yes/no"),
+                    ));
+                }
+            },
+            Kind::Personal => match self.cfg.pseudonymiser {
+                Some(p) => Val::Owned(p.pseudonym(s)),
+                None => Val::Null,
+            },
+        })
+    }
+
+    /// Rules that span fields of one row.
+    fn check_row<'f>(&self, mut vals: Vec<Val<'f>>) -> Result<Vec<Val<'f>>, Rejection> {
+        let ix = |name: &str| self.table.column_index(name).expect("contract column");
+        let order = |start: &str, end: &'static str, vals: &[Val<'_>]| match (
+            vals[ix(start)].ts(),
+            vals[ix(end)].ts(),
+        ) {
+            (Some(a), Some(b)) if b < a => Err(Rejection::new(
+                Reason::TimeOrder,
+                end,
+                format!("{end} is before {start}"),
+            )),
+            _ => Ok(()),
+        };
+        match self.table {
+            Table::Departments => {
+                // peer_group defaults to the level.
+                let pg = ix("peer_group");
+                if vals[pg] == Val::Null {
+                    vals[pg] = vals[ix("level")].clone();
+                }
+            }
+            Table::Catalog => order("registered_at", "last_updated_at", &vals)?,
+            Table::Exchanges => order("requested_at", "responded_at", &vals)?,
+            Table::ShareRequests => {
+                order("submitted_at", "decided_at", &vals)?;
+                let pending = vals[ix("decision")].text() == Some("pending");
+                let decided = vals[ix("decided_at")] != Val::Null;
+                if pending && decided {
+                    return Err(Rejection::new(
+                        Reason::Inconsistent,
+                        "decided_at",
+                        "a pending request has no decision time",
+                    ));
+                }
+                if !pending && !decided {
+                    return Err(Rejection::new(
+                        Reason::Inconsistent,
+                        "decided_at",
+                        "an approved or rejected request needs decided_at",
+                    ));
+                }
+            }
+            Table::Services => {
+                order("submitted_at", "completed_at", &vals)?;
+                let completed = vals[ix("status")].text() == Some("completed");
+                if completed && vals[ix("completed_at")] == Val::Null {
+                    return Err(Rejection::new(
+                        Reason::Inconsistent,
+                        "completed_at",
+                        "a completed case needs completed_at",
+                    ));
+                }
+            }
+        }
+        Ok(vals)
+    }
+}
+
+/// A whole number; a zero fraction (`3.0`, as spreadsheet and pandas exports write
+/// counts) is accepted.
+fn parse_whole(s: &str) -> Option<i64> {
+    match s.split_once('.') {
+        None => s.parse().ok(),
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => {
+            int.parse().ok()
+        }
+        Some(_) => None,
+    }
+}
+
+/// `true/false/t/f/1/0/yes/no`, any case.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    const TRUE: [&str; 4] = ["true", "t", "1", "yes"];
+    const FALSE: [&str; 4] = ["false", "f", "0", "no"];
+    if TRUE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if FALSE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn content_hash(vals: &[Val<'_>]) -> u64 {
+    let mut h = Xxh3::new();
+    for v in vals {
+        match v {
+            Val::Null => h.update(&[0]),
+            Val::Str(s) => {
+                h.update(&[1]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            Val::Owned(s) => {
+                h.update(&[1]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            Val::Ts(t) => {
+                h.update(&[2]);
+                h.update(&t.to_le_bytes());
+            }
+            Val::Int(n) => {
+                h.update(&[3]);
+                h.update(&n.to_le_bytes());
+            }
+            Val::Bool(b) => h.update(&[4, u8::from(*b)]),
+        }
+    }
+    h.digest()
+}
+
+/// An Arrow column builder for one contract column.
+pub(crate) enum Builder {
+    Str(StringBuilder),
+    Ts(TimestampMicrosecondBuilder),
+    Int(Int64Builder),
+    Bool(BooleanBuilder),
+}
+
+impl Builder {
+    pub(crate) fn new(kind: Kind, capacity: usize) -> Self {
+        match kind {
+            Kind::Text | Kind::DeptRef | Kind::Enum(_) | Kind::Personal => {
+                Builder::Str(StringBuilder::with_capacity(capacity, capacity * 16))
+            }
+            Kind::Timestamp => Builder::Ts(
+                TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC"),
+            ),
+            Kind::Int { .. } => Builder::Int(Int64Builder::with_capacity(capacity)),
+            Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(capacity)),
+        }
+    }
+
+    pub(crate) fn append(&mut self, v: &Val<'_>) {
+        match (self, v) {
+            (Builder::Str(b), Val::Str(s)) => b.append_value(s),
+            (Builder::Str(b), Val::Owned(s)) => b.append_value(s),
+            (Builder::Ts(b), Val::Ts(t)) => b.append_value(*t),
+            (Builder::Int(b), Val::Int(n)) => b.append_value(*n),
+            (Builder::Bool(b), Val::Bool(x)) => b.append_value(*x),
+            (Builder::Str(b), _) => b.append_null(),
+            (Builder::Ts(b), _) => b.append_null(),
+            (Builder::Int(b), _) => b.append_null(),
+            (Builder::Bool(b), _) => b.append_null(),
+        }
+    }
+
+    pub(crate) fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Ts(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+}

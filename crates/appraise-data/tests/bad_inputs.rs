@@ -1,0 +1,189 @@
+//! Every kind of bad input in `fixtures/bad` is caught with the right reason and place.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use appraise_data::{Error, LoadOptions, Table, encoding_for_label, load_dir};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/bad")
+        .join(name)
+}
+
+fn read_csv(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn each_bad_row_is_rejected_with_its_reason_line_and_column() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        rejects_dir: Some(out.path().to_path_buf()),
+        ..LoadOptions::default()
+    };
+    let data = load_dir(&fixture("rows"), &opts).unwrap();
+
+    let expected: BTreeSet<(String, u64, String, String)> = read_csv(&fixture("rows/expected.csv"))
+        .iter()
+        .map(|r| {
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[2].to_string(),
+                r[3].to_string(),
+            )
+        })
+        .collect();
+    let mut got = BTreeSet::new();
+    for t in Table::ALL {
+        let path = out.path().join(format!("{}.csv", t.name()));
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        assert_eq!(
+            r.headers().unwrap(),
+            vec!["file", "line", "id", "column", "reason", "record", "detail"]
+        );
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            assert!(rec[0].ends_with(&format!("{}.csv", t.name())) || rec[0].ends_with(".jsonl"));
+            got.insert((
+                t.name().to_string(),
+                rec[1].parse().unwrap(),
+                rec[4].to_string(),
+                rec[3].to_string(),
+            ));
+        }
+    }
+    assert_eq!(got, expected);
+
+    // The accounting worked out by hand in fixtures/bad/README.md.
+    let want = [
+        (Table::Departments, 8, 2, 5, 1),
+        (Table::Catalog, 5, 1, 4, 0),
+        (Table::Exchanges, 14, 2, 11, 1),
+        (Table::ShareRequests, 6, 1, 5, 0),
+        (Table::Services, 7, 1, 6, 0),
+    ];
+    for (table, read, loaded, rejected, duplicates) in want {
+        let a = &data.table(table).accounting;
+        assert_eq!(
+            (a.read, a.loaded, a.rejected, a.duplicates),
+            (read, loaded, rejected, duplicates),
+            "{table}"
+        );
+        assert_eq!(data.table(table).num_rows() as u64, loaded);
+    }
+}
+
+#[test]
+fn a_quoted_field_with_commas_quotes_and_a_line_break_survives() {
+    let data = load_dir(&fixture("rows"), &LoadOptions::default()).unwrap();
+    let ex = &data.table(Table::Exchanges).batches[0];
+    let ids = ex
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .unwrap();
+    let res = ex
+        .column(5)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .unwrap();
+    let e9 = (0..ex.num_rows()).find(|&i| ids.value(i) == "E9").unwrap();
+    assert_eq!(res.value(e9), "R1, the \"population\" base\n(two lines)");
+}
+
+#[test]
+fn rejected_records_never_hold_the_raw_applicant_id() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        rejects_dir: Some(out.path().to_path_buf()),
+        ..LoadOptions::default()
+    };
+    load_dir(&fixture("rows"), &opts).unwrap();
+    let services = std::fs::read_to_string(out.path().join("services.csv")).unwrap();
+    assert!(services.contains("[redacted]"));
+    assert!(!services.contains("1101011990010"), "{services}");
+}
+
+fn unreadable(err: Error) -> (PathBuf, String, String) {
+    let hint = err.hint().map(str::to_string);
+    match err {
+        Error::Unreadable { path, reason, .. } => (path, reason, hint.unwrap_or_default()),
+        other => panic!("expected an unreadable file, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_required_column_names_the_file_and_the_column() {
+    let err = load_dir(&fixture("missing_column"), &LoadOptions::default()).unwrap_err();
+    let (path, reason, hint) = unreadable(err);
+    assert!(path.ends_with("exchanges.csv"));
+    assert!(reason.contains("status"), "{reason}");
+    assert!(
+        hint.contains("event_id, requested_at, consumer_dept, provider_dept, status"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_binary_file_is_not_a_table() {
+    let err = load_dir(&fixture("not_a_table"), &LoadOptions::default()).unwrap_err();
+    let (path, reason, _) = unreadable(err);
+    assert!(path.ends_with("departments.csv"));
+    assert!(reason.contains("neither UTF-8 nor GB18030"), "{reason}");
+}
+
+#[test]
+fn an_unknown_format_is_refused() {
+    let err = load_dir(&fixture("unknown_format"), &LoadOptions::default()).unwrap_err();
+    let (path, _, hint) = unreadable(err);
+    assert!(path.ends_with("departments.xlsx"));
+    assert!(hint.contains(".csv"));
+}
+
+#[test]
+fn the_departments_table_is_required() {
+    let err = load_dir(&fixture("no_departments"), &LoadOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::Input { .. }), "{err:?}");
+    assert!(err.to_string().contains("no departments table"));
+}
+
+#[test]
+fn a_gb18030_file_keeps_its_chinese_names() {
+    let data = load_dir(&fixture("gb18030"), &LoadOptions::default()).unwrap();
+    let names = data.table(Table::Departments).value_counts("name");
+    let names: Vec<&str> = names.keys().map(String::as_str).collect();
+    assert_eq!(names, ["南京市数据局", "省数据局", "苏州工业园区管委会"]);
+}
+
+#[test]
+fn a_gb18030_file_declared_as_utf8_is_refused() {
+    let opts = LoadOptions {
+        encoding: encoding_for_label("utf-8"),
+        ..LoadOptions::default()
+    };
+    let err = load_dir(&fixture("gb18030"), &opts).unwrap_err();
+    let (path, reason, hint) = unreadable(err);
+    assert!(path.ends_with("departments.csv"));
+    assert!(reason.contains("not valid UTF-8"), "{reason}");
+    assert!(hint.contains("--encoding gb18030"), "{hint}");
+}
+
+#[test]
+fn a_utf8_file_declared_as_gbk_is_refused_not_garbled() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("departments.csv"),
+        "dept_id,name,level\nD1,省数据局,province\n",
+    )
+    .unwrap();
+    let opts = LoadOptions {
+        encoding: encoding_for_label("gbk"),
+        ..LoadOptions::default()
+    };
+    let err = load_dir(dir.path(), &opts).unwrap_err();
+    let (_, reason, _) = unreadable(err);
+    assert!(reason.contains("valid UTF-8"), "{reason}");
+}
