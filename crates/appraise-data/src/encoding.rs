@@ -141,6 +141,8 @@ struct StrictDecoder<R> {
     output: Vec<u8>,
     output_start: usize,
     eof: bool,
+    /// The decoder has seen the end of the input and must not be called again.
+    finished: bool,
 }
 
 impl<R: Read> StrictDecoder<R> {
@@ -156,6 +158,7 @@ impl<R: Read> StrictDecoder<R> {
             output: Vec::with_capacity(128 * 1024),
             output_start: 0,
             eof: false,
+            finished: false,
         }
     }
 
@@ -164,6 +167,9 @@ impl<R: Read> StrictDecoder<R> {
         self.output.clear();
         self.output_start = 0;
         loop {
+            if self.finished {
+                return Ok(false);
+            }
             if self.input_start == self.input_end && !self.eof {
                 self.offset += self.input_end as u64;
                 self.input_start = 0;
@@ -192,13 +198,11 @@ impl<R: Read> StrictDecoder<R> {
                         format!("byte {at} is not valid {}", self.encoding.name()),
                     ));
                 }
-                DecoderResult::InputEmpty | DecoderResult::OutputFull => {}
+                DecoderResult::InputEmpty => self.finished = self.eof,
+                DecoderResult::OutputFull => {}
             }
             if !self.output.is_empty() {
                 return Ok(true);
-            }
-            if self.eof && self.input_start == self.input_end {
-                return Ok(false);
             }
         }
     }
@@ -262,6 +266,16 @@ mod tests {
         assert!(err.contains("valid UTF-8"), "{err}");
         let err = decode(&gb(text), Some("utf-8")).unwrap_err();
         assert!(err.contains("not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn reading_past_the_end_keeps_returning_nothing() {
+        // Regression: a second read after the end called the finished decoder again.
+        let (_, mut r) = utf8_reader(io::Cursor::new(b"no newline".to_vec()), None).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(r.read(&mut buf).unwrap(), 10);
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
     }
 
     #[test]
