@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use appraise_data::InputFormat;
-use appraise_data::generate::OutputFormat;
+use appraise_data::generate::OutputFormat as GenerateFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// appraise: the performance appraisal of government information sharing.
@@ -33,6 +33,114 @@ pub(crate) enum Command {
     Validate(ValidateArgs),
     /// Write deterministic synthetic data for demos, tests and benchmarks.
     Generate(GenerateArgs),
+    /// List, check and run the SQL KPIs.
+    #[command(subcommand)]
+    Kpi(KpiCommand),
+    /// Run a read-only SQL query over the tables (for researchers).
+    ///
+    /// With --period the tables are scoped as KPIs see them; without it they hold all
+    /// loaded rows. Every timestamp column x_at comes with x_date, its local date; the
+    /// tables period and calendar are there too.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KpiCommand {
+    /// List the KPIs: id, title, dimension, direction, unit.
+    List(KpiListArgs),
+    /// Parse and plan KPI files against the table schemas, without data.
+    Check(KpiCheckArgs),
+    /// Run the KPIs for a period and print the long KPI matrix.
+    Run(KpiRunArgs),
+}
+
+/// Where the KPI library and the calendars are.
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// Folder of KPI files (*.sql).
+    #[arg(long, value_name = "DIR", default_value = "queries/kpis")]
+    pub kpis: PathBuf,
+
+    /// Folder of working-day calendars (*.csv: date,kind,name).
+    #[arg(long, value_name = "DIR", default_value = "queries/calendars")]
+    pub calendars: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KpiListArgs {
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KpiCheckArgs {
+    /// KPI files to check [default: every file of --kpis].
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KpiRunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
+    #[arg(long)]
+    pub period: String,
+
+    /// Only these KPIs (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub kpi: Vec<String>,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SqlArgs {
+    /// The query: one read-only SELECT.
+    pub query: String,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Scope the tables to this period, as KPIs see them.
+    #[arg(long)]
+    pub period: Option<String>,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// How tables are printed or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Parquet,
 }
 
 /// Where data is read from and how.
@@ -136,8 +244,8 @@ pub(crate) struct GenerateArgs {
     pub bad_rows: f64,
 
     /// File format of the tables.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Csv)]
+    pub format: GenerateFormat,
 
     /// Output folder.
     #[arg(long, value_name = "DIR")]

@@ -1,6 +1,13 @@
 //! Rendering of summaries for a terminal (tables) and for scripts (JSON).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::cli::OutputFormat;
 
 use appraise_data::{Dataset, Table};
 use serde_json::json;
@@ -96,4 +103,62 @@ fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// Writes batches as a table, CSV, JSON (an array of objects) or Parquet, to `out` or to
+/// standard output (Parquet needs a file).
+pub(crate) fn write_batches(
+    batches: &[RecordBatch],
+    format: OutputFormat,
+    out: Option<&Path>,
+) -> Result<()> {
+    let mut sink: Box<dyn std::io::Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match format {
+        OutputFormat::Table => {
+            let table = datafusion::arrow::util::pretty::pretty_format_batches(batches)?;
+            writeln!(sink, "{table}")?;
+        }
+        OutputFormat::Csv => {
+            let mut w = datafusion::arrow::csv::Writer::new(&mut sink);
+            for b in batches {
+                w.write(b)?;
+            }
+        }
+        OutputFormat::Json => {
+            let mut w = datafusion::arrow::json::ArrayWriter::new(&mut sink);
+            for b in batches {
+                w.write(b)?;
+            }
+            w.finish()?;
+            writeln!(sink)?;
+        }
+        OutputFormat::Parquet => {
+            let Some(path) = out else {
+                bail!(appraise_data::Error::Input {
+                    reason: "--format parquet writes a file".into(),
+                    hint: Some("add --out FILE.parquet".into()),
+                });
+            };
+            let Some(first) = batches.first() else {
+                bail!("no result to write")
+            };
+            drop(sink);
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w =
+                datafusion::parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
+            for b in batches {
+                w.write(b)?;
+            }
+            w.close()?;
+            return Ok(());
+        }
+    }
+    sink.flush()?;
+    Ok(())
 }

@@ -1,9 +1,51 @@
 //! KPIs as SQL files, run on DataFusion.
 //!
-//! This crate will hold: the KPI file format (a `-- key: value` header, then one
-//! `SELECT`), periods (`2026Q3`, `2026-07`, `2026`, `2026-07-01..2026-09-30`), the
-//! working-day `calendar` table built from `queries/calendars/`, the period-scoped
-//! registration of the five tables, sandboxed read-only execution (locally or on a
-//! Ballista cluster) and the long KPI matrix
-//! `period, department_id, kpi, value, numerator, denominator, sample_size`.
+//! The main type is [`Engine`]: a DataFusion session over a loaded
+//! [`appraise_data::Dataset`] that scopes the tables to a [`Period`] and runs
+//! [`KpiDef`]s — each one `.sql` file with a `-- key: value` header — into the long
+//! [`KpiMatrix`] (`period, department_id, kpi, value, numerator, denominator,
+//! sample_size`).
+//!
+//! What KPI SQL sees for a period (so that it never names a date):
+//!
+//! | table | rows |
+//! | --- | --- |
+//! | `exchanges` | `requested_at` in the period |
+//! | `share_requests` | `submitted_at` in the period, as of its end: decided at or after the end → `decision = 'pending'`, `decided_at` null |
+//! | `services` | `submitted_at` in the period |
+//! | `services_completed` | services with `completed_at` in the period |
+//! | `catalog` | `registered_at` before the end; `last_updated_at` at or after the end → null |
+//! | `departments` | all |
+//! | `period` | one row: `start_ts`, `end_ts` (exclusive), `start_date`, `end_date` (last day), `label` |
+//! | `calendar` | `date`, `is_workday`, `workday_seq` |
+//!
+//! Every timestamp column `x_at` comes with `x_date`, its local calendar date, so that
+//! working days are plain joins on `calendar`: the working days in (date a, date b] are
+//! `workday_seq(b) − workday_seq(a)`.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use appraise_kpi::{Calendar, Engine, EngineOptions, Period, load_library};
+//!
+//! let data = appraise_data::load_dir("fixtures/tiny".as_ref(), &Default::default())?;
+//! let calendar = Calendar::from_dir("queries/calendars".as_ref())?;
+//! let engine = Engine::new(&data, calendar, &EngineOptions::default())?;
+//! let kpis = load_library("queries/kpis".as_ref())?;
+//! let matrix = engine.run(&"2026Q3".parse::<Period>()?, &kpis).await?;
+//! println!("{} values", matrix.values.len());
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+
+pub mod calendar;
+mod definition;
+mod engine;
+mod error;
+pub mod period;
+pub mod sandbox;
+
+pub use calendar::Calendar;
+pub use definition::{Direction, KpiDef, Missing, load_library};
+pub use engine::{Engine, EngineOptions, KpiMatrix, KpiValue, date_column, extended_schema};
+pub use error::Error;
+pub use period::{Period, PeriodKind};

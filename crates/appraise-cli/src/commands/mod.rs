@@ -10,6 +10,8 @@ use crate::cli::{Cli, Command, ReadArgs};
 
 mod demo;
 mod generate;
+mod kpi;
+mod sql;
 mod validate;
 
 /// Parses the command line and runs the subcommand.
@@ -27,6 +29,8 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Demo(args) => demo::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Kpi(cmd) => kpi::run(cmd),
+        Command::Sql(args) => sql::run(args),
     }
 }
 
@@ -75,4 +79,50 @@ pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
         pseudonymiser,
         ..LoadOptions::default()
     })
+}
+
+/// A path as given, or, when it is relative and absent, the same path in the checkout
+/// the binary was built from (so `queries/kpis` works from any folder).
+pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {
+    if path.exists() || path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    if built.exists() {
+        built
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// The engine's runtime for async work.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// A KPI engine error as a user-facing error with its hint.
+pub(crate) fn kpi_error(e: appraise_kpi::Error) -> anyhow::Error {
+    let hint = e.hint();
+    if e.is_input() {
+        anyhow::Error::new(appraise_data::Error::Input {
+            reason: e.to_string(),
+            hint,
+        })
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// A one-line note on stderr when rows were rejected, so nobody misses it.
+pub(crate) fn report_rejections(data: &appraise_data::Dataset) {
+    let rejected: u64 = data.tables.iter().map(|t| t.accounting.rejected).sum();
+    if rejected > 0 {
+        eprintln!(
+            "warning: {rejected} rows were rejected while loading; `appraise validate` lists them"
+        );
+    }
 }

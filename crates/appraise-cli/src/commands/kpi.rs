@@ -1,0 +1,122 @@
+//! `appraise kpi list | check | run`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, Period, load_library};
+
+use crate::cli::{KpiCheckArgs, KpiCommand, KpiListArgs, KpiRunArgs, OutputFormat, QueryArgs};
+use crate::output;
+
+pub(crate) fn run(cmd: KpiCommand) -> Result<ExitCode> {
+    match cmd {
+        KpiCommand::List(args) => list(args),
+        KpiCommand::Check(args) => check(args),
+        KpiCommand::Run(args) => run_kpis(args),
+    }
+}
+
+pub(crate) fn library(q: &QueryArgs) -> Result<Vec<KpiDef>> {
+    let dir = super::resolve(&q.kpis);
+    load_library(&dir).map_err(super::kpi_error)
+}
+
+pub(crate) fn calendar(q: &QueryArgs) -> Result<Calendar> {
+    Calendar::from_dir(&super::resolve(&q.calendars)).map_err(super::kpi_error)
+}
+
+fn list(args: KpiListArgs) -> Result<ExitCode> {
+    let kpis = library(&args.queries)?;
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&kpis)?),
+        _ => {
+            println!(
+                "{:<28} {:<16} {:<9} {:<14} title",
+                "kpi", "dimension", "direction", "unit"
+            );
+            for k in &kpis {
+                let direction = match k.direction {
+                    appraise_kpi::Direction::Higher => "higher",
+                    appraise_kpi::Direction::Lower => "lower",
+                };
+                println!(
+                    "{:<28} {:<16} {:<9} {:<14} {}",
+                    k.id,
+                    k.dimension,
+                    direction,
+                    k.unit.as_deref().unwrap_or(""),
+                    k.title
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: KpiCheckArgs) -> Result<ExitCode> {
+    let kpis = if args.files.is_empty() {
+        library(&args.queries)?
+    } else {
+        args.files
+            .iter()
+            .map(|f| KpiDef::from_file(f).map_err(super::kpi_error))
+            .collect::<Result<_>>()?
+    };
+    let engine = Engine::without_data(calendar(&args.queries)?, &EngineOptions::default())
+        .map_err(super::kpi_error)?;
+    // Any period will do: the tables are empty, only the plans matter.
+    let period: Period = "2026Q1".parse().map_err(super::kpi_error)?;
+    engine.scope(Some(&period)).map_err(super::kpi_error)?;
+    let runtime = super::runtime()?;
+    let mut failed = 0;
+    for k in &kpis {
+        match runtime.block_on(engine.check(k)) {
+            Ok(()) => println!("ok      {} ({})", k.id, k.path.display()),
+            Err(e) => {
+                failed += 1;
+                println!("FAILED  {} ({})", k.id, k.path.display());
+                eprintln!("error: {e}");
+                if let Some(h) = e.hint() {
+                    eprintln!("hint: {h}");
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} KPIs failed", kpis.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
+    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let mut kpis = library(&args.queries)?;
+    if !args.kpi.is_empty() {
+        for id in &args.kpi {
+            if !kpis.iter().any(|k| &k.id == id) {
+                bail!(appraise_data::Error::Input {
+                    reason: format!("no KPI {id:?} in {}", args.queries.kpis.display()),
+                    hint: Some("`appraise kpi list` shows the KPIs".into()),
+                });
+            }
+        }
+        kpis.retain(|k| args.kpi.contains(&k.id));
+    }
+    let opts = super::load_options(&args.data.read)?;
+    let engine_opts = EngineOptions {
+        timezone: opts.timezone,
+        ..EngineOptions::default()
+    };
+    let data = appraise_data::load_dir(&args.data.data, &opts)
+        .with_context(|| format!("loading {}", args.data.data.display()))?;
+    super::report_rejections(&data);
+    let engine =
+        Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(super::kpi_error)?;
+    let matrix = super::runtime()?
+        .block_on(engine.run(&period, &kpis))
+        .map_err(super::kpi_error)?;
+    let batch = matrix.to_batch().map_err(super::kpi_error)?;
+    output::write_batches(&[batch], args.format, args.out.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,292 @@
+//! KPI files: a header of `-- key: value` comment lines, then one query.
+//!
+//! ```sql
+//! -- kpi: records_provided
+//! -- title: Records provided to other departments
+//! -- title_zh: 向其他部门提供数据量
+//! -- dimension: sharing
+//! -- unit: records
+//! -- direction: higher
+//! -- missing: zero
+//! SELECT provider_dept AS department_id, SUM(COALESCE(records, 0)) AS value
+//! FROM exchanges WHERE status = 'success' AND consumer_dept <> provider_dept
+//! GROUP BY provider_dept
+//! ```
+//!
+//! The file stays valid SQL. Header keys: `kpi`, `title`, `dimension`, `direction`
+//! (required); `title_zh`, `unit`, `missing`, `description` (optional). A `description`
+//! may continue over further `--` lines indented by two or more spaces.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// More is better.
+    Higher,
+    /// Less is better.
+    Lower,
+}
+
+/// What a department with no result row gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    /// No value: there was nothing to measure.
+    None,
+    /// Zero, a real value (counts and sums).
+    Zero,
+}
+
+/// One KPI: its header and its query.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiDef {
+    /// Identifier (`kpi:`), also the scorecard's key.
+    pub id: String,
+    /// English title.
+    pub title: String,
+    /// Chinese title, if given.
+    pub title_zh: Option<String>,
+    /// The scorecard dimension it belongs to.
+    pub dimension: String,
+    /// Unit of the value (`records`, `ratio`, `ms`, `days`, ...).
+    pub unit: Option<String>,
+    /// Which way is better.
+    pub direction: Direction,
+    /// What a department with no row gets.
+    pub missing: Missing,
+    /// What it measures, in words.
+    pub description: Option<String>,
+    /// The query, as written.
+    pub sql: String,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+const KEYS: [&str; 8] = [
+    "kpi",
+    "title",
+    "title_zh",
+    "dimension",
+    "unit",
+    "direction",
+    "missing",
+    "description",
+];
+
+impl KpiDef {
+    /// Parses a KPI file's text; `path` is for messages.
+    pub fn parse(path: &Path, text: &str) -> Result<KpiDef, Error> {
+        let err = |line: usize, reason: String| Error::KpiFile {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let mut fields: Vec<(&str, String, usize)> = Vec::new();
+        let mut body_start = None;
+        let mut offset = 0;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let line_no = i + 1;
+            let line = raw.trim_end_matches(['\n', '\r']);
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                offset += raw.len();
+                continue;
+            }
+            let Some(comment) = trimmed.strip_prefix("--") else {
+                body_start = Some(offset);
+                break;
+            };
+            offset += raw.len();
+            // A continuation of the previous value: `--` then two or more spaces.
+            if comment.starts_with("  ") || comment.starts_with('\t') {
+                match fields.last_mut() {
+                    Some((_, v, _)) => {
+                        v.push(' ');
+                        v.push_str(comment.trim());
+                        continue;
+                    }
+                    None => {
+                        return Err(err(
+                            line_no,
+                            "a continuation line before any header key".into(),
+                        ));
+                    }
+                }
+            }
+            let comment = comment.trim();
+            if comment.is_empty() {
+                continue;
+            }
+            let Some((key, value)) = comment.split_once(':') else {
+                return Err(err(
+                    line_no,
+                    format!("header line {comment:?} is not `-- key: value`"),
+                ));
+            };
+            let key = key.trim();
+            let Some(key) = KEYS.iter().find(|k| **k == key) else {
+                return Err(err(
+                    line_no,
+                    format!("unknown header key {key:?} (known: {})", KEYS.join(", ")),
+                ));
+            };
+            if fields.iter().any(|(k, _, _)| k == key) {
+                return Err(err(line_no, format!("header key {key:?} appears twice")));
+            }
+            fields.push((key, value.trim().to_string(), line_no));
+        }
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _, _)| *key == k)
+                .map(|(_, v, l)| (v.clone(), *l))
+        };
+        let need = |k: &str| {
+            get(k)
+                .filter(|(v, _)| !v.is_empty())
+                .ok_or_else(|| err(1, format!("the header has no {k:?}")))
+        };
+        let (id, id_line) = need("kpi")?;
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(err(
+                id_line,
+                format!("kpi id {id:?} must be lowercase letters, digits and _"),
+            ));
+        }
+        let (direction, dl) = need("direction")?;
+        let direction = match direction.as_str() {
+            "higher" => Direction::Higher,
+            "lower" => Direction::Lower,
+            other => {
+                return Err(err(
+                    dl,
+                    format!("direction {other:?} is neither higher nor lower"),
+                ));
+            }
+        };
+        let missing = match get("missing") {
+            None => Missing::None,
+            Some((v, l)) => match v.as_str() {
+                "zero" => Missing::Zero,
+                "none" | "missing" => Missing::None,
+                other => {
+                    return Err(err(
+                        l,
+                        format!("missing {other:?} is neither zero nor none"),
+                    ));
+                }
+            },
+        };
+        let sql = body_start
+            .map(|o| text[o..].trim().to_string())
+            .unwrap_or_default();
+        if sql.is_empty() {
+            return Err(err(
+                fields.last().map_or(1, |f| f.2 + 1),
+                "no query after the header".into(),
+            ));
+        }
+        Ok(KpiDef {
+            id,
+            title: need("title")?.0,
+            title_zh: get("title_zh").map(|v| v.0),
+            dimension: need("dimension")?.0,
+            unit: get("unit").map(|v| v.0),
+            direction,
+            missing,
+            description: get("description").map(|v| v.0),
+            sql,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Reads one KPI file.
+    pub fn from_file(path: &Path) -> Result<KpiDef, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::KpiFile {
+            path: path.to_path_buf(),
+            line: 0,
+            reason: format!("cannot read: {e}"),
+        })?;
+        KpiDef::parse(path, &text)
+    }
+}
+
+/// Reads every `*.sql` file of a folder, in name order; ids must be unique.
+pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::KpiFile {
+        path: dir.to_path_buf(),
+        line: 0,
+        reason: format!("cannot read the KPI folder: {e}"),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let mut kpis: Vec<KpiDef> = Vec::with_capacity(files.len());
+    for f in files {
+        let k = KpiDef::from_file(&f)?;
+        if let Some(other) = kpis.iter().find(|o| o.id == k.id) {
+            return Err(Error::KpiFile {
+                path: f,
+                line: 1,
+                reason: format!(
+                    "kpi id {:?} is already defined in {}",
+                    k.id,
+                    other.path.display()
+                ),
+            });
+        }
+        kpis.push(k);
+    }
+    Ok(kpis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<KpiDef, Error> {
+        KpiDef::parse(Path::new("k.sql"), text)
+    }
+
+    #[test]
+    fn a_header_then_a_query() {
+        let k = parse(
+            "-- kpi: online_rate\n-- title: Online\n-- title_zh: 网办率\n-- dimension: service\n\
+             -- direction: higher\n-- description: cases online\n--   or on a phone\n\nSELECT 1\n",
+        )
+        .unwrap();
+        assert_eq!(k.id, "online_rate");
+        assert_eq!(k.title_zh.as_deref(), Some("网办率"));
+        assert_eq!(k.description.as_deref(), Some("cases online or on a phone"));
+        assert_eq!(k.missing, Missing::None);
+        assert_eq!(k.sql, "SELECT 1");
+    }
+
+    #[test]
+    fn header_errors_name_the_line() {
+        let e = parse("-- kpi: a\n-- titel: x\nSELECT 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k.sql:2") && e.contains("titel"), "{e}");
+        let e = parse("-- kpi: a\n-- title: t\n-- dimension: d\n-- direction: up\nSELECT 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k.sql:4") && e.contains("up"), "{e}");
+        let e =
+            parse("-- kpi: a\n-- title: t\n-- dimension: d\n-- direction: higher\n").unwrap_err();
+        assert!(e.to_string().contains("no query"), "{e}");
+        let e = parse("-- title: t\nSELECT 1").unwrap_err();
+        assert!(e.to_string().contains("\"kpi\""), "{e}");
+    }
+}

@@ -1,0 +1,662 @@
+//! The KPI engine: one DataFusion session over a loaded data set, the tables scoped to a
+//! period, and the KPIs run against them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use appraise_data::{Dataset, Table};
+use chrono::{Offset, TimeZone};
+use chrono_tz::Tz;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+};
+use datafusion::catalog::MemTable;
+use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{Expr, col, lit, when};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::Error;
+use crate::calendar::{Calendar, days_since_epoch};
+use crate::definition::{KpiDef, Missing};
+use crate::period::Period;
+use crate::sandbox::{check_read_only, read_only_options};
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Zone of local dates and period boundaries.
+    pub timezone: Tz,
+    /// Memory the engine may use for query execution, in bytes.
+    pub memory_limit: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            timezone: chrono_tz::Asia::Shanghai,
+            memory_limit: 4 << 30,
+        }
+    }
+}
+
+/// One KPI value of one department.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiValue {
+    /// The department.
+    pub department_id: String,
+    /// The KPI id.
+    pub kpi: String,
+    /// The value; `None` when there was nothing to measure.
+    pub value: Option<f64>,
+    /// Numerator of a ratio.
+    pub numerator: Option<f64>,
+    /// Denominator of a ratio.
+    pub denominator: Option<f64>,
+    /// How many observations stand behind the value.
+    pub sample_size: Option<i64>,
+}
+
+/// The long KPI matrix of one period: one row per department and KPI.
+#[derive(Debug, Clone)]
+pub struct KpiMatrix {
+    /// The period's label.
+    pub period: String,
+    /// Ordered by KPI (in the order run) and department id.
+    pub values: Vec<KpiValue>,
+}
+
+impl KpiMatrix {
+    /// Schema of [`KpiMatrix::to_batch`].
+    pub fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("period", DataType::Utf8, false),
+            Field::new("department_id", DataType::Utf8, false),
+            Field::new("kpi", DataType::Utf8, false),
+            Field::new("value", DataType::Float64, true),
+            Field::new("numerator", DataType::Float64, true),
+            Field::new("denominator", DataType::Float64, true),
+            Field::new("sample_size", DataType::Int64, true),
+        ]))
+    }
+
+    /// The matrix as one Arrow batch: `period, department_id, kpi, value, numerator,
+    /// denominator, sample_size`.
+    pub fn to_batch(&self) -> Result<RecordBatch, Error> {
+        let v = &self.values;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![self.period.as_str(); v.len()])),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|r| r.department_id.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                v.iter().map(|r| r.kpi.as_str()),
+            )),
+            Arc::new(Float64Array::from_iter(v.iter().map(|r| r.value))),
+            Arc::new(Float64Array::from_iter(v.iter().map(|r| r.numerator))),
+            Arc::new(Float64Array::from_iter(v.iter().map(|r| r.denominator))),
+            Arc::new(Int64Array::from_iter(v.iter().map(|r| r.sample_size))),
+        ];
+        Ok(RecordBatch::try_new(Self::schema(), cols)?)
+    }
+
+    /// The value of one KPI for one department.
+    pub fn get(&self, department_id: &str, kpi: &str) -> Option<&KpiValue> {
+        self.values
+            .iter()
+            .find(|r| r.department_id == department_id && r.kpi == kpi)
+    }
+}
+
+/// A DataFusion session over one data set.
+pub struct Engine {
+    ctx: SessionContext,
+    tz: Tz,
+    calendar: Calendar,
+    tables: BTreeMap<Table, Arc<MemTable>>,
+    departments: Vec<String>,
+}
+
+/// The name of the local-date column that accompanies a timestamp column:
+/// `requested_at` → `requested_date`.
+pub fn date_column(timestamp_column: &str) -> String {
+    format!(
+        "{}_date",
+        timestamp_column
+            .strip_suffix("_at")
+            .unwrap_or(timestamp_column)
+    )
+}
+
+impl Engine {
+    /// Registers the data set's tables (unscoped) in a new session.
+    pub fn new(data: &Dataset, calendar: Calendar, opts: &EngineOptions) -> Result<Engine, Error> {
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(opts.memory_limit, 1.0)
+            .build_arc()?;
+        let config = SessionConfig::new().with_information_schema(true);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let mut tables = BTreeMap::new();
+        let mut local = LocalDates::new(opts.timezone);
+        for t in &data.tables {
+            let schema = extended_schema(t.table);
+            let batches = t
+                .batches
+                .iter()
+                .map(|b| extend_batch(b, &schema, &mut local))
+                .collect::<Result<Vec<_>, _>>()?;
+            tables.insert(t.table, Arc::new(MemTable::try_new(schema, vec![batches])?));
+        }
+        let mut departments: Vec<String> = data
+            .table(Table::Departments)
+            .value_counts("dept_id")
+            .into_keys()
+            .collect();
+        departments.sort();
+        let engine = Engine {
+            ctx,
+            tz: opts.timezone,
+            calendar,
+            tables,
+            departments,
+        };
+        engine.register_unscoped()?;
+        Ok(engine)
+    }
+
+    /// An engine over empty tables: for planning KPIs against the schemas alone.
+    pub fn without_data(calendar: Calendar, opts: &EngineOptions) -> Result<Engine, Error> {
+        let data = Dataset {
+            tables: Table::ALL
+                .iter()
+                .map(|t| appraise_data::LoadedTable {
+                    table: *t,
+                    files: vec![],
+                    batches: vec![],
+                    accounting: Default::default(),
+                })
+                .collect(),
+            warnings: vec![],
+        };
+        Engine::new(&data, calendar, opts)
+    }
+
+    /// The session, for researchers' queries.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Department ids, sorted.
+    pub fn departments(&self) -> &[String] {
+        &self.departments
+    }
+
+    fn register(
+        &self,
+        name: &str,
+        provider: Arc<dyn datafusion::catalog::TableProvider>,
+    ) -> Result<(), Error> {
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, provider)?;
+        Ok(())
+    }
+
+    fn table(&self, t: Table) -> DataFrame {
+        // Every table is present: `new` registers all five.
+        let provider = self.tables[&t].clone();
+        self.ctx
+            .read_table(provider)
+            .expect("an in-memory table can always be read")
+    }
+
+    fn register_unscoped(&self) -> Result<(), Error> {
+        for (t, provider) in &self.tables {
+            self.register(t.name(), provider.clone())?;
+        }
+        self.register("services_completed", self.tables[&Table::Services].clone())?;
+        self.register(
+            "calendar",
+            Arc::new(MemTable::try_new(
+                crate::calendar::calendar_schema(),
+                vec![vec![self.calendar.to_batch()]],
+            )?),
+        )?;
+        self.ctx.deregister_table("period")?;
+        Ok(())
+    }
+
+    /// Registers the tables as KPI SQL sees them for `period` (see the crate docs), or
+    /// unscoped for `None`.
+    pub fn scope(&self, period: Option<&Period>) -> Result<(), Error> {
+        let Some(period) = period else {
+            return self.register_unscoped();
+        };
+        let (start, end) = (period.start_us(self.tz), period.end_us(self.tz));
+        let ts = |v: i64| {
+            lit(ScalarValue::TimestampMicrosecond(
+                Some(v),
+                Some("UTC".into()),
+            ))
+        };
+        let null_ts = || lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
+        let null_date = || lit(ScalarValue::Date32(None));
+        let within = |c: &str| col(c).gt_eq(ts(start)).and(col(c).lt(ts(end)));
+        let at_or_after_end = |c: &str| col(c).gt_eq(ts(end));
+
+        // Replaces some columns, keeping every column in schema order.
+        let select =
+            |df: DataFrame, t: Table, replace: &[(&str, Expr)]| -> Result<DataFrame, Error> {
+                let exprs: Vec<Expr> = extended_schema(t)
+                    .fields()
+                    .iter()
+                    .map(|f| match replace.iter().find(|(n, _)| n == f.name()) {
+                        Some((n, e)) => e.clone().alias(*n),
+                        None => col(f.name()),
+                    })
+                    .collect();
+                Ok(df.select(exprs)?)
+            };
+
+        let exchanges = self
+            .table(Table::Exchanges)
+            .filter(within("requested_at"))?;
+
+        let late = at_or_after_end("decided_at");
+        let share_requests = select(
+            self.table(Table::ShareRequests)
+                .filter(within("submitted_at"))?,
+            Table::ShareRequests,
+            &[
+                (
+                    "decided_at",
+                    when(late.clone(), null_ts()).otherwise(col("decided_at"))?,
+                ),
+                (
+                    "decided_date",
+                    when(late.clone(), null_date()).otherwise(col("decided_date"))?,
+                ),
+                (
+                    "decision",
+                    when(late, lit("pending")).otherwise(col("decision"))?,
+                ),
+            ],
+        )?;
+
+        let later = at_or_after_end("last_updated_at");
+        let catalog = select(
+            self.table(Table::Catalog)
+                .filter(col("registered_at").lt(ts(end)))?,
+            Table::Catalog,
+            &[
+                (
+                    "last_updated_at",
+                    when(later.clone(), null_ts()).otherwise(col("last_updated_at"))?,
+                ),
+                (
+                    "last_updated_date",
+                    when(later, null_date()).otherwise(col("last_updated_date"))?,
+                ),
+            ],
+        )?;
+
+        let services = self.table(Table::Services).filter(within("submitted_at"))?;
+        let services_completed = self.table(Table::Services).filter(within("completed_at"))?;
+
+        self.register("exchanges", exchanges.into_view())?;
+        self.register("share_requests", share_requests.into_view())?;
+        self.register("catalog", catalog.into_view())?;
+        self.register("services", services.into_view())?;
+        self.register("services_completed", services_completed.into_view())?;
+        self.register("departments", self.tables[&Table::Departments].clone())?;
+        self.register(
+            "period",
+            Arc::new(MemTable::try_new(
+                period_schema(),
+                vec![vec![period_batch(period, start, end)?]],
+            )?),
+        )?;
+        Ok(())
+    }
+
+    /// Checks that the calendar covers every date the working-day KPIs of `period`
+    /// will look up: the period itself and the submission and decision or completion
+    /// dates of the share requests and completed services in scope.
+    pub async fn check_calendar(&self, period: &Period) -> Result<(), Error> {
+        self.calendar.check_covers(
+            period.first_day,
+            period.last_day,
+            &format!("the period {period}"),
+        )?;
+        let sql = "SELECT MIN(d), MAX(d) FROM (\
+            SELECT submitted_date AS d FROM share_requests UNION ALL \
+            SELECT decided_date FROM share_requests UNION ALL \
+            SELECT submitted_date FROM services_completed UNION ALL \
+            SELECT completed_date FROM services_completed) AS dates";
+        let batches = self.ctx.sql(sql).await?.collect().await?;
+        let Some(b) = batches.first() else {
+            return Ok(());
+        };
+        let lo = b
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+        let hi = b
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+        if lo.is_valid(0) && hi.is_valid(0) {
+            let (first, last) = (date_from_days(lo.value(0)), date_from_days(hi.value(0)));
+            self.calendar.check_covers(
+                first,
+                last,
+                &format!("share requests and services in {period}, dated {first} to {last}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs `kpis` for `period`, all at once on this session, into the long matrix.
+    pub async fn run(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
+        self.scope(Some(period))?;
+        if kpis.iter().any(KpiDef::uses_calendar) {
+            self.check_calendar(period).await?;
+        }
+        let results = futures::future::try_join_all(kpis.iter().map(|k| self.run_one(k))).await?;
+        let mut values = Vec::with_capacity(kpis.len() * self.departments.len());
+        for (kpi, rows) in kpis.iter().zip(results) {
+            for d in &self.departments {
+                let v = match rows.get(d.as_str()) {
+                    Some(r) => r.clone(),
+                    None if kpi.missing == Missing::Zero => KpiValue {
+                        department_id: d.clone(),
+                        kpi: kpi.id.clone(),
+                        value: Some(0.0),
+                        numerator: None,
+                        denominator: None,
+                        sample_size: Some(0),
+                    },
+                    None => KpiValue {
+                        department_id: d.clone(),
+                        kpi: kpi.id.clone(),
+                        value: None,
+                        numerator: None,
+                        denominator: None,
+                        sample_size: None,
+                    },
+                };
+                values.push(v);
+            }
+        }
+        Ok(KpiMatrix {
+            period: period.label(),
+            values,
+        })
+    }
+
+    /// Plans a KPI against the current tables and checks its result columns.
+    pub async fn check(&self, kpi: &KpiDef) -> Result<(), Error> {
+        let df = self.plan(kpi).await?;
+        check_result_schema(kpi, df.schema().as_arrow())
+    }
+
+    async fn plan(&self, kpi: &KpiDef) -> Result<DataFrame, Error> {
+        check_read_only(&kpi.path.display().to_string(), &kpi.sql)?;
+        self.ctx
+            .sql_with_options(&kpi.sql, read_only_options())
+            .await
+            .map_err(|e| query_error(kpi, e))
+    }
+
+    async fn run_one(&self, kpi: &KpiDef) -> Result<HashMap<String, KpiValue>, Error> {
+        let df = self.plan(kpi).await?;
+        check_result_schema(kpi, df.schema().as_arrow())?;
+        let batches = df.collect().await.map_err(|e| query_error(kpi, e))?;
+        let mut rows = HashMap::new();
+        let bad = |reason: String| Error::Result {
+            kpi: kpi.id.clone(),
+            path: kpi.path.clone(),
+            reason,
+        };
+        for b in &batches {
+            let column = |name: &str, to: &DataType| -> Result<Option<ArrayRef>, Error> {
+                match b.schema().index_of(name) {
+                    Ok(i) => Ok(Some(cast(b.column(i), to)?)),
+                    Err(_) => Ok(None),
+                }
+            };
+            let ids = column("department_id", &DataType::Utf8)?
+                .ok_or_else(|| bad("no department_id".into()))?;
+            let ids = ids.as_string::<i32>();
+            let value =
+                column("value", &DataType::Float64)?.ok_or_else(|| bad("no value".into()))?;
+            let value = value.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+            let num = column("numerator", &DataType::Float64)?;
+            let den = column("denominator", &DataType::Float64)?;
+            let n = column("sample_size", &DataType::Int64)?;
+            let f = |a: &Option<ArrayRef>, i: usize| {
+                a.as_ref().and_then(|a| {
+                    let a = a.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+                    a.is_valid(i).then(|| a.value(i))
+                })
+            };
+            for i in 0..b.num_rows() {
+                if ids.is_null(i) {
+                    return Err(bad("a row has a null department_id".into()));
+                }
+                let id = ids.value(i);
+                if self
+                    .departments
+                    .binary_search_by(|d| d.as_str().cmp(id))
+                    .is_err()
+                {
+                    return Err(bad(format!(
+                        "department {id:?} is not in the departments table"
+                    )));
+                }
+                let sample_size = n.as_ref().and_then(|a| {
+                    let a = a.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+                    a.is_valid(i).then(|| a.value(i))
+                });
+                let v = KpiValue {
+                    department_id: id.to_string(),
+                    kpi: kpi.id.clone(),
+                    value: value
+                        .is_valid(i)
+                        .then(|| value.value(i))
+                        .filter(|v| v.is_finite()),
+                    numerator: f(&num, i),
+                    denominator: f(&den, i),
+                    sample_size,
+                };
+                if rows.insert(id.to_string(), v).is_some() {
+                    return Err(bad(format!("two rows for department {id:?}")));
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Runs a researcher's query in the sandbox.
+    pub async fn query(&self, sql: &str) -> Result<DataFrame, Error> {
+        check_read_only("query", sql)?;
+        Ok(self.ctx.sql_with_options(sql, read_only_options()).await?)
+    }
+}
+
+impl KpiDef {
+    /// Whether the query reads the working-day calendar.
+    pub fn uses_calendar(&self) -> bool {
+        self.sql.to_ascii_lowercase().contains("calendar")
+    }
+}
+
+fn query_error(kpi: &KpiDef, e: datafusion::error::DataFusionError) -> Error {
+    Error::Query {
+        kpi: kpi.id.clone(),
+        path: kpi.path.clone(),
+        source: Box::new(e),
+    }
+}
+
+const RESULT_COLUMNS: [&str; 5] = [
+    "department_id",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+];
+
+fn check_result_schema(kpi: &KpiDef, schema: &Schema) -> Result<(), Error> {
+    let bad = |reason: String| Error::Result {
+        kpi: kpi.id.clone(),
+        path: kpi.path.clone(),
+        reason,
+    };
+    for f in schema.fields() {
+        if !RESULT_COLUMNS.contains(&f.name().as_str()) {
+            return Err(bad(format!(
+                "unexpected column {:?} (a KPI returns {})",
+                f.name(),
+                RESULT_COLUMNS.join(", ")
+            )));
+        }
+    }
+    match schema.field_with_name("department_id") {
+        Ok(f)
+            if matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) => {}
+        Ok(f) => return Err(bad(format!("department_id is {}, not text", f.data_type()))),
+        Err(_) => return Err(bad("result has no column \"department_id\"".into())),
+    }
+    for (name, required) in [
+        ("value", true),
+        ("numerator", false),
+        ("denominator", false),
+        ("sample_size", false),
+    ] {
+        match schema.field_with_name(name) {
+            Ok(f) if f.data_type().is_numeric() || f.data_type() == &DataType::Null => {}
+            Ok(f) => {
+                return Err(bad(format!(
+                    "column {name} is {}, not a number",
+                    f.data_type()
+                )));
+            }
+            Err(_) if required => return Err(bad(format!("result has no column \"{name}\""))),
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The contract's schema plus a local-date column after each timestamp column.
+pub fn extended_schema(t: Table) -> SchemaRef {
+    let mut fields = Vec::new();
+    for f in t.schema().fields() {
+        fields.push(f.as_ref().clone());
+        if matches!(f.data_type(), DataType::Timestamp(TimeUnit::Microsecond, _)) {
+            fields.push(Field::new(
+                date_column(f.name()),
+                DataType::Date32,
+                f.is_nullable(),
+            ));
+        }
+    }
+    Arc::new(Schema::new(fields))
+}
+
+fn extend_batch(
+    b: &RecordBatch,
+    schema: &SchemaRef,
+    local: &mut LocalDates,
+) -> Result<RecordBatch, Error> {
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for c in b.columns() {
+        cols.push(c.clone());
+        if let Some(ts) = c.as_primitive_opt::<TimestampMicrosecondType>() {
+            let dates: Date32Array = ts.iter().map(|v| v.map(|us| local.date(us))).collect();
+            cols.push(Arc::new(dates));
+        }
+    }
+    Ok(RecordBatch::try_new(schema.clone(), cols)?)
+}
+
+/// Local calendar dates of UTC instants, with the zone's offset cached per UTC day.
+struct LocalDates {
+    tz: Tz,
+    /// UTC day → offset in seconds, where the offset is the same all day.
+    offsets: HashMap<i64, Option<i64>>,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+impl LocalDates {
+    fn new(tz: Tz) -> Self {
+        LocalDates {
+            tz,
+            offsets: HashMap::new(),
+        }
+    }
+
+    fn offset_at(&self, us: i64) -> i64 {
+        match self.tz.timestamp_micros(us).single() {
+            Some(t) => i64::from(t.offset().fix().local_minus_utc()),
+            None => 0,
+        }
+    }
+
+    fn date(&mut self, us: i64) -> i32 {
+        let day = us.div_euclid(DAY_US);
+        let tz_offset = match self.offsets.get(&day) {
+            Some(o) => *o,
+            None => {
+                let a = self.offset_at(day * DAY_US);
+                let b = self.offset_at((day + 1) * DAY_US - 1);
+                let o = (a == b).then_some(a);
+                self.offsets.insert(day, o);
+                o
+            }
+        };
+        let offset = tz_offset.unwrap_or_else(|| self.offset_at(us));
+        (us + offset * 1_000_000).div_euclid(DAY_US) as i32
+    }
+}
+
+fn date_from_days(days: i32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(i64::from(days))
+}
+
+fn period_schema() -> SchemaRef {
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Arc::new(Schema::new(vec![
+        Field::new("start_ts", ts.clone(), false),
+        Field::new("end_ts", ts, false),
+        Field::new("start_date", DataType::Date32, false),
+        Field::new("end_date", DataType::Date32, false),
+        Field::new("label", DataType::Utf8, false),
+    ]))
+}
+
+fn period_batch(p: &Period, start: i64, end: i64) -> Result<RecordBatch, Error> {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMicrosecondArray::from(vec![start]).with_timezone("UTC")),
+        Arc::new(TimestampMicrosecondArray::from(vec![end]).with_timezone("UTC")),
+        Arc::new(Date32Array::from(vec![days_since_epoch(p.first_day)])),
+        Arc::new(Date32Array::from(vec![days_since_epoch(p.last_day)])),
+        Arc::new(StringArray::from(vec![p.label()])),
+    ];
+    Ok(RecordBatch::try_new(period_schema(), cols)?)
+}

@@ -1,0 +1,108 @@
+//! The crate's error: the KPI file, the line or the period at fault, and a fix.
+
+use std::path::PathBuf;
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+
+/// What stops a KPI run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A KPI file that does not parse.
+    #[error("{}:{line}: {reason}", path.display())]
+    KpiFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A query the sandbox refuses.
+    #[error("{origin}: {reason}")]
+    Refused {
+        /// The KPI file or `query`.
+        origin: String,
+        /// What was refused.
+        reason: String,
+    },
+    /// A KPI whose result breaks the result contract.
+    #[error("KPI {kpi} ({}): {reason}", path.display())]
+    Result {
+        /// KPI id.
+        kpi: String,
+        /// Its file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A KPI whose query fails to plan or run.
+    #[error("KPI {kpi} ({}): {source}", path.display())]
+    Query {
+        /// KPI id.
+        kpi: String,
+        /// Its file.
+        path: PathBuf,
+        /// The engine's error.
+        source: Box<DataFusionError>,
+    },
+    /// A period that does not read.
+    #[error("period {given:?} does not read")]
+    Period {
+        /// What was given.
+        given: String,
+        /// How to write it.
+        hint: String,
+    },
+    /// A calendar file that does not read.
+    #[error("{}{}: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Calendar {
+        /// The file.
+        path: PathBuf,
+        /// The line, if known.
+        line: Option<u64>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Data reaching a year the working-day calendar does not cover.
+    #[error(
+        "the working-day calendar does not cover {year} (needed by {what}); it covers {covered}"
+    )]
+    CalendarYear {
+        /// The missing year.
+        year: i32,
+        /// Which data needs it.
+        what: String,
+        /// The years it does cover.
+        covered: String,
+    },
+    /// An engine error outside any one KPI.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// An Arrow error.
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+impl Error {
+    /// A fix, where one is known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Period { hint, .. } => Some(hint.clone()),
+            Error::CalendarYear { year, .. } => Some(format!(
+                "add queries/calendars/cn-{year}.csv (date,kind,name) with {year}'s holidays and make-up workdays"
+            )),
+            Error::Refused { .. } => Some("a KPI or query is one read-only SELECT (or WITH ... SELECT)".into()),
+            Error::Result { .. } => Some(
+                "a KPI returns department_id, a numeric value, and optionally numerator, denominator, sample_size; at most one row per department"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is the user's input (exit 1) rather than internal (exit 2).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, Error::DataFusion(_) | Error::Arrow(_))
+    }
+}

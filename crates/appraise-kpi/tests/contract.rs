@@ -1,0 +1,144 @@
+//! What a KPI must not do, and what the engine says when it does.
+
+use std::path::{Path, PathBuf};
+
+use appraise_kpi::{Calendar, Engine, EngineOptions, Error, KpiDef, Period};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn engine() -> Engine {
+    let data = appraise_data::load_dir(&root().join("fixtures/tiny"), &Default::default()).unwrap();
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    Engine::new(&data, calendar, &EngineOptions::default()).unwrap()
+}
+
+fn kpi(sql: &str) -> KpiDef {
+    let text =
+        format!("-- kpi: k\n-- title: K\n-- dimension: sharing\n-- direction: higher\n{sql}\n");
+    KpiDef::parse(Path::new("queries/kpis/k.sql"), &text).unwrap()
+}
+
+async fn run(sql: &str, period: &str) -> Result<(), Error> {
+    engine()
+        .run(&period.parse::<Period>().unwrap(), &[kpi(sql)])
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn two_rows_for_one_department_fail() {
+    let err = run(
+        "SELECT provider_dept AS department_id, 1 AS value FROM exchanges",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("KPI k (queries/kpis/k.sql)") && err.contains("two rows for department"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_text_value_fails() {
+    let err = run(
+        "SELECT dept_id AS department_id, name AS value FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("column value is Utf8, not a number"), "{err}");
+}
+
+#[tokio::test]
+async fn missing_and_unexpected_columns_fail() {
+    let err = run(
+        "SELECT dept_id AS id, 1 AS value FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unexpected column \"id\""),
+        "{err}"
+    );
+    let err = run("SELECT dept_id AS department_id FROM departments", "2026Q3")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no column \"value\""), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_department_fails() {
+    let err = run("SELECT 'X9' AS department_id, 1 AS value", "2026Q3")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("\"X9\" is not in the departments table"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn forbidden_statements_are_refused_naming_the_file() {
+    for sql in [
+        "DROP TABLE exchanges",
+        "INSERT INTO departments VALUES ('X', 'x', NULL, 'city', NULL, NULL, 'city')",
+        "COPY exchanges TO '/tmp/out.csv'",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/hosts'",
+        "SET datafusion.execution.batch_size = 1",
+        "CREATE VIEW v AS SELECT 1",
+    ] {
+        let err = run(sql, "2026Q3").await.unwrap_err();
+        assert!(matches!(err, Error::Refused { .. }), "{sql}: {err:?}");
+        assert!(
+            err.to_string().starts_with("queries/kpis/k.sql: "),
+            "{sql}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_year_outside_the_calendar_fails_clearly() {
+    let sql = "SELECT r.provider_dept AS department_id, COUNT(*) AS value \
+               FROM share_requests r JOIN calendar c ON c.date = r.submitted_date GROUP BY 1";
+    let err = run(sql, "2027Q1").await.unwrap_err();
+    assert!(
+        matches!(err, Error::CalendarYear { year: 2027, .. }),
+        "{err:?}"
+    );
+    assert!(err.hint().unwrap().contains("cn-2027.csv"));
+}
+
+#[tokio::test]
+async fn scoped_tables_see_the_period_only() {
+    let e = engine();
+    e.scope(Some(&"2026Q3".parse::<Period>().unwrap())).unwrap();
+    let count = |sql: &'static str| {
+        let e = &e;
+        async move {
+            let b = e.query(sql).await.unwrap().collect().await.unwrap();
+            let a = b[0]
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap();
+            a.value(0)
+        }
+    };
+    // X06 (10-01 00:00:00) and X07 (06-30 23:59:59) are outside; X01 (07-01 00:00:00) in.
+    assert_eq!(count("SELECT COUNT(*) FROM exchanges").await, 13);
+    // S05 and S07, decided after the end, are pending for 2026Q3.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM share_requests WHERE decision = 'pending'").await,
+        3
+    );
+    // V04 (submitted in Q2) is completed in Q3; V03 (completed 10-09) is not.
+    assert_eq!(count("SELECT COUNT(*) FROM services_completed").await, 7);
+    assert_eq!(count("SELECT COUNT(*) FROM catalog").await, 9);
+}

@@ -1,0 +1,16 @@
+-- kpi: catalog_unconditional_ratio
+-- title: Share of catalogued resources shared unconditionally
+-- title_zh: 目录资源无条件共享率
+-- dimension: sharing
+-- unit: ratio
+-- direction: higher
+-- description: resources registered before the period end with share_type unconditional,
+--   over all its resources registered before the period end.
+SELECT
+    dept_id AS department_id,
+    CAST(SUM(CASE WHEN share_type = 'unconditional' THEN 1 ELSE 0 END) AS DOUBLE) / COUNT(*) AS value,
+    SUM(CASE WHEN share_type = 'unconditional' THEN 1 ELSE 0 END) AS numerator,
+    COUNT(*) AS denominator,
+    COUNT(*) AS sample_size
+FROM catalog
+GROUP BY dept_id
