@@ -142,3 +142,60 @@ fn the_demo_summarises_the_demo_data() {
         .stdout(predicate::str::contains("departments"))
         .stdout(predicate::str::contains("exchanges"));
 }
+
+#[test]
+fn kpi_run_prints_the_matrix() {
+    let out = appraise()
+        .args(["kpi", "run", "--period", "2026Q3", "--kpi", "records_provided", "--format", "json", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
+    // fixtures/tiny/README.md: P1 provided 100 + 50 + 0 records over 3 exchanges.
+    let p1 = rows.iter().find(|r| r["department_id"] == "P1").unwrap();
+    assert_eq!(p1["value"], 150.0);
+    assert_eq!(p1["sample_size"], 3);
+    assert_eq!(rows.len(), 6);
+}
+
+#[test]
+fn sql_refuses_to_write() {
+    appraise()
+        .args(["sql", "DROP TABLE exchanges", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("DROP statements are refused"))
+        .stderr(predicate::str::contains("hint: a KPI or query is one read-only SELECT"));
+}
+
+#[test]
+fn sql_sees_the_scoped_tables() {
+    appraise()
+        .args(["sql", "SELECT COUNT(*) AS n FROM exchanges", "--period", "2026Q3", "--format", "csv", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .success()
+        .stdout("n\n13\n");
+}
+
+#[test]
+fn kpi_check_names_a_broken_kpi() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.sql");
+    std::fs::write(
+        &file,
+        "-- kpi: broken\n-- title: B\n-- dimension: sharing\n-- direction: higher\nSELECT no_such_column AS department_id, 1 AS value FROM exchanges\n",
+    )
+    .unwrap();
+    appraise()
+        .args(["kpi", "check"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAILED  broken"))
+        .stderr(predicate::str::contains("no_such_column"));
+}
