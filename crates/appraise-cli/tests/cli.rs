@@ -140,13 +140,27 @@ fn the_demo_summarises_the_demo_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("departments"))
-        .stdout(predicate::str::contains("exchanges"));
+        .stdout(predicate::str::contains("KPIs for 2026Q3"));
+    let kpis = std::fs::read_to_string(out.path().join("kpis.csv")).unwrap();
+    // 60 demo departments × 18 KPIs, plus the header.
+    assert_eq!(kpis.lines().count(), 60 * 18 + 1);
+    assert!(kpis.starts_with("period,department_id,kpi,value,numerator,denominator,sample_size"));
 }
 
 #[test]
 fn kpi_run_prints_the_matrix() {
     let out = appraise()
-        .args(["kpi", "run", "--period", "2026Q3", "--kpi", "records_provided", "--format", "json", "--data"])
+        .args([
+            "kpi",
+            "run",
+            "--period",
+            "2026Q3",
+            "--kpi",
+            "records_provided",
+            "--format",
+            "json",
+            "--data",
+        ])
         .arg(fixtures().join("tiny"))
         .assert()
         .success()
@@ -169,13 +183,23 @@ fn sql_refuses_to_write() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("DROP statements are refused"))
-        .stderr(predicate::str::contains("hint: a KPI or query is one read-only SELECT"));
+        .stderr(predicate::str::contains(
+            "hint: a KPI or query is one read-only SELECT",
+        ));
 }
 
 #[test]
 fn sql_sees_the_scoped_tables() {
     appraise()
-        .args(["sql", "SELECT COUNT(*) AS n FROM exchanges", "--period", "2026Q3", "--format", "csv", "--data"])
+        .args([
+            "sql",
+            "SELECT COUNT(*) AS n FROM exchanges",
+            "--period",
+            "2026Q3",
+            "--format",
+            "csv",
+            "--data",
+        ])
         .arg(fixtures().join("tiny"))
         .assert()
         .success()
