@@ -478,12 +478,8 @@ fn content_hash(vals: &[Val<'_>]) -> u64 {
     for v in vals {
         match v {
             Val::Null => h.update(&[0]),
-            Val::Str(s) => {
-                h.update(&[1]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
-            Val::Owned(s) => {
+            Val::Str(_) | Val::Owned(_) => {
+                let s = v.text().unwrap_or_default();
                 h.update(&[1]);
                 h.update(&(s.len() as u64).to_le_bytes());
                 h.update(s.as_bytes());
