@@ -101,13 +101,8 @@ pub(crate) struct KpiRunArgs {
     #[command(flatten)]
     pub queries: QueryArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-
-    /// Write to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +120,13 @@ pub(crate) struct SqlArgs {
     #[command(flatten)]
     pub queries: QueryArgs,
 
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where a result table goes and in which format.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -117,6 +117,6 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
         .block_on(engine.run(&period, &kpis))
         .map_err(super::kpi_error)?;
     let batch = matrix.to_batch().map_err(super::kpi_error)?;
-    output::write_batches(&[batch], args.format, args.out.as_deref())?;
+    output::write_batches(&[batch], args.output.format, args.output.out.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }

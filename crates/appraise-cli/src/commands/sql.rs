@@ -31,6 +31,6 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
         Ok::<_, appraise_kpi::Error>(df.collect().await?)
     });
     let batches = batches.map_err(super::kpi_error)?;
-    output::write_batches(&batches, args.format, args.out.as_deref())?;
+    output::write_batches(&batches, args.output.format, args.output.out.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
