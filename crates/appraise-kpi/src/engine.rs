@@ -374,25 +374,16 @@ impl Engine {
         let mut values = Vec::with_capacity(kpis.len() * self.departments.len());
         for (kpi, rows) in kpis.iter().zip(results) {
             for d in &self.departments {
-                let v = match rows.get(d.as_str()) {
-                    Some(r) => r.clone(),
-                    None if kpi.missing == Missing::Zero => KpiValue {
-                        department_id: d.clone(),
-                        kpi: kpi.id.clone(),
-                        value: Some(0.0),
-                        numerator: None,
-                        denominator: None,
-                        sample_size: Some(0),
-                    },
-                    None => KpiValue {
-                        department_id: d.clone(),
-                        kpi: kpi.id.clone(),
-                        value: None,
-                        numerator: None,
-                        denominator: None,
-                        sample_size: None,
-                    },
-                };
+                // No row: missing, or a real 0 from no observations (`missing: zero`).
+                let zero = kpi.missing == Missing::Zero;
+                let v = rows.get(d.as_str()).cloned().unwrap_or_else(|| KpiValue {
+                    department_id: d.clone(),
+                    kpi: kpi.id.clone(),
+                    value: zero.then_some(0.0),
+                    numerator: None,
+                    denominator: None,
+                    sample_size: zero.then_some(0),
+                });
                 values.push(v);
             }
         }

@@ -69,13 +69,9 @@ fn none(d: &'static str) -> Want {
     (d, None, None, None, None)
 }
 
-/// A count or sum, with the successful exchanges behind it.
-fn count(d: &'static str, v: f64, n: i64) -> Want {
-    (d, Some(v), None, None, Some(n))
-}
-
-/// A median or percentile over n values.
-fn stat(d: &'static str, v: f64, n: i64) -> Want {
+/// A count, sum, median or percentile: a value and the observations behind it (the
+/// successful exchanges behind a count or sum; the values behind a median).
+fn plain(d: &'static str, v: f64, n: i64) -> Want {
     (d, Some(v), None, None, Some(n))
 }
 
@@ -127,24 +123,24 @@ async fn sharing() {
         &m,
         "records_provided",
         &[
-            count("P1", 150.0, 3),
-            count("P2", 30.0, 2),
-            count("C1", 10.0, 2),
-            count("C2", 0.0, 0),
-            count("K1", 0.0, 0),
-            count("K2", 0.0, 0),
+            plain("P1", 150.0, 3),
+            plain("P2", 30.0, 2),
+            plain("C1", 10.0, 2),
+            plain("C2", 0.0, 0),
+            plain("K1", 0.0, 0),
+            plain("K2", 0.0, 0),
         ],
     );
     check(
         &m,
         "consumers_served",
         &[
-            count("P1", 3.0, 3),
-            count("P2", 2.0, 2),
-            count("C1", 1.0, 2),
-            count("C2", 0.0, 0),
-            count("K1", 0.0, 0),
-            count("K2", 0.0, 0),
+            plain("P1", 3.0, 3),
+            plain("P2", 2.0, 2),
+            plain("C1", 1.0, 2),
+            plain("C2", 0.0, 0),
+            plain("K1", 0.0, 0),
+            plain("K2", 0.0, 0),
         ],
     );
     // P1 uses R-P1-1 of R-P1-1/-2 (X03 names R-P1-3, not shareable); C2's X14 failed.
@@ -184,9 +180,9 @@ async fn responsiveness() {
         &m,
         "response_p50_ms",
         &[
-            stat("P1", 400.0, 3),
-            stat("P2", 300.0, 1),
-            stat("C1", 1000.0, 2),
+            plain("P1", 400.0, 3),
+            plain("P2", 300.0, 1),
+            plain("C1", 1000.0, 2),
             none("C2"),
             none("K1"),
             none("K2"),
@@ -196,9 +192,9 @@ async fn responsiveness() {
         &m,
         "response_p90_ms",
         &[
-            stat("P1", 880.0, 3),
-            stat("P2", 300.0, 1),
-            stat("C1", 1000.0, 2),
+            plain("P1", 880.0, 3),
+            plain("P2", 300.0, 1),
+            plain("C1", 1000.0, 2),
             none("C2"),
             none("K1"),
             none("K2"),
@@ -210,9 +206,9 @@ async fn responsiveness() {
         &m,
         "request_decision_days",
         &[
-            stat("P1", 5.0, 3),
+            plain("P1", 5.0, 3),
             none("P2"),
-            stat("C1", 4.0, 2),
+            plain("C1", 4.0, 2),
             none("C2"),
             none("K1"),
             none("K2"),
@@ -317,12 +313,12 @@ async fn service_and_co_creation() {
         &m,
         "providers_used",
         &[
-            count("P1", 1.0, 1),
-            count("P2", 0.0, 0),
-            count("C1", 2.0, 2),
-            count("C2", 1.0, 1),
-            count("K1", 2.0, 3),
-            count("K2", 0.0, 0),
+            plain("P1", 1.0, 1),
+            plain("P2", 0.0, 0),
+            plain("C1", 2.0, 2),
+            plain("C2", 1.0, 1),
+            plain("K1", 2.0, 3),
+            plain("K2", 0.0, 0),
         ],
     );
 }
