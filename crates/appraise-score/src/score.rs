@@ -1,0 +1,650 @@
+//! From the KPI matrix to ranked, graded departments: treat → normalise → missing
+//! values → coverage → aggregate → rank → grade.
+
+use std::collections::HashMap;
+
+use appraise_kpi::{Direction, KpiDef, KpiMatrix};
+use serde::Serialize;
+
+use crate::flags::Flags;
+use crate::scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard};
+use crate::{Error, stats, treat};
+
+/// Composites closer than this are tied.
+pub const TIE: f64 = 1e-9;
+
+/// A department as the scoring sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Department {
+    /// Identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Administrative level.
+    pub level: String,
+    /// Group within which KPIs are normalised and group ranks given.
+    pub peer_group: String,
+}
+
+/// What scoring needs: the departments, the KPI library (for directions) and the KPI
+/// matrix of one period.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Every department to appraise.
+    pub departments: &'a [Department],
+    /// The KPI files, for each KPI's direction.
+    pub library: &'a [KpiDef],
+    /// The KPI values of the period.
+    pub matrix: &'a KpiMatrix,
+}
+
+/// Whether a department is ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Enough of its KPI weight has values: ranked and graded.
+    Ranked,
+    /// Less than `min_coverage` of its KPI weight has values: listed, not ranked.
+    InsufficientData,
+}
+
+impl Status {
+    /// The name written in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ranked => "ranked",
+            Status::InsufficientData => "insufficient_data",
+        }
+    }
+}
+
+/// One department × KPI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    /// The KPI value as computed (even when below `min_sample`).
+    pub value: Option<f64>,
+    /// The value after the transform (usable values only).
+    pub treated: Option<f64>,
+    /// The 0–100 score, from the value or the missing-value rule.
+    pub score: Option<f64>,
+    /// What was done on the way.
+    pub flags: Flags,
+    /// Its effective share of the department's composite (after renormalisation).
+    pub weight: Option<f64>,
+    /// What it adds to the composite (weight × score for arithmetic aggregation).
+    pub contribution: Option<f64>,
+    /// The median score of the department's peer group (departments with a value).
+    pub peer_median: Option<f64>,
+}
+
+/// One department's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentScore {
+    /// The department.
+    pub department: Department,
+    /// Ranked or insufficient data.
+    pub status: Status,
+    /// Share of the nominal KPI weight with a usable value.
+    pub coverage: f64,
+    /// The composite score, 0–100.
+    pub composite: Option<f64>,
+    /// Dimension scores, in scorecard order.
+    pub dimensions: Vec<Option<f64>>,
+    /// Overall rank (standard competition ranking).
+    pub rank: Option<u32>,
+    /// Rank within the peer group.
+    pub group_rank: Option<u32>,
+    /// Index of the grade band in the scorecard.
+    pub grade: Option<usize>,
+}
+
+/// The scored period.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    /// The period's label.
+    pub period: String,
+    /// Departments, ordered by id; `cells` follow this order.
+    pub departments: Vec<DepartmentScore>,
+    /// KPI ids, in scorecard order.
+    pub kpis: Vec<String>,
+    /// Dimension ids, in scorecard order.
+    pub dimensions: Vec<String>,
+    /// `departments.len() × kpis.len()` cells, department-major.
+    pub cells: Vec<Cell>,
+    /// What an office should know (constant KPIs, values that could not be used).
+    pub warnings: Vec<String>,
+    pub(crate) model: Model,
+}
+
+impl Scores {
+    /// The cell of department `d` and KPI `k` (positions).
+    pub fn cell(&self, d: usize, k: usize) -> &Cell {
+        &self.cells[d * self.kpis.len() + k]
+    }
+
+    /// The position of a department.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.departments
+            .binary_search_by(|d| d.department.id.as_str().cmp(id))
+            .ok()
+    }
+
+    /// Department positions in report order: ranked ones by rank (ties by id), then the
+    /// rest by id.
+    pub fn ranking_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.departments.len()).collect();
+        order.sort_by_key(|&d| (self.departments[d].rank.unwrap_or(u32::MAX), d));
+        order
+    }
+
+    /// Positions of the ranked departments.
+    pub fn ranked(&self) -> Vec<usize> {
+        (0..self.departments.len())
+            .filter(|&d| self.departments[d].status == Status::Ranked)
+            .collect()
+    }
+}
+
+/// Everything scoring needs again for the robustness analysis: usable values by KPI
+/// and peer group, and the rules.
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    pub n_dept: usize,
+    pub kpi_dim: Vec<usize>,
+    pub kpi_weight: Vec<f64>,
+    pub dim_weight: Vec<f64>,
+    pub aggregation: Aggregation,
+    /// Department positions per peer group.
+    pub groups: Vec<Vec<usize>>,
+    /// KPI-major: the raw and treated value where usable.
+    pub usable: Vec<Option<(f64, f64)>>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule {
+    pub normalise: Normalisation,
+    pub direction: Direction,
+    pub missing: MissingRule,
+    pub goalpost: (f64, f64),
+}
+
+/// Scores of every department × KPI under one normalisation choice.
+pub(crate) struct Normalised {
+    /// Department-major; NaN where there is no score.
+    pub scores: Vec<f64>,
+    pub flags: Vec<Flags>,
+    /// KPI-major per department: the peer median of the real scores.
+    pub peer_median: Vec<Option<f64>>,
+}
+
+impl Model {
+    pub(crate) fn n_kpi(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The scorecard's weights and aggregation.
+    pub(crate) fn weighting(&self) -> Weighting<'_> {
+        Weighting {
+            kpi_dim: &self.kpi_dim,
+            kpi_weight: &self.kpi_weight,
+            dim_weight: &self.dim_weight,
+            aggregation: self.aggregation,
+        }
+    }
+
+    /// Normalises every KPI within each peer group and applies the missing-value rule;
+    /// `method` overrides the scorecard's normalisation of every KPI.
+    pub(crate) fn normalise(&self, method: Option<Normalisation>) -> Normalised {
+        let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
+        let mut scores = vec![f64::NAN; n_dept * n_kpi];
+        let mut flags = vec![Flags::NONE; n_dept * n_kpi];
+        let mut peer_median = vec![None; n_dept * n_kpi];
+        for (k, rule) in self.rules.iter().enumerate() {
+            let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
+            let method = method.unwrap_or(rule.normalise);
+            for group in &self.groups {
+                let members: Vec<usize> = group
+                    .iter()
+                    .copied()
+                    .filter(|&d| usable[d].is_some())
+                    .collect();
+                let values: Vec<f64> = members
+                    .iter()
+                    .filter_map(|&d| usable[d])
+                    .map(|(raw, treated)| match method {
+                        Normalisation::Goalpost => raw,
+                        _ => treated,
+                    })
+                    .collect();
+                let (s, constant) =
+                    treat::normalise(method, rule.direction, &values, rule.goalpost);
+                for (&d, &v) in members.iter().zip(&s) {
+                    scores[d * n_kpi + k] = v;
+                    if constant {
+                        flags[d * n_kpi + k] |= Flags::CONSTANT;
+                    }
+                }
+                let median = stats::median(s.iter().copied());
+                for &d in group {
+                    peer_median[d * n_kpi + k] = median;
+                    if usable[d].is_some() {
+                        continue;
+                    }
+                    let (score, flag) = match rule.missing {
+                        MissingRule::Zero => (0.0, Flags::IMPUTED_ZERO),
+                        MissingRule::Median => match median {
+                            Some(m) => (m, Flags::IMPUTED_MEDIAN),
+                            None => (f64::NAN, Flags::EXCLUDED),
+                        },
+                        MissingRule::Exclude => (f64::NAN, Flags::EXCLUDED),
+                    };
+                    scores[d * n_kpi + k] = score;
+                    flags[d * n_kpi + k] |= flag;
+                }
+            }
+        }
+        Normalised {
+            scores,
+            flags,
+            peer_median,
+        }
+    }
+}
+
+/// The weights and the rule that combine a row of KPI scores.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Weighting<'a> {
+    pub kpi_dim: &'a [usize],
+    pub kpi_weight: &'a [f64],
+    pub dim_weight: &'a [f64],
+    pub aggregation: Aggregation,
+}
+
+impl Weighting<'_> {
+    /// Weighted mean of the present (non-NaN) scores of a row: `dims[j]` gets the score
+    /// of dimension j (NaN when it has none) and the result is the composite (NaN when
+    /// no dimension has a score). Weights are renormalised over what is present;
+    /// geometric means floor every score at 1. `sum_w` is scratch space of the same
+    /// length as `dims`.
+    pub(crate) fn aggregate(&self, row: &[f64], dims: &mut [f64], sum_w: &mut [f64]) -> f64 {
+        let geometric = self.aggregation == Aggregation::Geometric;
+        let lift = |s: f64| if geometric { s.max(1.0).ln() } else { s };
+        let mean = |sum: f64, w: f64| {
+            let m = sum / w;
+            if geometric { m.exp() } else { m }
+        };
+        dims.fill(0.0);
+        sum_w.fill(0.0);
+        for (k, &s) in row.iter().enumerate() {
+            let w = self.kpi_weight[k];
+            if s.is_nan() || w == 0.0 {
+                continue;
+            }
+            dims[self.kpi_dim[k]] += w * lift(s);
+            sum_w[self.kpi_dim[k]] += w;
+        }
+        let (mut total, mut total_w) = (0.0, 0.0);
+        for (j, d) in dims.iter_mut().enumerate() {
+            if sum_w[j] == 0.0 {
+                *d = f64::NAN;
+                continue;
+            }
+            *d = mean(*d, sum_w[j]);
+            let w = self.dim_weight[j];
+            if w > 0.0 {
+                total += w * lift(*d);
+                total_w += w;
+            }
+        }
+        if total_w == 0.0 {
+            f64::NAN
+        } else {
+            mean(total, total_w)
+        }
+    }
+}
+
+/// Standard competition ranks (1, 2, 2, 4), higher value first. `items` are
+/// (position, value) in the order that breaks displayed ties (by department id); a
+/// value within [`TIE`] of the first of a run of ties shares its rank.
+pub(crate) fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
+    let mut sorted: Vec<(usize, f64)> = items.to_vec();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut leader = f64::NAN;
+    let mut rank = 0;
+    for (i, &(d, v)) in sorted.iter().enumerate() {
+        if i == 0 || leader - v > TIE {
+            leader = v;
+            rank = i as u32 + 1;
+        }
+        out.push((d, rank));
+    }
+    out
+}
+
+/// Scores one period.
+pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
+    let mut departments: Vec<Department> = input.departments.to_vec();
+    departments.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = departments.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::Input {
+            reason: format!("department {:?} is listed twice", w[0].id),
+        });
+    }
+    let n_dept = departments.len();
+    let n_kpi = card.kpis.len();
+    let mut warnings = Vec::new();
+
+    let dept_pos: HashMap<&str, usize> = departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let kpi_pos: HashMap<&str, usize> = card
+        .kpis
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.id.as_str(), i))
+        .collect();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (d, dep) in departments.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| *g == dep.peer_group) {
+            Some((_, members)) => members.push(d),
+            None => groups.push((&dep.peer_group, vec![d])),
+        }
+    }
+
+    // Raw values and sample sizes, KPI-major.
+    let mut raw: Vec<Option<(f64, Option<i64>)>> = vec![None; n_kpi * n_dept];
+    let mut unknown = 0usize;
+    for v in &input.matrix.values {
+        let (Some(&k), Some(&d)) = (
+            kpi_pos.get(v.kpi.as_str()),
+            dept_pos.get(v.department_id.as_str()),
+        ) else {
+            unknown += usize::from(!dept_pos.contains_key(v.department_id.as_str()));
+            continue;
+        };
+        raw[k * n_dept + d] = v.value.map(|x| (x, v.sample_size));
+    }
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} KPI values name departments outside the department list and are not scored"
+        ));
+    }
+
+    let mut rules = Vec::with_capacity(n_kpi);
+    let mut usable = vec![None; n_kpi * n_dept];
+    let mut flags = vec![Flags::NONE; n_dept * n_kpi];
+    for (k, rule) in card.kpis.iter().enumerate() {
+        let def = input
+            .library
+            .iter()
+            .find(|d| d.id == rule.id)
+            .ok_or_else(|| Error::Scorecard {
+                path: card.path.clone(),
+                line: rule.line,
+                reason: format!("unknown KPI {:?}", rule.id),
+                hint: Some("`appraise kpi list` shows the KPIs".into()),
+            })?;
+        rules.push(Rule {
+            normalise: rule.normalise,
+            direction: def.direction,
+            missing: rule.missing,
+            goalpost: (rule.floor.unwrap_or(0.0), rule.target.unwrap_or(1.0)),
+        });
+        let mut no_sample = false;
+        for (_, members) in &groups {
+            let mut kept: Vec<usize> = Vec::new();
+            for &d in members {
+                let Some((x, sample)) = raw[k * n_dept + d] else {
+                    continue;
+                };
+                let enough = match sample {
+                    Some(n) => n >= 0 && n as u64 >= rule.min_sample,
+                    None => {
+                        no_sample |= rule.min_sample > 0;
+                        true
+                    }
+                };
+                if !enough {
+                    flags[d * n_kpi + k] |= Flags::BELOW_MIN_SAMPLE;
+                } else if x.is_finite() {
+                    kept.push(d);
+                }
+            }
+            let values: Vec<f64> = kept
+                .iter()
+                .map(|&d| raw[k * n_dept + d].map_or(0.0, |v| v.0))
+                .collect();
+            let (treated, treat_flags) = treat::transform(rule.transform, &values);
+            for (i, &d) in kept.iter().enumerate() {
+                flags[d * n_kpi + k] |= treat_flags[i];
+                if !treated[i].is_nan() {
+                    usable[k * n_dept + d] = Some((values[i], treated[i]));
+                }
+            }
+        }
+        if no_sample {
+            warnings.push(format!(
+                "KPI {} gives no sample_size, so its min_sample of {} cannot be checked",
+                rule.id, rule.min_sample
+            ));
+        }
+    }
+
+    let model = Model {
+        n_dept,
+        kpi_dim: card
+            .kpis
+            .iter()
+            .map(|k| card.dimension_index(&k.dimension))
+            .collect(),
+        kpi_weight: card.kpis.iter().map(|k| k.weight).collect(),
+        dim_weight: card.dimensions.iter().map(|d| d.weight).collect(),
+        aggregation: card.aggregation,
+        groups: groups.into_iter().map(|(_, m)| m).collect(),
+        usable,
+        rules,
+    };
+    let normalised = model.normalise(None);
+    for (k, rule) in card.kpis.iter().enumerate() {
+        let constant =
+            (0..n_dept).any(|d| normalised.flags[d * n_kpi + k].contains(Flags::CONSTANT));
+        if constant
+            && matches!(
+                rule.normalise,
+                Normalisation::Minmax | Normalisation::Zscore
+            )
+        {
+            warnings.push(format!(
+                "KPI {} has the same value for every department of a peer group: minmax gives them all 100, zscore 50",
+                rule.id
+            ));
+        }
+    }
+
+    // Coverage, dimension scores, composites.
+    let shares = card.nominal_shares();
+    let n_dim = card.dimensions.len();
+    let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
+    let mut scored: Vec<DepartmentScore> = Vec::with_capacity(n_dept);
+    let mut cells: Vec<Cell> = Vec::with_capacity(n_dept * n_kpi);
+    for (d, department) in departments.into_iter().enumerate() {
+        let row = &normalised.scores[d * n_kpi..(d + 1) * n_kpi];
+        let coverage: f64 = (0..n_kpi)
+            .filter(|&k| model.usable[k * n_dept + d].is_some())
+            .map(|k| shares[k])
+            .sum();
+        let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
+        let weights = effective_weights(row, &model);
+        for k in 0..n_kpi {
+            let i = d * n_kpi + k;
+            let score = Some(row[k]).filter(|s| !s.is_nan());
+            let contribution = weights[k].zip(score).map(|(w, s)| match model.aggregation {
+                Aggregation::Arithmetic => w * s,
+                Aggregation::Geometric => geometric_contribution(w, s, composite, row, &weights),
+            });
+            cells.push(Cell {
+                value: raw[k * n_dept + d].map(|v| v.0),
+                treated: model.usable[k * n_dept + d].map(|v| v.1),
+                score,
+                flags: flags[i] | normalised.flags[i],
+                weight: weights[k],
+                contribution,
+                peer_median: normalised.peer_median[i],
+            });
+        }
+        let status = if coverage >= card.min_coverage - TIE && !composite.is_nan() {
+            Status::Ranked
+        } else {
+            Status::InsufficientData
+        };
+        scored.push(DepartmentScore {
+            department,
+            status,
+            coverage,
+            composite: Some(composite).filter(|c| !c.is_nan()),
+            dimensions: dims
+                .iter()
+                .map(|&x| Some(x).filter(|x| !x.is_nan()))
+                .collect(),
+            rank: None,
+            group_rank: None,
+            grade: None,
+        });
+    }
+
+    rank_and_grade(card, &mut scored, &model.groups);
+
+    Ok(Scores {
+        period: input.matrix.period.clone(),
+        departments: scored,
+        kpis: card.kpis.iter().map(|k| k.id.clone()).collect(),
+        dimensions: card.dimensions.iter().map(|d| d.id.clone()).collect(),
+        cells,
+        warnings,
+        model,
+    })
+}
+
+/// Each present KPI's share of the composite after renormalisation over the KPIs and
+/// dimensions present: (w_k / Σ w in its dimension) · (W_j / Σ W of dimensions present).
+fn effective_weights(row: &[f64], model: &Model) -> Vec<Option<f64>> {
+    let n_dim = model.dim_weight.len();
+    let mut within = vec![0.0; n_dim];
+    for (k, &s) in row.iter().enumerate() {
+        if !s.is_nan() {
+            within[model.kpi_dim[k]] += model.kpi_weight[k];
+        }
+    }
+    let dims_total: f64 = (0..n_dim)
+        .filter(|&j| within[j] > 0.0)
+        .map(|j| model.dim_weight[j])
+        .sum();
+    row.iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let j = model.kpi_dim[k];
+            (!s.is_nan() && within[j] > 0.0 && dims_total > 0.0)
+                .then(|| model.kpi_weight[k] / within[j] * model.dim_weight[j] / dims_total)
+        })
+        .collect()
+}
+
+/// Under geometric aggregation ln C = Σ w_k ln max(s_k, 1), so KPI k's part of C is its
+/// share of ln C; when ln C = 0 (every score at most 1) the parts are w_k · C.
+fn geometric_contribution(
+    w: f64,
+    s: f64,
+    composite: f64,
+    row: &[f64],
+    weights: &[Option<f64>],
+) -> f64 {
+    let log_c: f64 = row
+        .iter()
+        .zip(weights)
+        .filter_map(|(&s, w)| w.map(|w| w * s.max(1.0).ln()))
+        .sum();
+    if log_c > 0.0 {
+        composite * w * s.max(1.0).ln() / log_c
+    } else {
+        w * composite
+    }
+}
+
+/// Overall and peer-group ranks of the ranked departments, and their grades.
+fn rank_and_grade(card: &Scorecard, scored: &mut [DepartmentScore], groups: &[Vec<usize>]) {
+    let ranked = |d: &DepartmentScore| d.status == Status::Ranked;
+    let items: Vec<(usize, f64)> = scored
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| ranked(d))
+        .filter_map(|(i, d)| d.composite.map(|c| (i, c)))
+        .collect();
+    let overall = competition_ranks(&items);
+    for &(d, r) in &overall {
+        scored[d].rank = Some(r);
+    }
+    for group in groups {
+        let items: Vec<(usize, f64)> = group
+            .iter()
+            .filter(|&&d| ranked(&scored[d]))
+            .filter_map(|&d| scored[d].composite.map(|c| (d, c)))
+            .collect();
+        for (d, r) in competition_ranks(&items) {
+            scored[d].group_rank = Some(r);
+        }
+    }
+
+    // Tie groups in rank order: (leader composite, members).
+    let mut ties: Vec<(f64, Vec<usize>)> = Vec::new();
+    let mut last_rank = 0;
+    for &(d, r) in &overall {
+        let c = scored[d].composite.unwrap_or_default();
+        if r != last_rank || ties.is_empty() {
+            ties.push((c, Vec::new()));
+            last_rank = r;
+        }
+        if let Some((_, members)) = ties.last_mut() {
+            members.push(d);
+        }
+    }
+    let bands = &card.grades.bands;
+    match card.grades.method {
+        GradeMethod::Thresholds => {
+            for (leader, members) in &ties {
+                let band = bands
+                    .iter()
+                    .position(|b| *leader >= b.min.unwrap_or(0.0))
+                    .unwrap_or(bands.len() - 1);
+                for &d in members {
+                    scored[d].grade = Some(band);
+                }
+            }
+        }
+        GradeMethod::Quota => {
+            let n = overall.len() as f64;
+            let last = bands.len() - 1;
+            let mut caps = Vec::with_capacity(last);
+            let mut cumulative = 0.0;
+            for b in &bands[..last] {
+                cumulative += b.share.unwrap_or(0.0);
+                // The epsilon keeps 0.7 + 0.1 = 0.7999… from losing a place.
+                caps.push((cumulative * n + 1e-9).floor() as usize);
+            }
+            let (mut band, mut assigned) = (0, 0);
+            for (_, members) in &ties {
+                while band < last && assigned + members.len() > caps[band] {
+                    band += 1;
+                }
+                for &d in members {
+                    scored[d].grade = Some(band);
+                }
+                assigned += members.len();
+            }
+        }
+    }
+}

@@ -1,0 +1,731 @@
+//! The scorecard file (`queries/scorecard.toml`): weights, transforms, normalisations,
+//! missing-value rules, grades and the uncertainty settings.
+//!
+//! Reading checks everything that can be checked from the file alone, and every error
+//! names the line. [`Scorecard::check`] then checks it against the KPI library (unknown
+//! KPI ids, goalposts pointing the wrong way).
+
+use std::path::{Path, PathBuf};
+
+use appraise_kpi::{Direction, KpiDef};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::Error;
+
+/// What is done to a KPI's values before normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transform {
+    /// The values as they are.
+    None,
+    /// ln(1 + x).
+    Log,
+    /// Winsorise (up to 5 values) or log-transform where skew and kurtosis are high.
+    Auto,
+}
+
+/// How treated values are put onto 0–100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalisation {
+    /// 100·(x − min)/(max − min) within the peer group.
+    Minmax,
+    /// T-score 50 + 10·z, clamped to 0–100.
+    Zscore,
+    /// Percentile rank 100·(r − 1)/(n − 1), ties averaged.
+    Rank,
+    /// 100·clamp((x − floor)/(target − floor), 0, 1): an absolute standard.
+    Goalpost,
+}
+
+/// What a department without a usable value gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingRule {
+    /// Score 0.
+    Zero,
+    /// No score: the weights are renormalised over the KPIs present.
+    Exclude,
+    /// The peer group's median score.
+    Median,
+}
+
+/// How scores are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregation {
+    /// Weighted arithmetic mean.
+    Arithmetic,
+    /// Weighted geometric mean, scores floored at 1.
+    Geometric,
+}
+
+/// How grades are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GradeMethod {
+    /// By the composite: the first band whose `min` it reaches.
+    Thresholds,
+    /// By rank: each band holds at most its share of the ranked departments.
+    Quota,
+}
+
+/// A dimension of the composite.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dimension {
+    /// Identifier (`sharing`, `responsiveness`, ...).
+    pub id: String,
+    /// Relative weight among the dimensions.
+    pub weight: f64,
+    /// English title.
+    pub title: String,
+    /// Chinese title.
+    pub title_zh: Option<String>,
+    /// Line of its `id` in the file.
+    pub line: usize,
+}
+
+/// How one KPI is scored.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiRule {
+    /// The KPI file's `kpi:` key.
+    pub id: String,
+    /// The dimension it counts towards.
+    pub dimension: String,
+    /// Relative weight within its dimension.
+    pub weight: f64,
+    /// Treatment before normalisation.
+    pub transform: Transform,
+    /// Normalisation onto 0–100.
+    pub normalise: Normalisation,
+    /// What a department without a usable value gets.
+    pub missing: MissingRule,
+    /// Values behind fewer cases than this count as missing.
+    pub min_sample: u64,
+    /// Goalpost: the value that scores 0.
+    pub floor: Option<f64>,
+    /// Goalpost: the value that scores 100.
+    pub target: Option<f64>,
+    /// Line of its `id` in the file.
+    pub line: usize,
+}
+
+/// One grade band.
+#[derive(Debug, Clone, Serialize)]
+pub struct Band {
+    /// The grade (`A`).
+    pub grade: String,
+    /// English label.
+    pub label: Option<String>,
+    /// Chinese label (`优秀`).
+    pub label_zh: Option<String>,
+    /// Thresholds: the lowest composite of the band.
+    pub min: Option<f64>,
+    /// Quota: the band's share of the ranked departments.
+    pub share: Option<f64>,
+}
+
+/// The grading rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grades {
+    /// Thresholds or quota.
+    pub method: GradeMethod,
+    /// Bands, best first.
+    pub bands: Vec<Band>,
+}
+
+/// The Monte Carlo settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncertainty {
+    /// Monte Carlo runs (0 switches the robustness analysis off).
+    pub runs: usize,
+    /// Seed of the random generator: the same seed gives the same intervals.
+    pub seed: u64,
+    /// Each weight is multiplied by U(1 − noise, 1 + noise).
+    pub weight_noise: f64,
+}
+
+/// A read and checked scorecard.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard {
+    /// Its name, for reports.
+    pub name: String,
+    /// Its Chinese name.
+    pub name_zh: Option<String>,
+    /// The appraisal's time zone (period edges, working days).
+    pub timezone: String,
+    /// How KPI scores and dimension scores are combined.
+    pub aggregation: Aggregation,
+    /// Share of the KPI weight a department needs to be ranked.
+    pub min_coverage: f64,
+    /// The dimensions, in file order.
+    pub dimensions: Vec<Dimension>,
+    /// The KPIs, in file order.
+    pub kpis: Vec<KpiRule>,
+    /// The grading rule.
+    pub grades: Grades,
+    /// The robustness analysis.
+    pub uncertainty: Uncertainty,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+// The file as written. Spans give every error its line.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    scorecard: HeaderToml,
+    #[serde(default)]
+    dimension: Vec<DimensionToml>,
+    #[serde(default)]
+    kpi: Vec<KpiToml>,
+    grades: Option<GradesToml>,
+    uncertainty: Option<UncertaintyToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderToml {
+    name: String,
+    name_zh: Option<String>,
+    #[serde(default = "default_timezone")]
+    timezone: Spanned<String>,
+    #[serde(default = "default_aggregation")]
+    aggregation: Aggregation,
+    min_coverage: Option<Spanned<Fraction>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Fraction {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DimensionToml {
+    id: Spanned<String>,
+    weight: Spanned<f64>,
+    title: Option<String>,
+    title_zh: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KpiToml {
+    id: Spanned<String>,
+    dimension: Spanned<String>,
+    #[serde(default = "one")]
+    weight: Spanned<f64>,
+    #[serde(default = "default_transform")]
+    transform: Transform,
+    #[serde(default = "default_normalise")]
+    normalise: Normalisation,
+    #[serde(default = "default_missing")]
+    missing: MissingRule,
+    #[serde(default)]
+    min_sample: u64,
+    floor: Option<f64>,
+    target: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GradesToml {
+    method: GradeMethod,
+    bands: Spanned<Vec<BandToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BandToml {
+    grade: String,
+    label: Option<String>,
+    label_zh: Option<String>,
+    min: Option<f64>,
+    share: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncertaintyToml {
+    #[serde(default = "default_runs")]
+    runs: usize,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default = "default_noise")]
+    weight_noise: Spanned<f64>,
+}
+
+fn default_timezone() -> Spanned<String> {
+    Spanned::new(0..0, "Asia/Shanghai".into())
+}
+fn default_aggregation() -> Aggregation {
+    Aggregation::Arithmetic
+}
+fn one() -> Spanned<f64> {
+    Spanned::new(0..0, 1.0)
+}
+fn default_transform() -> Transform {
+    Transform::None
+}
+fn default_normalise() -> Normalisation {
+    Normalisation::Minmax
+}
+fn default_missing() -> MissingRule {
+    MissingRule::Exclude
+}
+fn default_runs() -> usize {
+    1000
+}
+fn default_seed() -> u64 {
+    20260701
+}
+fn default_noise() -> Spanned<f64> {
+    Spanned::new(0..0, 0.25)
+}
+
+/// The default grades: A ≥ 90, B ≥ 75, C ≥ 60, else D.
+fn default_grades() -> Grades {
+    let band = |grade: &str, min: f64, label: &str, label_zh: &str| Band {
+        grade: grade.into(),
+        label: Some(label.into()),
+        label_zh: Some(label_zh.into()),
+        min: Some(min),
+        share: None,
+    };
+    Grades {
+        method: GradeMethod::Thresholds,
+        bands: vec![
+            band("A", 90.0, "Excellent", "优秀"),
+            band("B", 75.0, "Good", "良好"),
+            band("C", 60.0, "Pass", "合格"),
+            band("D", 0.0, "Fail", "不合格"),
+        ],
+    }
+}
+
+/// Line (1-based) of a byte offset; 0 for a default value that has no place.
+fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
+    if span.is_empty() && span.start == 0 {
+        return 0;
+    }
+    text[..span.start.min(text.len())].matches('\n').count() + 1
+}
+
+impl Scorecard {
+    /// Reads and checks a scorecard file.
+    pub fn from_file(path: &Path) -> Result<Scorecard, Error> {
+        let text = std::fs::read_to_string(path).map_err(|cause| Error::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Scorecard::parse(path, &text)
+    }
+
+    /// Reads and checks a scorecard's text; `path` is for messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Scorecard, Error> {
+        let err = |line: usize, reason: String, hint: Option<&str>| Error::Scorecard {
+            path: path.to_path_buf(),
+            line,
+            reason,
+            hint: hint.map(str::to_string),
+        };
+        let file: FileToml = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| line_of(text, s));
+            err(
+                line,
+                e.message().trim().to_string(),
+                Some("see the comments in queries/scorecard.toml"),
+            )
+        })?;
+
+        let h = file.scorecard;
+        let timezone_line = line_of(text, h.timezone.span());
+        let timezone = h.timezone.into_inner();
+        if timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(err(
+                timezone_line,
+                format!("unknown time zone {timezone:?}"),
+                Some("use an IANA name such as Asia/Shanghai"),
+            ));
+        }
+        let min_coverage = match h.min_coverage {
+            None => 2.0 / 3.0,
+            Some(f) => {
+                let line = line_of(text, f.span());
+                let value = match f.into_inner() {
+                    Fraction::Number(x) => Some(x),
+                    Fraction::Text(t) => parse_fraction(&t),
+                };
+                match value {
+                    Some(x) if (0.0..=1.0).contains(&x) => x,
+                    _ => {
+                        return Err(err(
+                            line,
+                            "min_coverage must be a share from 0 to 1".into(),
+                            Some("write a number such as 0.6667 or a fraction such as \"2/3\""),
+                        ));
+                    }
+                }
+            }
+        };
+
+        let mut dimensions: Vec<Dimension> = Vec::new();
+        for d in file.dimension {
+            let line = line_of(text, d.id.span());
+            let id = d.id.into_inner();
+            if dimensions.iter().any(|x| x.id == id) {
+                return Err(err(
+                    line,
+                    format!("dimension {id:?} is declared twice"),
+                    None,
+                ));
+            }
+            let weight = *d.weight.get_ref();
+            check_weight(weight).map_err(|r| err(line_of(text, d.weight.span()), r, None))?;
+            dimensions.push(Dimension {
+                title: d.title.unwrap_or_else(|| id.clone()),
+                id,
+                weight,
+                title_zh: d.title_zh,
+                line,
+            });
+        }
+        if dimensions.is_empty() {
+            return Err(err(
+                0,
+                "the scorecard declares no [[dimension]]".into(),
+                None,
+            ));
+        }
+        if dimensions.iter().all(|d| d.weight == 0.0) {
+            return Err(err(
+                dimensions[0].line,
+                "every dimension weight is zero".into(),
+                Some("give at least one dimension a positive weight"),
+            ));
+        }
+
+        let mut kpis: Vec<KpiRule> = Vec::new();
+        for k in file.kpi {
+            let line = line_of(text, k.id.span());
+            let id = k.id.into_inner();
+            if kpis.iter().any(|x| x.id == id) {
+                return Err(err(line, format!("KPI {id:?} is listed twice"), None));
+            }
+            let dimension_line = line_of(text, k.dimension.span());
+            let dimension = k.dimension.into_inner();
+            if !dimensions.iter().any(|d| d.id == dimension) {
+                let known: Vec<&str> = dimensions.iter().map(|d| d.id.as_str()).collect();
+                return Err(err(
+                    dimension_line,
+                    format!("KPI {id:?} is in dimension {dimension:?}, which is not declared"),
+                    Some(&format!("declared dimensions: {}", known.join(", "))),
+                ));
+            }
+            let weight = *k.weight.get_ref();
+            check_weight(weight).map_err(|r| {
+                let l = line_of(text, k.weight.span());
+                err(if l == 0 { line } else { l }, r, None)
+            })?;
+            match k.normalise {
+                Normalisation::Goalpost => {
+                    let (Some(floor), Some(target)) = (k.floor, k.target) else {
+                        return Err(err(
+                            line,
+                            format!("KPI {id:?}: goalpost needs both floor and target"),
+                            Some("floor scores 0, target scores 100: floor = 0.5, target = 0.95"),
+                        ));
+                    };
+                    if !floor.is_finite() || !target.is_finite() || floor == target {
+                        return Err(err(
+                            line,
+                            format!(
+                                "KPI {id:?}: goalpost floor and target must be two different numbers"
+                            ),
+                            None,
+                        ));
+                    }
+                    if k.transform != Transform::None {
+                        return Err(err(
+                            line,
+                            format!("KPI {id:?}: a goalpost KPI takes transform = \"none\""),
+                            Some(
+                                "floor and target are in the KPI's own units, so its values are not transformed",
+                            ),
+                        ));
+                    }
+                }
+                _ if k.floor.is_some() || k.target.is_some() => {
+                    return Err(err(
+                        line,
+                        format!(
+                            "KPI {id:?}: floor and target apply only to normalise = \"goalpost\""
+                        ),
+                        None,
+                    ));
+                }
+                _ => {}
+            }
+            kpis.push(KpiRule {
+                id,
+                dimension,
+                weight,
+                transform: k.transform,
+                normalise: k.normalise,
+                missing: k.missing,
+                min_sample: k.min_sample,
+                floor: k.floor,
+                target: k.target,
+                line,
+            });
+        }
+        for d in &dimensions {
+            let members: Vec<&KpiRule> = kpis.iter().filter(|k| k.dimension == d.id).collect();
+            if members.is_empty() {
+                return Err(err(
+                    d.line,
+                    format!("dimension {:?} has no KPI", d.id),
+                    Some("add a [[kpi]] with this dimension, or remove the dimension"),
+                ));
+            }
+            if members.iter().all(|k| k.weight == 0.0) {
+                return Err(err(
+                    d.line,
+                    format!("every KPI weight in dimension {:?} is zero", d.id),
+                    None,
+                ));
+            }
+        }
+
+        let grades = match file.grades {
+            None => default_grades(),
+            Some(g) => {
+                let line = line_of(text, g.bands.span());
+                let bands = g.bands.into_inner().into_iter().map(|b| Band {
+                    grade: b.grade,
+                    label: b.label,
+                    label_zh: b.label_zh,
+                    min: b.min,
+                    share: b.share,
+                });
+                let grades = Grades {
+                    method: g.method,
+                    bands: bands.collect(),
+                };
+                check_grades(&grades).map_err(|(r, h)| err(line, r, h.as_deref()))?;
+                grades
+            }
+        };
+
+        let uncertainty = match file.uncertainty {
+            None => Uncertainty {
+                runs: default_runs(),
+                seed: default_seed(),
+                weight_noise: 0.25,
+            },
+            Some(u) => {
+                let noise = *u.weight_noise.get_ref();
+                if !(0.0..1.0).contains(&noise) {
+                    return Err(err(
+                        line_of(text, u.weight_noise.span()),
+                        "weight_noise must be at least 0 and below 1".into(),
+                        Some("0.25 multiplies each weight by U(0.75, 1.25)"),
+                    ));
+                }
+                Uncertainty {
+                    runs: u.runs,
+                    seed: u.seed,
+                    weight_noise: noise,
+                }
+            }
+        };
+
+        Ok(Scorecard {
+            name: h.name,
+            name_zh: h.name_zh,
+            timezone,
+            aggregation: h.aggregation,
+            min_coverage,
+            dimensions,
+            kpis,
+            grades,
+            uncertainty,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Checks the scorecard against the KPI library: every KPI it names exists, and
+    /// every goalpost points the KPI's way. Returns warnings (library KPIs it leaves
+    /// out, KPIs it puts in another dimension than their header).
+    pub fn check(&self, library: &[KpiDef]) -> Result<Vec<String>, Error> {
+        let mut warnings = Vec::new();
+        for rule in &self.kpis {
+            let Some(def) = library.iter().find(|d| d.id == rule.id) else {
+                let known: Vec<&str> = library.iter().map(|d| d.id.as_str()).collect();
+                return Err(Error::Scorecard {
+                    path: self.path.clone(),
+                    line: rule.line,
+                    reason: format!("unknown KPI {:?}", rule.id),
+                    hint: Some(format!("the KPI library has: {}", known.join(", "))),
+                });
+            };
+            if let (Some(floor), Some(target)) = (rule.floor, rule.target) {
+                let wrong = match def.direction {
+                    Direction::Higher => target < floor,
+                    Direction::Lower => target > floor,
+                };
+                if wrong {
+                    return Err(Error::Scorecard {
+                        path: self.path.clone(),
+                        line: rule.line,
+                        reason: format!(
+                            "KPI {:?} is better {}, but its goalpost runs from floor {floor} to target {target}",
+                            rule.id,
+                            match def.direction {
+                                Direction::Higher => "higher",
+                                Direction::Lower => "lower",
+                            }
+                        ),
+                        hint: Some(
+                            "swap floor and target: floor scores 0, target scores 100".into(),
+                        ),
+                    });
+                }
+            }
+            if def.dimension != rule.dimension {
+                warnings.push(format!(
+                    "KPI {} counts in dimension {} (the scorecard's choice); its file says {}",
+                    rule.id, rule.dimension, def.dimension
+                ));
+            }
+        }
+        for def in library {
+            if !self.kpis.iter().any(|k| k.id == def.id) {
+                warnings.push(format!(
+                    "KPI {} is not in the scorecard and is not scored",
+                    def.id
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// The rule for a KPI.
+    pub fn kpi(&self, id: &str) -> Option<&KpiRule> {
+        self.kpis.iter().find(|k| k.id == id)
+    }
+
+    /// The position of a dimension.
+    pub(crate) fn dimension_index(&self, id: &str) -> usize {
+        self.dimensions
+            .iter()
+            .position(|d| d.id == id)
+            .unwrap_or_default()
+    }
+
+    /// Each KPI's nominal share of the composite: its weight over its dimension's total,
+    /// times its dimension's weight over all dimensions'.
+    pub fn nominal_shares(&self) -> Vec<f64> {
+        let total: f64 = self.dimensions.iter().map(|d| d.weight).sum();
+        self.kpis
+            .iter()
+            .map(|k| {
+                let d = &self.dimensions[self.dimension_index(&k.dimension)];
+                let within: f64 = self
+                    .kpis
+                    .iter()
+                    .filter(|x| x.dimension == k.dimension)
+                    .map(|x| x.weight)
+                    .sum();
+                k.weight / within * d.weight / total
+            })
+            .collect()
+    }
+}
+
+fn check_weight(w: f64) -> Result<(), String> {
+    if !w.is_finite() || w < 0.0 {
+        return Err(format!("weight {w} must be a number of at least 0"));
+    }
+    Ok(())
+}
+
+fn parse_fraction(t: &str) -> Option<f64> {
+    let (a, b) = t.split_once('/')?;
+    let (a, b): (f64, f64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (b != 0.0).then(|| a / b)
+}
+
+fn check_grades(g: &Grades) -> Result<(), (String, Option<String>)> {
+    if g.bands.is_empty() {
+        return Err(("grades need at least one band".into(), None));
+    }
+    for (i, b) in g.bands.iter().enumerate() {
+        if b.grade.trim().is_empty() {
+            return Err(("a grade band has an empty grade".into(), None));
+        }
+        if g.bands[..i].iter().any(|x| x.grade == b.grade) {
+            return Err((format!("grade {:?} appears twice", b.grade), None));
+        }
+    }
+    match g.method {
+        GradeMethod::Thresholds => {
+            let mut previous = f64::INFINITY;
+            for b in &g.bands {
+                let Some(min) = b.min.filter(|m| m.is_finite()) else {
+                    return Err((
+                        format!("threshold band {:?} has no min", b.grade),
+                        Some("thresholds: bands = [ { grade = \"A\", min = 90 }, ... ]".into()),
+                    ));
+                };
+                if b.share.is_some() {
+                    return Err((format!("threshold band {:?} has a share", b.grade), None));
+                }
+                if min >= previous {
+                    return Err((
+                        "threshold bands must go from the highest min to the lowest".into(),
+                        None,
+                    ));
+                }
+                previous = min;
+            }
+            if previous > 0.0 {
+                return Err((
+                    format!("the last band's min is {previous}, so low composites get no grade"),
+                    Some("give the last band min = 0".into()),
+                ));
+            }
+        }
+        GradeMethod::Quota => {
+            let mut total = 0.0;
+            let last = g.bands.len() - 1;
+            for (i, b) in g.bands.iter().enumerate() {
+                if b.min.is_some() {
+                    return Err((format!("quota band {:?} has a min", b.grade), None));
+                }
+                match b.share {
+                    Some(s) if s.is_finite() && s >= 0.0 => total += s,
+                    None if i == last => {}
+                    _ => {
+                        return Err((
+                            format!("quota band {:?} needs a share from 0 to 1", b.grade),
+                            Some("quota: bands = [ { grade = \"A\", share = 0.2 }, ... ]; the last band takes the rest".into()),
+                        ));
+                    }
+                }
+            }
+            if total > 1.0 + 1e-9 {
+                return Err((
+                    format!("the quota shares add up to {total}, more than 1"),
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! The appraisal as Arrow tables: `ranking`, `scores`, `sensitivity`, `trend`,
+//! `correlations` and `profiles`, with the columns of DESIGN.md's Outputs section.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
+use datafusion::arrow::datatypes::{Field, Schema};
+
+use crate::{Appraisal, Error, compare, diagnose};
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, Error> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+        .collect();
+    let arrays = columns.into_iter().map(|(_, a)| a).collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+fn text<S: AsRef<str>>(v: impl IntoIterator<Item = Option<S>>) -> ArrayRef {
+    Arc::new(v.into_iter().collect::<StringArray>())
+}
+
+fn float(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
+    Arc::new(v.into_iter().collect::<Float64Array>())
+}
+
+fn uint(v: impl IntoIterator<Item = Option<u32>>) -> ArrayRef {
+    Arc::new(v.into_iter().collect::<UInt32Array>())
+}
+
+impl Appraisal {
+    /// One row per department in ranking order: `department_id, name, level,
+    /// peer_group, status, composite, rank, group_rank, grade, dim_<id>...`, then
+    /// `previous_composite, composite_change, previous_rank, rank_change, rank_median,
+    /// rank_p05, rank_p95, coverage`.
+    pub fn ranking_table(&self) -> Result<RecordBatch, Error> {
+        let s = &self.current;
+        let order = s.ranking_order();
+        let dep = |d: usize| &s.departments[d];
+        let mut columns: Vec<(String, ArrayRef)> = vec![
+            (
+                "department_id".into(),
+                text(order.iter().map(|&d| Some(&dep(d).department.id))),
+            ),
+            (
+                "name".into(),
+                text(order.iter().map(|&d| Some(&dep(d).department.name))),
+            ),
+            (
+                "level".into(),
+                text(order.iter().map(|&d| Some(&dep(d).department.level))),
+            ),
+            (
+                "peer_group".into(),
+                text(order.iter().map(|&d| Some(&dep(d).department.peer_group))),
+            ),
+            (
+                "status".into(),
+                text(order.iter().map(|&d| Some(dep(d).status.name()))),
+            ),
+            (
+                "composite".into(),
+                float(order.iter().map(|&d| dep(d).composite)),
+            ),
+            ("rank".into(), uint(order.iter().map(|&d| dep(d).rank))),
+            (
+                "group_rank".into(),
+                uint(order.iter().map(|&d| dep(d).group_rank)),
+            ),
+            (
+                "grade".into(),
+                text(
+                    order
+                        .iter()
+                        .map(|&d| dep(d).grade.map(|g| &self.scorecard.grades.bands[g].grade)),
+                ),
+            ),
+        ];
+        for (j, id) in s.dimensions.iter().enumerate() {
+            columns.push((
+                format!("dim_{id}"),
+                float(order.iter().map(|&d| dep(d).dimensions[j])),
+            ));
+        }
+        let changes: Vec<Option<compare::Change>> = order
+            .iter()
+            .map(|&d| self.previous().map(|p| compare::change(s, p, d)))
+            .collect();
+        columns.push((
+            "previous_composite".into(),
+            float(changes.iter().map(|c| c.and_then(|c| c.previous_composite))),
+        ));
+        columns.push((
+            "composite_change".into(),
+            float(changes.iter().map(|c| c.and_then(|c| c.composite_change))),
+        ));
+        columns.push((
+            "previous_rank".into(),
+            uint(changes.iter().map(|c| c.and_then(|c| c.previous_rank))),
+        ));
+        columns.push((
+            "rank_change".into(),
+            Arc::new(
+                changes
+                    .iter()
+                    .map(|c| c.and_then(|c| c.rank_change))
+                    .collect::<Int64Array>(),
+            ),
+        ));
+        let interval = |d: usize| self.robustness.as_ref().and_then(|r| r.intervals[d]);
+        columns.push((
+            "rank_median".into(),
+            float(order.iter().map(|&d| interval(d).map(|i| i.median))),
+        ));
+        columns.push((
+            "rank_p05".into(),
+            float(order.iter().map(|&d| interval(d).map(|i| i.p05))),
+        ));
+        columns.push((
+            "rank_p95".into(),
+            float(order.iter().map(|&d| interval(d).map(|i| i.p95))),
+        ));
+        columns.push((
+            "coverage".into(),
+            float(order.iter().map(|&d| Some(dep(d).coverage))),
+        ));
+        batch(
+            columns
+                .iter()
+                .map(|(n, a)| (n.as_str(), a.clone()))
+                .collect(),
+        )
+    }
+
+    /// Long, one row per department × KPI (departments by id, KPIs in scorecard order):
+    /// `department_id, kpi, value, treated_value, score, flags, weight, contribution,
+    /// peer_median`.
+    pub fn scores_table(&self) -> Result<RecordBatch, Error> {
+        let s = &self.current;
+        let n_kpi = s.kpis.len();
+        let cells = || s.cells.iter();
+        batch(vec![
+            (
+                "department_id",
+                text((0..s.cells.len()).map(|i| Some(&s.departments[i / n_kpi].department.id))),
+            ),
+            (
+                "kpi",
+                text((0..s.cells.len()).map(|i| Some(&s.kpis[i % n_kpi]))),
+            ),
+            ("value", float(cells().map(|c| c.value))),
+            ("treated_value", float(cells().map(|c| c.treated))),
+            ("score", float(cells().map(|c| c.score))),
+            ("flags", text(cells().map(|c| Some(c.flags.names())))),
+            ("weight", float(cells().map(|c| c.weight))),
+            ("contribution", float(cells().map(|c| c.contribution))),
+            ("peer_median", float(cells().map(|c| c.peer_median))),
+        ])
+    }
+
+    /// The Sobol indices: `assumption, first_order, total`, and the run settings.
+    pub fn sensitivity_table(&self) -> Result<RecordBatch, Error> {
+        let sobol = self
+            .robustness
+            .as_ref()
+            .map(|r| r.sobol.as_slice())
+            .unwrap_or_default();
+        let runs = self.robustness.as_ref().map_or(0, |r| r.runs as i64);
+        batch(vec![
+            (
+                "assumption",
+                text(sobol.iter().map(|s| Some(s.assumption.name()))),
+            ),
+            ("first_order", float(sobol.iter().map(|s| s.first_order))),
+            ("total", float(sobol.iter().map(|s| s.total))),
+            (
+                "runs",
+                Arc::new(sobol.iter().map(|_| Some(runs)).collect::<Int64Array>()),
+            ),
+        ])
+    }
+
+    /// The composite series: `department_id, period, composite, rank, grade`, oldest
+    /// period first, the current one last.
+    pub fn trend_table(&self) -> Result<RecordBatch, Error> {
+        let periods: Vec<&crate::Scores> =
+            self.history.iter().rev().chain([&self.current]).collect();
+        let mut rows: Vec<(&str, &str, Option<f64>, Option<u32>, Option<&str>)> = Vec::new();
+        for dep in &self.current.departments {
+            let id = dep.department.id.as_str();
+            for p in &periods {
+                let d = p.position(id).map(|i| &p.departments[i]);
+                rows.push((
+                    id,
+                    &p.period,
+                    d.and_then(|d| d.composite),
+                    d.and_then(|d| d.rank),
+                    d.and_then(|d| d.grade)
+                        .map(|g| self.scorecard.grades.bands[g].grade.as_str()),
+                ));
+            }
+        }
+        batch(vec![
+            ("department_id", text(rows.iter().map(|r| Some(r.0)))),
+            ("period", text(rows.iter().map(|r| Some(r.1)))),
+            ("composite", float(rows.iter().map(|r| r.2))),
+            ("rank", uint(rows.iter().map(|r| r.3))),
+            ("grade", text(rows.iter().map(|r| r.4))),
+        ])
+    }
+
+    /// KPI pairs: `kpi_a, kpi_b, spearman_rho, n, redundant`.
+    pub fn correlations_table(&self) -> Result<RecordBatch, Error> {
+        let c = &self.correlations;
+        batch(vec![
+            ("kpi_a", text(c.iter().map(|c| Some(&c.kpi_a)))),
+            ("kpi_b", text(c.iter().map(|c| Some(&c.kpi_b)))),
+            ("spearman_rho", float(c.iter().map(|c| Some(c.rho)))),
+            (
+                "n",
+                Arc::new(c.iter().map(|c| Some(c.n as i64)).collect::<Int64Array>()),
+            ),
+            (
+                "redundant",
+                Arc::new(
+                    c.iter()
+                        .map(|c| Some(c.redundant))
+                        .collect::<BooleanArray>(),
+                ),
+            ),
+        ])
+    }
+
+    /// Strengths and weaknesses: `department_id, kind, kpi, score, peer_median,
+    /// difference`.
+    pub fn profiles_table(&self) -> Result<RecordBatch, Error> {
+        let s = &self.current;
+        let mut rows = Vec::new();
+        for d in 0..s.departments.len() {
+            let p = diagnose::profile(s, d);
+            for (kind, list) in [("strength", &p.strengths), ("weakness", &p.weaknesses)] {
+                for st in list {
+                    rows.push((d, kind, st.clone()));
+                }
+            }
+        }
+        batch(vec![
+            (
+                "department_id",
+                text(rows.iter().map(|r| Some(&s.departments[r.0].department.id))),
+            ),
+            ("kind", text(rows.iter().map(|r| Some(r.1)))),
+            ("kpi", text(rows.iter().map(|r| Some(&s.kpis[r.2.kpi])))),
+            ("score", float(rows.iter().map(|r| Some(r.2.score)))),
+            (
+                "peer_median",
+                float(rows.iter().map(|r| Some(r.2.peer_median))),
+            ),
+            (
+                "difference",
+                float(rows.iter().map(|r| Some(r.2.difference))),
+            ),
+        ])
+    }
+}
