@@ -1,0 +1,95 @@
+//! Scorecard files: the default one checks against the KPI library, and every wrong
+//! one is an error naming its line.
+
+mod common;
+
+use std::path::Path;
+
+use appraise_score::Scorecard;
+use common::kpi;
+
+fn error_of(text: &str) -> String {
+    match Scorecard::parse(Path::new("card.toml"), text) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const HEAD: &str = "[scorecard]\nname = \"t\"\n\n[[dimension]]\nid = \"s\"\nweight = 1\n\n";
+
+#[test]
+fn the_default_scorecard_covers_the_library() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let card = Scorecard::from_file(&root.join("queries/scorecard.toml")).expect("default scorecard");
+    let library = appraise_kpi::load_library(&root.join("queries/kpis")).expect("library");
+    let warnings = card.check(&library).expect("checks against the library");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(card.kpis.len(), library.len());
+    assert_eq!(card.dimensions.len(), 4);
+    assert!((card.min_coverage - 2.0 / 3.0).abs() < 1e-15);
+    let shares: f64 = card.nominal_shares().iter().sum();
+    assert!((shares - 1.0).abs() < 1e-12);
+    assert_eq!(card.grades.bands[0].label_zh.as_deref(), Some("优秀"));
+}
+
+#[test]
+fn unknown_kpi_names_its_line() {
+    let card = Scorecard::parse(
+        Path::new("card.toml"),
+        &format!("{HEAD}[[kpi]]\nid = \"nope\"\ndimension = \"s\"\n"),
+    )
+    .expect("parses");
+    let e = card.check(&[kpi("a", "higher")]).expect_err("unknown KPI").to_string();
+    assert!(e.starts_with("card.toml:9: unknown KPI \"nope\""), "{e}");
+}
+
+#[test]
+fn kpi_in_no_dimension_names_its_line() {
+    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"other\"\n"));
+    assert!(e.starts_with("card.toml:10: KPI \"a\" is in dimension \"other\""), "{e}");
+}
+
+#[test]
+fn negative_and_all_zero_weights() {
+    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = -1\n"));
+    assert!(e.starts_with("card.toml:11: weight -1"), "{e}");
+    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = 0\n"));
+    assert!(e.starts_with("card.toml:5: every KPI weight in dimension \"s\" is zero"), "{e}");
+    let e = error_of(&HEAD.replace("weight = 1", "weight = 0"));
+    assert!(e.starts_with("card.toml:5: every dimension weight is zero"), "{e}");
+}
+
+#[test]
+fn goalpost_needs_floor_and_target_pointing_the_kpis_way() {
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"goalpost\"\nfloor = 0.5\n"
+    ));
+    assert!(e.starts_with("card.toml:9: KPI \"a\": goalpost needs both floor and target"), "{e}");
+    let card = Scorecard::parse(
+        Path::new("card.toml"),
+        &format!(
+            "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"goalpost\"\nfloor = 0.9\ntarget = 0.5\n"
+        ),
+    )
+    .expect("parses");
+    let e = card.check(&[kpi("a", "higher")]).expect_err("wrong way").to_string();
+    assert!(e.contains("better higher"), "{e}");
+    assert!(card.check(&[kpi("a", "lower")]).is_ok());
+}
+
+#[test]
+fn unknown_method_and_unknown_key_name_their_line() {
+    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"best\"\n"));
+    assert!(e.starts_with("card.toml:11: unknown variant `best`"), "{e}");
+    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nwieght = 2\n"));
+    assert!(e.starts_with("card.toml:11: unknown field `wieght`"), "{e}");
+}
+
+#[test]
+fn grades_must_cover_every_composite() {
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\n\n[grades]\nmethod = \"thresholds\"\n\
+         bands = [ {{ grade = \"A\", min = 90 }}, {{ grade = \"B\", min = 50 }} ]\n"
+    ));
+    assert!(e.contains("the last band's min is 50"), "{e}");
+}
