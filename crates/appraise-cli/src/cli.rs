@@ -36,6 +36,13 @@ pub(crate) enum Command {
     /// List, check and run the SQL KPIs.
     #[command(subcommand)]
     Kpi(KpiCommand),
+    /// Score the departments for a period: normalise, weight, aggregate, rank, grade.
+    ///
+    /// Runs the KPIs for the period and the three before it (as far as the data
+    /// reaches), scores each through the scorecard, compares the period with the one
+    /// before, and tests how robust each rank is. Prints the ranking, or with --out
+    /// writes ranking, scores, sensitivity, trend, correlations and profiles there.
+    Score(ScoreArgs),
     /// Run a read-only SQL query over the tables (for researchers).
     ///
     /// With --period the tables are scoped as KPIs see them; without it they hold all
@@ -122,6 +129,39 @@ pub(crate) struct SqlArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScoreArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
+    #[arg(long)]
+    pub period: String,
+
+    /// The scorecard: weights, normalisations, grades, robustness settings.
+    #[arg(long, value_name = "FILE", default_value = "queries/scorecard.toml")]
+    pub scorecard: PathBuf,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    #[command(flatten)]
+    pub output: ScoreOutputArgs,
+}
+
+/// Where the scoring tables go and in which format.
+#[derive(Debug, Args)]
+pub(crate) struct ScoreOutputArgs {
+    /// Output format (with --out, `table` writes CSV files).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write ranking.csv, scores.csv, ... into this folder instead of printing the
+    /// ranking.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where a result table goes and in which format.

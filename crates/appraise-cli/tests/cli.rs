@@ -140,7 +140,9 @@ fn the_demo_summarises_the_demo_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("departments"))
-        .stdout(predicate::str::contains("KPIs for 2026Q3"));
+        .stdout(predicate::str::contains("Ranking for 2026Q3"));
+    let ranking = std::fs::read_to_string(out.path().join("ranking.csv")).unwrap();
+    assert_eq!(ranking.lines().count(), 60 + 1);
     let kpis = std::fs::read_to_string(out.path().join("kpis.csv")).unwrap();
     // 60 demo departments × 18 KPIs, plus the header.
     assert_eq!(kpis.lines().count(), 60 * 18 + 1);
@@ -222,4 +224,95 @@ fn kpi_check_names_a_broken_kpi() {
         .code(1)
         .stdout(predicate::str::contains("FAILED  broken"))
         .stderr(predicate::str::contains("no_such_column"));
+}
+
+/// Two volume KPIs of fixtures/tiny (values in its README), minmax within peer groups.
+const TINY_SCORECARD: &str = r#"
+[scorecard]
+name = "tiny"
+[[dimension]]
+id = "sharing"
+weight = 1
+[[kpi]]
+id = "records_provided"
+dimension = "sharing"
+[[kpi]]
+id = "consumers_served"
+dimension = "sharing"
+[uncertainty]
+runs = 100
+"#;
+
+#[test]
+fn score_ranks_tiny_as_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, TINY_SCORECARD).unwrap();
+    let out = dir.path().join("out");
+    appraise()
+        .args(["score", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    // records_provided and consumers_served, minmax within each peer group:
+    // province P1 (150, 3) vs P2 (30, 2): 100 and 0 on both;
+    // city C1 (10, 1) vs C2 (0, 0): 100 and 0;
+    // county K1 and K2 (0, 0) are constant: 100 each (with a warning).
+    // Composites: P1, C1, K1, K2 = 100 tie at rank 1 (listed by id); P2, C2 = 0 at 5.
+    let ranking = std::fs::read_to_string(out.join("ranking.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = ranking
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let got: Vec<(&str, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0], r[5], r[6], r[7], r[8]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("C1", "100.0", "1", "1", "A"),
+            ("K1", "100.0", "1", "1", "A"),
+            ("K2", "100.0", "1", "1", "A"),
+            ("P1", "100.0", "1", "1", "A"),
+            ("C2", "0.0", "5", "2", "D"),
+            ("P2", "0.0", "5", "2", "D"),
+        ]
+    );
+    assert!(ranking.starts_with(
+        "department_id,name,level,peer_group,status,composite,rank,group_rank,grade,dim_sharing,"
+    ));
+    let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 6 * 2 + 1);
+    assert!(scores.contains("K1,records_provided,0.0,0.0,100.0,constant,"));
+    for table in ["sensitivity", "trend", "correlations", "profiles"] {
+        assert!(out.join(format!("{table}.csv")).exists(), "{table}");
+    }
+}
+
+#[test]
+fn a_wrong_scorecard_exits_1_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(
+        &card,
+        TINY_SCORECARD.replace("\"consumers_served\"", "\"consumers\""),
+    )
+    .unwrap();
+    appraise()
+        .args(["score", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "card.toml:11: unknown KPI \"consumers\"",
+        ))
+        .stderr(predicate::str::contains("hint: the KPI library has:"));
 }

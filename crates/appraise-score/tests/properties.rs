@@ -50,7 +50,9 @@ seed = 7
 fn scored(text: &str, values: &[[f64; 3]], order: &[usize]) -> Scores {
     let card = card(text);
     let lib = [kpi("p", "higher"), kpi("q", "lower"), kpi("r", "higher")];
-    let groups: Vec<&str> = (0..values.len()).map(|i| if i % 3 == 0 { "a" } else { "b" }).collect();
+    let groups: Vec<&str> = (0..values.len())
+        .map(|i| if i % 3 == 0 { "a" } else { "b" })
+        .collect();
     let all = departments(&groups);
     let deps: Vec<_> = order.iter().map(|&i| all[i].clone()).collect();
     let ids: Vec<String> = (1..=values.len()).map(|i| format!("d{i}")).collect();
@@ -171,7 +173,11 @@ seed = 1
     let r = robustness(&s, &card.uncertainty);
     assert_eq!(r.evaluations, 200 * 5);
     assert_eq!(r.mean_rank_change, 0.0);
-    assert!(r.sobol.iter().all(|x| x.first_order.is_none() && x.total.is_none()));
+    assert!(
+        r.sobol
+            .iter()
+            .all(|x| x.first_order.is_none() && x.total.is_none())
+    );
     for (d, i) in s.departments.iter().zip(&r.intervals) {
         let rank = f64::from(d.rank.unwrap_or(0));
         let i = i.expect("ranked");
@@ -226,7 +232,17 @@ seed = 3
     let index = |a: Assumption| r.sobol.iter().find(|x| x.assumption == a).copied();
     let norm = index(Assumption::Normalisation).expect("index");
     assert_eq!((norm.first_order, norm.total), (Some(0.0), Some(0.0)));
-    assert!(index(Assumption::Weights).and_then(|x| x.total).unwrap_or(0.0) > 0.0);
-    assert!(index(Assumption::Aggregation).and_then(|x| x.total).unwrap_or(0.0) > 0.0);
+    assert!(
+        index(Assumption::Weights)
+            .and_then(|x| x.total)
+            .unwrap_or(0.0)
+            > 0.0
+    );
+    assert!(
+        index(Assumption::Aggregation)
+            .and_then(|x| x.total)
+            .unwrap_or(0.0)
+            > 0.0
+    );
     assert_ne!(r.decisive(), Some(Assumption::Normalisation));
 }

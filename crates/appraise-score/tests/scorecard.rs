@@ -20,7 +20,8 @@ const HEAD: &str = "[scorecard]\nname = \"t\"\n\n[[dimension]]\nid = \"s\"\nweig
 #[test]
 fn the_default_scorecard_covers_the_library() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let card = Scorecard::from_file(&root.join("queries/scorecard.toml")).expect("default scorecard");
+    let card =
+        Scorecard::from_file(&root.join("queries/scorecard.toml")).expect("default scorecard");
     let library = appraise_kpi::load_library(&root.join("queries/kpis")).expect("library");
     let warnings = card.check(&library).expect("checks against the library");
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -39,24 +40,42 @@ fn unknown_kpi_names_its_line() {
         &format!("{HEAD}[[kpi]]\nid = \"nope\"\ndimension = \"s\"\n"),
     )
     .expect("parses");
-    let e = card.check(&[kpi("a", "higher")]).expect_err("unknown KPI").to_string();
+    let e = card
+        .check(&[kpi("a", "higher")])
+        .expect_err("unknown KPI")
+        .to_string();
     assert!(e.starts_with("card.toml:9: unknown KPI \"nope\""), "{e}");
 }
 
 #[test]
 fn kpi_in_no_dimension_names_its_line() {
-    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"other\"\n"));
-    assert!(e.starts_with("card.toml:10: KPI \"a\" is in dimension \"other\""), "{e}");
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"other\"\n"
+    ));
+    assert!(
+        e.starts_with("card.toml:10: KPI \"a\" is in dimension \"other\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn negative_and_all_zero_weights() {
-    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = -1\n"));
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = -1\n"
+    ));
     assert!(e.starts_with("card.toml:11: weight -1"), "{e}");
-    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = 0\n"));
-    assert!(e.starts_with("card.toml:5: every KPI weight in dimension \"s\" is zero"), "{e}");
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nweight = 0\n"
+    ));
+    assert!(
+        e.starts_with("card.toml:5: every KPI weight in dimension \"s\" is zero"),
+        "{e}"
+    );
     let e = error_of(&HEAD.replace("weight = 1", "weight = 0"));
-    assert!(e.starts_with("card.toml:5: every dimension weight is zero"), "{e}");
+    assert!(
+        e.starts_with("card.toml:5: every dimension weight is zero"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -64,7 +83,10 @@ fn goalpost_needs_floor_and_target_pointing_the_kpis_way() {
     let e = error_of(&format!(
         "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"goalpost\"\nfloor = 0.5\n"
     ));
-    assert!(e.starts_with("card.toml:9: KPI \"a\": goalpost needs both floor and target"), "{e}");
+    assert!(
+        e.starts_with("card.toml:9: KPI \"a\": goalpost needs both floor and target"),
+        "{e}"
+    );
     let card = Scorecard::parse(
         Path::new("card.toml"),
         &format!(
@@ -72,16 +94,23 @@ fn goalpost_needs_floor_and_target_pointing_the_kpis_way() {
         ),
     )
     .expect("parses");
-    let e = card.check(&[kpi("a", "higher")]).expect_err("wrong way").to_string();
+    let e = card
+        .check(&[kpi("a", "higher")])
+        .expect_err("wrong way")
+        .to_string();
     assert!(e.contains("better higher"), "{e}");
     assert!(card.check(&[kpi("a", "lower")]).is_ok());
 }
 
 #[test]
 fn unknown_method_and_unknown_key_name_their_line() {
-    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"best\"\n"));
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nnormalise = \"best\"\n"
+    ));
     assert!(e.starts_with("card.toml:11: unknown variant `best`"), "{e}");
-    let e = error_of(&format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nwieght = 2\n"));
+    let e = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\nwieght = 2\n"
+    ));
     assert!(e.starts_with("card.toml:11: unknown field `wieght`"), "{e}");
 }
 

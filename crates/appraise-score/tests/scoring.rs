@@ -82,7 +82,11 @@ fn minmax_goalpost_exclude_and_dimension_renormalisation() {
     let ranks: Vec<Option<u32>> = s.departments.iter().map(|d| d.rank).collect();
     assert_eq!(ranks, vec![Some(1), Some(4), Some(2), Some(2)]);
     // Default grades: 62.5 is C (≥ 60), the rest D.
-    let grade = |d: usize| s.departments[d].grade.map(|g| card.grades.bands[g].grade.clone());
+    let grade = |d: usize| {
+        s.departments[d]
+            .grade
+            .map(|g| card.grades.bands[g].grade.clone())
+    };
     assert_eq!(grade(0).as_deref(), Some("C"));
     assert_eq!(grade(1).as_deref(), Some("D"));
     // Contributions add up to the composite: d1 0.375·0 + 0.375·100 + 0.25·100 = 62.5;
@@ -233,7 +237,12 @@ fn scores_of(card_text: &str, values: &[(f64, f64)]) -> appraise_score::Scores {
     let rows: Vec<(&str, &str, Option<f64>, Option<i64>)> = values
         .iter()
         .zip(&ids)
-        .flat_map(|(&(p, q), id)| [(id.as_str(), "p", Some(p), None), (id.as_str(), "q", Some(q), None)])
+        .flat_map(|(&(p, q), id)| {
+            [
+                (id.as_str(), "p", Some(p), None),
+                (id.as_str(), "q", Some(q), None),
+            ]
+        })
         .collect();
     run(&card, &deps, &lib, &matrix(&rows))
 }
@@ -244,7 +253,13 @@ fn ties_within_1e9_share_a_competition_rank() {
     // the next two tie, so ranks are 1, 1, 3, 3, 5; displayed ties go by id.
     let s = scores_of(
         &direct("arithmetic", ""),
-        &[(80.0, 80.0), (80.0 + 1e-9, 80.0), (70.0, 70.0), (70.0 - 4e-10, 70.0), (60.0, 60.0)],
+        &[
+            (80.0, 80.0),
+            (80.0 + 1e-9, 80.0),
+            (70.0, 70.0),
+            (70.0 - 4e-10, 70.0),
+            (60.0, 60.0),
+        ],
     );
     let ranks: Vec<Option<u32>> = s.departments.iter().map(|d| d.rank).collect();
     assert_eq!(ranks, vec![Some(1), Some(1), Some(3), Some(3), Some(5)]);
@@ -259,13 +274,22 @@ fn quota_grades_never_split_a_tie() {
              {{ grade = \"B\", share = {b} }}, {{ grade = \"C\" }} ]"
         )
     };
-    let values = [(90.0, 90.0), (80.0, 80.0), (80.0, 80.0), (70.0, 70.0), (60.0, 60.0)];
+    let values = [
+        (90.0, 90.0),
+        (80.0, 80.0),
+        (80.0, 80.0),
+        (70.0, 70.0),
+        (60.0, 60.0),
+    ];
     let grades = |text: &str| {
         let c = card(text);
         let s = scores_of(text, &values);
         s.departments
             .iter()
-            .map(|d| d.grade.map_or("-".to_string(), |g| c.grades.bands[g].grade.clone()))
+            .map(|d| {
+                d.grade
+                    .map_or("-".to_string(), |g| c.grades.bands[g].grade.clone())
+            })
             .collect::<Vec<_>>()
             .join("")
     };
@@ -306,12 +330,20 @@ runs = 0
     ]);
     let s = run(&card, &deps, &lib, &m);
     // g1 over (10, 20): 0, 100. g2 over (100, 300, 250): 0, 100, 75.
-    let composite: Vec<f64> = s.departments.iter().map(|d| d.composite.unwrap_or(-1.0)).collect();
+    let composite: Vec<f64> = s
+        .departments
+        .iter()
+        .map(|d| d.composite.unwrap_or(-1.0))
+        .collect();
     assert_eq!(composite, vec![0.0, 100.0, 0.0, 100.0, 75.0]);
     // overall: d2 and d4 tie at 1, d5 3, d1 and d3 tie at 4
     let ranks: Vec<u32> = s.departments.iter().map(|d| d.rank.unwrap_or(0)).collect();
     assert_eq!(ranks, vec![4, 1, 4, 1, 3]);
-    let group: Vec<u32> = s.departments.iter().map(|d| d.group_rank.unwrap_or(0)).collect();
+    let group: Vec<u32> = s
+        .departments
+        .iter()
+        .map(|d| d.group_rank.unwrap_or(0))
+        .collect();
     assert_eq!(group, vec![2, 1, 3, 1, 2]);
     // A ≥ 90, B ≥ 75, D below 60
     let grades: String = s
@@ -342,14 +374,33 @@ fn comparison_trend_and_profiles() {
     assert!(p.weaknesses.is_empty());
     // d2 is below on both: −20 each, in scorecard order.
     let p = diagnose::profile(&now, 1);
-    assert_eq!(p.weaknesses.iter().map(|s| s.kpi).collect::<Vec<_>>().len(), 2);
+    assert_eq!(
+        p.weaknesses.iter().map(|s| s.kpi).collect::<Vec<_>>().len(),
+        2
+    );
 
     let appraisal = Appraisal::new(card(&text), now, vec![before]);
     let ranking = appraisal.ranking_table().expect("ranking");
-    let names: Vec<String> = ranking.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<String> = ranking
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(
         names[..10],
-        ["department_id", "name", "level", "peer_group", "status", "composite", "rank", "group_rank", "grade", "dim_s"]
+        [
+            "department_id",
+            "name",
+            "level",
+            "peer_group",
+            "status",
+            "composite",
+            "rank",
+            "group_rank",
+            "grade",
+            "dim_s"
+        ]
     );
     assert!(names.contains(&"rank_change".to_string()) && names.contains(&"rank_p95".to_string()));
     let trend = appraisal.trend_table().expect("trend");

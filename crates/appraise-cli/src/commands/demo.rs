@@ -1,14 +1,15 @@
 //! `appraise demo`: the appraisal on the committed demo data.
 //!
-//! Until scoring and reporting exist, the demo loads and validates the demo data, runs
-//! every KPI for the latest quarter, and writes `kpis.csv` and the rejects.
+//! Until the report exists, the demo loads and validates the demo data, scores the
+//! latest quarter against the one before, and writes the ranking and score tables,
+//! `kpis.csv` and the rejects.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use appraise_data::{LoadOptions, Table, load_dir};
-use appraise_kpi::{Engine, EngineOptions, Period};
+use appraise_kpi::Period;
 use chrono::Datelike;
 
 use crate::cli::{DemoArgs, OutputFormat, QueryArgs};
@@ -43,18 +44,13 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         kpis: "queries/kpis".into(),
         calendars: "queries/calendars".into(),
     };
-    let kpis = super::kpi::library(&queries)?;
-    let engine = Engine::new(
+    let (appraisal, matrix) = super::score::appraise(
         &data,
-        super::kpi::calendar(&queries)?,
-        &EngineOptions::default(),
-    )
-    .map_err(super::kpi_error)?;
-    let matrix = super::runtime()?
-        .block_on(engine.run(&period, &kpis))
-        .map_err(super::kpi_error)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+        &period,
+        std::path::Path::new("queries/scorecard.toml"),
+        &queries,
+    )?;
+    super::score::write_tables(&appraisal, &args.out, OutputFormat::Csv)?;
     let kpis_csv = args.out.join("kpis.csv");
     output::write_batches(
         &[matrix.to_batch().map_err(super::kpi_error)?],
@@ -62,29 +58,32 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         Some(&kpis_csv),
     )?;
 
-    println!("\nKPIs for {period} (departments with a value, best department):");
-    for k in &kpis {
-        let values: Vec<_> = matrix
-            .values
-            .iter()
-            .filter(|v| v.kpi == k.id && v.value.is_some())
-            .collect();
-        let better = |a: f64, b: f64| match k.direction {
-            appraise_kpi::Direction::Higher => a > b,
-            appraise_kpi::Direction::Lower => a < b,
-        };
-        let best = values.iter().copied().reduce(|a, b| {
-            if better(b.value.unwrap_or_default(), a.value.unwrap_or_default()) {
-                b
-            } else {
-                a
-            }
-        });
-        let best = best.map_or(String::new(), |b| {
-            format!("{} {:.3}", b.department_id, b.value.unwrap_or_default())
-        });
-        println!("  {:<28} {:>4}  {best}", k.id, values.len());
+    let s = &appraisal.current;
+    let ranked = s.ranked().len();
+    println!(
+        "\nRanking for {period} ({ranked} of {} departments ranked{}):",
+        s.departments.len(),
+        appraisal
+            .previous()
+            .map_or(String::new(), |p| format!(", compared with {}", p.period))
+    );
+    for &d in s.ranking_order().iter().take(10) {
+        let dep = &s.departments[d];
+        let grade = dep
+            .grade
+            .map_or("-", |g| appraisal.scorecard.grades.bands[g].grade.as_str());
+        println!(
+            "  {:>3}  {:<12} {:>6.2}  {grade}  {}",
+            dep.rank.map_or("-".into(), |r| r.to_string()),
+            dep.department.id,
+            dep.composite.unwrap_or(f64::NAN),
+            dep.department.name
+        );
     }
+    if let Some(a) = appraisal.robustness.as_ref().and_then(|r| r.decisive()) {
+        println!("  the ranking depends most on the {}", a.name());
+    }
+    eprintln!("ranking: {}", args.out.join("ranking.csv").display());
     eprintln!("KPI matrix: {}", kpis_csv.display());
     eprintln!("rejected rows: {}", args.out.join("rejects").display());
     Ok(ExitCode::SUCCESS)

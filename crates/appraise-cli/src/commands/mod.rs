@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, ReadArgs};
 mod demo;
 mod generate;
 mod kpi;
+mod score;
 mod sql;
 mod validate;
 
@@ -30,6 +31,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Kpi(cmd) => kpi::run(cmd),
+        Command::Score(args) => score::run(args),
         Command::Sql(args) => sql::run(args),
     }
 }

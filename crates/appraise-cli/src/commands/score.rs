@@ -1,0 +1,168 @@
+//! `appraise score`: the KPIs of a period and the three before it, scored through the
+//! scorecard, with comparison, rank intervals and diagnostics.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use appraise_data::{Dataset, Table};
+use appraise_kpi::{Engine, EngineOptions, KpiDef, KpiMatrix, Period};
+use appraise_score::{Appraisal, Department, Input, Scorecard, score};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+
+use crate::cli::{OutputFormat, QueryArgs, ScoreArgs};
+use crate::output;
+
+/// Periods scored for the trend: the current one and up to three before it.
+const TREND_PERIODS: usize = 4;
+
+pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
+    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let opts = super::load_options(&args.data.read)?;
+    let data = appraise_data::load_dir(&args.data.data, &opts)
+        .with_context(|| format!("loading {}", args.data.data.display()))?;
+    super::report_rejections(&data);
+    let (appraisal, _) = appraise(&data, &period, &args.scorecard, &args.queries)?;
+    for w in &appraisal.current.warnings {
+        eprintln!("warning: {w}");
+    }
+    match &args.output.out {
+        None => output::write_batches(&[appraisal.ranking_table()?], args.output.format, None)?,
+        Some(dir) => {
+            write_tables(&appraisal, dir, args.output.format)?;
+            eprintln!("ranking and scores: {}", dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
+/// before it that the data reaches, and scores them all. Returns the appraisal and the
+/// KPI matrix of `period`.
+pub(crate) fn appraise(
+    data: &Dataset,
+    period: &Period,
+    scorecard: &Path,
+    queries: &QueryArgs,
+) -> Result<(Appraisal, KpiMatrix)> {
+    let scorecard_path = super::resolve(scorecard);
+    let card = Scorecard::from_file(&scorecard_path).map_err(score_error)?;
+    let library = super::kpi::library(queries)?;
+    for w in card.check(&library).map_err(score_error)? {
+        eprintln!("warning: {w}");
+    }
+    let timezone = super::parse_timezone(&card.timezone)?;
+    let engine = Engine::new(
+        data,
+        super::kpi::calendar(queries)?,
+        &EngineOptions {
+            timezone,
+            ..EngineOptions::default()
+        },
+    )
+    .map_err(super::kpi_error)?;
+    let departments = departments(data);
+    // Earlier periods only where the data reaches back to them.
+    let first = data
+        .table(Table::Exchanges)
+        .time_span("requested_at")
+        .map(|(first, _)| first);
+    let periods: Vec<Period> = period
+        .last_n(TREND_PERIODS)
+        .into_iter()
+        .filter(|p| p == period || first.is_some_and(|f| p.end_us(timezone) > f))
+        .collect();
+    let kpis: Vec<KpiDef> = library
+        .into_iter()
+        .filter(|k| card.kpi(&k.id).is_some())
+        .collect();
+    let runtime = super::runtime()?;
+    let mut scored = Vec::with_capacity(periods.len());
+    let mut current_matrix = None;
+    for p in periods.iter().rev() {
+        let matrix = runtime
+            .block_on(engine.run(p, &kpis))
+            .map_err(super::kpi_error)?;
+        let input = Input {
+            departments: &departments,
+            library: &kpis,
+            matrix: &matrix,
+        };
+        scored.push(score(&card, &input).map_err(score_error)?);
+        current_matrix.get_or_insert(matrix);
+    }
+    let current = scored.remove(0);
+    let matrix = current_matrix.context("no period to score")?;
+    Ok((Appraisal::new(card, current, scored), matrix))
+}
+
+/// The departments table as the scoring sees it.
+fn departments(data: &Dataset) -> Vec<Department> {
+    let mut out = Vec::new();
+    for b in &data.table(Table::Departments).batches {
+        let column = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+        let (Some(id), Some(name), Some(level), Some(group)) = (
+            column("dept_id"),
+            column("name"),
+            column("level"),
+            column("peer_group"),
+        ) else {
+            continue;
+        };
+        for i in 0..b.num_rows() {
+            let text = |a: &datafusion::arrow::array::StringArray| {
+                if a.is_null(i) {
+                    String::new()
+                } else {
+                    a.value(i).to_string()
+                }
+            };
+            out.push(Department {
+                id: text(&id),
+                name: text(&name),
+                level: text(&level),
+                peer_group: if group.is_null(i) {
+                    text(&level)
+                } else {
+                    text(&group)
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Writes every table of the appraisal into `dir` (`ranking`, `scores`, `sensitivity`,
+/// `trend`, `correlations`, `profiles`), in `format` (`table` writes CSV).
+pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputFormat) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (format, ext) = match format {
+        OutputFormat::Table | OutputFormat::Csv => (OutputFormat::Csv, "csv"),
+        OutputFormat::Json => (OutputFormat::Json, "json"),
+        OutputFormat::Parquet => (OutputFormat::Parquet, "parquet"),
+    };
+    let tables: [(&str, RecordBatch); 6] = [
+        ("ranking", appraisal.ranking_table()?),
+        ("scores", appraisal.scores_table()?),
+        ("sensitivity", appraisal.sensitivity_table()?),
+        ("trend", appraisal.trend_table()?),
+        ("correlations", appraisal.correlations_table()?),
+        ("profiles", appraisal.profiles_table()?),
+    ];
+    for (name, batch) in tables {
+        output::write_batches(&[batch], format, Some(&dir.join(format!("{name}.{ext}"))))?;
+    }
+    Ok(())
+}
+
+/// A scoring error as a user-facing error with its hint.
+pub(crate) fn score_error(e: appraise_score::Error) -> anyhow::Error {
+    if e.is_input() {
+        anyhow::Error::new(appraise_data::Error::Input {
+            hint: e.hint(),
+            reason: e.to_string(),
+        })
+    } else {
+        anyhow::Error::new(e)
+    }
+}
