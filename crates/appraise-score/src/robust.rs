@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::score::{Scores, Weighting, competition_ranks};
+use crate::score::{Scores, Weighting, competition_ranks, lift};
 use crate::scorecard::{Aggregation, Normalisation, Uncertainty};
 use crate::stats;
 
@@ -152,6 +152,8 @@ struct Evaluator<'a> {
     nominal: Vec<u32>,
     /// Per normalisation choice (scorecard's, minmax, rank): ranked rows, KPI-minor.
     rows: [Vec<f64>; 3],
+    /// The same as ln max(s, 1), for geometric aggregation.
+    logs: [Vec<f64>; 3],
     n_kpi: usize,
 }
 
@@ -176,11 +178,13 @@ impl<'a> Evaluator<'a> {
             rows_of(Some(Normalisation::Minmax)),
             rows_of(Some(Normalisation::Rank)),
         ];
+        let logs = rows.clone().map(|r| r.into_iter().map(lift).collect());
         Evaluator {
             scores,
             ranked,
             nominal,
             rows,
+            logs,
             n_kpi,
         }
     }
@@ -212,13 +216,18 @@ impl<'a> Evaluator<'a> {
                 Aggregation::Geometric
             },
         };
-        let rows = &self.rows[draw.normalisation];
+        let geometric = weighting.aggregation == Aggregation::Geometric;
+        let rows = if geometric {
+            &self.logs[draw.normalisation]
+        } else {
+            &self.rows[draw.normalisation]
+        };
         let n_dim = dim_weight.len();
         let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
         let items: Vec<(usize, f64)> = (0..self.ranked.len())
             .map(|i| {
                 let row = &rows[i * n_kpi..(i + 1) * n_kpi];
-                let c = weighting.aggregate(row, &mut dims, &mut sum_w);
+                let c = weighting.aggregate_lifted(row, geometric, &mut dims, &mut sum_w);
                 (i, if c.is_nan() { f64::NEG_INFINITY } else { c })
             })
             .collect();
@@ -317,4 +326,86 @@ fn sample_variance(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
     x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use appraise_kpi::{KpiDef, KpiMatrix, KpiValue};
+
+    use super::*;
+    use crate::{Department, Input, Scorecard, score};
+
+    // Regression: the Monte Carlo's precomputed logs once turned a missing score (NaN)
+    // into ln 1 = 0, a present score, under geometric aggregation. The nominal draw
+    // must reproduce the nominal ranks exactly, missing values and all.
+    #[test]
+    fn the_nominal_draw_reproduces_the_nominal_ranking() {
+        for aggregation in ["arithmetic", "geometric"] {
+            let card = Scorecard::parse(
+                Path::new("t.toml"),
+                &format!(
+                    "[scorecard]\nname = \"t\"\naggregation = \"{aggregation}\"\nmin_coverage = 0.3\n\
+                     [[dimension]]\nid = \"s\"\nweight = 1\n\
+                     [[kpi]]\nid = \"p\"\ndimension = \"s\"\n\
+                     [[kpi]]\nid = \"q\"\ndimension = \"s\"\nmissing = \"exclude\"\n"
+                ),
+            )
+            .expect("scorecard");
+            let def = |id: &str| {
+                let text = format!(
+                    "-- kpi: {id}\n-- title: t\n-- dimension: s\n-- direction: higher\nSELECT 1\n"
+                );
+                KpiDef::parse(Path::new("k.sql"), &text).expect("kpi")
+            };
+            let library = [def("p"), def("q")];
+            // d1: p 10, q missing; d2: p 5, q 9; d3: p 1, q 1.
+            let cells = [
+                ("d1", 10.0, None),
+                ("d2", 5.0, Some(9.0)),
+                ("d3", 1.0, Some(1.0)),
+            ];
+            let departments: Vec<Department> = cells
+                .iter()
+                .map(|c| Department {
+                    id: c.0.into(),
+                    name: c.0.into(),
+                    level: "x".into(),
+                    peer_group: "x".into(),
+                })
+                .collect();
+            let value = |d: &str, k: &str, v: Option<f64>| KpiValue {
+                department_id: d.into(),
+                kpi: k.into(),
+                value: v,
+                numerator: None,
+                denominator: None,
+                sample_size: None,
+            };
+            let values = cells
+                .iter()
+                .flat_map(|c| [value(c.0, "p", Some(c.1)), value(c.0, "q", c.2)])
+                .collect();
+            let matrix = KpiMatrix {
+                period: "2026Q3".into(),
+                values,
+            };
+            let input = Input {
+                departments: &departments,
+                library: &library,
+                matrix: &matrix,
+            };
+            let scores = score(&card, &input).expect("scores");
+            let eval = Evaluator::new(&scores);
+            let nominal = Draw {
+                weights: vec![1.0; 3],
+                normalisation: 0,
+                aggregation: usize::from(aggregation == "geometric"),
+            };
+            let mut ranks = vec![0; eval.ranked.len()];
+            assert_eq!(eval.run(&nominal, &mut ranks), 0.0, "{aggregation}");
+            assert_eq!(ranks, eval.nominal, "{aggregation}");
+        }
+    }
 }

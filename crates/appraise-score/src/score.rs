@@ -268,12 +268,25 @@ impl Weighting<'_> {
     /// geometric means floor every score at 1. `sum_w` is scratch space of the same
     /// length as `dims`.
     pub(crate) fn aggregate(&self, row: &[f64], dims: &mut [f64], sum_w: &mut [f64]) -> f64 {
+        let composite = self.aggregate_lifted(row, false, dims, sum_w);
+        if self.aggregation == Aggregation::Geometric {
+            dims.iter_mut().for_each(|d| *d = d.exp());
+        }
+        composite
+    }
+
+    /// [`Weighting::aggregate`] where, for a geometric mean, `lifted` says the row
+    /// already holds ln max(s, 1) (the Monte Carlo computes those logs once per
+    /// normalisation instead of once per run), and the dimension scores are left as
+    /// logs (the Monte Carlo needs only the composite).
+    pub(crate) fn aggregate_lifted(
+        &self,
+        row: &[f64],
+        lifted: bool,
+        dims: &mut [f64],
+        sum_w: &mut [f64],
+    ) -> f64 {
         let geometric = self.aggregation == Aggregation::Geometric;
-        let lift = |s: f64| if geometric { s.max(1.0).ln() } else { s };
-        let mean = |sum: f64, w: f64| {
-            let m = sum / w;
-            if geometric { m.exp() } else { m }
-        };
         dims.fill(0.0);
         sum_w.fill(0.0);
         for (k, &s) in row.iter().enumerate() {
@@ -281,28 +294,37 @@ impl Weighting<'_> {
             if s.is_nan() || w == 0.0 {
                 continue;
             }
-            dims[self.kpi_dim[k]] += w * lift(s);
+            let v = if geometric && !lifted { lift(s) } else { s };
+            dims[self.kpi_dim[k]] += w * v;
             sum_w[self.kpi_dim[k]] += w;
         }
+        // Geometric means are kept as logs until the end: a dimension's log mean is
+        // already ≥ 0, i.e. its score is ≥ 1, so the floor needs no second pass.
         let (mut total, mut total_w) = (0.0, 0.0);
         for (j, d) in dims.iter_mut().enumerate() {
             if sum_w[j] == 0.0 {
                 *d = f64::NAN;
                 continue;
             }
-            *d = mean(*d, sum_w[j]);
+            let mean = *d / sum_w[j];
             let w = self.dim_weight[j];
             if w > 0.0 {
-                total += w * lift(*d);
+                total += w * mean;
                 total_w += w;
             }
+            *d = mean;
         }
         if total_w == 0.0 {
-            f64::NAN
-        } else {
-            mean(total, total_w)
+            return f64::NAN;
         }
+        let mean = total / total_w;
+        if geometric { mean.exp() } else { mean }
     }
+}
+
+/// A score as the geometric mean takes it: ln max(s, 1); NaN (no score) stays NaN.
+pub(crate) fn lift(s: f64) -> f64 {
+    if s.is_nan() { s } else { s.max(1.0).ln() }
 }
 
 /// Standard competition ranks (1, 2, 2, 4), higher value first. `items` are
@@ -310,7 +332,8 @@ impl Weighting<'_> {
 /// value within [`TIE`] of the first of a run of ties shares its rank.
 pub(crate) fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
     let mut sorted: Vec<(usize, f64)> = items.to_vec();
-    sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Positions are distinct, so the order is total and an unstable sort is exact.
+    sorted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut out = Vec::with_capacity(sorted.len());
     let mut leader = f64::NAN;
     let mut rank = 0;
@@ -566,10 +589,10 @@ fn geometric_contribution(
     let log_c: f64 = row
         .iter()
         .zip(weights)
-        .filter_map(|(&s, w)| w.map(|w| w * s.max(1.0).ln()))
+        .filter_map(|(&s, w)| w.map(|w| w * lift(s)))
         .sum();
     if log_c > 0.0 {
-        composite * w * s.max(1.0).ln() / log_c
+        composite * w * lift(s) / log_c
     } else {
         w * composite
     }

@@ -1,38 +1,37 @@
 //! The statistics scoring needs, written out so that each matches a named reference
 //! (Excel's SKEW and KURT, R's default quantile) exactly.
 
-/// Sample skewness as Excel's SKEW: n/((n−1)(n−2)) · Σ((x − x̄)/s)³, s the sample
-/// standard deviation. `None` below 3 values or with no spread.
-pub fn skew(x: &[f64]) -> Option<f64> {
-    let n = x.len() as f64;
-    if x.len() < 3 {
+/// The values standardised by the sample mean and sample standard deviation; `None`
+/// below `min_len` values or with no spread.
+fn standardised(x: &[f64], min_len: usize) -> Option<Vec<f64>> {
+    if x.len() < min_len {
         return None;
     }
+    let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
     let m2: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
     if m2 <= 0.0 {
         return None;
     }
     let s = (m2 / (n - 1.0)).sqrt();
-    let m3: f64 = x.iter().map(|v| ((v - mean) / s).powi(3)).sum();
-    Some(n / ((n - 1.0) * (n - 2.0)) * m3)
+    Some(x.iter().map(|v| (v - mean) / s).collect())
+}
+
+/// Sample skewness as Excel's SKEW: n/((n−1)(n−2)) · Σ((x − x̄)/s)³, s the sample
+/// standard deviation. `None` below 3 values or with no spread.
+pub fn skew(x: &[f64]) -> Option<f64> {
+    let z = standardised(x, 3)?;
+    let n = x.len() as f64;
+    Some(n / ((n - 1.0) * (n - 2.0)) * z.iter().map(|z| z.powi(3)).sum::<f64>())
 }
 
 /// Sample excess kurtosis as Excel's KURT:
 /// n(n+1)/((n−1)(n−2)(n−3)) · Σ((x − x̄)/s)⁴ − 3(n−1)²/((n−2)(n−3)).
 /// `None` below 4 values or with no spread.
 pub fn kurt(x: &[f64]) -> Option<f64> {
+    let z = standardised(x, 4)?;
     let n = x.len() as f64;
-    if x.len() < 4 {
-        return None;
-    }
-    let mean = x.iter().sum::<f64>() / n;
-    let m2: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
-    if m2 <= 0.0 {
-        return None;
-    }
-    let s = (m2 / (n - 1.0)).sqrt();
-    let m4: f64 = x.iter().map(|v| ((v - mean) / s).powi(4)).sum();
+    let m4: f64 = z.iter().map(|z| z.powi(4)).sum();
     Some(
         n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * m4
             - 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0)),
