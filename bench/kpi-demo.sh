@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# KPI stage on the demo data: `appraise kpi run` for 2026Q3 over fixtures/demo (load,
-# validate, scope, all 18 KPIs). Prints the median wall time of 5 runs and peak memory.
+# KPI and scoring stages on the demo data, each the median wall time of 5 runs and the
+# peak memory:
+#   - `appraise kpi run` for 2026Q3 over fixtures/demo (load, validate, scope, 18 KPIs);
+#   - `appraise score` for 2026Q3 (the same, for 2026Q3 and 2026Q2, then scoring,
+#     comparison, 1,000 Monte Carlo runs with the Sobol design, diagnostics).
 #
 #   bench/kpi-demo.sh
 set -euo pipefail
@@ -9,18 +12,26 @@ runs=5
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 fi
-cargo build --release -p appraise-cli >&2
+# --workspace, like the tests: the same feature set, so no second DataFusion build.
+cargo build --release --workspace >&2
 bin=target/release/appraise
 tmp=$(mktemp -d)
-times=()
-peak=0
-for _ in $(seq $runs); do
-  /usr/bin/time -f "%e %M" -o "$tmp/time.txt" \
-    "$bin" kpi run --data fixtures/demo --period 2026Q3 --format csv --out "$tmp/kpis.csv" 2>/dev/null
-  read -r secs kib <"$tmp/time.txt"
-  times+=("$secs")
-  [ "$kib" -gt "$peak" ] && peak=$kib
-done
-median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-echo "| appraise kpi run, fixtures/demo, 2026Q3 (18 KPIs) | $median s | $((peak / 1024)) MiB |"
+measure() {
+  local label=$1
+  shift
+  local times=() peak=0 secs kib
+  for _ in $(seq $runs); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time.txt" "$bin" "$@" >/dev/null 2>&1
+    read -r secs kib <"$tmp/time.txt"
+    times+=("$secs")
+    [ "$kib" -gt "$peak" ] && peak=$kib
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
+  echo "| $label | $median s | $((peak / 1024)) MiB |"
+}
+measure "appraise kpi run, fixtures/demo, 2026Q3 (18 KPIs)" \
+  kpi run --data fixtures/demo --period 2026Q3 --format csv --out "$tmp/kpis.csv"
+measure "appraise score, fixtures/demo, 2026Q3 (two quarters of KPIs, scoring, 1,000 Monte Carlo runs)" \
+  score --data fixtures/demo --period 2026Q3 --out "$tmp/score"
 rm -rf "$tmp"

@@ -13,7 +13,7 @@ work=bench/work/load-$rows
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 fi
-cargo build --release -p appraise-cli >&2
+cargo build --release --workspace >&2
 bin=target/release/appraise
 
 for fmt in csv parquet; do
