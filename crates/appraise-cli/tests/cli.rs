@@ -1,5 +1,7 @@
 //! The `appraise` binary as a person or a script uses it.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

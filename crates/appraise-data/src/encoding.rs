@@ -31,13 +31,10 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 /// Decides the encoding of `reader`'s text and returns a reader of its UTF-8 form.
 ///
 /// `declared` is the user's `--encoding`, if any. A leading BOM is consumed.
-pub(crate) fn utf8_reader<R: Read>(
+pub(crate) fn utf8_reader<R: Read + 'static>(
     mut reader: R,
     declared: Option<&'static Encoding>,
-) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem>
-where
-    R: 'static,
-{
+) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader)
         .take(SNIFF_BYTES as u64)

@@ -1112,10 +1112,11 @@ fn make_consistent(table: Table, row: &mut Row, ix: &dyn Fn(&str) -> usize) {
                 row[ix("decision")] = Val::Str("pending");
             }
         }
-        Table::Services => {
-            if row[ix("status")] == Val::Str("completed") && row[ix("completed_at")] == Val::Null {
-                row[ix("status")] = Val::Str("in_progress");
-            }
+        Table::Services
+            if row[ix("status")] == Val::Str("completed")
+                && row[ix("completed_at")] == Val::Null =>
+        {
+            row[ix("status")] = Val::Str("in_progress");
         }
         _ => {}
     }
@@ -1130,7 +1131,7 @@ struct TableWriter {
 }
 
 enum WriterKind {
-    Csv(csv::Writer<BufWriter<File>>, Vec<String>),
+    Csv(Box<csv::Writer<BufWriter<File>>>, Vec<String>),
     Parquet(Box<ArrowWriter<File>>, Arc<Schema>, Vec<Builder>, usize),
 }
 
@@ -1151,7 +1152,7 @@ impl TableWriter {
                     .from_writer(BufWriter::with_capacity(1 << 20, file));
                 w.write_record(table.columns().iter().map(|c| c.name))
                     .map_err(|e| Error::csv_write(&path, e))?;
-                WriterKind::Csv(w, Vec::new())
+                WriterKind::Csv(Box::new(w), Vec::new())
             }
             OutputFormat::Parquet => {
                 let props = WriterProperties::builder()
@@ -1271,7 +1272,7 @@ fn format_val(out: &mut String, v: &Val<'_>, tz: Tz, row_no: u64) {
                 t.year(),
                 t.month(),
                 t.day(),
-                if row_no % 20 == 0 { 'T' } else { ' ' },
+                if row_no.is_multiple_of(20) { 'T' } else { ' ' },
                 t.hour(),
                 t.minute(),
                 t.second()
@@ -1280,7 +1281,7 @@ fn format_val(out: &mut String, v: &Val<'_>, tz: Tz, row_no: u64) {
             if ms != 0 {
                 let _ = write!(out, ".{ms:03}");
             }
-            if row_no % 20 == 0 {
+            if row_no.is_multiple_of(20) {
                 let _ = write!(out, "{}", t.offset().fix());
             }
         }

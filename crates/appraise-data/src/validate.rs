@@ -317,14 +317,14 @@ impl<'a> TableSink<'a> {
         Ok(match col.kind {
             Kind::Text => Val::Str(s),
             Kind::DeptRef => {
-                if let Some(known) = self.cfg.departments {
-                    if !known.contains(s) {
-                        return Err(Rejection::new(
-                            Reason::UnknownDepartment,
-                            col.name,
-                            format!("no department {s:?}"),
-                        ));
-                    }
+                if let Some(known) = self.cfg.departments
+                    && !known.contains(s)
+                {
+                    return Err(Rejection::new(
+                        Reason::UnknownDepartment,
+                        col.name,
+                        format!("no department {s:?}"),
+                    ));
                 }
                 Val::Str(s)
             }

@@ -1,5 +1,7 @@
 //! Every kind of bad input in `fixtures/bad` is caught with the right reason and place.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,8 @@
 //! One data set, every input format: CSV, JSON Lines, Parquet and Arrow IPC load to the
 //! same tables; CSV dialect details (BOM, CRLF) make no difference.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
 //! Generated data loads back as generated: row for row, and bad row for bad row.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

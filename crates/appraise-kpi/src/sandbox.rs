@@ -39,12 +39,12 @@ pub fn check_read_only(origin: &str, sql: &str) -> Result<(), Error> {
     match &statements[0] {
         Statement::Statement(s) => match s.as_ref() {
             SqlStatement::Query(q) => {
-                if let SetExpr::Select(select) = q.body.as_ref() {
-                    if select.into.is_some() {
-                        return Err(refuse(
-                            "SELECT ... INTO creates a table and is refused".into(),
-                        ));
-                    }
+                if let SetExpr::Select(select) = q.body.as_ref()
+                    && select.into.is_some()
+                {
+                    return Err(refuse(
+                        "SELECT ... INTO creates a table and is refused".into(),
+                    ));
                 }
                 Ok(())
             }

@@ -1,5 +1,7 @@
 //! What a KPI must not do, and what the engine says when it does.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 
 use appraise_kpi::{Calendar, Engine, EngineOptions, Error, KpiDef, Period};

@@ -1,6 +1,8 @@
 //! Every built-in KPI on `fixtures/tiny` for 2026Q3, against the values worked out by
 //! hand in `fixtures/tiny/README.md` (the arithmetic is there and repeated in brief here).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 
 use appraise_kpi::{Calendar, Engine, EngineOptions, KpiMatrix, Period, load_library};

@@ -188,27 +188,27 @@ impl Appraisal {
     pub fn trend_table(&self) -> Result<RecordBatch, Error> {
         let periods: Vec<&crate::Scores> =
             self.history.iter().rev().chain([&self.current]).collect();
-        let mut rows: Vec<(&str, &str, Option<f64>, Option<u32>, Option<&str>)> = Vec::new();
+        // (department id, period, its result in that period)
+        let mut rows = Vec::new();
         for dep in &self.current.departments {
             let id = dep.department.id.as_str();
             for p in &periods {
-                let d = p.position(id).map(|i| &p.departments[i]);
-                rows.push((
-                    id,
-                    &p.period,
-                    d.and_then(|d| d.composite),
-                    d.and_then(|d| d.rank),
-                    d.and_then(|d| d.grade)
-                        .map(|g| self.scorecard.grades.bands[g].grade.as_str()),
-                ));
+                rows.push((id, &p.period, p.position(id).map(|i| &p.departments[i])));
             }
         }
+        let grade = |d: &crate::DepartmentScore| {
+            d.grade
+                .map(|g| self.scorecard.grades.bands[g].grade.as_str())
+        };
         batch(vec![
             ("department_id", text(rows.iter().map(|r| Some(r.0)))),
             ("period", text(rows.iter().map(|r| Some(r.1)))),
-            ("composite", float(rows.iter().map(|r| r.2))),
-            ("rank", uint(rows.iter().map(|r| r.3))),
-            ("grade", text(rows.iter().map(|r| r.4))),
+            (
+                "composite",
+                float(rows.iter().map(|r| r.2.and_then(|d| d.composite))),
+            ),
+            ("rank", uint(rows.iter().map(|r| r.2.and_then(|d| d.rank)))),
+            ("grade", text(rows.iter().map(|r| r.2.and_then(grade)))),
         ])
     }
 

@@ -1,6 +1,8 @@
 //! Properties that hold for any data: monotonicity, order and scale invariance, and
 //! seeded reproducibility of the robustness analysis.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use appraise_score::{Assumption, Scores, robustness};

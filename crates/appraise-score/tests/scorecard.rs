@@ -1,6 +1,8 @@
 //! Scorecard files: the default one checks against the KPI library, and every wrong
 //! one is an error naming its line.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Scoring on small matrices whose every number is worked out by hand in the comments.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use appraise_score::{Appraisal, Flags, Status, compare, diagnose};
