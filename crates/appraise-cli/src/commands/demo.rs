@@ -19,8 +19,12 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     let dir = args
         .data
         .unwrap_or_else(|| super::resolve(&PathBuf::from("fixtures/demo")));
+    // Everything is written into a staging folder and moved into place at the end, so
+    // an interrupted demo never leaves half its output.
+    let staging = appraise_report::staging::Staging::new(&args.out)
+        .with_context(|| format!("preparing {}", args.out.display()))?;
     let opts = LoadOptions {
-        rejects_dir: Some(args.out.join("rejects")),
+        rejects_dir: Some(staging.path().join("rejects")),
         ..LoadOptions::default()
     };
     let data = load_dir(&dir, &opts).with_context(|| format!("loading {}", dir.display()))?;
@@ -50,12 +54,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         std::path::Path::new("queries/scorecard.toml"),
         &queries,
     )?;
-    super::score::write_tables(&appraisal, &args.out, OutputFormat::Csv)?;
-    let kpis_csv = args.out.join("kpis.csv");
+    super::score::write_tables(&appraisal, staging.path(), OutputFormat::Csv)?;
     output::write_batches(
         &[matrix.to_batch().map_err(super::kpi_error)?],
         OutputFormat::Csv,
-        Some(&kpis_csv),
+        Some(&staging.path().join("kpis.csv")),
     )?;
 
     let s = &appraisal.current;
@@ -83,8 +86,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     if let Some(a) = appraisal.robustness.as_ref().and_then(|r| r.decisive()) {
         println!("  the ranking depends most on the {}", a.name());
     }
+    staging
+        .commit()
+        .with_context(|| format!("moving the output into {}", args.out.display()))?;
     eprintln!("ranking: {}", args.out.join("ranking.csv").display());
-    eprintln!("KPI matrix: {}", kpis_csv.display());
+    eprintln!("KPI matrix: {}", args.out.join("kpis.csv").display());
     eprintln!("rejected rows: {}", args.out.join("rejects").display());
     Ok(ExitCode::SUCCESS)
 }

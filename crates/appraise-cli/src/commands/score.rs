@@ -35,7 +35,12 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     match &args.output.out {
         None => output::write_batches(&[appraisal.ranking_table()?], args.output.format, None)?,
         Some(dir) => {
-            write_tables(&appraisal, dir, args.output.format)?;
+            let staging = appraise_report::staging::Staging::new(dir)
+                .with_context(|| format!("preparing {}", dir.display()))?;
+            write_tables(&appraisal, staging.path(), args.output.format)?;
+            staging
+                .commit()
+                .with_context(|| format!("moving the tables into {}", dir.display()))?;
             eprintln!("ranking and scores: {}", dir.display());
         }
     }
