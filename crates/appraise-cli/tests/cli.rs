@@ -318,3 +318,54 @@ fn a_wrong_scorecard_exits_1_naming_the_line() {
         ))
         .stderr(predicate::str::contains("hint: the KPI library has:"));
 }
+
+#[test]
+fn two_demo_runs_give_the_same_files_but_for_time() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for d in &dirs {
+        appraise()
+            .current_dir(&root)
+            .args(["demo", "--out"])
+            .arg(d.path().join("demo"))
+            .assert()
+            .success();
+    }
+    let files = |d: &Path| {
+        let mut out = Vec::new();
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push(e.path().strip_prefix(d).unwrap().to_path_buf());
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let (a, b) = (dirs[0].path().join("demo"), dirs[1].path().join("demo"));
+    assert_eq!(files(&a), files(&b));
+    assert!(files(&a).contains(&PathBuf::from("manifest.json")));
+    for f in files(&a) {
+        let (x, y) = (
+            std::fs::read(a.join(&f)).unwrap(),
+            std::fs::read(b.join(&f)).unwrap(),
+        );
+        if f == Path::new("manifest.json") {
+            // Only the generation time and the timings may differ.
+            let strip = |bytes: &[u8]| {
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                let m = v.as_object_mut().unwrap();
+                m.remove("generated_at");
+                m.remove("timings");
+                v
+            };
+            assert_eq!(strip(&x), strip(&y));
+        } else {
+            assert!(x == y, "{} differs between two runs", f.display());
+        }
+    }
+}

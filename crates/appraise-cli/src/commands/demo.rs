@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use appraise_data::{LoadOptions, Table, load_dir};
 use appraise_kpi::Period;
+use appraise_report::manifest::Manifest;
 use chrono::Datelike;
 
 use crate::cli::{DemoArgs, OutputFormat, QueryArgs};
@@ -27,6 +28,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         rejects_dir: Some(staging.path().join("rejects")),
         ..LoadOptions::default()
     };
+    let started = std::time::Instant::now();
     let data = load_dir(&dir, &opts).with_context(|| format!("loading {}", dir.display()))?;
     println!("appraise demo: {}", dir.display());
     print!("{}", output::accounting_table(&data));
@@ -48,12 +50,14 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         kpis: "queries/kpis".into(),
         calendars: "queries/calendars".into(),
     };
+    let loaded = started.elapsed().as_secs_f64();
     let (appraisal, matrix) = super::score::appraise(
         &data,
         &period,
         std::path::Path::new("queries/scorecard.toml"),
         &queries,
     )?;
+    let scored = started.elapsed().as_secs_f64() - loaded;
     super::score::write_tables(&appraisal, staging.path(), OutputFormat::Csv)?;
     output::write_batches(
         &[matrix.to_batch().map_err(super::kpi_error)?],
@@ -86,6 +90,29 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     if let Some(a) = appraisal.robustness.as_ref().and_then(|r| r.decisive()) {
         println!("  the ranking depends most on the {}", a.name());
     }
+    let mut manifest = Manifest::new(env!("CARGO_PKG_VERSION"), &period.to_string(), &dir, &data)
+        .context("hashing the inputs")?;
+    manifest
+        .scorecard(&appraisal.scorecard.path)
+        .context("hashing the scorecard")?;
+    for k in super::kpi::library(&queries)? {
+        if appraisal.scorecard.kpi(&k.id).is_some() {
+            manifest
+                .kpi(&k.id, &k.path)
+                .context("hashing the KPI files")?;
+        }
+    }
+    manifest.timings = vec![
+        ("load".into(), loaded),
+        ("kpis_and_scoring".into(), scored),
+        (
+            "write".into(),
+            started.elapsed().as_secs_f64() - loaded - scored,
+        ),
+    ];
+    manifest.generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    std::fs::write(staging.path().join("manifest.json"), manifest.to_json())
+        .context("writing manifest.json")?;
     staging
         .commit()
         .with_context(|| format!("moving the output into {}", args.out.display()))?;
