@@ -55,7 +55,11 @@ impl Staging {
     /// Moves the staged folder into place, replacing what was there.
     pub fn commit(mut self) -> io::Result<PathBuf> {
         if self.target.exists() {
-            let old = self.work.with_extension("old");
+            // Named under the same prefix, so a crash between the two renames leaves
+            // something the next run clears.
+            let mut old = self.work.clone().into_os_string();
+            old.push(".old");
+            let old = PathBuf::from(old);
             std::fs::rename(&self.target, &old)?;
             std::fs::rename(&self.work, &self.target)?;
             std::fs::remove_dir_all(&old)?;

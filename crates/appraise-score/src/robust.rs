@@ -166,17 +166,22 @@ impl<'a> Evaluator<'a> {
             .iter()
             .map(|&d| scores.departments[d].rank.unwrap_or_default())
             .collect();
-        let rows_of = |method: Option<Normalisation>| {
-            let all = model.normalise(method).scores;
+        let rows_of = |method: Normalisation| {
+            let all = model.normalise(Some(method)).scores;
             ranked
                 .iter()
                 .flat_map(|&d| all[d * n_kpi..(d + 1) * n_kpi].iter().copied())
                 .collect::<Vec<f64>>()
         };
+        // The scorecard's own normalisation is what `score` already computed.
+        let nominal_rows = ranked
+            .iter()
+            .flat_map(|&d| (0..n_kpi).map(move |k| scores.cell(d, k).score.unwrap_or(f64::NAN)))
+            .collect();
         let rows = [
-            rows_of(None),
-            rows_of(Some(Normalisation::Minmax)),
-            rows_of(Some(Normalisation::Rank)),
+            nominal_rows,
+            rows_of(Normalisation::Minmax),
+            rows_of(Normalisation::Rank),
         ];
         let logs = rows.clone().map(|r| r.into_iter().map(lift).collect());
         Evaluator {

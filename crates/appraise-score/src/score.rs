@@ -476,12 +476,8 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
     for (k, rule) in card.kpis.iter().enumerate() {
         let constant =
             (0..n_dept).any(|d| normalised.flags[d * n_kpi + k].contains(Flags::CONSTANT));
-        if constant
-            && matches!(
-                rule.normalise,
-                Normalisation::Minmax | Normalisation::Zscore
-            )
-        {
+        // Only minmax and zscore flag a group without spread.
+        if constant {
             warnings.push(format!(
                 "KPI {} has the same value for every department of a peer group: minmax gives them all 100, zscore 50",
                 rule.id

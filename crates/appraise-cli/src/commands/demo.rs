@@ -51,7 +51,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         calendars: "queries/calendars".into(),
     };
     let loaded = started.elapsed().as_secs_f64();
-    let (appraisal, matrix) = super::score::appraise(
+    let super::score::Scored {
+        appraisal,
+        matrix,
+        kpis,
+    } = super::score::appraise(
         &data,
         &period,
         std::path::Path::new("queries/scorecard.toml"),
@@ -95,12 +99,10 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     manifest
         .scorecard(&appraisal.scorecard.path)
         .context("hashing the scorecard")?;
-    for k in super::kpi::library(&queries)? {
-        if appraisal.scorecard.kpi(&k.id).is_some() {
-            manifest
-                .kpi(&k.id, &k.path)
-                .context("hashing the KPI files")?;
-        }
+    for k in &kpis {
+        manifest
+            .kpi(&k.id, &k.path)
+            .context("hashing the KPI files")?;
     }
     manifest.timings = vec![
         ("load".into(), loaded),

@@ -106,10 +106,13 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// A KPI engine error as a user-facing error with its hint.
-pub(crate) fn kpi_error(e: appraise_kpi::Error) -> anyhow::Error {
-    let hint = e.hint();
-    if e.is_input() {
+/// A library error as the binary reports it: bad input (exit 1, with its hint) or a
+/// fault (exit 2).
+fn user_error<E>(e: E, is_input: bool, hint: Option<String>) -> anyhow::Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    if is_input {
         anyhow::Error::new(appraise_data::Error::Input {
             reason: e.to_string(),
             hint,
@@ -117,6 +120,18 @@ pub(crate) fn kpi_error(e: appraise_kpi::Error) -> anyhow::Error {
     } else {
         anyhow::Error::new(e)
     }
+}
+
+/// A KPI engine error as a user-facing error with its hint.
+pub(crate) fn kpi_error(e: appraise_kpi::Error) -> anyhow::Error {
+    let (input, hint) = (e.is_input(), e.hint());
+    user_error(e, input, hint)
+}
+
+/// A scoring error as a user-facing error with its hint.
+pub(crate) fn score_error(e: appraise_score::Error) -> anyhow::Error {
+    let (input, hint) = (e.is_input(), e.hint());
+    user_error(e, input, hint)
 }
 
 /// A one-line note on stderr when rows were rejected, so nobody misses it.

@@ -28,7 +28,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     super::report_rejections(&data);
-    let (appraisal, _) = appraise(&data, &period, &args.scorecard, &args.queries)?;
+    let appraisal = appraise(&data, &period, &args.scorecard, &args.queries)?.appraisal;
     for w in &appraisal.current.warnings {
         eprintln!("warning: {w}");
     }
@@ -47,19 +47,27 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An appraisal with what went into it.
+pub(crate) struct Scored {
+    pub appraisal: Appraisal,
+    /// The KPI matrix of the period appraised.
+    pub matrix: KpiMatrix,
+    /// The KPI files the scorecard uses.
+    pub kpis: Vec<KpiDef>,
+}
+
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
-/// before it that the data reaches, and scores them all. Returns the appraisal and the
-/// KPI matrix of `period`.
+/// before it that the data reaches, and scores them all.
 pub(crate) fn appraise(
     data: &Dataset,
     period: &Period,
     scorecard: &Path,
     queries: &QueryArgs,
-) -> Result<(Appraisal, KpiMatrix)> {
+) -> Result<Scored> {
     let scorecard_path = super::resolve(scorecard);
-    let card = Scorecard::from_file(&scorecard_path).map_err(score_error)?;
+    let card = Scorecard::from_file(&scorecard_path).map_err(super::score_error)?;
     let library = super::kpi::library(queries)?;
-    for w in card.check(&library).map_err(score_error)? {
+    for w in card.check(&library).map_err(super::score_error)? {
         eprintln!("warning: {w}");
     }
     let timezone = super::parse_timezone(&card.timezone)?;
@@ -99,12 +107,16 @@ pub(crate) fn appraise(
             library: &kpis,
             matrix: &matrix,
         };
-        scored.push(score(&card, &input).map_err(score_error)?);
+        scored.push(score(&card, &input).map_err(super::score_error)?);
         current_matrix.get_or_insert(matrix);
     }
     let current = scored.remove(0);
     let matrix = current_matrix.context("no period to score")?;
-    Ok((Appraisal::new(card, current, scored), matrix))
+    Ok(Scored {
+        appraisal: Appraisal::new(card, current, scored),
+        matrix,
+        kpis,
+    })
 }
 
 /// The departments table as the scoring sees it.
@@ -164,16 +176,4 @@ pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputForm
         output::write_batches(&[batch], format, Some(&dir.join(format!("{name}.{ext}"))))?;
     }
     Ok(())
-}
-
-/// A scoring error as a user-facing error with its hint.
-pub(crate) fn score_error(e: appraise_score::Error) -> anyhow::Error {
-    if e.is_input() {
-        anyhow::Error::new(appraise_data::Error::Input {
-            hint: e.hint(),
-            reason: e.to_string(),
-        })
-    } else {
-        anyhow::Error::new(e)
-    }
 }
