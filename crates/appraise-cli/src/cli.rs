@@ -24,7 +24,17 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the appraisal on the committed demo data (fixtures/demo).
+    ///
+    /// The same as `run` on fixtures/demo for its latest quarter, into
+    /// reports/out/demo/; prints where report.html is.
     Demo(DemoArgs),
+    /// The whole appraisal: load, validate, KPIs, scoring and the report.
+    ///
+    /// Writes report.html (self-contained), report.md, a report card per department,
+    /// charts (SVG and PNG), appraisal.xlsx, the ranking, KPI and score tables, the
+    /// rejected rows and manifest.json into --out, all at once at the end: an
+    /// interrupted run leaves the previous report as it was.
+    Run(RunArgs),
     /// Load every table, check every row, and account for each one.
     ///
     /// Prints rows read, loaded, rejected (by reason) and duplicates per table, and
@@ -248,6 +258,56 @@ pub(crate) struct DemoArgs {
     /// Where the demo's output goes.
     #[arg(long, value_name = "DIR", default_value = "reports/out/demo")]
     pub out: PathBuf,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// The period appraised: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
+    #[arg(long)]
+    pub period: String,
+
+    /// The scorecard: weights, normalisations, grades, robustness settings.
+    #[arg(long, value_name = "FILE", default_value = "queries/scorecard.toml")]
+    pub scorecard: PathBuf,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    /// Where the report goes [default: reports/out/<period>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How the report reads.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The report's language.
+    #[arg(long, value_enum, default_value_t = Language::Zh)]
+    pub lang: Language,
+
+    /// A folder of templates (report.html.j2, department.html.j2, report.md.j2,
+    /// style.css, strings.toml) that replace the built-in ones file by file; the keys of
+    /// its strings.toml replace the built-in wording key by key.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// The report's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Language {
+    /// Simplified Chinese.
+    Zh,
+    /// English.
+    En,
 }
 
 #[derive(Debug, Args)]

@@ -112,6 +112,17 @@ pub(crate) fn write_batches(
     format: OutputFormat,
     out: Option<&Path>,
 ) -> Result<()> {
+    use appraise_report::tables::{TableFormat, write};
+    match (format, out) {
+        (OutputFormat::Csv, Some(p)) => return Ok(write(batches, TableFormat::Csv, p)?),
+        (OutputFormat::Json, Some(p)) => return Ok(write(batches, TableFormat::Json, p)?),
+        (OutputFormat::Parquet, Some(p)) => return Ok(write(batches, TableFormat::Parquet, p)?),
+        (OutputFormat::Parquet, None) => bail!(appraise_data::Error::Input {
+            reason: "--format parquet writes a file".into(),
+            hint: Some("add --out FILE.parquet".into()),
+        }),
+        _ => {}
+    }
     let mut sink: Box<dyn std::io::Write> = match out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
@@ -119,10 +130,6 @@ pub(crate) fn write_batches(
         None => Box::new(std::io::stdout().lock()),
     };
     match format {
-        OutputFormat::Table => {
-            let table = datafusion::arrow::util::pretty::pretty_format_batches(batches)?;
-            writeln!(sink, "{table}")?;
-        }
         OutputFormat::Csv => {
             let mut w = datafusion::arrow::csv::Writer::new(&mut sink);
             for b in batches {
@@ -137,26 +144,9 @@ pub(crate) fn write_batches(
             w.finish()?;
             writeln!(sink)?;
         }
-        OutputFormat::Parquet => {
-            let Some(path) = out else {
-                bail!(appraise_data::Error::Input {
-                    reason: "--format parquet writes a file".into(),
-                    hint: Some("add --out FILE.parquet".into()),
-                });
-            };
-            let Some(first) = batches.first() else {
-                bail!("no result to write")
-            };
-            drop(sink);
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut w =
-                datafusion::parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
-            for b in batches {
-                w.write(b)?;
-            }
-            w.close()?;
-            return Ok(());
+        OutputFormat::Table | OutputFormat::Parquet => {
+            let table = datafusion::arrow::util::pretty::pretty_format_batches(batches)?;
+            writeln!(sink, "{table}")?;
         }
     }
     sink.flush()?;

@@ -1,14 +1,491 @@
-//! The appraisal's outputs.
+//! The appraisal's outputs: the quarterly report an assessment office publishes, a
+//! report card per department, and the tables a researcher re-derives every figure
+//! from.
 //!
-//! This crate will hold: charts (plotters, SVG and PNG), the self-contained HTML report
-//! and Markdown from minijinja templates in `reports/templates/`, department report
-//! cards, the XLSX workbook and CSV/JSON/Parquet tables. Today it holds what every
-//! output needs: [`manifest::Manifest`] (`manifest.json`: inputs with SHA-256, the
-//! scorecard and KPI hashes, row accounting), [`names::file_stems`], file names from
-//! department ids, and [`staging::Staging`], an output folder that appears whole or not
-//! at all.
+//! [`Report::write`] writes into a folder (the CLI hands it a [`staging::Staging`]
+//! folder, moved into place at the end):
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `report.html` | self-contained: inline CSS and SVG, opens offline, readable without JavaScript |
+//! | `report.md` | the same report in Markdown |
+//! | `departments/<id>.html` | one report card per department ([`names::file_stems`]) |
+//! | `charts/*.svg`, `charts/*.png` | the charts ([`charts`]) |
+//! | `appraisal.xlsx` | ranking, KPI values, scores, methodology, data quality |
+//! | `ranking.csv/json`, `kpis.csv`, `scores.csv/parquet` | the tables of DESIGN.md |
+//! | `sensitivity.csv`, `trend.csv`, `correlations.csv`, `profiles.csv` | the scoring's diagnostics |
+//!
+//! Wording and layout come from minijinja templates ([`templates`]); everything from the
+//! data is escaped on the way out. Two runs over the same inputs write the same bytes:
+//! nothing here reads the clock (the workbook is dated with the period's last day).
 #![deny(missing_docs)]
 
+pub mod charts;
+pub mod facts;
+pub mod fonts;
+pub mod lang;
 pub mod manifest;
 pub mod names;
 pub mod staging;
+pub mod tables;
+pub mod templates;
+mod view;
+mod xlsx;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use appraise_data::Dataset;
+use appraise_kpi::{KpiDef, KpiMatrix};
+use appraise_score::Appraisal;
+
+use crate::charts::{Chart, Kind, Source, Text};
+use crate::facts::ExchangeFacts;
+use crate::fonts::Fonts;
+use crate::lang::{Lang, Strings};
+use crate::tables::TableFormat;
+use crate::templates::Templates;
+use crate::view::{ChartView, Views};
+
+/// What can go wrong while writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be written or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A table could not be encoded.
+    #[error("{}: {reason}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The workbook could not be written.
+    #[error("{}: {reason}", path.display())]
+    Xlsx {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A chart could not be drawn.
+    #[error("chart {chart}: {reason}")]
+    Chart {
+        /// The chart's file.
+        chart: String,
+        /// Why.
+        reason: String,
+    },
+    /// A template or the strings file does not parse or render.
+    #[error(
+        "{}{}: {reason}\nhint: fix the file, or remove it from the --templates folder to use the default",
+        name.display(),
+        line.map_or(String::new(), |l| format!(", line {l}"))
+    )]
+    Template {
+        /// The template's file (or name, for a default).
+        name: PathBuf,
+        /// The line, where known.
+        line: Option<usize>,
+        /// Why.
+        reason: String,
+    },
+    /// The exchange facts could not be queried.
+    #[error("summarising the exchanges: {0}")]
+    Facts(String),
+    /// The KPI engine failed.
+    #[error(transparent)]
+    Kpi(#[from] appraise_kpi::Error),
+}
+
+/// Everything a report is made of.
+pub struct Report<'a> {
+    /// The scored period, its history and diagnostics.
+    pub appraisal: &'a Appraisal,
+    /// The KPI matrix of the period.
+    pub matrix: &'a KpiMatrix,
+    /// The KPI files used, for titles, definitions and SQL.
+    pub kpis: &'a [KpiDef],
+    /// The data as loaded, for the row accounting.
+    pub data: &'a Dataset,
+    /// The exchange log of the period, summarised.
+    pub facts: &'a ExchangeFacts,
+    /// The report's language.
+    pub lang: Lang,
+    /// Templates and wording.
+    pub templates: &'a Templates,
+    /// The chart font.
+    pub fonts: &'a Fonts,
+}
+
+/// The steps of [`Report::write`], for a progress display.
+pub const STEPS: [&str; 5] = ["tables", "charts", "report", "department cards", "workbook"];
+
+/// Longest department label in a chart, in characters (CJK, then Latin).
+const LABEL_CHARS: (usize, usize) = (18, 34);
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+impl Report<'_> {
+    fn views<'b>(
+        &'b self,
+        lang: Lang,
+        t: &'b Strings,
+        stems: &'b BTreeMap<String, String>,
+    ) -> Views<'b> {
+        Views {
+            appraisal: self.appraisal,
+            matrix: self.matrix,
+            kpis: self.kpis,
+            data: self.data,
+            lang,
+            t,
+            stems,
+        }
+    }
+
+    /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
+    /// starts. Returns warnings for the reader (a missing CJK font).
+    pub fn write(&self, dir: &Path, step: &mut dyn FnMut(&str)) -> Result<Vec<String>, Error> {
+        let a = self.appraisal;
+        let s = &a.current;
+        let mut warnings = Vec::new();
+        let mkdir = |p: &Path| {
+            std::fs::create_dir_all(p).map_err(|e| Error::Io {
+                path: p.to_path_buf(),
+                source: e,
+            })
+        };
+        let write_file = |p: &Path, text: &str| {
+            std::fs::write(p, text).map_err(|e| Error::Io {
+                path: p.to_path_buf(),
+                source: e,
+            })
+        };
+        for sub in ["charts/radar", "departments"] {
+            mkdir(&dir.join(sub))?;
+        }
+
+        step(STEPS[0]);
+        let table = |e: appraise_score::Error| Error::Table {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let ranking = a.ranking_table().map_err(table)?;
+        let scores = a.scores_table().map_err(table)?;
+        let kpis = self.matrix.to_batch()?;
+        let outputs = [
+            ("ranking", &ranking, TableFormat::Csv),
+            ("ranking", &ranking, TableFormat::Json),
+            ("kpis", &kpis, TableFormat::Csv),
+            ("scores", &scores, TableFormat::Csv),
+            ("scores", &scores, TableFormat::Parquet),
+        ];
+        for (name, batch, format) in outputs {
+            let path = dir.join(format!("{name}.{}", format.extension()));
+            tables::write(std::slice::from_ref(batch), format, &path)?;
+        }
+        for (name, batch) in [
+            ("sensitivity", a.sensitivity_table()),
+            ("trend", a.trend_table()),
+            ("correlations", a.correlations_table()),
+            ("profiles", a.profiles_table()),
+        ] {
+            let batch = batch.map_err(table)?;
+            tables::write(&[batch], TableFormat::Csv, &dir.join(format!("{name}.csv")))?;
+        }
+
+        step(STEPS[1]);
+        let ids: Vec<String> = s
+            .departments
+            .iter()
+            .map(|d| d.department.id.clone())
+            .collect();
+        let stems: BTreeMap<String, String> = names::file_stems(ids.iter().map(String::as_str))
+            .into_iter()
+            .map(|(id, stem)| (id.to_string(), stem))
+            .collect();
+        let t = self.templates.strings(self.lang);
+        let views = self.views(self.lang, &t, &stems);
+        let (svg_text, png_text) = self.chart_text(&views, &mut warnings);
+        let src = Source {
+            appraisal: a,
+            facts: self.facts,
+        };
+        let mut kinds: Vec<(String, Kind, &str)> = vec![
+            ("ranking".into(), Kind::Ranking, "chart_ranking"),
+            ("heatmap".into(), Kind::Heatmap, "chart_heatmap"),
+            ("trend".into(), Kind::Trend, "chart_trend"),
+            ("movement".into(), Kind::Movement, "chart_movement"),
+            ("exchanges".into(), Kind::Exchanges, "chart_exchanges"),
+            ("response".into(), Kind::Response, "chart_response"),
+        ];
+        let main_charts = kinds.len();
+        for (d, id) in ids.iter().enumerate() {
+            let stem = stems.get(id).cloned().unwrap_or_else(|| id.clone());
+            kinds.push((format!("radar/{stem}"), Kind::Radar(d), "radar"));
+        }
+        let mut charts = Vec::with_capacity(kinds.len());
+        for (id, kind, title) in kinds {
+            let png = dir.join("charts").join(format!("{id}.png"));
+            let svg = charts::render(kind, &src, &svg_text, &png_text, &png)?;
+            write_file(&dir.join("charts").join(format!("{id}.svg")), &svg)?;
+            charts.push(Chart {
+                id,
+                title: t.get(title),
+                svg,
+            });
+        }
+        let radars = charts.split_off(main_charts);
+
+        step(STEPS[2]);
+        let chart_views = charts
+            .into_iter()
+            .map(|c| ChartView {
+                id: c.id,
+                title: c.title,
+                svg: c.svg,
+            })
+            .collect();
+        let report = views.report(chart_views);
+        write_file(
+            &dir.join("report.html"),
+            &self.templates.render("report.html.j2", &report)?,
+        )?;
+        write_file(
+            &dir.join("report.md"),
+            &self.templates.render("report.md.j2", &report)?,
+        )?;
+
+        step(STEPS[3]);
+        for ((d, id), radar) in ids.iter().enumerate().zip(radars) {
+            let stem = stems.get(id).cloned().unwrap_or_else(|| id.clone());
+            let card = views.card(d, radar.svg);
+            write_file(
+                &dir.join("departments").join(format!("{stem}.html")),
+                &self.templates.render("department.html.j2", &card)?,
+            )?;
+        }
+
+        step(STEPS[4]);
+        let sheets = xlsx::Sheets {
+            ranking: &ranking,
+            kpis: &kpis,
+            scores: &scores,
+            methodology: methodology_rows(&report),
+            quality: quality_rows(&report, &t),
+            names: [
+                "ranking",
+                "kpi_values",
+                "scores",
+                "methodology",
+                "data_quality",
+            ]
+            .map(|k| t.get(&format!("sheet:{k}"))),
+            date: self.period_end(),
+            title: format!("{} · {}", t.get("report_title"), report.period),
+        };
+        xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
+        Ok(warnings)
+    }
+
+    /// The last day of the period appraised (the workbook's date).
+    fn period_end(&self) -> chrono::NaiveDate {
+        self.appraisal
+            .current
+            .period
+            .parse::<appraise_kpi::Period>()
+            .map(|p| p.last_day)
+            .unwrap_or_default()
+    }
+
+    /// The chart wording for SVG and for PNG. The PNG's is the same unless the chart
+    /// font lacks glyphs for it: then English wording, and for each department the
+    /// first of its label, English name and id that the font can draw.
+    fn chart_text<'b>(
+        &'b self,
+        views: &Views<'b>,
+        warnings: &mut Vec<String>,
+    ) -> (Text<'b>, Text<'b>) {
+        let s = &self.appraisal.current;
+        let chars = match self.lang {
+            Lang::Zh => LABEL_CHARS.0,
+            Lang::En => LABEL_CHARS.1,
+        };
+        let index: HashMap<&str, usize> = s
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(d, x)| (x.department.id.as_str(), d))
+            .collect();
+        let with_kpis = |lang: Lang| {
+            let mut t = self.templates.strings(lang);
+            let v = Views {
+                lang,
+                ..views.clone()
+            };
+            for id in &s.kpis {
+                t.0.insert(format!("kpi:{id}"), v.kpi_title(id));
+            }
+            t
+        };
+        let svg_strings = with_kpis(self.lang);
+        let labels: Vec<String> = (0..s.departments.len())
+            .map(|d| truncate(&views.name(d), chars))
+            .collect();
+        let fonts = self.fonts;
+        let wording_drawn = svg_strings
+            .0
+            .iter()
+            .filter(|(k, _)| charts::KEYS.contains(&k.as_str()) || k.starts_with("kpi:"))
+            .all(|(_, v)| fonts.covers(v))
+            && fonts.covers(&self.lang.period(&s.period));
+        let (png_strings, png_lang) = if wording_drawn {
+            (svg_strings.clone(), self.lang)
+        } else {
+            (with_kpis(Lang::En), Lang::En)
+        };
+        let png_labels: Vec<String> = s
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(d, x)| {
+                [
+                    labels[d].clone(),
+                    truncate(&x.department.name_en, LABEL_CHARS.1),
+                    truncate(&x.department.id, LABEL_CHARS.1),
+                ]
+                .into_iter()
+                .find(|l| !l.is_empty() && fonts.covers(l))
+                .unwrap_or_else(|| format!("#{}", d + 1))
+            })
+            .collect();
+        if !wording_drawn || png_labels != labels {
+            warnings.push(format!(
+                "the chart font ({}) cannot draw some text: PNG charts show {}",
+                fonts.source,
+                if wording_drawn {
+                    "English names or ids for some departments"
+                } else {
+                    "English wording, and English names or ids for departments"
+                }
+            ));
+        }
+        (
+            Text {
+                strings: svg_strings,
+                lang: self.lang,
+                labels,
+                index: index.clone(),
+            },
+            Text {
+                strings: png_strings,
+                lang: png_lang,
+                labels: png_labels,
+                index,
+            },
+        )
+    }
+}
+
+/// The methodology sheet: label, value.
+fn methodology_rows(r: &view::ReportView) -> xlsx::Rows {
+    let t = &r.t;
+    let m = &r.method;
+    let mut rows = vec![
+        vec![t.get("methodology"), String::new()],
+        vec![t.get("period"), r.period.clone()],
+        vec![t.get("scorecard"), r.scorecard.clone()],
+        vec![t.get("aggregation"), m.aggregation.clone()],
+        vec![t.get("min_coverage"), m.min_coverage.clone()],
+        vec![t.get("grading"), m.grade_method.clone()],
+        vec![t.get("runs"), m.runs.to_string()],
+        vec![t.get("seed"), m.seed.to_string()],
+        vec![t.get("weight_noise"), m.weight_noise.clone()],
+        vec![t.get("decisive"), m.decisive.clone().unwrap_or("–".into())],
+    ];
+    for d in &r.dimensions {
+        rows.push(vec![
+            format!("{}: {}", t.get("dimension"), d.title),
+            d.weight.clone(),
+        ]);
+    }
+    rows.push(vec![]);
+    rows.push(
+        [
+            "kpi",
+            "dimension",
+            "weight",
+            "share_of_composite",
+            "direction",
+            "transform",
+            "normalise",
+            "goalposts",
+            "missing",
+            "min_sample",
+        ]
+        .map(|k| t.get(k))
+        .to_vec(),
+    );
+    for k in &m.kpis {
+        rows.push(vec![
+            format!("{} {} ({})", k.key, k.title, k.id),
+            k.dimension.clone(),
+            k.weight.clone(),
+            k.share.clone(),
+            k.direction.clone(),
+            k.transform.clone(),
+            k.normalise.clone(),
+            k.goalposts.clone(),
+            k.missing.clone(),
+            k.min_sample.to_string(),
+        ]);
+    }
+    rows
+}
+
+/// The data-quality sheet: the row accounting, then rejections by reason.
+fn quality_rows(r: &view::ReportView, t: &Strings) -> xlsx::Rows {
+    let mut rows = vec![
+        [
+            "table",
+            "rows_read",
+            "rows_loaded",
+            "rows_rejected",
+            "rows_duplicate",
+        ]
+        .map(|k| t.get(k))
+        .to_vec(),
+    ];
+    for q in &r.quality.tables {
+        rows.push(vec![
+            q.table.clone(),
+            q.read.clone(),
+            q.loaded.clone(),
+            q.rejected.clone(),
+            q.duplicates.clone(),
+        ]);
+    }
+    if !r.quality.reasons.is_empty() {
+        rows.push(vec![]);
+        rows.push(["table", "reason", "rows"].map(|k| t.get(k)).to_vec());
+        for x in &r.quality.reasons {
+            rows.push(vec![x.table.clone(), x.reason.clone(), x.rows.clone()]);
+        }
+    }
+    rows
+}

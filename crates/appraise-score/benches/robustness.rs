@@ -27,6 +27,7 @@ fn main() {
         .map(|i| Department {
             id: format!("D{i:04}"),
             name: format!("Department {i}"),
+            name_en: String::new(),
             level: groups[i % 3].into(),
             peer_group: groups[i % 3].into(),
         })

@@ -37,7 +37,9 @@ mod treat;
 pub use error::Error;
 pub use flags::Flags;
 pub use robust::{Assumption, RankInterval, Robustness, SobolIndex, robustness};
-pub use score::{Cell, Department, DepartmentScore, Input, Scores, Status, TIE, score};
+pub use score::{
+    Cell, Department, DepartmentScore, Input, Scores, Status, TIE, competition_ranks, score,
+};
 pub use scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Transform};
 
 /// A scored period with its history, rank intervals and diagnostics: everything the

@@ -376,6 +376,7 @@ mod tests {
                 .map(|c| Department {
                     id: c.0.into(),
                     name: c.0.into(),
+                    name_en: String::new(),
                     level: "x".into(),
                     peer_group: "x".into(),
                 })

@@ -20,6 +20,8 @@ pub struct Department {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// English name; empty where the data gives none.
+    pub name_en: String,
     /// Administrative level.
     pub level: String,
     /// Group within which KPIs are normalised and group ranks given.
@@ -330,7 +332,7 @@ pub(crate) fn lift(s: f64) -> f64 {
 /// Standard competition ranks (1, 2, 2, 4), higher value first. `items` are
 /// (position, value) in the order that breaks displayed ties (by department id); a
 /// value within [`TIE`] of the first of a run of ties shares its rank.
-pub(crate) fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
+pub fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
     let mut sorted: Vec<(usize, f64)> = items.to_vec();
     // Positions are distinct, so the order is total and an unstable sort is exact.
     sorted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

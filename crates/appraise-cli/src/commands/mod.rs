@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, ReadArgs};
 mod demo;
 mod generate;
 mod kpi;
+mod run;
 mod score;
 mod sql;
 mod validate;
@@ -28,6 +29,7 @@ pub(crate) fn run() -> Result<ExitCode> {
     init_logging(cli.verbose);
     match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Kpi(cmd) => kpi::run(cmd),

@@ -54,6 +54,8 @@ pub(crate) struct Scored {
     pub matrix: KpiMatrix,
     /// The KPI files the scorecard uses.
     pub kpis: Vec<KpiDef>,
+    /// The engine that ran them, for further queries over the same tables.
+    pub engine: Engine,
 }
 
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
@@ -116,6 +118,7 @@ pub(crate) fn appraise(
         appraisal: Appraisal::new(card, current, scored),
         matrix,
         kpis,
+        engine,
     })
 }
 
@@ -124,9 +127,10 @@ fn departments(data: &Dataset) -> Vec<Department> {
     let mut out = Vec::new();
     for b in &data.table(Table::Departments).batches {
         let column = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
-        let (Some(id), Some(name), Some(level), Some(group)) = (
+        let (Some(id), Some(name), Some(name_en), Some(level), Some(group)) = (
             column("dept_id"),
             column("name"),
+            column("name_en"),
             column("level"),
             column("peer_group"),
         ) else {
@@ -143,6 +147,7 @@ fn departments(data: &Dataset) -> Vec<Department> {
             out.push(Department {
                 id: text(&id),
                 name: text(&name),
+                name_en: text(&name_en),
                 level: text(&level),
                 peer_group: if group.is_null(i) {
                     text(&level)

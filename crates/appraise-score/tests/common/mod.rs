@@ -23,6 +23,7 @@ pub fn departments(groups: &[&str]) -> Vec<Department> {
         .map(|(i, g)| Department {
             id: format!("d{}", i + 1),
             name: format!("Department {}", i + 1),
+            name_en: String::new(),
             level: "province".into(),
             peer_group: (*g).into(),
         })

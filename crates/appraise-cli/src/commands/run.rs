@@ -1,0 +1,289 @@
+//! `appraise run`: load → validate → KPIs → scoring → report, into a staging folder
+//! that is moved into place at the end.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use appraise_data::{Dataset, LoadOptions, Table, load_dir};
+use appraise_kpi::Period;
+use appraise_report::facts::ExchangeFacts;
+use appraise_report::fonts::Fonts;
+use appraise_report::lang::Lang;
+use appraise_report::manifest::Manifest;
+use appraise_report::staging::Staging;
+use appraise_report::templates::Templates;
+use appraise_report::{Report, STEPS};
+use chrono::Datelike;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{Language, QueryArgs, ReportArgs, RunArgs};
+
+pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
+    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports/out").join(period.to_string()));
+    let job = Job {
+        data: args.data.data.clone(),
+        options: super::load_options(&args.data.read)?,
+        period: Some(period),
+        scorecard: args.scorecard,
+        queries: args.queries,
+        out,
+        report: args.report,
+    };
+    let done = job.run()?;
+    done.print_summary();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One appraisal, from data folder to report.
+pub(crate) struct Job {
+    pub data: PathBuf,
+    pub options: LoadOptions,
+    /// The period; `None` takes the quarter of the latest exchange.
+    pub period: Option<Period>,
+    pub scorecard: PathBuf,
+    pub queries: QueryArgs,
+    pub out: PathBuf,
+    pub report: ReportArgs,
+}
+
+/// What a finished run tells its user.
+pub(crate) struct Done {
+    pub data_dir: PathBuf,
+    pub timezone: chrono_tz::Tz,
+    pub out: PathBuf,
+    pub period: Period,
+    pub previous: Option<String>,
+    pub data: Dataset,
+    /// Ranked departments in ranking order: rank, id, composite, grade, name.
+    pub ranking: Vec<(u32, String, f64, String, String)>,
+    pub unranked: usize,
+    pub decisive: Option<&'static str>,
+    pub warnings: Vec<String>,
+}
+
+/// Steps before the report's own: load, KPIs and scoring, exchange facts; after: the
+/// manifest.
+const OWN_STEPS: u64 = 4;
+
+fn progress_bar() -> ProgressBar {
+    // Quiet when piped or under CI: a progress bar is for a person at a terminal.
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(OWN_STEPS + STEPS.len() as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+impl Job {
+    pub(crate) fn run(mut self) -> Result<Done> {
+        let started = Instant::now();
+        let mut timings = Vec::new();
+        let mut lap = {
+            let mut last = started;
+            move |name: &str, timings: &mut Vec<(String, f64)>| {
+                let now = Instant::now();
+                timings.push((name.to_string(), (now - last).as_secs_f64()));
+                last = now;
+            }
+        };
+        // Templates first: a broken template fails before any work is done.
+        let templates = Templates::load(self.report.templates.as_deref()).map_err(report_error)?;
+        let staging =
+            Staging::new(&self.out).with_context(|| format!("preparing {}", self.out.display()))?;
+        let bar = progress_bar();
+
+        bar.set_message("loading");
+        self.options.rejects_dir = Some(staging.path().join("rejects"));
+        let data = load_dir(&self.data, &self.options)
+            .with_context(|| format!("loading {}", self.data.display()))?;
+        let period = match self.period {
+            Some(p) => p,
+            None => latest_quarter(&data, self.options.timezone)?,
+        };
+        lap("load", &mut timings);
+        bar.inc(1);
+
+        bar.set_message("KPIs and scoring");
+        let super::score::Scored {
+            appraisal,
+            matrix,
+            kpis,
+            engine,
+        } = super::score::appraise(&data, &period, &self.scorecard, &self.queries)?;
+        lap("kpis_and_scoring", &mut timings);
+        bar.inc(1);
+
+        bar.set_message("exchange summary");
+        let facts = super::runtime()?
+            .block_on(ExchangeFacts::of(&engine, &period))
+            .map_err(report_error)?;
+        bar.inc(1);
+
+        let (fonts, font_warning) = Fonts::find();
+        let mut warnings: Vec<String> = data.warnings.clone();
+        warnings.extend(appraisal.current.warnings.iter().cloned());
+        warnings.extend(font_warning);
+        let report = Report {
+            appraisal: &appraisal,
+            matrix: &matrix,
+            kpis: &kpis,
+            data: &data,
+            facts: &facts,
+            lang: match self.report.lang {
+                Language::Zh => Lang::Zh,
+                Language::En => Lang::En,
+            },
+            templates: &templates,
+            fonts: &fonts,
+        };
+        let written = report
+            .write(staging.path(), &mut |step| {
+                bar.set_message(step.to_string());
+                bar.inc(1);
+            })
+            .map_err(report_error)?;
+        warnings.extend(written);
+        lap("report", &mut timings);
+
+        bar.set_message("manifest");
+        let mut manifest = Manifest::new(
+            env!("CARGO_PKG_VERSION"),
+            &period.to_string(),
+            &self.data,
+            &data,
+        )
+        .context("hashing the inputs")?;
+        manifest
+            .scorecard(&appraisal.scorecard.path)
+            .context("hashing the scorecard")?;
+        for k in &kpis {
+            manifest
+                .kpi(&k.id, &k.path)
+                .context("hashing the KPI files")?;
+        }
+        lap("manifest", &mut timings);
+        manifest.timings = timings;
+        manifest.generated_at =
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        std::fs::write(staging.path().join("manifest.json"), manifest.to_json())
+            .context("writing manifest.json")?;
+        bar.inc(1);
+        staging
+            .commit()
+            .with_context(|| format!("moving the report into {}", self.out.display()))?;
+        bar.finish_and_clear();
+
+        let s = &appraisal.current;
+        let ranking = s
+            .ranked()
+            .into_iter()
+            .map(|d| {
+                let dep = &s.departments[d];
+                (
+                    dep.rank.unwrap_or_default(),
+                    dep.department.id.clone(),
+                    dep.composite.unwrap_or(f64::NAN),
+                    dep.grade.map_or("-".into(), |g| {
+                        appraisal.scorecard.grades.bands[g].grade.clone()
+                    }),
+                    dep.department.name.clone(),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok(Done {
+            data_dir: self.data,
+            timezone: self.options.timezone,
+            out: self.out,
+            period,
+            previous: appraisal.previous().map(|p| p.period.clone()),
+            unranked: s.departments.len() - ranking.len(),
+            ranking,
+            decisive: appraisal
+                .robustness
+                .as_ref()
+                .and_then(|r| r.decisive())
+                .map(|a| a.name()),
+            data,
+            warnings,
+        })
+    }
+}
+
+impl Done {
+    /// Where the report is, what happened to the rows, how many departments ranked.
+    pub(crate) fn print_summary(&self) {
+        for w in &self.warnings {
+            eprintln!("warning: {w}");
+        }
+        let sum = |f: fn(&appraise_data::Accounting) -> u64| -> u64 {
+            self.data.tables.iter().map(|t| f(&t.accounting)).sum()
+        };
+        println!(
+            "appraisal {}{}: {} departments ranked, {} not ranked (insufficient data)",
+            self.period,
+            self.previous
+                .as_ref()
+                .map_or(String::new(), |p| format!(" compared with {p}")),
+            self.ranking.len(),
+            self.unranked
+        );
+        println!(
+            "rows: {} read, {} loaded, {} rejected, {} duplicates{}",
+            sum(|a| a.read),
+            sum(|a| a.loaded),
+            sum(|a| a.rejected),
+            sum(|a| a.duplicates),
+            if sum(|a| a.rejected) > 0 {
+                format!(" (rejected rows: {})", self.out.join("rejects").display())
+            } else {
+                String::new()
+            }
+        );
+        if let Some(a) = self.decisive {
+            println!("the ranking depends most on the {a}");
+        }
+        println!("report: {}", self.out.join("report.html").display());
+    }
+}
+
+/// The quarter of the latest exchange.
+fn latest_quarter(data: &Dataset, tz: chrono_tz::Tz) -> Result<Period> {
+    let Some((_, last)) = data.table(Table::Exchanges).time_span("requested_at") else {
+        anyhow::bail!(appraise_data::Error::Input {
+            reason: "the data holds no exchanges, so there is no latest quarter".into(),
+            hint: Some("give the period with --period".into()),
+        });
+    };
+    let last = chrono::DateTime::from_timestamp_micros(last)
+        .map(|t| t.with_timezone(&tz).date_naive())
+        .unwrap_or_default();
+    Period::quarter(last.year(), (last.month() - 1) / 3 + 1)
+        .context("the latest exchange has no quarter")
+}
+
+/// A report error: a template problem is the user's to fix (exit 1), anything else is
+/// a fault (exit 2).
+fn report_error(e: appraise_report::Error) -> anyhow::Error {
+    let input = matches!(e, appraise_report::Error::Template { .. });
+    if input {
+        anyhow::Error::new(appraise_data::Error::Input {
+            reason: e.to_string(),
+            hint: None,
+        })
+    } else {
+        anyhow::Error::new(e)
+    }
+}

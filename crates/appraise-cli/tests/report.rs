@@ -1,0 +1,453 @@
+//! `appraise run`: the report on fixtures/tiny, whose values are worked out by hand in
+//! its README, and the report's safety: escaping, file names, templates.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use calamine::{DataType, Reader, Xlsx, open_workbook};
+use predicates::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn appraise() -> Command {
+    let mut cmd = Command::cargo_bin("appraise").unwrap();
+    cmd.env_remove("APPRAISE_PSEUDONYM_KEY")
+        .env("NO_COLOR", "1")
+        // One font on every machine, so that PNG charts are the same everywhere.
+        .env("APPRAISE_FONT", "builtin");
+    cmd
+}
+
+/// Three sharing KPIs in one dimension, minmax within peer groups (fixtures/tiny/README.md):
+///
+/// | dept | records_provided | consumers_served | providers_used | scores | composite |
+/// | --- | --- | --- | --- | --- | --- |
+/// | P1 | 150 | 3 | 1 | 100, 100, 100 | 100 |
+/// | P2 | 30 | 2 | 0 | 0, 0, 0 | 0 |
+/// | C1 | 10 | 1 | 2 | 100, 100, 100 | 100 |
+/// | C2 | 0 | 0 | 1 | 0, 0, 0 | 0 |
+/// | K1 | 0 | 0 | 2 | 100 (constant), 100 (constant), 100 | 100 |
+/// | K2 | 0 | 0 | 0 | 100 (constant), 100 (constant), 0 | 66.67 |
+///
+/// Ranks: C1, K1, P1 tie at 1 (A); K2 4 (C: 60 ≤ 66.67 < 75); C2, P2 tie at 5 (D).
+const CARD: &str = r#"
+[scorecard]
+name = "tiny"
+name_zh = "小样"
+[[dimension]]
+id = "sharing"
+title = "Sharing"
+title_zh = "共享"
+weight = 1
+[[kpi]]
+id = "records_provided"
+dimension = "sharing"
+[[kpi]]
+id = "consumers_served"
+dimension = "sharing"
+[[kpi]]
+id = "providers_used"
+dimension = "sharing"
+[uncertainty]
+runs = 50
+"#;
+
+/// Runs the report on `data` with the three-KPI card into `<dir>/out`.
+fn run(dir: &Path, data: &Path, lang: &str) -> PathBuf {
+    let card = dir.join("card.toml");
+    std::fs::write(&card, CARD).unwrap();
+    let out = dir.join("out");
+    appraise()
+        .args(["run", "--period", "2026Q3", "--lang", lang, "--data"])
+        .arg(data)
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("report.html"));
+    out
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn the_tiny_report_ranks_as_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &fixtures().join("tiny"), "en");
+    let ranking = read(&out.join("ranking.csv"));
+    let got: Vec<(String, f64, String, String)> = ranking
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].into(), f[5].parse().unwrap(), f[6].into(), f[8].into())
+        })
+        .collect();
+    let want = [
+        ("C1", 100.0, "1", "A"),
+        ("K1", 100.0, "1", "A"),
+        ("P1", 100.0, "1", "A"),
+        ("K2", 200.0 / 3.0, "4", "C"),
+        ("C2", 0.0, "5", "D"),
+        ("P2", 0.0, "5", "D"),
+    ];
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.2.as_str(), g.3.as_str()), (w.0, w.2, w.3));
+        assert!(
+            (g.1 - w.1).abs() < 1e-9,
+            "{} composite {} ≠ {}",
+            w.0,
+            g.1,
+            w.1
+        );
+    }
+    // The Markdown report shows the same, two decimals, with English names.
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("| 4 | Kunshan Administrative Approval Bureau | county | 66.67 | C |"));
+    assert!(md.contains("| 1 | Nanjing Data Bureau | city | 100.00 | A |"));
+    // Grades: 3 A, 1 C, 2 D of 6 ranked.
+    assert!(md.contains("| A | Excellent | 3 | 50.0% |"), "{md}");
+    assert!(md.contains("| C | Pass | 1 | 16.7% |"));
+
+    insta::assert_snapshot!("tiny_report_md", md);
+    insta::assert_snapshot!("tiny_ranking_csv", ranking);
+    insta::assert_snapshot!("tiny_ranking_json", read(&out.join("ranking.json")));
+    insta::assert_snapshot!("tiny_kpis_csv", read(&out.join("kpis.csv")));
+    insta::assert_snapshot!("tiny_scores_csv", read(&out.join("scores.csv")));
+}
+
+#[test]
+fn the_report_holds_every_promised_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &fixtures().join("tiny"), "zh");
+    for f in [
+        "report.html",
+        "report.md",
+        "appraisal.xlsx",
+        "ranking.csv",
+        "ranking.json",
+        "kpis.csv",
+        "scores.csv",
+        "scores.parquet",
+        "manifest.json",
+        "charts/ranking.svg",
+        "charts/ranking.png",
+        "charts/heatmap.svg",
+        "charts/trend.svg",
+        "charts/movement.svg",
+        "charts/exchanges.svg",
+        "charts/response.svg",
+        "departments/P1.html",
+        "charts/radar/K2.svg",
+        "charts/radar/K2.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f} is missing");
+    }
+    let html = read(&out.join("report.html"));
+    // Self-contained: no external script, style sheet or image.
+    for external in ["<script src", "<link", "<img"] {
+        assert!(!html.contains(external), "{external}");
+    }
+    assert!(html.contains("<svg"));
+    assert!(html.contains("省大数据管理中心"));
+    // minijinja escapes `/` in values; a browser reads `&#x2f;` as `/`.
+    assert!(html.contains("href=\"departments&#x2f;P1.html\""));
+    // The KPI appendix gives the exact SQL (the file after its `--` header), escaped.
+    let file = read(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries/kpis/records_provided.sql"),
+    );
+    let sql: String = file
+        .lines()
+        .skip_while(|l| l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(sql.starts_with("SELECT"));
+    let escaped = sql
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;");
+    assert!(html.contains(escaped.trim()), "the SQL of records_provided");
+    // A card: the KPI table with value, numerator/denominator, score, rank, peer median.
+    let card = read(&out.join("departments/K2.html"));
+    assert!(card.contains("昆山市行政审批局"));
+    assert!(card.contains("66.67"));
+    assert!(card.contains("href=\"../report.html\""));
+}
+
+#[test]
+fn the_workbook_reads_back_with_its_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &fixtures().join("tiny"), "en");
+    let mut wb: Xlsx<_> = open_workbook(out.join("appraisal.xlsx")).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "Ranking",
+            "KPI values",
+            "Scores",
+            "Methodology",
+            "Data quality"
+        ]
+    );
+    let ranking = wb.worksheet_range("Ranking").unwrap();
+    assert_eq!(ranking.height(), 7);
+    let header: Vec<String> = ranking
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(&header[..3], ["department_id", "name", "level"]);
+    let k2 = ranking.rows().find(|r| r[0].to_string() == "K2").unwrap();
+    assert!((k2[5].get_float().unwrap() - 200.0 / 3.0).abs() < 1e-9);
+    assert_eq!(k2[6].get_float(), Some(4.0));
+    assert_eq!(k2[8].to_string(), "C");
+    // KPI values: the long matrix, 6 departments × 3 KPIs.
+    let kpis = wb.worksheet_range("KPI values").unwrap();
+    assert_eq!(kpis.height(), 1 + 6 * 3);
+    let p1 = kpis
+        .rows()
+        .find(|r| r[1].to_string() == "P1" && r[2].to_string() == "records_provided")
+        .unwrap();
+    assert_eq!(p1[3].get_float(), Some(150.0));
+    // Data quality: every tiny row loads.
+    let quality = wb.worksheet_range("Data quality").unwrap();
+    let exchanges = quality
+        .rows()
+        .find(|r| r[0].to_string() == "exchanges")
+        .unwrap();
+    assert_eq!(exchanges[1].get_float(), exchanges[2].get_float());
+    assert!(wb.worksheet_range("Methodology").unwrap().height() > 5);
+}
+
+/// Every text node of an SVG file, which must parse as XML.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = read(path);
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_chart_is_xml_and_names_every_department() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &fixtures().join("tiny"), "zh");
+    let names = [
+        ("P1", "省大数据管理中心"),
+        ("P2", "省公安厅"),
+        ("C1", "南京市数据局"),
+        ("C2", "苏州市数据局"),
+        ("K1", "江宁区行政审批局"),
+        ("K2", "昆山市行政审批局"),
+    ];
+    // Providers with successful responses to others (README): P1, P2, C1.
+    let charts: [(&str, &[&str]); 6] = [
+        ("ranking", &["P1", "P2", "C1", "C2", "K1", "K2"]),
+        ("heatmap", &["P1", "P2", "C1", "C2", "K1", "K2"]),
+        ("trend", &["P1", "P2", "C1", "C2", "K1", "K2"]),
+        ("movement", &["P1", "P2", "C1", "C2", "K1", "K2"]),
+        ("exchanges", &["P1", "P2", "C1", "C2", "K1", "K2"]),
+        ("response", &["P1", "P2", "C1"]),
+    ];
+    for (chart, shown) in charts {
+        let path = out.join(format!("charts/{chart}.svg"));
+        let texts = svg_texts(&path).join("\n");
+        for id in shown {
+            let name = names.iter().find(|(i, _)| i == id).unwrap().1;
+            assert!(texts.contains(name), "{chart}: {name} ({id})");
+        }
+        let png = std::fs::read(out.join(format!("charts/{chart}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{chart}.png");
+    }
+    for (id, name) in names {
+        let texts = svg_texts(&out.join(format!("charts/radar/{id}.svg")));
+        assert!(texts.iter().any(|t| t.contains(name)), "radar of {id}");
+    }
+}
+
+/// Copies fixtures/tiny into `dir/data` with its departments file replaced.
+fn tiny_with_departments(dir: &Path, departments: &str) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "csv") {
+            std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+        }
+    }
+    std::fs::write(data.join("departments.csv"), departments).unwrap();
+    data
+}
+
+#[test]
+fn names_from_the_data_are_text_not_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let attack = "<script>alert(1)</script>";
+    let departments = read(&fixtures().join("tiny/departments.csv"))
+        .replace("省公安厅", attack)
+        .replace(
+            "Provincial Department of Public Security",
+            "<img src=x onerror=alert(2)>|*x*",
+        );
+    let data = tiny_with_departments(dir.path(), &departments);
+    for lang in ["zh", "en"] {
+        let sub = dir.path().join(lang);
+        std::fs::create_dir_all(&sub).unwrap();
+        let out = run(&sub, &data, lang);
+        let mut pages = vec![out.join("report.html"), out.join("departments/P2.html")];
+        pages.extend(
+            std::fs::read_dir(out.join("charts"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "svg")),
+        );
+        for page in pages {
+            let text = read(&page);
+            assert!(!text.contains("<script>alert"), "{}", page.display());
+            assert!(!text.contains("<img src=x"), "{}", page.display());
+        }
+        let html = read(&out.join("report.html"));
+        if lang == "zh" {
+            assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        } else {
+            assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+            let md = read(&out.join("report.md"));
+            assert!(
+                md.contains("&lt;img src=x onerror=alert\\(2\\)&gt;\\|\\*x\\*"),
+                "{md}"
+            );
+        }
+    }
+}
+
+#[test]
+fn department_ids_become_safe_distinct_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "L".repeat(300);
+    let odd = ["../x", "a/b", "CON", long.as_str(), "部门一", "A1", "a1"];
+    let mut departments = read(&fixtures().join("tiny/departments.csv"));
+    for (i, id) in odd.iter().enumerate() {
+        let quoted = format!("\"{}\"", id.replace('"', "\"\""));
+        departments.push_str(&format!("{quoted},Odd {i},,county,,,\n"));
+    }
+    let data = tiny_with_departments(dir.path(), &departments);
+    let out = run(dir.path(), &data, "en");
+    let cards: Vec<String> = std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // Six tiny departments and seven odd ones, each on its own file.
+    assert_eq!(cards.len(), 6 + odd.len(), "{cards:?}");
+    let mut lower: Vec<String> = cards.iter().map(|c| c.to_lowercase()).collect();
+    lower.sort();
+    lower.dedup();
+    assert_eq!(
+        lower.len(),
+        cards.len(),
+        "names that meet on a case-insensitive disk"
+    );
+    for c in &cards {
+        assert!(c.len() <= 120, "{c}");
+        assert!(
+            c.chars()
+                .all(|x| x.is_ascii_alphanumeric() || "-_.".contains(x)),
+            "{c}"
+        );
+        assert!(!c.starts_with('.'), "{c}");
+        assert_ne!(c.to_uppercase(), "CON.HTML");
+    }
+    // Nothing escaped the output folder, and every card link resolves.
+    assert!(!dir.path().join("x.html").exists());
+    assert!(!out.join("x.html").exists());
+    let html = read(&out.join("report.html"));
+    for c in &cards {
+        assert!(
+            html.contains(&format!("href=\"departments&#x2f;{c}\"")),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn templates_override_file_by_file_and_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("strings.toml"),
+        "[en]\nreport_title = \"Quarterly Sharing League\"\n",
+    )
+    .unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, CARD).unwrap();
+    let out = dir.path().join("out");
+    let args = |cmd: &mut Command| {
+        cmd.args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
+            .arg(fixtures().join("tiny"))
+            .arg("--scorecard")
+            .arg(&card)
+            .arg("--out")
+            .arg(&out)
+            .arg("--templates")
+            .arg(&templates);
+    };
+    let mut cmd = appraise();
+    args(&mut cmd);
+    cmd.assert().success();
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("<h1>Quarterly Sharing League</h1>"));
+    // The rest of the wording is the default's.
+    assert!(html.contains("Methodology"));
+
+    std::fs::write(
+        templates.join("report.md.j2"),
+        "# {{ t.report_title }}\n\n{% if %}\n",
+    )
+    .unwrap();
+    let mut cmd = appraise();
+    args(&mut cmd);
+    cmd.assert()
+        .code(1)
+        .stderr(predicate::str::contains("report.md.j2, line 3"))
+        .stderr(predicate::str::contains("hint:"));
+    // The failed run left the previous report in place.
+    assert!(read(&out.join("report.html")).contains("Quarterly Sharing League"));
+}
+
+#[test]
+fn without_a_cjk_font_png_charts_say_so_and_fall_back_to_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, CARD).unwrap();
+    appraise()
+        .args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("PNG charts show English wording"));
+}

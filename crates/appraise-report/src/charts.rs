@@ -1,0 +1,756 @@
+//! The report's charts, drawn with plotters into SVG (inline in the HTML report) and PNG
+//! (for slides and documents).
+//!
+//! Every chart is laid out by hand in pixels on a plotters drawing area: rows of
+//! departments with their labels, so that every label is written exactly once and no
+//! axis library decides to drop one. Column headers that would need rotated text are
+//! numbered instead (`K1`…), with a key below the chart.
+//!
+//! | chart | file | what it shows |
+//! | --- | --- | --- |
+//! | ranking | `charts/ranking` | composite per department, coloured by grade, with the 5–95 % rank interval |
+//! | heatmap | `charts/heatmap` | department × KPI scores |
+//! | radar | `charts/radar/<dept>` | one department's KPI scores against its peer median |
+//! | trend | `charts/trend` | composites over the periods scored |
+//! | exchanges | `charts/exchanges` | provider × consumer exchange counts, busiest departments |
+//! | response | `charts/response` | response-time spread (5/25/50/75/95 %), busiest providers |
+//! | movement | `charts/movement` | ranks in the previous and the current period |
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use appraise_score::{Appraisal, Status};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::Error;
+use crate::facts::ExchangeFacts;
+use crate::lang::{Lang, Strings};
+
+/// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
+pub(crate) const KEYS: [&str; 16] = [
+    "chart_ranking",
+    "chart_heatmap",
+    "chart_trend",
+    "chart_exchanges",
+    "chart_response",
+    "chart_movement",
+    "composite",
+    "rank_interval",
+    "insufficient_data",
+    "radar_legend",
+    "radar_too_few",
+    "no_exchanges",
+    "no_previous",
+    "exchanges_axes",
+    "response_legend",
+    "radar",
+];
+
+/// Departments shown in the exchange matrix and the response-time chart.
+pub const TOP_DEPARTMENTS: usize = 15;
+
+/// One chart, drawn.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Its path under `charts/`, without extension: `ranking`, `radar/<stem>`.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// What a chart writes in words: the wording and the department labels.
+pub(crate) struct Text<'a> {
+    pub strings: Strings,
+    pub lang: Lang,
+    /// Per department of `Appraisal::current`, in its order.
+    pub labels: Vec<String>,
+    /// Department id → position, for the exchange facts.
+    pub index: HashMap<&'a str, usize>,
+}
+
+impl Text<'_> {
+    fn t(&self, key: &str) -> String {
+        self.strings.get(key)
+    }
+
+    /// The label of a department id; the id itself for one not in the departments table.
+    fn of_id(&self, id: &str) -> String {
+        self.index
+            .get(id)
+            .map_or_else(|| id.to_string(), |&d| self.labels[d].clone())
+    }
+}
+
+/// The charts the report can draw.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Ranking,
+    Heatmap,
+    Radar(usize),
+    Trend,
+    Exchanges,
+    Response,
+    Movement,
+}
+
+/// Everything a chart reads.
+pub(crate) struct Source<'a> {
+    pub appraisal: &'a Appraisal,
+    pub facts: &'a ExchangeFacts,
+}
+
+type R = Result<(), String>;
+
+/// Draws `kind` as SVG (returned) and PNG (written to `png`), with `svg_text` and
+/// `png_text` (the same, or substitutes for glyphs the chart font lacks).
+pub(crate) fn render(
+    kind: Kind,
+    src: &Source<'_>,
+    svg_text: &Text<'_>,
+    png_text: &Text<'_>,
+    png: &Path,
+) -> Result<String, Error> {
+    let size = size(kind, src);
+    let fail = |e: String| Error::Chart {
+        chart: png.display().to_string(),
+        reason: e,
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(kind, src, svg_text, &root).map_err(fail)?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    let root = BitMapBackend::new(png, size).into_drawing_area();
+    draw(kind, src, png_text, &root).map_err(fail)?;
+    root.present().map_err(|e| fail(e.to_string()))?;
+    Ok(svg)
+}
+
+const W: u32 = 960;
+const ROW: i32 = 22;
+const TOP: i32 = 64;
+const LABEL_W: i32 = 230;
+
+fn size(kind: Kind, src: &Source<'_>) -> (u32, u32) {
+    let s = &src.appraisal.current;
+    let n = s.departments.len() as i32;
+    let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
+    match kind {
+        Kind::Ranking => (W, rows(n)),
+        Kind::Heatmap => (W, rows(n) + key_height(s.kpis.len())),
+        Kind::Radar(_) => (520, 560),
+        Kind::Trend => (W, 560),
+        Kind::Exchanges => {
+            let n = top_exchangers(src.facts).len() as i32;
+            (W, rows(n))
+        }
+        Kind::Response => (W, rows(top_providers(src.facts).len() as i32)),
+        Kind::Movement => (W, rows(n)),
+    }
+}
+
+fn key_height(kpis: usize) -> u32 {
+    (kpis.div_ceil(2) as u32) * 16 + 12
+}
+
+fn draw<DB: DrawingBackend>(
+    kind: Kind,
+    src: &Source<'_>,
+    text: &Text<'_>,
+    area: &DrawingArea<DB, Shift>,
+) -> R {
+    area.fill(&WHITE).map_err(|e| e.to_string())?;
+    let pen = Pen(area);
+    match kind {
+        Kind::Ranking => ranking(&pen, src, text),
+        Kind::Heatmap => heatmap(&pen, src, text),
+        Kind::Radar(d) => radar(&pen, src, text, d),
+        Kind::Trend => trend(&pen, src, text),
+        Kind::Exchanges => exchanges(&pen, src, text),
+        Kind::Response => response(&pen, src, text),
+        Kind::Movement => movement(&pen, src, text),
+    }
+}
+
+/// Drawing primitives in pixels.
+struct Pen<'a, DB: DrawingBackend>(&'a DrawingArea<DB, Shift>);
+
+const INK: RGBColor = RGBColor(33, 37, 41);
+const GREY: RGBColor = RGBColor(160, 160, 160);
+const LIGHT: RGBColor = RGBColor(230, 230, 230);
+const ACCENT: RGBColor = RGBColor(31, 96, 168);
+
+impl<DB: DrawingBackend> Pen<'_, DB> {
+    fn text(&self, s: &str, at: (i32, i32), size: f64, h: HPos, color: RGBColor) -> R {
+        let style = TextStyle::from(("sans-serif", size).into_font())
+            .pos(Pos::new(h, VPos::Center))
+            .color(&color);
+        self.0.draw_text(s, &style, at).map_err(|e| e.to_string())
+    }
+
+    fn title(&self, s: &str) -> R {
+        self.text(s, (16, 20), 16.0, HPos::Left, INK)
+    }
+
+    fn rect(&self, a: (i32, i32), b: (i32, i32), style: ShapeStyle) -> R {
+        self.0
+            .draw(&Rectangle::new([a, b], style))
+            .map_err(|e| e.to_string())
+    }
+
+    fn line(&self, points: Vec<(i32, i32)>, color: RGBColor, width: u32) -> R {
+        self.0
+            .draw(&PathElement::new(points, color.stroke_width(width)))
+            .map_err(|e| e.to_string())
+    }
+
+    fn polygon(&self, points: Vec<(i32, i32)>, color: RGBColor, alpha: f64) -> R {
+        self.0
+            .draw(&Polygon::new(points.clone(), color.mix(alpha).filled()))
+            .map_err(|e| e.to_string())?;
+        let mut closed = points;
+        if let Some(&first) = closed.first() {
+            closed.push(first);
+        }
+        self.line(closed, color, 2)
+    }
+
+    fn dot(&self, at: (i32, i32), r: i32, color: RGBColor) -> R {
+        self.0
+            .draw(&Circle::new(at, r, color.filled()))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The colour of grade band `g` of `n`: green for the best, red for the worst.
+pub(crate) fn grade_colour(g: Option<usize>, n: usize) -> RGBColor {
+    const SCALE: [RGBColor; 5] = [
+        RGBColor(26, 152, 80),
+        RGBColor(145, 207, 96),
+        RGBColor(230, 196, 60),
+        RGBColor(252, 141, 89),
+        RGBColor(215, 48, 39),
+    ];
+    match g {
+        None => GREY,
+        Some(_) if n <= 1 => SCALE[0],
+        Some(g) => SCALE[(g * (SCALE.len() - 1) + (n - 1) / 2) / (n - 1)],
+    }
+}
+
+/// White → blue for a score of 0 → 100.
+fn score_colour(v: f64) -> RGBColor {
+    let t = (v / 100.0).clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    RGBColor(mix(247, 8), mix(251, 81), mix(255, 156))
+}
+
+/// The label column: department labels, right-aligned, one per row.
+fn row_label<DB: DrawingBackend>(pen: &Pen<'_, DB>, label: &str, row: i32) -> R {
+    pen.text(label, (LABEL_W - 8, row_y(row)), 11.0, HPos::Right, INK)
+}
+
+fn row_y(row: i32) -> i32 {
+    TOP + row * ROW + ROW / 2
+}
+
+fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    let a = src.appraisal;
+    let s = &a.current;
+    let bands = &a.scorecard.grades.bands;
+    pen.title(&format!(
+        "{} · {}",
+        text.t("chart_ranking"),
+        text.lang.period(&s.period)
+    ))?;
+    let (bar0, bar1) = (LABEL_W, 600);
+    let (rank0, rank1) = (660, W as i32 - 40);
+    let n = s.departments.len().max(1) as f64;
+    let rank_x = |r: f64| rank0 + ((r - 1.0) / (n - 1.0).max(1.0) * (rank1 - rank0) as f64) as i32;
+    let bar_x = |v: f64| bar0 + (v.clamp(0.0, 100.0) / 100.0 * (bar1 - bar0) as f64) as i32;
+    pen.text(
+        &text.t("composite"),
+        (bar0, TOP - 12),
+        11.0,
+        HPos::Left,
+        GREY,
+    )?;
+    pen.text(
+        &text.t("rank_interval"),
+        (rank0, TOP - 12),
+        11.0,
+        HPos::Left,
+        GREY,
+    )?;
+    // Legend: the grade colours.
+    let mut x = 420;
+    for (g, b) in bands.iter().enumerate() {
+        pen.rect(
+            (x, 14),
+            (x + 12, 26),
+            grade_colour(Some(g), bands.len()).filled(),
+        )?;
+        pen.text(&b.grade, (x + 16, 20), 11.0, HPos::Left, INK)?;
+        x += 44;
+    }
+    let intervals = a.robustness.as_ref().map(|r| &r.intervals);
+    for (row, &d) in s.ranking_order().iter().enumerate() {
+        let row = row as i32;
+        let dep = &s.departments[d];
+        let y = row_y(row);
+        row_label(pen, &text.labels[d], row)?;
+        match dep.composite {
+            Some(v) if dep.status == Status::Ranked => {
+                let colour = grade_colour(dep.grade, bands.len());
+                pen.rect((bar0, y - 7), (bar_x(v), y + 7), colour.filled())?;
+                pen.text(
+                    &text.lang.number(Some(v), 1),
+                    (bar_x(v) + 4, y),
+                    10.0,
+                    HPos::Left,
+                    INK,
+                )?;
+            }
+            _ => pen.text(
+                &text.t("insufficient_data"),
+                (bar0 + 4, y),
+                10.0,
+                HPos::Left,
+                GREY,
+            )?,
+        }
+        pen.line(vec![(rank0, y), (rank1, y)], LIGHT, 1)?;
+        if let Some(Some(i)) = intervals.and_then(|v| v.get(d)) {
+            pen.line(vec![(rank_x(i.p05), y), (rank_x(i.p95), y)], ACCENT, 3)?;
+            pen.line(
+                vec![(rank_x(i.median), y - 5), (rank_x(i.median), y + 5)],
+                ACCENT,
+                2,
+            )?;
+        }
+        if let Some(r) = dep.rank {
+            pen.dot((rank_x(r as f64), y), 4, INK)?;
+        }
+    }
+    let bottom = row_y(s.departments.len() as i32) - 4;
+    for v in [0.0, 50.0, 100.0] {
+        pen.text(
+            &format!("{v}"),
+            (bar_x(v), bottom),
+            10.0,
+            HPos::Center,
+            GREY,
+        )?;
+    }
+    pen.text("1", (rank0, bottom), 10.0, HPos::Center, GREY)?;
+    pen.text(
+        &s.departments.len().to_string(),
+        (rank1, bottom),
+        10.0,
+        HPos::Center,
+        GREY,
+    )
+}
+
+/// `K1`…: the short name of the KPI at position `k`.
+pub(crate) fn kpi_key(k: usize) -> String {
+    format!("K{}", k + 1)
+}
+
+fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    let s = &src.appraisal.current;
+    pen.title(&format!(
+        "{} · {}",
+        text.t("chart_heatmap"),
+        text.lang.period(&s.period)
+    ))?;
+    let k = s.kpis.len().max(1) as i32;
+    let cell = ((W as i32 - LABEL_W - 20) / k).min(48);
+    for j in 0..s.kpis.len() {
+        let x = LABEL_W + j as i32 * cell + cell / 2;
+        pen.text(&kpi_key(j), (x, TOP - 10), 10.0, HPos::Center, INK)?;
+    }
+    for (row, &d) in s.ranking_order().iter().enumerate() {
+        let row = row as i32;
+        row_label(pen, &text.labels[d], row)?;
+        let y = TOP + row * ROW;
+        for j in 0..s.kpis.len() {
+            let x = LABEL_W + j as i32 * cell;
+            let score = s.cell(d, j).score;
+            let colour = score.map_or(LIGHT, score_colour);
+            pen.rect((x + 1, y + 1), (x + cell - 1, y + ROW - 1), colour.filled())?;
+            let ink = if score.is_some_and(|v| v > 60.0) {
+                WHITE
+            } else {
+                INK
+            };
+            pen.text(
+                &score.map_or("–".into(), |v| format!("{v:.0}")),
+                (x + cell / 2, y + ROW / 2),
+                9.0,
+                HPos::Center,
+                ink,
+            )?;
+        }
+    }
+    // The key: K# = KPI title, in two columns.
+    let top = row_y(s.departments.len() as i32) + 8;
+    for (j, id) in s.kpis.iter().enumerate() {
+        let (col, line) = ((j % 2) as i32, (j / 2) as i32);
+        pen.text(
+            &format!("{} {}", kpi_key(j), text.t(&format!("kpi:{id}"))),
+            (16 + col * 470, top + line * 16),
+            10.0,
+            HPos::Left,
+            INK,
+        )?;
+    }
+    Ok(())
+}
+
+fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>, d: usize) -> R {
+    let s = &src.appraisal.current;
+    pen.title(&text.labels[d])?;
+    pen.text(&text.t("radar_legend"), (16, 42), 11.0, HPos::Left, GREY)?;
+    let (cx, cy, r) = (260.0, 310.0, 190.0);
+    let k = s.kpis.len();
+    if k < 3 {
+        return pen.text(&text.t("radar_too_few"), (16, 80), 11.0, HPos::Left, GREY);
+    }
+    let at = |j: usize, v: f64| {
+        let angle = std::f64::consts::TAU * j as f64 / k as f64 - std::f64::consts::FRAC_PI_2;
+        let rr = r * v.clamp(0.0, 100.0) / 100.0;
+        (
+            (cx + rr * angle.cos()) as i32,
+            (cy + rr * angle.sin()) as i32,
+        )
+    };
+    for ring in [25.0, 50.0, 75.0, 100.0] {
+        let mut pts: Vec<(i32, i32)> = (0..k).map(|j| at(j, ring)).collect();
+        pts.push(pts[0]);
+        pen.line(pts, LIGHT, 1)?;
+    }
+    for j in 0..k {
+        pen.line(vec![at(j, 0.0), at(j, 100.0)], LIGHT, 1)?;
+        let (x, y) = at(j, 112.0);
+        pen.text(&kpi_key(j), (x, y), 10.0, HPos::Center, INK)?;
+    }
+    let series = |f: &dyn Fn(usize) -> Option<f64>| -> Vec<(i32, i32)> {
+        (0..k).map(|j| at(j, f(j).unwrap_or(0.0))).collect()
+    };
+    pen.polygon(series(&|j| s.cell(d, j).peer_median), GREY, 0.15)?;
+    pen.polygon(series(&|j| s.cell(d, j).score), ACCENT, 0.3)
+}
+
+fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    let a = src.appraisal;
+    let s = &a.current;
+    pen.title(&text.t("chart_trend"))?;
+    // Oldest first.
+    let periods: Vec<&appraise_score::Scores> =
+        a.history.iter().rev().chain(std::iter::once(s)).collect();
+    let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);
+    let x = |i: usize| {
+        if periods.len() < 2 {
+            (x0 + x1) / 2
+        } else {
+            x0 + (i as i32) * (x1 - x0) / (periods.len() as i32 - 1)
+        }
+    };
+    let y = |v: f64| y1 - (v.clamp(0.0, 100.0) / 100.0 * (y1 - y0) as f64) as i32;
+    for v in [0.0, 25.0, 50.0, 75.0, 100.0] {
+        pen.line(vec![(x0, y(v)), (x1, y(v))], LIGHT, 1)?;
+        pen.text(&format!("{v}"), (x0 - 8, y(v)), 10.0, HPos::Right, GREY)?;
+    }
+    for (i, p) in periods.iter().enumerate() {
+        pen.text(
+            &text.lang.period(&p.period),
+            (x(i), y1 + 16),
+            10.0,
+            HPos::Center,
+            INK,
+        )?;
+    }
+    let n_bands = a.scorecard.grades.bands.len();
+    let mut ends = Vec::new();
+    for &d in &s.ranking_order() {
+        let id = &s.departments[d].department.id;
+        let pts: Vec<(i32, i32)> = periods
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let v = p.departments[p.position(id)?].composite?;
+                Some((x(i), y(v)))
+            })
+            .collect();
+        let Some(&last) = pts.last() else {
+            continue;
+        };
+        let colour = grade_colour(s.departments[d].grade, n_bands);
+        if pts.len() > 1 {
+            pen.line(pts.clone(), colour, 2)?;
+        }
+        for &p in &pts {
+            pen.dot(p, 3, colour)?;
+        }
+        ends.push((last.1, d, last.0));
+    }
+    // Labels at the end of each line, pushed apart so that none overlaps.
+    ends.sort();
+    let mut floor = i32::MIN;
+    for (ly, d, lx) in ends {
+        let ly = ly.max(floor);
+        floor = ly + 12;
+        pen.text(&text.labels[d], (lx + 10, ly), 10.0, HPos::Left, INK)?;
+    }
+    Ok(())
+}
+
+/// The busiest departments of the exchange log, by exchanges provided and consumed.
+fn top_exchangers(f: &ExchangeFacts) -> Vec<String> {
+    let mut total: HashMap<&str, u64> = HashMap::new();
+    for (p, c, n) in &f.volumes {
+        *total.entry(p.as_str()).or_default() += n;
+        if p != c {
+            *total.entry(c.as_str()).or_default() += n;
+        }
+    }
+    let mut v: Vec<(&str, u64)> = total.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.into_iter()
+        .take(TOP_DEPARTMENTS)
+        .map(|(id, _)| id.to_string())
+        .collect()
+}
+
+fn top_providers(f: &ExchangeFacts) -> Vec<&crate::facts::ResponseSpread> {
+    let mut v: Vec<_> = f.response.iter().collect();
+    v.sort_by(|a, b| b.n.cmp(&a.n).then(a.provider.cmp(&b.provider)));
+    v.truncate(TOP_DEPARTMENTS);
+    v
+}
+
+fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    pen.title(&text.t("chart_exchanges"))?;
+    let ids = top_exchangers(src.facts);
+    if ids.is_empty() {
+        return pen.text(&text.t("no_exchanges"), (16, TOP), 11.0, HPos::Left, GREY);
+    }
+    let pos: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut counts = vec![vec![0u64; ids.len()]; ids.len()];
+    for (p, c, n) in &src.facts.volumes {
+        if let (Some(&i), Some(&j)) = (pos.get(p.as_str()), pos.get(c.as_str())) {
+            counts[i][j] += n;
+        }
+    }
+    let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let cell = ((W as i32 - LABEL_W - 20) / ids.len() as i32).min(48);
+    pen.text(
+        &text.t("exchanges_axes"),
+        (LABEL_W, 42),
+        11.0,
+        HPos::Left,
+        GREY,
+    )?;
+    for (i, id) in ids.iter().enumerate() {
+        row_label(pen, &format!("{} {}", i + 1, text.of_id(id)), i as i32)?;
+        let x = LABEL_W + i as i32 * cell + cell / 2;
+        pen.text(&(i + 1).to_string(), (x, TOP - 8), 10.0, HPos::Center, INK)?;
+        let y = TOP + i as i32 * ROW;
+        for (j, &n) in counts[i].iter().enumerate() {
+            let x = LABEL_W + j as i32 * cell;
+            let level = if n == 0 {
+                0.0
+            } else {
+                100.0 * (n as f64).ln_1p() / max.ln_1p()
+            };
+            pen.rect(
+                (x + 1, y + 1),
+                (x + cell - 1, y + ROW - 1),
+                score_colour(level).filled(),
+            )?;
+            if n > 0 {
+                let ink = if level > 60.0 { WHITE } else { INK };
+                pen.text(
+                    &compact(n),
+                    (x + cell / 2, y + ROW / 2),
+                    9.0,
+                    HPos::Center,
+                    ink,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 1234 → `1.2k`, 1234567 → `1.2M`: a count that fits a cell.
+fn compact(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    pen.title(&text.t("chart_response"))?;
+    let spreads = top_providers(src.facts);
+    if spreads.is_empty() {
+        return pen.text(&text.t("no_exchanges"), (16, TOP), 11.0, HPos::Left, GREY);
+    }
+    pen.text(
+        &text.t("response_legend"),
+        (LABEL_W, 42),
+        11.0,
+        HPos::Left,
+        GREY,
+    )?;
+    // A log scale over whole powers of ten that hold every quantile.
+    let lo = spreads
+        .iter()
+        .map(|s| s.quantiles[0])
+        .fold(f64::INFINITY, f64::min)
+        .max(1.0)
+        .log10()
+        .floor();
+    let hi = spreads
+        .iter()
+        .map(|s| s.quantiles[4])
+        .fold(1.0, f64::max)
+        .log10()
+        .ceil()
+        .max(lo + 1.0);
+    let (x0, x1) = (LABEL_W + 10, W as i32 - 40);
+    let x = |ms: f64| x0 + ((ms.max(1.0).log10() - lo) / (hi - lo) * (x1 - x0) as f64) as i32;
+    let bottom = row_y(spreads.len() as i32) - 4;
+    let mut e = lo;
+    while e <= hi {
+        let v = 10f64.powf(e);
+        pen.line(vec![(x(v), TOP), (x(v), bottom - 10)], LIGHT, 1)?;
+        pen.text(
+            &format!("{} ms", text.lang.number(Some(v), 0)),
+            (x(v), bottom),
+            10.0,
+            HPos::Center,
+            GREY,
+        )?;
+        e += 1.0;
+    }
+    for (row, sp) in spreads.iter().enumerate() {
+        let row = row as i32;
+        let y = row_y(row);
+        row_label(pen, &text.of_id(&sp.provider), row)?;
+        let [p05, p25, p50, p75, p95] = sp.quantiles.map(&x);
+        pen.line(vec![(p05, y), (p25, y)], INK, 1)?;
+        pen.line(vec![(p75, y), (p95, y)], INK, 1)?;
+        pen.line(vec![(p05, y - 4), (p05, y + 4)], INK, 1)?;
+        pen.line(vec![(p95, y - 4), (p95, y + 4)], INK, 1)?;
+        pen.rect(
+            (p25, y - 7),
+            (p75.max(p25 + 1), y + 7),
+            ACCENT.mix(0.35).filled(),
+        )?;
+        pen.rect(
+            (p25, y - 7),
+            (p75.max(p25 + 1), y + 7),
+            ACCENT.stroke_width(1),
+        )?;
+        pen.line(vec![(p50, y - 7), (p50, y + 7)], INK, 2)?;
+    }
+    Ok(())
+}
+
+fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+    let a = src.appraisal;
+    let s = &a.current;
+    let Some(prev) = a.previous() else {
+        pen.title(&text.t("chart_movement"))?;
+        return pen.text(&text.t("no_previous"), (16, TOP), 11.0, HPos::Left, GREY);
+    };
+    pen.title(&format!(
+        "{} · {} → {}",
+        text.t("chart_movement"),
+        text.lang.period(&prev.period),
+        text.lang.period(&s.period)
+    ))?;
+    let (xl, xr) = (LABEL_W + 40, W as i32 - LABEL_W - 40);
+    let n = s.departments.len().max(1) as i32;
+    let y = |r: u32| TOP + ((r as i32 - 1) * (n * ROW - ROW)) / (n - 1).max(1) + ROW / 2;
+    pen.text(
+        &text.lang.period(&prev.period),
+        (xl, TOP - 12),
+        11.0,
+        HPos::Center,
+        GREY,
+    )?;
+    pen.text(
+        &text.lang.period(&s.period),
+        (xr, TOP - 12),
+        11.0,
+        HPos::Center,
+        GREY,
+    )?;
+    let n_bands = a.scorecard.grades.bands.len();
+    for &d in &s.ranking_order() {
+        let dep = &s.departments[d];
+        let before = prev
+            .position(&dep.department.id)
+            .and_then(|p| prev.departments[p].rank);
+        let label = &text.labels[d];
+        let colour = grade_colour(dep.grade, n_bands);
+        if let Some(r) = before {
+            pen.text(
+                &format!("{label} {r}"),
+                (xl - 8, y(r)),
+                10.0,
+                HPos::Right,
+                INK,
+            )?;
+            pen.dot((xl, y(r)), 3, colour)?;
+        }
+        if let Some(r) = dep.rank {
+            pen.text(
+                &format!("{r} {label}"),
+                (xr + 8, y(r)),
+                10.0,
+                HPos::Left,
+                INK,
+            )?;
+            pen.dot((xr, y(r)), 3, colour)?;
+        }
+        if let (Some(b), Some(r)) = (before, dep.rank) {
+            pen.line(vec![(xl, y(b)), (xr, y(r))], colour, 2)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grade_colours_run_from_best_to_worst() {
+        assert_eq!(grade_colour(Some(0), 4), RGBColor(26, 152, 80));
+        assert_eq!(grade_colour(Some(3), 4), RGBColor(215, 48, 39));
+        assert_eq!(grade_colour(None, 4), GREY);
+        assert_eq!(grade_colour(Some(0), 1), RGBColor(26, 152, 80));
+    }
+
+    #[test]
+    fn compact_counts() {
+        assert_eq!(compact(999), "999");
+        assert_eq!(compact(1_240), "1.2k");
+        assert_eq!(compact(3_400_000), "3.4M");
+    }
+}

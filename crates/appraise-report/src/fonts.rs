@@ -1,0 +1,171 @@
+//! The font the charts are drawn with.
+//!
+//! plotters' `ab_glyph` backend draws from font bytes it is handed, with no fontconfig
+//! or freetype C library: the build needs the Rust toolchain alone. Chart text is laid
+//! out with this font in both SVG and PNG; the SVG names the generic `sans-serif`
+//! family, so a browser renders it with its own fonts.
+//!
+//! Chinese names need a CJK font. [`Fonts::find`] looks, in order, at the file named by
+//! `APPRAISE_FONT` (or `builtin`), then for the usual CJK font files under the system's font folders
+//! (Debian's `fonts-noto-cjk` first). Without one it falls back to DejaVu Sans, built
+//! into the binary: Latin text renders, and [`Fonts::covers`] tells the charts which
+//! text would come out as empty boxes so that they can write a readable substitute.
+//!
+//! A hand-written search rather than a font-database crate: plotters needs only one
+//! file's bytes, and the search is a short list of well-known paths.
+
+use std::path::{Path, PathBuf};
+
+use ab_glyph::{Font as _, FontRef};
+use plotters::style::{FontStyle, register_font};
+
+/// The environment variable naming a font file (TTF, OTF or TTC; the first face of a
+/// collection is used), or `builtin` for the built-in DejaVu Sans (the same PNG bytes on
+/// every machine, whatever fonts it has).
+pub const FONT_VARIABLE: &str = "APPRAISE_FONT";
+
+/// CJK font files, best first, by file name; searched for under [`FONT_DIRS`].
+const CJK_FONTS: &[&str] = &[
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansCJKsc-Regular.otf",
+    "NotoSansSC-Regular.otf",
+    "NotoSansSC-Regular.ttf",
+    "SourceHanSansSC-Regular.otf",
+    "SourceHanSans-Regular.ttc",
+    "wqy-microhei.ttc",
+    "wqy-zenhei.ttc",
+    "DroidSansFallbackFull.ttf",
+    "NotoSerifCJK-Regular.ttc",
+];
+
+/// Where fonts are installed on Linux, macOS and Windows.
+const FONT_DIRS: &[&str] = &[
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "C:\\Windows\\Fonts",
+];
+
+/// The chart font, registered with plotters.
+#[derive(Clone)]
+pub struct Fonts {
+    font: FontRef<'static>,
+    /// Where the font came from: a file, or `built-in DejaVu Sans`.
+    pub source: String,
+    /// Whether the font has Chinese glyphs.
+    pub cjk: bool,
+}
+
+impl Fonts {
+    /// Finds a font and registers it with plotters as `sans-serif`. A warning says why
+    /// Chinese text will be substituted in PNG charts when no CJK font is found.
+    pub fn find() -> (Fonts, Option<String>) {
+        let mut warning = None;
+        if let Some(path) = std::env::var_os(FONT_VARIABLE) {
+            if path == "builtin" {
+                return (Fonts::builtin(), None);
+            }
+            let path = PathBuf::from(path);
+            match load(&path) {
+                Some(f) => return (f, None),
+                None => {
+                    warning = Some(format!(
+                        "{FONT_VARIABLE}={} is not a readable TrueType/OpenType font",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        if let Some(f) = FONT_DIRS
+            .iter()
+            .flat_map(|d| find_files(Path::new(d), CJK_FONTS))
+            .find_map(|p| load(&p).filter(|f| f.cjk))
+        {
+            return (f, warning);
+        }
+        let builtin = Fonts::builtin();
+        let why = "no CJK font found: PNG charts write English labels and ids where a name \
+                   has Chinese characters (hint: install a CJK font, on Debian `apt-get \
+                   install fonts-noto-cjk`, or set APPRAISE_FONT to a font file)";
+        let warning = Some(match warning {
+            Some(w) => format!("{w}; {why}"),
+            None => why.to_string(),
+        });
+        (builtin, warning)
+    }
+
+    /// DejaVu Sans, built in: Latin, Greek and Cyrillic, no Chinese.
+    pub fn builtin() -> Fonts {
+        let bytes = dejavu::sans::regular();
+        let font = FontRef::try_from_slice(bytes).expect("the built-in DejaVu Sans parses");
+        let _ = register_font("sans-serif", FontStyle::Normal, bytes);
+        Fonts {
+            cjk: covers_with(&font, "中文"),
+            font,
+            source: "built-in DejaVu Sans".into(),
+        }
+    }
+
+    /// Whether every character of `text` has a glyph.
+    pub fn covers(&self, text: &str) -> bool {
+        covers_with(&self.font, text)
+    }
+}
+
+fn covers_with(font: &FontRef<'_>, text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || font.glyph_id(c).0 != 0)
+}
+
+/// Reads a font file and registers it; `None` if it is not a font.
+fn load(path: &Path) -> Option<Fonts> {
+    let bytes: &'static [u8] = Box::leak(std::fs::read(path).ok()?.into_boxed_slice());
+    let font = FontRef::try_from_slice(bytes).ok()?;
+    register_font("sans-serif", FontStyle::Normal, bytes).ok()?;
+    Some(Fonts {
+        cjk: covers_with(&font, "中文"),
+        font,
+        source: path.display().to_string(),
+    })
+}
+
+/// The files named in `names` under `dir` (to a depth of 4), in the order of `names`.
+fn find_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
+    let mut found: Vec<(usize, PathBuf)> = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), 0)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if depth < 4 {
+                    stack.push((p, depth + 1));
+                }
+            } else if let Some(i) = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| names.iter().position(|x| x.eq_ignore_ascii_case(n)))
+            {
+                found.push((i, p));
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_font_has_latin_and_no_chinese() {
+        let f = Fonts::builtin();
+        assert!(f.covers("Provincial Department 12"));
+        assert!(!f.covers("省公安厅"));
+        assert!(!f.cjk);
+    }
+}

@@ -1,0 +1,170 @@
+//! The report's two languages: the wording (from `strings.toml`, which an office may
+//! override) and the formats of numbers, dates and periods.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+
+/// The language of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Simplified Chinese.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `zh` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// A number with `decimals` places and thousands separators; `–` for none.
+    pub fn number(self, v: Option<f64>, decimals: usize) -> String {
+        match v {
+            Some(v) if v.is_finite() => group_thousands(&format!("{v:.decimals$}")),
+            _ => "–".into(),
+        }
+    }
+
+    /// A count with thousands separators.
+    pub fn count(self, n: u64) -> String {
+        group_thousands(&n.to_string())
+    }
+
+    /// A share as a percentage with one decimal.
+    pub fn percent(self, v: f64) -> String {
+        format!("{}%", self.number(Some(v * 100.0), 1))
+    }
+
+    /// A date: `2026年9月30日` or `30 Sep 2026`.
+    pub fn date(self, d: NaiveDate) -> String {
+        match self {
+            Lang::Zh => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+            Lang::En => d.format("%-d %b %Y").to_string(),
+        }
+    }
+
+    /// A period label as written by `appraise_kpi::Period` (`2026Q3`, `2026-07`, `2026`,
+    /// `2026-07-01..2026-09-30`), in words.
+    pub fn period(self, label: &str) -> String {
+        let quarter = label
+            .split_once('Q')
+            .and_then(|(y, q)| Some((y.parse::<i32>().ok()?, q.parse::<u32>().ok()?)));
+        let month = label
+            .split_once('-')
+            .filter(|(y, m)| y.len() == 4 && m.len() == 2)
+            .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)));
+        let range = label
+            .split_once("..")
+            .and_then(|(a, b)| Some((NaiveDate::from_str(a).ok()?, NaiveDate::from_str(b).ok()?)));
+        match (self, quarter, month, range) {
+            (Lang::Zh, Some((y, q)), _, _) => format!("{y}年第{}季度", zh_digit(q)),
+            (Lang::En, Some((y, q)), _, _) => format!("Q{q} {y}"),
+            (Lang::Zh, None, Some((y, m)), _) => format!("{y}年{m}月"),
+            (Lang::En, None, Some((y, m)), _) => NaiveDate::from_ymd_opt(y, m, 1)
+                .map_or(label.to_string(), |d| d.format("%B %Y").to_string()),
+            (_, None, None, Some((a, b))) => format!("{} – {}", self.date(a), self.date(b)),
+            (Lang::Zh, None, None, None) if label.len() == 4 => format!("{label}年"),
+            _ => label.to_string(),
+        }
+    }
+}
+
+fn zh_digit(q: u32) -> &'static str {
+    ["〇", "一", "二", "三", "四"]
+        .get(q as usize)
+        .copied()
+        .unwrap_or("?")
+}
+
+/// Inserts `,` every three digits of the integer part of a formatted number.
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(s.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Lang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Lang, String> {
+        match s {
+            "zh" => Ok(Lang::Zh),
+            "en" => Ok(Lang::En),
+            _ => Err(format!("unknown language {s:?} (hint: zh or en)")),
+        }
+    }
+}
+
+/// The report's wording in one language: key → text.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct Strings(pub BTreeMap<String, String>);
+
+impl Strings {
+    /// The text for `key`; the key itself where the strings file lacks it, so that a
+    /// missing translation shows and is easy to spot.
+    pub fn get(&self, key: &str) -> String {
+        self.0.get(key).cloned().unwrap_or_else(|| key.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_group_thousands_and_keep_decimals() {
+        assert_eq!(Lang::En.number(Some(1234567.891), 2), "1,234,567.89");
+        assert_eq!(Lang::Zh.number(Some(-1234.5), 1), "-1,234.5");
+        assert_eq!(Lang::En.number(Some(999.0), 0), "999");
+        assert_eq!(Lang::En.number(None, 2), "–");
+        assert_eq!(Lang::En.number(Some(f64::NAN), 2), "–");
+        assert_eq!(Lang::En.count(1000), "1,000");
+        assert_eq!(Lang::Zh.percent(0.1234), "12.3%");
+        assert_eq!(Lang::En.percent(0.5), "50.0%");
+    }
+
+    #[test]
+    fn periods_and_dates_in_words() {
+        assert_eq!(Lang::Zh.period("2026Q3"), "2026年第三季度");
+        assert_eq!(Lang::En.period("2026Q3"), "Q3 2026");
+        assert_eq!(Lang::Zh.period("2026-07"), "2026年7月");
+        assert_eq!(Lang::En.period("2026-07"), "July 2026");
+        assert_eq!(Lang::Zh.period("2026"), "2026年");
+        assert_eq!(
+            Lang::En.period("2026-07-01..2026-09-30"),
+            "1 Jul 2026 – 30 Sep 2026"
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap_or_default();
+        assert_eq!(Lang::Zh.date(d), "2026年9月30日");
+    }
+}

@@ -1,0 +1,77 @@
+//! Tables as files: CSV (with a header row), JSON (an array of objects) and Parquet.
+
+use std::io::Write;
+use std::path::Path;
+
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::Error;
+
+/// A table file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects, one per row.
+    Json,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::Json => "json",
+            TableFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// Writes `batches` to `path` in `format`.
+pub fn write(batches: &[RecordBatch], format: TableFormat, path: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let arrow = |e: datafusion::arrow::error::ArrowError| Error::Table {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let file = std::fs::File::create(path).map_err(io)?;
+    match format {
+        TableFormat::Csv => {
+            let mut w = datafusion::arrow::csv::Writer::new(std::io::BufWriter::new(file));
+            for b in batches {
+                w.write(b).map_err(arrow)?;
+            }
+            w.into_inner().flush().map_err(io)
+        }
+        TableFormat::Json => {
+            let mut sink = std::io::BufWriter::new(file);
+            let mut w = datafusion::arrow::json::ArrayWriter::new(&mut sink);
+            for b in batches {
+                w.write(b).map_err(arrow)?;
+            }
+            w.finish().map_err(arrow)?;
+            writeln!(sink).and_then(|()| sink.flush()).map_err(io)
+        }
+        TableFormat::Parquet => {
+            let Some(first) = batches.first() else {
+                return Ok(());
+            };
+            let parquet = |e: datafusion::parquet::errors::ParquetError| Error::Table {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            };
+            let mut w =
+                datafusion::parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)
+                    .map_err(parquet)?;
+            for b in batches {
+                w.write(b).map_err(parquet)?;
+            }
+            w.close().map(drop).map_err(parquet)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The report templates (minijinja) and the wording (`strings.toml`).
+//!
+//! The defaults are the files of `reports/templates/`, compiled into the binary so that
+//! `appraise` works from any folder. `--templates DIR` overrides them file by file: a
+//! file of the same name in `DIR` replaces the default, and the keys of `DIR/strings.toml`
+//! replace the default wording key by key, so an office can reword its report (or one
+//! phrase of it) without recompiling.
+//!
+//! Every value a template writes is escaped for its output: HTML for `*.html.j2`,
+//! Markdown for `*.md.j2` (`|`, `*`, `_`, `` ` ``, `<` and the like, so that a department
+//! name can never become a table column, markup or a link). Only what the report itself
+//! made is marked safe: the charts' SVG, which plotters escapes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, Value, escape_formatter};
+use serde::Serialize;
+
+use crate::Error;
+use crate::lang::{Lang, Strings};
+
+/// The default templates, by file name.
+const DEFAULTS: [(&str, &str); 5] = [
+    (
+        "report.html.j2",
+        include_str!("../../../reports/templates/report.html.j2"),
+    ),
+    (
+        "department.html.j2",
+        include_str!("../../../reports/templates/department.html.j2"),
+    ),
+    (
+        "report.md.j2",
+        include_str!("../../../reports/templates/report.md.j2"),
+    ),
+    (
+        "style.css",
+        include_str!("../../../reports/templates/style.css"),
+    ),
+    (
+        "strings.toml",
+        include_str!("../../../reports/templates/strings.toml"),
+    ),
+];
+
+/// The templates and the wording of both languages.
+pub struct Templates {
+    env: Environment<'static>,
+    strings: BTreeMap<String, Strings>,
+}
+
+impl Templates {
+    /// The defaults, overridden by the files of `dir` where given.
+    pub fn load(dir: Option<&Path>) -> Result<Templates, Error> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html.j2") {
+                AutoEscape::Html
+            } else if name.ends_with(".md.j2") {
+                AutoEscape::Custom("markdown")
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == AutoEscape::Custom("markdown") && !value.is_safe() {
+                let text = value.to_string();
+                out.write_str(&markdown_escape(&text))?;
+                Ok(())
+            } else {
+                escape_formatter(out, state, value)
+            }
+        });
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let mut strings: BTreeMap<String, Strings> = BTreeMap::new();
+        for (name, default) in DEFAULTS {
+            let (text, origin) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    (text, Some(path))
+                }
+                None => (default.to_string(), None),
+            };
+            if name == "strings.toml" {
+                // The defaults first, so that an override may give only some keys.
+                merge(&mut strings, default, Path::new("strings.toml"))?;
+                if let Some(path) = &origin {
+                    merge(&mut strings, &text, path)?;
+                }
+                continue;
+            }
+            env.add_template_owned(name.to_string(), text)
+                .map_err(|e| template_error(name, origin.as_deref(), &e))?;
+        }
+        Ok(Templates { env, strings })
+    }
+
+    /// The wording of `lang`.
+    pub fn strings(&self, lang: Lang) -> Strings {
+        self.strings.get(lang.code()).cloned().unwrap_or_default()
+    }
+
+    /// Renders the template `name` with `context`.
+    pub(crate) fn render(&self, name: &str, context: impl Serialize) -> Result<String, Error> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, None, &e))?;
+        template
+            .render(Value::from_serialize(&context))
+            .map_err(|e| template_error(name, None, &e))
+    }
+}
+
+fn template_error(name: &str, path: Option<&Path>, e: &minijinja::Error) -> Error {
+    Error::Template {
+        name: path.map_or_else(|| PathBuf::from(name), Path::to_path_buf),
+        line: e.line(),
+        reason: e.to_string(),
+    }
+}
+
+/// Adds the `[zh]` and `[en]` tables of a strings file, key by key.
+fn merge(into: &mut BTreeMap<String, Strings>, text: &str, path: &Path) -> Result<(), Error> {
+    let parsed: BTreeMap<String, BTreeMap<String, String>> =
+        toml::from_str(text).map_err(|e| Error::Template {
+            name: path.to_path_buf(),
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
+            reason: format!(
+                "{} (hint: the file holds [zh] and [en] tables of key = \"text\")",
+                e.message()
+            ),
+        })?;
+    for (lang, table) in parsed {
+        into.entry(lang).or_default().0.extend(table);
+    }
+    Ok(())
+}
+
+/// Escapes what Markdown would read as markup, and line breaks that would end a table
+/// row.
+pub(crate) fn markdown_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_markup_and_table_breaks() {
+        assert_eq!(
+            markdown_escape("a|b *c* <script>\n[x](y)"),
+            "a\\|b \\*c\\* &lt;script&gt; \\[x\\]\\(y\\)"
+        );
+    }
+
+    #[test]
+    fn an_override_replaces_single_strings_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("strings.toml"),
+            "[en]\nranking = \"League table\"\n",
+        )
+        .unwrap();
+        let t = Templates::load(Some(dir.path())).unwrap();
+        assert_eq!(t.strings(Lang::En).get("ranking"), "League table");
+        let default = Templates::load(None).unwrap();
+        assert_eq!(
+            t.strings(Lang::Zh).get("ranking"),
+            default.strings(Lang::Zh).get("ranking")
+        );
+        assert_ne!(default.strings(Lang::En).get("ranking"), "League table");
+    }
+
+    #[test]
+    fn a_broken_template_names_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.md.j2");
+        std::fs::write(&path, "# title\n\n{% for x in %}\n").unwrap();
+        let Err(e) = Templates::load(Some(dir.path())) else {
+            panic!("a broken template loaded")
+        };
+        let text = e.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+    }
+}

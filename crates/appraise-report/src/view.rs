@@ -1,0 +1,760 @@
+//! What the templates see: the appraisal as text, formatted for the report's language.
+//!
+//! Numbers are formatted here, not in the templates, so that every output shows the
+//! same figure the same way and a reworded template cannot change a number.
+
+use std::collections::BTreeMap;
+
+use appraise_data::Dataset;
+use appraise_kpi::{KpiDef, KpiMatrix};
+use appraise_score::{Appraisal, compare, competition_ranks, diagnose};
+use serde::Serialize;
+
+use crate::charts::{grade_colour, kpi_key};
+use crate::lang::{Lang, Strings};
+
+/// The main report.
+#[derive(Debug, Serialize)]
+pub(crate) struct ReportView {
+    pub lang: &'static str,
+    pub t: Strings,
+    pub scorecard: String,
+    pub period: String,
+    pub previous: Option<String>,
+    pub departments: usize,
+    pub ranked: usize,
+    pub unranked: usize,
+    pub top: Vec<RankRow>,
+    pub bottom: Vec<RankRow>,
+    pub risers: Vec<RankRow>,
+    pub fallers: Vec<RankRow>,
+    pub grades: Vec<GradeCount>,
+    pub coverage: Vec<Coverage>,
+    pub dimensions: Vec<DimensionView>,
+    pub ranking: Vec<RankRow>,
+    pub charts: Vec<ChartView>,
+    pub method: Method,
+    pub appendix: Vec<KpiView>,
+    pub quality: Quality,
+    pub redundant: Vec<Pair>,
+    pub warnings: Vec<String>,
+}
+
+/// One department's line of the ranking.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RankRow {
+    pub rank: String,
+    pub rank_sort: f64,
+    pub id: String,
+    pub name: String,
+    pub href: String,
+    pub level: String,
+    pub group: String,
+    pub group_rank: String,
+    pub status: String,
+    pub composite: String,
+    pub composite_sort: f64,
+    pub grade: String,
+    pub grade_label: String,
+    pub colour: String,
+    pub dimensions: Vec<String>,
+    pub previous_rank: String,
+    pub change: String,
+    pub change_sort: f64,
+    pub interval: String,
+    pub coverage: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct GradeCount {
+    pub grade: String,
+    pub label: String,
+    pub colour: String,
+    pub count: usize,
+    pub share: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Coverage {
+    pub key: String,
+    pub title: String,
+    pub with_value: usize,
+    pub share: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DimensionView {
+    pub id: String,
+    pub title: String,
+    pub weight: String,
+}
+
+/// A chart as the HTML embeds it and the Markdown links it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChartView {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Method {
+    pub aggregation: String,
+    pub min_coverage: String,
+    pub kpis: Vec<RuleView>,
+    pub grade_method: String,
+    pub bands: Vec<BandView>,
+    pub runs: usize,
+    pub seed: u64,
+    pub weight_noise: String,
+    pub evaluations: usize,
+    pub mean_rank_change: String,
+    pub sobol: Vec<SobolView>,
+    pub decisive: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RuleView {
+    pub key: String,
+    pub id: String,
+    pub title: String,
+    pub dimension: String,
+    pub weight: String,
+    pub share: String,
+    pub direction: String,
+    pub transform: String,
+    pub normalise: String,
+    pub goalposts: String,
+    pub missing: String,
+    pub min_sample: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct BandView {
+    pub grade: String,
+    pub label: String,
+    pub rule: String,
+    pub colour: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SobolView {
+    pub assumption: String,
+    pub first_order: String,
+    pub total: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct KpiView {
+    pub key: String,
+    pub id: String,
+    pub title: String,
+    pub dimension: String,
+    pub unit: String,
+    pub direction: String,
+    pub description: String,
+    pub sql: String,
+    pub file: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Quality {
+    pub tables: Vec<TableQuality>,
+    pub reasons: Vec<ReasonCount>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TableQuality {
+    pub table: String,
+    pub read: String,
+    pub loaded: String,
+    pub rejected: String,
+    pub duplicates: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ReasonCount {
+    pub table: String,
+    pub reason: String,
+    pub rows: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Pair {
+    pub a: String,
+    pub b: String,
+    pub rho: String,
+}
+
+/// A department's report card.
+#[derive(Debug, Serialize)]
+pub(crate) struct CardView {
+    pub lang: &'static str,
+    pub t: Strings,
+    pub scorecard: String,
+    pub period: String,
+    pub row: RankRow,
+    pub name_en: String,
+    pub dimensions: Vec<CardDimension>,
+    pub kpis: Vec<CardKpi>,
+    pub radar: String,
+    pub history: Vec<HistoryRow>,
+    pub strengths: Vec<StandingView>,
+    pub weaknesses: Vec<StandingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CardDimension {
+    pub title: String,
+    pub weight: String,
+    pub score: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CardKpi {
+    pub key: String,
+    pub id: String,
+    pub title: String,
+    pub unit: String,
+    pub value: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub sample: String,
+    pub score: String,
+    pub rank: String,
+    pub peer_median: String,
+    pub weight: String,
+    pub contribution: String,
+    pub flags: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryRow {
+    pub period: String,
+    pub rank: String,
+    pub composite: String,
+    pub grade: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StandingView {
+    pub title: String,
+    pub score: String,
+    pub peer_median: String,
+    pub difference: String,
+}
+
+/// Builds the views of one appraisal in one language.
+#[derive(Clone)]
+pub(crate) struct Views<'a> {
+    pub appraisal: &'a Appraisal,
+    pub matrix: &'a KpiMatrix,
+    pub kpis: &'a [KpiDef],
+    pub data: &'a Dataset,
+    pub lang: Lang,
+    pub t: &'a Strings,
+    /// Department id → file stem of its card.
+    pub stems: &'a BTreeMap<String, String>,
+}
+
+/// Rows shown in the summary's top, bottom and movers lists.
+const SUMMARY_ROWS: usize = 5;
+
+/// The lowercase serde name of a scorecard enum (`minmax`, `geometric`).
+fn name_of<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn hex(c: plotters::style::RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+impl Views<'_> {
+    fn word(&self, key: &str) -> String {
+        self.t.get(key)
+    }
+
+    fn num(&self, v: Option<f64>, decimals: usize) -> String {
+        self.lang.number(v, decimals)
+    }
+
+    /// A count without decimals, any other number with two.
+    fn whole(&self, v: Option<f64>) -> String {
+        let decimals = if v.is_some_and(|v| v.fract() == 0.0) {
+            0
+        } else {
+            2
+        };
+        self.num(v, decimals)
+    }
+
+    /// A department's name in the report's language.
+    pub(crate) fn name(&self, d: usize) -> String {
+        let dep = &self.appraisal.current.departments[d].department;
+        match self.lang {
+            Lang::En if !dep.name_en.is_empty() => dep.name_en.clone(),
+            _ => dep.name.clone(),
+        }
+    }
+
+    pub(crate) fn kpi_title(&self, id: &str) -> String {
+        let def = self.kpis.iter().find(|k| k.id == id);
+        match (self.lang, def) {
+            (Lang::Zh, Some(k)) => k.title_zh.clone().unwrap_or_else(|| k.title.clone()),
+            (Lang::En, Some(k)) => k.title.clone(),
+            (_, None) => id.to_string(),
+        }
+    }
+
+    fn dimension_title(&self, id: &str) -> String {
+        let card = &self.appraisal.scorecard;
+        match card.dimensions.iter().find(|d| d.id == id) {
+            Some(d) if self.lang == Lang::Zh => d.title_zh.clone().unwrap_or(d.title.clone()),
+            Some(d) if !d.title.is_empty() => d.title.clone(),
+            _ => id.to_string(),
+        }
+    }
+
+    fn grade(&self, g: Option<usize>) -> (String, String) {
+        let bands = &self.appraisal.scorecard.grades.bands;
+        match g.and_then(|g| bands.get(g)) {
+            None => ("–".into(), String::new()),
+            Some(b) => {
+                let label = match self.lang {
+                    Lang::Zh => b.label_zh.clone().or(b.label.clone()),
+                    Lang::En => b.label.clone(),
+                };
+                (b.grade.clone(), label.unwrap_or_default())
+            }
+        }
+    }
+
+    fn row(&self, d: usize) -> RankRow {
+        let a = self.appraisal;
+        let s = &a.current;
+        let dep = &s.departments[d];
+        let change = a.previous().map(|p| compare::change(s, p, d));
+        let interval = a
+            .robustness
+            .as_ref()
+            .and_then(|r| r.intervals.get(d).copied().flatten());
+        let (grade, grade_label) = self.grade(dep.grade);
+        let rank_change = change.and_then(|c| c.rank_change);
+        RankRow {
+            rank: dep.rank.map_or("–".into(), |r| r.to_string()),
+            rank_sort: dep.rank.map_or(f64::MAX, f64::from),
+            id: dep.department.id.clone(),
+            name: self.name(d),
+            href: format!(
+                "departments/{}.html",
+                self.stems
+                    .get(&dep.department.id)
+                    .map_or(dep.department.id.as_str(), String::as_str)
+            ),
+            level: self.word(&format!("level:{}", dep.department.level)),
+            group: dep.department.peer_group.clone(),
+            group_rank: dep.group_rank.map_or("–".into(), |r| r.to_string()),
+            status: self.word(&format!("status:{}", dep.status.name())),
+            composite: self.num(dep.composite, 2),
+            composite_sort: dep.composite.unwrap_or(-1.0),
+            colour: hex(grade_colour(dep.grade, a.scorecard.grades.bands.len())),
+            grade,
+            grade_label,
+            dimensions: dep.dimensions.iter().map(|v| self.num(*v, 1)).collect(),
+            previous_rank: change
+                .and_then(|c| c.previous_rank)
+                .map_or("–".into(), |r| r.to_string()),
+            change: match rank_change {
+                Some(c) if c > 0 => format!("▲{c}"),
+                Some(c) if c < 0 => format!("▼{}", -c),
+                Some(_) => "=".into(),
+                None => "–".into(),
+            },
+            change_sort: rank_change.map_or(0.0, |c| c as f64),
+            interval: interval.map_or("–".into(), |i| {
+                format!("{}–{}", self.num(Some(i.p05), 0), self.num(Some(i.p95), 0))
+            }),
+            coverage: self.lang.percent(dep.coverage),
+        }
+    }
+
+    pub(crate) fn report(&self, charts: Vec<ChartView>) -> ReportView {
+        let a = self.appraisal;
+        let s = &a.current;
+        let order = s.ranking_order();
+        let ranked = s.ranked();
+        let ranking: Vec<RankRow> = order.iter().map(|&d| self.row(d)).collect();
+        let ranked_rows: Vec<RankRow> = ranking
+            .iter()
+            .filter(|r| r.rank_sort < f64::MAX)
+            .cloned()
+            .collect();
+        let mut movers: Vec<RankRow> = ranked_rows
+            .iter()
+            .filter(|r| r.change_sort != 0.0)
+            .cloned()
+            .collect();
+        movers.sort_by(|x, y| {
+            y.change_sort
+                .total_cmp(&x.change_sort)
+                .then(x.id.cmp(&y.id))
+        });
+        let risers = movers
+            .iter()
+            .filter(|r| r.change_sort > 0.0)
+            .take(SUMMARY_ROWS)
+            .cloned()
+            .collect();
+        let fallers = movers
+            .iter()
+            .rev()
+            .filter(|r| r.change_sort < 0.0)
+            .take(SUMMARY_ROWS)
+            .cloned()
+            .collect();
+        let bands = &a.scorecard.grades.bands;
+        let grades = bands
+            .iter()
+            .enumerate()
+            .map(|(g, _)| {
+                let count = ranked
+                    .iter()
+                    .filter(|&&d| s.departments[d].grade == Some(g))
+                    .count();
+                let (grade, label) = self.grade(Some(g));
+                GradeCount {
+                    grade,
+                    label,
+                    colour: hex(grade_colour(Some(g), bands.len())),
+                    count,
+                    share: self.lang.percent(count as f64 / ranked.len().max(1) as f64),
+                }
+            })
+            .collect();
+        let coverage = s
+            .kpis
+            .iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let with_value = (0..s.departments.len())
+                    .filter(|&d| s.cell(d, k).value.is_some())
+                    .count();
+                Coverage {
+                    key: kpi_key(k),
+                    title: self.kpi_title(id),
+                    with_value,
+                    share: self
+                        .lang
+                        .percent(with_value as f64 / s.departments.len().max(1) as f64),
+                }
+            })
+            .collect();
+        let bottom: Vec<RankRow> = ranked_rows
+            .iter()
+            .rev()
+            .take(SUMMARY_ROWS)
+            .cloned()
+            .collect();
+        ReportView {
+            lang: self.lang.code(),
+            t: self.t.clone(),
+            scorecard: self.scorecard_name(),
+            period: self.lang.period(&s.period),
+            previous: a.previous().map(|p| self.lang.period(&p.period)),
+            departments: s.departments.len(),
+            ranked: ranked.len(),
+            unranked: s.departments.len() - ranked.len(),
+            top: ranked_rows.iter().take(SUMMARY_ROWS).cloned().collect(),
+            bottom: bottom.into_iter().rev().collect(),
+            risers,
+            fallers,
+            grades,
+            coverage,
+            dimensions: self.dimensions(),
+            ranking,
+            charts,
+            method: self.method(),
+            appendix: self.appendix(),
+            quality: self.quality(),
+            redundant: a
+                .correlations
+                .iter()
+                .filter(|c| c.redundant)
+                .map(|c| Pair {
+                    a: self.kpi_title(&c.kpi_a),
+                    b: self.kpi_title(&c.kpi_b),
+                    rho: self.num(Some(c.rho), 2),
+                })
+                .collect(),
+            warnings: s.warnings.clone(),
+        }
+    }
+
+    fn scorecard_name(&self) -> String {
+        let card = &self.appraisal.scorecard;
+        match self.lang {
+            Lang::Zh => card.name_zh.clone().unwrap_or(card.name.clone()),
+            Lang::En => card.name.clone(),
+        }
+    }
+
+    fn dimensions(&self) -> Vec<DimensionView> {
+        let card = &self.appraisal.scorecard;
+        let total: f64 = card.dimensions.iter().map(|d| d.weight).sum();
+        card.dimensions
+            .iter()
+            .map(|d| DimensionView {
+                id: d.id.clone(),
+                title: self.dimension_title(&d.id),
+                weight: self.lang.percent(d.weight / total.max(f64::MIN_POSITIVE)),
+            })
+            .collect()
+    }
+
+    fn method(&self) -> Method {
+        let a = self.appraisal;
+        let card = &a.scorecard;
+        let shares = card.nominal_shares();
+        let kpis = a
+            .current
+            .kpis
+            .iter()
+            .enumerate()
+            .filter_map(|(k, id)| {
+                let rule = card.kpi(id)?;
+                let def = self.kpis.iter().find(|d| &d.id == id);
+                Some(RuleView {
+                    key: kpi_key(k),
+                    id: id.clone(),
+                    title: self.kpi_title(id),
+                    dimension: self.dimension_title(&rule.dimension),
+                    weight: self.num(Some(rule.weight), 2),
+                    share: shares
+                        .get(card.kpis.iter().position(|r| &r.id == id)?)
+                        .map_or("–".into(), |s| self.lang.percent(*s)),
+                    direction: def.map_or(String::new(), |d| {
+                        self.word(&format!("direction:{}", name_of(&d.direction)))
+                    }),
+                    transform: self.word(&format!("transform:{}", name_of(&rule.transform))),
+                    normalise: self.word(&format!("normalise:{}", name_of(&rule.normalise))),
+                    goalposts: match (rule.floor, rule.target) {
+                        (Some(f), Some(t)) => format!("{f} → {t}"),
+                        _ => "–".into(),
+                    },
+                    missing: self.word(&format!("missing:{}", name_of(&rule.missing))),
+                    min_sample: rule.min_sample,
+                })
+            })
+            .collect();
+        let bands = card
+            .grades
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(g, b)| {
+                let (grade, label) = self.grade(Some(g));
+                BandView {
+                    grade,
+                    label,
+                    rule: match (b.min, b.share) {
+                        (Some(m), _) => format!("≥ {}", self.num(Some(m), 1)),
+                        (_, Some(s)) => format!("≤ {}", self.lang.percent(s)),
+                        _ => self.word("band_rest"),
+                    },
+                    colour: hex(grade_colour(Some(g), card.grades.bands.len())),
+                }
+            })
+            .collect();
+        let r = a.robustness.as_ref();
+        Method {
+            aggregation: self.word(&format!("aggregation:{}", name_of(&card.aggregation))),
+            min_coverage: self.lang.percent(card.min_coverage),
+            kpis,
+            grade_method: self.word(&format!("grades:{}", name_of(&card.grades.method))),
+            bands,
+            runs: card.uncertainty.runs,
+            seed: card.uncertainty.seed,
+            weight_noise: format!("± {}", self.lang.percent(card.uncertainty.weight_noise)),
+            evaluations: r.map_or(0, |r| r.evaluations),
+            mean_rank_change: self.num(r.map(|r| r.mean_rank_change), 2),
+            sobol: r.map_or(Vec::new(), |r| {
+                r.sobol
+                    .iter()
+                    .map(|s| SobolView {
+                        assumption: self.word(&format!("assumption:{}", s.assumption.name())),
+                        first_order: self.num(s.first_order, 3),
+                        total: self.num(s.total, 3),
+                    })
+                    .collect()
+            }),
+            decisive: r
+                .and_then(|r| r.decisive())
+                .map(|x| self.word(&format!("assumption:{}", x.name()))),
+        }
+    }
+
+    fn appendix(&self) -> Vec<KpiView> {
+        let s = &self.appraisal.current;
+        s.kpis
+            .iter()
+            .enumerate()
+            .filter_map(|(k, id)| {
+                let def = self.kpis.iter().find(|d| &d.id == id)?;
+                let dimension = self
+                    .appraisal
+                    .scorecard
+                    .kpi(id)
+                    .map_or(def.dimension.clone(), |r| r.dimension.clone());
+                Some(KpiView {
+                    key: kpi_key(k),
+                    id: id.clone(),
+                    title: self.kpi_title(id),
+                    dimension: self.dimension_title(&dimension),
+                    unit: def.unit.clone().unwrap_or_default(),
+                    direction: self.word(&format!("direction:{}", name_of(&def.direction))),
+                    description: def.description.clone().unwrap_or_default(),
+                    sql: def.sql.clone(),
+                    file: def
+                        .path
+                        .file_name()
+                        .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+                })
+            })
+            .collect()
+    }
+
+    fn quality(&self) -> Quality {
+        let c = |n: u64| self.lang.count(n);
+        Quality {
+            tables: self
+                .data
+                .tables
+                .iter()
+                .map(|t| TableQuality {
+                    table: t.table.name().to_string(),
+                    read: c(t.accounting.read),
+                    loaded: c(t.accounting.loaded),
+                    rejected: c(t.accounting.rejected),
+                    duplicates: c(t.accounting.duplicates),
+                })
+                .collect(),
+            reasons: self
+                .data
+                .tables
+                .iter()
+                .flat_map(|t| {
+                    t.accounting.reasons.iter().map(|(r, n)| ReasonCount {
+                        table: t.table.name().to_string(),
+                        reason: r.clone(),
+                        rows: c(*n),
+                    })
+                })
+                .collect(),
+            warnings: self.data.warnings.clone(),
+        }
+    }
+
+    /// The report card of the department at position `d`.
+    pub(crate) fn card(&self, d: usize, radar: String) -> CardView {
+        let a = self.appraisal;
+        let s = &a.current;
+        let dep = &s.departments[d];
+        let id = &dep.department.id;
+        let card = &a.scorecard;
+        let dimensions = s
+            .dimensions
+            .iter()
+            .enumerate()
+            .map(|(j, dim)| CardDimension {
+                title: self.dimension_title(dim),
+                weight: card
+                    .dimensions
+                    .iter()
+                    .find(|x| &x.id == dim)
+                    .map_or("–".into(), |x| self.num(Some(x.weight), 2)),
+                score: self.num(dep.dimensions[j], 1),
+            })
+            .collect();
+        let kpis = s
+            .kpis
+            .iter()
+            .enumerate()
+            .map(|(k, kpi)| {
+                let cell = s.cell(d, k);
+                let raw = self.matrix.get(id, kpi);
+                let scored: Vec<(usize, f64)> = (0..s.departments.len())
+                    .filter_map(|x| s.cell(x, k).score.map(|v| (x, v)))
+                    .collect();
+                let rank = competition_ranks(&scored)
+                    .into_iter()
+                    .find(|&(x, _)| x == d)
+                    .map(|(_, r)| format!("{r}/{}", scored.len()));
+                CardKpi {
+                    key: kpi_key(k),
+                    id: kpi.clone(),
+                    title: self.kpi_title(kpi),
+                    unit: self
+                        .kpis
+                        .iter()
+                        .find(|x| &x.id == kpi)
+                        .and_then(|x| x.unit.clone())
+                        .unwrap_or_default(),
+                    value: self.num(cell.value, 2),
+                    numerator: self.whole(raw.and_then(|r| r.numerator)),
+                    denominator: self.whole(raw.and_then(|r| r.denominator)),
+                    sample: raw
+                        .and_then(|r| r.sample_size)
+                        .map_or("–".into(), |n| self.lang.count(n.max(0) as u64)),
+                    score: self.num(cell.score, 1),
+                    rank: rank.unwrap_or("–".into()),
+                    peer_median: self.num(cell.peer_median, 1),
+                    weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
+                    contribution: self.num(cell.contribution, 2),
+                    flags: cell.flags.names(),
+                }
+            })
+            .collect();
+        let history = std::iter::once(s)
+            .chain(a.history.iter())
+            .filter_map(|p| {
+                let x = &p.departments[p.position(id)?];
+                Some(HistoryRow {
+                    period: self.lang.period(&p.period),
+                    rank: x.rank.map_or("–".into(), |r| r.to_string()),
+                    composite: self.num(x.composite, 2),
+                    grade: self.grade(x.grade).0,
+                })
+            })
+            .collect();
+        let profile = diagnose::profile(s, d);
+        let standing = |v: &[diagnose::Standing]| -> Vec<StandingView> {
+            v.iter()
+                .map(|x| StandingView {
+                    title: self.kpi_title(&s.kpis[x.kpi]),
+                    score: self.num(Some(x.score), 1),
+                    peer_median: self.num(Some(x.peer_median), 1),
+                    difference: format!("{:+.1}", x.difference),
+                })
+                .collect()
+        };
+        let row = self.row(d);
+        CardView {
+            lang: self.lang.code(),
+            t: self.t.clone(),
+            scorecard: self.scorecard_name(),
+            period: self.lang.period(&s.period),
+            name_en: dep.department.name_en.clone(),
+            row,
+            dimensions,
+            kpis,
+            radar,
+            history,
+            strengths: standing(&profile.strengths),
+            weaknesses: standing(&profile.weaknesses),
+        }
+    }
+}
