@@ -211,7 +211,7 @@ fn the_workbook_reads_back_with_its_sheets() {
         .map(|c| c.to_string())
         .collect();
     assert_eq!(&header[..3], ["department_id", "name", "level"]);
-    let k2 = ranking.rows().find(|r| r[0].to_string() == "K2").unwrap();
+    let k2 = ranking.rows().find(|r| r[0] == "K2").unwrap();
     assert!((k2[5].get_float().unwrap() - 200.0 / 3.0).abs() < 1e-9);
     assert_eq!(k2[6].get_float(), Some(4.0));
     assert_eq!(k2[8].to_string(), "C");
@@ -220,15 +220,12 @@ fn the_workbook_reads_back_with_its_sheets() {
     assert_eq!(kpis.height(), 1 + 6 * 3);
     let p1 = kpis
         .rows()
-        .find(|r| r[1].to_string() == "P1" && r[2].to_string() == "records_provided")
+        .find(|r| r[1] == "P1" && r[2] == "records_provided")
         .unwrap();
     assert_eq!(p1[3].get_float(), Some(150.0));
     // Data quality: every tiny row loads.
     let quality = wb.worksheet_range("Data quality").unwrap();
-    let exchanges = quality
-        .rows()
-        .find(|r| r[0].to_string() == "exchanges")
-        .unwrap();
+    let exchanges = quality.rows().find(|r| r[0] == "exchanges").unwrap();
     assert_eq!(exchanges[1].get_float(), exchanges[2].get_float());
     assert!(wb.worksheet_range("Methodology").unwrap().height() > 5);
 }
@@ -419,6 +416,15 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
     assert!(html.contains("<h1>Quarterly Sharing League</h1>"));
     // The rest of the wording is the default's.
     assert!(html.contains("Methodology"));
+    // The manifest names the replaced file with its hash, and the language.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    assert_eq!(manifest["lang"], "en");
+    assert_eq!(manifest["templates"][0]["path"], "strings.toml");
+    assert_eq!(
+        manifest["templates"][0]["sha256"].as_str().unwrap().len(),
+        64
+    );
 
     std::fs::write(
         templates.join("report.md.j2"),

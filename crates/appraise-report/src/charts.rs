@@ -52,7 +52,7 @@ pub(crate) const KEYS: [&str; 16] = [
 pub const TOP_DEPARTMENTS: usize = 15;
 
 /// One chart, drawn.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Chart {
     /// Its path under `charts/`, without extension: `ranking`, `radar/<stem>`.
     pub id: String,

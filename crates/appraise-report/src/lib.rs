@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use appraise_data::Dataset;
 use appraise_kpi::{KpiDef, KpiMatrix};
 use appraise_score::Appraisal;
+use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::charts::{Chart, Kind, Source, Text};
 use crate::facts::ExchangeFacts;
@@ -45,7 +46,7 @@ use crate::fonts::Fonts;
 use crate::lang::{Lang, Strings};
 use crate::tables::TableFormat;
 use crate::templates::Templates;
-use crate::view::{ChartView, Views};
+use crate::view::Views;
 
 /// What can go wrong while writing a report.
 #[derive(Debug, thiserror::Error)]
@@ -141,53 +142,87 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 impl Report<'_> {
-    fn views<'b>(
-        &'b self,
-        lang: Lang,
-        t: &'b Strings,
-        stems: &'b BTreeMap<String, String>,
-    ) -> Views<'b> {
-        Views {
+    /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
+    /// starts. Returns warnings for the reader (a missing CJK font).
+    pub fn write(&self, dir: &Path, step: &mut dyn FnMut(&str)) -> Result<Vec<String>, Error> {
+        for sub in ["charts/radar", "departments"] {
+            let p = dir.join(sub);
+            std::fs::create_dir_all(&p).map_err(|e| Error::Io { path: p, source: e })?;
+        }
+        step(STEPS[0]);
+        let tables = self.write_tables(dir)?;
+
+        step(STEPS[1]);
+        let s = &self.appraisal.current;
+        let stems: BTreeMap<String, String> =
+            names::file_stems(s.departments.iter().map(|d| d.department.id.as_str()))
+                .into_iter()
+                .map(|(id, stem)| (id.to_string(), stem))
+                .collect();
+        let t = self.templates.strings(self.lang);
+        let views = Views {
             appraisal: self.appraisal,
             matrix: self.matrix,
             kpis: self.kpis,
             data: self.data,
-            lang,
-            t,
-            stems,
+            lang: self.lang,
+            t: &t,
+            stems: &stems,
+        };
+        let mut warnings = Vec::new();
+        let (charts, radars) = self.draw_charts(dir, &views, &mut warnings)?;
+
+        step(STEPS[2]);
+        let report = views.report(charts);
+        for (file, template) in [
+            ("report.html", "report.html.j2"),
+            ("report.md", "report.md.j2"),
+        ] {
+            write_file(&dir.join(file), &self.templates.render(template, &report)?)?;
         }
+
+        step(STEPS[3]);
+        for (d, radar) in radars.into_iter().enumerate() {
+            let stem = views.stem(d);
+            let card = views.card(d, radar.svg);
+            write_file(
+                &dir.join("departments").join(format!("{stem}.html")),
+                &self.templates.render("department.html.j2", &card)?,
+            )?;
+        }
+
+        step(STEPS[4]);
+        let sheets = xlsx::Sheets {
+            ranking: &tables[0],
+            kpis: &tables[1],
+            scores: &tables[2],
+            methodology: methodology_rows(&report),
+            quality: quality_rows(&report, &t),
+            names: [
+                "ranking",
+                "kpi_values",
+                "scores",
+                "methodology",
+                "data_quality",
+            ]
+            .map(|k| t.get(&format!("sheet:{k}"))),
+            date: self.period_end(),
+            title: format!("{} · {}", t.get("report_title"), report.period),
+        };
+        xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
+        Ok(warnings)
     }
 
-    /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
-    /// starts. Returns warnings for the reader (a missing CJK font).
-    pub fn write(&self, dir: &Path, step: &mut dyn FnMut(&str)) -> Result<Vec<String>, Error> {
+    /// Writes the tables; returns the ranking, KPI and score tables for the workbook.
+    fn write_tables(&self, dir: &Path) -> Result<[RecordBatch; 3], Error> {
         let a = self.appraisal;
-        let s = &a.current;
-        let mut warnings = Vec::new();
-        let mkdir = |p: &Path| {
-            std::fs::create_dir_all(p).map_err(|e| Error::Io {
-                path: p.to_path_buf(),
-                source: e,
-            })
-        };
-        let write_file = |p: &Path, text: &str| {
-            std::fs::write(p, text).map_err(|e| Error::Io {
-                path: p.to_path_buf(),
-                source: e,
-            })
-        };
-        for sub in ["charts/radar", "departments"] {
-            mkdir(&dir.join(sub))?;
-        }
-
-        step(STEPS[0]);
         let table = |e: appraise_score::Error| Error::Table {
             path: dir.to_path_buf(),
             reason: e.to_string(),
         };
         let ranking = a.ranking_table().map_err(table)?;
-        let scores = a.scores_table().map_err(table)?;
         let kpis = self.matrix.to_batch()?;
+        let scores = a.scores_table().map_err(table)?;
         let outputs = [
             ("ranking", &ranking, TableFormat::Csv),
             ("ranking", &ranking, TableFormat::Json),
@@ -208,99 +243,53 @@ impl Report<'_> {
             let batch = batch.map_err(table)?;
             tables::write(&[batch], TableFormat::Csv, &dir.join(format!("{name}.csv")))?;
         }
+        Ok([ranking, kpis, scores])
+    }
 
-        step(STEPS[1]);
-        let ids: Vec<String> = s
-            .departments
-            .iter()
-            .map(|d| d.department.id.clone())
-            .collect();
-        let stems: BTreeMap<String, String> = names::file_stems(ids.iter().map(String::as_str))
-            .into_iter()
-            .map(|(id, stem)| (id.to_string(), stem))
-            .collect();
-        let t = self.templates.strings(self.lang);
-        let views = self.views(self.lang, &t, &stems);
-        let (svg_text, png_text) = self.chart_text(&views, &mut warnings);
+    /// Draws every chart into `dir/charts`: the report's, then one radar per department
+    /// (in the order of the departments).
+    fn draw_charts(
+        &self,
+        dir: &Path,
+        views: &Views<'_>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Vec<Chart>, Vec<Chart>), Error> {
+        let (svg_text, png_text) = self.chart_text(views, warnings);
         let src = Source {
-            appraisal: a,
+            appraisal: self.appraisal,
             facts: self.facts,
         };
-        let mut kinds: Vec<(String, Kind, &str)> = vec![
-            ("ranking".into(), Kind::Ranking, "chart_ranking"),
-            ("heatmap".into(), Kind::Heatmap, "chart_heatmap"),
-            ("trend".into(), Kind::Trend, "chart_trend"),
-            ("movement".into(), Kind::Movement, "chart_movement"),
-            ("exchanges".into(), Kind::Exchanges, "chart_exchanges"),
-            ("response".into(), Kind::Response, "chart_response"),
-        ];
-        let main_charts = kinds.len();
-        for (d, id) in ids.iter().enumerate() {
-            let stem = stems.get(id).cloned().unwrap_or_else(|| id.clone());
-            kinds.push((format!("radar/{stem}"), Kind::Radar(d), "radar"));
-        }
-        let mut charts = Vec::with_capacity(kinds.len());
-        for (id, kind, title) in kinds {
-            let png = dir.join("charts").join(format!("{id}.png"));
-            let svg = charts::render(kind, &src, &svg_text, &png_text, &png)?;
-            write_file(&dir.join("charts").join(format!("{id}.svg")), &svg)?;
-            charts.push(Chart {
-                id,
-                title: t.get(title),
-                svg,
-            });
-        }
-        let radars = charts.split_off(main_charts);
-
-        step(STEPS[2]);
-        let chart_views = charts
-            .into_iter()
-            .map(|c| ChartView {
-                id: c.id,
-                title: c.title,
-                svg: c.svg,
-            })
-            .collect();
-        let report = views.report(chart_views);
-        write_file(
-            &dir.join("report.html"),
-            &self.templates.render("report.html.j2", &report)?,
-        )?;
-        write_file(
-            &dir.join("report.md"),
-            &self.templates.render("report.md.j2", &report)?,
-        )?;
-
-        step(STEPS[3]);
-        for ((d, id), radar) in ids.iter().enumerate().zip(radars) {
-            let stem = stems.get(id).cloned().unwrap_or_else(|| id.clone());
-            let card = views.card(d, radar.svg);
-            write_file(
-                &dir.join("departments").join(format!("{stem}.html")),
-                &self.templates.render("department.html.j2", &card)?,
+        let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
+            let path = dir.join("charts").join(&id);
+            let svg = charts::render(
+                kind,
+                &src,
+                &svg_text,
+                &png_text,
+                &path.with_extension("png"),
             )?;
-        }
-
-        step(STEPS[4]);
-        let sheets = xlsx::Sheets {
-            ranking: &ranking,
-            kpis: &kpis,
-            scores: &scores,
-            methodology: methodology_rows(&report),
-            quality: quality_rows(&report, &t),
-            names: [
-                "ranking",
-                "kpi_values",
-                "scores",
-                "methodology",
-                "data_quality",
-            ]
-            .map(|k| t.get(&format!("sheet:{k}"))),
-            date: self.period_end(),
-            title: format!("{} · {}", t.get("report_title"), report.period),
+            write_file(&path.with_extension("svg"), &svg)?;
+            Ok(Chart {
+                id,
+                title: views.t.get(title),
+                svg,
+            })
         };
-        xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
-        Ok(warnings)
+        let report = [
+            ("ranking", Kind::Ranking),
+            ("heatmap", Kind::Heatmap),
+            ("trend", Kind::Trend),
+            ("movement", Kind::Movement),
+            ("exchanges", Kind::Exchanges),
+            ("response", Kind::Response),
+        ]
+        .into_iter()
+        .map(|(id, kind)| draw(id.to_string(), kind, &format!("chart_{id}")))
+        .collect::<Result<Vec<_>, _>>()?;
+        let radars = (0..self.appraisal.current.departments.len())
+            .map(|d| draw(format!("radar/{}", views.stem(d)), Kind::Radar(d), "radar"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((report, radars))
     }
 
     /// The last day of the period appraised (the workbook's date).
@@ -400,6 +389,13 @@ impl Report<'_> {
             },
         )
     }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 /// The methodology sheet: label, value.

@@ -75,6 +75,11 @@ pub struct Manifest {
     pub scorecard: Option<FileHash>,
     /// The KPI files, by id.
     pub kpis: Vec<KpiHash>,
+    /// The report's language.
+    pub lang: String,
+    /// The template files that replaced built-in ones (`--templates`); empty when the
+    /// report used the built-in templates only.
+    pub templates: Vec<FileHash>,
     /// Rows read, loaded, rejected (by reason) and duplicated, per table.
     pub accounting: BTreeMap<String, Accounting>,
     /// Seconds per step. Differs between runs.
@@ -101,6 +106,8 @@ impl Manifest {
             inputs,
             scorecard: None,
             kpis: Vec::new(),
+            lang: String::new(),
+            templates: Vec::new(),
             accounting,
             timings: Vec::new(),
         })
@@ -118,6 +125,12 @@ impl Manifest {
             id: id.into(),
             file: FileHash::of(path, &file_name(path))?,
         });
+        Ok(())
+    }
+
+    /// Adds the hash of a template file that replaced a built-in one.
+    pub fn template(&mut self, path: &Path) -> io::Result<()> {
+        self.templates.push(FileHash::of(path, &file_name(path))?);
         Ok(())
     }
 

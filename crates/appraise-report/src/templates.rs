@@ -48,6 +48,7 @@ const DEFAULTS: [(&str, &str); 5] = [
 pub struct Templates {
     env: Environment<'static>,
     strings: BTreeMap<String, Strings>,
+    overrides: Vec<PathBuf>,
 }
 
 impl Templates {
@@ -74,6 +75,7 @@ impl Templates {
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         let mut strings: BTreeMap<String, Strings> = BTreeMap::new();
+        let mut overrides = Vec::new();
         for (name, default) in DEFAULTS {
             let (text, origin) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => {
@@ -81,6 +83,7 @@ impl Templates {
                         path: path.clone(),
                         source: e,
                     })?;
+                    overrides.push(path.clone());
                     (text, Some(path))
                 }
                 None => (default.to_string(), None),
@@ -96,7 +99,16 @@ impl Templates {
             env.add_template_owned(name.to_string(), text)
                 .map_err(|e| template_error(name, origin.as_deref(), &e))?;
         }
-        Ok(Templates { env, strings })
+        Ok(Templates {
+            env,
+            strings,
+            overrides,
+        })
+    }
+
+    /// The files of the `--templates` folder that replaced built-in ones.
+    pub fn overrides(&self) -> &[PathBuf] {
+        &self.overrides
     }
 
     /// The wording of `lang`.

@@ -10,7 +10,7 @@ use appraise_kpi::{KpiDef, KpiMatrix};
 use appraise_score::{Appraisal, compare, competition_ranks, diagnose};
 use serde::Serialize;
 
-use crate::charts::{grade_colour, kpi_key};
+use crate::charts::{Chart, grade_colour, kpi_key};
 use crate::lang::{Lang, Strings};
 
 /// The main report.
@@ -32,7 +32,7 @@ pub(crate) struct ReportView {
     pub coverage: Vec<Coverage>,
     pub dimensions: Vec<DimensionView>,
     pub ranking: Vec<RankRow>,
-    pub charts: Vec<ChartView>,
+    pub charts: Vec<Chart>,
     pub method: Method,
     pub appendix: Vec<KpiView>,
     pub quality: Quality,
@@ -87,14 +87,6 @@ pub(crate) struct DimensionView {
     pub id: String,
     pub title: String,
     pub weight: String,
-}
-
-/// A chart as the HTML embeds it and the Markdown links it.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct ChartView {
-    pub id: String,
-    pub title: String,
-    pub svg: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -258,7 +250,8 @@ pub(crate) struct Views<'a> {
     pub stems: &'a BTreeMap<String, String>,
 }
 
-/// Rows shown in the summary's top, bottom and movers lists.
+/// Rows shown in the summary's top, bottom and movers lists (top and bottom at most
+/// half the ranked departments each, so that they never overlap).
 const SUMMARY_ROWS: usize = 5;
 
 /// The lowercase serde name of a scorecard enum (`minmax`, `geometric`).
@@ -280,6 +273,12 @@ impl Views<'_> {
 
     fn num(&self, v: Option<f64>, decimals: usize) -> String {
         self.lang.number(v, decimals)
+    }
+
+    /// The file stem of the card of the department at position `d`.
+    pub(crate) fn stem(&self, d: usize) -> &str {
+        let id = &self.appraisal.current.departments[d].department.id;
+        self.stems.get(id).map_or(id.as_str(), String::as_str)
     }
 
     /// A count without decimals, any other number with two.
@@ -349,12 +348,7 @@ impl Views<'_> {
             rank_sort: dep.rank.map_or(f64::MAX, f64::from),
             id: dep.department.id.clone(),
             name: self.name(d),
-            href: format!(
-                "departments/{}.html",
-                self.stems
-                    .get(&dep.department.id)
-                    .map_or(dep.department.id.as_str(), String::as_str)
-            ),
+            href: format!("departments/{}.html", self.stem(d)),
             level: self.word(&format!("level:{}", dep.department.level)),
             group: dep.department.peer_group.clone(),
             group_rank: dep.group_rank.map_or("–".into(), |r| r.to_string()),
@@ -382,7 +376,7 @@ impl Views<'_> {
         }
     }
 
-    pub(crate) fn report(&self, charts: Vec<ChartView>) -> ReportView {
+    pub(crate) fn report(&self, charts: Vec<Chart>) -> ReportView {
         let a = self.appraisal;
         let s = &a.current;
         let order = s.ranking_order();
@@ -453,12 +447,8 @@ impl Views<'_> {
                 }
             })
             .collect();
-        let bottom: Vec<RankRow> = ranked_rows
-            .iter()
-            .rev()
-            .take(SUMMARY_ROWS)
-            .cloned()
-            .collect();
+        let ends = SUMMARY_ROWS.min(ranked_rows.len() / 2);
+        let bottom: Vec<RankRow> = ranked_rows.iter().rev().take(ends).cloned().collect();
         ReportView {
             lang: self.lang.code(),
             t: self.t.clone(),
@@ -468,7 +458,7 @@ impl Views<'_> {
             departments: s.departments.len(),
             ranked: ranked.len(),
             unranked: s.departments.len() - ranked.len(),
-            top: ranked_rows.iter().take(SUMMARY_ROWS).cloned().collect(),
+            top: ranked_rows.iter().take(ends).cloned().collect(),
             bottom: bottom.into_iter().rev().collect(),
             risers,
             fallers,

@@ -174,6 +174,10 @@ impl Job {
                 .kpi(&k.id, &k.path)
                 .context("hashing the KPI files")?;
         }
+        manifest.lang = report.lang.code().into();
+        for t in templates.overrides() {
+            manifest.template(t).context("hashing the templates")?;
+        }
         lap("manifest", &mut timings);
         manifest.timings = timings;
         manifest.generated_at =
@@ -188,8 +192,9 @@ impl Job {
 
         let s = &appraisal.current;
         let ranking = s
-            .ranked()
+            .ranking_order()
             .into_iter()
+            .filter(|&d| s.departments[d].rank.is_some())
             .map(|d| {
                 let dep = &s.departments[d];
                 (
