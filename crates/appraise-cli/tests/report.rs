@@ -341,7 +341,17 @@ fn names_from_the_data_are_text_not_markup() {
 fn department_ids_become_safe_distinct_file_names() {
     let dir = tempfile::tempdir().unwrap();
     let long = "L".repeat(300);
-    let odd = ["../x", "a/b", "CON", long.as_str(), "部门一", "A1", "a1"];
+    let odd = [
+        "../x",
+        "a/b",
+        "CON",
+        long.as_str(),
+        "部门一",
+        "A1",
+        "a1",
+        "x.v2",
+        "x.v3",
+    ];
     let mut departments = read(&fixtures().join("tiny/departments.csv"));
     for (i, id) in odd.iter().enumerate() {
         let quoted = format!("\"{}\"", id.replace('"', "\"\""));
@@ -354,8 +364,14 @@ fn department_ids_become_safe_distinct_file_names() {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    // Six tiny departments and seven odd ones, each on its own file.
+    // Six tiny departments and the odd ones, each on its own file, card and radar.
     assert_eq!(cards.len(), 6 + odd.len(), "{cards:?}");
+    let radars = std::fs::read_dir(out.join("charts/radar")).unwrap().count();
+    assert_eq!(
+        radars,
+        2 * (6 + odd.len()),
+        "an SVG and a PNG per department"
+    );
     let mut lower: Vec<String> = cards.iter().map(|c| c.to_lowercase()).collect();
     lower.sort();
     lower.dedup();

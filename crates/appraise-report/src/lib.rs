@@ -260,15 +260,10 @@ impl Report<'_> {
             facts: self.facts,
         };
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
-            let path = dir.join("charts").join(&id);
-            let svg = charts::render(
-                kind,
-                &src,
-                &svg_text,
-                &png_text,
-                &path.with_extension("png"),
-            )?;
-            write_file(&path.with_extension("svg"), &svg)?;
+            // Not `with_extension`: a stem may hold a dot (`dept.v2`).
+            let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
+            let svg = charts::render(kind, &src, &svg_text, &png_text, &path("png"))?;
+            write_file(&path("svg"), &svg)?;
             Ok(Chart {
                 id,
                 title: views.t.get(title),

@@ -693,7 +693,18 @@ impl Views<'_> {
                         .find(|x| &x.id == kpi)
                         .and_then(|x| x.unit.clone())
                         .unwrap_or_default(),
-                    value: self.num(cell.value, 2),
+                    // Counts without decimals: a KPI whose every value is whole.
+                    value: self.num(
+                        cell.value,
+                        if (0..s.departments.len())
+                            .filter_map(|x| s.cell(x, k).value)
+                            .all(|v| v.fract() == 0.0)
+                        {
+                            0
+                        } else {
+                            2
+                        },
+                    ),
                     numerator: self.whole(raw.and_then(|r| r.numerator)),
                     denominator: self.whole(raw.and_then(|r| r.denominator)),
                     sample: raw
