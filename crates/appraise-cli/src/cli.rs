@@ -144,18 +144,7 @@ pub(crate) struct SqlArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ScoreArgs {
     #[command(flatten)]
-    pub data: DataArgs,
-
-    /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
-    #[arg(long)]
-    pub period: String,
-
-    /// The scorecard: weights, normalisations, grades, robustness settings.
-    #[arg(long, value_name = "FILE", default_value = "queries/scorecard.toml")]
-    pub scorecard: PathBuf,
-
-    #[command(flatten)]
-    pub queries: QueryArgs,
+    pub appraisal: AppraisalArgs,
 
     #[command(flatten)]
     pub output: ScoreOutputArgs,
@@ -266,9 +255,24 @@ pub(crate) struct DemoArgs {
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     #[command(flatten)]
+    pub appraisal: AppraisalArgs,
+
+    /// Where the report goes [default: reports/out/<period>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What is appraised, and by which rules: the data, the period, the scorecard and the
+/// KPI library.
+#[derive(Debug, Args)]
+pub(crate) struct AppraisalArgs {
+    #[command(flatten)]
     pub data: DataArgs,
 
-    /// The period appraised: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
+    /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
     #[arg(long)]
     pub period: String,
 
@@ -278,13 +282,6 @@ pub(crate) struct RunArgs {
 
     #[command(flatten)]
     pub queries: QueryArgs,
-
-    /// Where the report goes [default: reports/out/<period>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub report: ReportArgs,
 }
 
 /// How the report reads.

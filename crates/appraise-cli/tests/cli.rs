@@ -4,19 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
+mod common;
 
-fn appraise() -> Command {
-    let mut cmd = Command::cargo_bin("appraise").unwrap();
-    cmd.env_remove("APPRAISE_PSEUDONYM_KEY")
-        .env("NO_COLOR", "1");
-    cmd
-}
+use common::{appraise, fixtures};
 
 #[test]
 fn validate_json_has_the_documented_shape() {

@@ -9,18 +9,9 @@ use assert_cmd::Command;
 use calamine::{DataType, Reader, Xlsx, open_workbook};
 use predicates::prelude::*;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
+mod common;
 
-fn appraise() -> Command {
-    let mut cmd = Command::cargo_bin("appraise").unwrap();
-    cmd.env_remove("APPRAISE_PSEUDONYM_KEY")
-        .env("NO_COLOR", "1")
-        // One font on every machine, so that PNG charts are the same everywhere.
-        .env("APPRAISE_FONT", "builtin");
-    cmd
-}
+use common::{appraise, fixtures};
 
 /// Three sharing KPIs in one dimension, minmax within peer groups (fixtures/tiny/README.md):
 ///

@@ -22,17 +22,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{Language, QueryArgs, ReportArgs, RunArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
-    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports/out").join(period.to_string()));
     let job = Job {
-        data: args.data.data.clone(),
-        options: super::load_options(&args.data.read)?,
+        data: args.appraisal.data.data.clone(),
+        options: super::load_options(&args.appraisal.data.read)?,
         period: Some(period),
-        scorecard: args.scorecard,
-        queries: args.queries,
+        scorecard: args.appraisal.scorecard,
+        queries: args.appraisal.queries,
         out,
         report: args.report,
     };

@@ -17,18 +17,24 @@ use crate::output;
 const TREND_PERIODS: usize = 4;
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
         anyhow::bail!(appraise_data::Error::Input {
             reason: "--format parquet writes files".into(),
             hint: Some("add --out DIR".into()),
         });
     }
-    let opts = super::load_options(&args.data.read)?;
-    let data = appraise_data::load_dir(&args.data.data, &opts)
-        .with_context(|| format!("loading {}", args.data.data.display()))?;
+    let opts = super::load_options(&args.appraisal.data.read)?;
+    let data = appraise_data::load_dir(&args.appraisal.data.data, &opts)
+        .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
     super::report_rejections(&data);
-    let appraisal = appraise(&data, &period, &args.scorecard, &args.queries)?.appraisal;
+    let appraisal = appraise(
+        &data,
+        &period,
+        &args.appraisal.scorecard,
+        &args.appraisal.queries,
+    )?
+    .appraisal;
     for w in &appraisal.current.warnings {
         eprintln!("warning: {w}");
     }
