@@ -161,6 +161,26 @@ fn find_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
+    /// Where Debian's fonts-noto-cjk is installed (`.ci/run` installs it), the search
+    /// finds it and it draws Chinese.
+    #[test]
+    fn finds_noto_cjk_where_installed() {
+        let noto = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+        if !noto.exists() || std::env::var_os(FONT_VARIABLE).is_some() {
+            eprintln!("fonts-noto-cjk is not installed here: nothing to find");
+            return;
+        }
+        let (f, warning) = Fonts::find();
+        assert!(f.cjk, "{}", f.source);
+        assert!(f.covers("省公安厅 Provincial 2026"));
+        assert_eq!(warning, None);
+        assert!(
+            f.source.ends_with("NotoSansCJK-Regular.ttc"),
+            "{}",
+            f.source
+        );
+    }
+
     #[test]
     fn builtin_font_has_latin_and_no_chinese() {
         let f = Fonts::builtin();

@@ -122,6 +122,7 @@ impl Job {
             matrix,
             kpis,
             engine,
+            warnings: card_warnings,
         } = super::score::appraise(&data, &period, &self.scorecard, &self.queries)?;
         lap("kpis_and_scoring", &mut timings);
         bar.inc(1);
@@ -134,6 +135,7 @@ impl Job {
 
         let (fonts, font_warning) = Fonts::find();
         let mut warnings: Vec<String> = data.warnings.clone();
+        warnings.extend(card_warnings);
         warnings.extend(appraisal.current.warnings.iter().cloned());
         warnings.extend(font_warning);
         let report = Report {

@@ -28,16 +28,20 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let data = appraise_data::load_dir(&args.appraisal.data.data, &opts)
         .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
     super::report_rejections(&data);
-    let appraisal = appraise(
+    let scored = appraise(
         &data,
         &period,
         &args.appraisal.scorecard,
         &args.appraisal.queries,
-    )?
-    .appraisal;
-    for w in &appraisal.current.warnings {
+    )?;
+    for w in scored
+        .warnings
+        .iter()
+        .chain(&scored.appraisal.current.warnings)
+    {
         eprintln!("warning: {w}");
     }
+    let appraisal = scored.appraisal;
     match &args.output.out {
         None => output::write_batches(&[appraisal.ranking_table()?], args.output.format, None)?,
         Some(dir) => {
@@ -62,6 +66,8 @@ pub(crate) struct Scored {
     pub kpis: Vec<KpiDef>,
     /// The engine that ran them, for further queries over the same tables.
     pub engine: Engine,
+    /// What the scorecard check found (KPIs left out, dimensions overridden).
+    pub warnings: Vec<String>,
 }
 
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
@@ -75,9 +81,7 @@ pub(crate) fn appraise(
     let scorecard_path = super::resolve(scorecard);
     let card = Scorecard::from_file(&scorecard_path).map_err(super::score_error)?;
     let library = super::kpi::library(queries)?;
-    for w in card.check(&library).map_err(super::score_error)? {
-        eprintln!("warning: {w}");
-    }
+    let warnings = card.check(&library).map_err(super::score_error)?;
     let timezone = super::parse_timezone(&card.timezone)?;
     let engine = Engine::new(
         data,
@@ -125,6 +129,7 @@ pub(crate) fn appraise(
         matrix,
         kpis,
         engine,
+        warnings,
     })
 }
 
