@@ -41,6 +41,14 @@ pub(crate) enum Command {
     /// writes the rejected rows to <rejects>/<table>.csv. Exits 0 when every file could
     /// be read (rejected rows are findings, not failures), 1 when a file could not.
     Validate(ValidateArgs),
+    /// Load and validate a data folder and append its new rows to a Parquet warehouse.
+    ///
+    /// The warehouse holds each table partitioned by month (<table>/month=YYYY-MM/),
+    /// zstd-compressed and sorted by time; rows whose id it already holds are skipped,
+    /// so ingesting the same files twice changes nothing. Files are committed through
+    /// the manifest _warehouse.json in one step: a crash leaves the warehouse as it was.
+    /// Every command that takes --data reads a warehouse too.
+    Ingest(IngestArgs),
     /// Write deterministic synthetic data for demos, tests and benchmarks.
     Generate(GenerateArgs),
     /// List, check and run the SQL KPIs.
@@ -216,6 +224,24 @@ pub(crate) struct ReadArgs {
     /// the key comes from APPRAISE_PSEUDONYM_KEY; with neither, applicant_id is dropped.
     #[arg(long, value_name = "FILE")]
     pub pseudonym_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// The data folder to ingest (as for --data).
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+
+    /// The warehouse folder; created if absent.
+    #[arg(long, value_name = "WAREHOUSE")]
+    pub into: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Where to write rejects/<table>.csv.
+    #[arg(long, value_name = "DIR", default_value = "reports/out/rejects")]
+    pub rejects: PathBuf,
 }
 
 #[derive(Debug, Args)]

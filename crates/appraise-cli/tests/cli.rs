@@ -361,3 +361,42 @@ fn two_demo_runs_give_the_same_files_but_for_time() {
         }
     }
 }
+
+#[test]
+fn a_warehouse_ingested_twice_gives_the_kpis_of_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    for written in ["15", "0"] {
+        appraise()
+            .args(["ingest", "--from"])
+            .arg(fixtures().join("tiny"))
+            .arg("--into")
+            .arg(&wh)
+            .arg("--rejects")
+            .arg(dir.path().join("rejects"))
+            .assert()
+            .success()
+            // exchanges: 15 read and loaded; written 15 the first time, 0 the second.
+            .stdout(
+                predicate::str::is_match(format!(
+                    r"exchanges\s+15\s+15\s+0\s+0\s+\d+\s+{written}\n"
+                ))
+                .unwrap(),
+            );
+    }
+    let kpis = |data: &Path| {
+        appraise()
+            .args([
+                "kpi", "run", "--period", "2026Q3", "--format", "csv", "--data",
+            ])
+            .arg(data)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let direct = kpis(&fixtures().join("tiny"));
+    assert!(direct.len() > 100);
+    assert_eq!(kpis(&wh), direct);
+}

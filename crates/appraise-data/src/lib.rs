@@ -25,6 +25,7 @@ mod rejects;
 pub mod schema;
 pub mod timestamp;
 mod validate;
+pub mod warehouse;
 
 pub use encoding::{EncodingProblem, encoding_for_label};
 pub use error::Error;

@@ -161,7 +161,18 @@ impl Dataset {
 /// Rows that break the contract are rejected, never lost: see [`Accounting`].
 pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();
-    let sources = discover(dir, opts.input_format, &mut warnings)?;
+    // A warehouse is read through its manifest: the committed files only.
+    let warehouse = crate::warehouse::is_warehouse(dir);
+    let sources = if warehouse {
+        let manifest = crate::warehouse::Manifest::read(dir)?;
+        Table::ALL
+            .into_iter()
+            .map(|t| (t, manifest.sources(dir, t)))
+            .filter(|(_, files)| !files.is_empty())
+            .collect()
+    } else {
+        discover(dir, opts.input_format, &mut warnings)?
+    };
     let Some(dept_files) = sources.get(&Table::Departments) else {
         return Err(Error::Input {
             reason: format!("{}: no departments table", dir.display()),
@@ -175,7 +186,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     // that load, then every table is read against that list.
     let known = {
         let mut discard = RejectWriter::discard();
-        let cfg = sink_config(opts, None);
+        let cfg = sink_config(opts, None, warehouse);
         let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
         for (path, format) in dept_files {
             read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
@@ -197,7 +208,11 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
             Some(d) => RejectWriter::create(d, table.name())?,
             None => RejectWriter::discard(),
         };
-        let mut sink = TableSink::new(table, sink_config(opts, Some(&known)), &mut rejects);
+        let mut sink = TableSink::new(
+            table,
+            sink_config(opts, Some(&known), warehouse),
+            &mut rejects,
+        );
         for (path, format) in &files {
             tracing::info!(table = table.name(), file = %path.display(), "loading");
             read_file(path, *format, &mut sink, opts, &mut warnings)?;
@@ -215,11 +230,16 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     Ok(Dataset { tables, warnings })
 }
 
-fn sink_config<'a>(opts: &'a LoadOptions, known: Option<&'a HashSet<String>>) -> SinkConfig<'a> {
+fn sink_config<'a>(
+    opts: &'a LoadOptions,
+    known: Option<&'a HashSet<String>>,
+    stored_pseudonyms: bool,
+) -> SinkConfig<'a> {
     SinkConfig {
         tz: opts.timezone,
         departments: known,
         pseudonymiser: opts.pseudonymiser.as_ref(),
+        stored_pseudonyms,
         batch_size: opts.batch_size,
     }
 }

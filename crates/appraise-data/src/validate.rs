@@ -153,6 +153,8 @@ pub(crate) struct SinkConfig<'a> {
     pub tz: Tz,
     pub departments: Option<&'a HashSet<String>>,
     pub pseudonymiser: Option<&'a Pseudonymiser>,
+    /// Personal fields are kept as stored: they were pseudonymised before (a warehouse).
+    pub stored_pseudonyms: bool,
     pub batch_size: usize,
 }
 
@@ -383,6 +385,7 @@ impl<'a> TableSink<'a> {
                 }
             },
             Kind::Personal => match self.cfg.pseudonymiser {
+                _ if self.cfg.stored_pseudonyms => Val::Str(s),
                 Some(p) => Val::Owned(p.pseudonym(s)),
                 None => Val::Null,
             },

@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, ReadArgs};
 
 mod demo;
 mod generate;
+mod ingest;
 mod kpi;
 mod run;
 mod score;
@@ -32,6 +33,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Ingest(args) => ingest::run(args),
         Command::Kpi(cmd) => kpi::run(cmd),
         Command::Score(args) => score::run(args),
         Command::Sql(args) => sql::run(args),

@@ -1,0 +1,45 @@
+//! `appraise ingest`: validate a data folder and append its new rows to the warehouse.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use appraise_data::warehouse;
+
+use crate::cli::IngestArgs;
+
+pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
+    let mut opts = super::load_options(&args.read)?;
+    opts.rejects_dir = Some(args.rejects.clone());
+    let done = warehouse::ingest(&args.from, &args.into, &opts).with_context(|| {
+        format!(
+            "ingesting {} into {}",
+            args.from.display(),
+            args.into.display()
+        )
+    })?;
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{:<16} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12}",
+        "table", "read", "loaded", "rejected", "duplicates", "in warehouse", "written"
+    );
+    for (table, a) in &done.accounting {
+        println!(
+            "{table:<16} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12}",
+            a.read,
+            a.loaded,
+            a.rejected,
+            a.duplicates,
+            done.already_present.get(table).copied().unwrap_or(0),
+            done.written.get(table).copied().unwrap_or(0),
+        );
+    }
+    println!(
+        "{} files committed to {}",
+        done.files.len(),
+        args.into.display()
+    );
+    eprintln!("rejected rows: {}", args.rejects.display());
+    Ok(ExitCode::SUCCESS)
+}

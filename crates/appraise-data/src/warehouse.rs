@@ -1,0 +1,371 @@
+//! The Parquet warehouse: validated rows, partitioned by table and month, deduplicated
+//! on their ids, and committed through a manifest.
+//!
+//! ```text
+//! WAREHOUSE/_warehouse.json                          the manifest: the committed files
+//! WAREHOUSE/departments/part-<hash>.parquet
+//! WAREHOUSE/catalog/month=2026-07/part-<hash>.parquet by registered_at
+//! WAREHOUSE/exchanges/month=2026-07/part-<hash>.parquet by requested_at
+//! WAREHOUSE/share_requests/month=…/…                  by submitted_at
+//! WAREHOUSE/services/month=…/…                        by submitted_at
+//! ```
+//!
+//! - **Validation** is the loader's: [`ingest`] loads the source folder with
+//!   [`load_dir`](crate::load_dir) (the same rules, rejects and row accounting).
+//! - **Months** are local months in the load's time zone, so that a quarter's files are
+//!   exactly its three months. Rows are sorted by time within a file, written with zstd,
+//!   in row groups of [`ROW_GROUP`] rows whose min/max statistics let a period filter
+//!   skip what lies outside it.
+//! - **Deduplication**: a row whose id the warehouse already holds is not written again
+//!   (counted as `already_present`). Ingesting the same files twice changes nothing.
+//!   The warehouse is append-only: the first version of a row wins.
+//! - **Crash safety**: new files are written and synced first; the manifest, which alone
+//!   says what the warehouse holds, is then replaced by a rename. Files of an ingest that
+//!   died before its commit are not in the manifest: readers never see them, and the next
+//!   ingest deletes them.
+//! - **Reading**: [`load_dir`](crate::load_dir) on a warehouse reads the committed files
+//!   (and keeps personal fields as stored: they were pseudonymised at ingest).
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Datelike;
+use chrono_tz::Tz;
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::load::{InputFormat, LoadOptions, load_dir};
+use crate::schema::Table;
+use crate::{Accounting, Error};
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "_warehouse.json";
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP: usize = 128 * 1024;
+
+/// What the warehouse holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The layout's version.
+    pub format: u32,
+    /// The committed data files.
+    pub files: Vec<PartFile>,
+    /// The source files ingested, with their hashes.
+    pub ingested: Vec<SourceFile>,
+}
+
+/// One committed Parquet file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartFile {
+    /// Its table.
+    pub table: String,
+    /// Its month (`2026-07`), for the time-partitioned tables.
+    pub month: Option<String>,
+    /// Its path, relative to the warehouse.
+    pub path: String,
+    /// Rows it holds.
+    pub rows: u64,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+/// One source file an ingest read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Its table.
+    pub table: String,
+    /// Its file name.
+    pub name: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+/// What one ingest did, per table.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// The load's accounting (read, loaded, rejected, duplicates) per table.
+    pub accounting: BTreeMap<String, Accounting>,
+    /// Loaded rows whose id the warehouse already held, per table.
+    pub already_present: BTreeMap<String, u64>,
+    /// Rows written, per table.
+    pub written: BTreeMap<String, u64>,
+    /// The files committed.
+    pub files: Vec<PartFile>,
+    /// Load warnings.
+    pub warnings: Vec<String>,
+}
+
+/// The column a table is partitioned and sorted by; `None` for departments.
+pub fn time_column(table: Table) -> Option<&'static str> {
+    match table {
+        Table::Departments => None,
+        Table::Catalog => Some("registered_at"),
+        Table::Exchanges => Some("requested_at"),
+        Table::ShareRequests | Table::Services => Some("submitted_at"),
+    }
+}
+
+/// Whether `dir` is a warehouse.
+pub fn is_warehouse(dir: &Path) -> bool {
+    dir.join(MANIFEST).is_file()
+}
+
+impl Manifest {
+    /// Reads a warehouse's manifest; an empty one where there is none yet.
+    pub fn read(dir: &Path) -> Result<Manifest, Error> {
+        let path = dir.join(MANIFEST);
+        if !path.exists() {
+            return Ok(Manifest {
+                format: 1,
+                ..Manifest::default()
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Unreadable {
+            path: path.clone(),
+            place: Some(format!("line {}", e.line())),
+            reason: format!("not a warehouse manifest: {e}"),
+            hint: Some("the manifest is written by `appraise ingest`; do not edit it".into()),
+        })
+    }
+
+    /// The committed files of `table`, as the loader reads them.
+    pub(crate) fn sources(&self, dir: &Path, table: Table) -> Vec<(PathBuf, InputFormat)> {
+        self.files
+            .iter()
+            .filter(|f| f.table == table.name())
+            .map(|f| (dir.join(&f.path), InputFormat::Parquet))
+            .collect()
+    }
+
+    /// Replaces the manifest on disk in one rename.
+    fn commit(&self, dir: &Path) -> Result<(), Error> {
+        let path = dir.join(MANIFEST);
+        let tmp = dir.join(format!(".{MANIFEST}.tmp"));
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Input {
+            reason: format!("encoding the warehouse manifest: {e}"),
+            hint: None,
+        })?;
+        text.push('\n');
+        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// Loads `from` with the loader's validation (rejects go where `opts` says) and appends
+/// its new rows to the warehouse `into`, created if absent.
+pub fn ingest(from: &Path, into: &Path, opts: &LoadOptions) -> Result<Ingested, Error> {
+    ingest_with(from, into, opts, None)
+}
+
+/// [`ingest`] that fails after writing `fail_after` data files, before the commit: for
+/// tests of what a crash leaves behind.
+#[doc(hidden)]
+pub fn ingest_with(
+    from: &Path,
+    into: &Path,
+    opts: &LoadOptions,
+    fail_after: Option<usize>,
+) -> Result<Ingested, Error> {
+    std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
+    let mut manifest = Manifest::read(into)?;
+    remove_uncommitted(into, &manifest)?;
+    let data = load_dir(from, opts)?;
+    let mut out = Ingested {
+        warnings: data.warnings.clone(),
+        ..Ingested::default()
+    };
+    let mut new_files = Vec::new();
+    for t in &data.tables {
+        let name = t.table.name().to_string();
+        out.accounting.insert(name.clone(), t.accounting.clone());
+        let held = held_ids(into, &manifest, t.table)?;
+        let mut fresh = Vec::new();
+        let mut present = 0u64;
+        for b in &t.batches {
+            let ids = b.column(0).as_string::<i32>();
+            let keep: BooleanArray = (0..b.num_rows())
+                .map(|i| Some(!held.contains(ids.value(i))))
+                .collect();
+            let kept = filter_record_batch(b, &keep)?;
+            present += (b.num_rows() - kept.num_rows()) as u64;
+            if kept.num_rows() > 0 {
+                fresh.push(kept);
+            }
+        }
+        out.already_present.insert(name.clone(), present);
+        let rows: usize = fresh.iter().map(RecordBatch::num_rows).sum();
+        out.written.insert(name.clone(), rows as u64);
+        if rows == 0 {
+            continue;
+        }
+        let all = concat_batches(&t.table.schema(), &fresh)?;
+        for (month, part) in partitions(&all, t.table, opts.timezone)? {
+            if fail_after.is_some_and(|n| new_files.len() >= n) {
+                return Err(Error::Input {
+                    reason: "ingest stopped by an injected failure".into(),
+                    hint: None,
+                });
+            }
+            new_files.push(write_part(into, t.table, month, &part)?);
+        }
+        for f in &t.files {
+            let source = SourceFile {
+                table: name.clone(),
+                name: f
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                sha256: sha256_of(f)?,
+            };
+            if !manifest.ingested.contains(&source) {
+                manifest.ingested.push(source);
+            }
+        }
+    }
+    if !new_files.is_empty() {
+        manifest.files.extend(new_files.iter().cloned());
+        manifest.commit(into)?;
+    }
+    out.files = new_files;
+    Ok(out)
+}
+
+/// The ids of `table` the warehouse holds.
+fn held_ids(dir: &Path, manifest: &Manifest, table: Table) -> Result<HashSet<String>, Error> {
+    let mut ids = HashSet::new();
+    for (path, _) in manifest.sources(dir, table) {
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
+        for b in builder.with_projection(mask).build()? {
+            let b = b?;
+            let col = b.column(0).as_string::<i32>();
+            for i in 0..col.len() {
+                ids.insert(col.value(i).to_string());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The rows of `all` by local month of the table's time column, each sorted by time
+/// (then by id, so that files are the same bytes whatever the input order).
+fn partitions(
+    all: &RecordBatch,
+    table: Table,
+    tz: Tz,
+) -> Result<Vec<(Option<String>, RecordBatch)>, Error> {
+    let Some(column) = time_column(table) else {
+        return Ok(vec![(None, sorted(all, None)?)]);
+    };
+    let ix = table.column_index(column).unwrap_or_default();
+    let times = all.column(ix).as_primitive::<TimestampMicrosecondType>();
+    let mut months: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for i in 0..all.num_rows() {
+        let month = chrono::DateTime::from_timestamp_micros(times.value(i))
+            .map(|t| t.with_timezone(&tz))
+            .map_or_else(String::new, |t| format!("{:04}-{:02}", t.year(), t.month()));
+        months.entry(month).or_default().push(i as u32);
+    }
+    months
+        .into_iter()
+        .map(|(month, rows)| {
+            let part = take_record_batch(all, &UInt32Array::from(rows))?;
+            Ok((Some(month), sorted(&part, Some(ix))?))
+        })
+        .collect()
+}
+
+/// `batch` sorted by the column `time` (if any), then by id.
+fn sorted(batch: &RecordBatch, time: Option<usize>) -> Result<RecordBatch, Error> {
+    let ids = batch.column(0).as_string::<i32>();
+    let times = time.map(|ix| batch.column(ix).as_primitive::<TimestampMicrosecondType>());
+    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        let by_time = times.map_or(std::cmp::Ordering::Equal, |t| t.value(a).cmp(&t.value(b)));
+        by_time.then_with(|| ids.value(a).cmp(ids.value(b)))
+    });
+    Ok(take_record_batch(batch, &UInt32Array::from(order))?)
+}
+
+/// Writes one partition file, synced, named by the hash of its bytes.
+fn write_part(
+    dir: &Path,
+    table: Table,
+    month: Option<String>,
+    batch: &RecordBatch,
+) -> Result<PartFile, Error> {
+    let folder = match &month {
+        Some(m) => PathBuf::from(table.name()).join(format!("month={m}")),
+        None => PathBuf::from(table.name()),
+    };
+    std::fs::create_dir_all(dir.join(&folder)).map_err(|e| Error::io(&dir.join(&folder), e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_created_by(format!("appraise {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut bytes = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut bytes, Arc::clone(&batch.schema()), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let rel = folder.join(format!("part-{}.parquet", &sha256[..16]));
+    let path = dir.join(&rel);
+    let mut f = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+    f.write_all(&bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(PartFile {
+        table: table.name().into(),
+        month,
+        path: rel.to_string_lossy().replace('\\', "/"),
+        rows: batch.num_rows() as u64,
+        sha256,
+    })
+}
+
+/// Deletes data files no manifest names: what an ingest that died before its commit
+/// left behind.
+fn remove_uncommitted(dir: &Path, manifest: &Manifest) -> Result<(), Error> {
+    let committed: HashSet<PathBuf> = manifest.files.iter().map(|f| dir.join(&f.path)).collect();
+    for table in Table::ALL {
+        let mut stack = vec![dir.join(table.name())];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "parquet") && !committed.contains(&p) {
+                    std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sha256_of(path: &Path) -> Result<String, Error> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
+    Ok(hex::encode(h.finalize()))
+}

@@ -1,0 +1,187 @@
+//! The Parquet warehouse: what an ingest writes, that a second ingest of the same files
+//! changes nothing, and that an ingest that dies before its commit leaves the warehouse
+//! as it was.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use appraise_data::warehouse::{self, MANIFEST, Manifest};
+use appraise_data::{Dataset, LoadOptions, Table, load_dir};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+
+fn tiny() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny")
+}
+
+/// A table's rows in id order, so that two loads compare whatever their file order.
+fn by_id(data: &Dataset, t: Table) -> RecordBatch {
+    let all = concat_batches(&t.schema(), &data.table(t).batches).unwrap();
+    let order = sort_to_indices(all.column(0), None, None).unwrap();
+    take_record_batch(&all, &order).unwrap()
+}
+
+fn same_tables(a: &Dataset, b: &Dataset) {
+    for t in Table::ALL {
+        assert_eq!(by_id(a, t), by_id(b, t), "{t}");
+    }
+}
+
+#[test]
+fn the_warehouse_holds_what_the_folder_loads_by_month_and_in_time_order() {
+    let wh = tempfile::tempdir().unwrap();
+    let opts = LoadOptions::default();
+    let done = warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
+    // Every tiny row loads and is new (fixtures/tiny/README.md).
+    assert_eq!(done.written["exchanges"], 15);
+    assert_eq!(done.written["departments"], 6);
+    assert_eq!(done.already_present["exchanges"], 0);
+
+    let direct = load_dir(&tiny(), &opts).unwrap();
+    let stored = load_dir(wh.path(), &opts).unwrap();
+    same_tables(&direct, &stored);
+    for t in &stored.tables {
+        assert_eq!(t.accounting.rejected, 0, "{}", t.table);
+    }
+
+    // Exchanges by local month of requested_at: X07 at 06-30 23:59:59 is June, X06 at
+    // exactly 10-01 00:00:00 is October (Asia/Shanghai).
+    let manifest = Manifest::read(wh.path()).unwrap();
+    let months: Vec<&str> = manifest
+        .files
+        .iter()
+        .filter(|f| f.table == "exchanges")
+        .filter_map(|f| f.month.as_deref())
+        .collect();
+    assert_eq!(
+        months,
+        ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    );
+    for f in manifest.files.iter().filter(|f| f.table == "exchanges") {
+        let path = wh.path().join(&f.path);
+        assert!(f.path.starts_with(&format!(
+            "exchanges/month={}/part-",
+            f.month.as_deref().unwrap()
+        )));
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let meta = reader.metadata();
+        assert_eq!(meta.file_metadata().num_rows() as u64, f.rows);
+        let codec = meta.row_group(0).column(0).compression();
+        assert!(matches!(codec, Compression::ZSTD(_)), "{codec:?}");
+        // Sorted by time within the file.
+        let batch: RecordBatch =
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+                std::fs::File::open(&path).unwrap(),
+                1024,
+            )
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let ix = Table::Exchanges.column_index("requested_at").unwrap();
+        let times = batch.column(ix).as_primitive::<TimestampMicrosecondType>();
+        assert!(
+            times.values().windows(2).all(|w| w[0] <= w[1]),
+            "{}",
+            f.path
+        );
+    }
+}
+
+#[test]
+fn ingesting_the_same_files_twice_changes_nothing() {
+    let wh = tempfile::tempdir().unwrap();
+    let opts = LoadOptions::default();
+    warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
+    let manifest = std::fs::read(wh.path().join(MANIFEST)).unwrap();
+    let before = load_dir(wh.path(), &opts).unwrap();
+
+    let again = warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
+    assert!(again.files.is_empty());
+    for (table, a) in &again.accounting {
+        assert_eq!(again.already_present[table], a.loaded, "{table}");
+        assert_eq!(again.written[table], 0, "{table}");
+    }
+    assert_eq!(std::fs::read(wh.path().join(MANIFEST)).unwrap(), manifest);
+    same_tables(&before, &load_dir(wh.path(), &opts).unwrap());
+}
+
+/// fixtures/tiny with its exchanges renamed (`X01` → `Y01`): the same departments,
+/// fifteen new exchanges.
+fn tiny_with_new_exchanges(dir: &Path) -> PathBuf {
+    let data = dir.join("more");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(tiny()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "csv") {
+            std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+        }
+    }
+    let exchanges = std::fs::read_to_string(tiny().join("exchanges.csv")).unwrap();
+    let renamed: String = exchanges
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && l.starts_with('X') {
+                format!("Y{}\n", &l[1..])
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(data.join("exchanges.csv"), renamed).unwrap();
+    data
+}
+
+#[test]
+fn an_ingest_that_dies_before_its_commit_leaves_the_warehouse_as_it_was() {
+    let wh = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let opts = LoadOptions::default();
+    warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
+    let manifest = std::fs::read(wh.path().join(MANIFEST)).unwrap();
+    let before = load_dir(wh.path(), &opts).unwrap();
+    let more = tiny_with_new_exchanges(scratch.path());
+
+    // Dies after writing two of the new exchange files.
+    let err = warehouse::ingest_with(&more, wh.path(), &opts, Some(2)).unwrap_err();
+    assert!(err.to_string().contains("injected failure"));
+    assert_eq!(std::fs::read(wh.path().join(MANIFEST)).unwrap(), manifest);
+    let parquet_files = |dir: &Path| {
+        let mut n = 0;
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else if e.path().extension().is_some_and(|x| x == "parquet") {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    let committed = Manifest::read(wh.path()).unwrap().files.len();
+    assert_eq!(
+        parquet_files(wh.path()),
+        committed + 2,
+        "the dead ingest's files"
+    );
+    same_tables(&before, &load_dir(wh.path(), &opts).unwrap());
+
+    // The next ingest clears them and commits the new exchanges.
+    let done = warehouse::ingest(&more, wh.path(), &opts).unwrap();
+    assert_eq!(done.written["exchanges"], 15);
+    assert_eq!(done.already_present["exchanges"], 0);
+    assert_eq!(done.written["departments"], 0);
+    let after = load_dir(wh.path(), &opts).unwrap();
+    assert_eq!(after.table(Table::Exchanges).num_rows(), 30);
+    assert_eq!(
+        parquet_files(wh.path()),
+        Manifest::read(wh.path()).unwrap().files.len()
+    );
+}
