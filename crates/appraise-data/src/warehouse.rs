@@ -16,9 +16,11 @@
 //!   exactly its three months. Rows are sorted by time within a file, written with zstd,
 //!   in row groups of [`ROW_GROUP`] rows whose min/max statistics let a period filter
 //!   skip what lies outside it.
-//! - **Deduplication**: a row whose id the warehouse already holds is not written again
-//!   (counted as `already_present`). Ingesting the same files twice changes nothing.
-//!   The warehouse is append-only: the first version of a row wins.
+//! - **Deduplication**: a row whose id the warehouse already holds in the row's month is
+//!   not written again (counted as `already_present`); a repeated row has the same time,
+//!   so only that month's ids are read, which bounds the memory an ingest needs.
+//!   Ingesting the same files twice changes nothing. The warehouse is append-only: the
+//!   first version of a row wins.
 //! - **Crash safety**: new files are written and synced first; the manifest, which alone
 //!   says what the warehouse holds, is then replaced by a rename. Files of an ingest that
 //!   died before its commit are not in the manifest: readers never see them, and the next
@@ -193,36 +195,34 @@ pub fn ingest_with(
     for t in &data.tables {
         let name = t.table.name().to_string();
         out.accounting.insert(name.clone(), t.accounting.clone());
-        let held = held_ids(into, &manifest, t.table)?;
-        let mut fresh = Vec::new();
-        let mut present = 0u64;
-        for b in &t.batches {
-            let ids = b.column(0).as_string::<i32>();
-            let keep: BooleanArray = (0..b.num_rows())
-                .map(|i| Some(!held.contains(ids.value(i))))
-                .collect();
-            let kept = filter_record_batch(b, &keep)?;
-            present += (b.num_rows() - kept.num_rows()) as u64;
-            if kept.num_rows() > 0 {
-                fresh.push(kept);
+        let (mut present, mut written) = (0u64, 0u64);
+        if t.num_rows() > 0 {
+            let all = concat_batches(&t.table.schema(), &t.batches)?;
+            for (month, part) in partitions(&all, t.table, opts.timezone)? {
+                // A repeated row has the same time, hence the same month: only that
+                // month's ids need reading.
+                let held = held_ids(into, &manifest, t.table, month.as_deref())?;
+                let ids = part.column(0).as_string::<i32>();
+                let keep: BooleanArray = (0..part.num_rows())
+                    .map(|i| Some(!held.contains(ids.value(i))))
+                    .collect();
+                let fresh = filter_record_batch(&part, &keep)?;
+                present += (part.num_rows() - fresh.num_rows()) as u64;
+                if fresh.num_rows() == 0 {
+                    continue;
+                }
+                if fail_after.is_some_and(|n| new_files.len() >= n) {
+                    return Err(Error::Input {
+                        reason: "ingest stopped by an injected failure".into(),
+                        hint: None,
+                    });
+                }
+                written += fresh.num_rows() as u64;
+                new_files.push(write_part(into, t.table, month, &fresh)?);
             }
         }
         out.already_present.insert(name.clone(), present);
-        let rows: usize = fresh.iter().map(RecordBatch::num_rows).sum();
-        out.written.insert(name.clone(), rows as u64);
-        if rows == 0 {
-            continue;
-        }
-        let all = concat_batches(&t.table.schema(), &fresh)?;
-        for (month, part) in partitions(&all, t.table, opts.timezone)? {
-            if fail_after.is_some_and(|n| new_files.len() >= n) {
-                return Err(Error::Input {
-                    reason: "ingest stopped by an injected failure".into(),
-                    hint: None,
-                });
-            }
-            new_files.push(write_part(into, t.table, month, &part)?);
-        }
+        out.written.insert(name.clone(), written);
         for f in &t.files {
             let source = SourceFile {
                 table: name.clone(),
@@ -236,6 +236,7 @@ pub fn ingest_with(
             }
         }
     }
+    // Nothing new: the manifest stays as it was, byte for byte.
     if !new_files.is_empty() {
         manifest.files.extend(new_files.iter().cloned());
         manifest.commit(into)?;
@@ -244,10 +245,20 @@ pub fn ingest_with(
     Ok(out)
 }
 
-/// The ids of `table` the warehouse holds.
-fn held_ids(dir: &Path, manifest: &Manifest, table: Table) -> Result<HashSet<String>, Error> {
+/// The ids of `table` in `month` (all of it for departments) the warehouse holds.
+fn held_ids(
+    dir: &Path,
+    manifest: &Manifest,
+    table: Table,
+    month: Option<&str>,
+) -> Result<HashSet<String>, Error> {
     let mut ids = HashSet::new();
-    for (path, _) in manifest.sources(dir, table) {
+    let files = manifest
+        .files
+        .iter()
+        .filter(|f| f.table == table.name() && f.month.as_deref() == month);
+    for f in files {
+        let path = dir.join(&f.path);
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
