@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -198,6 +199,7 @@ pub fn ingest_with(
         let (mut present, mut written) = (0u64, 0u64);
         if t.num_rows() > 0 {
             let all = concat_batches(&t.table.schema(), &t.batches)?;
+            let mut fresh_parts = Vec::new();
             for (month, part) in partitions(&all, t.table, opts.timezone)? {
                 // A repeated row has the same time, hence the same month: only that
                 // month's ids need reading.
@@ -208,18 +210,23 @@ pub fn ingest_with(
                     .collect();
                 let fresh = filter_record_batch(&part, &keep)?;
                 present += (part.num_rows() - fresh.num_rows()) as u64;
-                if fresh.num_rows() == 0 {
-                    continue;
+                if fresh.num_rows() > 0 {
+                    written += fresh.num_rows() as u64;
+                    fresh_parts.push((month, fresh));
                 }
-                if fail_after.is_some_and(|n| new_files.len() >= n) {
+            }
+            if let Some(n) = fail_after {
+                let room = n.saturating_sub(new_files.len());
+                if fresh_parts.len() > room {
+                    fresh_parts.truncate(room);
+                    new_files.extend(write_parts(into, t.table, &fresh_parts)?);
                     return Err(Error::Input {
                         reason: "ingest stopped by an injected failure".into(),
                         hint: None,
                     });
                 }
-                written += fresh.num_rows() as u64;
-                new_files.push(write_part(into, t.table, month, &fresh)?);
             }
+            new_files.extend(write_parts(into, t.table, &fresh_parts)?);
         }
         out.already_present.insert(name.clone(), present);
         out.written.insert(name.clone(), written);
@@ -312,6 +319,50 @@ fn sorted(batch: &RecordBatch, time: Option<usize>) -> Result<RecordBatch, Error
         by_time.then_with(|| ids.value(a).cmp(ids.value(b)))
     });
     Ok(take_record_batch(batch, &UInt32Array::from(order))?)
+}
+
+/// Writes partition files on every core, returning them in the order given.
+fn write_parts(
+    dir: &Path,
+    table: Table,
+    parts: &[(Option<String>, RecordBatch)],
+) -> Result<Vec<PartFile>, Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len());
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<PartFile, Error>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((month, batch)) = parts.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, write_part(dir, table, month.clone(), batch)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(
+                        usize::MAX,
+                        Err(Error::Input {
+                            reason: "a Parquet writer thread panicked".into(),
+                            hint: None,
+                        }),
+                    )]
+                })
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Writes one partition file, synced, named by the hash of its bytes.
