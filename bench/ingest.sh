@@ -18,15 +18,11 @@ rows=${1:-1000000}
 runs=3
 work=bench/work/ingest-$rows
 
-if [ ! -x /usr/bin/time ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
-fi
+. bench/common.sh
 if [ ! -x bench/work/venv/bin/python ]; then
   python3 -m venv bench/work/venv
   bench/work/venv/bin/pip install -q duckdb
 fi
-cargo build --release --workspace >&2
-bin=target/release/appraise
 
 if [ ! -f "$work/csv/exchanges.csv" ]; then
   echo "generating $rows exchanges ..." >&2
@@ -47,18 +43,9 @@ for table, column in parts.items():
                 f"(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)")
 EOF
 
-measure() {
-  local times=() peak=0 secs kib
-  for _ in $(seq $runs); do
-    rm -rf "$work/out" && mkdir -p "$work/out"
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1
-    read -r secs kib <"$work/time.txt"
-    times+=("$secs")
-    [ "$kib" -gt "$peak" ] && peak=$kib
-  done
-  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  echo "$median $((peak / 1024)) $(du -sm "$work/out" | cut -f1)"
-}
+# Every run writes into a fresh folder; prints "<median s> <peak MiB> <output MiB>".
+before_run() { rm -rf "$work/out" && mkdir -p "$work/out"; }
+measure() { echo "$(measured $runs "$work" "$@") $(du -sm "$work/out" | cut -f1)"; }
 
 total=$(($(cat "$work"/csv/*.csv | wc -l) - 5))
 read -r a_s a_m a_size < <(measure "$bin" ingest --from "$work/csv" --into "$work/out/wh" --rejects "$work/out/rejects")

@@ -11,26 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=5
-if [ ! -x /usr/bin/time ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
-fi
-# --workspace, like the tests: the same feature set, so no second DataFusion build.
-cargo build --release --workspace >&2
-bin=target/release/appraise
+. bench/common.sh
 tmp=$(mktemp -d)
 measure() {
   local label=$1
   shift
-  local times=() peak=0 secs kib
-  for _ in $(seq $runs); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time.txt" "$bin" "$@" >/dev/null 2>&1
-    read -r secs kib <"$tmp/time.txt"
-    times+=("$secs")
-    [ "$kib" -gt "$peak" ] && peak=$kib
-  done
-  local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  echo "| $label | $median s | $((peak / 1024)) MiB |"
+  read -r median peak < <(measured $runs "$tmp" "$bin" "$@")
+  echo "| $label | $median s | $peak MiB |"
 }
 measure "appraise kpi run, fixtures/demo, 2026Q3 (18 KPIs)" \
   kpi run --data fixtures/demo --period 2026Q3 --format csv --out "$tmp/kpis.csv"

@@ -10,11 +10,8 @@ rows=${1:-10000000}
 runs=3
 work=bench/work/load-$rows
 
-if [ ! -x /usr/bin/time ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
-fi
-cargo build --release --workspace >&2
-bin=target/release/appraise
+. bench/common.sh
+mkdir -p "$work"
 
 for fmt in csv parquet; do
   if [ ! -f "$work/$fmt/exchanges.$fmt" ]; then
@@ -27,18 +24,10 @@ done
 echo "| input | rows | file size | median time (s) | rows/s | peak memory (MiB) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for fmt in csv parquet; do
-  times=()
-  peak=0
-  for _ in $(seq $runs); do
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" \
-      "$bin" validate --data "$work/$fmt" --rejects "$work/rejects" --format json >"$work/out.json"
-    read -r secs kib <"$work/time.txt"
-    times+=("$secs")
-    [ "$kib" -gt "$peak" ] && peak=$kib
-  done
-  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  loaded=$(python3 -c "import json;print(json.load(open('$work/out.json'))['tables']['exchanges']['read'])")
+  read -r median peak < <(measured $runs "$work" \
+    "$bin" validate --data "$work/$fmt" --rejects "$work/rejects" --format json)
+  loaded=$(python3 -c "import json;print(json.load(open('$work/stdout'))['tables']['exchanges']['read'])")
   size=$(du -m "$work/$fmt/exchanges.$fmt" | cut -f1)
   rate=$(python3 -c "print(f'{$loaded / $median:,.0f}')")
-  echo "| $fmt | $loaded | ${size} MiB | $median | $rate | $((peak / 1024)) |"
+  echo "| $fmt | $loaded | ${size} MiB | $median | $rate | $peak |"
 done

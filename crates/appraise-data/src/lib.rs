@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod digest;
 mod encoding;
 mod error;
 pub mod generate;

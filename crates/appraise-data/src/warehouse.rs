@@ -236,7 +236,9 @@ pub fn ingest_with(
                 name: f
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                sha256: sha256_of(f)?,
+                sha256: crate::digest::file_sha256(f)
+                    .map_err(|e| Error::io(f, e))?
+                    .1,
             };
             if !manifest.ingested.contains(&source) {
                 manifest.ingested.push(source);
@@ -423,11 +425,4 @@ fn remove_uncommitted(dir: &Path, manifest: &Manifest) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-fn sha256_of(path: &Path) -> Result<String, Error> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
-    Ok(hex::encode(h.finalize()))
 }

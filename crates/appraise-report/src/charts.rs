@@ -19,17 +19,17 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use appraise_score::{Appraisal, Status};
+use appraise_score::{Appraisal, Status, compare};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
-use crate::facts::ExchangeFacts;
+use crate::facts::{ExchangeFacts, ResponseSpread};
 use crate::lang::{Lang, Strings};
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 16] = [
+pub(crate) const KEYS: [&str; 15] = [
     "chart_ranking",
     "chart_heatmap",
     "chart_trend",
@@ -45,7 +45,6 @@ pub(crate) const KEYS: [&str; 16] = [
     "no_previous",
     "exchanges_axes",
     "response_legend",
-    "radar",
 ];
 
 /// Departments shown in the exchange matrix and the response-time chart.
@@ -63,25 +62,16 @@ pub struct Chart {
 }
 
 /// What a chart writes in words: the wording and the department labels.
-pub(crate) struct Text<'a> {
+pub(crate) struct Text {
     pub strings: Strings,
     pub lang: Lang,
     /// Per department of `Appraisal::current`, in its order.
     pub labels: Vec<String>,
-    /// Department id → position, for the exchange facts.
-    pub index: HashMap<&'a str, usize>,
 }
 
-impl Text<'_> {
+impl Text {
     fn t(&self, key: &str) -> String {
         self.strings.get(key)
-    }
-
-    /// The label of a department id; the id itself for one not in the departments table.
-    fn of_id(&self, id: &str) -> String {
-        self.index
-            .get(id)
-            .map_or_else(|| id.to_string(), |&d| self.labels[d].clone())
     }
 }
 
@@ -97,10 +87,36 @@ pub(crate) enum Kind {
     Movement,
 }
 
-/// Everything a chart reads.
+/// Everything a chart reads, with what several charts derive from it worked out once.
 pub(crate) struct Source<'a> {
-    pub appraisal: &'a Appraisal,
-    pub facts: &'a ExchangeFacts,
+    appraisal: &'a Appraisal,
+    /// `Appraisal::current`'s departments in ranking order.
+    order: Vec<usize>,
+    /// The busiest departments of the exchange log, busiest first.
+    exchangers: Vec<String>,
+    /// The response spreads of the busiest providers, busiest first.
+    providers: Vec<&'a ResponseSpread>,
+    facts: &'a ExchangeFacts,
+}
+
+impl<'a> Source<'a> {
+    pub(crate) fn new(appraisal: &'a Appraisal, facts: &'a ExchangeFacts) -> Source<'a> {
+        Source {
+            appraisal,
+            order: appraisal.current.ranking_order(),
+            exchangers: top_exchangers(facts),
+            providers: top_providers(facts),
+            facts,
+        }
+    }
+
+    /// The label of a department id; the id itself for one not in the departments table.
+    fn label(&self, text: &Text, id: &str) -> String {
+        self.appraisal
+            .current
+            .position(id)
+            .map_or_else(|| id.to_string(), |d| text.labels[d].clone())
+    }
 }
 
 type R = Result<(), String>;
@@ -110,8 +126,8 @@ type R = Result<(), String>;
 pub(crate) fn render(
     kind: Kind,
     src: &Source<'_>,
-    svg_text: &Text<'_>,
-    png_text: &Text<'_>,
+    svg_text: &Text,
+    png_text: &Text,
     png: &Path,
 ) -> Result<String, Error> {
     let size = size(kind, src);
@@ -145,11 +161,8 @@ fn size(kind: Kind, src: &Source<'_>) -> (u32, u32) {
         Kind::Heatmap => (W, rows(n) + key_height(s.kpis.len())),
         Kind::Radar(_) => (520, 560),
         Kind::Trend => (W, 560),
-        Kind::Exchanges => {
-            let n = top_exchangers(src.facts).len() as i32;
-            (W, rows(n))
-        }
-        Kind::Response => (W, rows(top_providers(src.facts).len() as i32)),
+        Kind::Exchanges => (W, rows(src.exchangers.len() as i32)),
+        Kind::Response => (W, rows(src.providers.len() as i32)),
         Kind::Movement => (W, rows(n)),
     }
 }
@@ -161,7 +174,7 @@ fn key_height(kpis: usize) -> u32 {
 fn draw<DB: DrawingBackend>(
     kind: Kind,
     src: &Source<'_>,
-    text: &Text<'_>,
+    text: &Text,
     area: &DrawingArea<DB, Shift>,
 ) -> R {
     area.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -195,6 +208,32 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
 
     fn title(&self, s: &str) -> R {
         self.text(s, (16, 20), 16.0, HPos::Left, INK)
+    }
+
+    /// A small grey note: a legend, an axis name, what a chart cannot show.
+    fn note(&self, s: &str, at: (i32, i32)) -> R {
+        self.text(s, at, 11.0, HPos::Left, GREY)
+    }
+
+    /// A grid cell shaded white → blue by `level` (0–100; grey for none), with its
+    /// value written in a colour that stays readable on the shade.
+    fn shaded_cell(&self, at: (i32, i32), width: i32, level: Option<f64>, value: &str) -> R {
+        let (x, y) = at;
+        let colour = level.map_or(LIGHT, score_colour);
+        self.rect(
+            (x + 1, y + 1),
+            (x + width - 1, y + ROW - 1),
+            colour.filled(),
+        )?;
+        if value.is_empty() {
+            return Ok(());
+        }
+        let ink = if level.is_some_and(|v| v > 60.0) {
+            WHITE
+        } else {
+            INK
+        };
+        self.text(value, (x + width / 2, y + ROW / 2), 9.0, HPos::Center, ink)
     }
 
     fn rect(&self, a: (i32, i32), b: (i32, i32), style: ShapeStyle) -> R {
@@ -259,7 +298,7 @@ fn row_y(row: i32) -> i32 {
     TOP + row * ROW + ROW / 2
 }
 
-fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let a = src.appraisal;
     let s = &a.current;
     let bands = &a.scorecard.grades.bands;
@@ -273,20 +312,8 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<
     let n = s.departments.len().max(1) as f64;
     let rank_x = |r: f64| rank0 + ((r - 1.0) / (n - 1.0).max(1.0) * (rank1 - rank0) as f64) as i32;
     let bar_x = |v: f64| bar0 + (v.clamp(0.0, 100.0) / 100.0 * (bar1 - bar0) as f64) as i32;
-    pen.text(
-        &text.t("composite"),
-        (bar0, TOP - 12),
-        11.0,
-        HPos::Left,
-        GREY,
-    )?;
-    pen.text(
-        &text.t("rank_interval"),
-        (rank0, TOP - 12),
-        11.0,
-        HPos::Left,
-        GREY,
-    )?;
+    pen.note(&text.t("composite"), (bar0, TOP - 12))?;
+    pen.note(&text.t("rank_interval"), (rank0, TOP - 12))?;
     // Legend: the grade colours.
     let mut x = 420;
     for (g, b) in bands.iter().enumerate() {
@@ -299,7 +326,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<
         x += 44;
     }
     let intervals = a.robustness.as_ref().map(|r| &r.intervals);
-    for (row, &d) in s.ranking_order().iter().enumerate() {
+    for (row, &d) in src.order.iter().enumerate() {
         let row = row as i32;
         let dep = &s.departments[d];
         let y = row_y(row);
@@ -362,7 +389,7 @@ pub(crate) fn kpi_key(k: usize) -> String {
     format!("K{}", k + 1)
 }
 
-fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let s = &src.appraisal.current;
     pen.title(&format!(
         "{} · {}",
@@ -375,26 +402,17 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<
         let x = LABEL_W + j as i32 * cell + cell / 2;
         pen.text(&kpi_key(j), (x, TOP - 10), 10.0, HPos::Center, INK)?;
     }
-    for (row, &d) in s.ranking_order().iter().enumerate() {
+    for (row, &d) in src.order.iter().enumerate() {
         let row = row as i32;
         row_label(pen, &text.labels[d], row)?;
         let y = TOP + row * ROW;
         for j in 0..s.kpis.len() {
-            let x = LABEL_W + j as i32 * cell;
             let score = s.cell(d, j).score;
-            let colour = score.map_or(LIGHT, score_colour);
-            pen.rect((x + 1, y + 1), (x + cell - 1, y + ROW - 1), colour.filled())?;
-            let ink = if score.is_some_and(|v| v > 60.0) {
-                WHITE
-            } else {
-                INK
-            };
-            pen.text(
+            pen.shaded_cell(
+                (LABEL_W + j as i32 * cell, y),
+                cell,
+                score,
                 &score.map_or("–".into(), |v| format!("{v:.0}")),
-                (x + cell / 2, y + ROW / 2),
-                9.0,
-                HPos::Center,
-                ink,
             )?;
         }
     }
@@ -413,14 +431,14 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<
     Ok(())
 }
 
-fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>, d: usize) -> R {
+fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d: usize) -> R {
     let s = &src.appraisal.current;
     pen.title(&text.labels[d])?;
-    pen.text(&text.t("radar_legend"), (16, 42), 11.0, HPos::Left, GREY)?;
+    pen.note(&text.t("radar_legend"), (16, 42))?;
     let (cx, cy, r) = (260.0, 310.0, 190.0);
     let k = s.kpis.len();
     if k < 3 {
-        return pen.text(&text.t("radar_too_few"), (16, 80), 11.0, HPos::Left, GREY);
+        return pen.note(&text.t("radar_too_few"), (16, 80));
     }
     let at = |j: usize, v: f64| {
         let angle = std::f64::consts::TAU * j as f64 / k as f64 - std::f64::consts::FRAC_PI_2;
@@ -447,7 +465,7 @@ fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_
     pen.polygon(series(&|j| s.cell(d, j).score), ACCENT, 0.3)
 }
 
-fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let a = src.appraisal;
     let s = &a.current;
     pen.title(&text.t("chart_trend"))?;
@@ -478,7 +496,7 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_
     }
     let n_bands = a.scorecard.grades.bands.len();
     let mut ends = Vec::new();
-    for &d in &s.ranking_order() {
+    for &d in &src.order {
         let id = &s.departments[d].department.id;
         let pts: Vec<(i32, i32)> = periods
             .iter()
@@ -528,18 +546,18 @@ fn top_exchangers(f: &ExchangeFacts) -> Vec<String> {
         .collect()
 }
 
-fn top_providers(f: &ExchangeFacts) -> Vec<&crate::facts::ResponseSpread> {
+fn top_providers(f: &ExchangeFacts) -> Vec<&ResponseSpread> {
     let mut v: Vec<_> = f.response.iter().collect();
     v.sort_by(|a, b| b.n.cmp(&a.n).then(a.provider.cmp(&b.provider)));
     v.truncate(TOP_DEPARTMENTS);
     v
 }
 
-fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     pen.title(&text.t("chart_exchanges"))?;
-    let ids = top_exchangers(src.facts);
+    let ids = &src.exchangers;
     if ids.is_empty() {
-        return pen.text(&text.t("no_exchanges"), (16, TOP), 11.0, HPos::Left, GREY);
+        return pen.note(&text.t("no_exchanges"), (16, TOP));
     }
     let pos: HashMap<&str, usize> = ids
         .iter()
@@ -554,40 +572,19 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
     }
     let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     let cell = ((W as i32 - LABEL_W - 20) / ids.len() as i32).min(48);
-    pen.text(
-        &text.t("exchanges_axes"),
-        (LABEL_W, 42),
-        11.0,
-        HPos::Left,
-        GREY,
-    )?;
+    pen.note(&text.t("exchanges_axes"), (LABEL_W, 42))?;
     for (i, id) in ids.iter().enumerate() {
-        row_label(pen, &format!("{} {}", i + 1, text.of_id(id)), i as i32)?;
+        row_label(pen, &format!("{} {}", i + 1, src.label(text, id)), i as i32)?;
         let x = LABEL_W + i as i32 * cell + cell / 2;
         pen.text(&(i + 1).to_string(), (x, TOP - 8), 10.0, HPos::Center, INK)?;
         let y = TOP + i as i32 * ROW;
         for (j, &n) in counts[i].iter().enumerate() {
-            let x = LABEL_W + j as i32 * cell;
-            let level = if n == 0 {
-                0.0
+            let (level, value) = if n == 0 {
+                (0.0, String::new())
             } else {
-                100.0 * (n as f64).ln_1p() / max.ln_1p()
+                (100.0 * (n as f64).ln_1p() / max.ln_1p(), compact(n))
             };
-            pen.rect(
-                (x + 1, y + 1),
-                (x + cell - 1, y + ROW - 1),
-                score_colour(level).filled(),
-            )?;
-            if n > 0 {
-                let ink = if level > 60.0 { WHITE } else { INK };
-                pen.text(
-                    &compact(n),
-                    (x + cell / 2, y + ROW / 2),
-                    9.0,
-                    HPos::Center,
-                    ink,
-                )?;
-            }
+            pen.shaded_cell((LABEL_W + j as i32 * cell, y), cell, Some(level), &value)?;
         }
     }
     Ok(())
@@ -602,19 +599,13 @@ fn compact(n: u64) -> String {
     }
 }
 
-fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     pen.title(&text.t("chart_response"))?;
-    let spreads = top_providers(src.facts);
+    let spreads = &src.providers;
     if spreads.is_empty() {
-        return pen.text(&text.t("no_exchanges"), (16, TOP), 11.0, HPos::Left, GREY);
+        return pen.note(&text.t("no_exchanges"), (16, TOP));
     }
-    pen.text(
-        &text.t("response_legend"),
-        (LABEL_W, 42),
-        11.0,
-        HPos::Left,
-        GREY,
-    )?;
+    pen.note(&text.t("response_legend"), (LABEL_W, 42))?;
     // A log scale over whole powers of ten that hold every quantile.
     let lo = spreads
         .iter()
@@ -649,7 +640,7 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
     for (row, sp) in spreads.iter().enumerate() {
         let row = row as i32;
         let y = row_y(row);
-        row_label(pen, &text.of_id(&sp.provider), row)?;
+        row_label(pen, &src.label(text, &sp.provider), row)?;
         let [p05, p25, p50, p75, p95] = sp.quantiles.map(&x);
         pen.line(vec![(p05, y), (p25, y)], INK, 1)?;
         pen.line(vec![(p75, y), (p95, y)], INK, 1)?;
@@ -670,12 +661,12 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
     Ok(())
 }
 
-fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text<'_>) -> R {
+fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let a = src.appraisal;
     let s = &a.current;
     let Some(prev) = a.previous() else {
         pen.title(&text.t("chart_movement"))?;
-        return pen.text(&text.t("no_previous"), (16, TOP), 11.0, HPos::Left, GREY);
+        return pen.note(&text.t("no_previous"), (16, TOP));
     };
     pen.title(&format!(
         "{} · {} → {}",
@@ -701,11 +692,9 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         GREY,
     )?;
     let n_bands = a.scorecard.grades.bands.len();
-    for &d in &s.ranking_order() {
+    for &d in &src.order {
         let dep = &s.departments[d];
-        let before = prev
-            .position(&dep.department.id)
-            .and_then(|p| prev.departments[p].rank);
+        let before = compare::change(s, prev, d).previous_rank;
         let label = &text.labels[d];
         let colour = grade_colour(dep.grade, n_bands);
         if let Some(r) = before {

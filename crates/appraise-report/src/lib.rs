@@ -32,7 +32,7 @@ pub mod templates;
 mod view;
 mod xlsx;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use appraise_data::Dataset;
@@ -43,7 +43,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use crate::charts::{Chart, Kind, Source, Text};
 use crate::facts::ExchangeFacts;
 use crate::fonts::Fonts;
-use crate::lang::{Lang, Strings};
+use crate::lang::Lang;
 use crate::tables::TableFormat;
 use crate::templates::Templates;
 use crate::view::Views;
@@ -168,6 +168,7 @@ impl Report<'_> {
             lang: self.lang,
             t: &t,
             stems: &stems,
+            columns: view::kpi_columns(s),
         };
         let mut warnings = Vec::new();
         let (charts, radars) = self.draw_charts(dir, &views, &mut warnings)?;
@@ -197,7 +198,7 @@ impl Report<'_> {
             kpis: &tables[1],
             scores: &tables[2],
             methodology: methodology_rows(&report),
-            quality: quality_rows(&report, &t),
+            quality: quality_rows(&report),
             names: [
                 "ranking",
                 "kpi_values",
@@ -255,10 +256,7 @@ impl Report<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<(Vec<Chart>, Vec<Chart>), Error> {
         let (svg_text, png_text) = self.chart_text(views, warnings);
-        let src = Source {
-            appraisal: self.appraisal,
-            facts: self.facts,
-        };
+        let src = Source::new(self.appraisal, self.facts);
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
             // Not `with_extension`: a stem may hold a dot (`dept.v2`).
             let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
@@ -300,30 +298,16 @@ impl Report<'_> {
     /// The chart wording for SVG and for PNG. The PNG's is the same unless the chart
     /// font lacks glyphs for it: then English wording, and for each department the
     /// first of its label, English name and id that the font can draw.
-    fn chart_text<'b>(
-        &'b self,
-        views: &Views<'b>,
-        warnings: &mut Vec<String>,
-    ) -> (Text<'b>, Text<'b>) {
+    fn chart_text(&self, views: &Views<'_>, warnings: &mut Vec<String>) -> (Text, Text) {
         let s = &self.appraisal.current;
         let chars = match self.lang {
             Lang::Zh => LABEL_CHARS.0,
             Lang::En => LABEL_CHARS.1,
         };
-        let index: HashMap<&str, usize> = s
-            .departments
-            .iter()
-            .enumerate()
-            .map(|(d, x)| (x.department.id.as_str(), d))
-            .collect();
         let with_kpis = |lang: Lang| {
             let mut t = self.templates.strings(lang);
-            let v = Views {
-                lang,
-                ..views.clone()
-            };
             for id in &s.kpis {
-                t.0.insert(format!("kpi:{id}"), v.kpi_title(id));
+                t.0.insert(format!("kpi:{id}"), view::kpi_title(self.kpis, lang, id));
             }
             t
         };
@@ -374,13 +358,11 @@ impl Report<'_> {
                 strings: svg_strings,
                 lang: self.lang,
                 labels,
-                index: index.clone(),
             },
             Text {
                 strings: png_strings,
                 lang: png_lang,
                 labels: png_labels,
-                index,
             },
         )
     }
@@ -394,7 +376,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
 }
 
 /// The methodology sheet: label, value.
-fn methodology_rows(r: &view::ReportView) -> xlsx::Rows {
+fn methodology_rows(r: &view::ReportView<'_>) -> xlsx::Rows {
     let t = &r.t;
     let m = &r.method;
     let mut rows = vec![
@@ -450,7 +432,8 @@ fn methodology_rows(r: &view::ReportView) -> xlsx::Rows {
 }
 
 /// The data-quality sheet: the row accounting, then rejections by reason.
-fn quality_rows(r: &view::ReportView, t: &Strings) -> xlsx::Rows {
+fn quality_rows(r: &view::ReportView<'_>) -> xlsx::Rows {
+    let t = r.t;
     let mut rows = vec![
         [
             "table",

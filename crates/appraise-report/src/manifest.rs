@@ -6,12 +6,11 @@
 //! between two runs over the same inputs.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use appraise_data::{Accounting, Dataset};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// A file and its fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,22 +27,11 @@ pub struct FileHash {
 impl FileHash {
     /// Hashes a file, streaming; `shown` is the path the manifest gives.
     pub fn of(path: &Path, shown: &Path) -> io::Result<FileHash> {
-        let mut file = std::fs::File::open(path)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            bytes += n as u64;
-        }
+        let (bytes, sha256) = appraise_data::digest::file_sha256(path)?;
         Ok(FileHash {
             path: shown.to_path_buf(),
             bytes,
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
         })
     }
 }

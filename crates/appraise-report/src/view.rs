@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use appraise_data::Dataset;
 use appraise_kpi::{KpiDef, KpiMatrix};
-use appraise_score::{Appraisal, compare, competition_ranks, diagnose};
+use appraise_score::{Appraisal, Scores, compare, competition_ranks, diagnose};
 use serde::Serialize;
 
 use crate::charts::{Chart, grade_colour, kpi_key};
@@ -15,9 +15,9 @@ use crate::lang::{Lang, Strings};
 
 /// The main report.
 #[derive(Debug, Serialize)]
-pub(crate) struct ReportView {
+pub(crate) struct ReportView<'a> {
     pub lang: &'static str,
-    pub t: Strings,
+    pub t: &'a Strings,
     pub scorecard: String,
     pub period: String,
     pub previous: Option<String>,
@@ -181,9 +181,9 @@ pub(crate) struct Pair {
 
 /// A department's report card.
 #[derive(Debug, Serialize)]
-pub(crate) struct CardView {
+pub(crate) struct CardView<'a> {
     pub lang: &'static str,
-    pub t: Strings,
+    pub t: &'a Strings,
     pub scorecard: String,
     pub period: String,
     pub row: RankRow,
@@ -238,7 +238,6 @@ pub(crate) struct StandingView {
 }
 
 /// Builds the views of one appraisal in one language.
-#[derive(Clone)]
 pub(crate) struct Views<'a> {
     pub appraisal: &'a Appraisal,
     pub matrix: &'a KpiMatrix,
@@ -248,6 +247,52 @@ pub(crate) struct Views<'a> {
     pub t: &'a Strings,
     /// Department id → file stem of its card.
     pub stems: &'a BTreeMap<String, String>,
+    /// Per KPI of `Appraisal::current`: what every card shows of it ([`kpi_columns`]).
+    pub columns: Vec<KpiColumn>,
+}
+
+/// What the report cards show of one KPI across departments, worked out once.
+pub(crate) struct KpiColumn {
+    /// Each department's rank on the KPI's score among the departments with one.
+    ranks: Vec<Option<u32>>,
+    /// How many departments have a score.
+    scored: usize,
+    /// Decimals of its values: none for a KPI whose every value is whole (a count).
+    decimals: usize,
+}
+
+/// The [`KpiColumn`] of every KPI of `s`.
+pub(crate) fn kpi_columns(s: &Scores) -> Vec<KpiColumn> {
+    (0..s.kpis.len())
+        .map(|k| {
+            let cells = || (0..s.departments.len()).map(|d| (d, s.cell(d, k)));
+            let scored: Vec<(usize, f64)> = cells()
+                .filter_map(|(d, c)| c.score.map(|v| (d, v)))
+                .collect();
+            let mut ranks = vec![None; s.departments.len()];
+            for (d, r) in competition_ranks(&scored) {
+                ranks[d] = Some(r);
+            }
+            let whole = cells()
+                .filter_map(|(_, c)| c.value)
+                .all(|v| v.fract() == 0.0);
+            KpiColumn {
+                ranks,
+                scored: scored.len(),
+                decimals: if whole { 0 } else { 2 },
+            }
+        })
+        .collect()
+}
+
+/// A KPI's title in `lang` (`title_zh` in Chinese where given); its id where the library
+/// has no such KPI.
+pub(crate) fn kpi_title(kpis: &[KpiDef], lang: Lang, id: &str) -> String {
+    match (lang, kpis.iter().find(|k| k.id == id)) {
+        (Lang::Zh, Some(k)) => k.title_zh.clone().unwrap_or_else(|| k.title.clone()),
+        (Lang::En, Some(k)) => k.title.clone(),
+        (_, None) => id.to_string(),
+    }
 }
 
 /// Rows shown in the summary's top, bottom and movers lists (top and bottom at most
@@ -266,7 +311,7 @@ fn hex(c: plotters::style::RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-impl Views<'_> {
+impl<'a> Views<'a> {
     fn word(&self, key: &str) -> String {
         self.t.get(key)
     }
@@ -300,13 +345,8 @@ impl Views<'_> {
         }
     }
 
-    pub(crate) fn kpi_title(&self, id: &str) -> String {
-        let def = self.kpis.iter().find(|k| k.id == id);
-        match (self.lang, def) {
-            (Lang::Zh, Some(k)) => k.title_zh.clone().unwrap_or_else(|| k.title.clone()),
-            (Lang::En, Some(k)) => k.title.clone(),
-            (_, None) => id.to_string(),
-        }
+    fn kpi_title(&self, id: &str) -> String {
+        kpi_title(self.kpis, self.lang, id)
     }
 
     fn dimension_title(&self, id: &str) -> String {
@@ -376,7 +416,7 @@ impl Views<'_> {
         }
     }
 
-    pub(crate) fn report(&self, charts: Vec<Chart>) -> ReportView {
+    pub(crate) fn report(&self, charts: Vec<Chart>) -> ReportView<'a> {
         let a = self.appraisal;
         let s = &a.current;
         let order = s.ranking_order();
@@ -451,7 +491,7 @@ impl Views<'_> {
         let bottom: Vec<RankRow> = ranked_rows.iter().rev().take(ends).cloned().collect();
         ReportView {
             lang: self.lang.code(),
-            t: self.t.clone(),
+            t: self.t,
             scorecard: self.scorecard_name(),
             period: self.lang.period(&s.period),
             previous: a.previous().map(|p| self.lang.period(&p.period)),
@@ -649,7 +689,7 @@ impl Views<'_> {
     }
 
     /// The report card of the department at position `d`.
-    pub(crate) fn card(&self, d: usize, radar: String) -> CardView {
+    pub(crate) fn card(&self, d: usize, radar: String) -> CardView<'a> {
         let a = self.appraisal;
         let s = &a.current;
         let dep = &s.departments[d];
@@ -676,13 +716,7 @@ impl Views<'_> {
             .map(|(k, kpi)| {
                 let cell = s.cell(d, k);
                 let raw = self.matrix.get(id, kpi);
-                let scored: Vec<(usize, f64)> = (0..s.departments.len())
-                    .filter_map(|x| s.cell(x, k).score.map(|v| (x, v)))
-                    .collect();
-                let rank = competition_ranks(&scored)
-                    .into_iter()
-                    .find(|&(x, _)| x == d)
-                    .map(|(_, r)| format!("{r}/{}", scored.len()));
+                let column = &self.columns[k];
                 CardKpi {
                     key: kpi_key(k),
                     id: kpi.clone(),
@@ -693,25 +727,15 @@ impl Views<'_> {
                         .find(|x| &x.id == kpi)
                         .and_then(|x| x.unit.clone())
                         .unwrap_or_default(),
-                    // Counts without decimals: a KPI whose every value is whole.
-                    value: self.num(
-                        cell.value,
-                        if (0..s.departments.len())
-                            .filter_map(|x| s.cell(x, k).value)
-                            .all(|v| v.fract() == 0.0)
-                        {
-                            0
-                        } else {
-                            2
-                        },
-                    ),
+                    value: self.num(cell.value, column.decimals),
                     numerator: self.whole(raw.and_then(|r| r.numerator)),
                     denominator: self.whole(raw.and_then(|r| r.denominator)),
                     sample: raw
                         .and_then(|r| r.sample_size)
                         .map_or("–".into(), |n| self.lang.count(n.max(0) as u64)),
                     score: self.num(cell.score, 1),
-                    rank: rank.unwrap_or("–".into()),
+                    rank: column.ranks[d]
+                        .map_or("–".into(), |r| format!("{r}/{}", column.scored)),
                     peer_median: self.num(cell.peer_median, 1),
                     weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
                     contribution: self.num(cell.contribution, 2),
@@ -745,7 +769,7 @@ impl Views<'_> {
         let row = self.row(d);
         CardView {
             lang: self.lang.code(),
-            t: self.t.clone(),
+            t: self.t,
             scorecard: self.scorecard_name(),
             period: self.lang.period(&s.period),
             name_en: dep.department.name_en.clone(),

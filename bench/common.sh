@@ -1,0 +1,26 @@
+# Shared by the bench scripts, sourced from the repository root: installs GNU time where
+# missing, builds the release binary ($bin) and defines `measured`.
+
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+fi
+# --workspace, like the tests: the same feature set, so no second DataFusion build.
+cargo build --release --workspace >&2
+bin=target/release/appraise
+
+# measured RUNS SCRATCH CMD...: runs CMD RUNS times and prints "<median seconds> <peak
+# MiB>". Each run's standard output goes to SCRATCH/stdout; a function `before_run`, if
+# defined, is called before each run.
+measured() {
+  local runs=$1 scratch=$2
+  shift 2
+  local times=() peak=0 secs kib
+  for _ in $(seq "$runs"); do
+    if declare -F before_run >/dev/null; then before_run; fi
+    /usr/bin/time -f "%e %M" -o "$scratch/time.txt" "$@" >"$scratch/stdout" 2>/dev/null
+    read -r secs kib <"$scratch/time.txt"
+    times+=("$secs")
+    [ "$kib" -gt "$peak" ] && peak=$kib
+  done
+  echo "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p") $((peak / 1024))"
+}
