@@ -103,11 +103,16 @@ pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {
     }
 }
 
-/// The engine's runtime for async work.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
+/// The engine's runtime for async work: one per process, made on first use.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(r) = RUNTIME.get() {
+        return Ok(r);
+    }
+    let made = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?)
+        .build()?;
+    Ok(RUNTIME.get_or_init(|| made))
 }
 
 /// A library error as the binary reports it: bad input (exit 1, with its hint) or a

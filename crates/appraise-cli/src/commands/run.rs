@@ -89,15 +89,12 @@ fn progress_bar() -> ProgressBar {
 
 impl Job {
     pub(crate) fn run(mut self) -> Result<Done> {
-        let started = Instant::now();
         let mut timings = Vec::new();
-        let mut lap = {
-            let mut last = started;
-            move |name: &str, timings: &mut Vec<(String, f64)>| {
-                let now = Instant::now();
-                timings.push((name.to_string(), (now - last).as_secs_f64()));
-                last = now;
-            }
+        let mut last = Instant::now();
+        let mut lap = |name: &str| {
+            let now = Instant::now();
+            timings.push((name.to_string(), (now - last).as_secs_f64()));
+            last = now;
         };
         // Templates first: a broken template fails before any work is done.
         let templates = Templates::load(self.report.templates.as_deref()).map_err(report_error)?;
@@ -113,7 +110,7 @@ impl Job {
             Some(p) => p,
             None => latest_quarter(&data, self.options.timezone)?,
         };
-        lap("load", &mut timings);
+        lap("load");
         bar.inc(1);
 
         bar.set_message("KPIs and scoring");
@@ -124,7 +121,7 @@ impl Job {
             engine,
             warnings: card_warnings,
         } = super::score::appraise(&data, &period, &self.scorecard, &self.queries)?;
-        lap("kpis_and_scoring", &mut timings);
+        lap("kpis_and_scoring");
         bar.inc(1);
 
         bar.set_message("exchange summary");
@@ -158,7 +155,7 @@ impl Job {
             })
             .map_err(report_error)?;
         warnings.extend(written);
-        lap("report", &mut timings);
+        lap("report");
 
         bar.set_message("manifest");
         let mut manifest = Manifest::new(
@@ -180,7 +177,7 @@ impl Job {
         for t in templates.overrides() {
             manifest.template(t).context("hashing the templates")?;
         }
-        lap("manifest", &mut timings);
+        lap("manifest");
         manifest.timings = timings;
         manifest.generated_at =
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
