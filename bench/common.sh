@@ -4,8 +4,9 @@
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 fi
-# --workspace, like the tests: the same feature set, so no second DataFusion build.
-cargo build --release --workspace >&2
+# --workspace, like the tests; without the default `cluster` feature (Ballista), which
+# the benchmarks do not use and which would build DataFusion with more features.
+cargo build --release --workspace --no-default-features >&2
 bin=target/release/appraise
 
 # measured RUNS SCRATCH CMD...: runs CMD RUNS times and prints "<median seconds> <peak

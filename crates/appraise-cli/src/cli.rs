@@ -91,6 +91,16 @@ pub(crate) struct QueryArgs {
     pub calendars: PathBuf,
 }
 
+/// Where queries run.
+#[derive(Debug, Args, Default)]
+pub(crate) struct ClusterArgs {
+    /// Run the queries on the Apache DataFusion Ballista cluster whose scheduler is at
+    /// this address (needs --data WAREHOUSE at a path every executor reads, and a build
+    /// with `--features cluster`).
+    #[arg(long, value_name = "df://HOST:PORT", env = "APPRAISE_CLUSTER")]
+    pub cluster: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct KpiListArgs {
     #[command(flatten)]
@@ -127,6 +137,9 @@ pub(crate) struct KpiRunArgs {
     pub queries: QueryArgs,
 
     #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -142,8 +155,16 @@ pub(crate) struct SqlArgs {
     #[arg(long)]
     pub period: Option<String>,
 
+    /// Print the query's plan (logical and physical: the files read, the filters
+    /// pushed into the scan) instead of running it.
+    #[arg(long)]
+    pub explain: bool,
+
     #[command(flatten)]
     pub queries: QueryArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -308,6 +329,9 @@ pub(crate) struct AppraisalArgs {
 
     #[command(flatten)]
     pub queries: QueryArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// How the report reads.

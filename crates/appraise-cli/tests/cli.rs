@@ -400,3 +400,69 @@ fn a_warehouse_ingested_twice_gives_the_kpis_of_its_folder() {
     assert!(direct.len() > 100);
     assert_eq!(kpis(&wh), direct);
 }
+
+#[test]
+fn a_cluster_needs_a_warehouse_and_a_df_address() {
+    // A plain folder is loaded into memory, which cannot be sent to executors; the
+    // check comes before any connection, so no scheduler is needed.
+    appraise()
+        .args([
+            "kpi",
+            "run",
+            "--period",
+            "2026Q3",
+            "--cluster",
+            "df://localhost:1",
+        ])
+        .arg("--data")
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot be sent to a cluster"))
+        .stderr(predicate::str::contains(
+            "hint: ingest the data into a warehouse",
+        ));
+    appraise()
+        .args(["sql", "SELECT 1", "--cluster", "http://localhost:1"])
+        .arg("--data")
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a df:// address"))
+        .stderr(predicate::str::contains(
+            "hint: name the Ballista scheduler as df://HOST:PORT",
+        ));
+}
+
+#[test]
+fn sql_explain_shows_a_period_reading_only_its_months_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(fixtures().join("tiny"))
+        .arg("--into")
+        .arg(&wh)
+        .arg("--rejects")
+        .arg(dir.path().join("rejects"))
+        .assert()
+        .success();
+    let plan = appraise()
+        .args(["sql", "--explain", "--period", "2026-08", "--format", "csv"])
+        .arg("SELECT COUNT(*) AS n FROM exchanges WHERE status = 'success'")
+        .arg("--data")
+        .arg(&wh)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan = String::from_utf8(plan).unwrap();
+    // tiny's exchanges fall in 2026-06 to 2026-10, one file per month; August's file
+    // alone is read, with the period's bounds pushed into the Parquet scan.
+    assert!(plan.contains("exchanges/month=2026-08/part-"), "{plan}");
+    for other in ["2026-06", "2026-07", "2026-09", "2026-10"] {
+        assert!(!plan.contains(&format!("month={other}")), "{other}: {plan}");
+    }
+    assert!(plan.contains("pruning_predicate"), "{plan}");
+}

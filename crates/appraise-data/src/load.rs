@@ -22,7 +22,8 @@ use crate::encoding::utf8_reader;
 use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
-use crate::validate::{Accounting, Reason, Rejection, SinkConfig, TableSink};
+use crate::validate::{Accounting, Drain, Reason, Rejection, SinkConfig, TableSink};
+use crate::warehouse::{StoredFile, time_column};
 
 /// How input files are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,16 +95,32 @@ pub struct LoadedTable {
     pub batches: Vec<RecordBatch>,
     /// What happened to every row read.
     pub accounting: Accounting,
+    /// For a table of a warehouse: the committed files that hold its rows, which stay
+    /// there until a query reads them (`batches` is then empty, but for departments).
+    pub stored: Option<Vec<StoredFile>>,
 }
 
 impl LoadedTable {
     /// Number of rows loaded.
     pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
+        match &self.stored {
+            Some(files) => files.iter().map(|f| f.rows as usize).sum(),
+            None => self.batches.iter().map(RecordBatch::num_rows).sum(),
+        }
     }
 
-    /// Earliest and latest value of a timestamp column (µs UTC), if it has any.
+    /// Earliest and latest value of a timestamp column (µs UTC), if it has any. For a
+    /// table in a warehouse, only its time column ([`time_column`]) is known.
     pub fn time_span(&self, column: &str) -> Option<(i64, i64)> {
+        if let Some(files) = &self.stored {
+            if time_column(self.table) != Some(column) {
+                return None;
+            }
+            return files
+                .iter()
+                .filter_map(|f| f.span)
+                .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
+        }
         let ix = self.table.column_index(column)?;
         let mut span: Option<(i64, i64)> = None;
         for b in &self.batches {
@@ -159,20 +176,43 @@ impl Dataset {
 ///
 /// `departments` is required; a missing table of the others is empty, with a warning.
 /// Rows that break the contract are rejected, never lost: see [`Accounting`].
+///
+/// A warehouse is opened with [`warehouse::open`](crate::warehouse::open): its
+/// departments are loaded and its other tables stay in their files.
 pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    if crate::warehouse::is_warehouse(dir) {
+        return crate::warehouse::open(dir, opts);
+    }
+    load_all(dir, opts, None)
+}
+
+/// Loads every row of a folder or warehouse; with a drain, the rows are handed to it
+/// in chunks of at least the given number of rows instead of being kept.
+pub(crate) fn load_all(
+    dir: &Path,
+    opts: &LoadOptions,
+    drain: Option<(usize, &mut Drain<'_>)>,
+) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();
-    // A warehouse is read through its manifest: the committed files only.
-    let warehouse = crate::warehouse::is_warehouse(dir);
-    let sources = if warehouse {
-        let manifest = crate::warehouse::Manifest::read(dir)?;
-        Table::ALL
-            .into_iter()
-            .map(|t| (t, manifest.sources(dir, t)))
-            .filter(|(_, files)| !files.is_empty())
-            .collect()
+    let sources = if crate::warehouse::is_warehouse(dir) {
+        crate::warehouse::Manifest::read(dir)?.sources(dir, &Table::ALL)
     } else {
         discover(dir, opts.input_format, &mut warnings)?
     };
+    load_sources(dir, &sources, &BTreeMap::new(), opts, warnings, drain)
+}
+
+/// Loads `sources` (of a warehouse when `dir` is one); the tables in `stored` are left
+/// in their files; `drain` as in [`load_all`].
+pub(crate) fn load_sources(
+    dir: &Path,
+    sources: &Sources,
+    stored: &BTreeMap<Table, Vec<StoredFile>>,
+    opts: &LoadOptions,
+    mut warnings: Vec<String>,
+    mut drain: Option<(usize, &mut Drain<'_>)>,
+) -> Result<Dataset, Error> {
+    let warehouse = crate::warehouse::is_warehouse(dir);
     let Some(dept_files) = sources.get(&Table::Departments) else {
         return Err(Error::Input {
             reason: format!("{}: no departments table", dir.display()),
@@ -197,6 +237,21 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
 
     let mut tables = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
+        if let Some(files) = stored.get(&table) {
+            let rows = files.iter().map(|f| f.rows).sum();
+            tables.push(LoadedTable {
+                table,
+                files: files.iter().map(|f| f.path.clone()).collect(),
+                batches: vec![],
+                accounting: Accounting {
+                    read: rows,
+                    loaded: rows,
+                    ..Accounting::default()
+                },
+                stored: Some(files.clone()),
+            });
+            continue;
+        }
         let files = sources.get(&table).cloned().unwrap_or_default();
         if files.is_empty() {
             warnings.push(format!(
@@ -213,6 +268,9 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
             sink_config(opts, Some(&known), warehouse),
             &mut rejects,
         );
+        if let Some((chunk_rows, d)) = &mut drain {
+            sink = sink.with_drain(*chunk_rows, *d);
+        }
         for (path, format) in &files {
             tracing::info!(table = table.name(), file = %path.display(), "loading");
             read_file(path, *format, &mut sink, opts, &mut warnings)?;
@@ -225,6 +283,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
             files: files.into_iter().map(|(p, _)| p).collect(),
             batches,
             accounting,
+            stored: None,
         });
     }
     Ok(Dataset { tables, warnings })
@@ -274,7 +333,7 @@ fn loadable_departments(batches: &[RecordBatch]) -> HashSet<String> {
     }
 }
 
-type Sources = BTreeMap<Table, Vec<(PathBuf, InputFormat)>>;
+pub(crate) type Sources = BTreeMap<Table, Vec<(PathBuf, InputFormat)>>;
 
 fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Result<Sources, Error> {
     let entries = sorted_entries(dir)?;

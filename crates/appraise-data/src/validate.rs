@@ -158,6 +158,9 @@ pub(crate) struct SinkConfig<'a> {
     pub batch_size: usize,
 }
 
+/// Takes a table's loaded rows a chunk at a time, so that the sink need not keep them.
+pub(crate) type Drain<'d> = dyn FnMut(Table, Vec<RecordBatch>) -> Result<(), Error> + 'd;
+
 /// Receives a table's rows, validates them and builds its Arrow batches.
 pub(crate) struct TableSink<'a> {
     table: Table,
@@ -170,6 +173,10 @@ pub(crate) struct TableSink<'a> {
     seen: HashMap<u128, u64>,
     acct: Accounting,
     rejects: &'a mut RejectWriter,
+    /// Where batches go once `chunk_rows` have gathered, instead of staying here.
+    drain: Option<(usize, &'a mut Drain<'a>)>,
+    /// Rows in `batches`.
+    held: usize,
 }
 
 impl<'a> TableSink<'a> {
@@ -188,7 +195,16 @@ impl<'a> TableSink<'a> {
             seen: HashMap::new(),
             acct: Accounting::default(),
             rejects,
+            drain: None,
+            held: 0,
         }
+    }
+
+    /// Hands the loaded rows to `drain` in chunks of at least `chunk_rows` rows (and
+    /// the rest when the table ends) instead of keeping them.
+    pub(crate) fn with_drain(mut self, chunk_rows: usize, drain: &'a mut Drain<'a>) -> Self {
+        self.drain = Some((chunk_rows, drain));
+        self
     }
 
     /// The table being built.
@@ -287,13 +303,28 @@ impl<'a> TableSink<'a> {
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         self.batches
             .push(RecordBatch::try_new(self.table.schema(), arrays)?);
+        self.held += self.pending;
         self.pending = 0;
+        if matches!(self.drain, Some((chunk, _)) if self.held >= chunk) {
+            self.drain()?;
+        }
         Ok(())
     }
 
-    /// Ends the table: its batches and accounting.
+    fn drain(&mut self) -> Result<(), Error> {
+        if let Some((_, drain)) = &mut self.drain
+            && !self.batches.is_empty()
+        {
+            drain(self.table, std::mem::take(&mut self.batches))?;
+            self.held = 0;
+        }
+        Ok(())
+    }
+
+    /// Ends the table: its batches (none with a drain) and accounting.
     pub(crate) fn finish(mut self) -> Result<(Vec<RecordBatch>, Accounting), Error> {
         self.flush()?;
+        self.drain()?;
         Ok((self.batches, self.acct))
     }
 

@@ -25,10 +25,13 @@
 //!   says what the warehouse holds, is then replaced by a rename. Files of an ingest that
 //!   died before its commit are not in the manifest: readers never see them, and the next
 //!   ingest deletes them.
-//! - **Reading**: [`load_dir`](crate::load_dir) on a warehouse reads the committed files
-//!   (and keeps personal fields as stored: they were pseudonymised at ingest).
+//! - **Reading**: [`open`] (what [`load_dir`](crate::load_dir) does with a warehouse)
+//!   loads the departments and leaves every other table in its committed files, each
+//!   listed with its rows and its time span so that a query for a period reads only the
+//!   files that overlap it. [`read_all`] reads every committed row into memory. Personal
+//!   fields are kept as stored: they were pseudonymised at ingest.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,7 +50,9 @@ use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::load::{InputFormat, LoadOptions, load_dir};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::load::{Dataset, InputFormat, LoadOptions, Sources, load_all, load_sources};
 use crate::schema::Table;
 use crate::{Accounting, Error};
 
@@ -81,6 +86,33 @@ pub struct PartFile {
     pub rows: u64,
     /// SHA-256 of its bytes.
     pub sha256: String,
+    /// The earliest and latest value of the table's time column in the file (µs since
+    /// the epoch, UTC); absent for departments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<(i64, i64)>,
+}
+
+/// A committed file as a query sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Its full path.
+    pub path: PathBuf,
+    /// Rows it holds.
+    pub rows: u64,
+    /// The earliest and latest value of the table's time column (µs UTC), when known.
+    pub span: Option<(i64, i64)>,
+}
+
+impl StoredFile {
+    /// Whether the file may hold rows whose time lies in `[start, end)`.
+    pub fn overlaps(&self, start: i64, end: i64) -> bool {
+        self.span.is_none_or(|(lo, hi)| lo < end && hi >= start)
+    }
+
+    /// Whether the file may hold rows whose time lies before `end`.
+    pub fn starts_before(&self, end: i64) -> bool {
+        self.span.is_none_or(|(lo, _)| lo < end)
+    }
 }
 
 /// One source file an ingest read.
@@ -143,12 +175,28 @@ impl Manifest {
         })
     }
 
-    /// The committed files of `table`, as the loader reads them.
-    pub(crate) fn sources(&self, dir: &Path, table: Table) -> Vec<(PathBuf, InputFormat)> {
+    /// The committed files of `table`.
+    pub fn stored(&self, dir: &Path, table: Table) -> Vec<StoredFile> {
         self.files
             .iter()
             .filter(|f| f.table == table.name())
-            .map(|f| (dir.join(&f.path), InputFormat::Parquet))
+            .map(|f| StoredFile {
+                path: dir.join(&f.path),
+                rows: f.rows,
+                span: f.span,
+            })
+            .collect()
+    }
+
+    /// The committed files of each table, as the loader reads them.
+    pub(crate) fn sources(&self, dir: &Path, tables: &[Table]) -> Sources {
+        tables
+            .iter()
+            .map(|t| {
+                let files = self.stored(dir, *t).into_iter();
+                (*t, files.map(|f| (f.path, InputFormat::Parquet)).collect())
+            })
+            .filter(|(_, files): &(Table, Vec<_>)| !files.is_empty())
             .collect()
     }
 
@@ -169,67 +217,109 @@ impl Manifest {
     }
 }
 
+/// Opens a warehouse for queries: every table is listed with its committed files
+/// ([`LoadedTable::stored`](crate::LoadedTable::stored)) and counted from the manifest;
+/// only the departments are also loaded (and checked as any load checks them).
+pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    let manifest = Manifest::read(dir)?;
+    let stored = Table::ALL
+        .into_iter()
+        .filter(|t| *t != Table::Departments)
+        .map(|t| (t, manifest.stored(dir, t)))
+        .collect();
+    let sources = manifest.sources(dir, &[Table::Departments]);
+    let mut data = load_sources(dir, &sources, &stored, opts, Vec::new(), None)?;
+    // Departments are both: loaded for their names and levels, and in files for
+    // queries that must travel to a cluster.
+    if let Some(t) = data
+        .tables
+        .iter_mut()
+        .find(|t| t.table == Table::Departments)
+    {
+        t.stored = Some(manifest.stored(dir, Table::Departments));
+    }
+    Ok(data)
+}
+
+/// Reads every committed row of a warehouse into memory, through the loader.
+pub fn read_all(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    load_all(dir, opts, None)
+}
+
+/// Loaded rows an ingest gathers before it partitions and writes them.
+pub const CHUNK_ROWS: usize = 1 << 20;
+
+/// How an ingest runs: the size of its chunks, and for tests of what a crash leaves
+/// behind, a failure after writing some files.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Loaded rows per chunk.
+    pub chunk_rows: usize,
+    /// Fail, before the commit, once this many data files are written.
+    pub fail_after: Option<usize>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            chunk_rows: CHUNK_ROWS,
+            fail_after: None,
+        }
+    }
+}
+
 /// Loads `from` with the loader's validation (rejects go where `opts` says) and appends
 /// its new rows to the warehouse `into`, created if absent.
 pub fn ingest(from: &Path, into: &Path, opts: &LoadOptions) -> Result<Ingested, Error> {
-    ingest_with(from, into, opts, None)
+    ingest_with(from, into, opts, Tuning::default())
 }
 
-/// [`ingest`] that fails after writing `fail_after` data files, before the commit: for
-/// tests of what a crash leaves behind.
+/// [`ingest`] with its [`Tuning`].
 #[doc(hidden)]
 pub fn ingest_with(
     from: &Path,
     into: &Path,
     opts: &LoadOptions,
-    fail_after: Option<usize>,
+    tuning: Tuning,
 ) -> Result<Ingested, Error> {
     std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
     let mut manifest = Manifest::read(into)?;
     remove_uncommitted(into, &manifest)?;
-    let data = load_dir(from, opts)?;
+    // The rows stream through in chunks: memory holds one chunk, the load's id index
+    // and the warehouse's ids of the months the chunk touches.
+    let mut appender = Appender {
+        dir: into,
+        manifest: &manifest,
+        tz: opts.timezone,
+        fail_after: tuning.fail_after,
+        held: HashMap::new(),
+        files: Vec::new(),
+        present: BTreeMap::new(),
+        written: BTreeMap::new(),
+    };
+    let data = load_all(
+        from,
+        opts,
+        Some((tuning.chunk_rows, &mut |t, b| appender.append(t, b))),
+    )?;
+    let Appender {
+        files: new_files,
+        present,
+        written,
+        ..
+    } = appender;
     let mut out = Ingested {
         warnings: data.warnings.clone(),
         ..Ingested::default()
     };
-    let mut new_files = Vec::new();
     for t in &data.tables {
         let name = t.table.name().to_string();
         out.accounting.insert(name.clone(), t.accounting.clone());
-        let (mut present, mut written) = (0u64, 0u64);
-        if t.num_rows() > 0 {
-            let all = concat_batches(&t.table.schema(), &t.batches)?;
-            let mut fresh_parts = Vec::new();
-            for (month, part) in partitions(&all, t.table, opts.timezone)? {
-                // A repeated row has the same time, hence the same month: only that
-                // month's ids need reading.
-                let held = held_ids(into, &manifest, t.table, month.as_deref())?;
-                let ids = part.column(0).as_string::<i32>();
-                let keep: BooleanArray = (0..part.num_rows())
-                    .map(|i| Some(!held.contains(ids.value(i))))
-                    .collect();
-                let fresh = filter_record_batch(&part, &keep)?;
-                present += (part.num_rows() - fresh.num_rows()) as u64;
-                if fresh.num_rows() > 0 {
-                    written += fresh.num_rows() as u64;
-                    fresh_parts.push((month, fresh));
-                }
-            }
-            if let Some(n) = fail_after {
-                let room = n.saturating_sub(new_files.len());
-                if fresh_parts.len() > room {
-                    fresh_parts.truncate(room);
-                    new_files.extend(write_parts(into, t.table, &fresh_parts)?);
-                    return Err(Error::Input {
-                        reason: "ingest stopped by an injected failure".into(),
-                        hint: None,
-                    });
-                }
-            }
-            new_files.extend(write_parts(into, t.table, &fresh_parts)?);
-        }
-        out.already_present.insert(name.clone(), present);
-        out.written.insert(name.clone(), written);
+        out.already_present
+            .insert(name.clone(), present.get(&t.table).copied().unwrap_or(0));
+        out.written
+            .insert(name.clone(), written.get(&t.table).copied().unwrap_or(0));
         for f in &t.files {
             let source = SourceFile {
                 table: name.clone(),
@@ -254,13 +344,83 @@ pub fn ingest_with(
     Ok(out)
 }
 
-/// The ids of `table` in `month` (all of it for departments) the warehouse holds.
+/// Writes an ingest's chunks of loaded rows as partition files, without the rows the
+/// warehouse already holds.
+struct Appender<'m> {
+    dir: &'m Path,
+    /// The warehouse as it was before this ingest.
+    manifest: &'m Manifest,
+    tz: Tz,
+    fail_after: Option<usize>,
+    /// The warehouse's ids (hashed) per table and month, for the months of the chunk
+    /// at hand.
+    held: HashMap<(Table, Option<String>), HashSet<u128>>,
+    /// The files written.
+    files: Vec<PartFile>,
+    /// Rows the warehouse already held, per table.
+    present: BTreeMap<Table, u64>,
+    /// Rows written, per table.
+    written: BTreeMap<Table, u64>,
+}
+
+impl Appender<'_> {
+    fn append(&mut self, table: Table, batches: Vec<RecordBatch>) -> Result<(), Error> {
+        let all = concat_batches(&table.schema(), &batches)?;
+        drop(batches);
+        let parts = partitions(&all, table, self.tz)?;
+        drop(all);
+        // The load itself drops repeats within the source; across ingests a repeated
+        // row has the same time, hence the same month, so only the ids of the chunk's
+        // months are needed. Those of other months are let go: with input in time
+        // order, chunks move from month to month.
+        let months: HashSet<(Table, Option<String>)> =
+            parts.iter().map(|(m, _)| (table, m.clone())).collect();
+        self.held.retain(|k, _| months.contains(k));
+        let mut fresh_parts = Vec::new();
+        for (month, part) in parts {
+            let key = (table, month);
+            if !self.held.contains_key(&key) {
+                let ids = held_ids(self.dir, self.manifest, table, key.1.as_deref())?;
+                self.held.insert(key.clone(), ids);
+            }
+            let held = &self.held[&key];
+            let ids = part.column(0).as_string::<i32>();
+            let keep: BooleanArray = (0..part.num_rows())
+                .map(|i| Some(!held.contains(&xxh3_128(ids.value(i).as_bytes()))))
+                .collect();
+            let fresh = filter_record_batch(&part, &keep)?;
+            *self.present.entry(table).or_default() += (part.num_rows() - fresh.num_rows()) as u64;
+            if fresh.num_rows() > 0 {
+                *self.written.entry(table).or_default() += fresh.num_rows() as u64;
+                fresh_parts.push((key.1, fresh));
+            }
+        }
+        if let Some(n) = self.fail_after {
+            let room = n.saturating_sub(self.files.len());
+            if fresh_parts.len() > room {
+                fresh_parts.truncate(room);
+                self.files
+                    .extend(write_parts(self.dir, table, &fresh_parts)?);
+                return Err(Error::Input {
+                    reason: "ingest stopped by an injected failure".into(),
+                    hint: None,
+                });
+            }
+        }
+        self.files
+            .extend(write_parts(self.dir, table, &fresh_parts)?);
+        Ok(())
+    }
+}
+
+/// The ids (hashed) of `table` in `month` (all of it for departments) the warehouse
+/// holds.
 fn held_ids(
     dir: &Path,
     manifest: &Manifest,
     table: Table,
     month: Option<&str>,
-) -> Result<HashSet<String>, Error> {
+) -> Result<HashSet<u128>, Error> {
     let mut ids = HashSet::new();
     let files = manifest
         .files
@@ -275,7 +435,7 @@ fn held_ids(
             let b = b?;
             let col = b.column(0).as_string::<i32>();
             for i in 0..col.len() {
-                ids.insert(col.value(i).to_string());
+                ids.insert(xxh3_128(col.value(i).as_bytes()));
             }
         }
     }
@@ -395,12 +555,19 @@ fn write_part(
     f.write_all(&bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(&path, e))?;
+    // Rows are sorted by time: the first and last rows bound the file.
+    let span = time_column(table)
+        .and_then(|c| table.column_index(c))
+        .map(|ix| batch.column(ix).as_primitive::<TimestampMicrosecondType>())
+        .filter(|t| !t.is_empty())
+        .map(|t| (t.value(0), t.value(t.len() - 1)));
     Ok(PartFile {
         table: table.name().into(),
         month,
         path: rel.to_string_lossy().replace('\\', "/"),
         rows: batch.num_rows() as u64,
         sha256,
+        span,
     })
 }
 

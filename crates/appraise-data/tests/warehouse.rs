@@ -43,7 +43,7 @@ fn the_warehouse_holds_what_the_folder_loads_by_month_and_in_time_order() {
     assert_eq!(done.already_present["exchanges"], 0);
 
     let direct = load_dir(&tiny(), &opts).unwrap();
-    let stored = load_dir(wh.path(), &opts).unwrap();
+    let stored = warehouse::read_all(wh.path(), &opts).unwrap();
     same_tables(&direct, &stored);
     for t in &stored.tables {
         assert_eq!(t.accounting.rejected, 0, "{}", t.table);
@@ -99,7 +99,7 @@ fn ingesting_the_same_files_twice_changes_nothing() {
     let opts = LoadOptions::default();
     warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
     let manifest = std::fs::read(wh.path().join(MANIFEST)).unwrap();
-    let before = load_dir(wh.path(), &opts).unwrap();
+    let before = warehouse::read_all(wh.path(), &opts).unwrap();
 
     let again = warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
     assert!(again.files.is_empty());
@@ -108,7 +108,7 @@ fn ingesting_the_same_files_twice_changes_nothing() {
         assert_eq!(again.written[table], 0, "{table}");
     }
     assert_eq!(std::fs::read(wh.path().join(MANIFEST)).unwrap(), manifest);
-    same_tables(&before, &load_dir(wh.path(), &opts).unwrap());
+    same_tables(&before, &warehouse::read_all(wh.path(), &opts).unwrap());
 }
 
 /// fixtures/tiny with its exchanges renamed (`X01` → `Y01`): the same departments,
@@ -144,11 +144,15 @@ fn an_ingest_that_dies_before_its_commit_leaves_the_warehouse_as_it_was() {
     let opts = LoadOptions::default();
     warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
     let manifest = std::fs::read(wh.path().join(MANIFEST)).unwrap();
-    let before = load_dir(wh.path(), &opts).unwrap();
+    let before = warehouse::read_all(wh.path(), &opts).unwrap();
     let more = tiny_with_new_exchanges(scratch.path());
 
     // Dies after writing two of the new exchange files.
-    let err = warehouse::ingest_with(&more, wh.path(), &opts, Some(2)).unwrap_err();
+    let tuning = warehouse::Tuning {
+        fail_after: Some(2),
+        ..Default::default()
+    };
+    let err = warehouse::ingest_with(&more, wh.path(), &opts, tuning).unwrap_err();
     assert!(err.to_string().contains("injected failure"));
     assert_eq!(std::fs::read(wh.path().join(MANIFEST)).unwrap(), manifest);
     let parquet_files = |dir: &Path| {
@@ -171,17 +175,47 @@ fn an_ingest_that_dies_before_its_commit_leaves_the_warehouse_as_it_was() {
         committed + 2,
         "the dead ingest's files"
     );
-    same_tables(&before, &load_dir(wh.path(), &opts).unwrap());
+    same_tables(&before, &warehouse::read_all(wh.path(), &opts).unwrap());
 
     // The next ingest clears them and commits the new exchanges.
     let done = warehouse::ingest(&more, wh.path(), &opts).unwrap();
     assert_eq!(done.written["exchanges"], 15);
     assert_eq!(done.already_present["exchanges"], 0);
     assert_eq!(done.written["departments"], 0);
-    let after = load_dir(wh.path(), &opts).unwrap();
+    let after = warehouse::read_all(wh.path(), &opts).unwrap();
     assert_eq!(after.table(Table::Exchanges).num_rows(), 30);
     assert_eq!(
         parquet_files(wh.path()),
         Manifest::read(wh.path()).unwrap().files.len()
     );
+}
+
+#[test]
+fn an_ingest_in_small_chunks_holds_the_same_rows_and_skips_them_the_second_time() {
+    // Batches of 2 rows and chunks of 4: the 15 exchanges arrive in 4 chunks, which
+    // cut across months, so months get several files and the held ids are let go and
+    // read again between chunks.
+    let opts = LoadOptions {
+        batch_size: 2,
+        ..LoadOptions::default()
+    };
+    let tuning = warehouse::Tuning {
+        chunk_rows: 4,
+        fail_after: None,
+    };
+    let wh = tempfile::tempdir().unwrap();
+    let done = warehouse::ingest_with(&tiny(), wh.path(), &opts, tuning).unwrap();
+    assert_eq!(done.written["exchanges"], 15);
+    let manifest = Manifest::read(wh.path()).unwrap();
+    let exchange_files = manifest.files.iter().filter(|f| f.table == "exchanges");
+    assert!(exchange_files.count() > 5, "{:#?}", manifest.files);
+    same_tables(
+        &load_dir(&tiny(), &opts).unwrap(),
+        &warehouse::read_all(wh.path(), &opts).unwrap(),
+    );
+
+    let again = warehouse::ingest_with(&tiny(), wh.path(), &opts, tuning).unwrap();
+    assert!(again.files.is_empty());
+    assert_eq!(again.already_present["exchanges"], 15);
+    assert_eq!(Manifest::read(wh.path()).unwrap(), manifest);
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use appraise_data::warehouse::StoredFile;
 use appraise_data::{Dataset, Table};
 use chrono::{Offset, TimeZone};
 use chrono_tz::Tz;
@@ -14,11 +15,17 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
 };
-use datafusion::catalog::MemTable;
+use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::functions::expr_fn::to_local_time;
+use datafusion::logical_expr::{Cast, LogicalPlanBuilder};
 use datafusion::logical_expr::{Expr, col, lit, when};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -35,6 +42,9 @@ pub struct EngineOptions {
     pub timezone: Tz,
     /// Memory the engine may use for query execution, in bytes.
     pub memory_limit: usize,
+    /// A Ballista scheduler (`df://HOST:PORT`) to run queries on, instead of this
+    /// process; needs the `cluster` feature and a warehouse every executor can read.
+    pub cluster: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -42,6 +52,7 @@ impl Default for EngineOptions {
         EngineOptions {
             timezone: chrono_tz::Asia::Shanghai,
             memory_limit: 4 << 30,
+            cluster: None,
         }
     }
 }
@@ -119,8 +130,17 @@ pub struct Engine {
     ctx: SessionContext,
     tz: Tz,
     calendar: Calendar,
-    tables: BTreeMap<Table, Arc<MemTable>>,
+    tables: BTreeMap<Table, Rows>,
     departments: Vec<String>,
+}
+
+/// Where a table's rows are.
+enum Rows {
+    /// Loaded, with the local-date columns computed once.
+    Memory(Arc<MemTable>),
+    /// In a warehouse's committed Parquet files: read, and their local dates computed,
+    /// by each query that needs them.
+    Files(Vec<StoredFile>),
 }
 
 /// The name of the local-date column that accompanies a timestamp column:
@@ -136,6 +156,10 @@ pub fn date_column(timestamp_column: &str) -> String {
 
 impl Engine {
     /// Registers the data set's tables (unscoped) in a new session.
+    ///
+    /// A table of a warehouse ([`appraise_data::LoadedTable::stored`]) is read from its
+    /// Parquet files by each query, and only from the files whose time span overlaps the
+    /// period [`Engine::scope`] sets.
     pub fn new(data: &Dataset, calendar: Calendar, opts: &EngineOptions) -> Result<Engine, Error> {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(opts.memory_limit, 1.0)
@@ -146,17 +170,31 @@ impl Engine {
             .with_runtime_env(runtime)
             .with_default_features()
             .build();
-        let ctx = SessionContext::new_with_state(state);
+        let ctx = crate::cluster::context(state, opts.cluster.as_deref())?;
         let mut tables = BTreeMap::new();
         let mut local = LocalDates::new(opts.timezone);
         for t in &data.tables {
+            if let Some(files) = &t.stored {
+                tables.insert(t.table, Rows::Files(files.clone()));
+                continue;
+            }
             let schema = extended_schema(t.table);
             let batches = t
                 .batches
                 .iter()
                 .map(|b| extend_batch(b, &schema, &mut local))
                 .collect::<Result<Vec<_>, _>>()?;
-            tables.insert(t.table, Arc::new(MemTable::try_new(schema, vec![batches])?));
+            let memory = Arc::new(MemTable::try_new(schema, vec![batches])?);
+            tables.insert(t.table, Rows::Memory(memory));
+        }
+        if let Some(url) = &opts.cluster
+            && tables.values().any(|r| matches!(r, Rows::Memory(_)))
+        {
+            return Err(Error::Cluster {
+                url: url.clone(),
+                reason: "tables loaded into memory cannot be sent to a cluster".into(),
+                hint: "ingest the data into a warehouse that every executor can read at the same path (appraise ingest --from DIR --into WAREHOUSE) and pass --data WAREHOUSE".into(),
+            });
         }
         let mut departments: Vec<String> = data
             .table(Table::Departments)
@@ -185,6 +223,7 @@ impl Engine {
                     files: vec![],
                     batches: vec![],
                     accounting: Default::default(),
+                    stored: None,
                 })
                 .collect(),
             warnings: vec![],
@@ -212,26 +251,58 @@ impl Engine {
         Ok(())
     }
 
-    fn table(&self, t: Table) -> DataFrame {
-        // Every table is present: `new` registers all five.
-        let provider = self.tables[&t].clone();
-        self.ctx
-            .read_table(provider)
-            .expect("an in-memory table can always be read")
+    /// Table `t` in its extended schema ([`extended_schema`]); of a warehouse, only the
+    /// files `keep` selects are read.
+    fn table(&self, t: Table, keep: impl Fn(&StoredFile) -> bool) -> Result<DataFrame, Error> {
+        let files = match &self.tables[&t] {
+            Rows::Memory(memory) => return Ok(self.ctx.read_table(memory.clone())?),
+            Rows::Files(files) => files.iter().filter(|f| keep(f)),
+        };
+        let urls = files
+            .map(|f| {
+                let path = std::path::absolute(&f.path).map_err(|source| Error::Io {
+                    path: f.path.clone(),
+                    source,
+                })?;
+                Ok(ListingTableUrl::parse(path.to_string_lossy())?)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let provider: Arc<dyn TableProvider> = if urls.is_empty() {
+            Arc::new(MemTable::try_new(t.schema(), vec![vec![]])?)
+        } else {
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(t.schema());
+            Arc::new(ListingTable::try_new(config)?)
+        };
+        let columns = extended_schema(t)
+            .fields()
+            .iter()
+            .map(|f| match f.name().strip_suffix("_date") {
+                Some(stem) if f.data_type() == &DataType::Date32 => {
+                    let at = t
+                        .schema()
+                        .column_with_name(&format!("{stem}_at"))
+                        .map(|(_, c)| c.name().clone())
+                        .unwrap_or_default();
+                    local_date(col(at), self.tz).alias(f.name())
+                }
+                _ => col(f.name()),
+            })
+            .collect::<Vec<_>>();
+        Ok(self.ctx.read_table(provider)?.select(columns)?)
     }
 
     fn register_unscoped(&self) -> Result<(), Error> {
-        for (t, provider) in &self.tables {
-            self.register(t.name(), provider.clone())?;
+        for t in self.tables.keys() {
+            self.register(t.name(), self.table(*t, |_| true)?.into_view())?;
         }
-        self.register("services_completed", self.tables[&Table::Services].clone())?;
-        self.register(
-            "calendar",
-            Arc::new(MemTable::try_new(
-                crate::calendar::calendar_schema(),
-                vec![vec![self.calendar.to_batch()]],
-            )?),
-        )?;
+        let services = self.table(Table::Services, |_| true)?;
+        self.register("services_completed", services.into_view())?;
+        let calendar = values(&self.ctx, &self.calendar.to_batch())?;
+        self.register("calendar", calendar.into_view())?;
         self.ctx.deregister_table("period")?;
         Ok(())
     }
@@ -268,13 +339,19 @@ impl Engine {
                 Ok(df.select(exprs)?)
             };
 
+        // Files whose rows may fall in the period; a completed service was submitted
+        // before it was completed, and a resource in the catalog by the period's end was
+        // registered before that end.
+        let overlapping = |f: &StoredFile| f.overlaps(start, end);
+        let before_end = |f: &StoredFile| f.starts_before(end);
+
         let exchanges = self
-            .table(Table::Exchanges)
+            .table(Table::Exchanges, overlapping)?
             .filter(within("requested_at"))?;
 
         let late = at_or_after_end("decided_at");
         let share_requests = select(
-            self.table(Table::ShareRequests)
+            self.table(Table::ShareRequests, overlapping)?
                 .filter(within("submitted_at"))?,
             Table::ShareRequests,
             &[
@@ -295,7 +372,7 @@ impl Engine {
 
         let later = at_or_after_end("last_updated_at");
         let catalog = select(
-            self.table(Table::Catalog)
+            self.table(Table::Catalog, before_end)?
                 .filter(col("registered_at").lt(ts(end)))?,
             Table::Catalog,
             &[
@@ -310,22 +387,22 @@ impl Engine {
             ],
         )?;
 
-        let services = self.table(Table::Services).filter(within("submitted_at"))?;
-        let services_completed = self.table(Table::Services).filter(within("completed_at"))?;
+        let services = self
+            .table(Table::Services, overlapping)?
+            .filter(within("submitted_at"))?;
+        let services_completed = self
+            .table(Table::Services, before_end)?
+            .filter(within("completed_at"))?;
 
         self.register("exchanges", exchanges.into_view())?;
         self.register("share_requests", share_requests.into_view())?;
         self.register("catalog", catalog.into_view())?;
         self.register("services", services.into_view())?;
         self.register("services_completed", services_completed.into_view())?;
-        self.register("departments", self.tables[&Table::Departments].clone())?;
-        self.register(
-            "period",
-            Arc::new(MemTable::try_new(
-                period_schema(),
-                vec![vec![period_batch(period, start, end)?]],
-            )?),
-        )?;
+        let departments = self.table(Table::Departments, |_| true)?;
+        self.register("departments", departments.into_view())?;
+        let period = values(&self.ctx, &period_batch(period, start, end)?)?;
+        self.register("period", period.into_view())?;
         Ok(())
     }
 
@@ -549,6 +626,47 @@ fn check_result_schema(kpi: &KpiDef, schema: &Schema) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The local calendar date in `tz` of a UTC timestamp: what [`LocalDates`] computes for
+/// a loaded table, as an expression for a table read from files.
+fn local_date(ts: Expr, tz: Tz) -> Expr {
+    let zoned = DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into()));
+    Expr::Cast(Cast::new(
+        Box::new(to_local_time(vec![Expr::Cast(Cast::new(
+            Box::new(ts),
+            zoned,
+        ))])),
+        DataType::Date32,
+    ))
+}
+
+/// A batch as a `VALUES` list: a small table every plan can carry with it, also to
+/// the executors of a cluster (an in-memory table cannot be sent there).
+fn values(ctx: &SessionContext, batch: &RecordBatch) -> Result<DataFrame, Error> {
+    let schema = batch.schema();
+    let rows = (0..batch.num_rows())
+        .map(|i| {
+            batch
+                .columns()
+                .iter()
+                .map(|c| Ok(lit(ScalarValue::try_from_array(c, i)?)))
+                .collect::<Result<Vec<_>, Error>>()
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    if rows.is_empty() {
+        let empty = MemTable::try_new(schema, vec![vec![]])?;
+        return Ok(ctx.read_table(Arc::new(empty))?);
+    }
+    let plan = LogicalPlanBuilder::values(rows)?.build()?;
+    let named = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(c, f)| Expr::Column(c).alias(f.name()))
+        .collect::<Vec<_>>();
+    Ok(DataFrame::new(ctx.state(), plan).select(named)?)
 }
 
 /// The contract's schema plus a local-date column after each timestamp column.

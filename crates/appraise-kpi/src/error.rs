@@ -76,6 +76,24 @@ pub enum Error {
         /// The years it does cover.
         covered: String,
     },
+    /// A cluster that cannot be used.
+    #[error("cluster {url}: {reason}")]
+    Cluster {
+        /// The address given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+        /// How to fix it.
+        hint: String,
+    },
+    /// A file the engine cannot reach.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What happened.
+        source: std::io::Error,
+    },
     /// An engine error outside any one KPI.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
@@ -88,7 +106,7 @@ impl Error {
     /// A fix, where one is known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Period { hint, .. } => Some(hint.clone()),
+            Error::Period { hint, .. } | Error::Cluster { hint, .. } => Some(hint.clone()),
             Error::CalendarYear { year, .. } => Some(format!(
                 "add queries/calendars/cn-{year}.csv (date,kind,name) with {year}'s holidays and make-up workdays"
             )),

@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub mod calendar;
+pub mod cluster;
 mod definition;
 mod engine;
 mod error;

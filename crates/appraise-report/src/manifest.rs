@@ -76,15 +76,26 @@ pub struct Manifest {
 
 impl Manifest {
     /// A manifest for a run over `data`, read from the folder `root`: hashes its input
-    /// files.
+    /// files. Of a warehouse, it hashes the warehouse's manifest, which lists every
+    /// committed file with its SHA-256 (files that may run to gigabytes are not read
+    /// again).
     pub fn new(version: &str, period: &str, root: &Path, data: &Dataset) -> io::Result<Manifest> {
         let mut inputs = Vec::new();
         let mut accounting = BTreeMap::new();
         for t in &data.tables {
-            for f in &t.files {
-                inputs.push(FileHash::of(f, f.strip_prefix(root).unwrap_or(f))?);
+            if t.stored.is_none() {
+                for f in &t.files {
+                    inputs.push(FileHash::of(f, f.strip_prefix(root).unwrap_or(f))?);
+                }
             }
             accounting.insert(t.table.name().to_string(), t.accounting.clone());
+        }
+        if data.tables.iter().any(|t| t.stored.is_some()) {
+            let path = root.join(appraise_data::warehouse::MANIFEST);
+            inputs.push(FileHash::of(
+                &path,
+                Path::new(appraise_data::warehouse::MANIFEST),
+            )?);
         }
         Ok(Manifest {
             tool: "appraise".into(),

@@ -8,7 +8,7 @@ use anyhow::Result;
 use appraise_data::LoadOptions;
 
 use super::run::Job;
-use crate::cli::{DemoArgs, QueryArgs};
+use crate::cli::{ClusterArgs, DemoArgs, QueryArgs};
 use crate::output;
 
 pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -24,6 +24,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             kpis: "queries/kpis".into(),
             calendars: "queries/calendars".into(),
         },
+        cluster: ClusterArgs::default(),
         out: args.out,
         report: args.report,
     };

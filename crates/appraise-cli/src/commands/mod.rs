@@ -87,6 +87,18 @@ pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
     })
 }
 
+/// The engine's settings: the zone of dates and periods, and where queries run.
+pub(crate) fn engine_options(
+    timezone: chrono_tz::Tz,
+    cluster: &crate::cli::ClusterArgs,
+) -> appraise_kpi::EngineOptions {
+    appraise_kpi::EngineOptions {
+        timezone,
+        cluster: cluster.cluster.clone(),
+        ..appraise_kpi::EngineOptions::default()
+    }
+}
+
 /// A path as given, or, when it is relative and absent, the same path in the checkout
 /// the binary was built from (so `queries/kpis` works from any folder).
 pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {

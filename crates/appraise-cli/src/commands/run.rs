@@ -19,7 +19,7 @@ use appraise_report::{Report, STEPS};
 use chrono::Datelike;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{Language, QueryArgs, ReportArgs, RunArgs};
+use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
@@ -33,6 +33,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         period: Some(period),
         scorecard: args.appraisal.scorecard,
         queries: args.appraisal.queries,
+        cluster: args.appraisal.cluster,
         out,
         report: args.report,
     };
@@ -49,6 +50,7 @@ pub(crate) struct Job {
     pub period: Option<Period>,
     pub scorecard: PathBuf,
     pub queries: QueryArgs,
+    pub cluster: ClusterArgs,
     pub out: PathBuf,
     pub report: ReportArgs,
 }
@@ -120,7 +122,13 @@ impl Job {
             kpis,
             engine,
             warnings: card_warnings,
-        } = super::score::appraise(&data, &period, &self.scorecard, &self.queries)?;
+        } = super::score::appraise(
+            &data,
+            &period,
+            &self.scorecard,
+            &self.queries,
+            &self.cluster,
+        )?;
         lap("kpis_and_scoring");
         bar.inc(1);
 

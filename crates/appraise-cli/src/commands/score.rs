@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use appraise_data::{Dataset, Table};
-use appraise_kpi::{Engine, EngineOptions, KpiDef, KpiMatrix, Period};
+use appraise_kpi::{Engine, KpiDef, KpiMatrix, Period};
 use appraise_score::{Appraisal, Department, Input, Scorecard, score};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 
-use crate::cli::{OutputFormat, QueryArgs, ScoreArgs};
+use crate::cli::{ClusterArgs, OutputFormat, QueryArgs, ScoreArgs};
 use crate::output;
 
 /// Periods scored for the trend: the current one and up to three before it.
@@ -33,6 +33,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         &period,
         &args.appraisal.scorecard,
         &args.appraisal.queries,
+        &args.appraisal.cluster,
     )?;
     for w in scored
         .warnings
@@ -77,6 +78,7 @@ pub(crate) fn appraise(
     period: &Period,
     scorecard: &Path,
     queries: &QueryArgs,
+    cluster: &ClusterArgs,
 ) -> Result<Scored> {
     let scorecard_path = super::resolve(scorecard);
     let card = Scorecard::from_file(&scorecard_path).map_err(super::score_error)?;
@@ -86,10 +88,7 @@ pub(crate) fn appraise(
     let engine = Engine::new(
         data,
         super::kpi::calendar(queries)?,
-        &EngineOptions {
-            timezone,
-            ..EngineOptions::default()
-        },
+        &super::engine_options(timezone, cluster),
     )
     .map_err(super::kpi_error)?;
     let departments = departments(data);

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The scale benchmark: appraise against DuckDB on the same data, the same SQL and the
+# same Parquet files.
+#
+#   bench/run.sh EXCHANGES        e.g. 1000000, 10000000, 50000000
+#
+# Generates EXCHANGES exchange rows with `appraise generate` (seed 1, 200 departments,
+# nine months from 2026-01; services a fifth of that, share requests a fiftieth) into
+# bench/work/run-N/csv, then measures, each the median of $RUNS (default 3) runs with
+# the peak resident memory of the slowest process:
+#   ingest    `appraise ingest` (CSV → month-partitioned zstd Parquet, validated and
+#             deduplicated) against DuckDB `COPY … (FORMAT parquet, PARTITION_BY (month))`
+#   kpi       every built-in KPI for 2026Q3 over the warehouse: `appraise kpi run`
+#             against DuckDB running the same .sql files over the same Parquet files with
+#             the same period scoping (bench/kpi_duckdb.py); their values are compared
+#   run       `appraise run` end to end (KPIs for Q3 and the two quarters before it,
+#             scoring with 1,000 Monte Carlo runs, the whole report)
+# and writes bench/results/N.tsv, then rebuilds the tables of bench/RESULTS.md from every
+# bench/results/*.tsv. DuckDB is the `duckdb` Python package, installed into
+# bench/work/venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:?usage: bench/run.sh EXCHANGES}
+runs=${RUNS:-3}
+work=bench/work/run-$rows
+period=2026Q3
+tz=Asia/Shanghai
+
+. bench/common.sh
+if [ ! -x bench/work/venv/bin/python ]; then
+  python3 -m venv bench/work/venv
+  bench/work/venv/bin/pip install -q duckdb
+fi
+py=bench/work/venv/bin/python
+mkdir -p "$work" bench/results
+
+if [ ! -f "$work/csv/exchanges.csv" ]; then
+  echo "generating $rows exchanges ..." >&2
+  "$bin" generate --seed 1 --departments 200 --exchanges "$rows" --out "$work/csv" >/dev/null
+fi
+total=$(($(cat "$work"/csv/*.csv | wc -l) - 5))
+
+cat >"$work/duckdb_ingest.py" <<'EOF'
+import sys, duckdb
+src, dst = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+parts = {"catalog": "registered_at", "exchanges": "requested_at",
+         "share_requests": "submitted_at", "services": "submitted_at"}
+con.execute(f"COPY (SELECT * FROM read_csv('{src}/departments.csv')) TO "
+            f"'{dst}/departments.parquet' (FORMAT parquet, COMPRESSION zstd)")
+for table, column in parts.items():
+    con.execute(f"COPY (SELECT *, strftime({column}, '%Y-%m') AS month "
+                f"FROM read_csv('{src}/{table}.csv')) TO '{dst}/{table}' "
+                f"(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)")
+EOF
+
+results=bench/results/$rows.tsv
+printf 'step\tsystem\tseconds\tpeak_mib\n' >"$results"
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
+
+echo "ingest ..." >&2
+before_run() { rm -rf "$work/out" && mkdir -p "$work/out"; }
+read -r s m < <(measured "$runs" "$work" "$bin" ingest --from "$work/csv" --into "$work/out/wh" --rejects "$work/out/rejects")
+record ingest appraise "$s" "$m"
+read -r s m < <(measured "$runs" "$work" "$py" "$work/duckdb_ingest.py" "$work/csv" "$work/out")
+record ingest duckdb "$s" "$m"
+unset -f before_run
+
+# The warehouse the queries read, ingested once.
+wh=$work/wh
+if [ ! -f "$wh/_warehouse.json" ]; then
+  "$bin" ingest --from "$work/csv" --into "$wh" --rejects "$work/rejects" >/dev/null
+fi
+
+echo "KPI stage ..." >&2
+"$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --out "$work/calendar.csv"
+"$bin" sql "SELECT * FROM period" --period "$period" --data "$wh" --format csv --out "$work/period.csv"
+read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --format csv --out "$work/kpi-appraise.csv")
+record kpi appraise "$s" "$m"
+read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-duckdb.csv")
+record kpi duckdb "$s" "$m"
+# Both engines must have computed the same thing.
+python3 - "$work/kpi-appraise.csv" "$work/kpi-duckdb.csv" <<'EOF'
+import csv, math, sys
+a = {(r["kpi"], r["department_id"]): r["value"] for r in csv.DictReader(open(sys.argv[1]))}
+d = {(r["kpi"], r["department_id"]): r["value"] for r in csv.DictReader(open(sys.argv[2]))}
+differ = [k for k, v in d.items()
+          if not (v == "" and a.get(k, "") == "")
+          and not math.isclose(float(v or "nan"), float(a.get(k) or "nan"), rel_tol=1e-9, abs_tol=1e-9)]
+print(f"KPI values compared: {len(d)}, differing: {len(differ)}", file=sys.stderr)
+for k in differ[:10]:
+    print(f"  {k}: appraise {a.get(k)!r}, DuckDB {d[k]!r}", file=sys.stderr)
+sys.exit(1 if differ else 0)
+EOF
+
+echo "run end to end ..." >&2
+read -r s m < <(measured "$runs" "$work" "$bin" run --data "$wh" --period "$period" --out "$work/report")
+record run appraise "$s" "$m"
+
+printf 'rows\t%s\t%s\t\n' "$rows" "$total" >>"$results"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+mem=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
+printf 'machine\t%s\t%s cores, %s GiB\t%s\n' "$cpu" "$(nproc)" "$mem" "$(date -u +%Y-%m-%d)" >>"$results"
+python3 bench/results.py
+cat "$results"
