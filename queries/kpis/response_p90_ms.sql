@@ -19,7 +19,9 @@ ranked AS (
     SELECT
         department_id,
         ms,
-        ROW_NUMBER() OVER (PARTITION BY department_id ORDER BY ms) - 1 AS i,
+        -- BIGINT: ROW_NUMBER() - 1 is otherwise a DECIMAL, whose comparison with the
+        -- DOUBLE position below DataFusion gets wrong for some values (apache/datafusion#14272).
+        CAST(ROW_NUMBER() OVER (PARTITION BY department_id ORDER BY ms) AS BIGINT) - 1 AS i,
         CAST((COUNT(*) OVER (PARTITION BY department_id) - 1) * 9 AS DOUBLE) / 10 AS pos,
         COUNT(*) OVER (PARTITION BY department_id) AS n
     FROM v

@@ -101,6 +101,8 @@ pub struct StoredFile {
     pub rows: u64,
     /// The earliest and latest value of the table's time column (µs UTC), when known.
     pub span: Option<(i64, i64)>,
+    /// SHA-256 of its bytes, as the manifest records it.
+    pub sha256: String,
 }
 
 impl StoredFile {
@@ -184,6 +186,7 @@ impl Manifest {
                 path: dir.join(&f.path),
                 rows: f.rows,
                 span: f.span,
+                sha256: f.sha256.clone(),
             })
             .collect()
     }

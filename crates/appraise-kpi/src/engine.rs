@@ -30,6 +30,7 @@ use datafusion::logical_expr::{Expr, col, lit, when};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::Error;
+use crate::cache::{Key, KpiCache};
 use crate::calendar::{Calendar, days_since_epoch};
 use crate::definition::{KpiDef, Missing};
 use crate::period::Period;
@@ -45,6 +46,9 @@ pub struct EngineOptions {
     /// A Ballista scheduler (`df://HOST:PORT`) to run queries on, instead of this
     /// process; needs the `cluster` feature and a warehouse every executor can read.
     pub cluster: Option<String>,
+    /// A folder where the KPI matrices computed over a warehouse are kept, for
+    /// [`Engine::run_cached`].
+    pub kpi_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -53,6 +57,7 @@ impl Default for EngineOptions {
             timezone: chrono_tz::Asia::Shanghai,
             memory_limit: 4 << 30,
             cluster: None,
+            kpi_cache: None,
         }
     }
 }
@@ -132,6 +137,7 @@ pub struct Engine {
     calendar: Calendar,
     tables: BTreeMap<Table, Rows>,
     departments: Vec<String>,
+    cache: Option<KpiCache>,
 }
 
 /// Where a table's rows are.
@@ -208,6 +214,7 @@ impl Engine {
             calendar,
             tables,
             departments,
+            cache: opts.kpi_cache.as_deref().map(KpiCache::new),
         };
         engine.register_unscoped()?;
         Ok(engine)
@@ -441,8 +448,60 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs `kpis` for `period`, all at once on this session, into the long matrix.
+    /// [`Engine::run`], or the matrix kept from an earlier run over the same files,
+    /// KPIs, calendar and zone (see [`EngineOptions::kpi_cache`]; only for a
+    /// warehouse).
+    pub async fn run_cached(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
+        if let Some((cache, key)) = self.cache_key(period, kpis) {
+            self.scope(Some(period))?;
+            if let Some(m) = cache.get(&key, &period.label()) {
+                tracing::info!(period = %period, "KPI matrix reused");
+                return Ok(m);
+            }
+        }
+        self.run(period, kpis).await
+    }
+
+    /// The cache and the key of `period`'s matrix, when there is a cache and the data
+    /// is a warehouse.
+    fn cache_key(&self, period: &Period, kpis: &[KpiDef]) -> Option<(&KpiCache, String)> {
+        let cache = self.cache.as_ref()?;
+        let (start, end) = (period.start_us(self.tz), period.end_us(self.tz));
+        let mut key = Key::default();
+        key.add(env!("CARGO_PKG_VERSION").as_bytes())
+            .add(self.tz.name().as_bytes())
+            .add(period.label().as_bytes())
+            .add(&start.to_le_bytes())
+            .add(&end.to_le_bytes())
+            .add(format!("{:?}", self.calendar.to_batch()).as_bytes());
+        for k in kpis {
+            key.add(k.id.as_bytes())
+                .add(format!("{:?}", k.missing).as_bytes())
+                .add(k.sql.as_bytes());
+        }
+        // Every file whose rows may reach the period (see `scope`).
+        for (t, rows) in &self.tables {
+            let Rows::Files(files) = rows else {
+                return None;
+            };
+            for f in files.iter().filter(|f| f.starts_before(end)) {
+                key.add(t.name().as_bytes()).add(f.sha256.as_bytes());
+            }
+        }
+        Some((cache, key.finish()))
+    }
+
+    /// Runs `kpis` for `period`, all at once on this session, into the long matrix
+    /// (kept in the KPI cache, if there is one).
     pub async fn run(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
+        let matrix = self.compute(period, kpis).await?;
+        if let Some((cache, key)) = self.cache_key(period, kpis) {
+            cache.put(&key, &matrix);
+        }
+        Ok(matrix)
+    }
+
+    async fn compute(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
         self.scope(Some(period))?;
         if kpis.iter().any(KpiDef::uses_calendar) {
             self.check_calendar(period).await?;

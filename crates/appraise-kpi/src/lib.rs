@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cache;
 pub mod calendar;
 pub mod cluster;
 mod definition;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use appraise_data::{Dataset, LoadOptions, load_dir, warehouse};
 use appraise_kpi::{Calendar, Engine, EngineOptions, KpiMatrix, Period, load_library};
+use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
 fn root() -> PathBuf {
@@ -137,4 +138,86 @@ async fn a_ballista_cluster_gives_the_matrix_of_a_local_run() {
     let url = appraise_kpi::cluster::standalone().await.unwrap();
     let on_cluster = matrices(&engine(&stored, Some(url))).await;
     assert_same(&local, &on_cluster);
+}
+
+/// Writes `m` as the cache writes it, in Arrow IPC.
+fn write_matrix(path: &Path, m: &KpiMatrix) {
+    let batch = m.to_batch().unwrap();
+    let mut w = FileWriter::try_new(std::fs::File::create(path).unwrap(), &batch.schema()).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+}
+
+/// The one file of the KPI cache.
+fn cache_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+#[tokio::test]
+async fn a_kept_matrix_is_reused_until_the_period_s_files_change() {
+    let (wh, stored) = demo_warehouse();
+    let cache = wh.path().join("_cache");
+    let calendar = || Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let opts = EngineOptions {
+        kpi_cache: Some(cache.clone()),
+        ..EngineOptions::default()
+    };
+    let kpis = load_library(&root().join("queries/kpis")).unwrap();
+    let q3: Period = "2026Q3".parse().unwrap();
+    let engine = Engine::new(&stored, calendar(), &opts).unwrap();
+    let fresh = engine.run(&q3, &kpis).await.unwrap();
+
+    // What run_cached returns is the kept file: a doctored copy comes back as doctored.
+    let mut doctored = fresh.clone();
+    doctored.values[0].value = Some(-1.0);
+    let file = cache_file(&cache);
+    write_matrix(&file, &doctored);
+    let kept = engine.run_cached(&q3, &kpis).await.unwrap();
+    assert_eq!(kept.values, doctored.values);
+    // `run` always computes.
+    assert_eq!(engine.run(&q3, &kpis).await.unwrap().values, fresh.values);
+
+    // A kept file that does not read is computed afresh.
+    std::fs::write(&file, b"not arrow").unwrap();
+    assert_eq!(
+        engine.run_cached(&q3, &kpis).await.unwrap().values,
+        fresh.values
+    );
+    write_matrix(&file, &doctored);
+
+    // New rows in files that reach the period (April's exchanges: the files read for
+    // Q3's completed services and catalog are all files before its end): another key,
+    // computed afresh.
+    let more = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/demo/departments.csv"),
+        more.path().join("departments.csv"),
+    )
+    .unwrap();
+    let exchanges = std::fs::read_to_string(root().join("fixtures/demo/exchanges.csv")).unwrap();
+    let renamed: String = exchanges
+        .lines()
+        .take(21)
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                format!("new-{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(more.path().join("exchanges.csv"), renamed).unwrap();
+    let done = warehouse::ingest(more.path(), wh.path(), &LoadOptions::default()).unwrap();
+    assert!(done.written["exchanges"] > 0);
+    let reopened = load_dir(wh.path(), &LoadOptions::default()).unwrap();
+    let engine = Engine::new(&reopened, calendar(), &opts).unwrap();
+    let after = engine.run_cached(&q3, &kpis).await.unwrap();
+    assert_eq!(after.values, engine.run(&q3, &kpis).await.unwrap().values);
+    assert_ne!(after.values[0].value, Some(-1.0));
 }

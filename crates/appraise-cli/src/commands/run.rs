@@ -123,6 +123,7 @@ impl Job {
             engine,
             warnings: card_warnings,
         } = super::score::appraise(
+            &self.data,
             &data,
             &period,
             &self.scorecard,

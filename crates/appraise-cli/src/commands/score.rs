@@ -16,6 +16,9 @@ use crate::output;
 /// Periods scored for the trend: the current one and up to three before it.
 const TREND_PERIODS: usize = 4;
 
+/// The folder of a warehouse where KPI matrices are kept (docs/cluster.md).
+pub(crate) const KPI_CACHE: &str = "_cache";
+
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
@@ -29,6 +32,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
     super::report_rejections(&data);
     let scored = appraise(
+        &args.appraisal.data.data,
         &data,
         &period,
         &args.appraisal.scorecard,
@@ -74,6 +78,7 @@ pub(crate) struct Scored {
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
 /// before it that the data reaches, and scores them all.
 pub(crate) fn appraise(
+    data_dir: &Path,
     data: &Dataset,
     period: &Period,
     scorecard: &Path,
@@ -85,12 +90,13 @@ pub(crate) fn appraise(
     let library = super::kpi::library(queries)?;
     let warnings = card.check(&library).map_err(super::score_error)?;
     let timezone = super::parse_timezone(&card.timezone)?;
-    let engine = Engine::new(
-        data,
-        super::kpi::calendar(queries)?,
-        &super::engine_options(timezone, cluster),
-    )
-    .map_err(super::kpi_error)?;
+    let mut options = super::engine_options(timezone, cluster);
+    // Over a warehouse, the earlier periods' matrices are kept and reused.
+    if appraise_data::warehouse::is_warehouse(data_dir) {
+        options.kpi_cache = Some(data_dir.join(KPI_CACHE));
+    }
+    let engine =
+        Engine::new(data, super::kpi::calendar(queries)?, &options).map_err(super::kpi_error)?;
     let departments = departments(data);
     // Earlier periods only where the data reaches back to them.
     let first = data
@@ -110,9 +116,15 @@ pub(crate) fn appraise(
     let mut scored = Vec::with_capacity(periods.len());
     let mut current_matrix = None;
     for p in periods.iter().rev() {
-        let matrix = runtime
-            .block_on(engine.run(p, &kpis))
-            .map_err(super::kpi_error)?;
+        // The period appraised is always computed; earlier ones may come from the cache.
+        let run = async {
+            if p == period {
+                engine.run(p, &kpis).await
+            } else {
+                engine.run_cached(p, &kpis).await
+            }
+        };
+        let matrix = runtime.block_on(run).map_err(super::kpi_error)?;
         let input = Input {
             departments: &departments,
             library: &kpis,
