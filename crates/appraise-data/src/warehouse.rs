@@ -289,9 +289,11 @@ pub fn ingest_with(
     std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
     let mut manifest = Manifest::read(into)?;
     remove_uncommitted(into, &manifest)?;
-    // The rows stream through in chunks: memory holds one chunk, the load's id index
-    // and the warehouse's ids of the months the chunk touches.
-    let mut appender = Appender {
+    // The rows stream through in chunks: memory holds a chunk being loaded, one being
+    // written, the load's id index and the warehouse's ids of the months the chunk
+    // touches. Loading (parsing, validating) and writing (partitioning, sorting,
+    // compressing) run on two threads, one chunk apart.
+    let appender = Appender {
         dir: into,
         manifest: &manifest,
         tz: opts.timezone,
@@ -301,11 +303,35 @@ pub fn ingest_with(
         present: BTreeMap::new(),
         written: BTreeMap::new(),
     };
-    let data = load_all(
-        from,
-        opts,
-        Some((tuning.chunk_rows, &mut |t, b| appender.append(t, b))),
-    )?;
+    let (data, appender) = std::thread::scope(|scope| {
+        let (chunks, received) = std::sync::mpsc::sync_channel::<(Table, Vec<RecordBatch>)>(1);
+        let writer = scope.spawn(move || -> Result<Appender<'_>, Error> {
+            let mut appender = appender;
+            for (table, batches) in received {
+                appender.append(table, batches)?;
+            }
+            Ok(appender)
+        });
+        let loaded = load_all(
+            from,
+            opts,
+            Some((tuning.chunk_rows, &mut |t, b| {
+                // Fails only when the writer has stopped, with its own error.
+                chunks.send((t, b)).map_err(|_| Error::Input {
+                    reason: "the partition writer stopped".into(),
+                    hint: None,
+                })
+            })),
+        );
+        drop(chunks);
+        let appender = writer.join().unwrap_or_else(|_| {
+            Err(Error::Input {
+                reason: "the partition writer panicked".into(),
+                hint: None,
+            })
+        })?;
+        Ok::<_, Error>((loaded?, appender))
+    })?;
     let Appender {
         files: new_files,
         present,
