@@ -284,21 +284,14 @@ impl Engine {
                 .with_schema(t.schema());
             Arc::new(ListingTable::try_new(config)?)
         };
-        let columns = extended_schema(t)
-            .fields()
-            .iter()
-            .map(|f| match f.name().strip_suffix("_date") {
-                Some(stem) if f.data_type() == &DataType::Date32 => {
-                    let at = t
-                        .schema()
-                        .column_with_name(&format!("{stem}_at"))
-                        .map(|(_, c)| c.name().clone())
-                        .unwrap_or_default();
-                    local_date(col(at), self.tz).alias(f.name())
-                }
-                _ => col(f.name()),
-            })
-            .collect::<Vec<_>>();
+        // The extended schema's columns, as `extended_schema` lays them out.
+        let mut columns = Vec::new();
+        for f in t.schema().fields() {
+            columns.push(col(f.name()));
+            if matches!(f.data_type(), DataType::Timestamp(TimeUnit::Microsecond, _)) {
+                columns.push(local_date(col(f.name()), self.tz).alias(date_column(f.name())));
+            }
+        }
         Ok(self.ctx.read_table(provider)?.select(columns)?)
     }
 
