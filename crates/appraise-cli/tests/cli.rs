@@ -362,19 +362,24 @@ fn two_demo_runs_give_the_same_files_but_for_time() {
     }
 }
 
+/// `appraise ingest` of fixtures/tiny into `dir/wh`, rejects to `dir/rejects`.
+fn ingest_tiny(dir: &Path) -> assert_cmd::assert::Assert {
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(fixtures().join("tiny"))
+        .arg("--into")
+        .arg(dir.join("wh"))
+        .arg("--rejects")
+        .arg(dir.join("rejects"))
+        .assert()
+}
+
 #[test]
 fn a_warehouse_ingested_twice_gives_the_kpis_of_its_folder() {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("wh");
     for written in ["15", "0"] {
-        appraise()
-            .args(["ingest", "--from"])
-            .arg(fixtures().join("tiny"))
-            .arg("--into")
-            .arg(&wh)
-            .arg("--rejects")
-            .arg(dir.path().join("rejects"))
-            .assert()
+        ingest_tiny(dir.path())
             .success()
             // exchanges: 15 read and loaded; written 15 the first time, 0 the second.
             .stdout(
@@ -438,15 +443,7 @@ fn a_cluster_needs_a_warehouse_and_a_df_address() {
 fn sql_explain_shows_a_period_reading_only_its_months_files() {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("wh");
-    appraise()
-        .args(["ingest", "--from"])
-        .arg(fixtures().join("tiny"))
-        .arg("--into")
-        .arg(&wh)
-        .arg("--rejects")
-        .arg(dir.path().join("rejects"))
-        .assert()
-        .success();
+    ingest_tiny(dir.path()).success();
     let plan = appraise()
         .args(["sql", "--explain", "--period", "2026-08", "--format", "csv"])
         .arg("SELECT COUNT(*) AS n FROM exchanges WHERE status = 'success'")
