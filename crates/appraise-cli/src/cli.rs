@@ -95,8 +95,8 @@ pub(crate) struct QueryArgs {
 #[derive(Debug, Args, Default)]
 pub(crate) struct ClusterArgs {
     /// Run the queries on the Apache DataFusion Ballista cluster whose scheduler is at
-    /// this address (needs --data WAREHOUSE at a path every executor reads, and a build
-    /// with `--features cluster`).
+    /// this address (needs --data WAREHOUSE at a path every executor reads, and the
+    /// `cluster` feature, on by default).
     #[arg(long, value_name = "df://HOST:PORT", env = "APPRAISE_CLUSTER")]
     pub cluster: Option<String>,
 }

@@ -225,21 +225,21 @@ impl Manifest {
 /// only the departments are also loaded (and checked as any load checks them).
 pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     let manifest = Manifest::read(dir)?;
-    let stored = Table::ALL
+    let mut stored: BTreeMap<Table, Vec<StoredFile>> = Table::ALL
         .into_iter()
-        .filter(|t| *t != Table::Departments)
         .map(|t| (t, manifest.stored(dir, t)))
         .collect();
-    let sources = manifest.sources(dir, &[Table::Departments]);
-    let mut data = load_sources(dir, &sources, &stored, opts, Vec::new(), None)?;
     // Departments are both: loaded for their names and levels, and in files for
     // queries that must travel to a cluster.
+    let departments = stored.remove(&Table::Departments);
+    let sources = manifest.sources(dir, &[Table::Departments]);
+    let mut data = load_sources(dir, &sources, &stored, opts, Vec::new(), None)?;
     if let Some(t) = data
         .tables
         .iter_mut()
         .find(|t| t.table == Table::Departments)
     {
-        t.stored = Some(manifest.stored(dir, Table::Departments));
+        t.stored = departments;
     }
     Ok(data)
 }
@@ -413,11 +413,16 @@ impl Appender<'_> {
                 self.held.insert(key.clone(), ids);
             }
             let held = &self.held[&key];
-            let ids = part.column(0).as_string::<i32>();
-            let keep: BooleanArray = (0..part.num_rows())
-                .map(|i| Some(!held.contains(&xxh3_128(ids.value(i).as_bytes()))))
-                .collect();
-            let fresh = filter_record_batch(&part, &keep)?;
+            // A month the warehouse does not hold yet (a first ingest) needs no look-up.
+            let fresh = if held.is_empty() {
+                part.clone()
+            } else {
+                let ids = part.column(0).as_string::<i32>();
+                let keep: BooleanArray = (0..part.num_rows())
+                    .map(|i| Some(!held.contains(&xxh3_128(ids.value(i).as_bytes()))))
+                    .collect();
+                filter_record_batch(&part, &keep)?
+            };
             *self.present.entry(table).or_default() += (part.num_rows() - fresh.num_rows()) as u64;
             if fresh.num_rows() > 0 {
                 *self.written.entry(table).or_default() += fresh.num_rows() as u64;

@@ -445,14 +445,15 @@ impl Engine {
     /// KPIs, calendar and zone (see [`EngineOptions::kpi_cache`]; only for a
     /// warehouse).
     pub async fn run_cached(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
-        if let Some((cache, key)) = self.cache_key(period, kpis) {
+        let keyed = self.cache_key(period, kpis);
+        if let Some((cache, key)) = &keyed {
             self.scope(Some(period))?;
-            if let Some(m) = cache.get(&key, &period.label()) {
+            if let Some(m) = cache.get(key, &period.label()) {
                 tracing::info!(period = %period, "KPI matrix reused");
                 return Ok(m);
             }
         }
-        self.run(period, kpis).await
+        self.compute_and_keep(period, kpis, keyed).await
     }
 
     /// The cache and the key of `period`'s matrix, when there is a cache and the data
@@ -487,8 +488,18 @@ impl Engine {
     /// Runs `kpis` for `period`, all at once on this session, into the long matrix
     /// (kept in the KPI cache, if there is one).
     pub async fn run(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
+        let keyed = self.cache_key(period, kpis);
+        self.compute_and_keep(period, kpis, keyed).await
+    }
+
+    async fn compute_and_keep(
+        &self,
+        period: &Period,
+        kpis: &[KpiDef],
+        keyed: Option<(&KpiCache, String)>,
+    ) -> Result<KpiMatrix, Error> {
         let matrix = self.compute(period, kpis).await?;
-        if let Some((cache, key)) = self.cache_key(period, kpis) {
+        if let Some((cache, key)) = keyed {
             cache.put(&key, &matrix);
         }
         Ok(matrix)

@@ -17,7 +17,7 @@ use crate::output;
 const TREND_PERIODS: usize = 4;
 
 /// The folder of a warehouse where KPI matrices are kept (docs/cluster.md).
-pub(crate) const KPI_CACHE: &str = "_cache";
+const KPI_CACHE: &str = "_cache";
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
