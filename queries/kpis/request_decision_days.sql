@@ -16,22 +16,20 @@ WITH d AS (
     JOIN calendar cb ON cb.date = r.decided_date
     WHERE r.decided_at IS NOT NULL
 ),
-ranked AS (
+sorted AS (
+    -- Each department's values, sorted; the position (n - 1) * p of the sorted values,
+    -- and linear interpolation between the two nearest (arrays are 1-based).
     SELECT
         department_id,
-        days,
-        -- BIGINT: ROW_NUMBER() - 1 is otherwise a DECIMAL, whose comparison with the
-        -- DOUBLE position below DataFusion gets wrong for some values (apache/datafusion#14272).
-        CAST(ROW_NUMBER() OVER (PARTITION BY department_id ORDER BY days) AS BIGINT) - 1 AS i,
-        CAST(COUNT(*) OVER (PARTITION BY department_id) - 1 AS DOUBLE) / 2 AS pos,
-        COUNT(*) OVER (PARTITION BY department_id) AS n
+        array_sort(array_agg(days)) AS s,
+        COUNT(*) AS n,
+        CAST(COUNT(*) - 1 AS DOUBLE) / 2 AS pos
     FROM d
+    GROUP BY department_id
 )
 SELECT
     department_id,
-    MAX(CASE WHEN i = FLOOR(pos) THEN days END)
-        + (MAX(pos) - FLOOR(MAX(pos)))
-        * (MAX(CASE WHEN i = CEIL(pos) THEN days END) - MAX(CASE WHEN i = FLOOR(pos) THEN days END)) AS value,
-    MAX(n) AS sample_size
-FROM ranked
-GROUP BY department_id
+    s[CAST(FLOOR(pos) AS BIGINT) + 1]
+        + (pos - FLOOR(pos)) * (s[CAST(CEIL(pos) AS BIGINT) + 1] - s[CAST(FLOOR(pos) AS BIGINT) + 1]) AS value,
+    n AS sample_size
+FROM sorted

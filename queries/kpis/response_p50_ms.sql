@@ -15,22 +15,20 @@ WITH v AS (
     FROM exchanges
     WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
 ),
-ranked AS (
+sorted AS (
+    -- Each department's values, sorted; the position (n - 1) * p of the sorted values,
+    -- and linear interpolation between the two nearest (arrays are 1-based).
     SELECT
         department_id,
-        ms,
-        -- BIGINT: ROW_NUMBER() - 1 is otherwise a DECIMAL, whose comparison with the
-        -- DOUBLE position below DataFusion gets wrong for some values (apache/datafusion#14272).
-        CAST(ROW_NUMBER() OVER (PARTITION BY department_id ORDER BY ms) AS BIGINT) - 1 AS i,
-        CAST((COUNT(*) OVER (PARTITION BY department_id) - 1) * 5 AS DOUBLE) / 10 AS pos,
-        COUNT(*) OVER (PARTITION BY department_id) AS n
+        array_sort(array_agg(ms)) AS s,
+        COUNT(*) AS n,
+        CAST(COUNT(*) - 1 AS DOUBLE) / 2 AS pos
     FROM v
+    GROUP BY department_id
 )
 SELECT
     department_id,
-    MAX(CASE WHEN i = FLOOR(pos) THEN ms END)
-        + (MAX(pos) - FLOOR(MAX(pos)))
-        * (MAX(CASE WHEN i = CEIL(pos) THEN ms END) - MAX(CASE WHEN i = FLOOR(pos) THEN ms END)) AS value,
-    MAX(n) AS sample_size
-FROM ranked
-GROUP BY department_id
+    s[CAST(FLOOR(pos) AS BIGINT) + 1]
+        + (pos - FLOOR(pos)) * (s[CAST(CEIL(pos) AS BIGINT) + 1] - s[CAST(FLOOR(pos) AS BIGINT) + 1]) AS value,
+    n AS sample_size
+FROM sorted

@@ -1,8 +1,8 @@
 //! The percentile KPIs on a department with many exchanges, against percentiles
 //! computed here by sorting. 355,417 exchanges put the 90th percentile at position
-//! 319,874.4, between rows 319,874 and 319,875: the sizes at which DataFusion compared a
-//! DECIMAL row number with a DOUBLE position wrongly (apache/datafusion#14272) and the
-//! KPI came out empty, until the KPIs cast the row number to BIGINT.
+//! 319,874.4, between values 319,874 and 319,875: a size at which an earlier form of
+//! the KPIs, which compared a DECIMAL row number with a DOUBLE position, came out empty
+//! in DataFusion (apache/datafusion#14272).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
