@@ -15,20 +15,33 @@ WITH v AS (
     FROM exchanges
     WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
 ),
-sorted AS (
-    -- Each department's values, sorted; the position (n - 1) * p of the sorted values,
-    -- and linear interpolation between the two nearest (arrays are 1-based).
+counted AS (
+    -- How many times each value occurs, per department.
+    SELECT department_id, ms, COUNT(*) AS c
+    FROM v
+    GROUP BY department_id, ms
+),
+cumulative AS (
+    -- upto: how many of the department's values are at most this one; n: how many in all.
     SELECT
         department_id,
-        array_sort(array_agg(ms)) AS s,
-        COUNT(*) AS n,
-        CAST(COUNT(*) - 1 AS DOUBLE) / 2 AS pos
-    FROM v
-    GROUP BY department_id
+        ms,
+        SUM(c) OVER (PARTITION BY department_id ORDER BY ms ROWS UNBOUNDED PRECEDING) AS upto,
+        SUM(c) OVER (PARTITION BY department_id) AS n
+    FROM counted
+),
+ends AS (
+    -- The sorted values at the 0-based positions FLOOR(pos) and CEIL(pos), pos being
+    -- (n - 1) * p: the smallest value whose cumulative count exceeds the position.
+    SELECT
+        department_id,
+        pos,
+        n,
+        MIN(CASE WHEN upto > FLOOR(pos) THEN ms END) AS lo,
+        MIN(CASE WHEN upto > CEIL(pos) THEN ms END) AS hi
+    FROM (SELECT *, CAST(n - 1 AS DOUBLE) / 2 AS pos FROM cumulative) AS c
+    GROUP BY department_id, pos, n
 )
-SELECT
-    department_id,
-    s[CAST(FLOOR(pos) AS BIGINT) + 1]
-        + (pos - FLOOR(pos)) * (s[CAST(CEIL(pos) AS BIGINT) + 1] - s[CAST(FLOOR(pos) AS BIGINT) + 1]) AS value,
-    n AS sample_size
-FROM sorted
+-- Linear interpolation between the two.
+SELECT department_id, lo + (pos - FLOOR(pos)) * (hi - lo) AS value, n AS sample_size
+FROM ends

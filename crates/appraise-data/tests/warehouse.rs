@@ -12,7 +12,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::basic::Compression;
+use datafusion::parquet::basic::{Compression, Encoding};
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
 fn tiny() -> PathBuf {
@@ -73,6 +73,18 @@ fn the_warehouse_holds_what_the_folder_loads_by_month_and_in_time_order() {
         assert_eq!(meta.file_metadata().num_rows() as u64, f.rows);
         let codec = meta.row_group(0).column(0).compression();
         assert!(matches!(codec, Compression::ZSTD(_)), "{codec:?}");
+        // Time stamps as deltas, without a dictionary; text with one.
+        let encodings = |name: &str| {
+            let ix = Table::Exchanges.column_index(name).unwrap();
+            meta.row_group(0).column(ix).encodings().collect::<Vec<_>>()
+        };
+        assert!(
+            encodings("requested_at").contains(&Encoding::DELTA_BINARY_PACKED)
+                && !encodings("requested_at").contains(&Encoding::RLE_DICTIONARY),
+            "{:?}",
+            encodings("requested_at")
+        );
+        assert!(encodings("provider_dept").contains(&Encoding::RLE_DICTIONARY));
         // Sorted by time within the file.
         let batch: RecordBatch =
             datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(

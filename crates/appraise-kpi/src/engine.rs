@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{
     DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::catalog::{MemTable, TableProvider};
-use datafusion::common::ScalarValue;
+use datafusion::common::{Column, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -281,7 +281,7 @@ impl Engine {
                 .with_file_extension(".parquet");
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
-                .with_schema(t.schema());
+                .with_schema(view_types(&t.schema()));
             Arc::new(ListingTable::try_new(config)?)
         };
         // The extended schema's columns, as `extended_schema` lays them out.
@@ -365,7 +365,12 @@ impl Engine {
                 ),
                 (
                     "decision",
-                    when(late, lit("pending")).otherwise(col("decision"))?,
+                    // Both branches Utf8: DataFusion types a CASE of a Utf8 literal and
+                    // a Utf8View column (a warehouse's) as Utf8 but computes Utf8View.
+                    when(late, lit("pending")).otherwise(Expr::Cast(Cast::new(
+                        Box::new(col("decision")),
+                        DataType::Utf8,
+                    )))?,
                 ),
             ],
         )?;
@@ -616,10 +621,25 @@ impl Engine {
         Ok(rows)
     }
 
-    /// Runs a researcher's query in the sandbox.
+    /// Runs a researcher's query in the sandbox. Text comes out as `Utf8` whether the
+    /// tables were read from a folder or (as `Utf8View`) from a warehouse.
     pub async fn query(&self, sql: &str) -> Result<DataFrame, Error> {
         check_read_only("query", sql)?;
-        Ok(self.ctx.sql_with_options(sql, read_only_options()).await?)
+        let df = self.ctx.sql_with_options(sql, read_only_options()).await?;
+        let columns: Vec<Expr> = df
+            .schema()
+            .iter()
+            .map(|(qualifier, f)| {
+                let c = Expr::Column(Column::new(qualifier.cloned(), f.name()));
+                match f.data_type() {
+                    DataType::Utf8View => {
+                        Expr::Cast(Cast::new(Box::new(c), DataType::Utf8)).alias(f.name())
+                    }
+                    _ => c,
+                }
+            })
+            .collect();
+        Ok(df.select(columns)?)
     }
 }
 
@@ -730,6 +750,20 @@ fn values(ctx: &SessionContext, batch: &RecordBatch) -> Result<DataFrame, Error>
         .map(|(c, f)| Expr::Column(c).alias(f.name()))
         .collect::<Vec<_>>();
     Ok(DataFrame::new(ctx.state(), plan).select(named)?)
+}
+
+/// `schema` with its text columns as `Utf8View`, which the Parquet reader decodes
+/// straight from the files' dictionaries, and which compare and group faster.
+fn view_types(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// The contract's schema plus a local-date column after each timestamp column.
