@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod csv_blocks;
 pub mod digest;
 mod encoding;
 mod error;

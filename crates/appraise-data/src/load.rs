@@ -2,7 +2,7 @@
 //! format, validating every row, and accounting for it.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use crate::encoding::utf8_reader;
 use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
-use crate::validate::{Accounting, Drain, Reason, Rejection, SinkConfig, TableSink};
+use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
 use crate::warehouse::{StoredFile, time_column};
 
 /// How input files are read.
@@ -69,6 +69,8 @@ pub struct LoadOptions {
     pub rejects_dir: Option<PathBuf>,
     /// Rows per Arrow batch.
     pub batch_size: usize,
+    /// Bytes of a CSV file each thread validates at a time.
+    pub csv_block_bytes: usize,
 }
 
 impl Default for LoadOptions {
@@ -80,6 +82,7 @@ impl Default for LoadOptions {
             pseudonymiser: None,
             rejects_dir: None,
             batch_size: 8192,
+            csv_block_bytes: crate::csv_blocks::BLOCK_BYTES,
         }
     }
 }
@@ -291,7 +294,7 @@ pub(crate) fn load_sources(
 
 fn sink_config<'a>(
     opts: &'a LoadOptions,
-    known: Option<&'a HashSet<String>>,
+    known: Option<&'a Departments>,
     stored_pseudonyms: bool,
 ) -> SinkConfig<'a> {
     SinkConfig {
@@ -304,7 +307,7 @@ fn sink_config<'a>(
 }
 
 /// The departments whose chain of parents stays within valid departments.
-fn loadable_departments(batches: &[RecordBatch]) -> HashSet<String> {
+fn loadable_departments(batches: &[RecordBatch]) -> Departments {
     let mut parent: HashMap<String, Option<String>> = HashMap::new();
     let pid = Table::Departments
         .column_index("parent_id")
@@ -317,7 +320,7 @@ fn loadable_departments(batches: &[RecordBatch]) -> HashSet<String> {
             parent.insert(ids.value(i).to_string(), p);
         }
     }
-    let mut known: HashSet<String> = parent.keys().cloned().collect();
+    let mut known: Departments = parent.keys().cloned().collect();
     loop {
         let orphans: Vec<String> = known
             .iter()
@@ -453,9 +456,15 @@ pub(crate) fn read_file(
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let name: Arc<str> = path.display().to_string().into();
     match format {
-        InputFormat::Csv | InputFormat::Auto => {
-            read_csv(path, &name, file, sink, opts.encoding, warnings)
-        }
+        InputFormat::Csv | InputFormat::Auto => crate::csv_blocks::read_csv(
+            path,
+            &name,
+            file,
+            sink,
+            opts.encoding,
+            warnings,
+            opts.csv_block_bytes,
+        ),
         InputFormat::Jsonl => read_jsonl(path, &name, file, sink, opts.encoding, warnings),
         InputFormat::Parquet => {
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -489,15 +498,15 @@ pub(crate) fn read_file(
 }
 
 /// Maps a file's column names onto the contract's columns.
-struct ColumnMap {
+pub(crate) struct ColumnMap {
     /// For each contract column, the file column holding it.
-    source: Vec<Option<usize>>,
+    pub source: Vec<Option<usize>>,
     /// The file column holding personal data, redacted in rejected records.
-    personal: Option<usize>,
+    pub personal: Option<usize>,
 }
 
 impl ColumnMap {
-    fn new(
+    pub(crate) fn new(
         table: Table,
         path: &Path,
         names: &[&str],
@@ -555,76 +564,24 @@ impl ColumnMap {
         Ok(ColumnMap { source, personal })
     }
 
-    fn fields<'r>(&self, get: impl Fn(usize) -> Option<&'r str>) -> Vec<Option<&'r str>> {
+    pub(crate) fn fields<'r>(
+        &self,
+        get: impl Fn(usize) -> Option<&'r str>,
+    ) -> Vec<Option<&'r str>> {
         self.source.iter().map(|s| s.and_then(&get)).collect()
     }
 }
 
-fn encoding_error(path: &Path, e: crate::encoding::EncodingProblem) -> Error {
+pub(crate) fn encoding_error(path: &Path, e: crate::encoding::EncodingProblem) -> Error {
     Error::unreadable(path, None, e.reason, Some(e.hint))
 }
 
-fn decode_hint(encoding: &'static Encoding) -> String {
+pub(crate) fn decode_hint(encoding: &'static Encoding) -> String {
     if encoding == UTF_8 {
         "the file may be GB18030/GBK: pass --encoding gb18030, or save it as UTF-8".into()
     } else {
         "the file is not consistently encoded: save it as UTF-8".into()
     }
-}
-
-fn read_csv(
-    path: &Path,
-    name: &Arc<str>,
-    file: File,
-    sink: &mut TableSink<'_>,
-    declared: Option<&'static Encoding>,
-    warnings: &mut Vec<String>,
-) -> Result<(), Error> {
-    let (encoding, text) = utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
-    let csv_error = |e: csv::Error| {
-        let place = e.position().map(|p| format!("line {}", p.line()));
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-                Error::unreadable(path, place, io.to_string(), Some(decode_hint(encoding)))
-            }
-            csv::ErrorKind::Io(io) => Error::io(path, io),
-            other => Error::unreadable(path, place, format!("{other:?}"), None),
-        }
-    };
-    let headers = reader.headers().map_err(csv_error)?.clone();
-    let header_names: Vec<&str> = headers.iter().collect();
-    let map = ColumnMap::new(sink.table(), path, &header_names, warnings)?;
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
-        let raw = || {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b' '))
-                .from_writer(vec![]);
-            let fields = record
-                .iter()
-                .enumerate()
-                .map(|(i, f)| if Some(i) == map.personal { REDACTED } else { f });
-            let _ = w.write_record(fields);
-            String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
-                .trim_end()
-                .to_string()
-        };
-        if record.len() != headers.len() {
-            let r = Rejection {
-                reason: Reason::FieldCount,
-                column: None,
-                detail: format!("{} fields, the header has {}", record.len(), headers.len()),
-            };
-            let id = map.source[0].and_then(|i| record.get(i));
-            sink.reject_unparsed(name, line, id, r, raw())?;
-            continue;
-        }
-        let fields = map.fields(|i| record.get(i));
-        sink.push(&fields, name, line, raw)?;
-    }
-    Ok(())
 }
 
 fn read_jsonl(

@@ -6,18 +6,21 @@
 //! rest to Arrow builders. Each row ends up in exactly one of loaded, rejected or
 //! duplicates, which is the accounting identity every run reports.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono_tz::Tz;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, AsArray, BooleanArray, BooleanBuilder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde::Serialize;
-use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::Error;
+use crate::digest::{IdMap, id_hash};
 use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{Reject, RejectWriter};
 use crate::schema::{Column, Kind, Table};
@@ -147,11 +150,15 @@ impl Val<'_> {
     }
 }
 
+/// The ids of the departments rows may refer to (looked up twice per exchange, so with
+/// a fast hash rather than the default SipHash).
+pub(crate) type Departments = HashSet<String, foldhash::fast::RandomState>;
+
 /// What a sink needs besides the rows.
 #[derive(Clone)]
 pub(crate) struct SinkConfig<'a> {
     pub tz: Tz,
-    pub departments: Option<&'a HashSet<String>>,
+    pub departments: Option<&'a Departments>,
     pub pseudonymiser: Option<&'a Pseudonymiser>,
     /// Personal fields are kept as stored: they were pseudonymised before (a warehouse).
     pub stored_pseudonyms: bool,
@@ -161,42 +168,164 @@ pub(crate) struct SinkConfig<'a> {
 /// Takes a table's loaded rows a chunk at a time, so that the sink need not keep them.
 pub(crate) type Drain<'d> = dyn FnMut(Table, Vec<RecordBatch>) -> Result<(), Error> + 'd;
 
-/// Receives a table's rows, validates them and builds its Arrow batches.
-pub(crate) struct TableSink<'a> {
+/// Parses and checks rows of one table; shared by the threads that validate a file's
+/// blocks.
+#[derive(Clone)]
+pub(crate) struct Validator<'a> {
     table: Table,
     columns: &'static [Column],
     cfg: SinkConfig<'a>,
+}
+
+/// Receives a table's rows, validates them and builds its Arrow batches.
+pub(crate) struct TableSink<'a> {
+    validator: Validator<'a>,
     builders: Vec<Builder>,
     pending: usize,
     batches: Vec<RecordBatch>,
     /// id (hashed) → content hash of the row loaded under it.
-    seen: HashMap<u128, u64>,
+    seen: IdMap<u64>,
     acct: Accounting,
     rejects: &'a mut RejectWriter,
     /// Where batches go once `chunk_rows` have gathered, instead of staying here.
     drain: Option<(usize, &'a mut Drain<'a>)>,
     /// Rows in `batches`.
     held: usize,
+    /// Scratch space for [`content_hash`].
+    scratch: Vec<u8>,
+}
+
+/// What the load makes of a valid row's id.
+enum Admit {
+    /// First seen: loaded.
+    New,
+    /// An identical repeat: counted, not loaded.
+    Duplicate,
+    /// The id was loaded with other content: rejected.
+    Conflict,
+}
+
+/// One row of a block validated apart from the sink ([`BlockBuilder`]), in file order.
+pub(crate) enum Checked {
+    /// A valid row, the next row of the block's batch.
+    Valid {
+        id: u128,
+        content: u64,
+        line: u64,
+        /// Where the row lies in the block, to render it should its id conflict.
+        record: std::ops::Range<usize>,
+    },
+    /// A rejected row.
+    Rejected {
+        line: u64,
+        id: Option<String>,
+        rejection: Rejection,
+        record: String,
+    },
+}
+
+/// A block of rows validated by a worker thread: the valid rows as a batch, and every
+/// row's outcome in file order. The sink then settles repeats ([`TableSink::push_block`]).
+pub(crate) struct CheckedBlock {
+    pub batch: RecordBatch,
+    pub rows: Vec<Checked>,
+}
+
+/// Builds a [`CheckedBlock`] on a worker thread.
+pub(crate) struct BlockBuilder<'v, 'a> {
+    validator: &'v Validator<'a>,
+    builders: Vec<Builder>,
+    rows: Vec<Checked>,
+    scratch: Vec<u8>,
+}
+
+impl<'v, 'a> BlockBuilder<'v, 'a> {
+    pub(crate) fn new(validator: &'v Validator<'a>, capacity: usize) -> Self {
+        BlockBuilder {
+            validator,
+            builders: validator
+                .columns
+                .iter()
+                .map(|c| Builder::new(c.kind, capacity))
+                .collect(),
+            rows: Vec::with_capacity(capacity),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Validates one row, as [`TableSink::push`] does, short of settling repeats.
+    pub(crate) fn push(
+        &mut self,
+        fields: &[Option<&str>],
+        line: u64,
+        record: std::ops::Range<usize>,
+        render: impl FnOnce() -> String,
+    ) {
+        match self.validator.check(fields) {
+            Ok(vals) => {
+                self.rows.push(Checked::Valid {
+                    id: id_hash(vals[0].text().unwrap_or_default()),
+                    content: content_hash(&vals, &mut self.scratch),
+                    line,
+                    record,
+                });
+                for (b, v) in self.builders.iter_mut().zip(&vals) {
+                    b.append(v);
+                }
+            }
+            Err(rejection) => self.reject(line, fields[0], rejection, render()),
+        }
+    }
+
+    /// A row rejected before validation (a wrong field count).
+    pub(crate) fn reject(
+        &mut self,
+        line: u64,
+        id: Option<&str>,
+        rejection: Rejection,
+        record: String,
+    ) {
+        self.rows.push(Checked::Rejected {
+            line,
+            id: id
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            rejection,
+            record,
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Result<CheckedBlock, Error> {
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        Ok(CheckedBlock {
+            batch: RecordBatch::try_new(self.validator.table.schema(), arrays)?,
+            rows: self.rows,
+        })
+    }
 }
 
 impl<'a> TableSink<'a> {
     pub(crate) fn new(table: Table, cfg: SinkConfig<'a>, rejects: &'a mut RejectWriter) -> Self {
         let columns = table.columns();
         TableSink {
-            table,
-            columns,
             builders: columns
                 .iter()
                 .map(|c| Builder::new(c.kind, cfg.batch_size))
                 .collect(),
-            cfg,
+            validator: Validator {
+                table,
+                columns,
+                cfg,
+            },
             pending: 0,
             batches: Vec::new(),
-            seen: HashMap::new(),
+            seen: IdMap::default(),
             acct: Accounting::default(),
             rejects,
             drain: None,
             held: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -209,7 +338,12 @@ impl<'a> TableSink<'a> {
 
     /// The table being built.
     pub(crate) fn table(&self) -> Table {
-        self.table
+        self.validator.table
+    }
+
+    /// The validator, to share with threads that validate blocks.
+    pub(crate) fn validator(&self) -> &Validator<'a> {
+        &self.validator
     }
 
     /// Rejects a row that could not even be split into fields.
@@ -237,27 +371,16 @@ impl<'a> TableSink<'a> {
     ) -> Result<(), Error> {
         self.acct.read += 1;
         let id = fields[0].map(str::trim).filter(|s| !s.is_empty());
-        let vals = match self.parse(fields).and_then(|v| self.check_row(v)) {
+        let vals = match self.validator.check(fields) {
             Ok(v) => v,
             Err(r) => return self.reject(file, line, id, r, record()),
         };
-        let id_key = xxh3_128(vals[0].text().unwrap_or_default().as_bytes());
-        let content = content_hash(&vals);
-        match self.seen.get(&id_key) {
-            Some(&h) if h == content => {
-                self.acct.duplicates += 1;
-                return Ok(());
-            }
-            Some(_) => {
-                let r = Rejection::new(
-                    Reason::ConflictingId,
-                    self.columns[0].name,
-                    "an earlier row has the same id with different content",
-                );
-                return self.reject(file, line, id, r, record());
-            }
-            None => {
-                self.seen.insert(id_key, content);
+        let content = content_hash(&vals, &mut self.scratch);
+        match self.admit(id_hash(vals[0].text().unwrap_or_default()), content) {
+            Admit::New => {}
+            Admit::Duplicate => return Ok(()),
+            Admit::Conflict => {
+                return self.reject(file, line, id, conflict(&self.validator), record());
             }
         }
         for (b, v) in self.builders.iter_mut().zip(&vals) {
@@ -265,8 +388,83 @@ impl<'a> TableSink<'a> {
         }
         self.acct.loaded += 1;
         self.pending += 1;
-        if self.pending >= self.cfg.batch_size {
+        if self.pending >= self.validator.cfg.batch_size {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Settles a valid row's id against the rows loaded before it, counting a repeat.
+    fn admit(&mut self, id: u128, content: u64) -> Admit {
+        match self.seen.get(&id) {
+            Some(&h) if h == content => {
+                self.acct.duplicates += 1;
+                Admit::Duplicate
+            }
+            Some(_) => Admit::Conflict,
+            None => {
+                self.seen.insert(id, content);
+                Admit::New
+            }
+        }
+    }
+
+    /// Takes a block validated on another thread, in file order after every row pushed
+    /// before it; `render` renders the row at a range of the block for a rejects file.
+    pub(crate) fn push_block(
+        &mut self,
+        block: CheckedBlock,
+        file: &Arc<str>,
+        render: impl Fn(std::ops::Range<usize>) -> String,
+    ) -> Result<(), Error> {
+        self.flush()?;
+        let mut keep = Vec::with_capacity(block.batch.num_rows());
+        for row in block.rows {
+            self.acct.read += 1;
+            match row {
+                Checked::Valid {
+                    id,
+                    content,
+                    line,
+                    record,
+                } => {
+                    let admit = self.admit(id, content);
+                    keep.push(matches!(admit, Admit::New));
+                    if let Admit::Conflict = admit {
+                        let row = render(record);
+                        let id = block
+                            .batch
+                            .column(0)
+                            .as_string::<i32>()
+                            .value(keep.len() - 1);
+                        let r = conflict(&self.validator);
+                        self.reject(file, line, Some(id), r, row)?;
+                    }
+                }
+                Checked::Rejected {
+                    line,
+                    id,
+                    rejection,
+                    record,
+                } => self.reject(file, line, id.as_deref(), rejection, record)?,
+            }
+        }
+        let batch = if keep.iter().all(|k| *k) {
+            block.batch
+        } else {
+            filter_record_batch(&block.batch, &BooleanArray::from(keep))?
+        };
+        self.acct.loaded += batch.num_rows() as u64;
+        let size = self.validator.cfg.batch_size.max(1);
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = size.min(batch.num_rows() - offset);
+            self.batches.push(batch.slice(offset, len));
+            self.held += len;
+            offset += len;
+            if matches!(self.drain, Some((chunk, _)) if self.held >= chunk) {
+                self.drain()?;
+            }
         }
         Ok(())
     }
@@ -302,7 +500,7 @@ impl<'a> TableSink<'a> {
         }
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         self.batches
-            .push(RecordBatch::try_new(self.table.schema(), arrays)?);
+            .push(RecordBatch::try_new(self.validator.table.schema(), arrays)?);
         self.held += self.pending;
         self.pending = 0;
         if matches!(self.drain, Some((chunk, _)) if self.held >= chunk) {
@@ -315,7 +513,7 @@ impl<'a> TableSink<'a> {
         if let Some((_, drain)) = &mut self.drain
             && !self.batches.is_empty()
         {
-            drain(self.table, std::mem::take(&mut self.batches))?;
+            drain(self.validator.table, std::mem::take(&mut self.batches))?;
             self.held = 0;
         }
         Ok(())
@@ -326,6 +524,22 @@ impl<'a> TableSink<'a> {
         self.flush()?;
         self.drain()?;
         Ok((self.batches, self.acct))
+    }
+}
+
+/// The rejection of a valid row whose id was loaded with other content.
+fn conflict(v: &Validator<'_>) -> Rejection {
+    Rejection::new(
+        Reason::ConflictingId,
+        v.columns[0].name,
+        "an earlier row has the same id with different content",
+    )
+}
+
+impl Validator<'_> {
+    /// Parses and checks one row: one field per contract column, `None` where absent.
+    fn check<'f>(&self, fields: &[Option<&'f str>]) -> Result<Vec<Val<'f>>, Rejection> {
+        self.parse(fields).and_then(|v| self.check_row(v))
     }
 
     fn parse<'f>(&self, fields: &[Option<&'f str>]) -> Result<Vec<Val<'f>>, Rejection> {
@@ -507,29 +721,30 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn content_hash(vals: &[Val<'_>]) -> u64 {
-    let mut h = Xxh3::new();
+/// A hash of a row's values, to tell a repeat from a conflict; `buf` is scratch space.
+fn content_hash(vals: &[Val<'_>], buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
     for v in vals {
         match v {
-            Val::Null => h.update(&[0]),
+            Val::Null => buf.push(0),
             Val::Str(_) | Val::Owned(_) => {
                 let s = v.text().unwrap_or_default();
-                h.update(&[1]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
+                buf.push(1);
+                buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                buf.extend_from_slice(s.as_bytes());
             }
             Val::Ts(t) => {
-                h.update(&[2]);
-                h.update(&t.to_le_bytes());
+                buf.push(2);
+                buf.extend_from_slice(&t.to_le_bytes());
             }
             Val::Int(n) => {
-                h.update(&[3]);
-                h.update(&n.to_le_bytes());
+                buf.push(3);
+                buf.extend_from_slice(&n.to_le_bytes());
             }
-            Val::Bool(b) => h.update(&[4, u8::from(*b)]),
+            Val::Bool(b) => buf.extend_from_slice(&[4, u8::from(*b)]),
         }
     }
-    h.digest()
+    xxh3_64(buf)
 }
 
 /// An Arrow column builder for one contract column.

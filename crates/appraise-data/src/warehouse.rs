@@ -51,8 +51,7 @@ use datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use xxhash_rust::xxh3::xxh3_128;
-
+use crate::digest::{IdSet, id_hash};
 use crate::load::{Dataset, InputFormat, LoadOptions, Sources, load_all, load_sources};
 use crate::schema::Table;
 use crate::{Accounting, Error};
@@ -384,7 +383,7 @@ struct Appender<'m> {
     fail_after: Option<usize>,
     /// The warehouse's ids (hashed) per table and month, for the months of the chunk
     /// at hand.
-    held: HashMap<(Table, Option<String>), HashSet<u128>>,
+    held: HashMap<(Table, Option<String>), IdSet>,
     /// The files written.
     files: Vec<PartFile>,
     /// Rows the warehouse already held, per table.
@@ -420,7 +419,7 @@ impl Appender<'_> {
             } else {
                 let ids = part.column(0).as_string::<i32>();
                 let keep: BooleanArray = (0..part.num_rows())
-                    .map(|i| Some(!held.contains(&xxh3_128(ids.value(i).as_bytes()))))
+                    .map(|i| Some(!held.contains(&id_hash(ids.value(i)))))
                     .collect();
                 filter_record_batch(&part, &keep)?
             };
@@ -455,8 +454,8 @@ fn held_ids(
     manifest: &Manifest,
     table: Table,
     month: Option<&str>,
-) -> Result<HashSet<u128>, Error> {
-    let mut ids = HashSet::new();
+) -> Result<IdSet, Error> {
+    let mut ids = IdSet::default();
     let files = manifest
         .files
         .iter()
@@ -470,7 +469,7 @@ fn held_ids(
             let b = b?;
             let col = b.column(0).as_string::<i32>();
             for i in 0..col.len() {
-                ids.insert(xxh3_128(col.value(i).as_bytes()));
+                ids.insert(id_hash(col.value(i)));
             }
         }
     }

@@ -1,0 +1,290 @@
+//! Reading a CSV file on every core: the file is cut into blocks at record boundaries,
+//! each block is parsed and validated on a worker thread, and the sink takes the blocks
+//! back in file order, where it settles repeated ids as it would row by row. Rows,
+//! line numbers, rejects (and their order) and accounting are those of reading the
+//! file on one thread.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::mpsc::{channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use csv::StringRecord;
+use encoding_rs::Encoding;
+
+use crate::Error;
+use crate::load::{ColumnMap, decode_hint, encoding_error};
+use crate::rejects::REDACTED;
+use crate::validate::{BlockBuilder, CheckedBlock, Reason, Rejection, TableSink, Validator};
+
+/// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
+/// record).
+pub(crate) const BLOCK_BYTES: usize = 4 << 20;
+
+/// A block of the file: its bytes from `start` on hold whole records; `lines_before`
+/// line breaks precede it in the file.
+struct Block {
+    index: usize,
+    bytes: Vec<u8>,
+    start: usize,
+    lines_before: u64,
+}
+
+/// Reads `file` (CSV with a header row) into `sink`, `block_bytes` at a time.
+pub(crate) fn read_csv(
+    path: &Path,
+    name: &Arc<str>,
+    file: std::fs::File,
+    sink: &mut TableSink<'_>,
+    declared: Option<&'static Encoding>,
+    warnings: &mut Vec<String>,
+    block_bytes: usize,
+) -> Result<(), Error> {
+    let (encoding, text) =
+        crate::encoding::utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+    let mut blocks = Blocks {
+        reader: text,
+        carry: Vec::new(),
+        size: block_bytes.max(1),
+        lines: 0,
+        index: 0,
+    };
+    let read_error = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::unreadable(path, None, e.to_string(), Some(decode_hint(encoding)))
+        } else {
+            Error::io(path, e)
+        }
+    };
+    let csv_error = |e: csv::Error, lines_before: u64| {
+        let place = e
+            .position()
+            .map(|p| format!("line {}", lines_before + p.line()));
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::unreadable(path, place, io.to_string(), Some(decode_hint(encoding)))
+            }
+            csv::ErrorKind::Io(io) => Error::io(path, io),
+            csv::ErrorKind::Utf8 { err, .. } => {
+                Error::unreadable(path, place, err.to_string(), Some(decode_hint(encoding)))
+            }
+            other => Error::unreadable(path, place, format!("{other:?}"), None),
+        }
+    };
+
+    // The header, from the first block.
+    let mut first = blocks.next().map_err(read_error)?.unwrap_or(Block {
+        index: 0,
+        bytes: Vec::new(),
+        start: 0,
+        lines_before: 0,
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(first.bytes.as_slice());
+    let headers = reader.headers().map_err(|e| csv_error(e, 0))?.clone();
+    let after = reader.position().clone();
+    first.start = after.byte() as usize;
+    first.lines_before = after.line().saturating_sub(1);
+    let names: Vec<&str> = headers.iter().collect();
+    let map = ColumnMap::new(sink.table(), path, &names, warnings)?;
+    let fields = headers.len();
+
+    let validator = sink.validator().clone();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let (work_tx, work_rx) = sync_channel::<Block>(threads);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = channel::<(Block, Result<CheckedBlock, Error>)>();
+    std::thread::scope(|scope| {
+        // Owned here, so that the workers stop when this returns.
+        let work_tx = work_tx;
+        for _ in 0..threads {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            let (validator, map) = (&validator, &map);
+            scope.spawn(move || {
+                loop {
+                    let next = work_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok(block)) = next else { break };
+                    let checked = check_block(&block, validator, map, fields, &csv_error);
+                    if done_tx.send((block, checked)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        // Blocks go out while no more than two per worker wait to be taken back, and
+        // come back in file order.
+        let mut next = Some(first);
+        let (mut sent, mut taken) = (0, 0);
+        let mut ready = BTreeMap::new();
+        loop {
+            while sent - taken < 2 * threads {
+                let Some(block) = next.take() else { break };
+                next = blocks.next().map_err(read_error)?;
+                if work_tx.send(block).is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            if taken == sent {
+                return Ok(());
+            }
+            let Ok((block, checked)) = done_rx.recv() else {
+                return Err(Error::Input {
+                    reason: format!("{}: a reading thread stopped", path.display()),
+                    hint: None,
+                });
+            };
+            ready.insert(block.index, (block, checked));
+            while let Some((block, checked)) = ready.remove(&taken) {
+                let render = |range: Range<usize>| render_bytes(&block.bytes[range], map.personal);
+                sink.push_block(checked?, name, render)?;
+                taken += 1;
+            }
+        }
+    })
+}
+
+/// Cuts a reader into blocks that end on a record boundary.
+struct Blocks {
+    reader: Box<dyn Read>,
+    carry: Vec<u8>,
+    size: usize,
+    lines: u64,
+    index: usize,
+}
+
+impl Blocks {
+    fn next(&mut self) -> std::io::Result<Option<Block>> {
+        let mut want = self.size;
+        loop {
+            let have = self.carry.len();
+            let eof = have < want
+                && (&mut self.reader)
+                    .take((want - have) as u64)
+                    .read_to_end(&mut self.carry)?
+                    < want - have;
+            let cut = if eof {
+                Some(self.carry.len())
+            } else {
+                last_record_end(&self.carry)
+            };
+            match cut {
+                Some(0) => return Ok(None),
+                Some(cut) => {
+                    let rest = self.carry.split_off(cut);
+                    let bytes = std::mem::replace(&mut self.carry, rest);
+                    let lines_before = self.lines;
+                    self.lines += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                    self.index += 1;
+                    return Ok(Some(Block {
+                        index: self.index - 1,
+                        bytes,
+                        start: 0,
+                        lines_before,
+                    }));
+                }
+                // No whole record yet: read on.
+                None => want = self.carry.len() * 2,
+            }
+        }
+    }
+}
+
+/// Where the last whole record in `buf` (which starts on a record) ends, if one does.
+/// Without quotes every line break ends a record; with them, the records are found as
+/// the CSV reader finds them.
+fn last_record_end(buf: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', buf).is_none() {
+        return memchr::memrchr(b'\n', buf).map(|i| i + 1);
+    }
+    let mut reader = csv_core::Reader::new();
+    let (mut out, mut ends) = (vec![0; 64 * 1024], vec![0; 1024]);
+    let (mut at, mut last) = (0, None);
+    loop {
+        let (result, read, _, _) = reader.read_record(&buf[at..], &mut out, &mut ends);
+        at += read;
+        match result {
+            csv_core::ReadRecordResult::Record => last = Some(at),
+            csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {
+            }
+            csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                return last;
+            }
+        }
+    }
+}
+
+/// Parses and validates one block on a worker thread.
+fn check_block(
+    block: &Block,
+    validator: &Validator<'_>,
+    map: &ColumnMap,
+    fields: usize,
+    csv_error: &(dyn Fn(csv::Error, u64) -> Error + Sync),
+) -> Result<CheckedBlock, Error> {
+    let bytes = &block.bytes[block.start..];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = BlockBuilder::new(validator, 8192);
+    let mut record = StringRecord::new();
+    loop {
+        let begin = block.start + reader.position().byte() as usize;
+        if !reader
+            .read_record(&mut record)
+            .map_err(|e| csv_error(e, block.lines_before))?
+        {
+            break;
+        }
+        let end = block.start + reader.position().byte() as usize;
+        let line = block.lines_before + record.position().map_or(0, |p| p.line());
+        let render = || render_record(&record, map.personal);
+        if record.len() != fields {
+            let r = Rejection {
+                reason: Reason::FieldCount,
+                column: None,
+                detail: format!("{} fields, the header has {fields}", record.len()),
+            };
+            let id = map.source[0].and_then(|i| record.get(i));
+            rows.reject(line, id, r, render());
+            continue;
+        }
+        let values = map.fields(|i| record.get(i));
+        rows.push(&values, line, begin..end, render);
+    }
+    rows.finish()
+}
+
+/// A record as one line of CSV for a rejects file, its personal field redacted.
+fn render_record(record: &StringRecord, personal: Option<usize>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b' '))
+        .from_writer(vec![]);
+    let fields = record
+        .iter()
+        .enumerate()
+        .map(|(i, f)| if Some(i) == personal { REDACTED } else { f });
+    let _ = w.write_record(fields);
+    String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
+        .trim_end()
+        .to_string()
+}
+
+/// The record in `bytes` rendered as [`render_record`] does.
+fn render_bytes(bytes: &[u8], personal: Option<usize>) -> String {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => render_record(&record, personal),
+        _ => String::from_utf8_lossy(bytes).trim_end().to_string(),
+    }
+}
