@@ -17,8 +17,8 @@ pub fn file_sha256(path: &Path) -> io::Result<(u64, String)> {
     Ok((bytes, hex::encode(hasher.finalize())))
 }
 
-/// A row id as its 128-bit xxh3 hash: two of some billions of ids share one with a
-/// chance below 10⁻¹⁹.
+/// A row id as its 128-bit xxh3 hash: two of a billion ids share one with a chance
+/// below 10⁻²⁰.
 pub(crate) fn id_hash(id: &str) -> u128 {
     xxh3_128(id.as_bytes())
 }

@@ -1,10 +1,12 @@
 //! Row validation: text fields in, typed Arrow columns out, or a reason for rejecting.
 //!
 //! Every reader (CSV, JSON Lines, Parquet, Arrow IPC) hands rows to a [`TableSink`] as
-//! one optional text field per contract column. The sink parses and checks them,
-//! keeps identical repeats once, rejects conflicting repeats of an id, and appends the
-//! rest to Arrow builders. Each row ends up in exactly one of loaded, rejected or
-//! duplicates, which is the accounting identity every run reports.
+//! one optional text field per contract column. The sink parses and checks them
+//! ([`Validator`]), keeps identical repeats once, rejects conflicting repeats of an id,
+//! and appends the rest to Arrow builders. Each row ends up in exactly one of loaded,
+//! rejected or duplicates, which is the accounting identity every run reports. CSV
+//! files are checked in blocks on worker threads ([`BlockBuilder`]), and the sink
+//! settles their repeats in file order ([`TableSink::push_block`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
