@@ -265,9 +265,10 @@ impl<'v, 'a> BlockBuilder<'v, 'a> {
     ) {
         match self.validator.check(fields) {
             Ok(vals) => {
+                let (id, content) = row_keys(&vals, &mut self.scratch);
                 self.rows.push(Checked::Valid {
-                    id: id_hash(vals[0].text().unwrap_or_default()),
-                    content: content_hash(&vals, &mut self.scratch),
+                    id,
+                    content,
                     line,
                     record,
                 });
@@ -289,10 +290,7 @@ impl<'v, 'a> BlockBuilder<'v, 'a> {
     ) {
         self.rows.push(Checked::Rejected {
             line,
-            id: id
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
+            id: present(id).map(str::to_string),
             rejection,
             record,
         });
@@ -372,13 +370,13 @@ impl<'a> TableSink<'a> {
         record: impl FnOnce() -> String,
     ) -> Result<(), Error> {
         self.acct.read += 1;
-        let id = fields[0].map(str::trim).filter(|s| !s.is_empty());
+        let id = present(fields[0]);
         let vals = match self.validator.check(fields) {
             Ok(v) => v,
             Err(r) => return self.reject(file, line, id, r, record()),
         };
-        let content = content_hash(&vals, &mut self.scratch);
-        match self.admit(id_hash(vals[0].text().unwrap_or_default()), content) {
+        let (id_key, content) = row_keys(&vals, &mut self.scratch);
+        match self.admit(id_key, content) {
             Admit::New => {}
             Admit::Duplicate => return Ok(()),
             Admit::Conflict => {
@@ -547,7 +545,7 @@ impl Validator<'_> {
     fn parse<'f>(&self, fields: &[Option<&'f str>]) -> Result<Vec<Val<'f>>, Rejection> {
         let mut vals = Vec::with_capacity(self.columns.len());
         for (col, raw) in self.columns.iter().zip(fields) {
-            vals.push(self.parse_field(col, raw.map(str::trim).filter(|s| !s.is_empty()))?);
+            vals.push(self.parse_field(col, present(*raw))?);
         }
         Ok(vals)
     }
@@ -721,6 +719,20 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// A field's text without surrounding blanks; an empty field is absent.
+fn present(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A valid row's id hash, and the hash of its values that tells a repeat from a
+/// conflict; `buf` is scratch space.
+fn row_keys(vals: &[Val<'_>], buf: &mut Vec<u8>) -> (u128, u64) {
+    (
+        id_hash(vals[0].text().unwrap_or_default()),
+        content_hash(vals, buf),
+    )
 }
 
 /// A hash of a row's values, to tell a repeat from a conflict; `buf` is scratch space.
