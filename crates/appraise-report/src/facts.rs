@@ -7,13 +7,15 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 
 use crate::Error;
+use crate::charts::TOP_DEPARTMENTS;
 
 /// The exchange log of one period, summarised for the charts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExchangeFacts {
     /// Exchanges per (provider, consumer), self-exchanges included.
     pub volumes: Vec<(String, String, u64)>,
-    /// Response times (ms) of successful exchanges to other departments, per provider.
+    /// Response times (ms) of successful exchanges to other departments, for the
+    /// providers with the most such exchanges (the ones the chart shows).
     pub response: Vec<ResponseSpread>,
 }
 
@@ -28,23 +30,66 @@ pub struct ResponseSpread {
     pub quantiles: [f64; 5],
 }
 
-/// What the response times are measured on: the same exchanges as `response_p50_ms`.
+/// What the response times are measured on: the same exchanges and the same values as
+/// `response_p50_ms`, so the box's median is that KPI's value. The five percentiles
+/// are exact (linear interpolation at position (n - 1) * p of the sorted values), taken
+/// from the cumulative counts of each distinct value, as the percentile KPIs do: the
+/// memory grows with the distinct values, not the rows (docs/kpis.md). Only the
+/// `{busiest}` providers with the most exchanges timed (ties by id) are spread.
 const RESPONSE_SQL: &str = "
 WITH v AS (
     SELECT provider_dept,
-           (EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000 AS ms
+           ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3) AS ms
     FROM exchanges
     WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
+),
+busiest AS (
+    SELECT provider_dept FROM v GROUP BY provider_dept
+    ORDER BY COUNT(*) DESC, provider_dept LIMIT {busiest}
+),
+counted AS (
+    SELECT provider_dept, ms, COUNT(*) AS c FROM v
+    WHERE provider_dept IN (SELECT provider_dept FROM busiest)
+    GROUP BY provider_dept, ms
+),
+cumulative AS (
+    SELECT provider_dept, ms,
+           SUM(c) OVER (PARTITION BY provider_dept ORDER BY ms ROWS UNBOUNDED PRECEDING) AS upto,
+           SUM(c) OVER (PARTITION BY provider_dept) AS n
+    FROM counted
+),
+positions AS (
+    SELECT provider_dept, ms, upto, n,
+           CAST(n - 1 AS DOUBLE) * 0.05 AS q05,
+           CAST(n - 1 AS DOUBLE) * 0.25 AS q25,
+           CAST(n - 1 AS DOUBLE) * 0.50 AS q50,
+           CAST(n - 1 AS DOUBLE) * 0.75 AS q75,
+           CAST(n - 1 AS DOUBLE) * 0.95 AS q95
+    FROM cumulative
+),
+ends AS (
+    SELECT provider_dept, n, q05, q25, q50, q75, q95,
+           MIN(CASE WHEN upto > FLOOR(q05) THEN ms END) AS lo05,
+           MIN(CASE WHEN upto > CEIL(q05) THEN ms END) AS hi05,
+           MIN(CASE WHEN upto > FLOOR(q25) THEN ms END) AS lo25,
+           MIN(CASE WHEN upto > CEIL(q25) THEN ms END) AS hi25,
+           MIN(CASE WHEN upto > FLOOR(q50) THEN ms END) AS lo50,
+           MIN(CASE WHEN upto > CEIL(q50) THEN ms END) AS hi50,
+           MIN(CASE WHEN upto > FLOOR(q75) THEN ms END) AS lo75,
+           MIN(CASE WHEN upto > CEIL(q75) THEN ms END) AS hi75,
+           MIN(CASE WHEN upto > FLOOR(q95) THEN ms END) AS lo95,
+           MIN(CASE WHEN upto > CEIL(q95) THEN ms END) AS hi95
+    FROM positions
+    GROUP BY provider_dept, n, q05, q25, q50, q75, q95
 )
 SELECT provider_dept,
-       COUNT(*) AS n,
-       percentile_cont(0.05) WITHIN GROUP (ORDER BY ms) AS p05,
-       percentile_cont(0.25) WITHIN GROUP (ORDER BY ms) AS p25,
-       percentile_cont(0.50) WITHIN GROUP (ORDER BY ms) AS p50,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY ms) AS p75,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95
-FROM v
-GROUP BY provider_dept
+       n,
+       lo05 + (q05 - FLOOR(q05)) * (hi05 - lo05) AS p05,
+       lo25 + (q25 - FLOOR(q25)) * (hi25 - lo25) AS p25,
+       lo50 + (q50 - FLOOR(q50)) * (hi50 - lo50) AS p50,
+       lo75 + (q75 - FLOOR(q75)) * (hi75 - lo75) AS p75,
+       lo95 + (q95 - FLOOR(q95)) * (hi95 - lo95) AS p95
+FROM ends
 ORDER BY provider_dept";
 
 const VOLUME_SQL: &str = "
@@ -54,11 +99,22 @@ GROUP BY provider_dept, consumer_dept
 ORDER BY provider_dept, consumer_dept";
 
 impl ExchangeFacts {
-    /// Queries the exchanges of `period` through the engine's sandbox.
+    /// Queries the exchanges of `period` through the engine's sandbox, with the
+    /// response spreads of as many providers as the chart shows.
     pub async fn of(engine: &Engine, period: &Period) -> Result<ExchangeFacts, Error> {
+        Self::with_spreads(engine, period, TOP_DEPARTMENTS).await
+    }
+
+    /// [`ExchangeFacts::of`] with the response spreads of the `busiest` providers.
+    pub async fn with_spreads(
+        engine: &Engine,
+        period: &Period,
+        busiest: usize,
+    ) -> Result<ExchangeFacts, Error> {
         engine.scope(Some(period))?;
         let volumes = collect(engine, VOLUME_SQL).await?;
-        let response = collect(engine, RESPONSE_SQL).await?;
+        let response_sql = RESPONSE_SQL.replace("{busiest}", &busiest.to_string());
+        let response = collect(engine, &response_sql).await?;
         let mut facts = ExchangeFacts::default();
         for b in &volumes {
             let (p, c, n) = (text(b, 0)?, text(b, 1)?, number(b, 2)?);

@@ -17,6 +17,42 @@ mod score;
 mod sql;
 mod validate;
 
+/// Wall-clock seconds per step of a run, for `manifest.json`'s `timings`: each
+/// [`Laps::next`] closes the step under way and opens another; a step opened again
+/// adds to its earlier time.
+pub(crate) struct Laps {
+    current: String,
+    since: std::time::Instant,
+    done: Vec<(String, f64)>,
+}
+
+impl Laps {
+    pub(crate) fn start(step: &str) -> Laps {
+        Laps {
+            current: step.to_string(),
+            since: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    pub(crate) fn next(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        let secs = (now - self.since).as_secs_f64();
+        match self.done.iter_mut().find(|(s, _)| *s == self.current) {
+            Some((_, t)) => *t += secs,
+            None => self.done.push((self.current.clone(), secs)),
+        }
+        self.current = step.to_string();
+        self.since = now;
+    }
+
+    /// Closes the step under way; the steps in the order first opened.
+    pub(crate) fn finish(mut self) -> Vec<(String, f64)> {
+        self.next("");
+        self.done
+    }
+}
+
 /// Parses the command line and runs the subcommand.
 pub(crate) fn run() -> Result<ExitCode> {
     let cli = match Cli::try_parse() {

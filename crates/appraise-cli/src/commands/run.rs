@@ -4,7 +4,6 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use appraise_data::{Dataset, LoadOptions, Table, load_dir};
@@ -91,13 +90,7 @@ fn progress_bar() -> ProgressBar {
 
 impl Job {
     pub(crate) fn run(mut self) -> Result<Done> {
-        let mut timings = Vec::new();
-        let mut last = Instant::now();
-        let mut lap = |name: &str| {
-            let now = Instant::now();
-            timings.push((name.to_string(), (now - last).as_secs_f64()));
-            last = now;
-        };
+        let mut laps = super::Laps::start("load");
         // Templates first: a broken template fails before any work is done.
         let templates = Templates::load(self.report.templates.as_deref()).map_err(report_error)?;
         let staging =
@@ -112,7 +105,7 @@ impl Job {
             Some(p) => p,
             None => latest_quarter(&data, self.options.timezone)?,
         };
-        lap("load");
+        laps.next("kpis");
         bar.inc(1);
 
         bar.set_message("KPIs and scoring");
@@ -129,14 +122,16 @@ impl Job {
             &self.scorecard,
             &self.queries,
             &self.cluster,
+            &mut laps,
         )?;
-        lap("kpis_and_scoring");
+        laps.next("exchange_facts");
         bar.inc(1);
 
         bar.set_message("exchange summary");
         let facts = super::runtime()?
             .block_on(ExchangeFacts::of(&engine, &period))
             .map_err(report_error)?;
+        laps.next("fonts");
         bar.inc(1);
 
         let (fonts, font_warning) = Fonts::find();
@@ -159,12 +154,13 @@ impl Job {
         };
         let written = report
             .write(staging.path(), &mut |step| {
+                laps.next(&format!("report: {step}"));
                 bar.set_message(step.to_string());
                 bar.inc(1);
             })
             .map_err(report_error)?;
         warnings.extend(written);
-        lap("report");
+        laps.next("manifest");
 
         bar.set_message("manifest");
         let mut manifest = Manifest::new(
@@ -186,8 +182,7 @@ impl Job {
         for t in templates.overrides() {
             manifest.template(t).context("hashing the templates")?;
         }
-        lap("manifest");
-        manifest.timings = timings;
+        manifest.timings = laps.finish();
         manifest.generated_at =
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         std::fs::write(staging.path().join("manifest.json"), manifest.to_json())

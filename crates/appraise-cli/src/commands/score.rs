@@ -38,6 +38,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         &args.appraisal.scorecard,
         &args.appraisal.queries,
         &args.appraisal.cluster,
+        &mut super::Laps::start("kpis"),
     )?;
     for w in scored
         .warnings
@@ -76,7 +77,8 @@ pub(crate) struct Scored {
 }
 
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
-/// before it that the data reaches, and scores them all.
+/// before it that the data reaches, and scores them all; `laps` gets the time of the
+/// steps `kpis` and `scoring`.
 pub(crate) fn appraise(
     data_dir: &Path,
     data: &Dataset,
@@ -84,6 +86,7 @@ pub(crate) fn appraise(
     scorecard: &Path,
     queries: &QueryArgs,
     cluster: &ClusterArgs,
+    laps: &mut super::Laps,
 ) -> Result<Scored> {
     let scorecard_path = super::resolve(scorecard);
     let card = Scorecard::from_file(&scorecard_path).map_err(super::score_error)?;
@@ -125,14 +128,17 @@ pub(crate) fn appraise(
             }
         };
         let matrix = runtime.block_on(run).map_err(super::kpi_error)?;
+        laps.next("scoring");
         let input = Input {
             departments: &departments,
             library: &kpis,
             matrix: &matrix,
         };
         scored.push(score(&card, &input).map_err(super::score_error)?);
+        laps.next("kpis");
         current_matrix.get_or_insert(matrix);
     }
+    laps.next("scoring");
     let current = scored.remove(0);
     let matrix = current_matrix.context("no period to score")?;
     Ok(Scored {

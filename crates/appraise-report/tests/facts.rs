@@ -1,0 +1,152 @@
+//! The exchange facts behind the report's charts, against figures computed here: the
+//! response-time percentiles by sorting each provider's values, the volumes by
+//! counting the pairs.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use appraise_data::{LoadOptions, Table, load_dir};
+use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
+use appraise_report::facts::ExchangeFacts;
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
+};
+use datafusion::arrow::datatypes::DataType;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// One exchange: consumer, provider, status, response time in microseconds.
+type Row = (&'static str, &'static str, &'static str, i64);
+
+/// P1 answers 10,007 exchanges with many ties, P2 answers 7; failed exchanges and a
+/// department's exchanges with itself are counted in the volumes but not timed.
+fn rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for i in 0..10_007i64 {
+        let consumer = if i % 3 == 0 { "C1" } else { "C2" };
+        rows.push((
+            consumer,
+            "P1",
+            "success",
+            (i * 7_919) % 25_000 / 7 * 10 + i % 3,
+        ));
+    }
+    for us in [900_000, 120_500, 120_500, 3_000_001, 45_250, 45_250, 45_249] {
+        rows.push(("C1", "P2", "success", us));
+    }
+    rows.push(("C1", "P1", "failed", 99_000_000));
+    rows.push(("P1", "P1", "success", 1));
+    rows.push(("C2", "P2", "timeout", 1));
+    rows
+}
+
+fn batch(rows: &[Row]) -> RecordBatch {
+    let schema = Table::Exchanges.schema();
+    let n = rows.len();
+    // 2026-07-01T00:00:00+08:00, one exchange a second.
+    let at = |i: usize| 1_782_835_200_000_000 + i as i64 * 1_000_000;
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|f| -> ArrayRef {
+            let text = |v: fn(&Row) -> &str| {
+                Arc::new(StringArray::from_iter_values(rows.iter().map(v))) as ArrayRef
+            };
+            let times = |v: Box<dyn Fn(usize) -> i64>| {
+                Arc::new(
+                    TimestampMicrosecondArray::from_iter_values((0..n).map(v)).with_timezone("UTC"),
+                ) as ArrayRef
+            };
+            match f.name().as_str() {
+                "event_id" => Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("E{i}")),
+                )),
+                "requested_at" => times(Box::new(at)),
+                "responded_at" => times(Box::new(move |i| at(i) + rows[i].3)),
+                "consumer_dept" => text(|r| r.0),
+                "provider_dept" => text(|r| r.1),
+                "status" => text(|r| r.2),
+                "resource_id" => Arc::new(StringArray::from(vec!["R-P1-1"; n])),
+                "mode" => Arc::new(StringArray::from(vec!["api"; n])),
+                _ if f.data_type() == &DataType::Int64 => Arc::new(Int64Array::from(vec![1; n])),
+                _ => new_null_array(f.data_type(), n),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(schema, columns).unwrap()
+}
+
+/// Type-7 percentile of sorted values: linear between the two nearest, at (n - 1) p.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let pos = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (pos - pos.floor()) * (sorted[hi] - sorted[lo])
+}
+
+#[tokio::test]
+async fn response_spreads_match_a_sort_and_volumes_a_count() {
+    let rows = rows();
+    let mut data = load_dir(&root().join("fixtures/tiny"), &LoadOptions::default()).unwrap();
+    let t = data
+        .tables
+        .iter_mut()
+        .find(|t| t.table == Table::Exchanges)
+        .unwrap();
+    t.batches = vec![batch(&rows)];
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
+    let facts = ExchangeFacts::of(&engine, &"2026Q3".parse::<Period>().unwrap())
+        .await
+        .unwrap();
+
+    let mut timed: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut volumes: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for &(consumer, provider, status, us) in &rows {
+        *volumes
+            .entry((provider.into(), consumer.into()))
+            .or_default() += 1;
+        if status == "success" && consumer != provider {
+            timed.entry(provider).or_default().push(us as f64 / 1_000.0);
+        }
+    }
+    let got: BTreeMap<(String, String), u64> = facts
+        .volumes
+        .iter()
+        .map(|(p, c, n)| ((p.clone(), c.clone()), *n))
+        .collect();
+    assert_eq!(got, volumes);
+
+    assert_eq!(
+        facts
+            .response
+            .iter()
+            .map(|s| s.provider.as_str())
+            .collect::<Vec<_>>(),
+        vec!["P1", "P2"]
+    );
+    // Restricted to the busiest provider, the spreads are P1's alone, unchanged.
+    let busiest = ExchangeFacts::with_spreads(&engine, &"2026Q3".parse::<Period>().unwrap(), 1)
+        .await
+        .unwrap();
+    assert_eq!(busiest.response, facts.response[..1]);
+    assert_eq!(busiest.volumes, facts.volumes);
+
+    for spread in &facts.response {
+        let mut sorted = timed[spread.provider.as_str()].clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(spread.n, sorted.len() as u64, "{}", spread.provider);
+        for (got, p) in spread.quantiles.iter().zip([0.05, 0.25, 0.5, 0.75, 0.95]) {
+            let want = percentile(&sorted, p);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{} p{p}: {got} != {want}",
+                spread.provider
+            );
+        }
+    }
+}
