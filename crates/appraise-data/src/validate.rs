@@ -22,7 +22,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::Error;
-use crate::digest::{IdMap, id_hash};
+use crate::digest::{Seen, id_hash};
 use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{Reject, RejectWriter};
 use crate::schema::{Column, Kind, Table};
@@ -185,8 +185,8 @@ pub(crate) struct TableSink<'a> {
     builders: Vec<Builder>,
     pending: usize,
     batches: Vec<RecordBatch>,
-    /// id (hashed) → content hash of the row loaded under it.
-    seen: IdMap<u64>,
+    /// The ids loaded, with a hash of their rows.
+    seen: Seen,
     acct: Accounting,
     rejects: &'a mut RejectWriter,
     /// Where batches go once `chunk_rows` have gathered, instead of staying here.
@@ -320,7 +320,7 @@ impl<'a> TableSink<'a> {
             },
             pending: 0,
             batches: Vec::new(),
-            seen: IdMap::default(),
+            seen: Seen::default(),
             acct: Accounting::default(),
             rejects,
             drain: None,
@@ -396,16 +396,13 @@ impl<'a> TableSink<'a> {
 
     /// Settles a valid row's id against the rows loaded before it, counting a repeat.
     fn admit(&mut self, id: u128, content: u64) -> Admit {
-        match self.seen.get(&id) {
-            Some(&h) if h == content => {
+        match self.seen.take(id, content) {
+            Some(true) => {
                 self.acct.duplicates += 1;
                 Admit::Duplicate
             }
-            Some(_) => Admit::Conflict,
-            None => {
-                self.seen.insert(id, content);
-                Admit::New
-            }
+            Some(false) => Admit::Conflict,
+            None => Admit::New,
         }
     }
 

@@ -250,7 +250,7 @@ pub fn read_all(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
 }
 
 /// Loaded rows an ingest gathers before it partitions and writes them.
-pub const CHUNK_ROWS: usize = 1 << 20;
+pub const CHUNK_ROWS: usize = 1 << 18;
 
 /// How an ingest runs: the size of its chunks, and for tests of what a crash leaves
 /// behind, a failure after writing some files.
