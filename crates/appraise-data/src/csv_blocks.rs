@@ -43,7 +43,7 @@ pub(crate) fn read_csv(
     block_bytes: usize,
 ) -> Result<(), Error> {
     let (encoding, text) =
-        crate::encoding::utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+        crate::encoding::raw_utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
     let mut blocks = Blocks {
         reader: text,
         carry: Vec::new(),
@@ -67,9 +67,12 @@ pub(crate) fn read_csv(
                 Error::unreadable(path, place, io.to_string(), Some(decode_hint(encoding)))
             }
             csv::ErrorKind::Io(io) => Error::io(path, io),
-            csv::ErrorKind::Utf8 { err, .. } => {
-                Error::unreadable(path, place, err.to_string(), Some(decode_hint(encoding)))
-            }
+            csv::ErrorKind::Utf8 { err, .. } => Error::unreadable(
+                path,
+                place,
+                format!("not valid UTF-8 ({err})"),
+                Some(decode_hint(encoding)),
+            ),
             other => Error::unreadable(path, place, format!("{other:?}"), None),
         }
     };
@@ -163,6 +166,8 @@ impl Blocks {
         let mut want = self.size;
         loop {
             let have = self.carry.len();
+            // Room for the whole block at once, not grown (and copied) as it is read.
+            self.carry.reserve(want.saturating_sub(have));
             let eof = have < want
                 && (&mut self.reader)
                     .take((want - have) as u64)

@@ -32,8 +32,26 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 ///
 /// `declared` is the user's `--encoding`, if any. A leading BOM is consumed.
 pub(crate) fn utf8_reader<R: Read + 'static>(
+    reader: R,
+    declared: Option<&'static Encoding>,
+) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
+    text_reader(reader, declared, true)
+}
+
+/// [`utf8_reader`] for a reader that checks UTF-8 itself, as the CSV reader does for
+/// every record (naming its line): UTF-8 text, once detected, passes through as it is,
+/// without being checked and copied twice.
+pub(crate) fn raw_utf8_reader<R: Read + 'static>(
+    reader: R,
+    declared: Option<&'static Encoding>,
+) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
+    text_reader(reader, declared, false)
+}
+
+fn text_reader<R: Read + 'static>(
     mut reader: R,
     declared: Option<&'static Encoding>,
+    check_utf8: bool,
 ) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader)
@@ -103,6 +121,9 @@ pub(crate) fn utf8_reader<R: Read + 'static>(
     };
     let head_body = head[bom_len..].to_vec();
     let inner = io::Cursor::new(head_body).chain(reader);
+    if encoding == UTF_8 && !check_utf8 {
+        return Ok((encoding, Box::new(inner)));
+    }
     let decoder = StrictDecoder::new(encoding, inner, bom_len as u64);
     Ok((encoding, Box::new(decoder)))
 }

@@ -197,12 +197,21 @@ pub(crate) fn load_all(
     drain: Option<(usize, &mut Drain<'_>)>,
 ) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();
-    let sources = if crate::warehouse::is_warehouse(dir) {
-        crate::warehouse::Manifest::read(dir)?.sources(dir, &Table::ALL)
-    } else {
-        discover(dir, opts.input_format, &mut warnings)?
-    };
+    let sources = sources_of(dir, opts, &mut warnings)?;
     load_sources(dir, &sources, &BTreeMap::new(), opts, warnings, drain)
+}
+
+/// The files of every table in `dir`, a data folder or a warehouse.
+pub(crate) fn sources_of(
+    dir: &Path,
+    opts: &LoadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Sources, Error> {
+    if crate::warehouse::is_warehouse(dir) {
+        Ok(crate::warehouse::Manifest::read(dir)?.sources(dir, &Table::ALL))
+    } else {
+        discover(dir, opts.input_format, warnings)
+    }
 }
 
 /// Loads `sources` (of a warehouse when `dir` is one); the tables in `stored` are left

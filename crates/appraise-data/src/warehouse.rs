@@ -39,8 +39,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Datelike;
 use chrono_tz::Tz;
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{concat_batches, filter_record_batch, take_record_batch};
+use datafusion::arrow::array::{
+    Array, AsArray, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::compute::{filter_record_batch, interleave_record_batch};
 use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
@@ -52,7 +54,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::digest::{IdSet, id_hash};
-use crate::load::{Dataset, InputFormat, LoadOptions, Sources, load_all, load_sources};
+use crate::load::{Dataset, InputFormat, LoadOptions, Sources, load_all, load_sources, sources_of};
 use crate::schema::Table;
 use crate::{Accounting, Error};
 
@@ -292,7 +294,7 @@ pub fn ingest_with(
     // The rows stream through in chunks: memory holds a chunk being loaded, one being
     // written, the load's id index and the warehouse's ids of the months the chunk
     // touches. Loading (parsing, validating) and writing (partitioning, sorting,
-    // compressing) run on two threads, one chunk apart.
+    // compressing) run on threads of their own, one chunk apart.
     let appender = Appender {
         dir: into,
         manifest: &manifest,
@@ -303,7 +305,19 @@ pub fn ingest_with(
         present: BTreeMap::new(),
         written: BTreeMap::new(),
     };
-    let (data, appender) = std::thread::scope(|scope| {
+    let mut warnings = Vec::new();
+    let sources = sources_of(from, opts, &mut warnings)?;
+    let (data, appender, hashes) = std::thread::scope(|scope| {
+        // The source files' SHA-256 for the manifest, on a thread of its own: it fills
+        // the time the others wait on each other.
+        let hashing = scope.spawn(|| -> Result<HashMap<PathBuf, String>, Error> {
+            let mut hashes = HashMap::new();
+            for (f, _) in sources.values().flatten() {
+                let (_, sha256) = crate::digest::file_sha256(f).map_err(|e| Error::io(f, e))?;
+                hashes.insert(f.clone(), sha256);
+            }
+            Ok(hashes)
+        });
         let (chunks, received) = std::sync::mpsc::sync_channel::<(Table, Vec<RecordBatch>)>(1);
         let writer = scope.spawn(move || -> Result<Appender<'_>, Error> {
             let mut appender = appender;
@@ -312,9 +326,12 @@ pub fn ingest_with(
             }
             Ok(appender)
         });
-        let loaded = load_all(
+        let loaded = load_sources(
             from,
+            &sources,
+            &BTreeMap::new(),
             opts,
+            warnings,
             Some((tuning.chunk_rows, &mut |t, b| {
                 // Fails only when the writer has stopped, with its own error.
                 chunks.send((t, b)).map_err(|_| Error::Input {
@@ -324,13 +341,18 @@ pub fn ingest_with(
             })),
         );
         drop(chunks);
-        let appender = writer.join().unwrap_or_else(|_| {
-            Err(Error::Input {
-                reason: "the partition writer panicked".into(),
-                hint: None,
-            })
-        })?;
-        Ok::<_, Error>((loaded?, appender))
+        let stopped = |what: &str| Error::Input {
+            reason: format!("the {what} thread panicked"),
+            hint: None,
+        };
+        let appender = writer
+            .join()
+            .unwrap_or_else(|_| Err(stopped("partition writer")))?;
+        let data = loaded?;
+        let hashes = hashing
+            .join()
+            .unwrap_or_else(|_| Err(stopped("file hashing")))?;
+        Ok::<_, Error>((data, appender, hashes))
     })?;
     let Appender {
         files: new_files,
@@ -350,14 +372,20 @@ pub fn ingest_with(
         out.written
             .insert(name.clone(), written.get(&t.table).copied().unwrap_or(0));
         for f in &t.files {
+            let sha256 = match hashes.get(f) {
+                Some(h) => h.clone(),
+                None => {
+                    crate::digest::file_sha256(f)
+                        .map_err(|e| Error::io(f, e))?
+                        .1
+                }
+            };
             let source = SourceFile {
                 table: name.clone(),
                 name: f
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                sha256: crate::digest::file_sha256(f)
-                    .map_err(|e| Error::io(f, e))?
-                    .1,
+                sha256,
             };
             if !manifest.ingested.contains(&source) {
                 manifest.ingested.push(source);
@@ -394,10 +422,8 @@ struct Appender<'m> {
 
 impl Appender<'_> {
     fn append(&mut self, table: Table, batches: Vec<RecordBatch>) -> Result<(), Error> {
-        let all = concat_batches(&table.schema(), &batches)?;
+        let parts = partitions(&batches, table, self.tz)?;
         drop(batches);
-        let parts = partitions(&all, table, self.tz)?;
-        drop(all);
         // The load itself drops repeats within the source; across ingests a repeated
         // row has the same time, hence the same month, so only the ids of the chunk's
         // months are needed. Those of other months are let go: with input in time
@@ -476,45 +502,65 @@ fn held_ids(
     Ok(ids)
 }
 
-/// The rows of `all` by local month of the table's time column, each sorted by time
-/// (then by id, so that files are the same bytes whatever the input order).
+/// The rows of `batches` per local month of their time column (one part, without a
+/// month, for a table without one), each part sorted by time, then by id (so that files
+/// are the same bytes whatever the input order), and gathered from the batches in one
+/// pass.
 fn partitions(
-    all: &RecordBatch,
+    batches: &[RecordBatch],
     table: Table,
     tz: Tz,
 ) -> Result<Vec<(Option<String>, RecordBatch)>, Error> {
-    let Some(column) = time_column(table) else {
-        return Ok(vec![(None, sorted(all, None)?)]);
-    };
-    let ix = table.column_index(column).unwrap_or_default();
-    let times = all.column(ix).as_primitive::<TimestampMicrosecondType>();
-    let mut months: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for i in 0..all.num_rows() {
-        let month = chrono::DateTime::from_timestamp_micros(times.value(i))
-            .map(|t| t.with_timezone(&tz))
-            .map_or_else(String::new, |t| format!("{:04}-{:02}", t.year(), t.month()));
-        months.entry(month).or_default().push(i as u32);
+    let time = time_column(table).and_then(|c| table.column_index(c));
+    let times: Vec<Option<&TimestampMicrosecondArray>> = batches
+        .iter()
+        .map(|b| time.map(|ix| b.column(ix).as_primitive::<TimestampMicrosecondType>()))
+        .collect();
+    let ids: Vec<&StringArray> = batches.iter().map(|b| b.column(0).as_string()).collect();
+    // (batch, row) of every row, by month; a chunk holds a month or two.
+    let mut months: Vec<(Option<(i32, u32)>, Vec<(usize, usize)>)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        for r in 0..batch.num_rows() {
+            let month = times[b].map(|t| local_month(t.value(r), tz));
+            let at = match months.iter().rposition(|(m, _)| *m == month) {
+                Some(at) => at,
+                None => {
+                    months.push((month, Vec::new()));
+                    months.len() - 1
+                }
+            };
+            months[at].1.push((b, r));
+        }
     }
+    months.sort_by_key(|(m, _)| *m);
+    let sources: Vec<&RecordBatch> = batches.iter().collect();
     months
         .into_iter()
-        .map(|(month, rows)| {
-            let part = take_record_batch(all, &UInt32Array::from(rows))?;
-            Ok((Some(month), sorted(&part, Some(ix))?))
+        .map(|(month, mut rows)| {
+            rows.sort_unstable_by(|&(ab, ar), &(bb, br)| {
+                let by_time = match (times[ab], times[bb]) {
+                    (Some(a), Some(b)) => a.value(ar).cmp(&b.value(br)),
+                    _ => std::cmp::Ordering::Equal,
+                };
+                by_time.then_with(|| ids[ab].value(ar).cmp(ids[bb].value(br)))
+            });
+            let label = month.map(|(y, m)| {
+                if y == i32::MIN {
+                    String::new()
+                } else {
+                    format!("{y:04}-{m:02}")
+                }
+            });
+            Ok((label, interleave_record_batch(&sources, &rows)?))
         })
         .collect()
 }
 
-/// `batch` sorted by the column `time` (if any), then by id.
-fn sorted(batch: &RecordBatch, time: Option<usize>) -> Result<RecordBatch, Error> {
-    let ids = batch.column(0).as_string::<i32>();
-    let times = time.map(|ix| batch.column(ix).as_primitive::<TimestampMicrosecondType>());
-    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        let by_time = times.map_or(std::cmp::Ordering::Equal, |t| t.value(a).cmp(&t.value(b)));
-        by_time.then_with(|| ids.value(a).cmp(ids.value(b)))
-    });
-    Ok(take_record_batch(batch, &UInt32Array::from(order))?)
+/// The year and month in `tz` of a UTC time stamp (`i32::MIN` for one out of range).
+fn local_month(micros: i64, tz: Tz) -> (i32, u32) {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.with_timezone(&tz))
+        .map_or((i32::MIN, 0), |t| (t.year(), t.month()))
 }
 
 /// Writes partition files on every core, returning them in the order given.

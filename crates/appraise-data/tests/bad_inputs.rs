@@ -189,3 +189,32 @@ fn a_utf8_file_declared_as_gbk_is_refused_not_garbled() {
     let (_, reason, _) = unreadable(err);
     assert!(reason.contains("valid UTF-8"), "{reason}");
 }
+
+#[test]
+fn a_bad_utf8_byte_past_the_detected_start_names_its_line() {
+    // Detection reads the first 64 KiB, all valid; the bad byte comes on line 2,002.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("../tiny/departments.csv"),
+        dir.path().join("departments.csv"),
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "event_id,requested_at,responded_at,consumer_dept,provider_dept,resource_id,status\n",
+    );
+    for i in 0..2_000 {
+        csv.push_str(&format!(
+            "X{i:05},2026-07-01 10:00:00,2026-07-01 10:00:01,C1,P1,R-P1-1,success\n"
+        ));
+    }
+    let mut bytes = csv.into_bytes();
+    bytes.extend_from_slice(b"X99999,2026-07-01 10:00:00,,C1,P1,R-P1-\xff,success\n");
+    std::fs::write(dir.path().join("exchanges.csv"), bytes).unwrap();
+    let err = load_dir(dir.path(), &LoadOptions::default()).unwrap_err();
+    let message = err.to_string();
+    let (path, reason, hint) = unreadable(err);
+    assert!(path.ends_with("exchanges.csv"));
+    assert!(reason.contains("not valid UTF-8"), "{reason}");
+    assert!(message.contains("line 2002"), "{message}");
+    assert!(hint.contains("--encoding"), "{hint}");
+}
