@@ -517,8 +517,9 @@ fn partitions(
         .map(|b| time.map(|ix| b.column(ix).as_primitive::<TimestampMicrosecondType>()))
         .collect();
     let ids: Vec<&StringArray> = batches.iter().map(|b| b.column(0).as_string()).collect();
-    // (batch, row) of every row, by month; a chunk holds a month or two.
-    let mut months: Vec<(Option<(i32, u32)>, Vec<(usize, usize)>)> = Vec::new();
+    // (batch, row) of every row, by (year, month); a chunk holds a month or two.
+    type Rows = Vec<(usize, usize)>;
+    let mut months: Vec<(Option<(i32, u32)>, Rows)> = Vec::new();
     for (b, batch) in batches.iter().enumerate() {
         for r in 0..batch.num_rows() {
             let month = times[b].map(|t| local_month(t.value(r), tz));
