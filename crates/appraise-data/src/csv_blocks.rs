@@ -23,6 +23,9 @@ use crate::validate::{BlockBuilder, CheckedBlock, Reason, Rejection, TableSink, 
 /// record).
 pub(crate) const BLOCK_BYTES: usize = 4 << 20;
 
+/// The most a block reserves ahead of reading.
+const RESERVE_MAX: usize = 64 << 20;
+
 /// A block of the file: its bytes from `start` on hold whole records; `lines_before`
 /// line breaks precede it in the file.
 struct Block {
@@ -166,8 +169,9 @@ impl Blocks {
         let mut want = self.size;
         loop {
             let have = self.carry.len();
-            // Room for the whole block at once, not grown (and copied) as it is read.
-            self.carry.reserve(want.saturating_sub(have));
+            // Room for the whole block at once, not grown (and copied) as it is read;
+            // within reason, for a block size meant as "the whole file".
+            self.carry.reserve(want.saturating_sub(have).min(RESERVE_MAX));
             let eof = have < want
                 && (&mut self.reader)
                     .take((want - have) as u64)
