@@ -171,7 +171,8 @@ impl Blocks {
             let have = self.carry.len();
             // Room for the whole block at once, not grown (and copied) as it is read;
             // within reason, for a block size meant as "the whole file".
-            self.carry.reserve(want.saturating_sub(have).min(RESERVE_MAX));
+            self.carry
+                .reserve(want.saturating_sub(have).min(RESERVE_MAX));
             let eof = have < want
                 && (&mut self.reader)
                     .take((want - have) as u64)
