@@ -23,8 +23,8 @@ pub(crate) fn id_hash(id: &str) -> u128 {
     xxh3_128(id.as_bytes())
 }
 
-/// Places an [`id_hash`] in a hash table by its low 64 bits: the key is a hash already,
-/// and hashing it again would only cost time.
+/// Places an [`id_hash`] (or a [`SeenKey`]) in a hash table by its low 64 bits: the
+/// key is a hash already, and hashing it again would only cost time.
 #[derive(Default)]
 pub(crate) struct IdHasher(u64);
 
@@ -34,10 +34,14 @@ impl Hasher for IdHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only reached by keys other than u128; fold the bytes in.
+        // Only reached by keys other than these; fold the bytes in.
         for b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 
     fn write_u128(&mut self, n: u128) {
@@ -65,27 +69,6 @@ impl std::hash::Hash for SeenKey {
     }
 }
 
-/// Takes the `u64` a [`SeenKey`] writes as the hash.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not reached: a SeenKey writes one u64.
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// The ids a load has taken, each with a hash of its row, in 16 bytes an id (plus the
 /// hash table's byte of control): 102 bits of the id's 128-bit hash (6 choose the
 /// shard, 96 are the key) and the low 32 bits of the row's hash.
@@ -95,7 +78,7 @@ impl Hasher for KeyHasher {
 /// hash: a conflicting row would pass for a repeat (counted as a duplicate instead of
 /// rejected) with a chance of 2⁻³², about 2·10⁻¹⁰ per conflict.
 pub(crate) struct Seen {
-    shards: Vec<HashMap<SeenKey, u32, BuildHasherDefault<KeyHasher>>>,
+    shards: Vec<HashMap<SeenKey, u32, BuildHasherDefault<IdHasher>>>,
 }
 
 impl Default for Seen {
