@@ -28,6 +28,7 @@ pub mod schema;
 pub mod timestamp;
 mod validate;
 pub mod warehouse;
+pub mod xroad;
 
 pub use encoding::{EncodingProblem, encoding_for_label};
 pub use error::Error;
