@@ -84,3 +84,124 @@ fn a_broken_line_is_named() {
     assert!(err.contains("line 3"), "{err}");
     assert!(err.contains("broken.ndjson"), "{err}");
 }
+
+/// An exchange by its halves' `xRequestId` and `requestInTs` (Client, Producer):
+/// unique in the samples.
+type Key = (Option<String>, Option<i64>, Option<i64>);
+
+fn key_of(client: Option<&Record>, producer: Option<&Record>) -> Key {
+    let at = |r: Option<&Record>| r.and_then(|r| r.get("requestInTs")?.as_i64());
+    let id = client
+        .or(producer)
+        .and_then(|r| r.get("xRequestId")?.as_str().map(str::to_string));
+    (id, at(client), at(producer))
+}
+
+#[test]
+fn pairing_the_raw_batch_gives_the_correctors_pairs_orphans_and_durations() {
+    use appraise_data::xroad::{Matching, pair};
+    let paired = pair(read_records(&samples().join("raw_messages_batch_1.json")).unwrap());
+    let golden: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(samples().join("clean_data_batch_1.json")).unwrap())
+            .unwrap();
+    assert_eq!(paired.duplicates, 0);
+    assert_eq!(paired.exchanges.len(), golden.len());
+
+    let ours: std::collections::BTreeMap<Key, _> = paired
+        .exchanges
+        .iter()
+        .map(|e| (key_of(e.client.as_ref(), e.producer.as_ref()), e))
+        .collect();
+    assert_eq!(ours.len(), golden.len(), "two exchanges share a key");
+    for g in &golden {
+        let half = |k: &str| g.get(k).and_then(|v| v.as_object());
+        let key = key_of(half("client"), half("producer"));
+        let e = ours
+            .get(&key)
+            .unwrap_or_else(|| panic!("no exchange {key:?}"));
+        let want = if g["matchingType"] == "regular_pair" {
+            Matching::Pair
+        } else {
+            Matching::Orphan
+        };
+        assert_eq!(e.matching(), want, "{key:?}");
+        let d = e.durations();
+        let n = |k: &str| g.get(k).and_then(serde_json::Value::as_i64);
+        let fields = [
+            ("totalDuration", d.total),
+            ("clientSsRequestDuration", d.client_ss_request),
+            ("clientSsResponseDuration", d.client_ss_response),
+            ("producerDurationClientView", d.producer_client_view),
+            ("producerDurationProducerView", d.producer_producer_view),
+            ("producerSsRequestDuration", d.producer_ss_request),
+            ("producerSsResponseDuration", d.producer_ss_response),
+            ("producerIsDuration", d.producer_is),
+            ("requestNwDuration", d.request_nw),
+            ("responseNwDuration", d.response_nw),
+            ("clientRequestSize", d.client_request_size),
+            ("producerRequestSize", d.producer_request_size),
+            ("clientResponseSize", d.client_response_size),
+            ("producerResponseSize", d.producer_response_size),
+        ];
+        for (name, got) in fields {
+            assert_eq!(got, n(name), "{name} of {key:?}");
+        }
+    }
+}
+
+#[test]
+fn repeated_records_give_one_exchange_per_request_id() {
+    use appraise_data::xroad::{Matching, pair};
+    // A Client half of 91f47d62, a Producer half of c17d7a71, and the Client half of
+    // 3d3969aa twice: three exchanges, all orphans, one duplicate.
+    let paired = pair(read_records(&samples().join("raw_messages_duplicates.json")).unwrap());
+    assert_eq!(paired.exchanges.len(), 3);
+    assert_eq!(paired.duplicates, 1);
+    assert!(
+        paired
+            .exchanges
+            .iter()
+            .all(|e| e.matching() == Matching::Orphan)
+    );
+}
+
+#[test]
+fn without_request_ids_halves_pair_by_message_id_parties_and_time() {
+    use appraise_data::xroad::{LEGACY_WINDOW_MS, Matching, pair};
+    let batch = read_records(&samples().join("raw_messages_batch_1.json")).unwrap();
+    // The first two records are the Client and Producer halves of one exchange.
+    let legacy: Vec<Record> = batch[..2]
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.remove("xRequestId");
+            r
+        })
+        .collect();
+    let paired = pair(legacy.clone());
+    assert_eq!(paired.exchanges.len(), 1);
+    assert_eq!(paired.exchanges[0].matching(), Matching::Pair);
+    assert_eq!(paired.exchanges[0].durations().request_nw, Some(128));
+
+    // Repeated: still one exchange, two duplicates.
+    let twice: Vec<Record> = legacy.iter().chain(&legacy).cloned().collect();
+    let paired = pair(twice);
+    assert_eq!((paired.exchanges.len(), paired.duplicates), (1, 2));
+
+    // The Producer half too late, or of another service: two orphans, never one pair.
+    let mut late = legacy.clone();
+    let at = late[1]["requestInTs"].as_i64().unwrap();
+    late[1].insert("requestInTs".into(), (at + LEGACY_WINDOW_MS + 1).into());
+    let mut other = legacy.clone();
+    other[1].insert("serviceCode".into(), "another".into());
+    for records in [late, other] {
+        let paired = pair(records);
+        assert_eq!(paired.exchanges.len(), 2);
+        assert!(
+            paired
+                .exchanges
+                .iter()
+                .all(|e| e.matching() == Matching::Orphan)
+        );
+    }
+}
