@@ -33,7 +33,7 @@ fn records(path: &Path, bytes: &[u8], depth: usize) -> Result<Vec<Record>, Error
             place,
             reason,
             Some(
-                "--input-format xroad reads operational-monitoring records: a JSON array, \
+                "X-Road operational-monitoring records are read as a JSON array, \
                  {\"records\": [...]}, one record per line, gzipped or not, or the \
                  security server's multipart answer to getSecurityServerOperationalData"
                     .into(),
