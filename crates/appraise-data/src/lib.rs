@@ -22,6 +22,7 @@ mod encoding;
 mod error;
 pub mod generate;
 mod load;
+pub mod parallel;
 mod pseudonym;
 mod rejects;
 pub mod schema;

@@ -35,7 +35,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -570,42 +569,9 @@ fn write_parts(
     table: Table,
     parts: &[(Option<String>, RecordBatch)],
 ) -> Result<Vec<PartFile>, Error> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(parts.len());
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, Result<PartFile, Error>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((month, batch)) = parts.get(i) else {
-                            return mine;
-                        };
-                        mine.push((i, write_part(dir, table, month.clone(), batch)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![(
-                        usize::MAX,
-                        Err(Error::Input {
-                            reason: "a Parquet writer thread panicked".into(),
-                            hint: None,
-                        }),
-                    )]
-                })
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    crate::parallel::on_every_core(parts, |(month, batch)| {
+        write_part(dir, table, month.clone(), batch)
+    })
 }
 
 /// Writes one partition file, synced, named by the hash of its bytes.

@@ -287,7 +287,9 @@ impl Report<'_> {
                 "radar".to_string(),
             )
         }));
-        let mut report = on_every_core(&jobs, |(id, kind, title)| draw(id.clone(), *kind, title))?;
+        let mut report = appraise_data::parallel::on_every_core(&jobs, |(id, kind, title)| {
+            draw(id.clone(), *kind, title)
+        })?;
         let radars = report.split_off(shared);
         Ok((report, radars))
     }
@@ -373,42 +375,6 @@ impl Report<'_> {
             },
         )
     }
-}
-
-/// `f` of every job, on as many threads as there are cores (at most one per job); the
-/// results in the jobs' order, or the first job's error.
-fn on_every_core<J: Sync, T: Send>(
-    jobs: &[J],
-    f: impl Fn(&J) -> Result<T, Error> + Sync,
-) -> Result<Vec<T>, Error> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len())
-        .max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else {
-                return done;
-            };
-            done.push((i, f(job)));
-        }
-    };
-    let mut results: Vec<(usize, Result<T, Error>)> = std::thread::scope(|s| {
-        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all = work();
-        for h in helpers {
-            match h.join() {
-                Ok(done) => all.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
