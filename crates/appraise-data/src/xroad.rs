@@ -65,36 +65,29 @@ fn records(path: &Path, bytes: &[u8], depth: usize) -> Result<Vec<Record>, Error
     let rest_is_empty = text[values.byte_offset()..]
         .iter()
         .all(u8::is_ascii_whitespace);
-    match first {
-        Ok(Some(Value::Array(items))) if rest_is_empty => objects(items, |i| {
-            bad(
-                Some(format!("record {}", i + 1)),
-                "not a JSON object".into(),
-            )
-        }),
+    let items = match first {
+        Ok(Some(Value::Array(items))) if rest_is_empty => items,
         Ok(Some(Value::Object(mut o))) if rest_is_empty && o.contains_key("records") => {
             match o.remove("records") {
-                Some(Value::Array(items)) => objects(items, |i| {
-                    bad(
-                        Some(format!("record {}", i + 1)),
-                        "not a JSON object".into(),
-                    )
-                }),
-                _ => Err(bad(None, "\"records\" is not a JSON array".into())),
+                Some(Value::Array(items)) => items,
+                _ => return Err(bad(None, "\"records\" is not a JSON array".into())),
             }
         }
-        _ => ndjson(text).map_err(|(line, reason)| bad(Some(format!("line {line}")), reason)),
-    }
-}
-
-/// The items of an array, each of which must be an object.
-fn objects(items: Vec<Value>, bad: impl Fn(usize) -> Error) -> Result<Vec<Record>, Error> {
+        _ => {
+            return ndjson(text)
+                .map_err(|(line, reason)| bad(Some(format!("line {line}")), reason));
+        }
+    };
+    // Each item of the array must be an object.
     items
         .into_iter()
         .enumerate()
         .map(|(i, v)| match v {
             Value::Object(o) => Ok(o),
-            _ => Err(bad(i)),
+            _ => Err(bad(
+                Some(format!("record {}", i + 1)),
+                "not a JSON object".into(),
+            )),
         })
         .collect()
 }
