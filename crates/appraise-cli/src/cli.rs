@@ -76,7 +76,7 @@ pub(crate) enum KpiCommand {
     /// Parse and plan KPI files against the table schemas, without data.
     Check(KpiCheckArgs),
     /// Run the KPIs for a period and print the long KPI matrix.
-    Run(KpiRunArgs),
+    Run(Box<KpiRunArgs>),
 }
 
 /// Where the KPI library and the calendars are.
@@ -217,8 +217,9 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Args)]
 pub(crate) struct DataArgs {
     /// The data folder: <table>.{csv,jsonl,parquet,arrow}, or a folder <table>/ of such
-    /// files, for departments, catalog, exchanges, share_requests and services.
-    #[arg(long, value_name = "DIR")]
+    /// files, for departments, catalog, exchanges, share_requests and services; or a
+    /// warehouse. With --input-format xroad: a file of X-Road records, or a folder of them.
+    #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
 
     #[command(flatten)]
@@ -245,6 +246,21 @@ pub(crate) struct ReadArgs {
     /// the key comes from APPRAISE_PSEUDONYM_KEY; with neither, applicant_id is dropped.
     #[arg(long, value_name = "FILE")]
     pub pseudonym_key_file: Option<PathBuf>,
+
+    /// X-Road input: the CSV that maps members and subsystems to departments (columns
+    /// xroad_instance, member_class, member_code, subsystem_code, dept_id; with name and
+    /// level it also supplies the departments).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// X-Road input: the departments table, when the mapping gives no names and levels.
+    #[arg(long, value_name = "FILE")]
+    pub departments: Option<PathBuf>,
+
+    /// X-Road input: make a department for each member the mapping does not map,
+    /// instead of rejecting its exchanges.
+    #[arg(long)]
+    pub auto_departments: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,10 @@ pub(crate) fn accounting_json(data: &Dataset) -> String {
         .iter()
         .map(|t| (t.table.name().to_string(), json!(t.accounting)))
         .collect();
-    let v = json!({ "tables": tables, "warnings": data.warnings });
+    let mut v = json!({ "tables": tables, "warnings": data.warnings });
+    if let Some(x) = &data.xroad {
+        v["xroad"] = json!(x);
+    }
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
@@ -59,6 +62,39 @@ pub(crate) fn accounting_table(data: &Dataset) -> String {
         for (table, reason, n) in reasons {
             let _ = writeln!(s, "  {table:<16} {reason:<20} {n:>10}");
         }
+    }
+    if let Some(x) = &data.xroad {
+        s.push_str(&xroad_summary(x));
+    }
+    s
+}
+
+/// What became of every X-Road record: paired, orphaned, repeated or unusable.
+pub(crate) fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\nX-Road records {:>12}", x.records);
+    for (what, n) in [
+        ("in pairs", 2 * x.pairs),
+        ("Client only", x.client_orphans),
+        ("Producer only", x.producer_orphans),
+        ("repeats", x.duplicates),
+        ("unusable", x.unusable),
+    ] {
+        let _ = writeln!(s, "  {what:<14} {n:>12}");
+    }
+    let _ = writeln!(
+        s,
+        "exchanges {:>17} ({} pairs, {} orphans)",
+        x.pairs + x.client_orphans + x.producer_orphans,
+        x.pairs,
+        x.client_orphans + x.producer_orphans
+    );
+    if x.auto_departments > 0 {
+        let _ = writeln!(
+            s,
+            "departments made for unmapped members: {}",
+            x.auto_departments
+        );
     }
     s
 }

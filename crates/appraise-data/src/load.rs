@@ -24,6 +24,8 @@ use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
 use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
 use crate::warehouse::{StoredFile, time_column};
+use crate::xroad::XroadOptions;
+use crate::xroad::adapter::{Prepared, Summary};
 
 /// How input files are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +42,8 @@ pub enum InputFormat {
     Parquet,
     /// Arrow IPC, file or stream format.
     Arrow,
+    /// X-Road operational-monitoring records, paired into exchanges (`docs/xroad.md`).
+    Xroad,
 }
 
 impl InputFormat {
@@ -71,6 +75,8 @@ pub struct LoadOptions {
     pub batch_size: usize,
     /// Bytes of a CSV file each thread validates at a time.
     pub csv_block_bytes: usize,
+    /// How X-Road records become tables ([`InputFormat::Xroad`]).
+    pub xroad: XroadOptions,
 }
 
 impl Default for LoadOptions {
@@ -83,6 +89,7 @@ impl Default for LoadOptions {
             rejects_dir: None,
             batch_size: 8192,
             csv_block_bytes: crate::csv_blocks::BLOCK_BYTES,
+            xroad: XroadOptions::default(),
         }
     }
 }
@@ -162,6 +169,8 @@ pub struct Dataset {
     pub tables: Vec<LoadedTable>,
     /// Things a person should know that did not stop the load.
     pub warnings: Vec<String>,
+    /// For X-Road input: what became of every record.
+    pub xroad: Option<Summary>,
 }
 
 impl Dataset {
@@ -209,9 +218,75 @@ pub(crate) fn sources_of(
 ) -> Result<Sources, Error> {
     if crate::warehouse::is_warehouse(dir) {
         Ok(crate::warehouse::Manifest::read(dir)?.sources(dir, &Table::ALL))
+    } else if opts.input_format == InputFormat::Xroad {
+        xroad_sources(dir, opts)
     } else {
         discover(dir, opts.input_format, warnings)
     }
+}
+
+/// X-Road input: the records are `path` itself, or every file under the folder `path`
+/// (hidden ones aside); the departments, a `--departments` file if one is given.
+fn xroad_sources(path: &Path, opts: &LoadOptions) -> Result<Sources, Error> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let mut folders = vec![path.to_path_buf()];
+        while let Some(dir) = folders.pop() {
+            for p in sorted_entries(&dir)?.into_iter().rev() {
+                let hidden = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_none_or(|n| n.starts_with('.'));
+                if hidden {
+                    continue;
+                }
+                if p.is_dir() {
+                    folders.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+    } else if path.is_file() {
+        files.push(path.to_path_buf());
+    } else {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+        ));
+    }
+    if files.is_empty() {
+        return Err(Error::Input {
+            reason: format!("{}: no X-Road record files", path.display()),
+            hint: Some(
+                "point --data at a file of operational-monitoring records, or a folder of them"
+                    .into(),
+            ),
+        });
+    }
+    let mut sources = Sources::new();
+    sources.insert(
+        Table::Exchanges,
+        files.into_iter().map(|f| (f, InputFormat::Xroad)).collect(),
+    );
+    if let Some(d) = &opts.xroad.departments {
+        let ext = d
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split_once('.'))
+            .map_or("", |(_, e)| e);
+        let format = format_of(d, ext, InputFormat::Auto)?.ok_or_else(|| {
+            Error::unreadable(
+                d,
+                None,
+                "not a table format appraise reads",
+                Some("save the departments as .csv, .jsonl, .parquet or .arrow".to_string()),
+            )
+        })?;
+        sources.insert(Table::Departments, vec![(d.clone(), format)]);
+    }
+    Ok(sources)
 }
 
 /// Loads `sources` (of a warehouse when `dir` is one); the tables in `stored` are left
@@ -225,13 +300,30 @@ pub(crate) fn load_sources(
     mut drain: Option<(usize, &mut Drain<'_>)>,
 ) -> Result<Dataset, Error> {
     let warehouse = crate::warehouse::is_warehouse(dir);
-    let Some(dept_files) = sources.get(&Table::Departments) else {
-        return Err(Error::Input {
-            reason: format!("{}: no departments table", dir.display()),
-            hint: Some(
-                "add departments.csv (dept_id,name,level,...) or a departments/ folder".into(),
-            ),
-        });
+    let record_files: Vec<PathBuf> = sources
+        .get(&Table::Exchanges)
+        .into_iter()
+        .flatten()
+        .filter(|(_, f)| *f == InputFormat::Xroad)
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut xroad = if record_files.is_empty() {
+        None
+    } else {
+        Some(crate::xroad::adapter::prepare(&record_files, opts)?)
+    };
+    let no_files = Vec::new();
+    let dept_files = match sources.get(&Table::Departments) {
+        Some(files) => files,
+        None if xroad.as_ref().is_some_and(Prepared::has_departments) => &no_files,
+        None => {
+            return Err(Error::Input {
+                reason: format!("{}: no departments table", dir.display()),
+                hint: Some(
+                    "add departments.csv (dept_id,name,level,...) or a departments/ folder".into(),
+                ),
+            });
+        }
     };
 
     // Departments refer to themselves (parent_id): a first pass finds the departments
@@ -242,6 +334,9 @@ pub(crate) fn load_sources(
         let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
         for (path, format) in dept_files {
             read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
+        }
+        if let Some(x) = &xroad {
+            x.push_departments(&mut sink)?;
         }
         let (batches, _) = sink.finish()?;
         loadable_departments(&batches)
@@ -283,9 +378,17 @@ pub(crate) fn load_sources(
         if let Some((chunk_rows, d)) = &mut drain {
             sink = sink.with_drain(*chunk_rows, *d);
         }
-        for (path, format) in &files {
-            tracing::info!(table = table.name(), file = %path.display(), "loading");
-            read_file(path, *format, &mut sink, opts, &mut warnings)?;
+        match (&mut xroad, table) {
+            (Some(x), Table::Exchanges) => x.push_exchanges(&mut sink)?,
+            _ => {
+                for (path, format) in &files {
+                    tracing::info!(table = table.name(), file = %path.display(), "loading");
+                    read_file(path, *format, &mut sink, opts, &mut warnings)?;
+                }
+                if let (Some(x), Table::Departments) = (&xroad, table) {
+                    x.push_departments(&mut sink)?;
+                }
+            }
         }
         let (batches, accounting) = sink.finish()?;
         rejects.close()?;
@@ -298,7 +401,15 @@ pub(crate) fn load_sources(
             stored: None,
         });
     }
-    Ok(Dataset { tables, warnings })
+    let xroad = xroad.map(|x| {
+        warnings.extend(x.unmapped_warning());
+        x.summary
+    });
+    Ok(Dataset {
+        tables,
+        warnings,
+        xroad,
+    })
 }
 
 fn sink_config<'a>(
@@ -488,6 +599,15 @@ pub(crate) fn read_file(
                 })?;
             read_batches(path, &name, reader, sink, warnings)
         }
+        InputFormat::Xroad => Err(Error::unreadable(
+            path,
+            None,
+            format!(
+                "X-Road records hold exchanges, not the {} table",
+                sink.table()
+            ),
+            Some("pass the departments as a table file (--departments FILE)".to_string()),
+        )),
         InputFormat::Arrow => match FileReader::try_new(file, None) {
             Ok(reader) => read_batches(path, &name, reader, sink, warnings),
             Err(_) => {

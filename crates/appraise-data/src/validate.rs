@@ -58,6 +58,8 @@ pub enum Reason {
     UnknownDepartment,
     /// An id seen before on a row with different content.
     ConflictingId,
+    /// An X-Road member or subsystem the mapping file does not map to a department.
+    UnmappedMember,
 }
 
 impl Reason {
@@ -77,6 +79,7 @@ impl Reason {
             Reason::Inconsistent => "inconsistent",
             Reason::UnknownDepartment => "unknown_department",
             Reason::ConflictingId => "conflicting_id",
+            Reason::UnmappedMember => "unmapped_member",
         }
     }
 }

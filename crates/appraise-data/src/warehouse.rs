@@ -142,6 +142,8 @@ pub struct Ingested {
     pub files: Vec<PartFile>,
     /// Load warnings.
     pub warnings: Vec<String>,
+    /// For X-Road input: what became of every record.
+    pub xroad: Option<crate::xroad::Summary>,
 }
 
 /// The column a table is partitioned and sorted by; `None` for departments.
@@ -361,6 +363,7 @@ pub fn ingest_with(
     } = appender;
     let mut out = Ingested {
         warnings: data.warnings.clone(),
+        xroad: data.xroad.clone(),
         ..Ingested::default()
     };
     for t in &data.tables {

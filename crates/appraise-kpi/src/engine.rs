@@ -234,6 +234,7 @@ impl Engine {
                 })
                 .collect(),
             warnings: vec![],
+            xroad: None,
         };
         Engine::new(&data, calendar, opts)
     }

@@ -35,6 +35,9 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
             done.written.get(table).copied().unwrap_or(0),
         );
     }
+    if let Some(x) = &done.xroad {
+        print!("{}", crate::output::xroad_summary(x));
+    }
     println!(
         "{} files committed to {}",
         done.files.len(),

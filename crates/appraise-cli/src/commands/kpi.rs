@@ -12,7 +12,7 @@ pub(crate) fn run(cmd: KpiCommand) -> Result<ExitCode> {
     match cmd {
         KpiCommand::List(args) => list(args),
         KpiCommand::Check(args) => check(args),
-        KpiCommand::Run(args) => run_kpis(args),
+        KpiCommand::Run(args) => run_kpis(*args),
     }
 }
 

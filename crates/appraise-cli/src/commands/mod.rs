@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use appraise_data::xroad::XroadOptions;
 use appraise_data::{LoadOptions, Pseudonymiser, encoding_for_label};
 use clap::Parser;
 
@@ -119,6 +120,11 @@ pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
         input_format: read.input_format,
         encoding,
         pseudonymiser,
+        xroad: XroadOptions {
+            mapping: read.mapping.clone(),
+            departments: read.departments.clone(),
+            auto_departments: read.auto_departments,
+        },
         ..LoadOptions::default()
     })
 }

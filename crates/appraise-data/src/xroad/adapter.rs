@@ -1,0 +1,447 @@
+//! From X-Road records to the contract's `exchanges` and `departments` tables.
+//!
+//! Every exchange, pair or orphan, becomes one `exchanges` row, read from its Client
+//! record where it has one and from its Producer record otherwise (field by field):
+//!
+//! | column | from |
+//! | --- | --- |
+//! | `event_id` | `xRequestId`; else `messageId@client@requestInTs`; else `xroad-` and a digest of the record |
+//! | `requested_at` | `requestInTs` |
+//! | `responded_at` | `responseOutTs` |
+//! | `consumer_dept` | the client member or subsystem, through the mapping |
+//! | `provider_dept` | the service's member or subsystem, through the mapping |
+//! | `resource_id` | the service, `INSTANCE/CLASS/CODE[/SUBSYSTEM]/SERVICE[/VERSION]` |
+//! | `status` | `succeeded`: `success`, else `failed` |
+//! | `bytes` | the response size |
+//! | `mode` | `api` |
+//!
+//! The rows then go through the same validation as any other input, so a bad time
+//! order or an unknown department is rejected as it would be from a CSV file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::mapping::Mapping;
+use super::pair::{Exchange, Matching, Pairer, digest};
+use super::read::{Item, each_record};
+use super::{Member, Names, Place};
+use crate::Error;
+use crate::load::LoadOptions;
+use crate::rejects::REDACTED;
+use crate::validate::{Reason, Rejection, TableSink};
+
+/// How X-Road records are turned into tables.
+#[derive(Debug, Clone, Default)]
+pub struct XroadOptions {
+    /// The mapping file from members and subsystems to departments ([`Mapping`]).
+    pub mapping: Option<PathBuf>,
+    /// A `departments` table file; without it the mapping supplies the departments.
+    pub departments: Option<PathBuf>,
+    /// Make a department for each member the mapping does not map, rather than
+    /// rejecting its exchanges.
+    pub auto_departments: bool,
+}
+
+/// What a load made of the records. Every record is accounted for:
+/// `records = 2 × pairs + client_orphans + producer_orphans + duplicates + unusable`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Records read.
+    pub records: u64,
+    /// Exchanges with both halves.
+    pub pairs: u64,
+    /// Exchanges with only the Client record.
+    pub client_orphans: u64,
+    /// Exchanges with only the Producer record.
+    pub producer_orphans: u64,
+    /// Records that repeated a half already taken, kept once.
+    pub duplicates: u64,
+    /// Records that could not be used (rejected, with the reason).
+    pub unusable: u64,
+    /// Members and subsystems the mapping does not map, with how many exchanges were
+    /// rejected for naming them.
+    pub unmapped: BTreeMap<String, u64>,
+    /// Departments made for members the mapping does not map (`--auto-departments`).
+    pub auto_departments: u64,
+}
+
+impl Summary {
+    /// Whether every record read is accounted for.
+    pub fn balances(&self) -> bool {
+        self.records
+            == 2 * self.pairs
+                + self.client_orphans
+                + self.producer_orphans
+                + self.duplicates
+                + self.unusable
+    }
+}
+
+/// An exchange, reduced to what its row needs.
+#[derive(Debug)]
+struct Row {
+    event_id: Box<str>,
+    requested_at: Option<i64>,
+    responded_at: Option<i64>,
+    client: Option<u32>,
+    service: Option<u32>,
+    succeeded: Option<bool>,
+    bytes: Option<i64>,
+    matching: &'static str,
+    place: Place,
+}
+
+/// The records of a load, read and paired, waiting to become rows.
+pub(crate) struct Prepared {
+    files: Vec<Arc<str>>,
+    names: Names,
+    rows: Vec<Row>,
+    unusable: Vec<(Place, Rejection)>,
+    /// The department of each member ([`Names::member`]), `None` when unmapped.
+    dept_of: Vec<Option<Arc<str>>>,
+    /// Rows of the `departments` table the mapping and `--auto-departments` give,
+    /// with the file and line each comes from.
+    departments: Vec<(Arc<str>, u64, Vec<Option<String>>)>,
+    mapping: Option<PathBuf>,
+    pub(crate) summary: Summary,
+}
+
+/// The hint for X-Road input without a way to name departments.
+const DEPARTMENTS_HINT: &str = "pass --mapping FILE (columns xroad_instance, member_class, \
+     member_code, subsystem_code, dept_id, and name and level unless --departments FILE gives \
+     the departments), or --auto-departments to make one department per member";
+
+/// Reads and pairs the records of `files`, and settles the department of every member.
+pub(crate) fn prepare(files: &[PathBuf], opts: &LoadOptions) -> Result<Prepared, Error> {
+    let x = &opts.xroad;
+    let mapping = x
+        .mapping
+        .as_deref()
+        .map(|p| Mapping::read(p, opts.encoding))
+        .transpose()?;
+    let describes = mapping.as_ref().is_some_and(Mapping::describes_departments);
+    if mapping.is_none() && !x.auto_departments {
+        return Err(Error::Input {
+            reason: "X-Road records need a mapping from members to departments".into(),
+            hint: Some(DEPARTMENTS_HINT.into()),
+        });
+    }
+    if x.departments.is_none() && !describes && !x.auto_departments {
+        return Err(Error::Input {
+            reason: format!(
+                "{}: the mapping has no name and level columns, and no --departments file \
+                 was given",
+                mapping
+                    .as_ref()
+                    .map_or_else(String::new, |m| m.path().display().to_string())
+            ),
+            hint: Some(DEPARTMENTS_HINT.into()),
+        });
+    }
+
+    let mut prepared = Prepared {
+        files: files
+            .iter()
+            .map(|f| f.display().to_string().into())
+            .collect(),
+        names: Names::default(),
+        rows: Vec::new(),
+        unusable: Vec::new(),
+        dept_of: Vec::new(),
+        departments: Vec::new(),
+        mapping: x.mapping.clone(),
+        summary: Summary::default(),
+    };
+    let mut pairer = Pairer::default();
+    for (n, path) in files.iter().enumerate() {
+        tracing::info!(file = %path.display(), "reading X-Road records");
+        let Prepared {
+            names,
+            rows,
+            unusable,
+            summary,
+            ..
+        } = &mut prepared;
+        each_record(path, names, &mut |item, record| {
+            summary.records += 1;
+            let place = Place {
+                file: n as u32,
+                record,
+            };
+            match item {
+                Item::Record(r) => {
+                    if let Some(e) = pairer.push(r, place) {
+                        rows.push(row(&e, summary));
+                    }
+                }
+                Item::Unusable(why) => {
+                    summary.unusable += 1;
+                    unusable.push((place, why));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let (orphans, duplicates) = pairer.finish();
+    prepared.summary.duplicates = duplicates;
+    for e in &orphans {
+        let r = row(e, &mut prepared.summary);
+        prepared.rows.push(r);
+    }
+    debug_assert!(prepared.summary.balances());
+
+    // Departments: the mapping's own, then one per unmapped member when asked.
+    if let (Some(m), true, None) = (&mapping, describes, &x.departments) {
+        let file: Arc<str> = m.path().display().to_string().into();
+        for d in m.departments() {
+            prepared
+                .departments
+                .push((file.clone(), d.line, d.fields.clone()));
+        }
+    }
+    let mut auto: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    prepared.dept_of = prepared
+        .names
+        .members()
+        .map(|m| {
+            if let Some(d) = mapping.as_ref().and_then(|map| map.dept_of(m)) {
+                return Some(d.into());
+            }
+            if !x.auto_departments {
+                return None;
+            }
+            let id = format!("{}/{}/{}", m.instance, m.class, m.code);
+            auto.entry(id.clone())
+                .or_insert_with(|| auto_department(&id, m));
+            Some(id.into())
+        })
+        .collect();
+    prepared.summary.auto_departments = auto.len() as u64;
+    let source: Arc<str> = "auto-departments".into();
+    for (i, (_, fields)) in auto.into_iter().enumerate() {
+        prepared
+            .departments
+            .push((source.clone(), i as u64 + 1, fields));
+    }
+    Ok(prepared)
+}
+
+/// A department for a member the mapping does not map: named by its code, at the
+/// province level, ranked among members of its class (`peer_group`).
+fn auto_department(id: &str, m: &Member) -> Vec<Option<String>> {
+    let mut fields = vec![None; crate::schema::Table::Departments.columns().len()];
+    let set = |fields: &mut Vec<Option<String>>, column: &str, value: &str| {
+        if let Some(i) = crate::schema::Table::Departments.column_index(column) {
+            fields[i] = Some(value.to_string());
+        }
+    };
+    set(&mut fields, "dept_id", id);
+    set(&mut fields, "name", id);
+    set(&mut fields, "level", "province");
+    set(&mut fields, "peer_group", &m.class);
+    fields
+}
+
+/// An exchange's row: the Client record's values, else the Producer record's.
+fn row(e: &Exchange, summary: &mut Summary) -> Row {
+    let matching = match (e.matching(), &e.client) {
+        (Matching::Pair, _) => {
+            summary.pairs += 1;
+            "pair"
+        }
+        (Matching::Orphan, Some(_)) => {
+            summary.client_orphans += 1;
+            "client_only"
+        }
+        (Matching::Orphan, None) => {
+            summary.producer_orphans += 1;
+            "producer_only"
+        }
+    };
+    let (c, p) = (e.client.as_ref(), e.producer.as_ref());
+    macro_rules! pick {
+        ($field:ident) => {
+            c.and_then(|r| r.$field.clone())
+                .or_else(|| p.and_then(|r| r.$field.clone()))
+        };
+    }
+    let requested_at = pick!(request_in_ts);
+    let client = pick!(client);
+    let event_id: Box<str> = match (pick!(x_request_id), pick!(message_id)) {
+        (Some(id), _) => id,
+        (None, Some(m)) => format!(
+            "{m}@{}@{}",
+            client.map_or_else(String::new, |c| c.to_string()),
+            requested_at.map_or_else(String::new, |t| t.to_string())
+        )
+        .into(),
+        (None, None) => match e.first() {
+            Some(r) => format!("xroad-{:032x}", digest(r)).into(),
+            None => "".into(),
+        },
+    };
+    Row {
+        event_id,
+        requested_at,
+        responded_at: pick!(response_out_ts),
+        client,
+        service: pick!(service),
+        succeeded: pick!(succeeded),
+        bytes: pick!(response_size),
+        matching,
+        place: e.place,
+    }
+}
+
+/// A Unix time in milliseconds as RFC 3339 text (UTC); the bare number when out of
+/// range, so that it is rejected as a timestamp that does not read.
+fn timestamp(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+impl Prepared {
+    /// Whether the load has departments besides those of a `--departments` file.
+    pub(crate) fn has_departments(&self) -> bool {
+        !self.departments.is_empty()
+    }
+
+    /// Hands the departments of the mapping and of `--auto-departments` to `sink`.
+    pub(crate) fn push_departments(&self, sink: &mut TableSink<'_>) -> Result<(), Error> {
+        for (file, line, fields) in &self.departments {
+            let fields: Vec<Option<&str>> = fields.iter().map(Option::as_deref).collect();
+            let raw = || {
+                fields
+                    .iter()
+                    .map(|f| f.unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            sink.push(&fields, file, *line, raw)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every exchange to `sink` as a row, and every unusable record as a
+    /// rejected one; exchanges naming an unmapped member are rejected here.
+    pub(crate) fn push_exchanges(&mut self, sink: &mut TableSink<'_>) -> Result<(), Error> {
+        for (place, why) in std::mem::take(&mut self.unusable) {
+            let file = &self.files[place.file as usize];
+            sink.reject_unparsed(file, place.record, None, why, REDACTED.into())?;
+        }
+        let resources: Vec<Option<String>> = (0..self.names.services_len())
+            .map(|s| {
+                let s = s as u32;
+                (!self.names.service(s).code.is_empty()).then(|| self.names.service_path(s))
+            })
+            .collect();
+        let mapping = self
+            .mapping
+            .as_deref()
+            .map_or_else(|| "no mapping".to_string(), |p| p.display().to_string());
+        for row in std::mem::take(&mut self.rows) {
+            let file = self.files[row.place.file as usize].clone();
+            let provider = row.service.map(|s| self.names.service(s).provider);
+            let mut unmapped = None;
+            for (side, member) in [("client", row.client), ("provider", provider)] {
+                if let Some(m) = member
+                    && self.dept_of[m as usize].is_none()
+                {
+                    let name = self.names.member(m).to_string();
+                    unmapped.get_or_insert((side, name.clone()));
+                    *self.summary.unmapped.entry(name).or_default() += 1;
+                }
+            }
+            if let Some((side, name)) = unmapped {
+                let column = if side == "client" {
+                    "consumer_dept"
+                } else {
+                    "provider_dept"
+                };
+                let why = Rejection {
+                    reason: Reason::UnmappedMember,
+                    column: Some(column),
+                    detail: format!("the {side} {name} is not in the mapping ({mapping})"),
+                };
+                let record = self.render(&row);
+                sink.reject_unparsed(&file, row.place.record, Some(&row.event_id), why, record)?;
+                continue;
+            }
+            let dept = |m: Option<u32>| m.and_then(|m| self.dept_of[m as usize].as_deref());
+            let requested = row.requested_at.map(timestamp);
+            let responded = row.responded_at.map(timestamp);
+            let bytes = row.bytes.map(|b| b.to_string());
+            let status = row.succeeded.map(|s| if s { "success" } else { "failed" });
+            let fields = [
+                Some(&*row.event_id),
+                requested.as_deref(),
+                responded.as_deref(),
+                dept(row.client),
+                dept(provider),
+                row.service.and_then(|s| resources[s as usize].as_deref()),
+                status,
+                None,
+                bytes.as_deref(),
+                Some("api"),
+            ];
+            sink.push(&fields, &file, row.place.record, || self.render(&row))?;
+        }
+        Ok(())
+    }
+
+    /// An exchange as the rejects file shows it: what the row was made of, never a
+    /// record as read (it may hold `messageUserId`).
+    fn render(&self, row: &Row) -> String {
+        serde_json::json!({
+            "event_id": &*row.event_id,
+            "matching": row.matching,
+            "client": row.client.map(|m| self.names.member(m).to_string()),
+            "service": row.service.map(|s| self.names.service_path(s)),
+            "requestInTs": row.requested_at,
+            "responseOutTs": row.responded_at,
+            "succeeded": row.succeeded,
+            "responseSize": row.bytes,
+        })
+        .to_string()
+    }
+}
+
+impl Prepared {
+    /// The members the mapping does not map, as a warning naming at most 20.
+    pub(crate) fn unmapped_warning(&self) -> Option<String> {
+        unmapped_warning(&self.summary, self.mapping.as_deref())
+    }
+}
+
+/// The unmapped members of a summary as a warning, at most 20 by name.
+fn unmapped_warning(summary: &Summary, mapping: Option<&Path>) -> Option<String> {
+    if summary.unmapped.is_empty() {
+        return None;
+    }
+    let mut list: Vec<(&String, &u64)> = summary.unmapped.iter().collect();
+    list.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = list
+        .iter()
+        .take(20)
+        .map(|(m, n)| format!("{m} ({n})"))
+        .collect();
+    let more = list.len().saturating_sub(20);
+    Some(format!(
+        "{} X-Road members or subsystems are not in the mapping{}; exchanges naming them \
+         were rejected as unmapped_member: {}{}. hint: add them to the mapping, or pass \
+         --auto-departments",
+        list.len(),
+        mapping.map_or_else(String::new, |p| format!(" {}", p.display())),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more (the rejects file lists each exchange)")
+        } else {
+            String::new()
+        }
+    ))
+}

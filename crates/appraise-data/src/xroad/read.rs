@@ -1,0 +1,674 @@
+//! Reading operational-monitoring records in every container they come in.
+//!
+//! `getSecurityServerOperationalData` answers with a multipart SOAP message whose
+//! attachment is the gzipped JSON `{"records": [...]}`; exports and X-Road Metrics'
+//! collectors keep the records as a JSON array, as `{"records": [...]}` or as one record
+//! per line (NDJSON), gzipped or not. Each is recognised by its content and read as a
+//! stream, a record at a time, so a file may be larger than memory.
+//!
+//! Only the fields appraise uses are kept ([`Record`]); the rest of a record, personal
+//! data (`messageUserId`) among it, is skipped as it is read. Values are read leniently
+//! (a number written as text, a member code written as a number): a record whose value
+//! still does not read is unusable, and says which field and why.
+//!
+//! Sizes are taken, per side, in this order: the MIME size (`requestMimeSize`), else the
+//! message size (`requestSize`), else, in legacy logs, the SOAP and REST sizes added up
+//! (`requestSoapSize` + `requestRestSize`).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{Names, Record, Side};
+use crate::Error;
+use crate::validate::{Reason, Rejection};
+
+/// The gzip magic number.
+const GZIP: [u8; 2] = [0x1f, 0x8b];
+
+/// Read-ahead of files and of decompressed text.
+const BUFFER: usize = 1 << 18;
+
+/// The records of one or more files, with the names they share.
+#[derive(Debug, Default, Clone)]
+pub struct Records {
+    /// The records, in the order read.
+    pub records: Vec<Record>,
+    /// The members and services they name.
+    pub names: Names,
+}
+
+/// Reads every record of `path` (any container of the module's documentation). A record
+/// that cannot be used is an error here; a load rejects it instead.
+pub fn read_records(path: &Path) -> Result<Records, Error> {
+    let mut out = Records::default();
+    let mut names = Names::default();
+    each_record(path, &mut names, &mut |item, n| match item {
+        Item::Record(r) => {
+            out.records.push(r);
+            Ok(())
+        }
+        Item::Unusable(r) => Err(Error::unreadable(
+            path,
+            Some(format!("record {n}")),
+            r.detail,
+            None,
+        )),
+    })?;
+    out.names = names;
+    Ok(out)
+}
+
+/// What one record of a file gives.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// A record.
+    Record(Record),
+    /// A record that cannot be used, and why.
+    Unusable(Rejection),
+}
+
+/// Reads `path` a record at a time; `each` gets every record with its line (NDJSON) or
+/// its number in the array, from 1. A file that is none of the containers stops with
+/// an error naming the file and the place.
+pub(crate) fn each_record(
+    path: &Path,
+    names: &mut Names,
+    each: &mut dyn FnMut(Item, u64) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = Reader {
+        path,
+        names,
+        each,
+        stopped: None,
+    };
+    reader.container(Box::new(BufReader::with_capacity(BUFFER, file)), 0)
+}
+
+/// The hint of every unreadable X-Road file.
+fn containers_hint() -> String {
+    "X-Road operational-monitoring records are read as a JSON array, {\"records\": [...]}, \
+     one record per line, gzipped or not, or the security server's multipart answer to \
+     getSecurityServerOperationalData"
+        .into()
+}
+
+struct Reader<'r> {
+    path: &'r Path,
+    names: &'r mut Names,
+    each: &'r mut dyn FnMut(Item, u64) -> Result<(), Error>,
+    /// The error `each` stopped the JSON stream with.
+    stopped: Option<Error>,
+}
+
+impl Reader<'_> {
+    fn bad(&self, place: Option<String>, reason: impl Into<String>) -> Error {
+        Error::unreadable(self.path, place, reason, Some(containers_hint()))
+    }
+
+    fn io(&self, e: std::io::Error) -> Error {
+        self.bad(None, format!("cannot read: {e}"))
+    }
+
+    /// Reads the records in `input`; `depth` counts the containers opened to reach it.
+    fn container(&mut self, mut input: Box<dyn BufRead + '_>, depth: usize) -> Result<(), Error> {
+        if depth > 2 {
+            return Err(self.bad(None, "containers nested too deep"));
+        }
+        if input.fill_buf().map_err(|e| self.io(e))?.starts_with(&GZIP) {
+            let text = flate2::bufread::MultiGzDecoder::new(input);
+            return self.container(Box::new(BufReader::with_capacity(BUFFER, text)), depth + 1);
+        }
+        // Skip white space and a byte-order mark, then look at the first byte.
+        let first = loop {
+            let buf = input.fill_buf().map_err(|e| self.io(e))?;
+            let Some(&b) = buf.first() else {
+                return Ok(());
+            };
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                input.consume(3);
+                continue;
+            }
+            let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            if blank == 0 {
+                break b;
+            }
+            input.consume(blank);
+        };
+        match first {
+            b'-' => {
+                let mut message = Vec::new();
+                input.read_to_end(&mut message).map_err(|e| self.io(e))?;
+                let body = attachment(&message).map_err(|reason| self.bad(None, reason))?;
+                self.container(Box::new(body), depth + 1)
+            }
+            b'[' => self.json(input, false),
+            b'{' if starts_with_records(input.fill_buf().map_err(|e| self.io(e))?) => {
+                self.json(input, true)
+            }
+            _ => self.ndjson(input),
+        }
+    }
+
+    /// One JSON value: an array of records, or (`wrapped`) an object holding them as
+    /// `records`, streamed a record at a time.
+    fn json(&mut self, input: Box<dyn BufRead + '_>, wrapped: bool) -> Result<(), Error> {
+        let mut de = serde_json::Deserializer::from_reader(input);
+        let mut count = 0u64;
+        let outcome = if wrapped {
+            de.deserialize_map(Wrapped {
+                reader: self,
+                count: &mut count,
+            })
+        } else {
+            de.deserialize_seq(Array {
+                reader: self,
+                count: &mut count,
+            })
+        }
+        .and_then(|()| de.end());
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) => Err(match self.stopped.take() {
+                Some(stopped) => stopped,
+                None => {
+                    let place = format!("record {}, line {}", count + 1, e.line());
+                    self.bad(Some(place), json_reason(&e))
+                }
+            }),
+        }
+    }
+
+    /// One record per line.
+    fn ndjson(&mut self, mut input: Box<dyn BufRead + '_>) -> Result<(), Error> {
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        let mut seen = false;
+        loop {
+            line.clear();
+            let n = input.read_until(b'\n', &mut line).map_err(|e| self.io(e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            number += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Raw<'_>>(&line) {
+                Ok(raw) => {
+                    seen = true;
+                    let item = raw.into_item(self.names);
+                    (self.each)(item, number)?;
+                }
+                Err(e) if !seen => {
+                    return Err(self.bad(Some(format!("line {number}")), json_reason(&e)));
+                }
+                Err(e) => {
+                    let item = Item::Unusable(Rejection {
+                        reason: Reason::MalformedJson,
+                        column: None,
+                        detail: json_reason(&e),
+                    });
+                    (self.each)(item, number)?;
+                }
+            }
+        }
+    }
+
+    /// Hands a record on; an error of `each` is kept to stop the stream with.
+    fn take<E: de::Error>(&mut self, raw: Raw<'_>, number: u64) -> Result<(), E> {
+        let item = raw.into_item(self.names);
+        (self.each)(item, number).map_err(|e| {
+            self.stopped = Some(e);
+            E::custom("stopped")
+        })
+    }
+}
+
+/// Whether a JSON object's first key is `records`.
+fn starts_with_records(buf: &[u8]) -> bool {
+    let Some(rest) = buf.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    let Some(rest) = rest.strip_prefix(b"\"records\"") else {
+        return false;
+    };
+    rest.trim_ascii_start().starts_with(b":")
+}
+
+fn json_reason(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => format!("not a record: {e}"),
+        serde_json::error::Category::Eof => format!("the JSON ends early: {e}"),
+        _ => format!("not JSON: {e}"),
+    }
+}
+
+/// The array of records, each handed on as soon as it is read.
+struct Array<'a, 'r> {
+    reader: &'a mut Reader<'r>,
+    count: &'a mut u64,
+}
+
+impl<'de> Visitor<'de> for Array<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of operational-monitoring records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Raw<'de>>()? {
+            *self.count += 1;
+            self.reader.take(raw, *self.count)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Array<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+/// `{"records": [...]}`; other keys are skipped.
+struct Wrapped<'a, 'r> {
+    reader: &'a mut Reader<'r>,
+    count: &'a mut u64,
+}
+
+impl<'de> Visitor<'de> for Wrapped<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object holding \"records\"")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "records" && !found {
+                found = true;
+                map.next_value_seed(Array {
+                    reader: &mut *self.reader,
+                    count: &mut *self.count,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value as it came, read leniently ([`Raw`]'s fields).
+#[derive(Debug)]
+enum Field<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// An array or an object.
+    Nested,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
+                Ok(i64::try_from(v).map_or(Field::Float(v as f64), Field::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
+                Ok(Field::Float(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Bool(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Field<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::Nested)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Field<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Field::Nested)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The fields of a record that appraise uses, under their current and legacy names.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw<'a> {
+    #[serde(borrow)]
+    security_server_type: Option<Field<'a>>,
+    #[serde(borrow)]
+    x_request_id: Option<Field<'a>>,
+    #[serde(borrow)]
+    message_id: Option<Field<'a>>,
+    #[serde(borrow)]
+    client_x_road_instance: Option<Field<'a>>,
+    #[serde(borrow)]
+    client_member_class: Option<Field<'a>>,
+    #[serde(borrow)]
+    client_member_code: Option<Field<'a>>,
+    #[serde(borrow)]
+    client_subsystem_code: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_x_road_instance: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_member_class: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_member_code: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_subsystem_code: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_code: Option<Field<'a>>,
+    #[serde(borrow)]
+    service_version: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_in_ts: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_out_ts: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_in_ts: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_out_ts: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_mime_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_soap_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_rest_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_mime_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_soap_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    response_rest_size: Option<Field<'a>>,
+    #[serde(borrow)]
+    succeeded: Option<Field<'a>>,
+}
+
+/// Why a field did not read.
+type Bad = Rejection;
+
+fn bad(reason: Reason, column: &'static str, detail: String) -> Bad {
+    Rejection {
+        reason,
+        column: Some(column),
+        detail,
+    }
+}
+
+/// A text field; empty is absent. A number is taken as its digits.
+fn text<'f>(f: &'f Option<Field<'_>>, column: &'static str) -> Result<Option<Cow<'f, str>>, Bad> {
+    match f {
+        None => Ok(None),
+        Some(Field::Text(s)) if s.is_empty() => Ok(None),
+        Some(Field::Text(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+        Some(Field::Int(i)) => Ok(Some(Cow::Owned(i.to_string()))),
+        Some(other) => Err(bad(
+            Reason::MalformedJson,
+            column,
+            format!("{column} is {}, not text", kind(other)),
+        )),
+    }
+}
+
+/// A whole number: a JSON integer, a float without a fraction, or digits as text.
+fn int(f: &Option<Field<'_>>, column: &'static str) -> Result<Option<i64>, Bad> {
+    let fail = |what: String| {
+        Err(bad(
+            Reason::InvalidInteger,
+            column,
+            format!("{column} is {what}, not a whole number"),
+        ))
+    };
+    match f {
+        None => Ok(None),
+        Some(Field::Int(i)) => Ok(Some(*i)),
+        Some(Field::Float(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some(*x as i64)),
+        Some(Field::Float(x)) => fail(x.to_string()),
+        Some(Field::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Field::Text(s)) => match s.trim().parse::<i64>() {
+            Ok(i) => Ok(Some(i)),
+            Err(_) => fail(format!("{s:?}")),
+        },
+        Some(other) => fail(kind(other).into()),
+    }
+}
+
+fn kind(f: &Field<'_>) -> &'static str {
+    match f {
+        Field::Text(_) => "text",
+        Field::Int(_) | Field::Float(_) => "a number",
+        Field::Bool(_) => "true or false",
+        Field::Nested => "an array or object",
+    }
+}
+
+impl Raw<'_> {
+    fn into_item(self, names: &mut Names) -> Item {
+        match self.record(names) {
+            Ok(r) => Item::Record(r),
+            Err(r) => Item::Unusable(r),
+        }
+    }
+
+    fn record(&self, names: &mut Names) -> Result<Record, Bad> {
+        const SIDE: &str = "securityServerType";
+        let side = match text(&self.security_server_type, SIDE)?.as_deref() {
+            None => {
+                return Err(bad(
+                    Reason::MissingRequired,
+                    SIDE,
+                    "the record does not say which security server logged it".into(),
+                ));
+            }
+            Some(s) if s.eq_ignore_ascii_case("client") => Side::Client,
+            Some(s) if s.eq_ignore_ascii_case("producer") => Side::Producer,
+            Some(s) => {
+                return Err(bad(
+                    Reason::InvalidEnum,
+                    SIDE,
+                    format!("{SIDE} is {s:?}; expected Client or Producer"),
+                ));
+            }
+        };
+        let client = self.member(
+            names,
+            [
+                (&self.client_x_road_instance, "clientXRoadInstance"),
+                (&self.client_member_class, "clientMemberClass"),
+                (&self.client_member_code, "clientMemberCode"),
+                (&self.client_subsystem_code, "clientSubsystemCode"),
+            ],
+        )?;
+        let provider = self.member(
+            names,
+            [
+                (&self.service_x_road_instance, "serviceXRoadInstance"),
+                (&self.service_member_class, "serviceMemberClass"),
+                (&self.service_member_code, "serviceMemberCode"),
+                (&self.service_subsystem_code, "serviceSubsystemCode"),
+            ],
+        )?;
+        let service = match provider {
+            None => None,
+            Some(p) => {
+                let code = text(&self.service_code, "serviceCode")?;
+                let version = text(&self.service_version, "serviceVersion")?;
+                Some(names.intern_service(
+                    p,
+                    code.as_deref().unwrap_or(""),
+                    version.as_deref().unwrap_or(""),
+                ))
+            }
+        };
+        let size = |mime, plain, soap, rest, names: [&'static str; 4]| -> Result<_, Bad> {
+            let mime = int(mime, names[0])?;
+            let plain = int(plain, names[1])?;
+            let soap = int(soap, names[2])?;
+            let rest = int(rest, names[3])?;
+            Ok(mime.or(plain).or(match (soap, rest) {
+                (None, None) => None,
+                (s, r) => Some(s.unwrap_or(0) + r.unwrap_or(0)),
+            }))
+        };
+        Ok(Record {
+            side,
+            x_request_id: text(&self.x_request_id, "xRequestId")?.map(|s| s.into()),
+            message_id: text(&self.message_id, "messageId")?.map(|s| s.into()),
+            client,
+            service,
+            request_in_ts: int(&self.request_in_ts, "requestInTs")?,
+            request_out_ts: int(&self.request_out_ts, "requestOutTs")?,
+            response_in_ts: int(&self.response_in_ts, "responseInTs")?,
+            response_out_ts: int(&self.response_out_ts, "responseOutTs")?,
+            request_size: size(
+                &self.request_mime_size,
+                &self.request_size,
+                &self.request_soap_size,
+                &self.request_rest_size,
+                [
+                    "requestMimeSize",
+                    "requestSize",
+                    "requestSoapSize",
+                    "requestRestSize",
+                ],
+            )?,
+            response_size: size(
+                &self.response_mime_size,
+                &self.response_size,
+                &self.response_soap_size,
+                &self.response_rest_size,
+                [
+                    "responseMimeSize",
+                    "responseSize",
+                    "responseSoapSize",
+                    "responseRestSize",
+                ],
+            )?,
+            succeeded: match &self.succeeded {
+                None => None,
+                Some(Field::Bool(b)) => Some(*b),
+                Some(Field::Text(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+                Some(Field::Text(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+                Some(other) => {
+                    return Err(bad(
+                        Reason::InvalidBoolean,
+                        "succeeded",
+                        format!("succeeded is {}, not true or false", kind(other)),
+                    ));
+                }
+            },
+        })
+    }
+
+    /// A member or subsystem, interned; `None` when instance, class or code is absent.
+    fn member(
+        &self,
+        names: &mut Names,
+        fields: [(&Option<Field<'_>>, &'static str); 4],
+    ) -> Result<Option<u32>, Bad> {
+        let [i, c, m, s] = fields.map(|(f, name)| text(f, name));
+        let (Some(i), Some(c), Some(m)) = (i?, c?, m?) else {
+            return Ok(None);
+        };
+        let s = s?;
+        Ok(Some(names.intern_member(
+            &i,
+            &c,
+            &m,
+            s.as_deref().unwrap_or(""),
+        )))
+    }
+}
+/// The body of the first part of a multipart message that is not the SOAP envelope
+/// (`text/xml`): the records' attachment. The boundary is the first line.
+fn attachment(text: &[u8]) -> Result<&[u8], String> {
+    let line_end = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("a multipart message without parts")?;
+    let boundary = text[..line_end].trim_ascii_end();
+    let mut rest = &text[line_end + 1..];
+    loop {
+        // A part: headers, a blank line, the body, up to the next boundary line.
+        let next = find(rest, boundary).ok_or("a multipart part without its end")?;
+        let part = &rest[..next];
+        let (headers, body) = split_headers(part).ok_or("a multipart part without headers")?;
+        let xml = headers.lines().any(|h| {
+            let h = h.to_ascii_lowercase();
+            h.starts_with("content-type:") && h.contains("xml")
+        });
+        if !xml {
+            return Ok(strip_line_end(body));
+        }
+        rest = &rest[next + boundary.len()..];
+        if rest.starts_with(b"--") {
+            return Err("a multipart message without an attachment of records".into());
+        }
+    }
+}
+
+/// Where `boundary` starts a line in `bytes`.
+fn find(bytes: &[u8], boundary: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], boundary) {
+        let at = from + i;
+        if at == 0 || bytes[at - 1] == b'\n' {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// A part's headers (as text) and body, split at the first blank line.
+fn split_headers(part: &[u8]) -> Option<(String, &[u8])> {
+    let at = memchr::memmem::find(part, b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| memchr::memmem::find(part, b"\n\n").map(|i| (i, 2)))?;
+    let headers = String::from_utf8_lossy(&part[..at.0]).into_owned();
+    Some((headers, &part[at.0 + at.1..]))
+}
+
+/// `body` without the line break that precedes the next boundary.
+fn strip_line_end(body: &[u8]) -> &[u8] {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    body.strip_suffix(b"\r").unwrap_or(body)
+}
