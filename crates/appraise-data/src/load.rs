@@ -360,7 +360,7 @@ pub(crate) fn load_sources(
             continue;
         }
         let files = sources.get(&table).cloned().unwrap_or_default();
-        if files.is_empty() {
+        if files.is_empty() && xroad.is_none() {
             warnings.push(format!(
                 "no {table} table in {}: it is empty",
                 dir.display()
@@ -393,15 +393,26 @@ pub(crate) fn load_sources(
         let (batches, accounting) = sink.finish()?;
         rejects.close()?;
         debug_assert!(accounting.balances());
+        let mut files: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+        if let (Some(mapping), Table::Departments) = (&opts.xroad.mapping, table)
+            && xroad.is_some()
+        {
+            files.push(mapping.clone());
+        }
         tables.push(LoadedTable {
             table,
-            files: files.into_iter().map(|(p, _)| p).collect(),
+            files,
             batches,
             accounting,
             stored: None,
         });
     }
     let xroad = xroad.map(|x| {
+        warnings.push(
+            "X-Road records hold exchanges only: catalog, share_requests and services are \
+             empty, and the KPIs on them have no values"
+                .into(),
+        );
         warnings.extend(x.unmapped_warning());
         x.summary
     });

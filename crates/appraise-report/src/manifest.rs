@@ -70,6 +70,9 @@ pub struct Manifest {
     pub templates: Vec<FileHash>,
     /// Rows read, loaded, rejected (by reason) and duplicated, per table.
     pub accounting: BTreeMap<String, Accounting>,
+    /// For X-Road input: what became of every record (pairs, orphans, repeats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xroad: Option<appraise_data::xroad::Summary>,
     /// Seconds per step. Differs between runs.
     pub timings: Vec<(String, f64)>,
 }
@@ -80,6 +83,11 @@ impl Manifest {
     /// committed file with its SHA-256 (files that may run to gigabytes are not read
     /// again).
     pub fn new(version: &str, period: &str, root: &Path, data: &Dataset) -> io::Result<Manifest> {
+        // A single input file (X-Road records) is named from its folder.
+        let root = match root.parent() {
+            Some(parent) if root.is_file() => parent,
+            _ => root,
+        };
         let mut inputs = Vec::new();
         let mut accounting = BTreeMap::new();
         for t in &data.tables {
@@ -108,6 +116,7 @@ impl Manifest {
             lang: String::new(),
             templates: Vec::new(),
             accounting,
+            xroad: data.xroad.clone(),
             timings: Vec::new(),
         })
     }
