@@ -463,3 +463,71 @@ fn a_mapping_that_maps_a_member_twice_stops_with_both_lines() {
     .unwrap_err();
     assert!(err.hint().unwrap().contains("--mapping"), "{err}");
 }
+
+#[test]
+fn generated_records_load_as_the_exchanges_that_went_in() {
+    use appraise_data::generate::{GenerateOptions, OutputFormat, generate};
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        seed: 11,
+        departments: 25,
+        exchanges: 20_000,
+        months: 2,
+        format: OutputFormat::Xroad,
+        out: dir.path().join("xroad"),
+        ..GenerateOptions::default()
+    };
+    let report = generate(&opts).unwrap();
+    let truth = report.xroad.unwrap();
+    assert_eq!(truth.exchanges, 20_000);
+    assert!(truth.legacy > 0 && truth.duplicates > 0 && truth.producer_only > 0);
+    let records = opts.out.join("records.ndjson");
+    let data = load_dir(
+        &records,
+        &xroad_options(Some(opts.out.join("mapping.csv")), false),
+    )
+    .unwrap();
+    let x = data.xroad.clone().unwrap();
+    assert_eq!(
+        (
+            x.records,
+            x.pairs,
+            x.client_orphans,
+            x.producer_orphans,
+            x.duplicates,
+            x.unusable
+        ),
+        (
+            truth.records,
+            truth.pairs,
+            truth.client_only,
+            truth.producer_only,
+            truth.duplicates,
+            0
+        )
+    );
+    assert!(x.unmapped.is_empty());
+    let exchanges = data.table(Table::Exchanges);
+    assert_eq!(
+        exchanges.accounting.loaded, truth.exchanges,
+        "{:?}",
+        exchanges.accounting
+    );
+    assert_eq!(data.table(Table::Departments).num_rows(), 25);
+    // The person named in every Client record is nowhere in the loaded rows.
+    let text = std::fs::read_to_string(&records).unwrap();
+    let person = text
+        .split("\"messageUserId\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    for b in &exchanges.batches {
+        for c in b.columns() {
+            if let Some(s) = c.as_string_opt::<i32>() {
+                assert!(s.iter().flatten().all(|v| !v.contains(person)));
+            }
+        }
+    }
+}

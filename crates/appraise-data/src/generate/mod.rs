@@ -34,6 +34,9 @@ use crate::Error;
 use crate::schema::Table;
 use crate::validate::{Builder, Reason, Val};
 
+mod xroad;
+pub use xroad::XroadTruth;
+
 /// The file format the generator writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -43,6 +46,9 @@ pub enum OutputFormat {
     Csv,
     /// Parquet (zstd), typed columns.
     Parquet,
+    /// X-Road operational-monitoring records of the exchanges (`records.ndjson`), and
+    /// the mapping of members to departments (`mapping.csv`).
+    Xroad,
 }
 
 /// What to generate.
@@ -99,6 +105,9 @@ pub struct GenerateReport {
     pub injected: BTreeMap<String, BTreeMap<String, u64>>,
     /// The files written.
     pub files: Vec<PathBuf>,
+    /// For X-Road records: what went into them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xroad: Option<XroadTruth>,
 }
 
 /// Writes the five tables into `opts.out`.
@@ -117,6 +126,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, Error> {
     }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let mut g = Gen::new(opts);
+    if opts.format == OutputFormat::Xroad {
+        return xroad::generate(&mut g);
+    }
     let mut report = GenerateReport::default();
     let depts = g.departments();
     let mut w = g.writer(Table::Departments)?;
@@ -1141,7 +1153,8 @@ impl TableWriter {
     fn create(dir: &Path, table: Table, format: OutputFormat, tz: Tz) -> Result<Self, Error> {
         let ext = match format {
             OutputFormat::Csv => "csv",
-            OutputFormat::Parquet => "parquet",
+            // X-Road records are written by `xroad::generate`, never a table at a time.
+            OutputFormat::Parquet | OutputFormat::Xroad => "parquet",
         };
         let path = dir.join(format!("{}.{ext}", table.name()));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -1154,7 +1167,7 @@ impl TableWriter {
                     .map_err(|e| Error::csv_write(&path, e))?;
                 WriterKind::Csv(Box::new(w), Vec::new())
             }
-            OutputFormat::Parquet => {
+            OutputFormat::Parquet | OutputFormat::Xroad => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                     .build();
