@@ -19,6 +19,7 @@
 //! order or an unknown department is rejected as it would be from a CSV file.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -174,7 +175,7 @@ pub(crate) fn prepare(files: &[PathBuf], opts: &LoadOptions) -> Result<Prepared,
             match item {
                 Item::Record(r) => {
                     if let Some(e) = pairer.push(r, place) {
-                        rows.push(row(&e, summary));
+                        rows.push(row(e, summary));
                     }
                 }
                 Item::Unusable(why) => {
@@ -187,11 +188,16 @@ pub(crate) fn prepare(files: &[PathBuf], opts: &LoadOptions) -> Result<Prepared,
     }
     let (orphans, duplicates) = pairer.finish();
     prepared.summary.duplicates = duplicates;
-    for e in &orphans {
+    for e in orphans {
         let r = row(e, &mut prepared.summary);
         prepared.rows.push(r);
     }
     debug_assert!(prepared.summary.balances());
+    tracing::info!(
+        records = prepared.summary.records,
+        exchanges = prepared.rows.len() + prepared.unusable.len(),
+        "paired X-Road records"
+    );
 
     // Departments: the mapping's own, then one per unmapped member when asked.
     if let (Some(m), true, None) = (&mapping, describes, &x.departments) {
@@ -246,7 +252,7 @@ fn auto_department(id: &str, m: &Member) -> Vec<Option<String>> {
 }
 
 /// An exchange's row: the Client record's values, else the Producer record's.
-fn row(e: &Exchange, summary: &mut Summary) -> Row {
+fn row(mut e: Exchange, summary: &mut Summary) -> Row {
     let matching = match (e.matching(), &e.client) {
         (Matching::Pair, _) => {
             summary.pairs += 1;
@@ -261,6 +267,11 @@ fn row(e: &Exchange, summary: &mut Summary) -> Row {
             "producer_only"
         }
     };
+    let x_request_id = e
+        .client
+        .as_mut()
+        .and_then(|r| r.x_request_id.take())
+        .or_else(|| e.producer.as_mut().and_then(|r| r.x_request_id.take()));
     let (c, p) = (e.client.as_ref(), e.producer.as_ref());
     macro_rules! pick {
         ($field:ident) => {
@@ -270,7 +281,7 @@ fn row(e: &Exchange, summary: &mut Summary) -> Row {
     }
     let requested_at = pick!(request_in_ts);
     let client = pick!(client);
-    let event_id: Box<str> = match (pick!(x_request_id), pick!(message_id)) {
+    let event_id: Box<str> = match (x_request_id, pick!(message_id)) {
         (Some(id), _) => id,
         (None, Some(m)) => format!(
             "{m}@{}@{}",
@@ -278,8 +289,9 @@ fn row(e: &Exchange, summary: &mut Summary) -> Row {
             requested_at.map_or_else(String::new, |t| t.to_string())
         )
         .into(),
-        (None, None) => match e.first() {
-            Some(r) => format!("xroad-{:032x}", digest(r)).into(),
+        // Neither id: the records are whole (taking an absent id changed nothing).
+        (None, None) => match e.first().map(digest) {
+            Some(d) => format!("xroad-{d:032x}").into(),
             None => "".into(),
         },
     };
@@ -296,13 +308,25 @@ fn row(e: &Exchange, summary: &mut Summary) -> Row {
     }
 }
 
-/// A Unix time in milliseconds as RFC 3339 text (UTC); the bare number when out of
-/// range, so that it is rejected as a timestamp that does not read.
-fn timestamp(ms: i64) -> String {
-    match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => ms.to_string(),
-    }
+/// Writes a Unix time in milliseconds as RFC 3339 text (UTC) into `out`; the bare
+/// number when out of range, so that it is rejected as a timestamp that does not read.
+fn timestamp(ms: i64, out: &mut String) {
+    use chrono::{Datelike, Timelike};
+    out.clear();
+    let _ = match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            ms.rem_euclid(1000)
+        ),
+        None => write!(out, "{ms}"),
+    };
 }
 
 impl Prepared {
@@ -344,6 +368,8 @@ impl Prepared {
             .mapping
             .as_deref()
             .map_or_else(|| "no mapping".to_string(), |p| p.display().to_string());
+        let (mut requested_text, mut responded_text, mut bytes_text) =
+            (String::new(), String::new(), String::new());
         for row in std::mem::take(&mut self.rows) {
             let file = self.files[row.place.file as usize].clone();
             let provider = row.service.map(|s| self.names.service(s).provider);
@@ -373,20 +399,30 @@ impl Prepared {
                 continue;
             }
             let dept = |m: Option<u32>| m.and_then(|m| self.dept_of[m as usize].as_deref());
-            let requested = row.requested_at.map(timestamp);
-            let responded = row.responded_at.map(timestamp);
-            let bytes = row.bytes.map(|b| b.to_string());
+            let requested = row.requested_at.map(|ms| {
+                timestamp(ms, &mut requested_text);
+                requested_text.as_str()
+            });
+            let responded = row.responded_at.map(|ms| {
+                timestamp(ms, &mut responded_text);
+                responded_text.as_str()
+            });
+            let bytes = row.bytes.map(|b| {
+                bytes_text.clear();
+                let _ = write!(bytes_text, "{b}");
+                bytes_text.as_str()
+            });
             let status = row.succeeded.map(|s| if s { "success" } else { "failed" });
             let fields = [
                 Some(&*row.event_id),
-                requested.as_deref(),
-                responded.as_deref(),
+                requested,
+                responded,
                 dept(row.client),
                 dept(provider),
                 row.service.and_then(|s| resources[s as usize].as_deref()),
                 status,
                 None,
-                bytes.as_deref(),
+                bytes,
                 Some("api"),
             ];
             sink.push(&fields, &file, row.place.record, || self.render(&row))?;

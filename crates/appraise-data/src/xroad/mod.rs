@@ -13,6 +13,7 @@ pub mod read;
 
 use std::fmt;
 
+use foldhash::fast::RandomState;
 use indexmap::{Equivalent, IndexSet};
 
 pub use adapter::{Summary, XroadOptions};
@@ -99,8 +100,8 @@ impl Equivalent<Service> for ServiceRef<'_> {
 /// that millions of records share a few hundred names.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    members: IndexSet<Member>,
-    services: IndexSet<Service>,
+    members: IndexSet<Member, RandomState>,
+    services: IndexSet<Service, RandomState>,
 }
 
 impl Names {
@@ -133,6 +134,22 @@ impl Names {
             path.push_str(&s.version);
         }
         path
+    }
+
+    /// Adds the names of `other` (names read apart, by another thread); gives, for each
+    /// of its members and services, its number here.
+    pub(crate) fn absorb(&mut self, other: &Names) -> (Vec<u32>, Vec<u32>) {
+        let members: Vec<u32> = other
+            .members
+            .iter()
+            .map(|m| self.intern_member(&m.instance, &m.class, &m.code, &m.subsystem))
+            .collect();
+        let services = other
+            .services
+            .iter()
+            .map(|s| self.intern_service(members[s.provider as usize], &s.code, &s.version))
+            .collect();
+        (members, services)
     }
 
     fn intern_member(&mut self, instance: &str, class: &str, code: &str, subsystem: &str) -> u32 {

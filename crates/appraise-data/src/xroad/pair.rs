@@ -11,6 +11,8 @@
 //! memory for what is unmatched in it, not for all of it.
 
 use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::RandomState;
 use std::hash::Hash;
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -88,13 +90,13 @@ impl Exchange {
 #[derive(Debug, Default)]
 pub struct Pairer {
     /// Halves waiting for their other half, by `xRequestId` (hashed).
-    waiting: HashMap<u128, Exchange>,
+    waiting: HashMap<u128, Exchange, RandomState>,
     /// The `xRequestId`s (hashed) of the exchanges completed.
-    done: HashSet<u128>,
+    done: HashSet<u128, RandomState>,
     /// Halves without `xRequestId` waiting, by `messageId`, client and service (hashed).
-    legacy: HashMap<u128, Vec<Exchange>>,
+    legacy: HashMap<u128, Vec<Exchange>, RandomState>,
     /// The records (hashed) of the exchanges without `xRequestId` completed.
-    legacy_done: HashSet<u128>,
+    legacy_done: HashSet<u128, RandomState>,
     duplicates: u64,
 }
 

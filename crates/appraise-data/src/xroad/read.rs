@@ -16,6 +16,7 @@
 //! (`requestSoapSize` + `requestRestSize`).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -117,7 +118,7 @@ impl Reader<'_> {
     }
 
     /// Reads the records in `input`; `depth` counts the containers opened to reach it.
-    fn container(&mut self, mut input: Box<dyn BufRead + '_>, depth: usize) -> Result<(), Error> {
+    fn container(&mut self, mut input: Input<'_>, depth: usize) -> Result<(), Error> {
         if depth > 2 {
             return Err(self.bad(None, "containers nested too deep"));
         }
@@ -158,7 +159,7 @@ impl Reader<'_> {
 
     /// One JSON value: an array of records, or (`wrapped`) an object holding them as
     /// `records`, streamed a record at a time.
-    fn json(&mut self, input: Box<dyn BufRead + '_>, wrapped: bool) -> Result<(), Error> {
+    fn json(&mut self, input: Input<'_>, wrapped: bool) -> Result<(), Error> {
         let mut de = serde_json::Deserializer::from_reader(input);
         let mut count = 0u64;
         let outcome = if wrapped {
@@ -185,40 +186,88 @@ impl Reader<'_> {
         }
     }
 
-    /// One record per line.
-    fn ndjson(&mut self, mut input: Box<dyn BufRead + '_>) -> Result<(), Error> {
-        let mut line = Vec::new();
-        let mut number = 0u64;
-        let mut seen = false;
-        loop {
-            line.clear();
-            let n = input.read_until(b'\n', &mut line).map_err(|e| self.io(e))?;
-            if n == 0 {
-                return Ok(());
+    /// One record per line. A thread reads blocks of whole lines, every core parses
+    /// them (each block with names of its own), and this thread hands the records on
+    /// in order, their names made the load's.
+    fn ndjson(&mut self, input: Input<'_>) -> Result<(), Error> {
+        use std::sync::mpsc::sync_channel;
+        use std::sync::{Arc, Mutex};
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (blocks, to_parse) = sync_channel::<(usize, u64, Vec<u8>)>(2 * threads);
+        let (parsed, results) = sync_channel::<(usize, ParsedLines)>(2 * threads);
+        let (spend, spent) = std::sync::mpsc::channel::<Vec<u8>>();
+        // Owned by the parsers alone: once they stop, the reader's sends fail and it
+        // stops too.
+        let to_parse = Arc::new(Mutex::new(to_parse));
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || read_blocks(input, &blocks, &spent));
+            for _ in 0..threads {
+                let (to_parse, parsed) = (Arc::clone(&to_parse), parsed.clone());
+                let spend = spend.clone();
+                s.spawn(move || {
+                    loop {
+                        let job = to_parse.lock().map(|rx| rx.recv());
+                        let Ok(Ok((n, first, block))) = job else {
+                            return;
+                        };
+                        let lines = parse_lines(first, &block);
+                        let _ = spend.send(block);
+                        if parsed.send((n, lines)).is_err() {
+                            return;
+                        }
+                    }
+                });
             }
-            number += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Raw<'_>>(&line) {
-                Ok(raw) => {
-                    seen = true;
-                    let item = raw.into_item(self.names);
-                    (self.each)(item, number)?;
+            drop((to_parse, parsed, spend));
+            let mut seen = false;
+            let mut waiting = BTreeMap::new();
+            let mut next = 0;
+            let mut handed = Ok(());
+            for (n, block) in results {
+                waiting.insert(n, block);
+                while let Some(block) = waiting.remove(&next) {
+                    next += 1;
+                    handed = self.hand_on(block, &mut seen);
+                    if handed.is_err() {
+                        break;
+                    }
                 }
-                Err(e) if !seen => {
-                    return Err(self.bad(Some(format!("line {number}")), json_reason(&e)));
-                }
-                Err(e) => {
-                    let item = Item::Unusable(Rejection {
-                        reason: Reason::MalformedJson,
-                        column: None,
-                        detail: json_reason(&e),
-                    });
-                    (self.each)(item, number)?;
+                if handed.is_err() {
+                    break;
                 }
             }
+            handed?;
+            match reader.join() {
+                Ok(read) => read.map_err(|e| self.io(e)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
+    /// Hands on the records of a parsed block, in order.
+    fn hand_on(&mut self, block: ParsedLines, seen: &mut bool) -> Result<(), Error> {
+        let (members, services) = self.names.absorb(&block.names);
+        for (number, outcome) in block.lines {
+            let item = match outcome {
+                Ok(Item::Record(mut r)) => {
+                    r.client = r.client.map(|c| members[c as usize]);
+                    r.service = r.service.map(|s| services[s as usize]);
+                    Item::Record(r)
+                }
+                Ok(unusable) => unusable,
+                Err(reason) if !*seen => {
+                    return Err(self.bad(Some(format!("line {number}")), reason));
+                }
+                Err(reason) => Item::Unusable(Rejection {
+                    reason: Reason::MalformedJson,
+                    column: None,
+                    detail: reason,
+                }),
+            };
+            *seen = true;
+            (self.each)(item, number)?;
         }
+        Ok(())
     }
 
     /// Hands a record on; an error of `each` is kept to stop the stream with.
@@ -229,6 +278,84 @@ impl Reader<'_> {
             E::custom("stopped")
         })
     }
+}
+
+/// Reads `input` in blocks of whole lines, each sent with its number and first line;
+/// stops early when nobody receives them. The blocks' buffers come back through
+/// `spent`, to be filled again.
+fn read_blocks(
+    mut input: Input<'_>,
+    blocks: &std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>,
+    spent: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let mut next_line = 1u64;
+    let mut carry = Vec::new();
+    let mut n = 0;
+    loop {
+        let mut block = spent
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(2 * LINES_BLOCK));
+        block.clear();
+        block.append(&mut carry);
+        let mut end = false;
+        loop {
+            // Straight into the block, past the reader's own buffer where it can.
+            let got = (&mut input)
+                .take(LINES_BLOCK as u64)
+                .read_to_end(&mut block)?;
+            if got == 0 {
+                end = true;
+                break;
+            }
+            if block.len() >= LINES_BLOCK && memchr::memrchr(b'\n', &block).is_some() {
+                break;
+            }
+        }
+        if !end && let Some(at) = memchr::memrchr(b'\n', &block) {
+            carry.extend_from_slice(&block[at + 1..]);
+            block.truncate(at + 1);
+        }
+        let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+        if !block.is_empty() {
+            if blocks.send((n, next_line, block)).is_err() {
+                return Ok(());
+            }
+            n += 1;
+        }
+        next_line += lines;
+        if end {
+            return Ok(());
+        }
+    }
+}
+
+/// Bytes of NDJSON a thread parses at a time.
+const LINES_BLOCK: usize = 1 << 20;
+
+/// What records are read from: a file, decompressed text or a part of a message.
+type Input<'a> = Box<dyn BufRead + Send + 'a>;
+
+/// The lines of a block, parsed: each line's number with its record, or why it is not
+/// JSON; the names are the block's own.
+struct ParsedLines {
+    names: Names,
+    lines: Vec<(u64, Result<Item, String>)>,
+}
+
+/// Parses the lines of `block`, the first of them line `first`; blank lines are skipped.
+fn parse_lines(first: u64, block: &[u8]) -> ParsedLines {
+    let mut names = Names::default();
+    let mut lines = Vec::with_capacity(block.len() / 512);
+    for (i, line) in block.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let outcome = serde_json::from_slice::<Raw<'_>>(line)
+            .map(|raw| raw.into_item(&mut names))
+            .map_err(|e| json_reason(&e));
+        lines.push((first + i as u64, outcome));
+    }
+    ParsedLines { names, lines }
 }
 
 /// Whether a JSON object's first key is `records`.
