@@ -25,7 +25,7 @@ use crate::schema::{Kind, Table};
 use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
 use crate::warehouse::{StoredFile, time_column};
 use crate::xroad::XroadOptions;
-use crate::xroad::adapter::{Prepared, Summary};
+use crate::xroad::adapter::{Adapter, Summary};
 
 /// How input files are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -310,12 +310,12 @@ pub(crate) fn load_sources(
     let mut xroad = if record_files.is_empty() {
         None
     } else {
-        Some(crate::xroad::adapter::prepare(&record_files, opts)?)
+        Some(Adapter::new(&record_files, opts)?)
     };
     let no_files = Vec::new();
     let dept_files = match sources.get(&Table::Departments) {
         Some(files) => files,
-        None if xroad.as_ref().is_some_and(Prepared::has_departments) => &no_files,
+        None if xroad.as_ref().is_some_and(Adapter::has_departments) => &no_files,
         None => {
             return Err(Error::Input {
                 reason: format!("{}: no departments table", dir.display()),

@@ -531,3 +531,33 @@ fn generated_records_load_as_the_exchanges_that_went_in() {
         }
     }
 }
+
+#[test]
+fn a_departments_file_names_the_departments_a_bare_mapping_maps_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("mapping.csv");
+    std::fs::write(
+        &mapping,
+        "xroad_instance,member_class,member_code,subsystem_code,dept_id\n\
+         DEV,ORG,1234567-8,TEST,T1\n\
+         DEV,ORG,1234567-8,,M1\n",
+    )
+    .unwrap();
+    let mut opts = xroad_options(Some(mapping), false);
+    let records = samples().join("metrics_response1.dat");
+    // Without names and levels the departments must come from somewhere.
+    let err = load_dir(&records, &opts).unwrap_err();
+    assert!(err.to_string().contains("no name and level"), "{err}");
+
+    // A departments table that lacks M1: exchanges provided by M1 are rejected as
+    // naming an unknown department; the rest load.
+    let departments = dir.path().join("departments.csv");
+    std::fs::write(&departments, "dept_id,name,level\nT1,Test subsystem,city\n").unwrap();
+    opts.xroad.departments = Some(departments);
+    let data = load_dir(&records, &opts).unwrap();
+    let ex = &data.table(Table::Exchanges).accounting;
+    // 1,905 exchanges from TEST to TEST, 710 from TEST to the member itself.
+    assert_eq!((ex.loaded, ex.rejected), (1_905, 710));
+    assert_eq!(ex.reasons.get("unknown_department"), Some(&710));
+    assert_eq!(data.table(Table::Departments).num_rows(), 1);
+}

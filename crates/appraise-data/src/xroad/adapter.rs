@@ -18,7 +18,7 @@
 //! The rows then go through the same validation as any other input, so a bad time
 //! order or an unknown department is rejected as it would be from a CSV file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -95,19 +95,41 @@ struct Row {
     place: Place,
 }
 
-/// The records of a load, read and paired, waiting to become rows.
-pub(crate) struct Prepared {
-    files: Vec<Arc<str>>,
+/// What a record gives a load: an exchange's row, or an unusable record.
+enum Outcome {
+    Row(Row),
+    Unusable(Place, Rejection),
+}
+
+/// X-Road input of a load. Its exchanges stream from the record files into the
+/// `exchanges` table; only with `--auto-departments`, whose departments are known once
+/// every record is read, are they read ahead and held.
+pub(crate) struct Adapter {
+    paths: Vec<PathBuf>,
     names: Names,
-    rows: Vec<Row>,
-    unusable: Vec<(Place, Rejection)>,
-    /// The department of each member ([`Names::member`]), `None` when unmapped.
-    dept_of: Vec<Option<Arc<str>>>,
-    /// Rows of the `departments` table the mapping and `--auto-departments` give,
-    /// with the file and line each comes from.
-    departments: Vec<(Arc<str>, u64, Vec<Option<String>>)>,
-    mapping: Option<PathBuf>,
+    /// The outcomes read ahead of the departments.
+    read_ahead: Option<Vec<Outcome>>,
+    lookup: Lookup,
     pub(crate) summary: Summary,
+}
+
+/// What turns an exchange into a row: departments and resources by number.
+struct Lookup {
+    files: Vec<Arc<str>>,
+    mapping: Option<Mapping>,
+    auto_departments: bool,
+    /// The department of each member settled so far ([`Names::member`]); `None` when
+    /// unmapped.
+    dept_of: Vec<Option<Arc<str>>>,
+    /// The `resource_id` of each service settled so far.
+    resources: Vec<Option<Box<str>>>,
+    /// Rows of the `departments` table the mapping and `--auto-departments` give, with
+    /// the file and line each comes from.
+    departments: Vec<(Arc<str>, u64, Vec<Option<String>>)>,
+    /// The departments made by `--auto-departments`.
+    made: BTreeSet<String>,
+    /// Text of the row being pushed: `requested_at`, `responded_at`, `bytes`.
+    text: [String; 3],
 }
 
 /// The hint for X-Road input without a way to name departments.
@@ -115,124 +137,300 @@ const DEPARTMENTS_HINT: &str = "pass --mapping FILE (columns xroad_instance, mem
      member_code, subsystem_code, dept_id, and name and level unless --departments FILE gives \
      the departments), or --auto-departments to make one department per member";
 
-/// Reads and pairs the records of `files`, and settles the department of every member.
-pub(crate) fn prepare(files: &[PathBuf], opts: &LoadOptions) -> Result<Prepared, Error> {
-    let x = &opts.xroad;
-    let mapping = x
-        .mapping
-        .as_deref()
-        .map(|p| Mapping::read(p, opts.encoding))
-        .transpose()?;
-    let describes = mapping.as_ref().is_some_and(Mapping::describes_departments);
-    if mapping.is_none() && !x.auto_departments {
-        return Err(Error::Input {
-            reason: "X-Road records need a mapping from members to departments".into(),
-            hint: Some(DEPARTMENTS_HINT.into()),
-        });
-    }
-    if x.departments.is_none() && !describes && !x.auto_departments {
-        return Err(Error::Input {
-            reason: format!(
-                "{}: the mapping has no name and level columns, and no --departments file \
-                 was given",
-                mapping
-                    .as_ref()
-                    .map_or_else(String::new, |m| m.path().display().to_string())
-            ),
-            hint: Some(DEPARTMENTS_HINT.into()),
-        });
+impl Adapter {
+    /// The adapter for the record files `paths`: reads the mapping, and with
+    /// `--auto-departments` every record.
+    pub(crate) fn new(paths: &[PathBuf], opts: &LoadOptions) -> Result<Adapter, Error> {
+        let x = &opts.xroad;
+        let mapping = x
+            .mapping
+            .as_deref()
+            .map(|p| Mapping::read(p, opts.encoding))
+            .transpose()?;
+        let describes = mapping.as_ref().is_some_and(Mapping::describes_departments);
+        if mapping.is_none() && !x.auto_departments {
+            return Err(Error::Input {
+                reason: "X-Road records need a mapping from members to departments".into(),
+                hint: Some(DEPARTMENTS_HINT.into()),
+            });
+        }
+        if x.departments.is_none() && !describes && !x.auto_departments {
+            return Err(Error::Input {
+                reason: format!(
+                    "{}: the mapping has no name and level columns, and no --departments \
+                     file was given",
+                    mapping
+                        .as_ref()
+                        .map_or_else(String::new, |m| m.path().display().to_string())
+                ),
+                hint: Some(DEPARTMENTS_HINT.into()),
+            });
+        }
+        let mut departments = Vec::new();
+        if let (Some(m), true, None) = (&mapping, describes, &x.departments) {
+            let file: Arc<str> = m.path().display().to_string().into();
+            for d in m.departments() {
+                departments.push((file.clone(), d.line, d.fields.clone()));
+            }
+        }
+        let mut adapter = Adapter {
+            paths: paths.to_vec(),
+            names: Names::default(),
+            read_ahead: None,
+            lookup: Lookup {
+                files: paths
+                    .iter()
+                    .map(|f| f.display().to_string().into())
+                    .collect(),
+                mapping,
+                auto_departments: x.auto_departments,
+                dept_of: Vec::new(),
+                resources: Vec::new(),
+                departments,
+                made: BTreeSet::new(),
+                text: Default::default(),
+            },
+            summary: Summary::default(),
+        };
+        if x.auto_departments {
+            let mut outcomes = Vec::new();
+            read(
+                &adapter.paths,
+                &mut adapter.names,
+                &mut adapter.summary,
+                &mut |_, _, o| {
+                    outcomes.push(o);
+                    Ok(())
+                },
+            )?;
+            adapter.lookup.settle(&adapter.names);
+            adapter.summary.auto_departments = adapter.lookup.made.len() as u64;
+            adapter.read_ahead = Some(outcomes);
+        }
+        Ok(adapter)
     }
 
-    let mut prepared = Prepared {
-        files: files
-            .iter()
-            .map(|f| f.display().to_string().into())
-            .collect(),
-        names: Names::default(),
-        rows: Vec::new(),
-        unusable: Vec::new(),
-        dept_of: Vec::new(),
-        departments: Vec::new(),
-        mapping: x.mapping.clone(),
-        summary: Summary::default(),
-    };
-    let mut pairer = Pairer::default();
-    for (n, path) in files.iter().enumerate() {
-        tracing::info!(file = %path.display(), "reading X-Road records");
-        let Prepared {
+    /// Whether the load has departments besides those of a `--departments` file.
+    pub(crate) fn has_departments(&self) -> bool {
+        !self.lookup.departments.is_empty()
+    }
+
+    /// Hands the departments of the mapping and of `--auto-departments` to `sink`.
+    pub(crate) fn push_departments(&self, sink: &mut TableSink<'_>) -> Result<(), Error> {
+        for (file, line, fields) in &self.lookup.departments {
+            let fields: Vec<Option<&str>> = fields.iter().map(Option::as_deref).collect();
+            let raw = || {
+                fields
+                    .iter()
+                    .map(|f| f.unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            sink.push(&fields, file, *line, raw)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every exchange to `sink` as a row, and every unusable record as a
+    /// rejected one; exchanges naming an unmapped member are rejected here.
+    pub(crate) fn push_exchanges(&mut self, sink: &mut TableSink<'_>) -> Result<(), Error> {
+        let Adapter {
+            paths,
             names,
-            rows,
-            unusable,
+            read_ahead,
+            lookup,
             summary,
-            ..
-        } = &mut prepared;
-        each_record(path, names, &mut |item, record| {
+        } = self;
+        match read_ahead.take() {
+            Some(outcomes) => {
+                for o in outcomes {
+                    lookup.push(names, summary, o, sink)?;
+                }
+                Ok(())
+            }
+            None => read(paths, names, summary, &mut |names, summary, o| {
+                lookup.push(names, summary, o, sink)
+            }),
+        }
+    }
+
+    /// The members the mapping does not map, as a warning naming at most 20.
+    pub(crate) fn unmapped_warning(&self) -> Option<String> {
+        let mapping = self.lookup.mapping.as_ref().map(Mapping::path);
+        unmapped_warning(&self.summary, mapping)
+    }
+}
+
+/// Reads and pairs the records of `paths`, in order; `emit` gets each exchange's row
+/// and each unusable record.
+fn read(
+    paths: &[PathBuf],
+    names: &mut Names,
+    summary: &mut Summary,
+    emit: &mut dyn FnMut(&Names, &mut Summary, Outcome) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut pairer = Pairer::default();
+    for (n, path) in paths.iter().enumerate() {
+        tracing::info!(file = %path.display(), "reading X-Road records");
+        each_record(path, names, &mut |names, item, record| {
             summary.records += 1;
             let place = Place {
                 file: n as u32,
                 record,
             };
             match item {
-                Item::Record(r) => {
-                    if let Some(e) = pairer.push(r, place) {
-                        rows.push(row(e, summary));
+                Item::Record(r) => match pairer.push(r, place) {
+                    Some(e) => {
+                        let row = row(e, summary);
+                        emit(names, summary, Outcome::Row(row))
                     }
-                }
+                    None => Ok(()),
+                },
                 Item::Unusable(why) => {
                     summary.unusable += 1;
-                    unusable.push((place, why));
+                    emit(names, summary, Outcome::Unusable(place, why))
                 }
             }
-            Ok(())
         })?;
     }
     let (orphans, duplicates) = pairer.finish();
-    prepared.summary.duplicates = duplicates;
+    summary.duplicates = duplicates;
     for e in orphans {
-        let r = row(e, &mut prepared.summary);
-        prepared.rows.push(r);
+        let row = row(e, summary);
+        emit(names, summary, Outcome::Row(row))?;
     }
-    debug_assert!(prepared.summary.balances());
-    tracing::info!(
-        records = prepared.summary.records,
-        exchanges = prepared.rows.len() + prepared.unusable.len(),
-        "paired X-Road records"
-    );
+    debug_assert!(summary.balances());
+    tracing::info!(records = summary.records, "paired X-Road records");
+    Ok(())
+}
 
-    // Departments: the mapping's own, then one per unmapped member when asked.
-    if let (Some(m), true, None) = (&mapping, describes, &x.departments) {
-        let file: Arc<str> = m.path().display().to_string().into();
-        for d in m.departments() {
-            prepared
-                .departments
-                .push((file.clone(), d.line, d.fields.clone()));
+impl Lookup {
+    /// Settles the department and resource of every member and service named so far;
+    /// with `--auto-departments`, makes a department for each member left unmapped.
+    fn settle(&mut self, names: &Names) {
+        for m in names.members().skip(self.dept_of.len()) {
+            let dept = match self.mapping.as_ref().and_then(|map| map.dept_of(m)) {
+                Some(d) => Some(d.into()),
+                None if self.auto_departments => {
+                    let id = format!("{}/{}/{}", m.instance, m.class, m.code);
+                    if self.made.insert(id.clone()) {
+                        let line = self.made.len() as u64;
+                        self.departments
+                            .push((AUTO.into(), line, auto_department(&id, m)));
+                    }
+                    Some(id.into())
+                }
+                None => None,
+            };
+            self.dept_of.push(dept);
+        }
+        for s in self.resources.len()..names.services_len() {
+            let s = s as u32;
+            let named = !names.service(s).code.is_empty();
+            self.resources
+                .push(named.then(|| names.service_path(s).into()));
         }
     }
-    let mut auto: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
-    prepared.dept_of = prepared
-        .names
-        .members()
-        .map(|m| {
-            if let Some(d) = mapping.as_ref().and_then(|map| map.dept_of(m)) {
-                return Some(d.into());
+
+    /// Hands one outcome to `sink`: a row, a rejected exchange or an unusable record.
+    fn push(
+        &mut self,
+        names: &Names,
+        summary: &mut Summary,
+        outcome: Outcome,
+        sink: &mut TableSink<'_>,
+    ) -> Result<(), Error> {
+        let row = match outcome {
+            Outcome::Row(row) => row,
+            Outcome::Unusable(place, why) => {
+                let file = &self.files[place.file as usize];
+                return sink.reject_unparsed(file, place.record, None, why, REDACTED.into());
             }
-            if !x.auto_departments {
-                return None;
+        };
+        if self.dept_of.len() < names.members().len()
+            || self.resources.len() < names.services_len()
+        {
+            self.settle(names);
+        }
+        let file = &self.files[row.place.file as usize];
+        let provider = row.service.map(|s| names.service(s).provider);
+        let mut unmapped = None;
+        for (side, member) in [("client", row.client), ("provider", provider)] {
+            if let Some(m) = member
+                && self.dept_of[m as usize].is_none()
+            {
+                let name = names.member(m).to_string();
+                unmapped.get_or_insert((side, name.clone()));
+                *summary.unmapped.entry(name).or_default() += 1;
             }
-            let id = format!("{}/{}/{}", m.instance, m.class, m.code);
-            auto.entry(id.clone())
-                .or_insert_with(|| auto_department(&id, m));
-            Some(id.into())
-        })
-        .collect();
-    prepared.summary.auto_departments = auto.len() as u64;
-    let source: Arc<str> = "auto-departments".into();
-    for (i, (_, fields)) in auto.into_iter().enumerate() {
-        prepared
-            .departments
-            .push((source.clone(), i as u64 + 1, fields));
+        }
+        if let Some((side, name)) = unmapped {
+            let column = if side == "client" {
+                "consumer_dept"
+            } else {
+                "provider_dept"
+            };
+            let mapping = self
+                .mapping
+                .as_ref()
+                .map_or_else(|| "no mapping".to_string(), |m| m.path().display().to_string());
+            let why = Rejection {
+                reason: Reason::UnmappedMember,
+                column: Some(column),
+                detail: format!("the {side} {name} is not in the mapping ({mapping})"),
+            };
+            let record = render(names, &row);
+            return sink.reject_unparsed(file, row.place.record, Some(&row.event_id), why, record);
+        }
+        let dept = |m: Option<u32>| m.and_then(|m| self.dept_of[m as usize].as_deref());
+        let [requested_text, responded_text, bytes_text] = &mut self.text;
+        let requested = row.requested_at.map(|ms| {
+            timestamp(ms, requested_text);
+            requested_text.as_str()
+        });
+        let responded = row.responded_at.map(|ms| {
+            timestamp(ms, responded_text);
+            responded_text.as_str()
+        });
+        let bytes = row.bytes.map(|b| {
+            bytes_text.clear();
+            let _ = write!(bytes_text, "{b}");
+            bytes_text.as_str()
+        });
+        let fields = [
+            Some(&*row.event_id),
+            requested,
+            responded,
+            dept(row.client),
+            dept(provider),
+            row.service
+                .and_then(|s| self.resources[s as usize].as_deref()),
+            row.succeeded.map(|s| if s { "success" } else { "failed" }),
+            None,
+            bytes,
+            Some("api"),
+        ];
+        sink.push(&fields, file, row.place.record, || render(names, &row))
     }
-    Ok(prepared)
+}
+
+/// The source named for departments made by `--auto-departments`.
+const AUTO: &str = "auto-departments";
+
+/// An exchange as the rejects file shows it: what the row was made of, never a record
+/// as read (it may hold `messageUserId`).
+fn render(names: &Names, row: &Row) -> String {
+    serde_json::json!({
+        "event_id": &*row.event_id,
+        "matching": row.matching,
+        "client": row.client.map(|m| names.member(m).to_string()),
+        "service": row.service.map(|s| names.service_path(s)),
+        "requestInTs": row.requested_at,
+        "responseOutTs": row.responded_at,
+        "succeeded": row.succeeded,
+        "responseSize": row.bytes,
+    })
+    .to_string()
 }
 
 /// A department for a member the mapping does not map: named by its code, at the
@@ -327,131 +525,6 @@ fn timestamp(ms: i64, out: &mut String) {
         ),
         None => write!(out, "{ms}"),
     };
-}
-
-impl Prepared {
-    /// Whether the load has departments besides those of a `--departments` file.
-    pub(crate) fn has_departments(&self) -> bool {
-        !self.departments.is_empty()
-    }
-
-    /// Hands the departments of the mapping and of `--auto-departments` to `sink`.
-    pub(crate) fn push_departments(&self, sink: &mut TableSink<'_>) -> Result<(), Error> {
-        for (file, line, fields) in &self.departments {
-            let fields: Vec<Option<&str>> = fields.iter().map(Option::as_deref).collect();
-            let raw = || {
-                fields
-                    .iter()
-                    .map(|f| f.unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            sink.push(&fields, file, *line, raw)?;
-        }
-        Ok(())
-    }
-
-    /// Hands every exchange to `sink` as a row, and every unusable record as a
-    /// rejected one; exchanges naming an unmapped member are rejected here.
-    pub(crate) fn push_exchanges(&mut self, sink: &mut TableSink<'_>) -> Result<(), Error> {
-        for (place, why) in std::mem::take(&mut self.unusable) {
-            let file = &self.files[place.file as usize];
-            sink.reject_unparsed(file, place.record, None, why, REDACTED.into())?;
-        }
-        let resources: Vec<Option<String>> = (0..self.names.services_len())
-            .map(|s| {
-                let s = s as u32;
-                (!self.names.service(s).code.is_empty()).then(|| self.names.service_path(s))
-            })
-            .collect();
-        let mapping = self
-            .mapping
-            .as_deref()
-            .map_or_else(|| "no mapping".to_string(), |p| p.display().to_string());
-        let (mut requested_text, mut responded_text, mut bytes_text) =
-            (String::new(), String::new(), String::new());
-        for row in std::mem::take(&mut self.rows) {
-            let file = self.files[row.place.file as usize].clone();
-            let provider = row.service.map(|s| self.names.service(s).provider);
-            let mut unmapped = None;
-            for (side, member) in [("client", row.client), ("provider", provider)] {
-                if let Some(m) = member
-                    && self.dept_of[m as usize].is_none()
-                {
-                    let name = self.names.member(m).to_string();
-                    unmapped.get_or_insert((side, name.clone()));
-                    *self.summary.unmapped.entry(name).or_default() += 1;
-                }
-            }
-            if let Some((side, name)) = unmapped {
-                let column = if side == "client" {
-                    "consumer_dept"
-                } else {
-                    "provider_dept"
-                };
-                let why = Rejection {
-                    reason: Reason::UnmappedMember,
-                    column: Some(column),
-                    detail: format!("the {side} {name} is not in the mapping ({mapping})"),
-                };
-                let record = self.render(&row);
-                sink.reject_unparsed(&file, row.place.record, Some(&row.event_id), why, record)?;
-                continue;
-            }
-            let dept = |m: Option<u32>| m.and_then(|m| self.dept_of[m as usize].as_deref());
-            let requested = row.requested_at.map(|ms| {
-                timestamp(ms, &mut requested_text);
-                requested_text.as_str()
-            });
-            let responded = row.responded_at.map(|ms| {
-                timestamp(ms, &mut responded_text);
-                responded_text.as_str()
-            });
-            let bytes = row.bytes.map(|b| {
-                bytes_text.clear();
-                let _ = write!(bytes_text, "{b}");
-                bytes_text.as_str()
-            });
-            let status = row.succeeded.map(|s| if s { "success" } else { "failed" });
-            let fields = [
-                Some(&*row.event_id),
-                requested,
-                responded,
-                dept(row.client),
-                dept(provider),
-                row.service.and_then(|s| resources[s as usize].as_deref()),
-                status,
-                None,
-                bytes,
-                Some("api"),
-            ];
-            sink.push(&fields, &file, row.place.record, || self.render(&row))?;
-        }
-        Ok(())
-    }
-
-    /// An exchange as the rejects file shows it: what the row was made of, never a
-    /// record as read (it may hold `messageUserId`).
-    fn render(&self, row: &Row) -> String {
-        serde_json::json!({
-            "event_id": &*row.event_id,
-            "matching": row.matching,
-            "client": row.client.map(|m| self.names.member(m).to_string()),
-            "service": row.service.map(|s| self.names.service_path(s)),
-            "requestInTs": row.requested_at,
-            "responseOutTs": row.responded_at,
-            "succeeded": row.succeeded,
-            "responseSize": row.bytes,
-        })
-        .to_string()
-    }
-}
-
-impl Prepared {
-    /// The members the mapping does not map, as a warning naming at most 20.
-    pub(crate) fn unmapped_warning(&self) -> Option<String> {
-        unmapped_warning(&self.summary, self.mapping.as_deref())
-    }
 }
 
 /// The unmapped members of a summary as a warning, at most 20 by name.

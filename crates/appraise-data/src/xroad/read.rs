@@ -49,7 +49,7 @@ pub struct Records {
 pub fn read_records(path: &Path) -> Result<Records, Error> {
     let mut out = Records::default();
     let mut names = Names::default();
-    each_record(path, &mut names, &mut |item, n| match item {
+    each_record(path, &mut names, &mut |_, item, n| match item {
         Item::Record(r) => {
             out.records.push(r);
             Ok(())
@@ -74,13 +74,13 @@ pub(crate) enum Item {
     Unusable(Rejection),
 }
 
-/// Reads `path` a record at a time; `each` gets every record with its line (NDJSON) or
-/// its number in the array, from 1. A file that is none of the containers stops with
-/// an error naming the file and the place.
+/// Reads `path` a record at a time; `each` gets the names so far and every record with
+/// its line (NDJSON) or its number in the array, from 1. A file that is none of the
+/// containers stops with an error naming the file and the place.
 pub(crate) fn each_record(
     path: &Path,
     names: &mut Names,
-    each: &mut dyn FnMut(Item, u64) -> Result<(), Error>,
+    each: &mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = Reader {
@@ -103,7 +103,7 @@ fn containers_hint() -> String {
 struct Reader<'r> {
     path: &'r Path,
     names: &'r mut Names,
-    each: &'r mut dyn FnMut(Item, u64) -> Result<(), Error>,
+    each: &'r mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
     /// The error `each` stopped the JSON stream with.
     stopped: Option<Error>,
 }
@@ -265,7 +265,7 @@ impl Reader<'_> {
                 }),
             };
             *seen = true;
-            (self.each)(item, number)?;
+            (self.each)(self.names, item, number)?;
         }
         Ok(())
     }
@@ -273,7 +273,7 @@ impl Reader<'_> {
     /// Hands a record on; an error of `each` is kept to stop the stream with.
     fn take<E: de::Error>(&mut self, raw: Raw<'_>, number: u64) -> Result<(), E> {
         let item = raw.into_item(self.names);
-        (self.each)(item, number).map_err(|e| {
+        (self.each)(self.names, item, number).map_err(|e| {
             self.stopped = Some(e);
             E::custom("stopped")
         })
