@@ -5,29 +5,20 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+#[path = "../../appraise-data/tests/samples/mod.rs"]
+mod samples;
+
+#[allow(dead_code)] // fixtures() is for the other test files
 mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use samples::samples;
+
 use common::appraise;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn samples() -> PathBuf {
-    let candidates = [
-        std::env::var_os("APPRAISE_XROAD_SAMPLES").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/xroad")),
-        Some(PathBuf::from("/work/shared/xroad")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("raw_messages_batch_1.json").is_file())
-        .expect(
-            "the X-Road samples: ../shared/xroad beside the repository, or APPRAISE_XROAD_SAMPLES",
-        )
-}
 
 /// A personal identity code, put into every record as its `messageUserId`.
 const PERSON: &str = "EE38001085718";
@@ -91,6 +82,23 @@ fn xroad_args(dir: &Path) -> Vec<String> {
     .to_vec()
 }
 
+/// `appraise COMMAND` over the exports of `dir` as X-Road records, with the rejects in
+/// `dir/rejects`.
+fn over_records(command: &str, dir: &Path) -> assert_cmd::Command {
+    let mut cmd = appraise();
+    let data = if command == "ingest" {
+        "--from"
+    } else {
+        "--data"
+    };
+    cmd.args([command, data])
+        .arg(dir.join("records"))
+        .args(xroad_args(dir))
+        .arg("--rejects")
+        .arg(dir.join("rejects"));
+    cmd
+}
+
 /// Every file under `dir`, as bytes.
 fn every_file(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -115,12 +123,8 @@ fn the_whole_appraisal_runs_on_two_security_servers_exports() {
     let args = xroad_args(dir.path());
 
     // validate: the halves pair across the two files.
-    let out = appraise()
-        .args(["validate", "--format", "json", "--data"])
-        .arg(&records)
-        .args(&args)
-        .arg("--rejects")
-        .arg(dir.path().join("rejects"))
+    let out = over_records("validate", dir.path())
+        .args(["--format", "json"])
         .output()
         .unwrap();
     assert!(
@@ -166,14 +170,9 @@ fn the_whole_appraisal_runs_on_two_security_servers_exports() {
     // ingest, then the KPIs and SQL over the warehouse; a second ingest adds nothing.
     let warehouse = dir.path().join("warehouse");
     for written in ["10", "0"] {
-        appraise()
-            .args(["ingest", "--from"])
-            .arg(&records)
+        over_records("ingest", dir.path())
             .arg("--into")
             .arg(&warehouse)
-            .args(&args)
-            .arg("--rejects")
-            .arg(dir.path().join("rejects"))
             .assert()
             .success()
             .stdout(
@@ -181,6 +180,19 @@ fn the_whole_appraisal_runs_on_two_security_servers_exports() {
                     .unwrap(),
             );
     }
+    appraise()
+        .args([
+            "kpi", "run", "--period", "2022Q4", "--format", "csv", "--data",
+        ])
+        .arg(&warehouse)
+        .arg("--calendars")
+        .arg(dir.path().join("calendars"))
+        .assert()
+        .success()
+        // D2 served six exchanges, one of them failed (`doesnotexist`).
+        .stdout(predicate::str::contains(
+            "2022Q4,D2,exchange_success_rate,0.8333333333333334,5.0,6.0,6\n",
+        ));
     appraise()
         .args(["sql", "--data"])
         .arg(&warehouse)
@@ -205,7 +217,7 @@ fn the_whole_appraisal_runs_on_two_security_servers_exports() {
 #[test]
 fn unmapped_members_are_rejected_and_listed_unless_departments_are_made() {
     let dir = tempfile::tempdir().unwrap();
-    let records = exports(dir.path());
+    exports(dir.path());
     // TEST3 and CS1 left out of the mapping.
     std::fs::write(
         dir.path().join("mapping.csv"),
@@ -215,31 +227,15 @@ fn unmapped_members_are_rejected_and_listed_unless_departments_are_made() {
          PLAYGROUND,ORG,2908758-4,,D5,Monitoring,province\n",
     )
     .unwrap();
-    let args = xroad_args(dir.path());
-    appraise()
-        .args(["validate", "--data"])
-        .arg(&records)
-        .args(&args)
-        .arg("--rejects")
-        .arg(dir.path().join("rejects"))
+    over_records("validate", dir.path())
         .assert()
         .success()
         .stdout(predicate::str::is_match(r"exchanges +unmapped_member +2\n").unwrap())
         .stderr(predicate::str::contains("LTT/TEST/TEST3/SUB3 (1)"))
         .stderr(predicate::str::contains("LTT/CS/CS1/MANAGEMENT (1)"));
 
-    appraise()
-        .args([
-            "validate",
-            "--format",
-            "json",
-            "--auto-departments",
-            "--data",
-        ])
-        .arg(&records)
-        .args(&args)
-        .arg("--rejects")
-        .arg(dir.path().join("rejects"))
+    over_records("validate", dir.path())
+        .args(["--format", "json", "--auto-departments"])
         .assert()
         .success()
         .stdout(predicate::str::contains("\"auto_departments\": 2"))
@@ -247,10 +243,7 @@ fn unmapped_members_are_rejected_and_listed_unless_departments_are_made() {
 
     // A mapping without the key columns stops with the fix.
     std::fs::write(dir.path().join("mapping.csv"), "member,dept_id\nX,D1\n").unwrap();
-    appraise()
-        .args(["validate", "--data"])
-        .arg(&records)
-        .args(&args)
+    over_records("validate", dir.path())
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no column xroad_instance"))

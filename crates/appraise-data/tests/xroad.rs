@@ -5,9 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod samples;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use appraise_data::xroad::{
     LEGACY_WINDOW_MS, Matching, Record, Side, XroadOptions, pair, read_records,
@@ -15,22 +17,8 @@ use appraise_data::xroad::{
 use appraise_data::{InputFormat, LoadOptions, Table, load_dir};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use samples::samples;
 use serde_json::Value;
-
-fn samples() -> PathBuf {
-    let candidates = [
-        std::env::var_os("APPRAISE_XROAD_SAMPLES").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/xroad")),
-        Some(PathBuf::from("/work/shared/xroad")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("raw_messages_batch_1.json").is_file())
-        .expect(
-            "the X-Road samples: ../shared/xroad beside the repository, or APPRAISE_XROAD_SAMPLES",
-        )
-}
 
 /// The raw records of a sample, as plain JSON.
 fn raw(name: &str) -> Vec<Value> {

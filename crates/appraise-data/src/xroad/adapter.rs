@@ -347,8 +347,7 @@ impl Lookup {
                 return sink.reject_unparsed(file, place.record, None, why, REDACTED.into());
             }
         };
-        if self.dept_of.len() < names.members().len()
-            || self.resources.len() < names.services_len()
+        if self.dept_of.len() < names.members().len() || self.resources.len() < names.services_len()
         {
             self.settle(names);
         }
@@ -370,10 +369,10 @@ impl Lookup {
             } else {
                 "provider_dept"
             };
-            let mapping = self
-                .mapping
-                .as_ref()
-                .map_or_else(|| "no mapping".to_string(), |m| m.path().display().to_string());
+            let mapping = self.mapping.as_ref().map_or_else(
+                || "no mapping".to_string(),
+                |m| m.path().display().to_string(),
+            );
             let why = Rejection {
                 reason: Reason::UnmappedMember,
                 column: Some(column),
