@@ -221,14 +221,24 @@ fn without_request_ids_halves_pair_by_message_id_parties_and_time() {
     let twice: Vec<Record> = legacy.iter().chain(&legacy).cloned().collect();
     let paired = pair(twice);
     assert_eq!((paired.exchanges.len(), paired.duplicates), (1, 2));
-    let mixed = vec![
+    let repeated = vec![
         legacy[0].clone(),
         legacy[0].clone(),
         legacy[1].clone(),
         legacy[1].clone(),
     ];
-    let paired = pair(mixed);
+    let paired = pair(repeated);
     assert_eq!((paired.exchanges.len(), paired.duplicates), (1, 2));
+
+    // One security server older than X-Road 6.22: the Client half has the id, the
+    // Producer half has none. Still one pair, in either order.
+    let mut mixed = batch.records[..2].to_vec();
+    mixed[1].x_request_id = None;
+    for records in [mixed.clone(), mixed.into_iter().rev().collect()] {
+        let paired = pair(records);
+        assert_eq!(paired.exchanges.len(), 1);
+        assert_eq!(paired.exchanges[0].matching(), Matching::Pair);
+    }
 
     // The Producer half too late, or of another service: two orphans, never one pair.
     let mut late = legacy.clone();

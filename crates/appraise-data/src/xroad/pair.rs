@@ -160,19 +160,12 @@ impl Pairer {
             return None;
         }
         let waiting = self.legacy.entry(key).or_default();
-        let close = |o: &Record| match (r.request_in_ts, o.request_in_ts) {
-            (Some(a), Some(b)) => (a - b).abs() <= LEGACY_WINDOW_MS,
-            _ => false,
-        };
-        let other = match r.side {
-            Side::Client => Side::Producer,
-            Side::Producer => Side::Client,
-        };
+        let other = opposite(r.side);
         let found = waiting
             .iter()
             .position(|e| match (e.get(r.side), e.get(other)) {
                 (Some(m), _) => *m == r,
-                (None, Some(o)) => close(o),
+                (None, Some(o)) => close(r.request_in_ts, o),
                 (None, None) => false,
             });
         let Some(at) = found else {
@@ -201,16 +194,49 @@ impl Pairer {
         self.duplicates
     }
 
-    /// The halves still waiting, as orphans in the order they were read, and the
-    /// duplicates counted.
-    pub fn finish(self) -> (Vec<Exchange>, u64) {
-        let mut orphans: Vec<Exchange> = self
-            .waiting
-            .into_values()
-            .chain(self.legacy.into_values().flatten())
-            .collect();
-        orphans.sort_by_key(|e| e.place);
-        (orphans, self.duplicates)
+    /// The exchanges still open, and the duplicates counted. A half with an
+    /// `xRequestId` whose other half was logged without one (by a security server older
+    /// than X-Road 6.22) is paired with it here, as halves without ids are; the rest
+    /// are orphans, in the order they were read.
+    pub fn finish(mut self) -> (Vec<Exchange>, u64) {
+        let mut open = Vec::with_capacity(self.waiting.len());
+        for (_, mut e) in self.waiting.drain() {
+            let Some(r) = e.first() else { continue };
+            let side = r.side;
+            let other = opposite(side);
+            let at = r.request_in_ts;
+            let found = legacy_key(r).and_then(|key| {
+                let list = self.legacy.get_mut(&key)?;
+                let i = list.iter().position(|l| {
+                    l.get(side).is_none() && l.get(other).is_some_and(|o| close(at, o))
+                })?;
+                Some(list.swap_remove(i))
+            });
+            if let Some(mut half) = found {
+                *e.half(other) = half.half(other).take();
+                e.place = e.place.min(half.place);
+            }
+            open.push(e);
+        }
+        open.extend(self.legacy.into_values().flatten());
+        open.sort_by_key(|e| e.place);
+        (open, self.duplicates)
+    }
+}
+
+/// The other security server's side.
+fn opposite(side: Side) -> Side {
+    match side {
+        Side::Client => Side::Producer,
+        Side::Producer => Side::Client,
+    }
+}
+
+/// Whether a half received at `at` (`requestInTs`) may be the other half of `o`.
+fn close(at: Option<i64>, o: &Record) -> bool {
+    match (at, o.request_in_ts) {
+        (Some(a), Some(b)) => (a - b).abs() <= LEGACY_WINDOW_MS,
+        _ => false,
     }
 }
 
