@@ -512,6 +512,19 @@ fn generated_records_load_as_the_exchanges_that_went_in() {
         exchanges.accounting
     );
     assert_eq!(data.table(Table::Departments).num_rows(), 25);
+    // Exchanges logged without xRequestId are named by messageId, client and time.
+    let legacy_ids = exchanges
+        .batches
+        .iter()
+        .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
+        .filter(|id| {
+            let parts: Vec<&str> = id.split('@').collect();
+            parts.len() == 3
+                && parts[1].starts_with("CN-JS/GOV/")
+                && parts[2].parse::<i64>().is_ok()
+        })
+        .count();
+    assert_eq!(legacy_ids as u64, truth.legacy);
     // The person named in every Client record is nowhere in the loaded rows.
     let text = std::fs::read_to_string(&records).unwrap();
     let person = text

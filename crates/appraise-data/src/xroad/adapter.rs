@@ -281,7 +281,7 @@ fn read(
             match item {
                 Item::Record(r) => match pairer.push(r, place) {
                     Some(e) => {
-                        let row = row(e, summary);
+                        let row = row(e, names, summary);
                         emit(names, summary, Outcome::Row(row))
                     }
                     None => Ok(()),
@@ -296,7 +296,7 @@ fn read(
     let (orphans, duplicates) = pairer.finish();
     summary.duplicates = duplicates;
     for e in orphans {
-        let row = row(e, summary);
+        let row = row(e, names, summary);
         emit(names, summary, Outcome::Row(row))?;
     }
     debug_assert!(summary.balances());
@@ -449,7 +449,7 @@ fn auto_department(id: &str, m: &Member) -> Vec<Option<String>> {
 }
 
 /// An exchange's row: the Client record's values, else the Producer record's.
-fn row(mut e: Exchange, summary: &mut Summary) -> Row {
+fn row(mut e: Exchange, names: &Names, summary: &mut Summary) -> Row {
     let matching = match (e.matching(), &e.client) {
         (Matching::Pair, _) => {
             summary.pairs += 1;
@@ -482,7 +482,7 @@ fn row(mut e: Exchange, summary: &mut Summary) -> Row {
         (Some(id), _) => id,
         (None, Some(m)) => format!(
             "{m}@{}@{}",
-            client.map_or_else(String::new, |c| c.to_string()),
+            client.map_or_else(String::new, |c| names.member(c).to_string()),
             requested_at.map_or_else(String::new, |t| t.to_string())
         )
         .into(),
