@@ -103,7 +103,32 @@ fn a_broken_line_is_named() {
     let q = dir.path().join("broken.json");
     std::fs::write(&q, "[{\"securityServerType\": \"Client\"},\n {\"a\": }]").unwrap();
     let err = read_records(&q).unwrap_err().to_string();
-    assert!(err.contains("record 2, line 2"), "{err}");
+    assert!(err.contains("record 2"), "{err}");
+    // An array cut short names the record it stops in.
+    std::fs::write(&q, "[{\"securityServerType\": \"Client\"},\n {\"a\": [1, ").unwrap();
+    let err = read_records(&q).unwrap_err().to_string();
+    assert!(
+        err.contains("record 2") && err.contains("ends before"),
+        "{err}"
+    );
+}
+
+#[test]
+fn brackets_quotes_and_line_breaks_inside_an_array_stay_in_their_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("tricky.json");
+    let code = r#"a]}\"{[,\n"#;
+    let text = format!(
+        "{{ \"records\" :\n [\n {{\"securityServerType\":\n \"Producer\", \"serviceXRoadInstance\": \"EE\",\
+         \"serviceMemberClass\": \"GOV\", \"serviceMemberCode\": \"1\", \"serviceCode\": \"{code}\",\
+         \"extra\": {{\"nested\": [\"]\", {{}}]}}}},\n{{\"securityServerType\": \"Client\"}} ],\
+         \"more\": 1 }}"
+    );
+    std::fs::write(&p, text).unwrap();
+    let read = read_records(&p).unwrap();
+    assert_eq!(kinds(&read.records), (1, 1));
+    let service = read.records[0].service.unwrap();
+    assert_eq!(&*read.names.service(service).code, "a]}\"{[,\n");
 }
 
 /// An exchange by its halves' `xRequestId` and `requestInTs` (Client, Producer):

@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{Names, Record, Side};
 use crate::Error;
@@ -83,12 +83,7 @@ pub(crate) fn each_record(
     each: &mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = Reader {
-        path,
-        names,
-        each,
-        stopped: None,
-    };
+    let mut reader = Reader { path, names, each };
     reader.container(Box::new(BufReader::with_capacity(BUFFER, file)), 0)
 }
 
@@ -104,8 +99,6 @@ struct Reader<'r> {
     path: &'r Path,
     names: &'r mut Names,
     each: &'r mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
-    /// The error `each` stopped the JSON stream with.
-    stopped: Option<Error>,
 }
 
 impl Reader<'_> {
@@ -149,47 +142,28 @@ impl Reader<'_> {
                 let body = attachment(&message).map_err(|reason| self.bad(None, reason))?;
                 self.container(Box::new(body), depth + 1)
             }
-            b'[' => self.json(input, false),
-            b'{' if starts_with_records(input.fill_buf().map_err(|e| self.io(e))?) => {
-                self.json(input, true)
+            b'[' => {
+                input.consume(1);
+                self.parallel(input, Split::Array)
             }
-            _ => self.ndjson(input),
-        }
-    }
-
-    /// One JSON value: an array of records, or (`wrapped`) an object holding them as
-    /// `records`, streamed a record at a time.
-    fn json(&mut self, input: Input<'_>, wrapped: bool) -> Result<(), Error> {
-        let mut de = serde_json::Deserializer::from_reader(input);
-        let mut count = 0u64;
-        let outcome = if wrapped {
-            de.deserialize_map(Wrapped {
-                reader: self,
-                count: &mut count,
-            })
-        } else {
-            de.deserialize_seq(Array {
-                reader: self,
-                count: &mut count,
-            })
-        }
-        .and_then(|()| de.end());
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(e) => Err(match self.stopped.take() {
-                Some(stopped) => stopped,
-                None => {
-                    let place = format!("record {}, line {}", count + 1, e.line());
-                    self.bad(Some(place), json_reason(&e))
+            b'{' => {
+                let head = input.fill_buf().map_err(|e| self.io(e))?;
+                match records_array(head) {
+                    Some(at) => {
+                        input.consume(at);
+                        self.parallel(input, Split::Array)
+                    }
+                    None => self.parallel(input, Split::Lines),
                 }
-            }),
+            }
+            _ => self.parallel(input, Split::Lines),
         }
     }
 
-    /// One record per line. A thread reads blocks of whole lines, every core parses
-    /// them (each block with names of its own), and this thread hands the records on
-    /// in order, their names made the load's.
-    fn ndjson(&mut self, input: Input<'_>) -> Result<(), Error> {
+    /// The records of NDJSON or of a JSON array. A thread reads blocks of whole
+    /// records, one a line; every core parses them (each block with names of its own);
+    /// and this thread hands the records on in order, their names made the load's.
+    fn parallel(&mut self, input: Input<'_>, split: Split) -> Result<(), Error> {
         use std::sync::mpsc::sync_channel;
         use std::sync::{Arc, Mutex};
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -200,7 +174,10 @@ impl Reader<'_> {
         // stops too.
         let to_parse = Arc::new(Mutex::new(to_parse));
         std::thread::scope(|s| {
-            let reader = s.spawn(move || read_blocks(input, &blocks, &spent));
+            let reader = s.spawn(move || match split {
+                Split::Lines => read_lines(input, &blocks, &spent),
+                Split::Array => read_elements(input, &blocks, &spent),
+            });
             for _ in 0..threads {
                 let (to_parse, parsed) = (Arc::clone(&to_parse), parsed.clone());
                 let spend = spend.clone();
@@ -227,7 +204,7 @@ impl Reader<'_> {
                 waiting.insert(n, block);
                 while let Some(block) = waiting.remove(&next) {
                     next += 1;
-                    handed = self.hand_on(block, &mut seen);
+                    handed = self.hand_on(block, split, &mut seen);
                     if handed.is_err() {
                         break;
                     }
@@ -238,14 +215,14 @@ impl Reader<'_> {
             }
             handed?;
             match reader.join() {
-                Ok(read) => read.map_err(|e| self.io(e)),
+                Ok(read) => read.map_err(|(place, reason)| self.bad(place, reason)),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })
     }
 
     /// Hands on the records of a parsed block, in order.
-    fn hand_on(&mut self, block: ParsedLines, seen: &mut bool) -> Result<(), Error> {
+    fn hand_on(&mut self, block: ParsedLines, split: Split, seen: &mut bool) -> Result<(), Error> {
         let (members, services) = self.names.absorb(&block.names);
         for (number, outcome) in block.lines {
             let item = match outcome {
@@ -256,7 +233,7 @@ impl Reader<'_> {
                 }
                 Ok(unusable) => unusable,
                 Err(reason) if !*seen => {
-                    return Err(self.bad(Some(format!("line {number}")), reason));
+                    return Err(self.bad(Some(split.place(number)), reason));
                 }
                 Err(reason) => Item::Unusable(Rejection {
                     reason: Reason::MalformedJson,
@@ -269,40 +246,67 @@ impl Reader<'_> {
         }
         Ok(())
     }
+}
 
-    /// Hands a record on; an error of `each` is kept to stop the stream with.
-    fn take<E: de::Error>(&mut self, raw: Raw<'_>, number: u64) -> Result<(), E> {
-        let item = raw.into_item(self.names);
-        (self.each)(self.names, item, number).map_err(|e| {
-            self.stopped = Some(e);
-            E::custom("stopped")
-        })
+/// How a file's records are cut apart for the parsers.
+#[derive(Debug, Clone, Copy)]
+enum Split {
+    /// One record per line.
+    Lines,
+    /// The elements of a JSON array; the input starts after its `[`.
+    Array,
+}
+
+impl Split {
+    /// Where record `n` is, for a person.
+    fn place(self, n: u64) -> String {
+        match self {
+            Split::Lines => format!("line {n}"),
+            Split::Array => format!("record {n}"),
+        }
     }
 }
 
-/// Reads `input` in blocks of whole lines, each sent with its number and first line;
-/// stops early when nobody receives them. The blocks' buffers come back through
-/// `spent`, to be filled again.
-fn read_blocks(
+/// Blocks of records on their way to the parsers: each with its number and the number
+/// of its first record.
+type Blocks = std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>;
+
+/// Why a file could not be cut into records: the place, if known, and the reason.
+type Unsplittable = (Option<String>, String);
+
+fn io_error(e: std::io::Error) -> Unsplittable {
+    (None, format!("cannot read: {e}"))
+}
+
+/// A buffer for a block: one the parsers are done with, or a new one.
+fn buffer(spent: &std::sync::mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
+    let mut block = spent
+        .try_recv()
+        .unwrap_or_else(|_| Vec::with_capacity(2 * LINES_BLOCK));
+    block.clear();
+    block
+}
+
+/// Reads `input` in blocks of whole lines; stops early when nobody receives them. The
+/// blocks' buffers come back through `spent`, to be filled again.
+fn read_lines(
     mut input: Input<'_>,
-    blocks: &std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>,
+    blocks: &Blocks,
     spent: &std::sync::mpsc::Receiver<Vec<u8>>,
-) -> std::io::Result<()> {
+) -> Result<(), Unsplittable> {
     let mut next_line = 1u64;
     let mut carry = Vec::new();
     let mut n = 0;
     loop {
-        let mut block = spent
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(2 * LINES_BLOCK));
-        block.clear();
+        let mut block = buffer(spent);
         block.append(&mut carry);
         let mut end = false;
         loop {
             // Straight into the block, past the reader's own buffer where it can.
             let got = (&mut input)
                 .take(LINES_BLOCK as u64)
-                .read_to_end(&mut block)?;
+                .read_to_end(&mut block)
+                .map_err(io_error)?;
             if got == 0 {
                 end = true;
                 break;
@@ -325,6 +329,108 @@ fn read_blocks(
         next_line += lines;
         if end {
             return Ok(());
+        }
+    }
+}
+
+/// Reads the elements of a JSON array (`input` starts after its `[`) in blocks of
+/// whole elements, one a line: the line breaks within an element, white space in JSON,
+/// become spaces. Whatever follows the array's `]` is not read. Stops early when
+/// nobody receives the blocks.
+fn read_elements(
+    mut input: Input<'_>,
+    blocks: &Blocks,
+    spent: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> Result<(), Unsplittable> {
+    let mut n = 0;
+    let mut done = 0u64; // elements complete
+    let mut first = 1u64; // the first element of the block being filled
+    let mut block = buffer(spent);
+    // Where the scan stands: nesting within the element, and inside a string.
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    loop {
+        let buf = input.fill_buf().map_err(io_error)?;
+        if buf.is_empty() {
+            let place = Some(format!("record {}", done + 1));
+            return Err((place, "the JSON ends before its array of records".into()));
+        }
+        let len = buf.len();
+        // The part of `buf` inside an element, still to be copied into the block.
+        let mut from = (depth > 0).then_some(0);
+        let mut closed = false;
+        for (i, &b) in buf.iter().enumerate() {
+            if depth == 0 {
+                match b {
+                    b'{' => {
+                        depth = 1;
+                        from = Some(i);
+                    }
+                    b']' => {
+                        closed = true;
+                        break;
+                    }
+                    b',' => {}
+                    b if b.is_ascii_whitespace() => {}
+                    _ => {
+                        let place = Some(format!("record {}", done + 1));
+                        return Err((place, "not a JSON object".into()));
+                    }
+                }
+                continue;
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        copy_element(&mut block, &buf[from.unwrap_or(0)..=i]);
+                        block.push(b'\n');
+                        from = None;
+                        done += 1;
+                        if block.len() >= LINES_BLOCK {
+                            if blocks.send((n, first, block)).is_err() {
+                                return Ok(());
+                            }
+                            n += 1;
+                            first = done + 1;
+                            block = buffer(spent);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(at) = from {
+            copy_element(&mut block, &buf[at..]);
+        }
+        input.consume(len);
+        if closed {
+            if !block.is_empty() {
+                let _ = blocks.send((n, first, block));
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// Appends part of an element to a block, its line breaks made spaces.
+fn copy_element(block: &mut Vec<u8>, part: &[u8]) {
+    let at = block.len();
+    block.extend_from_slice(part);
+    for b in &mut block[at..] {
+        if *b == b'\n' || *b == b'\r' {
+            *b = b' ';
         }
     }
 }
@@ -358,16 +464,14 @@ fn parse_lines(first: u64, block: &[u8]) -> ParsedLines {
     ParsedLines { names, lines }
 }
 
-/// Whether a JSON object's first key is `records`.
-fn starts_with_records(buf: &[u8]) -> bool {
-    let Some(rest) = buf.strip_prefix(b"{") else {
-        return false;
-    };
-    let rest = rest.trim_ascii_start();
-    let Some(rest) = rest.strip_prefix(b"\"records\"") else {
-        return false;
-    };
-    rest.trim_ascii_start().starts_with(b":")
+/// Where the array of `{"records": [...]}` starts, just past its `[`, when `buf` begins
+/// with it: an object whose first key is `records`.
+fn records_array(buf: &[u8]) -> Option<usize> {
+    let rest = buf.strip_prefix(b"{")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"records\"")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"[")?;
+    Some(buf.len() - rest.len())
 }
 
 fn json_reason(e: &serde_json::Error) -> String {
@@ -375,66 +479,6 @@ fn json_reason(e: &serde_json::Error) -> String {
         serde_json::error::Category::Data => format!("not a record: {e}"),
         serde_json::error::Category::Eof => format!("the JSON ends early: {e}"),
         _ => format!("not JSON: {e}"),
-    }
-}
-
-/// The array of records, each handed on as soon as it is read.
-struct Array<'a, 'r> {
-    reader: &'a mut Reader<'r>,
-    count: &'a mut u64,
-}
-
-impl<'de> Visitor<'de> for Array<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of operational-monitoring records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Raw<'de>>()? {
-            *self.count += 1;
-            self.reader.take(raw, *self.count)?;
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Array<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-/// `{"records": [...]}`; other keys are skipped.
-struct Wrapped<'a, 'r> {
-    reader: &'a mut Reader<'r>,
-    count: &'a mut u64,
-}
-
-impl<'de> Visitor<'de> for Wrapped<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object holding \"records\"")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "records" && !found {
-                found = true;
-                map.next_value_seed(Array {
-                    reader: &mut *self.reader,
-                    count: &mut *self.count,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
     }
 }
 
