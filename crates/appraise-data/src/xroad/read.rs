@@ -4,7 +4,9 @@
 //! attachment is the gzipped JSON `{"records": [...]}`; exports and X-Road Metrics'
 //! collectors keep the records as a JSON array, as `{"records": [...]}` or as one record
 //! per line (NDJSON), gzipped or not. Each is recognised by its content and read as a
-//! stream, a record at a time, so a file may be larger than memory.
+//! stream, so a file may be larger than memory: a thread cuts it into blocks of whole
+//! records (lines, or the elements of an array), every core parses blocks, and the
+//! records are handed on in file order.
 //!
 //! Only the fields appraise uses are kept ([`Record`]); the rest of a record, personal
 //! data (`messageUserId`) among it, is skipped as it is read. Values are read leniently
