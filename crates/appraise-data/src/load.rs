@@ -271,19 +271,7 @@ fn xroad_sources(path: &Path, opts: &LoadOptions) -> Result<Sources, Error> {
         files.into_iter().map(|f| (f, InputFormat::Xroad)).collect(),
     );
     if let Some(d) = &opts.xroad.departments {
-        let ext = d
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.split_once('.'))
-            .map_or("", |(_, e)| e);
-        let format = format_of(d, ext, InputFormat::Auto)?.ok_or_else(|| {
-            Error::unreadable(
-                d,
-                None,
-                "not a table format appraise reads",
-                Some("save the departments as .csv, .jsonl, .parquet or .arrow".to_string()),
-            )
-        })?;
+        let format = format_of(d, InputFormat::Auto)?.ok_or_else(|| not_a_table(d, ""))?;
         sources.insert(Table::Departments, vec![(d.clone(), format)]);
     }
     Ok(sources)
@@ -487,7 +475,7 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
         if name.starts_with('.') {
             continue;
         }
-        let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+        let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
         let table = Table::from_name(stem);
         if path.is_dir() {
             let Some(table) = table else { continue };
@@ -497,8 +485,7 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
                 if fname.starts_with('.') || p.is_dir() {
                     continue;
                 }
-                let ext = fname.split_once('.').map(|(_, e)| e).unwrap_or("");
-                match format_of(&p, ext, forced)? {
+                match format_of(&p, forced)? {
                     Some(f) => files.push((p, f)),
                     None => warnings.push(format!("ignored {}: not a data file", p.display())),
                 }
@@ -506,19 +493,9 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
             add_source(&mut sources, table, files, &path)?;
             continue;
         }
-        match (table, format_of(&path, ext, forced)?) {
+        match (table, format_of(&path, forced)?) {
             (Some(table), Some(f)) => add_source(&mut sources, table, vec![(path, f)], dir)?,
-            (Some(_), None) => {
-                return Err(Error::unreadable(
-                    &path,
-                    None,
-                    "not a table format appraise reads",
-                    Some(
-                        "save it as .csv, .jsonl, .parquet or .arrow, or pass --input-format"
-                            .to_string(),
-                    ),
-                ));
-            }
+            (Some(_), None) => return Err(not_a_table(&path, ", or pass --input-format")),
             (None, Some(_)) if forced == InputFormat::Auto => warnings.push(format!(
                 "ignored {}: no table is called {stem:?} (tables: {})",
                 path.display(),
@@ -530,10 +507,23 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
     Ok(sources)
 }
 
-fn format_of(path: &Path, ext: &str, forced: InputFormat) -> Result<Option<InputFormat>, Error> {
+/// A file in no format appraise reads as a table; `more` adds to the fix.
+fn not_a_table(path: &Path, more: &str) -> Error {
+    Error::unreadable(
+        path,
+        None,
+        "not a table format appraise reads",
+        Some(format!("save it as .csv, .jsonl, .parquet or .arrow{more}")),
+    )
+}
+
+/// How to read `path`: `forced`, or by its extension (all after the name's first dot).
+fn format_of(path: &Path, forced: InputFormat) -> Result<Option<InputFormat>, Error> {
     if forced != InputFormat::Auto {
         return Ok(Some(forced));
     }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = name.split_once('.').map_or("", |(_, ext)| ext);
     if ext.ends_with(".gz") || ext.ends_with(".zst") {
         return Err(Error::unreadable(
             path,

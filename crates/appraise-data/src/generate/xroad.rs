@@ -57,7 +57,12 @@ pub(super) fn generate(g: &mut Gen<'_>) -> Result<GenerateReport, Error> {
     // Records waiting to be written: (after which exchange, the line).
     let mut later: VecDeque<(u64, String)> = VecDeque::new();
     let mut times = g.timeline(opts.exchanges);
-    let mut line = String::new();
+    let mut write = |record: &str, truth: &mut XroadTruth| {
+        truth.records += 1;
+        out.write_all(record.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(|e| Error::io(&path, e))
+    };
     for i in 0..opts.exchanges {
         let t = times.next(&mut g.rng) / 1000;
         let halves = g.xroad_exchange(i, t, &world, &mut truth);
@@ -74,20 +79,12 @@ pub(super) fn generate(g: &mut Gen<'_>) -> Result<GenerateReport, Error> {
         }
         while later.front().is_some_and(|(due, _)| *due <= i) {
             if let Some((_, r)) = later.pop_front() {
-                line.clear();
-                line.push_str(&r);
-                line.push('\n');
-                out.write_all(line.as_bytes())
-                    .map_err(|e| Error::io(&path, e))?;
-                truth.records += 1;
+                write(&r, &mut truth)?;
             }
         }
     }
     for (_, r) in later {
-        out.write_all(r.as_bytes())
-            .and_then(|()| out.write_all(b"\n"))
-            .map_err(|e| Error::io(&path, e))?;
-        truth.records += 1;
+        write(&r, &mut truth)?;
     }
     out.flush().map_err(|e| Error::io(&path, e))?;
 

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -256,8 +256,32 @@ impl Adapter {
 
     /// The members the mapping does not map, as a warning naming at most 20.
     pub(crate) fn unmapped_warning(&self) -> Option<String> {
+        let unmapped = &self.summary.unmapped;
+        if unmapped.is_empty() {
+            return None;
+        }
         let mapping = self.lookup.mapping.as_ref().map(Mapping::path);
-        unmapped_warning(&self.summary, mapping)
+        let mut list: Vec<(&String, &u64)> = unmapped.iter().collect();
+        list.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = list
+            .iter()
+            .take(20)
+            .map(|(m, n)| format!("{m} ({n})"))
+            .collect();
+        let more = list.len().saturating_sub(20);
+        Some(format!(
+            "{} X-Road members or subsystems are not in the mapping{}; exchanges naming \
+             them were rejected as unmapped_member: {}{}. hint: add them to the mapping, \
+             or pass --auto-departments",
+            list.len(),
+            mapping.map_or_else(String::new, |p| format!(" {}", p.display())),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more (the rejects file lists each exchange)")
+            } else {
+                String::new()
+            }
+        ))
     }
 }
 
@@ -524,32 +548,4 @@ fn timestamp(ms: i64, out: &mut String) {
         ),
         None => write!(out, "{ms}"),
     };
-}
-
-/// The unmapped members of a summary as a warning, at most 20 by name.
-fn unmapped_warning(summary: &Summary, mapping: Option<&Path>) -> Option<String> {
-    if summary.unmapped.is_empty() {
-        return None;
-    }
-    let mut list: Vec<(&String, &u64)> = summary.unmapped.iter().collect();
-    list.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let shown: Vec<String> = list
-        .iter()
-        .take(20)
-        .map(|(m, n)| format!("{m} ({n})"))
-        .collect();
-    let more = list.len().saturating_sub(20);
-    Some(format!(
-        "{} X-Road members or subsystems are not in the mapping{}; exchanges naming them \
-         were rejected as unmapped_member: {}{}. hint: add them to the mapping, or pass \
-         --auto-departments",
-        list.len(),
-        mapping.map_or_else(String::new, |p| format!(" {}", p.display())),
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more (the rejects file lists each exchange)")
-        } else {
-            String::new()
-        }
-    ))
 }

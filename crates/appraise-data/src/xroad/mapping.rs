@@ -43,8 +43,9 @@ pub struct MappedDepartment {
 #[derive(Debug, Clone)]
 pub struct Mapping {
     path: PathBuf,
-    /// Member or subsystem (`subsystem` empty: the whole member) → department number.
-    members: HashMap<Member, usize>,
+    /// Member or subsystem (`subsystem` empty: the whole member) → department number
+    /// and the line that maps it.
+    members: HashMap<Member, (usize, u64)>,
     departments: Vec<MappedDepartment>,
     /// Whether the file has the columns `name` and `level` of a department.
     describes_departments: bool,
@@ -108,7 +109,6 @@ impl Mapping {
             departments: Vec::new(),
             describes_departments: column("name").is_some() && column("level").is_some(),
         };
-        let mut lines_of: HashMap<Member, u64> = HashMap::new();
         let mut dept_at: HashMap<String, usize> = HashMap::new();
         for row in csv.records() {
             let row = row.map_err(|e| {
@@ -149,7 +149,7 @@ impl Mapping {
                 code: code.into(),
                 subsystem: subsystem.unwrap_or("").into(),
             };
-            if let Some(first) = lines_of.get(&member) {
+            if let Some((_, first)) = mapping.members.get(&member) {
                 return Err(bad(
                     line,
                     format!("{member} is mapped twice (also on line {first})"),
@@ -167,8 +167,7 @@ impl Mapping {
                     mapping.departments.len() - 1
                 }
             };
-            lines_of.insert(member.clone(), line);
-            mapping.members.insert(member, at);
+            mapping.members.insert(member, (at, line));
         }
         Ok(mapping)
     }
@@ -205,7 +204,7 @@ impl Mapping {
     /// The department of a member or subsystem: its own line, else its member's line
     /// with a blank subsystem.
     pub fn dept_of(&self, m: &Member) -> Option<&str> {
-        let at = self.members.get(m).or_else(|| {
+        let (at, _) = self.members.get(m).or_else(|| {
             if m.subsystem.is_empty() {
                 return None;
             }

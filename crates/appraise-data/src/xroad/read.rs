@@ -109,7 +109,8 @@ impl Reader<'_> {
     }
 
     fn io(&self, e: std::io::Error) -> Error {
-        self.bad(None, format!("cannot read: {e}"))
+        let (place, reason) = io_error(e);
+        self.bad(place, reason)
     }
 
     /// Reads the records in `input`; `depth` counts the containers opened to reach it.
@@ -176,9 +177,16 @@ impl Reader<'_> {
         // stops too.
         let to_parse = Arc::new(Mutex::new(to_parse));
         std::thread::scope(|s| {
-            let reader = s.spawn(move || match split {
-                Split::Lines => read_lines(input, &blocks, &spent),
-                Split::Array => read_elements(input, &blocks, &spent),
+            let reader = s.spawn(move || {
+                let out = Outbox {
+                    blocks: &blocks,
+                    spent: &spent,
+                    sent: 0,
+                };
+                match split {
+                    Split::Lines => read_lines(input, out),
+                    Split::Array => read_elements(input, out),
+                }
             });
             for _ in 0..threads {
                 let (to_parse, parsed) = (Arc::clone(&to_parse), parsed.clone());
@@ -198,29 +206,33 @@ impl Reader<'_> {
                 });
             }
             drop((to_parse, parsed, spend));
-            let mut seen = false;
-            let mut waiting = BTreeMap::new();
-            let mut next = 0;
-            let mut handed = Ok(());
-            for (n, block) in results {
-                waiting.insert(n, block);
-                while let Some(block) = waiting.remove(&next) {
-                    next += 1;
-                    handed = self.hand_on(block, split, &mut seen);
-                    if handed.is_err() {
-                        break;
-                    }
-                }
-                if handed.is_err() {
-                    break;
-                }
-            }
-            handed?;
+            // On an error `results` is dropped: the parsers, then the reader, stop.
+            self.hand_on_in_order(results, split)?;
             match reader.join() {
                 Ok(read) => read.map_err(|(place, reason)| self.bad(place, reason)),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })
+    }
+
+    /// Hands on the records of the parsed blocks in the blocks' order, whatever order
+    /// they come in.
+    fn hand_on_in_order(
+        &mut self,
+        results: std::sync::mpsc::Receiver<(usize, ParsedLines)>,
+        split: Split,
+    ) -> Result<(), Error> {
+        let mut seen = false;
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (n, block) in results {
+            waiting.insert(n, block);
+            while let Some(block) = waiting.remove(&next) {
+                next += 1;
+                self.hand_on(block, split, &mut seen)?;
+            }
+        }
+        Ok(())
     }
 
     /// Hands on the records of a parsed block, in order.
@@ -273,6 +285,36 @@ impl Split {
 /// of its first record.
 type Blocks = std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>;
 
+/// Where a reading thread sends its blocks, numbered in order, and gets back the
+/// buffers the parsers are done with.
+struct Outbox<'a> {
+    blocks: &'a Blocks,
+    spent: &'a std::sync::mpsc::Receiver<Vec<u8>>,
+    sent: usize,
+}
+
+impl Outbox<'_> {
+    /// An empty buffer for a block: one the parsers are done with, or a new one.
+    fn buffer(&self) -> Vec<u8> {
+        let mut block = self
+            .spent
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(2 * LINES_BLOCK));
+        block.clear();
+        block
+    }
+
+    /// Sends `block`, whose first record is number `first`, unless it is empty; false
+    /// when nobody receives blocks any more.
+    fn send(&mut self, first: u64, block: Vec<u8>) -> bool {
+        if block.is_empty() {
+            return true;
+        }
+        self.sent += 1;
+        self.blocks.send((self.sent - 1, first, block)).is_ok()
+    }
+}
+
 /// Why a file could not be cut into records: the place, if known, and the reason.
 type Unsplittable = (Option<String>, String);
 
@@ -280,27 +322,12 @@ fn io_error(e: std::io::Error) -> Unsplittable {
     (None, format!("cannot read: {e}"))
 }
 
-/// A buffer for a block: one the parsers are done with, or a new one.
-fn buffer(spent: &std::sync::mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
-    let mut block = spent
-        .try_recv()
-        .unwrap_or_else(|_| Vec::with_capacity(2 * LINES_BLOCK));
-    block.clear();
-    block
-}
-
-/// Reads `input` in blocks of whole lines; stops early when nobody receives them. The
-/// blocks' buffers come back through `spent`, to be filled again.
-fn read_lines(
-    mut input: Input<'_>,
-    blocks: &Blocks,
-    spent: &std::sync::mpsc::Receiver<Vec<u8>>,
-) -> Result<(), Unsplittable> {
+/// Reads `input` in blocks of whole lines; stops early when nobody receives them.
+fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplittable> {
     let mut next_line = 1u64;
     let mut carry = Vec::new();
-    let mut n = 0;
     loop {
-        let mut block = buffer(spent);
+        let mut block = out.buffer();
         block.append(&mut carry);
         let mut end = false;
         loop {
@@ -322,11 +349,8 @@ fn read_lines(
             block.truncate(at + 1);
         }
         let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
-        if !block.is_empty() {
-            if blocks.send((n, next_line, block)).is_err() {
-                return Ok(());
-            }
-            n += 1;
+        if !out.send(next_line, block) {
+            return Ok(());
         }
         next_line += lines;
         if end {
@@ -339,15 +363,10 @@ fn read_lines(
 /// whole elements, one a line: the line breaks within an element, white space in JSON,
 /// become spaces. Whatever follows the array's `]` is not read. Stops early when
 /// nobody receives the blocks.
-fn read_elements(
-    mut input: Input<'_>,
-    blocks: &Blocks,
-    spent: &std::sync::mpsc::Receiver<Vec<u8>>,
-) -> Result<(), Unsplittable> {
-    let mut n = 0;
+fn read_elements(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplittable> {
     let mut done = 0u64; // elements complete
     let mut first = 1u64; // the first element of the block being filled
-    let mut block = buffer(spent);
+    let mut block = out.buffer();
     // Where the scan stands: nesting within the element, and inside a string.
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     loop {
@@ -401,12 +420,11 @@ fn read_elements(
                         from = None;
                         done += 1;
                         if block.len() >= LINES_BLOCK {
-                            if blocks.send((n, first, block)).is_err() {
+                            let full = std::mem::replace(&mut block, out.buffer());
+                            if !out.send(first, full) {
                                 return Ok(());
                             }
-                            n += 1;
                             first = done + 1;
-                            block = buffer(spent);
                         }
                     }
                 }
@@ -418,9 +436,7 @@ fn read_elements(
         }
         input.consume(len);
         if closed {
-            if !block.is_empty() {
-                let _ = blocks.send((n, first, block));
-            }
+            out.send(first, block);
             return Ok(());
         }
     }
@@ -437,7 +453,7 @@ fn copy_element(block: &mut Vec<u8>, part: &[u8]) {
     }
 }
 
-/// Bytes of NDJSON a thread parses at a time.
+/// Bytes of records (NDJSON lines or array elements) a thread parses at a time.
 const LINES_BLOCK: usize = 1 << 20;
 
 /// What records are read from: a file, decompressed text or a part of a message.
@@ -790,6 +806,7 @@ impl Raw<'_> {
         )))
     }
 }
+
 /// The body of the first part of a multipart message that is not the SOAP envelope
 /// (`text/xml`): the records' attachment. The boundary is the first line.
 fn attachment(text: &[u8]) -> Result<&[u8], String> {
