@@ -20,7 +20,7 @@ measure() {
   echo "| $label | $median s | $peak MiB |"
 }
 measure "appraise kpi run, fixtures/demo, 2026Q3 (18 KPIs)" \
-  kpi run --data fixtures/demo --period 2026Q3 --format csv --out "$tmp/kpis.csv"
+  kpi run --data fixtures/demo --period 2026Q3 --format csv --force --out "$tmp/kpis.csv"
 measure "appraise score, fixtures/demo, 2026Q3 (two quarters of KPIs, scoring, 1,000 Monte Carlo runs)" \
   score --data fixtures/demo --period 2026Q3 --out "$tmp/score"
 measure "appraise demo, fixtures/demo (all of the above and the whole report)" \

@@ -86,9 +86,9 @@ fi
 
 if has kpi; then
 echo "KPI stage ..." >&2
-"$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --out "$work/calendar.csv"
-"$bin" sql "SELECT * FROM period" --period "$period" --data "$wh" --format csv --out "$work/period.csv"
-read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --format csv --out "$work/kpi-appraise.csv")
+"$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --force --out "$work/calendar.csv"
+"$bin" sql "SELECT * FROM period" --period "$period" --data "$wh" --format csv --force --out "$work/period.csv"
+read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --format csv --force --out "$work/kpi-appraise.csv")
 record kpi appraise "$s" "$m"
 read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-duckdb.csv")
 record kpi duckdb "$s" "$m"

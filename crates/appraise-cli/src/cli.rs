@@ -19,6 +19,11 @@ pub(crate) struct Cli {
     /// Print more about what is being done (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Stop a query (a KPI run for a period, or an `sql` query) that runs longer than
+    /// this many seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 3600, env = "APPRAISE_QUERY_TIMEOUT")]
+    pub query_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +66,12 @@ pub(crate) enum Command {
     /// before, and tests how robust each rank is. Prints the ranking, or with --out
     /// writes ranking, scores, sensitivity, trend, correlations and profiles there.
     Score(ScoreArgs),
+    /// Write editable copies of the built-in KPIs, calendars, scorecard and report
+    /// templates into a folder.
+    ///
+    /// appraise uses queries/ of the working folder when there is one, else its
+    /// built-in copies; --kpis, --calendars, --scorecard and --templates name others.
+    Init(InitArgs),
     /// Run a read-only SQL query over the tables (for researchers).
     ///
     /// With --period the tables are scoped as KPIs see them; without it they hold all
@@ -80,15 +91,17 @@ pub(crate) enum KpiCommand {
 }
 
 /// Where the KPI library and the calendars are.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub(crate) struct QueryArgs {
-    /// Folder of KPI files (*.sql).
-    #[arg(long, value_name = "DIR", default_value = "queries/kpis")]
-    pub kpis: PathBuf,
+    /// Folder of KPI files (*.sql) [default: queries/kpis in the working folder, else
+    /// the built-in KPIs].
+    #[arg(long, value_name = "DIR")]
+    pub kpis: Option<PathBuf>,
 
-    /// Folder of working-day calendars (*.csv: date,kind,name).
-    #[arg(long, value_name = "DIR", default_value = "queries/calendars")]
-    pub calendars: PathBuf,
+    /// Folder of working-day calendars (*.csv: date,kind,name) [default:
+    /// queries/calendars in the working folder, else the built-in calendars].
+    #[arg(long, value_name = "DIR")]
+    pub calendars: Option<PathBuf>,
 }
 
 /// Where queries run.
@@ -190,6 +203,9 @@ pub(crate) struct ScoreOutputArgs {
     /// ranking.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 /// Where a result table goes and in which format.
@@ -199,9 +215,14 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (a new file, or with --force one
+    /// that is replaced).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// How tables are printed or written.
@@ -211,6 +232,22 @@ pub(crate) enum OutputFormat {
     Csv,
     Json,
     Parquet,
+}
+
+/// How a command treats an output folder (or warehouse) that exists, and another
+/// appraise writing it.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct WriteArgs {
+    /// Write into an output folder that holds files appraise did not write: appraise
+    /// replaces only its own files there and never touches the others. Without it such
+    /// a folder is refused.
+    #[arg(long)]
+    pub force: bool,
+
+    /// When another appraise is writing the same output folder or warehouse, wait for
+    /// it to finish instead of stopping.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Where data is read from and how.
@@ -261,6 +298,11 @@ pub(crate) struct ReadArgs {
     /// instead of rejecting its exchanges.
     #[arg(long)]
     pub auto_departments: bool,
+
+    /// The longest record (CSV record, JSON line, X-Road record) read, in bytes; a
+    /// longer one stops the load with an error naming its line.
+    #[arg(long, value_name = "BYTES", default_value_t = appraise_data::MAX_RECORD_BYTES)]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -276,9 +318,13 @@ pub(crate) struct IngestArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Where to write rejects/<table>.csv.
-    #[arg(long, value_name = "DIR", default_value = "reports/out/rejects")]
-    pub rejects: PathBuf,
+    /// Where to write the rejected rows (<table>.csv) [default: reports/out/rejects,
+    /// only when rows were rejected].
+    #[arg(long, value_name = "DIR")]
+    pub rejects: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -286,13 +332,17 @@ pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
-    /// Where to write rejects/<table>.csv.
-    #[arg(long, value_name = "DIR", default_value = "reports/out/rejects")]
-    pub rejects: PathBuf,
+    /// Where to write the rejected rows (<table>.csv) [default: reports/out/rejects,
+    /// only when rows were rejected].
+    #[arg(long, value_name = "DIR")]
+    pub rejects: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -302,8 +352,14 @@ pub(crate) enum SummaryFormat {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The folder to write queries/ and reports/templates/ into (created if absent).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// The demo data folder; by default fixtures/demo of this checkout.
+    /// The demo data folder [default: fixtures/demo in the working folder].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 
@@ -313,6 +369,9 @@ pub(crate) struct DemoArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -320,12 +379,16 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub appraisal: AppraisalArgs,
 
-    /// Where the report goes [default: reports/out/<period>].
+    /// Where the report goes [default: reports/out/<period>]: a new or empty folder,
+    /// or one appraise wrote before (replaced whole at the end of the run).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 /// What is appraised, and by which rules: the data, the period, the scorecard and the
@@ -339,15 +402,21 @@ pub(crate) struct AppraisalArgs {
     #[arg(long)]
     pub period: String,
 
-    /// The scorecard: weights, normalisations, grades, robustness settings.
-    #[arg(long, value_name = "FILE", default_value = "queries/scorecard.toml")]
-    pub scorecard: PathBuf,
+    /// The scorecard: weights, normalisations, grades, robustness settings [default:
+    /// queries/scorecard.toml in the working folder, else the built-in scorecard].
+    #[arg(long, value_name = "FILE")]
+    pub scorecard: Option<PathBuf>,
 
     #[command(flatten)]
     pub queries: QueryArgs,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    /// Appraise the period even when the data holds nothing in it (an empty appraisal,
+    /// with a warning); without it such a period is an error.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// How the report reads.
@@ -412,9 +481,12 @@ pub(crate) struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = GenerateFormat::Csv)]
     pub format: GenerateFormat,
 
-    /// Output folder.
+    /// Output folder: a new or empty folder, or one appraise generated before.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 
     /// Time zone the local timestamps are written in.
     #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 mod cli;
 mod commands;
 mod output;
+mod policy;
 
 fn main() -> ExitCode {
     match commands::run() {

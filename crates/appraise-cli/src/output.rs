@@ -141,6 +141,66 @@ fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
         .unwrap_or_default()
 }
 
+impl crate::cli::OutputArgs {
+    /// Writes a command's result where `--out` and `--format` say.
+    pub(crate) fn write(&self, batches: &[RecordBatch]) -> Result<()> {
+        match &self.out {
+            Some(p) => write_user_file(batches, self.format, p, self.force),
+            None => write_batches(batches, self.format, None),
+        }
+    }
+}
+
+/// A table for a person at a terminal: every floating-point column shown with two
+/// decimals (the files keep more).
+pub(crate) fn two_decimals(batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let decimal = DataType::Decimal128(38, 2);
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if f.data_type() == &DataType::Float64 {
+            fields.push(Field::new(f.name(), decimal.clone(), true));
+            columns.push(datafusion::arrow::compute::cast(c, &decimal)?);
+        } else {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+        }
+    }
+    Ok(RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?)
+}
+
+/// Writes batches to a file the user named (`--out FILE`): a new file, or with `force`
+/// an existing one replaced. The file is written beside its place and renamed into it,
+/// so a failed write leaves what was there.
+fn write_user_file(
+    batches: &[RecordBatch],
+    format: OutputFormat,
+    path: &Path,
+    force: bool,
+) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
+            reason: format!("{}: is a folder; --out names a file here", path.display()),
+            hint: Some("give a file name, e.g. --out result.csv".into()),
+        }),
+        Ok(_) if !force => bail!(appraise_data::Error::Input {
+            reason: format!("{}: the file exists", path.display()),
+            hint: Some("pass --force to replace it, or choose another name".into()),
+        }),
+        _ => {}
+    }
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let written = write_batches(batches, format, Some(&tmp))
+        .and_then(|()| Ok(std::fs::rename(&tmp, path)?))
+        .with_context(|| format!("writing {}", path.display()));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Writes batches as a table, CSV, JSON (an array of objects) or Parquet, to `out` or to
 /// standard output (Parquet needs a file).
 pub(crate) fn write_batches(

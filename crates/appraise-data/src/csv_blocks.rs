@@ -35,7 +35,9 @@ struct Block {
     lines_before: u64,
 }
 
-/// Reads `file` (CSV with a header row) into `sink`, `block_bytes` at a time.
+/// Reads `file` (CSV with a header row) into `sink`, `block_bytes` at a time; a record
+/// longer than `max_record` bytes stops it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read_csv(
     path: &Path,
     name: &Arc<str>,
@@ -44,6 +46,7 @@ pub(crate) fn read_csv(
     declared: Option<&'static Encoding>,
     warnings: &mut Vec<String>,
     block_bytes: usize,
+    max_record: usize,
 ) -> Result<(), Error> {
     let (encoding, text) =
         crate::encoding::raw_utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
@@ -51,10 +54,19 @@ pub(crate) fn read_csv(
         reader: text,
         carry: Vec::new(),
         size: block_bytes.max(1),
+        max_record,
         lines: 0,
         index: 0,
     };
     let read_error = |e: std::io::Error| {
+        if let Some(line) = e.get_ref().and_then(|i| i.downcast_ref::<TooLong>()) {
+            return Error::unreadable(
+                path,
+                Some(format!("line {}", line.0)),
+                format!("a record longer than {max_record} bytes (the limit)"),
+                Some("check the file's line breaks and quotes; --max-record-bytes sets another limit".into()),
+            );
+        }
         if e.kind() == std::io::ErrorKind::InvalidData {
             Error::unreadable(path, None, e.to_string(), Some(decode_hint(encoding)))
         } else {
@@ -147,7 +159,7 @@ pub(crate) fn read_csv(
             };
             ready.insert(block.index, (block, checked));
             while let Some((block, checked)) = ready.remove(&taken) {
-                let render = |range: Range<usize>| render_bytes(&block.bytes[range], map.personal);
+                let render = |range: Range<usize>| render_bytes(&block.bytes[range], &map);
                 sink.push_block(checked?, name, render)?;
                 taken += 1;
             }
@@ -160,9 +172,23 @@ struct Blocks {
     reader: Box<dyn Read>,
     carry: Vec<u8>,
     size: usize,
+    /// The longest record.
+    max_record: usize,
     lines: u64,
     index: usize,
 }
+
+/// A record longer than the limit begins at this line.
+#[derive(Debug)]
+struct TooLong(u64);
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record too long at line {}", self.0)
+    }
+}
+
+impl std::error::Error for TooLong {}
 
 impl Blocks {
     fn next(&mut self) -> std::io::Result<Option<Block>> {
@@ -198,7 +224,10 @@ impl Blocks {
                         lines_before,
                     }));
                 }
-                // No whole record yet: read on.
+                // No whole record yet: read on, up to the longest record allowed.
+                None if self.carry.len() > self.max_record => {
+                    return Err(std::io::Error::other(TooLong(self.lines + 1)));
+                }
                 None => want = self.carry.len() * 2,
             }
         }
@@ -256,6 +285,15 @@ fn check_block(
         let line = block.lines_before + record.position().map_or(0, |p| p.line());
         let render = || render_record(&record, map.personal);
         if record.len() != fields {
+            // The fields do not line up with the header, so the personal one cannot be
+            // told apart: redacted whole where the table has one.
+            let render = || {
+                if map.redact_misaligned {
+                    REDACTED.to_string()
+                } else {
+                    render()
+                }
+            };
             let r = Rejection {
                 reason: Reason::FieldCount,
                 column: None,
@@ -287,14 +325,15 @@ fn render_record(record: &StringRecord, personal: Option<usize>) -> String {
 }
 
 /// The record in `bytes` rendered as [`render_record`] does.
-fn render_bytes(bytes: &[u8], personal: Option<usize>) -> String {
+fn render_bytes(bytes: &[u8], map: &ColumnMap) -> String {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(bytes);
     let mut record = StringRecord::new();
     match reader.read_record(&mut record) {
-        Ok(true) => render_record(&record, personal),
+        Ok(true) => render_record(&record, map.personal),
+        _ if map.redact_misaligned => REDACTED.to_string(),
         _ => String::from_utf8_lossy(bytes).trim_end().to_string(),
     }
 }

@@ -110,6 +110,17 @@ fn text_reader<R: Read + 'static>(
         }
         (None, None) if utf8_ok => UTF_8,
         (None, None) => {
+            if gb18030_clean(body, complete) && looks_latin1(body) {
+                return Err(EncodingProblem {
+                    reason: "the text is not UTF-8, and it reads as GB18030 only by chance: its \
+                             non-ASCII bytes sit between ASCII letters, as in Latin-1 \
+                             (ISO-8859-1, Windows-1252) text"
+                        .into(),
+                    hint: "save the file as UTF-8 (or, if it really is Chinese text, pass \
+                           --encoding gb18030)"
+                        .into(),
+                });
+            }
             if gb18030_clean(body, complete) {
                 GB18030
             } else {
@@ -135,6 +146,28 @@ fn utf8_prefix_valid(b: &[u8], complete: bool) -> bool {
         Ok(_) => true,
         Err(e) => !complete && e.error_len().is_none(),
     }
+}
+
+/// Whether bytes that decode as GB18030 look more like Latin-1: Chinese text is nearly
+/// all GB2312 characters, two bytes each of 0xA1 or above, while a Latin-1 letter is one
+/// byte between ASCII ones, which GB18030 reads as a rare character whose second byte
+/// is ASCII. More than half the two-byte characters of that kind is taken for Latin-1.
+fn looks_latin1(b: &[u8]) -> bool {
+    let (mut pairs, mut ascii_trail) = (0usize, 0usize);
+    let mut i = 0;
+    while i < b.len() {
+        let lead = b[i];
+        match b.get(i + 1) {
+            Some(&t) if (0x81..=0xfe).contains(&lead) && t.is_ascii_digit() => i += 4,
+            Some(&t) if (0x81..=0xfe).contains(&lead) => {
+                pairs += 1;
+                ascii_trail += usize::from(t < 0x80);
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    pairs > 0 && 2 * ascii_trail > pairs
 }
 
 fn gb18030_clean(b: &[u8], complete: bool) -> bool {
@@ -276,6 +309,23 @@ mod tests {
         assert_eq!(s, text);
         // GBK declared explicitly reads the same bytes.
         assert_eq!(decode(&gb(text), Some("gbk")).unwrap().1, text);
+    }
+
+    #[test]
+    fn latin1_text_is_refused_not_read_as_gb18030() {
+        // Regression (latin1_read_as_gb18030): "Müller" in Latin-1 decoded cleanly as
+        // GB18030 and loaded as mojibake.
+        let latin1: Vec<u8> = "dept_id,name\nD01,Müller Straße Amt\nD02,Zürich\n"
+            .chars()
+            .map(|c| c as u32 as u8)
+            .collect();
+        let err = decode(&latin1, None).unwrap_err();
+        assert!(err.contains("Latin-1"), "{err}");
+        // Said to be GB18030, it is read as such: the user decides.
+        assert_eq!(decode(&latin1, Some("gb18030")).unwrap().0, "gb18030");
+        // Chinese text with a rare character among common ones stays GB18030.
+        let text = "dept_id,name\nD01,省发展改革委丂\n";
+        assert_eq!(decode(&gb(text), None).unwrap().1, text);
     }
 
     #[test]

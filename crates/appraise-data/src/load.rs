@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,6 +75,8 @@ pub struct LoadOptions {
     pub batch_size: usize,
     /// Bytes of a CSV file each thread validates at a time.
     pub csv_block_bytes: usize,
+    /// The longest record read ([`MAX_RECORD_BYTES`] by default).
+    pub max_record_bytes: usize,
     /// How X-Road records become tables ([`InputFormat::Xroad`]).
     pub xroad: XroadOptions,
 }
@@ -89,6 +91,7 @@ impl Default for LoadOptions {
             rejects_dir: None,
             batch_size: 8192,
             csv_block_bytes: crate::csv_blocks::BLOCK_BYTES,
+            max_record_bytes: MAX_RECORD_BYTES,
             xroad: XroadOptions::default(),
         }
     }
@@ -243,6 +246,7 @@ fn xroad_sources(path: &Path, opts: &LoadOptions) -> Result<Sources, Error> {
                 if p.is_dir() {
                     folders.push(p);
                 } else {
+                    check_regular(&p)?;
                     files.push(p);
                 }
             }
@@ -479,12 +483,23 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
         let table = Table::from_name(stem);
         if path.is_dir() {
             let Some(table) = table else { continue };
+            if stem != name {
+                return Err(Error::unreadable(
+                    &path,
+                    None,
+                    "a folder named like a file",
+                    Some(format!(
+                        "a table's folder is named after the table alone ({table}/); rename it"
+                    )),
+                ));
+            }
             let mut files = Vec::new();
             for p in sorted_entries(&path)? {
                 let fname = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if fname.starts_with('.') || p.is_dir() {
                     continue;
                 }
+                check_regular(&p)?;
                 match format_of(&p, forced)? {
                     Some(f) => files.push((p, f)),
                     None => warnings.push(format!("ignored {}: not a data file", p.display())),
@@ -492,6 +507,9 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
             }
             add_source(&mut sources, table, files, &path)?;
             continue;
+        }
+        if table.is_some() {
+            check_regular(&path)?;
         }
         match (table, format_of(&path, forced)?) {
             (Some(table), Some(f)) => add_source(&mut sources, table, vec![(path, f)], dir)?,
@@ -566,6 +584,32 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(v)
 }
 
+/// The longest record (a CSV record, a JSON line, an X-Road record) read by default:
+/// 16 MiB. A longer one stops the load with an error naming its place, so that a file
+/// without line breaks cannot take unbounded memory.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// Opens a regular file: a FIFO, a device or a socket is refused (it could block or
+/// never end).
+pub(crate) fn open_regular(path: &Path) -> Result<File, Error> {
+    check_regular(path)?;
+    File::open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Refuses what is not a regular file (after symbolic links).
+fn check_regular(path: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(Error::unreadable(
+        path,
+        None,
+        "not a regular file (a folder, a pipe or a device)",
+        Some("point appraise at ordinary files".to_string()),
+    ))
+}
+
 /// Reads one file of `sink`'s table.
 pub(crate) fn read_file(
     path: &Path,
@@ -574,7 +618,7 @@ pub(crate) fn read_file(
     opts: &LoadOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = open_regular(path)?;
     let name: Arc<str> = path.display().to_string().into();
     match format {
         InputFormat::Csv | InputFormat::Auto => crate::csv_blocks::read_csv(
@@ -585,9 +629,18 @@ pub(crate) fn read_file(
             opts.encoding,
             warnings,
             opts.csv_block_bytes,
+            opts.max_record_bytes,
         ),
-        InputFormat::Jsonl => read_jsonl(path, &name, file, sink, opts.encoding, warnings),
-        InputFormat::Parquet => {
+        InputFormat::Jsonl => read_jsonl(
+            path,
+            &name,
+            file,
+            sink,
+            opts.encoding,
+            warnings,
+            opts.max_record_bytes,
+        ),
+        InputFormat::Parquet => crate::guard::guarded(path, || {
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .and_then(|b| b.with_batch_size(opts.batch_size).build())
                 .map_err(|e| {
@@ -599,7 +652,7 @@ pub(crate) fn read_file(
                     )
                 })?;
             read_batches(path, &name, reader, sink, warnings)
-        }
+        }),
         InputFormat::Xroad => Err(Error::unreadable(
             path,
             None,
@@ -609,21 +662,30 @@ pub(crate) fn read_file(
             ),
             Some("pass the departments as a table file (--departments FILE)".to_string()),
         )),
-        InputFormat::Arrow => match FileReader::try_new(file, None) {
-            Ok(reader) => read_batches(path, &name, reader, sink, warnings),
-            Err(_) => {
-                let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                let reader = StreamReader::try_new(BufReader::new(file), None).map_err(|e| {
-                    Error::unreadable(
-                        path,
-                        None,
-                        format!("not an Arrow IPC file or stream: {e}"),
-                        Some("check the file, or pass the right --input-format".to_string()),
-                    )
-                })?;
-                read_batches(path, &name, reader, sink, warnings)
-            }
-        },
+        InputFormat::Arrow => {
+            let mut file = file;
+            crate::guard::check_ipc(path, &mut file)?;
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            crate::guard::guarded(path, || match FileReader::try_new(file, None) {
+                Ok(reader) => read_batches(path, &name, reader, sink, warnings),
+                Err(_) => {
+                    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+                    let reader =
+                        StreamReader::try_new(BufReader::new(file), None).map_err(|e| {
+                            Error::unreadable(
+                                path,
+                                None,
+                                format!("not an Arrow IPC file or stream: {e}"),
+                                Some(
+                                    "check the file, or pass the right --input-format"
+                                        .to_string(),
+                                ),
+                            )
+                        })?;
+                    read_batches(path, &name, reader, sink, warnings)
+                }
+            })
+        }
     }
 }
 
@@ -633,6 +695,9 @@ pub(crate) struct ColumnMap {
     pub source: Vec<Option<usize>>,
     /// The file column holding personal data, redacted in rejected records.
     pub personal: Option<usize>,
+    /// Whether the table has a personal column: a record whose fields cannot be lined
+    /// up with the header is then redacted whole.
+    pub redact_misaligned: bool,
 }
 
 impl ColumnMap {
@@ -691,7 +756,12 @@ impl ColumnMap {
                 unknown.join(", ")
             ));
         }
-        Ok(ColumnMap { source, personal })
+        let redact_misaligned = cols.iter().any(|c| c.kind == Kind::Personal);
+        Ok(ColumnMap {
+            source,
+            personal,
+            redact_misaligned,
+        })
     }
 
     pub(crate) fn fields<'r>(
@@ -721,11 +791,12 @@ fn read_jsonl(
     sink: &mut TableSink<'_>,
     declared: Option<&'static Encoding>,
     warnings: &mut Vec<String>,
+    max_record: usize,
 ) -> Result<(), Error> {
     use serde_json::{Map, Value};
     let table = sink.table();
     let (encoding, text) = utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
-    let reader = BufReader::with_capacity(256 * 1024, text);
+    let mut reader = BufReader::with_capacity(256 * 1024, text);
     let personal = table
         .columns()
         .iter()
@@ -733,16 +804,30 @@ fn read_jsonl(
         .map(|c| c.name);
     let mut unknown = BTreeSet::new();
     let mut seen_row = false;
-    for (n, line) in reader.lines().enumerate() {
-        let line_no = n as u64 + 1;
-        let line = line.map_err(|e| {
-            Error::unreadable(
-                path,
-                Some(format!("line {line_no}")),
-                e.to_string(),
-                Some(decode_hint(encoding)),
-            )
-        })?;
+    let mut bytes = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line_no += 1;
+        let unreadable = |reason: String, hint: String| {
+            Error::unreadable(path, Some(format!("line {line_no}")), reason, Some(hint))
+        };
+        bytes.clear();
+        // At most one byte past the limit: a longer line is refused before it is whole.
+        let got = (&mut reader)
+            .take(max_record as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| unreadable(e.to_string(), decode_hint(encoding)))?;
+        if got == 0 {
+            break;
+        }
+        if got > max_record && !bytes.ends_with(b"\n") {
+            return Err(unreadable(
+                format!("a line longer than {max_record} bytes (the limit)"),
+                "each line holds one record; --max-record-bytes sets another limit".into(),
+            ));
+        }
+        let line = std::str::from_utf8(&bytes)
+            .map_err(|e| unreadable(e.to_string(), decode_hint(encoding)))?;
         let text = line.trim();
         if text.is_empty() {
             continue;
@@ -761,9 +846,11 @@ fn read_jsonl(
                 ));
             }
             Err(e) => {
+                // Not an object: nothing says which part is personal, so in a table
+                // with a personal column none of it is written.
                 let record = match personal {
-                    Some(p) if text.contains(p) => REDACTED.to_string(),
-                    _ => text.to_string(),
+                    Some(_) => REDACTED.to_string(),
+                    None => text.to_string(),
                 };
                 let r = Rejection {
                     reason: Reason::MalformedJson,
@@ -824,13 +911,29 @@ fn read_batches(
     let map = ColumnMap::new(table, path, &names, warnings)?;
     let mut row_index = 0u64;
     for batch in reader {
-        let batch = batch?;
+        let batch = batch.map_err(|e| {
+            Error::unreadable(
+                path,
+                Some(format!("after row {row_index}")),
+                format!("the file is corrupt: {e}"),
+                Some("restore the file from its source, or export it again".to_string()),
+            )
+        })?;
         let texts: Vec<Option<Arc<dyn Array>>> = map
             .source
             .iter()
             .map(|s| {
-                s.map(|i| cast(batch.column(i), &DataType::Utf8))
-                    .transpose()
+                s.map(|i| {
+                    cast(batch.column(i), &DataType::Utf8).map_err(|e| {
+                        Error::unreadable(
+                            path,
+                            Some(format!("column {:?}", names[i])),
+                            format!("cannot be read as text: {e}"),
+                            Some("store the column as text, a number or a timestamp".to_string()),
+                        )
+                    })
+                })
+                .transpose()
             })
             .collect::<Result<_, _>>()?;
         let strings: Vec<Option<_>> = texts

@@ -19,6 +19,18 @@ pub const REJECT_COLUMNS: [&str; 7] =
 /// Stands in for personal data in a rejected record.
 pub const REDACTED: &str = "[redacted]";
 
+/// A cell of text made safe to open in a spreadsheet: one that begins like a formula
+/// (`=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`, which spreadsheets
+/// show as text and do not run. The rejects files, like the report's summaries, are
+/// opened by people.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// One rejected row.
 #[derive(Debug)]
 pub(crate) struct Reject<'a> {
@@ -58,7 +70,8 @@ impl RejectWriter {
     pub(crate) fn write(&mut self, r: &Reject<'_>) -> Result<(), Error> {
         if let Some((path, w)) = &mut self.out {
             let line = r.line.to_string();
-            w.write_record([r.file, &line, r.id, r.column, r.reason, r.record, r.detail])
+            let cells = [r.file, &line, r.id, r.column, r.reason, r.record, r.detail];
+            w.write_record(cells.map(|c| spreadsheet_safe(c).into_owned()))
                 .map_err(|e| Error::csv_write(path, e))?;
         }
         Ok(())

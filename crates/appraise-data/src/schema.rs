@@ -156,10 +156,16 @@ const fn opt(name: &'static str, kind: Kind) -> Column {
     }
 }
 
+/// A count: a whole number from 0 to [`MAX_COUNT`].
 const COUNT: Kind = Kind::Int {
     min: 0,
-    max: i64::MAX,
+    max: MAX_COUNT,
 };
+
+/// The largest count a row may hold (10^12): far above any real exchange, and low
+/// enough that a SUM over 9 million rows at this value still fits a 64-bit integer,
+/// where a row holding 2^63 − 1 made every sum wrap around.
+pub const MAX_COUNT: i64 = 1_000_000_000_000;
 
 /// Department levels: the three levels of the government service system.
 pub const LEVELS: &[&str] = &["province", "city", "county"];

@@ -85,12 +85,59 @@ pub struct PartFile {
     pub path: String,
     /// Rows it holds.
     pub rows: u64,
+    /// Its size in bytes (absent in manifests written before sizes were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// SHA-256 of its bytes.
     pub sha256: String,
     /// The earliest and latest value of the table's time column in the file (µs since
     /// the epoch, UTC); absent for departments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span: Option<(i64, i64)>,
+}
+
+impl PartFile {
+    /// Its full path, once its size is what the manifest says: a file that was
+    /// truncated, replaced or removed since its commit is an error naming it.
+    pub fn checked(&self, dir: &Path) -> Result<PathBuf, Error> {
+        let path = dir.join(&self.path);
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if let Some(bytes) = self.bytes
+            && meta.len() != bytes
+        {
+            return Err(tampered(
+                &path,
+                format!("{} bytes, the manifest says {bytes}", meta.len()),
+            ));
+        }
+        Ok(path)
+    }
+
+    /// [`PartFile::checked`], and its SHA-256 is the manifest's.
+    pub fn verified(&self, dir: &Path) -> Result<PathBuf, Error> {
+        let path = self.checked(dir)?;
+        let (_, sha256) = crate::digest::file_sha256(&path).map_err(|e| Error::io(&path, e))?;
+        if sha256 != self.sha256 {
+            return Err(tampered(
+                &path,
+                format!("its SHA-256 is {sha256}, the manifest says {}", self.sha256),
+            ));
+        }
+        Ok(path)
+    }
+}
+
+/// A committed file that is not what was committed.
+fn tampered(path: &Path, what: String) -> Error {
+    Error::Unreadable {
+        path: path.to_path_buf(),
+        place: None,
+        reason: format!("the warehouse file has changed since it was committed: {what}"),
+        hint: Some(
+            "restore the warehouse from a backup, or ingest its sources into a new warehouse"
+                .into(),
+        ),
+    }
 }
 
 /// A committed file as a query sees it.
@@ -172,12 +219,31 @@ impl Manifest {
             });
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Unreadable {
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Unreadable {
             path: path.clone(),
             place: Some(format!("line {}", e.line())),
             reason: format!("not a warehouse manifest: {e}"),
             hint: Some("the manifest is written by `appraise ingest`; do not edit it".into()),
-        })
+        })?;
+        // Every file lies inside the warehouse, in its table's folder.
+        for f in &manifest.files {
+            let rel = Path::new(&f.path);
+            let inside = rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside || rel.components().next().is_none() || !f.path.starts_with(&format!("{}/", f.table)) {
+                return Err(Error::Unreadable {
+                    path: path.clone(),
+                    place: Some(format!("file {:?}", f.path)),
+                    reason: "a path outside the warehouse's table folders".into(),
+                    hint: Some(
+                        "the manifest is written by `appraise ingest`; restore it from a backup"
+                            .into(),
+                    ),
+                });
+            }
+        }
+        Ok(manifest)
     }
 
     /// The committed files of `table`.
@@ -228,6 +294,20 @@ impl Manifest {
 /// only the departments are also loaded (and checked as any load checks them).
 pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     let manifest = Manifest::read(dir)?;
+    if manifest.files.is_empty() {
+        return Err(Error::Input {
+            reason: format!("{}: the warehouse holds no data yet", dir.display()),
+            hint: Some(
+                "an ingest may have stopped before its commit: run `appraise ingest --from DIR \
+                 --into WAREHOUSE` again"
+                    .into(),
+            ),
+        });
+    }
+    // Each file is there at its committed size (a stat each; `validate` checks hashes).
+    for f in &manifest.files {
+        f.checked(dir)?;
+    }
     let mut stored: BTreeMap<Table, Vec<StoredFile>> = Table::ALL
         .into_iter()
         .map(|t| (t, manifest.stored(dir, t)))
@@ -247,6 +327,42 @@ pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     Ok(data)
 }
 
+/// What [`verify`] found: the files checked and their rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    /// Committed files whose size, SHA-256 and row count are the manifest's.
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their rows.
+    pub rows: u64,
+}
+
+/// Checks every committed file of a warehouse against its manifest: inside the
+/// warehouse, its size, its SHA-256 and its row count. The first file that differs is
+/// an error naming it.
+pub fn verify(dir: &Path) -> Result<Verified, Error> {
+    let manifest = Manifest::read(dir)?;
+    let mut done = Verified::default();
+    for f in &manifest.files {
+        let path = f.verified(dir)?;
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let rows = crate::guard::guarded(&path, || {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+                Error::unreadable(&path, None, format!("the file is corrupt: {e}"), None)
+            })?;
+            Ok(builder.metadata().file_metadata().num_rows())
+        })?;
+        if u64::try_from(rows).ok() != Some(f.rows) {
+            return Err(tampered(&path, format!("{rows} rows, the manifest says {}", f.rows)));
+        }
+        done.files += 1;
+        done.bytes += std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+        done.rows += f.rows;
+    }
+    Ok(done)
+}
+
 /// Reads every committed row of a warehouse into memory, through the loader.
 pub fn read_all(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     load_all(dir, opts, None)
@@ -255,24 +371,73 @@ pub fn read_all(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
 /// Loaded rows an ingest gathers before it partitions and writes them.
 pub const CHUNK_ROWS: usize = 1 << 18;
 
-/// How an ingest runs: the size of its chunks, and for tests of what a crash leaves
-/// behind, a failure after writing some files.
-#[doc(hidden)]
+/// How an ingest runs: whether it waits for another writer, the size of its chunks,
+/// and for tests of what a crash leaves behind, a failure after writing some files.
 #[derive(Debug, Clone, Copy)]
 pub struct Tuning {
+    /// Wait for another ingest into the same warehouse to finish instead of refusing.
+    pub wait: bool,
     /// Loaded rows per chunk.
     pub chunk_rows: usize,
     /// Fail, before the commit, once this many data files are written.
+    #[doc(hidden)]
     pub fail_after: Option<usize>,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
+            wait: false,
             chunk_rows: CHUNK_ROWS,
             fail_after: None,
         }
     }
+}
+
+/// The lock file of a warehouse: one ingest at a time ([`Lock`](crate::lock::Lock)).
+pub const LOCK: &str = "_warehouse.lock";
+
+/// Takes the warehouse's lock and makes sure `into` is a warehouse: an existing one, or
+/// a new or empty folder, which gets an empty manifest at once (so that an ingest killed
+/// before its first commit leaves an empty warehouse, not a folder of stray files). A
+/// folder holding anything else is refused: ingest never writes among a user's files.
+fn open_for_ingest(into: &Path, wait: bool) -> Result<crate::lock::Lock, Error> {
+    if into.exists() && !into.is_dir() {
+        return Err(Error::Input {
+            reason: format!("{}: is a file, not a warehouse folder", into.display()),
+            hint: Some("give --into a new folder, or a warehouse made by `appraise ingest`".into()),
+        });
+    }
+    std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
+    let lock = crate::lock::Lock::acquire(
+        &into.join(LOCK),
+        &format!("the warehouse {}", into.display()),
+        wait,
+    )?;
+    if !is_warehouse(into) {
+        let mut others = Vec::new();
+        for e in std::fs::read_dir(into).map_err(|e| Error::io(into, e))?.flatten() {
+            if e.file_name() != LOCK {
+                others.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        if !others.is_empty() {
+            others.sort();
+            return Err(Error::Input {
+                reason: format!(
+                    "{}: is neither empty nor a warehouse (it holds {}{})",
+                    into.display(),
+                    others.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                    if others.len() > 5 { ", ..." } else { "" }
+                ),
+                hint: Some(format!(
+                    "give --into a new or empty folder, or a warehouse (a folder with {MANIFEST})"
+                )),
+            });
+        }
+        Manifest::read(into)?.commit(into)?;
+    }
+    Ok(lock)
 }
 
 /// Loads `from` with the loader's validation (rejects go where `opts` says) and appends
@@ -282,14 +447,13 @@ pub fn ingest(from: &Path, into: &Path, opts: &LoadOptions) -> Result<Ingested, 
 }
 
 /// [`ingest`] with its [`Tuning`].
-#[doc(hidden)]
 pub fn ingest_with(
     from: &Path,
     into: &Path,
     opts: &LoadOptions,
     tuning: Tuning,
 ) -> Result<Ingested, Error> {
-    std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
+    let _lock = open_for_ingest(into, tuning.wait)?;
     let mut manifest = Manifest::read(into)?;
     remove_uncommitted(into, &manifest)?;
     // The rows stream through in chunks: memory holds a chunk being loaded, one being
@@ -489,17 +653,26 @@ fn held_ids(
         .iter()
         .filter(|f| f.table == table.name() && f.month.as_deref() == month);
     for f in files {
-        let path = dir.join(&f.path);
+        let path = f.verified(dir)?;
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
-        for b in builder.with_projection(mask).build()? {
-            let b = b?;
-            let col = b.column(0).as_string::<i32>();
-            for i in 0..col.len() {
-                ids.insert(id_hash(col.value(i)));
+        crate::guard::guarded(&path, || {
+            let corrupt = |e: &dyn std::fmt::Display| {
+                Error::unreadable(&path, None, format!("the file is corrupt: {e}"), None)
+            };
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
+            for b in builder.with_projection(mask).build().map_err(|e| corrupt(&e))? {
+                let b = b.map_err(|e| corrupt(&e))?;
+                let col = b
+                    .column(0)
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| corrupt(&"its id column is not text"))?;
+                for i in 0..col.len() {
+                    ids.insert(id_hash(col.value(i)));
+                }
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(ids)
 }
@@ -626,6 +799,7 @@ fn write_part(
         month,
         path: rel.to_string_lossy().replace('\\', "/"),
         rows: batch.num_rows() as u64,
+        bytes: Some(bytes.len() as u64),
         sha256,
         span,
     })

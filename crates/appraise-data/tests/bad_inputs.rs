@@ -218,3 +218,60 @@ fn a_bad_utf8_byte_past_the_detected_start_names_its_line() {
     assert!(message.contains("line 2002"), "{message}");
     assert!(hint.contains("--encoding"), "{hint}");
 }
+
+/// Regression (raw_applicant_id_in_rejects): redaction went by column position, so a
+/// services row with a field too few or too many kept the raw id (or redacted the
+/// wrong field), and a JSON Lines row that was an array was written raw.
+#[test]
+fn misaligned_rows_never_carry_the_applicant_id_into_rejects() {
+    let header = "case_id,dept_id,service_id,channel,submitted_at,completed_at,promised_days,\
+                  status,rating,visits,shared_data_used,applicant_id";
+    let rows = [
+        // one field too few (no rating): the id sits one column to the left
+        "C1,D1,SV1,online,2026-07-01 09:00:00,2026-07-02 09:00:00,5,completed,0,yes,110101199001011234",
+        // one field too many: the id is the last field but not the 12th
+        "C2,D1,SV1,online,2026-07-01 09:00:00,2026-07-02 09:00:00,5,completed,5,0,yes,x,110101199001011235",
+        // an unterminated quote swallowing the rest of the file
+        "C3,D1,\"SV1,online,2026-07-01 09:00:00,2026-07-02 09:00:00,5,completed,5,0,yes,110101199001011236",
+    ];
+    let jsonl = [
+        r#"["C4","D1","110101199001011237"]"#,
+        r#"{"case_id": "C5", "dept_id": "D1", "applicant_id": "110101199001011238""#,
+    ];
+    for key in [None, Some("a key of at least sixteen bytes")] {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(
+            data.path().join("departments.csv"),
+            "dept_id,name,level\nD1,One,province\n",
+        )
+        .unwrap();
+        let mut csv = format!("{header}\n");
+        for r in rows {
+            csv.push_str(r);
+            csv.push('\n');
+        }
+        let folder = data.path().join("services");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("a.csv"), csv).unwrap();
+        let mut lines = String::from(
+            r#"{"case_id": "C0", "dept_id": "D1", "service_id": "SV1", "channel": "online", "submitted_at": "2026-07-01 09:00:00", "status": "pending"}"#,
+        );
+        for l in jsonl {
+            lines.push('\n');
+            lines.push_str(l);
+        }
+        std::fs::write(folder.join("b.jsonl"), lines + "\n").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let opts = LoadOptions {
+            rejects_dir: Some(out.path().to_path_buf()),
+            pseudonymiser: key.map(|k| appraise_data::Pseudonymiser::new(k.as_bytes()).unwrap()),
+            ..LoadOptions::default()
+        };
+        let loaded = load_dir(data.path(), &opts).unwrap();
+        let services = loaded.table(Table::Services);
+        assert_eq!(services.accounting.rejected, 5, "{:?}", services.accounting);
+        let text = std::fs::read_to_string(out.path().join("services.csv")).unwrap();
+        assert!(!text.contains("11010119900101123"), "key {key:?}: {text}");
+        assert_eq!(text.matches("[redacted]").count(), 5, "{text}");
+    }
+}

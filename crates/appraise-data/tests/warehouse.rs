@@ -213,7 +213,7 @@ fn an_ingest_in_small_chunks_holds_the_same_rows_and_skips_them_the_second_time(
     };
     let tuning = warehouse::Tuning {
         chunk_rows: 4,
-        fail_after: None,
+        ..Default::default()
     };
     let wh = tempfile::tempdir().unwrap();
     let done = warehouse::ingest_with(&tiny(), wh.path(), &opts, tuning).unwrap();
@@ -230,4 +230,60 @@ fn an_ingest_in_small_chunks_holds_the_same_rows_and_skips_them_the_second_time(
     assert!(again.files.is_empty());
     assert_eq!(again.already_present["exchanges"], 15);
     assert_eq!(Manifest::read(wh.path()).unwrap(), manifest);
+}
+
+/// Regression (unverified_warehouse): the SHA-256 and rows in `_warehouse.json` were
+/// never checked (50 flipped bytes silently changed 91 KPI values), manifest paths were
+/// not confined to the warehouse, and a warehouse killed before its first commit read
+/// as a folder with no exchanges.
+#[test]
+fn a_changed_or_misplaced_warehouse_file_is_an_error_naming_it() {
+    let wh = tempfile::tempdir().unwrap();
+    let opts = LoadOptions::default();
+    warehouse::ingest(&tiny(), wh.path(), &opts).unwrap();
+    let manifest = Manifest::read(wh.path()).unwrap();
+    let v = warehouse::verify(wh.path()).unwrap();
+    assert_eq!(v.files, manifest.files.len());
+    assert_eq!(v.rows, manifest.files.iter().map(|f| f.rows).sum::<u64>());
+    // fixtures/tiny: 6 departments, 15 exchanges, and the other tables' rows.
+    assert_eq!(v.rows, load_dir(&tiny(), &opts).unwrap().tables.iter().map(|t| t.num_rows() as u64).sum::<u64>());
+
+    // A byte changed in place: same size, so reads go on, but verify and the next
+    // ingest into that month name the file.
+    let july = manifest
+        .files
+        .iter()
+        .find(|f| f.table == "exchanges" && f.month.as_deref() == Some("2026-07"))
+        .unwrap();
+    let path = wh.path().join(&july.path);
+    let original = std::fs::read(&path).unwrap();
+    let mut bytes = original.clone();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = warehouse::verify(wh.path()).unwrap_err().to_string();
+    assert!(err.contains(&july.path) && err.contains("SHA-256"), "{err}");
+    let err = warehouse::ingest(&tiny(), wh.path(), &opts).unwrap_err().to_string();
+    assert!(err.contains(&july.path) && err.contains("SHA-256"), "{err}");
+
+    // Cut short: every read names it.
+    std::fs::write(&path, &original[..original.len() - 10]).unwrap();
+    let err = load_dir(wh.path(), &opts).unwrap_err().to_string();
+    assert!(err.contains(&july.path) && err.contains("the manifest says"), "{err}");
+    std::fs::write(&path, &original).unwrap();
+    load_dir(wh.path(), &opts).unwrap();
+
+    // A path outside the warehouse.
+    let text = std::fs::read_to_string(wh.path().join(MANIFEST)).unwrap();
+    let escaped = text.replace(&july.path, "../other/exchanges.parquet");
+    std::fs::write(wh.path().join(MANIFEST), &escaped).unwrap();
+    let err = load_dir(wh.path(), &opts).unwrap_err().to_string();
+    assert!(err.contains("outside the warehouse"), "{err}");
+    std::fs::write(wh.path().join(MANIFEST), &text).unwrap();
+
+    // No commit yet: an empty manifest is a warehouse with no data, not an empty folder.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join(MANIFEST), "{\"format\": 1, \"files\": [], \"ingested\": []}").unwrap();
+    let err = load_dir(empty.path(), &opts).unwrap_err().to_string();
+    assert!(err.contains("holds no data yet"), "{err}");
 }

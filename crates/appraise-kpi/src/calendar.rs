@@ -38,18 +38,27 @@ impl Calendar {
             .filter(|p| p.extension().is_some_and(|x| x == "csv"))
             .collect();
         files.sort();
-        let mut cal = Calendar::default();
-        for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|e| Error::Calendar {
+        let mut texts = Vec::with_capacity(files.len());
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| Error::Calendar {
                 path: f.clone(),
                 line: None,
                 reason: e.to_string(),
             })?;
-            cal.add_csv(f, &text)?;
+            texts.push((f, text));
+        }
+        Calendar::from_texts(dir, texts)
+    }
+
+    /// The calendar of files given as (path, text); `origin` names them all in messages.
+    pub fn from_texts(origin: &Path, files: Vec<(PathBuf, String)>) -> Result<Calendar, Error> {
+        let mut cal = Calendar::default();
+        for (f, text) in &files {
+            cal.add_csv(f, text)?;
         }
         if cal.years.is_empty() {
             return Err(Error::Calendar {
-                path: dir.to_path_buf(),
+                path: origin.to_path_buf(),
                 line: None,
                 reason: "no calendar file lists any day".into(),
             });

@@ -232,9 +232,24 @@ pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .collect();
     files.sort();
-    let mut kpis: Vec<KpiDef> = Vec::with_capacity(files.len());
+    let mut texts = Vec::with_capacity(files.len());
     for f in files {
-        let k = KpiDef::from_file(&f)?;
+        let text = std::fs::read_to_string(&f).map_err(|e| Error::KpiFile {
+            path: f.clone(),
+            line: 0,
+            reason: format!("cannot read: {e}"),
+        })?;
+        texts.push((f, text));
+    }
+    library_from(texts)
+}
+
+/// The KPIs of files given as (path, text), in that order; two files with one id are
+/// refused.
+pub fn library_from(files: Vec<(PathBuf, String)>) -> Result<Vec<KpiDef>, Error> {
+    let mut kpis: Vec<KpiDef> = Vec::with_capacity(files.len());
+    for (f, text) in files {
+        let k = KpiDef::parse(&f, &text)?;
         if let Some(other) = kpis.iter().find(|o| o.id == k.id) {
             return Err(Error::KpiFile {
                 path: f,

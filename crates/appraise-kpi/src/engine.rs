@@ -539,6 +539,29 @@ impl Engine {
         })
     }
 
+    /// The data tables a KPI reads (`services_completed` counts as `services`).
+    pub async fn tables_read(&self, kpi: &KpiDef) -> Result<std::collections::BTreeSet<Table>, Error> {
+        use datafusion::common::tree_node::TreeNodeRecursion;
+        use datafusion::logical_expr::LogicalPlan;
+        check_read_only(&kpi.path.display().to_string(), &kpi.sql)?;
+        let plan = self
+            .ctx
+            .state()
+            .create_logical_plan(&kpi.sql)
+            .await
+            .map_err(|e| query_error(kpi, e))?;
+        let mut names = std::collections::BTreeSet::new();
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                let name = scan.table_name.table();
+                let name = if name == "services_completed" { "services" } else { name };
+                names.extend(Table::from_name(name));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        Ok(names)
+    }
+
     /// Plans a KPI against the current tables and checks its result columns.
     pub async fn check(&self, kpi: &KpiDef) -> Result<(), Error> {
         let df = self.plan(kpi).await?;
@@ -603,6 +626,11 @@ impl Engine {
                     let a = a.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
                     a.is_valid(i).then(|| a.value(i))
                 });
+                if let Some(n) = sample_size.filter(|n| *n < 0) {
+                    return Err(bad(format!(
+                        "department {id:?} has sample_size {n}; a count of cases is at least 0"
+                    )));
+                }
                 let v = KpiValue {
                     department_id: id.to_string(),
                     kpi: kpi.id.clone(),

@@ -46,6 +46,12 @@ pub enum Error {
         /// The engine's error.
         source: Box<DataFusionError>,
     },
+    /// A period the data does not cover.
+    #[error("{reason}")]
+    EmptyPeriod {
+        /// The period and what the data covers.
+        reason: String,
+    },
     /// A period that does not read.
     #[error("period {given:?} does not read")]
     Period {
@@ -107,6 +113,10 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Period { hint, .. } | Error::Cluster { hint, .. } => Some(hint.clone()),
+            Error::EmptyPeriod { .. } => Some(
+                "check --period against the dates above; to publish an empty appraisal anyway, pass --allow-empty"
+                    .into(),
+            ),
             Error::CalendarYear { year, .. } => Some(format!(
                 "add queries/calendars/cn-{year}.csv (date,kind,name) with {year}'s holidays and make-up workdays"
             )),

@@ -40,6 +40,7 @@
 mod cache;
 pub mod calendar;
 pub mod cluster;
+pub mod coverage;
 mod definition;
 mod engine;
 mod error;
@@ -47,7 +48,7 @@ pub mod period;
 pub mod sandbox;
 
 pub use calendar::Calendar;
-pub use definition::{Direction, KpiDef, Missing, load_library};
+pub use definition::{Direction, KpiDef, Missing, library_from, load_library};
 pub use engine::{Engine, EngineOptions, KpiMatrix, KpiValue, date_column, extended_schema};
 pub use error::Error;
 pub use period::{Period, PeriodKind};

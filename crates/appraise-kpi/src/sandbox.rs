@@ -1,4 +1,5 @@
-//! The sandbox: only one read-only `SELECT` (or `WITH ... SELECT`) runs.
+//! The sandbox: only one read-only `SELECT` (or `WITH ... SELECT`, or `DESCRIBE table`)
+//! runs.
 //!
 //! Two locks: the statement is parsed and anything but a query is refused with a
 //! message naming its origin (DDL, DML, `COPY`, `CREATE EXTERNAL TABLE`, `SET`,
@@ -48,6 +49,8 @@ pub fn check_read_only(origin: &str, sql: &str) -> Result<(), Error> {
                 }
                 Ok(())
             }
+            // `DESCRIBE table`: the columns and their types, nothing else.
+            SqlStatement::ExplainTable { .. } => Ok(()),
             other => Err(refuse(format!(
                 "{} statements are refused: only a read-only SELECT runs",
                 first_word(&other.to_string())
@@ -71,6 +74,7 @@ mod tests {
         check_read_only("q", "SELECT 1").unwrap();
         check_read_only("q", "WITH a AS (SELECT 1 AS x) SELECT x FROM a").unwrap();
         check_read_only("q", "SELECT 1 UNION ALL SELECT 2").unwrap();
+        check_read_only("q", "DESCRIBE exchanges").unwrap();
     }
 
     #[test]

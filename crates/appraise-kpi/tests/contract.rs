@@ -144,3 +144,38 @@ async fn scoped_tables_see_the_period_only() {
     assert_eq!(count("SELECT COUNT(*) FROM services_completed").await, 7);
     assert_eq!(count("SELECT COUNT(*) FROM catalog").await, 9);
 }
+
+#[tokio::test]
+async fn a_negative_sample_size_fails() {
+    // Regression (negative_sample_size): a KPI could return sample_size = -1.
+    let err = run(
+        "SELECT dept_id AS department_id, 1.0 AS value, CAST(-1 AS BIGINT) AS sample_size \
+         FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("sample_size -1"), "{err}");
+}
+
+#[tokio::test]
+async fn the_tables_a_kpi_reads_come_from_its_plan() {
+    // What the period check of a run looks at: tables in joins and subqueries count,
+    // services_completed counts as services, departments and calendar are data tables
+    // only in part.
+    let e = engine();
+    e.scope(Some(&"2026Q3".parse::<Period>().unwrap())).unwrap();
+    let k = kpi(
+        "SELECT d.dept_id AS department_id, COUNT(*) AS value FROM departments d \
+         JOIN services_completed s ON s.dept_id = d.dept_id \
+         WHERE EXISTS (SELECT 1 FROM exchanges x WHERE x.provider_dept = d.dept_id) \
+         GROUP BY d.dept_id",
+    );
+    let read = e.tables_read(&k).await.unwrap();
+    use appraise_data::Table;
+    assert_eq!(
+        read.into_iter().collect::<Vec<_>>(),
+        vec![Table::Departments, Table::Exchanges, Table::Services]
+    );
+}

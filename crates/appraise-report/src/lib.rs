@@ -224,8 +224,9 @@ impl Report<'_> {
         let ranking = a.ranking_table().map_err(table)?;
         let kpis = self.matrix.to_batch()?;
         let scores = a.scores_table().map_err(table)?;
+        let people = tables::for_spreadsheets(&ranking);
         let outputs = [
-            ("ranking", &ranking, TableFormat::Csv),
+            ("ranking", &people, TableFormat::Csv),
             ("ranking", &ranking, TableFormat::Json),
             ("kpis", &kpis, TableFormat::Csv),
             ("scores", &scores, TableFormat::Csv),
@@ -241,7 +242,7 @@ impl Report<'_> {
             ("correlations", a.correlations_table()),
             ("profiles", a.profiles_table()),
         ] {
-            let batch = batch.map_err(table)?;
+            let batch = tables::for_spreadsheets(&batch.map_err(table)?);
             tables::write(&[batch], TableFormat::Csv, &dir.join(format!("{name}.csv")))?;
         }
         Ok([ranking, kpis, scores])

@@ -22,6 +22,10 @@ pub struct FileHash {
     pub bytes: u64,
     /// SHA-256 of the content, lowercase hex.
     pub sha256: String,
+    /// For the scorecard and the KPI files: where they came from, `built-in` (the copy
+    /// in the binary) or the path they were read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl FileHash {
@@ -32,7 +36,19 @@ impl FileHash {
             path: shown.to_path_buf(),
             bytes,
             sha256,
+            origin: None,
         })
+    }
+
+    /// Hashes a policy file's content, read from `origin`.
+    pub fn of_policy(shown: &Path, content: &[u8], origin: &str) -> FileHash {
+        use sha2::{Digest, Sha256};
+        FileHash {
+            path: file_name(shown),
+            bytes: content.len() as u64,
+            sha256: hex::encode(Sha256::digest(content)),
+            origin: Some(origin.to_string()),
+        }
     }
 }
 
@@ -121,19 +137,17 @@ impl Manifest {
         })
     }
 
-    /// Adds the scorecard's hash.
-    pub fn scorecard(&mut self, path: &Path) -> io::Result<()> {
-        self.scorecard = Some(FileHash::of(path, &file_name(path))?);
-        Ok(())
+    /// Adds the scorecard's hash and origin.
+    pub fn scorecard(&mut self, path: &Path, content: &[u8], origin: &str) {
+        self.scorecard = Some(FileHash::of_policy(path, content, origin));
     }
 
-    /// Adds a KPI file's hash.
-    pub fn kpi(&mut self, id: &str, path: &Path) -> io::Result<()> {
+    /// Adds a KPI file's hash and origin.
+    pub fn kpi(&mut self, id: &str, path: &Path, content: &[u8], origin: &str) {
         self.kpis.push(KpiHash {
             id: id.into(),
-            file: FileHash::of(path, &file_name(path))?,
+            file: FileHash::of_policy(path, content, origin),
         });
-        Ok(())
     }
 
     /// Adds the hash of a template file that replaced a built-in one.

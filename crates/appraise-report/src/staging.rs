@@ -1,50 +1,115 @@
-//! An output folder that appears whole or not at all.
+//! Output folders that appear whole or not at all, and that hold only appraise's files.
 //!
-//! A run writes into a hidden sibling of the final folder (`.<name>.partial-<pid>`) and
-//! [`Staging::commit`] moves it into place at the end. An interrupted run leaves the
-//! previous report untouched (and at most a `.partial` folder, removed when the
-//! [`Staging`] is dropped uncommitted, or by the next run).
+//! A command writes into a hidden sibling of its output folder
+//! (`.<name>.partial-<pid>`), and [`Staging::commit`] moves it into place at the end:
+//! an interrupted or failed run leaves the previous output whole.
+//!
+//! appraise writes only what it owns. Every committed folder holds
+//! [`OWNED`] (`.appraise-output.json`), the list of the files appraise wrote there. An
+//! existing output folder is replaced only when it is such a folder and holds nothing
+//! else:
+//!
+//! - absent or empty: written;
+//! - an earlier output of appraise holding only its own files: replaced in one swap;
+//! - an earlier output that also holds other files: refused, naming them; with
+//!   `force`, appraise's own files are replaced and the others kept where they are
+//!   (a new file whose name one of them has is refused even then);
+//! - any other non-empty folder: refused; with `force`, the output is written beside
+//!   what is there, under the same rule;
+//! - a file, the working folder or a folder above it, or a folder that holds the
+//!   command's inputs: always refused.
+//!
+//! One writer at a time: [`Staging::new`] takes a [`Lock`] on `.<name>.lock` beside the
+//! folder, held until the staging is committed or dropped; a second writer is refused,
+//! or waits with `wait`. Parent folders the staging created are removed again when it
+//! is dropped uncommitted, so a command that ends up writing nothing leaves nothing.
 
-use std::io;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use appraise_data::Error;
+use appraise_data::lock::Lock;
+use serde::{Deserialize, Serialize};
+
+/// The file in every output folder that lists the files appraise wrote there.
+pub const OWNED: &str = ".appraise-output.json";
+
+/// Marks a staging folder as appraise's, so that only such leftovers are cleared.
+const STAGING_MARK: &str = ".appraise-staging";
+
+/// How an existing output folder may be treated.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Replace appraise's own files in a folder that also holds others (which are
+    /// kept), or write beside the files of a folder appraise did not write.
+    pub force: bool,
+    /// Wait for another writer of the same folder instead of refusing.
+    pub wait: bool,
+    /// Paths the command reads (data, KPIs, scorecard, templates): the output folder
+    /// may not be one of them or hold one.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// The contents of [`OWNED`].
+#[derive(Debug, Serialize, Deserialize)]
+struct Owned {
+    tool: String,
+    /// Every file appraise wrote, relative to the folder, `/`-separated, sorted.
+    files: BTreeSet<String>,
+}
 
 /// A folder being written, to be moved into place.
 #[derive(Debug)]
 pub struct Staging {
     target: PathBuf,
     work: PathBuf,
+    policy: Policy,
+    /// Parent folders this staging created, innermost first.
+    created: Vec<PathBuf>,
     committed: bool,
+    lock: Option<Lock>,
 }
 
 impl Staging {
-    /// Starts a fresh staging folder for `target` (its parent is created).
-    pub fn new(target: &Path) -> io::Result<Staging> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+    /// Checks that `target` may be written under `policy`, takes its lock, and starts a
+    /// fresh staging folder beside it (its parents are created).
+    pub fn new(target: &Path, policy: &Policy) -> Result<Staging, Error> {
+        let target = absolute(target)?;
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            return Err(refusal(&target, "is the root of the file system", None));
         };
-        std::fs::create_dir_all(&parent)?;
-        let name = target
-            .file_name()
-            .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "the output folder has no name")
-            })?
-            .to_string_lossy()
-            .into_owned();
-        // Leftovers of interrupted runs of this target.
+        let name = name.to_string_lossy().into_owned();
+        let parent = parent.to_path_buf();
+        check_place(&target, policy)?;
+        let created = create_parents(&parent)?;
+        let mut staging = Staging {
+            target: target.clone(),
+            work: parent.join(format!(".{name}.partial-{}", std::process::id())),
+            policy: policy.clone(),
+            created,
+            committed: false,
+            lock: None,
+        };
+        staging.lock = Some(Lock::acquire(
+            &parent.join(format!(".{name}.lock")),
+            &format!("{}", target.display()),
+            policy.wait,
+        )?);
+        // Under the lock no other run is writing: leftovers of killed runs go.
         let prefix = format!(".{name}.partial-");
-        for entry in std::fs::read_dir(&parent)?.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = std::fs::remove_dir_all(entry.path());
+        for entry in std::fs::read_dir(&parent).map_err(|e| io(&parent, e))?.flatten() {
+            let leftover = entry.path();
+            if entry.file_name().to_string_lossy().starts_with(&prefix)
+                && leftover.join(STAGING_MARK).is_file()
+            {
+                remove_owned_tree(&leftover)?;
             }
         }
-        let work = parent.join(format!("{prefix}{}", std::process::id()));
-        std::fs::create_dir_all(&work)?;
-        Ok(Staging {
-            target: target.to_path_buf(),
-            work,
-            committed: false,
-        })
+        // What is there now must be writable over, before any work is done.
+        staging.plan_commit(&BTreeSet::new())?;
+        std::fs::create_dir_all(&staging.work).map_err(|e| io(&staging.work, e))?;
+        std::fs::write(staging.work.join(STAGING_MARK), b"").map_err(|e| io(&staging.work, e))?;
+        Ok(staging)
     }
 
     /// The folder to write into.
@@ -52,30 +117,304 @@ impl Staging {
         &self.work
     }
 
-    /// Moves the staged folder into place, replacing what was there.
-    pub fn commit(mut self) -> io::Result<PathBuf> {
-        if self.target.exists() {
-            // Named under the same prefix, so a crash between the two renames leaves
-            // something the next run clears.
-            let mut old = self.work.clone().into_os_string();
-            old.push(".old");
-            let old = PathBuf::from(old);
-            std::fs::rename(&self.target, &old)?;
-            std::fs::rename(&self.work, &self.target)?;
-            std::fs::remove_dir_all(&old)?;
-        } else {
-            std::fs::rename(&self.work, &self.target)?;
+    /// The folder the output goes to.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves the staged folder into place: swapped in whole where the target holds
+    /// only appraise's files (or nothing), file by file beside other files with
+    /// `force`.
+    pub fn commit(mut self) -> Result<PathBuf, Error> {
+        std::fs::remove_file(self.work.join(STAGING_MARK)).map_err(|e| io(&self.work, e))?;
+        let files = files_under(&self.work)?;
+        let owned = Owned {
+            tool: format!("appraise {}", env!("CARGO_PKG_VERSION")),
+            files: files.clone(),
+        };
+        let text = serde_json::to_string_pretty(&owned).unwrap_or_default() + "\n";
+        let marker = self.work.join(OWNED);
+        std::fs::write(&marker, text).map_err(|e| io(&marker, e))?;
+        match self.plan_commit(&files)? {
+            Plan::Create => {
+                std::fs::rename(&self.work, &self.target).map_err(|e| io(&self.target, e))?;
+            }
+            Plan::Swap { old } => {
+                let aside = PathBuf::from(format!("{}.old", self.work.display()));
+                std::fs::rename(&self.target, &aside).map_err(|e| io(&self.target, e))?;
+                std::fs::rename(&self.work, &self.target).map_err(|e| io(&self.target, e))?;
+                remove_listed(&aside, &old)?;
+                remove_empty_dirs(&aside);
+            }
+            Plan::Beside { old } => {
+                remove_listed(&self.target, &old)?;
+                for f in &files {
+                    let (from, to) = (self.work.join(f), self.target.join(f));
+                    if let Some(p) = to.parent() {
+                        std::fs::create_dir_all(p).map_err(|e| io(p, e))?;
+                    }
+                    std::fs::rename(&from, &to).map_err(|e| io(&to, e))?;
+                }
+                let to = self.target.join(OWNED);
+                std::fs::rename(&marker, &to).map_err(|e| io(&to, e))?;
+                remove_empty_dirs(&self.target);
+                let _ = std::fs::remove_dir_all(&self.work);
+            }
         }
         self.committed = true;
         Ok(self.target.clone())
     }
+
+    /// How the staged `files` can go into the target, or why they may not.
+    fn plan_commit(&self, files: &BTreeSet<String>) -> Result<Plan, Error> {
+        let target = &self.target;
+        let meta = match std::fs::symlink_metadata(target) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Plan::Create),
+            Err(e) => return Err(io(target, e)),
+        };
+        if !meta.is_dir() {
+            return Err(refusal(
+                target,
+                "is a file, not a folder",
+                Some("give --out a folder: a new one, or one appraise wrote before".into()),
+            ));
+        }
+        let present = files_under(target)?;
+        let owned = read_owned(target)?;
+        let old: BTreeSet<String> = owned.as_ref().map(|o| o.files.clone()).unwrap_or_default();
+        let foreign: Vec<&String> = present
+            .iter()
+            .filter(|f| !old.contains(*f) && f.as_str() != OWNED)
+            .collect();
+        if foreign.is_empty() {
+            // Only appraise's files, or an empty folder: swapped whole.
+            return Ok(Plan::Swap { old });
+        }
+        if !self.policy.force {
+            let shown: Vec<&str> = foreign.iter().take(5).map(|f| f.as_str()).collect();
+            let more = foreign.len().saturating_sub(shown.len());
+            let what = if owned.is_some() {
+                "holds files appraise did not write"
+            } else {
+                "is not empty and was not written by appraise"
+            };
+            return Err(refusal(
+                target,
+                &format!(
+                    "{what}: {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+                Some(
+                    "choose a new or empty folder for the output; or pass --force to write \
+                     beside these files (appraise then replaces only its own files and \
+                     never touches the others)"
+                        .into(),
+                ),
+            ));
+        }
+        if let Some(clash) = files.iter().find(|f| foreign.contains(f)) {
+            return Err(refusal(
+                &target.join(clash),
+                "is in the way of a file of the output and was not written by appraise",
+                Some("move it away, or choose another folder for the output".into()),
+            ));
+        }
+        Ok(Plan::Beside { old })
+    }
+}
+
+/// How a commit goes.
+enum Plan {
+    /// The target does not exist: the staged folder is renamed into place.
+    Create,
+    /// The target holds only the files `old` appraise wrote: swapped whole.
+    Swap { old: BTreeSet<String> },
+    /// The target holds other files too (with `force`): appraise's files are replaced
+    /// one by one and the others stay.
+    Beside { old: BTreeSet<String> },
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.work);
+            let _ = remove_owned_tree(&self.work);
         }
+        // The lock (and its file) goes before the folders that held it.
+        self.lock = None;
+        for dir in &self.created {
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// `path` made absolute, with symbolic links resolved as far as it exists.
+fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    let abs = std::path::absolute(path).map_err(|e| io(path, e))?;
+    if let Ok(real) = abs.canonicalize() {
+        return Ok(real);
+    }
+    // Resolve the part that exists; the rest is new.
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(n), Some(p)) => {
+                rest.push(n.to_os_string());
+                existing = p.to_path_buf();
+            }
+            _ => return Ok(abs),
+        }
+    }
+    let mut out = existing.canonicalize().map_err(|e| io(&existing, e))?;
+    for n in rest.into_iter().rev() {
+        out.push(n);
+    }
+    Ok(out)
+}
+
+/// Refuses a target that is the working folder or above it, or that is or holds one of
+/// the command's inputs.
+fn check_place(target: &Path, policy: &Policy) -> Result<(), Error> {
+    if let Ok(cwd) = std::env::current_dir().and_then(|d| d.canonicalize())
+        && cwd.starts_with(target)
+    {
+        return Err(refusal(
+            target,
+            "is the working folder or holds it",
+            Some("write the output into a folder of its own, e.g. --out reports/out/2026Q3".into()),
+        ));
+    }
+    for input in &policy.inputs {
+        let Ok(input) = absolute(input) else { continue };
+        if input.starts_with(target) {
+            return Err(refusal(
+                target,
+                &format!("holds {}, which this command reads", input.display()),
+                Some("write the output into a folder of its own".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` and the folders above it that are missing; those created, innermost
+/// first.
+fn create_parents(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut missing = Vec::new();
+    let mut d = dir.to_path_buf();
+    while !d.exists() {
+        missing.push(d.clone());
+        match d.parent() {
+            Some(p) => d = p.to_path_buf(),
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    Ok(missing)
+}
+
+/// Every file under `dir`, relative and `/`-separated (symbolic links count as files
+/// and are not followed).
+fn files_under(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
+            let entry = entry.map_err(|e| io(&d, e))?;
+            let path = entry.path();
+            let is_dir = entry.file_type().map_err(|e| io(&path, e))?.is_dir();
+            if is_dir {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                let rel: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.insert(rel.join("/"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The list of appraise's files in `dir`, if appraise wrote it.
+fn read_owned(dir: &Path) -> Result<Option<Owned>, Error> {
+    let path = dir.join(OWNED);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&path, e)),
+    };
+    let owned: Owned = serde_json::from_str(&text).map_err(|e| Error::Unreadable {
+        path: path.clone(),
+        place: None,
+        reason: format!("not a list of appraise's files: {e}"),
+        hint: Some("appraise writes this file; restore it or remove the folder by hand".into()),
+    })?;
+    // A listed path that climbs out of the folder is not appraise's.
+    let files = owned
+        .files
+        .into_iter()
+        .filter(|f| !f.split('/').any(|c| c == ".." || c.is_empty()) && !f.starts_with('/'))
+        .collect();
+    Ok(Some(Owned {
+        tool: owned.tool,
+        files,
+    }))
+}
+
+/// Removes the `files` (relative paths) of `dir` that exist, and the marker.
+fn remove_listed(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
+    for f in files.iter().map(String::as_str).chain([OWNED]) {
+        let p = dir.join(f);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&p, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes the empty folders under `dir`, and `dir` if it ends up empty.
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Removes a staging folder: its files are all appraise's.
+fn remove_owned_tree(dir: &Path) -> Result<(), Error> {
+    let files = files_under(dir)?;
+    remove_listed(dir, &files)?;
+    remove_empty_dirs(dir);
+    Ok(())
+}
+
+fn refusal(path: &Path, reason: &str, hint: Option<String>) -> Error {
+    Error::Input {
+        reason: format!("{}: {reason}", path.display()),
+        hint,
+    }
+}
+
+fn io(path: &Path, cause: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        cause,
     }
 }
 
@@ -83,55 +422,169 @@ impl Drop for Staging {
 mod tests {
     use super::*;
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn stage(target: &Path, files: &[(&str, &str)], policy: &Policy) -> Result<PathBuf, Error> {
+        let staging = Staging::new(target, policy)?;
+        for (name, text) in files {
+            let p = staging.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        staging.commit()
+    }
+
     #[test]
-    fn commit_replaces_the_old_folder_whole() {
+    fn commit_replaces_an_earlier_output_whole() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out");
-        std::fs::create_dir_all(&target).unwrap();
-        std::fs::write(target.join("stale.csv"), "old").unwrap();
-        let staging = Staging::new(&target).unwrap();
+        let none = Policy::default();
+        stage(&target, &[("stale.csv", "old"), ("cards/a.html", "a")], &none).unwrap();
+        let staging = Staging::new(&target, &none).unwrap();
         std::fs::write(staging.path().join("ranking.csv"), "new").unwrap();
         // Until the commit the old report is what a reader sees.
         assert!(target.join("stale.csv").exists());
         assert!(!target.join("ranking.csv").exists());
         staging.commit().unwrap();
-        assert!(target.join("ranking.csv").exists());
-        assert!(!target.join("stale.csv").exists());
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out")]);
+        assert_eq!(names(&target), [OWNED, "ranking.csv"]);
+        assert_eq!(names(dir.path()), ["out"]);
     }
 
     #[test]
     fn an_interrupted_run_leaves_the_previous_report() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out");
-        std::fs::create_dir_all(&target).unwrap();
-        std::fs::write(target.join("ranking.csv"), "old").unwrap();
+        stage(&target, &[("ranking.csv", "old")], &Policy::default()).unwrap();
         {
-            let staging = Staging::new(&target).unwrap();
+            let staging = Staging::new(&target, &Policy::default()).unwrap();
             std::fs::write(staging.path().join("ranking.csv"), "half").unwrap();
             // dropped without commit: the run failed midway
         }
-        assert_eq!(
-            std::fs::read_to_string(target.join("ranking.csv")).unwrap(),
-            "old"
-        );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let old = std::fs::read_to_string(target.join("ranking.csv")).unwrap();
+        assert_eq!(old, "old");
+        assert_eq!(names(dir.path()), ["out"]);
     }
 
     #[test]
-    fn leftovers_of_a_killed_run_are_cleared() {
+    fn leftovers_of_a_killed_run_are_cleared_but_not_look_alikes() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out");
         let leftover = dir.path().join(".out.partial-1");
         std::fs::create_dir_all(&leftover).unwrap();
-        let staging = Staging::new(&target).unwrap();
-        assert!(!leftover.exists() || leftover == staging.path());
-        staging.commit().unwrap();
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        std::fs::write(leftover.join(STAGING_MARK), "").unwrap();
+        std::fs::write(leftover.join("ranking.csv"), "x").unwrap();
+        // Named like a leftover, but not made by appraise.
+        let users = dir.path().join(".out.partial-notes");
+        std::fs::create_dir_all(&users).unwrap();
+        std::fs::write(users.join("mine.txt"), "x").unwrap();
+        stage(&target, &[], &Policy::default()).unwrap();
+        assert!(!leftover.exists());
+        assert!(users.join("mine.txt").exists());
+    }
+
+    #[test]
+    fn a_folder_of_someone_elses_files_is_refused_and_kept() {
+        // Regression (out_deletes_user_files): --out pointed at a working folder
+        // deleted what was in it.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("work");
+        std::fs::create_dir_all(target.join("sub")).unwrap();
+        std::fs::write(target.join("notes.txt"), "mine").unwrap();
+        std::fs::write(target.join("sub/analysis.R"), "mine").unwrap();
+        let err = stage(&target, &[("ranking.csv", "x")], &Policy::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("was not written by appraise"), "{msg}");
+        assert!(msg.contains("notes.txt") && msg.contains("sub/analysis.R"), "{msg}");
+        assert!(err.hint().unwrap().contains("--force"));
+        assert_eq!(names(&target), ["notes.txt", "sub"]);
+        assert_eq!(names(dir.path()), ["work"], "no staging or lock file is left");
+
+        // With --force the output goes beside them; a second run replaces only its own.
+        let force = Policy {
+            force: true,
+            ..Policy::default()
+        };
+        stage(&target, &[("ranking.csv", "1"), ("cards/a.html", "a")], &force).unwrap();
+        stage(&target, &[("ranking.csv", "2")], &force).unwrap();
+        assert_eq!(names(&target), [OWNED, "notes.txt", "ranking.csv", "sub"]);
+        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "2");
+        assert_eq!(std::fs::read_to_string(target.join("notes.txt")).unwrap(), "mine");
+        assert!(target.join("sub/analysis.R").exists());
+        // Without --force an earlier output holding a user's file is refused too.
+        let err = stage(&target, &[("ranking.csv", "3")], &Policy::default()).unwrap_err();
+        assert!(err.to_string().contains("holds files appraise did not write"), "{err}");
+    }
+
+    #[test]
+    fn a_users_file_in_the_way_of_an_output_file_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("work");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("ranking.csv"), "mine").unwrap();
+        let force = Policy {
+            force: true,
+            ..Policy::default()
+        };
+        let err = stage(&target, &[("ranking.csv", "x")], &force).unwrap_err();
+        assert!(err.to_string().contains("in the way"), "{err}");
+        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn a_file_the_inputs_and_the_working_folder_are_refused() {
+        // Regression (out_replaces_a_file, out_deletes_the_data): --out naming a file
+        // replaced it; --out naming the data folder deleted the data.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "mine").unwrap();
+        let err = Staging::new(&file, &Policy::default()).unwrap_err();
+        assert!(err.to_string().contains("is a file"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let with_inputs = Policy {
+            force: true,
+            inputs: vec![data.join("departments.csv")],
+            ..Policy::default()
+        };
+        let err = Staging::new(&data, &with_inputs).unwrap_err();
+        assert!(err.to_string().contains("which this command reads"), "{err}");
+        let err = Staging::new(dir.path(), &with_inputs).unwrap_err();
+        assert!(err.to_string().contains("which this command reads"), "{err}");
+
+        let cwd = std::env::current_dir().unwrap();
+        let err = Staging::new(&cwd, &Policy::default()).unwrap_err();
+        assert!(err.to_string().contains("working folder"), "{err}");
+        assert_eq!(names(dir.path()), ["data", "f"]);
+    }
+
+    #[test]
+    fn a_second_writer_of_one_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        let first = Staging::new(&target, &Policy::default()).unwrap();
+        let err = Staging::new(&target, &Policy::default()).unwrap_err();
+        assert!(err.to_string().contains("another appraise"), "{err}");
+        // The refused writer did not clear the first one's work.
+        assert!(first.path().exists());
+        first.commit().unwrap();
+        assert_eq!(names(dir.path()), ["out"]);
+    }
+
+    #[test]
+    fn parents_made_for_nothing_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("reports/out/rejects");
+        drop(Staging::new(&target, &Policy::default()).unwrap());
+        assert!(names(dir.path()).is_empty());
     }
 }

@@ -29,6 +29,28 @@ impl TableFormat {
     }
 }
 
+pub use appraise_data::spreadsheet_safe;
+
+/// `batch` with every text cell made [`spreadsheet_safe`], for the CSV files a person
+/// opens (`ranking.csv` and the other summaries); `kpis.csv`, `scores.csv` and every
+/// JSON and Parquet file keep text exactly.
+pub fn for_spreadsheets(batch: &RecordBatch) -> RecordBatch {
+    use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.as_string_opt::<i32>() {
+            Some(text) if text.iter().flatten().any(|t| spreadsheet_safe(t) != t) => {
+                let safe: StringArray = text.iter().map(|t| t.map(spreadsheet_safe)).collect();
+                std::sync::Arc::new(safe) as ArrayRef
+            }
+            _ => c.clone(),
+        })
+        .collect();
+    // Same schema, same lengths: this cannot fail.
+    RecordBatch::try_new(batch.schema(), columns).unwrap_or_else(|_| batch.clone())
+}
+
 /// Writes `batches` to `path` in `format`.
 pub fn write(batches: &[RecordBatch], format: TableFormat, path: &Path) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io {
@@ -72,6 +94,30 @@ pub fn write(batches: &[RecordBatch], format: TableFormat, path: &Path) -> Resul
                 w.write(b).map_err(parquet)?;
             }
             w.close().map(drop).map_err(parquet)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_text_is_neutralised_for_spreadsheets() {
+        // Regression (formula_injection_in_csv): names beginning with = + - @ went raw
+        // into ranking.csv.
+        for (given, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("省数据局", "省数据局"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(given), shown);
         }
     }
 }

@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::Error;
 use crate::lang::{Lang, Strings};
 
-/// The default templates, by file name.
-const DEFAULTS: [(&str, &str); 5] = [
+/// The built-in templates, by file name.
+pub const BUILT_IN: [(&str, &str); 5] = [
     (
         "report.html.j2",
         include_str!("../../../reports/templates/report.html.j2"),
@@ -51,6 +51,10 @@ pub struct Templates {
     overrides: Vec<PathBuf>,
 }
 
+/// The most template instructions one page may take to render (minijinja's fuel): the
+/// built-in report of 150 departments takes a small fraction of it.
+pub const FUEL: u64 = 50_000_000;
+
 impl Templates {
     /// The defaults, overridden by the files of `dir` where given.
     pub fn load(dir: Option<&Path>) -> Result<Templates, Error> {
@@ -74,9 +78,11 @@ impl Templates {
             }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // An edited template that loops without end stops with an error.
+        env.set_fuel(Some(FUEL));
         let mut strings: BTreeMap<String, Strings> = BTreeMap::new();
         let mut overrides = Vec::new();
-        for (name, default) in DEFAULTS {
+        for (name, default) in BUILT_IN {
             let (text, origin) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {

@@ -113,7 +113,7 @@ fn batch_sheet(ws: &mut Worksheet, batch: &RecordBatch, header: &Format) -> Resu
             let values = values.as_string::<i32>();
             for i in 0..values.len() {
                 if values.is_valid(i) {
-                    ws.write_string(i as u32 + 1, col, values.value(i))?;
+                    ws.write_string(i as u32 + 1, col, fit_cell(values.value(i)))?;
                 }
             }
         }
@@ -132,7 +132,7 @@ fn rows_sheet(ws: &mut Worksheet, rows: &Rows, header: &Format) -> Result<(), Xl
             } else if let Ok(v) = cell.replace(',', "").parse::<f64>() {
                 ws.write_number(r, c, v)?;
             } else {
-                ws.write_string(r, c, cell)?;
+                ws.write_string(r, c, fit_cell(cell))?;
             }
         }
     }
@@ -140,6 +140,20 @@ fn rows_sheet(ws: &mut Worksheet, rows: &Rows, header: &Format) -> Result<(), Xl
         ws.set_column_width(c, if c == 0 { 28.0 } else { 22.0 })?;
     }
     finish(ws, rows.len().saturating_sub(1) as u32, width)
+}
+
+/// The most characters a spreadsheet cell holds.
+const CELL_CHARS: usize = 32_767;
+
+/// Text cut to fit a cell, with an ellipsis: the workbook shows what the CSV and JSON
+/// files hold whole.
+fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= CELL_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut cut: String = text.chars().take(CELL_CHARS - 1).collect();
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
 }
 
 fn finish(ws: &mut Worksheet, rows: u32, columns: u16) -> Result<(), XlsxError> {
@@ -158,5 +172,18 @@ mod tests {
     fn sheet_names_fit_excel() {
         assert_eq!(sheet_name("a/b:c"), "a_b_c");
         assert_eq!(sheet_name(&"x".repeat(40)).len(), 31);
+    }
+
+    #[test]
+    fn a_name_longer_than_a_cell_is_cut_with_an_ellipsis() {
+        // Regression (long_name_fails_the_workbook): a 32,768-character department
+        // name passed validate, then the workbook step failed and no report was written.
+        let long = "名".repeat(CELL_CHARS + 1);
+        let cut = fit_cell(&long);
+        assert_eq!(cut.chars().count(), CELL_CHARS);
+        assert!(cut.ends_with('…'));
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet().write_string(0, 0, cut.as_ref()).unwrap();
+        assert_eq!(fit_cell("省数据局"), "省数据局");
     }
 }

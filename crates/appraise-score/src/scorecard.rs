@@ -252,8 +252,8 @@ struct BandToml {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UncertaintyToml {
-    #[serde(default = "default_runs")]
-    runs: usize,
+    #[serde(default = "default_runs_spanned")]
+    runs: Spanned<usize>,
     #[serde(default = "default_seed")]
     seed: u64,
     #[serde(default = "default_noise")]
@@ -278,6 +278,10 @@ fn default_normalise() -> Normalisation {
 fn default_missing() -> MissingRule {
     MissingRule::Exclude
 }
+fn default_runs_spanned() -> Spanned<usize> {
+    Spanned::new(0..0, default_runs())
+}
+
 fn default_runs() -> usize {
     1000
 }
@@ -537,8 +541,15 @@ impl Scorecard {
                         Some("0.25 multiplies each weight by U(0.75, 1.25)"),
                     ));
                 }
+                if *u.runs.get_ref() > MAX_RUNS {
+                    return Err(err(
+                        line_of(text, u.runs.span()),
+                        format!("runs = {} is more than {MAX_RUNS}", u.runs.get_ref()),
+                        Some("1000 runs give rank intervals to within a rank or so"),
+                    ));
+                }
                 Uncertainty {
-                    runs: u.runs,
+                    runs: *u.runs.get_ref(),
                     seed: u.seed,
                     weight_noise: noise,
                 }
@@ -648,9 +659,18 @@ impl Scorecard {
     }
 }
 
+/// The largest weight: weights are relative, and beyond this the composite's sums
+/// lose their precision (a weight of 1e308 made every composite infinite).
+pub const MAX_WEIGHT: f64 = 1e6;
+
+/// The most Monte Carlo runs of the robustness analysis.
+pub const MAX_RUNS: usize = 100_000;
+
 fn check_weight(w: f64) -> Result<(), String> {
-    if !w.is_finite() || w < 0.0 {
-        return Err(format!("weight {w} must be a number of at least 0"));
+    if !w.is_finite() || !(0.0..=MAX_WEIGHT).contains(&w) {
+        return Err(format!(
+            "weight {w} must be a number from 0 to {MAX_WEIGHT} (weights are relative)"
+        ));
     }
     Ok(())
 }

@@ -23,8 +23,27 @@ fn text<S: AsRef<str>>(v: impl IntoIterator<Item = Option<S>>) -> ArrayRef {
     Arc::new(v.into_iter().collect::<StringArray>())
 }
 
+/// Significant digits of a published number ([`published`]).
+pub const SIGNIFICANT_DIGITS: i32 = 12;
+
+/// A number as it is published in the ranking, score and other tables: rounded to
+/// [`SIGNIFICANT_DIGITS`] significant digits, which removes the noise binary floating
+/// point leaves in the last digits (`4.950000000000003` → `4.95`,
+/// `1.0000000000000002` → `1`) and keeps every digit the method means. `kpis.csv`
+/// keeps the exact values.
+pub fn published(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    // Rust prints a float's exact decimal rounded to the digits asked for, and parses
+    // a decimal to the nearest double: the result prints as the rounded decimal.
+    let digits = (SIGNIFICANT_DIGITS - 1) as usize;
+    let rounded: f64 = format!("{x:.digits$e}").parse().unwrap_or(x);
+    if rounded.is_finite() { rounded } else { x }
+}
+
 fn float(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
-    Arc::new(v.into_iter().collect::<Float64Array>())
+    Arc::new(v.into_iter().map(|x| x.map(published)).collect::<Float64Array>())
 }
 
 fn uint(v: impl IntoIterator<Item = Option<u32>>) -> ArrayRef {
@@ -125,7 +144,8 @@ impl Appraisal {
         ));
         columns.push((
             "coverage".into(),
-            float(order.iter().map(|&d| Some(dep(d).coverage))),
+            // A sum of weight shares: within [0, 1] but for rounding.
+            float(order.iter().map(|&d| Some(dep(d).coverage.clamp(0.0, 1.0)))),
         ));
         batch(
             columns
@@ -264,5 +284,27 @@ impl Appraisal {
                 float(rows.iter().map(|r| Some(r.2.difference))),
             ),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::published;
+
+    #[test]
+    fn published_numbers_carry_no_float_noise() {
+        // Regression (float_noise_in_ranking): rank_p05 4.950000000000003, coverage
+        // 1.0000000000000002 were published as computed.
+        assert_eq!(published(4.950000000000003).to_string(), "4.95");
+        assert_eq!(published(1.0000000000000002).to_string(), "1");
+        assert_eq!(published(0.1 + 0.2).to_string(), "0.3");
+        assert_eq!(published(-62.199999999999996).to_string(), "-62.2");
+        // Meaningful digits stay: 12 significant ones.
+        assert_eq!(published(123_456_789_012.0), 123_456_789_012.0);
+        assert_eq!(published(0.123456789012).to_string(), "0.123456789012");
+        assert_eq!(published(1.0e-20 / 3.0), 3.33333333333e-21);
+        assert_eq!(published(9.87654321098765e20), 9.87654321099e20);
+        assert!(published(f64::NAN).is_nan());
+        assert_eq!(published(f64::INFINITY), f64::INFINITY);
     }
 }

@@ -12,21 +12,27 @@ use crate::cli::{ClusterArgs, DemoArgs, QueryArgs};
 use crate::output;
 
 pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
-    let data = args
-        .data
-        .unwrap_or_else(|| super::resolve(&PathBuf::from("fixtures/demo")));
+    let data = args.data.unwrap_or_else(|| PathBuf::from("fixtures/demo"));
+    if !data.is_dir() {
+        anyhow::bail!(appraise_data::Error::Input {
+            reason: format!("no demo data at {}", data.display()),
+            hint: Some(
+                "run the demo from the appraise folder (it holds fixtures/demo), or pass --data DIR"
+                    .into(),
+            ),
+        });
+    }
     let job = Job {
         data,
         options: LoadOptions::default(),
         period: None,
-        scorecard: PathBuf::from("queries/scorecard.toml"),
-        queries: QueryArgs {
-            kpis: "queries/kpis".into(),
-            calendars: "queries/calendars".into(),
-        },
+        scorecard: None,
+        queries: QueryArgs::default(),
         cluster: ClusterArgs::default(),
         out: args.out,
         report: args.report,
+        write: args.write,
+        allow_empty: false,
     };
     let done = job.run()?;
     println!("appraise demo: {}", done.data_dir.display());

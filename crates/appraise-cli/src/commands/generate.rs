@@ -15,6 +15,8 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
             hint: Some("write it as YYYY-MM-DD, e.g. 2026-01-01".into()),
         })
     })?;
+    let staging =
+        appraise_report::staging::Staging::new(&args.out, &super::write_policy(&args.write, &[]))?;
     let opts = GenerateOptions {
         seed: args.seed,
         departments: args.departments,
@@ -25,10 +27,11 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
         share_requests: args.share_requests.unwrap_or(args.exchanges / 50),
         bad_rows: args.bad_rows,
         format: args.format,
-        out: args.out.clone(),
+        out: staging.path().to_path_buf(),
         timezone: super::parse_timezone(&args.timezone)?,
     };
     let report = generate(&opts).with_context(|| format!("writing {}", args.out.display()))?;
+    staging.commit()?;
     // The report is data: scripts read which bad rows went in.
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

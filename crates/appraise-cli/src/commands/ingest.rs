@@ -9,8 +9,14 @@ use crate::cli::IngestArgs;
 
 pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
     let mut opts = super::load_options(&args.read)?;
-    opts.rejects_dir = Some(args.rejects.clone());
-    let done = warehouse::ingest(&args.from, &args.into, &opts).with_context(|| {
+    let rejects =
+        super::Rejects::start(args.rejects.as_deref(), &args.write, &args.from, &args.read)?;
+    opts.rejects_dir = Some(rejects.path().to_path_buf());
+    let tuning = warehouse::Tuning {
+        wait: args.write.wait,
+        ..warehouse::Tuning::default()
+    };
+    let done = warehouse::ingest_with(&args.from, &args.into, &opts, tuning).with_context(|| {
         format!(
             "ingesting {} into {}",
             args.from.display(),
@@ -43,6 +49,9 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
         done.files.len(),
         args.into.display()
     );
-    eprintln!("rejected rows: {}", args.rejects.display());
+    let rejected = done.accounting.values().map(|a| a.rejected).sum();
+    if let Some(dir) = rejects.finish(rejected)? {
+        eprintln!("rejected rows: {}", dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

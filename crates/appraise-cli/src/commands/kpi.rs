@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, Period, load_library};
+use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, Period};
 
 use crate::cli::{KpiCheckArgs, KpiCommand, KpiListArgs, KpiRunArgs, OutputFormat, QueryArgs};
-use crate::output;
 
 pub(crate) fn run(cmd: KpiCommand) -> Result<ExitCode> {
     match cmd {
@@ -17,12 +16,11 @@ pub(crate) fn run(cmd: KpiCommand) -> Result<ExitCode> {
 }
 
 pub(crate) fn library(q: &QueryArgs) -> Result<Vec<KpiDef>> {
-    let dir = super::resolve(&q.kpis);
-    load_library(&dir).map_err(super::kpi_error)
+    crate::policy::kpis(q.kpis.as_deref())
 }
 
 pub(crate) fn calendar(q: &QueryArgs) -> Result<Calendar> {
-    Calendar::from_dir(&super::resolve(&q.calendars)).map_err(super::kpi_error)
+    crate::policy::calendar(q.calendars.as_deref())
 }
 
 fn list(args: KpiListArgs) -> Result<ExitCode> {
@@ -67,10 +65,9 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
     // Any period will do: the tables are empty, only the plans matter.
     let period: Period = "2026Q1".parse().map_err(super::kpi_error)?;
     engine.scope(Some(&period)).map_err(super::kpi_error)?;
-    let runtime = super::runtime()?;
     let mut failed = 0;
     for k in &kpis {
-        match runtime.block_on(engine.check(k)) {
+        match super::block_on(engine.check(k))? {
             Ok(()) => println!("ok      {} ({})", k.id, k.path.display()),
             Err(e) => {
                 failed += 1;
@@ -96,7 +93,7 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
         for id in &args.kpi {
             if !kpis.iter().any(|k| &k.id == id) {
                 bail!(appraise_data::Error::Input {
-                    reason: format!("no KPI {id:?} in {}", args.queries.kpis.display()),
+                    reason: format!("no KPI {id:?} in the KPI library"),
                     hint: Some("`appraise kpi list` shows the KPIs".into()),
                 });
             }
@@ -110,10 +107,9 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
     super::report_rejections(&data);
     let engine =
         Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(super::kpi_error)?;
-    let matrix = super::runtime()?
-        .block_on(engine.run(&period, &kpis))
+    let matrix = super::block_on(engine.run(&period, &kpis))?
         .map_err(super::kpi_error)?;
     let batch = matrix.to_batch().map_err(super::kpi_error)?;
-    output::write_batches(&[batch], args.output.format, args.output.out.as_deref())?;
+    args.output.write(&[batch])?;
     Ok(ExitCode::SUCCESS)
 }

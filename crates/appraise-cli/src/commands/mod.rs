@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command, ReadArgs};
 mod demo;
 mod generate;
 mod ingest;
+mod init;
 mod kpi;
 mod run;
 mod score;
@@ -65,6 +66,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         }
     };
     init_logging(cli.verbose);
+    let _ = QUERY_TIMEOUT.set(std::time::Duration::from_secs(cli.query_timeout.max(1)));
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
@@ -74,6 +76,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Kpi(cmd) => kpi::run(cmd),
         Command::Score(args) => score::run(args),
         Command::Sql(args) => sql::run(args),
+        Command::Init(args) => init::run(args),
     }
 }
 
@@ -125,6 +128,7 @@ pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
             departments: read.departments.clone(),
             auto_departments: read.auto_departments,
         },
+        max_record_bytes: read.max_record_bytes,
         ..LoadOptions::default()
     })
 }
@@ -141,24 +145,100 @@ pub(crate) fn engine_options(
     }
 }
 
-/// A path as given, or, when it is relative and absent, the same path in the checkout
-/// the binary was built from (so `queries/kpis` works from any folder).
-pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {
-    if path.exists() || path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path);
-    if built.exists() {
-        built
-    } else {
-        path.to_path_buf()
+/// How a command may treat its output folder: `--force`, `--wait`, and the paths it
+/// reads, which the output may not hold.
+pub(crate) fn write_policy(
+    write: &crate::cli::WriteArgs,
+    inputs: &[&std::path::Path],
+) -> appraise_report::staging::Policy {
+    appraise_report::staging::Policy {
+        force: write.force,
+        wait: write.wait,
+        inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
     }
 }
 
+/// Where `validate` and `ingest` put rejected rows: `--rejects DIR` when given, else
+/// `reports/out/rejects` only when rows were rejected. Staged like any output folder.
+pub(crate) struct Rejects {
+    staging: appraise_report::staging::Staging,
+    asked: bool,
+}
+
+impl Rejects {
+    /// The folder used when `--rejects` is not given.
+    pub(crate) const DEFAULT: &str = "reports/out/rejects";
+
+    pub(crate) fn start(
+        asked: Option<&std::path::Path>,
+        write: &crate::cli::WriteArgs,
+        data: &std::path::Path,
+        read: &crate::cli::ReadArgs,
+    ) -> Result<Rejects> {
+        let target = asked.unwrap_or(std::path::Path::new(Self::DEFAULT));
+        let mut inputs = vec![data];
+        inputs.extend(read.mapping.as_deref());
+        inputs.extend(read.departments.as_deref());
+        inputs.extend(read.pseudonym_key_file.as_deref());
+        let staging =
+            appraise_report::staging::Staging::new(target, &write_policy(write, &inputs))?;
+        Ok(Rejects {
+            staging,
+            asked: asked.is_some(),
+        })
+    }
+
+    /// Where the loader writes them meanwhile.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.staging.path()
+    }
+
+    /// Commits them when asked for or when there are any; where they are.
+    pub(crate) fn finish(self, rejected: u64) -> Result<Option<std::path::PathBuf>> {
+        if self.asked || rejected > 0 {
+            Ok(Some(self.staging.commit()?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// How long one call into the engine may run (`--query-timeout`).
+static QUERY_TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// Runs `work` on the engine's runtime, within `--query-timeout` (dropped, and so
+/// cancelled, when it runs longer). A panic inside the query engine (a fault, though a
+/// query may trigger it) becomes an error rather than a crash.
+pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
+    let runtime = runtime()?;
+    let limit = QUERY_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    let timed = async { tokio::time::timeout(limit, work).await };
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(timed)))
+        .map_err(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            anyhow::anyhow!("the query engine failed: {message}")
+        })?;
+    done.map_err(|_| {
+        anyhow::Error::new(appraise_data::Error::Input {
+            reason: format!("a query ran longer than {} s and was stopped", limit.as_secs()),
+            hint: Some(
+                "look for a query without end (a recursive CTE that never stops), or raise \
+                 --query-timeout"
+                    .into(),
+            ),
+        })
+    })
+}
+
 /// The engine's runtime for async work: one per process, made on first use.
-pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     if let Some(r) = RUNTIME.get() {
         return Ok(r);

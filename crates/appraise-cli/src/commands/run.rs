@@ -18,7 +18,7 @@ use appraise_report::{Report, STEPS};
 use chrono::Datelike;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs};
+use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs, WriteArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
@@ -35,6 +35,8 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         cluster: args.appraisal.cluster,
         out,
         report: args.report,
+        write: args.write,
+        allow_empty: args.appraisal.allow_empty,
     };
     let done = job.run()?;
     done.print_summary();
@@ -47,11 +49,14 @@ pub(crate) struct Job {
     pub options: LoadOptions,
     /// The period; `None` takes the quarter of the latest exchange.
     pub period: Option<Period>,
-    pub scorecard: PathBuf,
+    pub scorecard: Option<PathBuf>,
     pub queries: QueryArgs,
     pub cluster: ClusterArgs,
     pub out: PathBuf,
     pub report: ReportArgs,
+    pub write: WriteArgs,
+    /// Appraise a period the data does not cover (an empty report), with a warning.
+    pub allow_empty: bool,
 }
 
 /// What a finished run tells its user.
@@ -89,17 +94,29 @@ fn progress_bar() -> ProgressBar {
 }
 
 impl Job {
+    /// The output may not hold anything the run reads.
+    fn write_policy(&self) -> appraise_report::staging::Policy {
+        let x = &self.options.xroad;
+        let mut inputs = vec![self.data.as_path()];
+        inputs.extend(self.scorecard.as_deref());
+        inputs.extend(self.queries.kpis.as_deref());
+        inputs.extend(self.queries.calendars.as_deref());
+        inputs.extend(self.report.templates.as_deref());
+        inputs.extend(x.mapping.as_deref());
+        inputs.extend(x.departments.as_deref());
+        super::write_policy(&self.write, &inputs)
+    }
+
     pub(crate) fn run(mut self) -> Result<Done> {
         let mut laps = super::Laps::start("load");
         // Templates first: a broken template fails before any work is done.
         let templates = Templates::load(self.report.templates.as_deref()).map_err(report_error)?;
-        let staging =
-            Staging::new(&self.out).with_context(|| format!("preparing {}", self.out.display()))?;
+        let staging = Staging::new(&self.out, &self.write_policy())?;
         let bar = progress_bar();
 
         bar.set_message("loading");
         self.options.rejects_dir = Some(staging.path().join("rejects"));
-        let data = load_dir(&self.data, &self.options)
+        let mut data = load_dir(&self.data, &self.options)
             .with_context(|| format!("loading {}", self.data.display()))?;
         let period = match self.period {
             Some(p) => p,
@@ -115,21 +132,24 @@ impl Job {
             kpis,
             engine,
             warnings: card_warnings,
+            coverage,
         } = super::score::appraise(
             &self.data,
             &data,
             &period,
-            &self.scorecard,
+            self.scorecard.as_deref(),
             &self.queries,
             &self.cluster,
+            self.allow_empty,
             &mut laps,
         )?;
+        // Shown in the report's data-quality section with the load's warnings.
+        data.warnings.extend(coverage);
         laps.next("exchange_facts");
         bar.inc(1);
 
         bar.set_message("exchange summary");
-        let facts = super::runtime()?
-            .block_on(ExchangeFacts::of(&engine, &period))
+        let facts = super::block_on(ExchangeFacts::of(&engine, &period))?
             .map_err(report_error)?;
         laps.next("fonts");
         bar.inc(1);
@@ -170,13 +190,11 @@ impl Job {
             &data,
         )
         .context("hashing the inputs")?;
-        manifest
-            .scorecard(&appraisal.scorecard.path)
-            .context("hashing the scorecard")?;
+        let (bytes, origin) = crate::policy::contents(&appraisal.scorecard.path)?;
+        manifest.scorecard(&appraisal.scorecard.path, &bytes, &origin);
         for k in &kpis {
-            manifest
-                .kpi(&k.id, &k.path)
-                .context("hashing the KPI files")?;
+            let (bytes, origin) = crate::policy::contents(&k.path)?;
+            manifest.kpi(&k.id, &k.path, &bytes, &origin);
         }
         manifest.lang = report.lang.code().into();
         for t in templates.overrides() {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use appraise_data::{Dataset, Table};
 use appraise_kpi::{Engine, KpiDef, KpiMatrix, Period};
-use appraise_score::{Appraisal, Department, Input, Scorecard, score};
+use appraise_score::{Appraisal, Department, Input, score};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 
 use crate::cli::{ClusterArgs, OutputFormat, QueryArgs, ScoreArgs};
@@ -27,6 +27,19 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
             hint: Some("add --out DIR".into()),
         });
     }
+    // The output folder is checked (and locked) before any work is done.
+    let staging = match &args.output.out {
+        None => None,
+        Some(dir) => {
+            let q = &args.appraisal.queries;
+            let mut inputs = vec![args.appraisal.data.data.as_path()];
+            inputs.extend(args.appraisal.scorecard.as_deref());
+            inputs.extend(q.kpis.as_deref());
+            inputs.extend(q.calendars.as_deref());
+            let policy = super::write_policy(&args.output.write, &inputs);
+            Some(appraise_report::staging::Staging::new(dir, &policy)?)
+        }
+    };
     let opts = super::load_options(&args.appraisal.data.read)?;
     let data = appraise_data::load_dir(&args.appraisal.data.data, &opts)
         .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
@@ -35,28 +48,32 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         &args.appraisal.data.data,
         &data,
         &period,
-        &args.appraisal.scorecard,
+        args.appraisal.scorecard.as_deref(),
         &args.appraisal.queries,
         &args.appraisal.cluster,
+        args.appraisal.allow_empty,
         &mut super::Laps::start("kpis"),
     )?;
     for w in scored
-        .warnings
+        .coverage
         .iter()
+        .chain(&scored.warnings)
         .chain(&scored.appraisal.current.warnings)
     {
         eprintln!("warning: {w}");
     }
     let appraisal = scored.appraisal;
-    match &args.output.out {
-        None => output::write_batches(&[appraisal.ranking_table()?], args.output.format, None)?,
-        Some(dir) => {
-            let staging = appraise_report::staging::Staging::new(dir)
-                .with_context(|| format!("preparing {}", dir.display()))?;
+    match staging {
+        None => {
+            let mut ranking = appraisal.ranking_table()?;
+            if args.output.format == OutputFormat::Table {
+                ranking = output::two_decimals(&ranking)?;
+            }
+            output::write_batches(&[ranking], args.output.format, None)?
+        }
+        Some(staging) => {
             write_tables(&appraisal, staging.path(), args.output.format)?;
-            staging
-                .commit()
-                .with_context(|| format!("moving the tables into {}", dir.display()))?;
+            let dir = staging.commit()?;
             eprintln!("ranking and scores: {}", dir.display());
         }
     }
@@ -74,22 +91,25 @@ pub(crate) struct Scored {
     pub engine: Engine,
     /// What the scorecard check found (KPIs left out, dimensions overridden).
     pub warnings: Vec<String>,
+    /// Months of the period the data does not reach (or, allowed, an empty period).
+    pub coverage: Vec<String>,
 }
 
 /// Reads the scorecard and the KPI library, runs the KPIs for `period` and the periods
 /// before it that the data reaches, and scores them all; `laps` gets the time of the
-/// steps `kpis` and `scoring`.
+/// steps `kpis` and `scoring`. A period the data does not cover is an error unless
+/// `allow_empty`.
 pub(crate) fn appraise(
     data_dir: &Path,
     data: &Dataset,
     period: &Period,
-    scorecard: &Path,
+    scorecard: Option<&Path>,
     queries: &QueryArgs,
     cluster: &ClusterArgs,
+    allow_empty: bool,
     laps: &mut super::Laps,
 ) -> Result<Scored> {
-    let scorecard_path = super::resolve(scorecard);
-    let card = Scorecard::from_file(&scorecard_path).map_err(super::score_error)?;
+    let card = crate::policy::scorecard(scorecard)?;
     let library = super::kpi::library(queries)?;
     let warnings = card.check(&library).map_err(super::score_error)?;
     let timezone = super::parse_timezone(&card.timezone)?;
@@ -101,6 +121,16 @@ pub(crate) fn appraise(
     let engine =
         Engine::new(data, super::kpi::calendar(queries)?, &options).map_err(super::kpi_error)?;
     let departments = departments(data);
+    if departments.is_empty() {
+        // A header-only departments file, or every department rejected: nothing to rank.
+        anyhow::bail!(appraise_data::Error::Input {
+            reason: format!("{}: no department was loaded", data_dir.display()),
+            hint: Some(
+                "the departments table needs at least one valid row; `appraise validate --data DIR` lists the rejected ones"
+                    .into()
+            ),
+        });
+    }
     // Earlier periods only where the data reaches back to them.
     let first = data
         .table(Table::Exchanges)
@@ -115,7 +145,14 @@ pub(crate) fn appraise(
         .into_iter()
         .filter(|k| card.kpi(&k.id).is_some())
         .collect();
-    let runtime = super::runtime()?;
+    // Before any KPI runs: the period must hold data in every table the KPIs read.
+    engine.scope(Some(period)).map_err(super::kpi_error)?;
+    let mut read = std::collections::BTreeSet::new();
+    for k in &kpis {
+        read.extend(super::block_on(engine.tables_read(k))?.map_err(super::kpi_error)?);
+    }
+    let coverage = appraise_kpi::coverage::check_period(data, period, timezone, &read, allow_empty)
+        .map_err(super::kpi_error)?;
     let mut scored = Vec::with_capacity(periods.len());
     let mut current_matrix = None;
     for p in periods.iter().rev() {
@@ -127,7 +164,7 @@ pub(crate) fn appraise(
                 engine.run_cached(p, &kpis).await
             }
         };
-        let matrix = runtime.block_on(run).map_err(super::kpi_error)?;
+        let matrix = super::block_on(run)?.map_err(super::kpi_error)?;
         laps.next("scoring");
         let input = Input {
             departments: &departments,
@@ -147,6 +184,7 @@ pub(crate) fn appraise(
         kpis,
         engine,
         warnings,
+        coverage,
     })
 }
 
@@ -205,7 +243,12 @@ pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputForm
         ("correlations", appraisal.correlations_table()?),
         ("profiles", appraisal.profiles_table()?),
     ];
-    for (name, batch) in tables {
+    for (name, mut batch) in tables {
+        // The CSV summaries are for people: safe to open in a spreadsheet. scores.csv
+        // stays exact, as in the report.
+        if format == OutputFormat::Csv && name != "scores" {
+            batch = appraise_report::tables::for_spreadsheets(&batch);
+        }
         output::write_batches(&[batch], format, Some(&dir.join(format!("{name}.{ext}"))))?;
     }
     Ok(())

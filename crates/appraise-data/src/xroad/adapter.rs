@@ -106,6 +106,8 @@ enum Outcome {
 /// every record is read, are they read ahead and held.
 pub(crate) struct Adapter {
     paths: Vec<PathBuf>,
+    /// The longest record read ([`LoadOptions::max_record_bytes`]).
+    max_record: usize,
     names: Names,
     /// The outcomes read ahead of the departments.
     read_ahead: Option<Vec<Outcome>>,
@@ -175,6 +177,7 @@ impl Adapter {
         }
         let mut adapter = Adapter {
             paths: paths.to_vec(),
+            max_record: opts.max_record_bytes,
             names: Names::default(),
             read_ahead: None,
             lookup: Lookup {
@@ -196,6 +199,7 @@ impl Adapter {
             let mut outcomes = Vec::new();
             read(
                 &adapter.paths,
+                adapter.max_record,
                 &mut adapter.names,
                 &mut adapter.summary,
                 &mut |_, _, o| {
@@ -236,6 +240,7 @@ impl Adapter {
     pub(crate) fn push_exchanges(&mut self, sink: &mut TableSink<'_>) -> Result<(), Error> {
         let Adapter {
             paths,
+            max_record,
             names,
             read_ahead,
             lookup,
@@ -248,7 +253,7 @@ impl Adapter {
                 }
                 Ok(())
             }
-            None => read(paths, names, summary, &mut |names, summary, o| {
+            None => read(paths, *max_record, names, summary, &mut |names, summary, o| {
                 lookup.push(names, summary, o, sink)
             }),
         }
@@ -289,6 +294,7 @@ impl Adapter {
 /// and each unusable record.
 fn read(
     paths: &[PathBuf],
+    max_record: usize,
     names: &mut Names,
     summary: &mut Summary,
     emit: &mut dyn FnMut(&Names, &mut Summary, Outcome) -> Result<(), Error>,
@@ -296,7 +302,7 @@ fn read(
     let mut pairer = Pairer::default();
     for (n, path) in paths.iter().enumerate() {
         tracing::info!(file = %path.display(), "reading X-Road records");
-        each_record(path, names, &mut |names, item, record| {
+        each_record(path, max_record, names, &mut |names, item, record| {
             summary.records += 1;
             let place = Place {
                 file: n as u32,

@@ -11,7 +11,6 @@
 //! with its line and the fix, rather than being rejected.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
@@ -54,7 +53,7 @@ pub struct Mapping {
 impl Mapping {
     /// Reads the mapping file at `path`, in UTF-8 or GB18030 (detected unless given).
     pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Mapping, Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::load::open_regular(path)?;
         let (_, text) =
             utf8_reader(file, encoding).map_err(|e| crate::load::encoding_error(path, e))?;
         let mut csv = csv::ReaderBuilder::new().from_reader(text);

@@ -20,7 +20,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -51,7 +50,8 @@ pub struct Records {
 pub fn read_records(path: &Path) -> Result<Records, Error> {
     let mut out = Records::default();
     let mut names = Names::default();
-    each_record(path, &mut names, &mut |_, item, n| match item {
+    let max = crate::load::MAX_RECORD_BYTES;
+    each_record(path, max, &mut names, &mut |_, item, n| match item {
         Item::Record(r) => {
             out.records.push(r);
             Ok(())
@@ -78,15 +78,57 @@ pub(crate) enum Item {
 
 /// Reads `path` a record at a time; `each` gets the names so far and every record with
 /// its line (NDJSON) or its number in the array, from 1. A file that is none of the
-/// containers stops with an error naming the file and the place.
+/// containers stops with an error naming the file and the place, and so does a record
+/// longer than `max_record` bytes or a gzip member that inflates past
+/// [`MAX_INFLATION`] times its size.
 pub(crate) fn each_record(
     path: &Path,
+    max_record: usize,
     names: &mut Names,
     each: &mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = Reader { path, names, each };
+    let file = crate::load::open_regular(path)?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut reader = Reader {
+        path,
+        names,
+        each,
+        max_record,
+        max_inflated: size.saturating_mul(MAX_INFLATION).max(MIN_INFLATED),
+    };
     reader.container(Box::new(BufReader::with_capacity(BUFFER, file)), 0)
+}
+
+/// How many times its size a gzipped file may inflate to (X-Road records compress
+/// about 10 to 30 times); more is taken for a decompression bomb.
+pub const MAX_INFLATION: u64 = 200;
+
+/// What any gzipped file may inflate to, however small.
+const MIN_INFLATED: u64 = 1 << 30;
+
+/// The most of a multipart answer read into memory.
+const MAX_MESSAGE: u64 = 1 << 30;
+
+/// A reader that fails once more than `left` bytes came through.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "it inflates to more than {MAX_INFLATION} times its size (or 1 GiB): \
+                     refused as a decompression bomb"
+                ),
+            )
+        })?;
+        Ok(n)
+    }
 }
 
 /// The hint of every unreadable X-Road file.
@@ -101,6 +143,10 @@ struct Reader<'r> {
     path: &'r Path,
     names: &'r mut Names,
     each: &'r mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
+    /// The longest record read.
+    max_record: usize,
+    /// The most decompressed text read from the file.
+    max_inflated: u64,
 }
 
 impl Reader<'_> {
@@ -119,7 +165,10 @@ impl Reader<'_> {
             return Err(self.bad(None, "containers nested too deep"));
         }
         if input.fill_buf().map_err(|e| self.io(e))?.starts_with(&GZIP) {
-            let text = flate2::bufread::MultiGzDecoder::new(input);
+            let text = Capped {
+                inner: flate2::bufread::MultiGzDecoder::new(input),
+                left: self.max_inflated,
+            };
             return self.container(Box::new(BufReader::with_capacity(BUFFER, text)), depth + 1);
         }
         // Skip white space and a byte-order mark, then look at the first byte.
@@ -141,7 +190,13 @@ impl Reader<'_> {
         match first {
             b'-' => {
                 let mut message = Vec::new();
-                input.read_to_end(&mut message).map_err(|e| self.io(e))?;
+                (&mut input)
+                    .take(MAX_MESSAGE + 1)
+                    .read_to_end(&mut message)
+                    .map_err(|e| self.io(e))?;
+                if message.len() as u64 > MAX_MESSAGE {
+                    return Err(self.bad(None, "a multipart answer larger than 1 GiB"));
+                }
                 let body = attachment(&message).map_err(|reason| self.bad(None, reason))?;
                 self.container(Box::new(body), depth + 1)
             }
@@ -176,6 +231,7 @@ impl Reader<'_> {
         // Owned by the parsers alone: once they stop, the reader's sends fail and it
         // stops too.
         let to_parse = Arc::new(Mutex::new(to_parse));
+        let max = self.max_record;
         std::thread::scope(|s| {
             let reader = s.spawn(move || {
                 let out = Outbox {
@@ -184,8 +240,8 @@ impl Reader<'_> {
                     sent: 0,
                 };
                 match split {
-                    Split::Lines => read_lines(input, out),
-                    Split::Array => read_elements(input, out),
+                    Split::Lines => read_lines(input, out, max),
+                    Split::Array => read_elements(input, out, max),
                 }
             });
             for _ in 0..threads {
@@ -322,15 +378,19 @@ fn io_error(e: std::io::Error) -> Unsplittable {
     (None, format!("cannot read: {e}"))
 }
 
-/// Reads `input` in blocks of whole lines; stops early when nobody receives them.
-fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplittable> {
+/// Reads `input` in blocks of whole lines; stops early when nobody receives them, and
+/// with an error at a line longer than `max` bytes.
+fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>, max: usize) -> Result<(), Unsplittable> {
     let mut next_line = 1u64;
     let mut carry = Vec::new();
     loop {
         let mut block = out.buffer();
         block.append(&mut carry);
         let mut end = false;
+        // The carry holds no line break: only what is read now can.
+        let mut broken = false;
         loop {
+            let before = block.len();
             // Straight into the block, past the reader's own buffer where it can.
             let got = (&mut input)
                 .take(LINES_BLOCK as u64)
@@ -340,7 +400,11 @@ fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplitta
                 end = true;
                 break;
             }
-            if block.len() >= LINES_BLOCK && memchr::memrchr(b'\n', &block).is_some() {
+            broken |= memchr::memchr(b'\n', &block[before..]).is_some();
+            if !broken && block.len() > max {
+                return Err(too_long(Split::Lines.place(next_line), max));
+            }
+            if block.len() >= LINES_BLOCK && broken {
                 break;
             }
         }
@@ -363,8 +427,13 @@ fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplitta
 /// whole elements, one a line: the line breaks within an element, white space in JSON,
 /// become spaces. Whatever follows the array's `]` is not read. Stops early when
 /// nobody receives the blocks.
-fn read_elements(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unsplittable> {
+fn read_elements(
+    mut input: Input<'_>,
+    mut out: Outbox<'_>,
+    max: usize,
+) -> Result<(), Unsplittable> {
     let mut done = 0u64; // elements complete
+    let mut pending = 0usize; // bytes of the element under way copied into the block
     let mut first = 1u64; // the first element of the block being filled
     let mut block = out.buffer();
     // Where the scan stands: nesting within the element, and inside a string.
@@ -418,6 +487,7 @@ fn read_elements(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unspli
                         copy_element(&mut block, &buf[from.unwrap_or(0)..=i]);
                         block.push(b'\n');
                         from = None;
+                        pending = 0;
                         done += 1;
                         if block.len() >= LINES_BLOCK {
                             let full = std::mem::replace(&mut block, out.buffer());
@@ -433,6 +503,10 @@ fn read_elements(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unspli
         }
         if let Some(at) = from {
             copy_element(&mut block, &buf[at..]);
+            pending += len - at;
+            if pending > max {
+                return Err(too_long(Split::Array.place(done + 1), max));
+            }
         }
         input.consume(len);
         if closed {
@@ -440,6 +514,16 @@ fn read_elements(mut input: Input<'_>, mut out: Outbox<'_>) -> Result<(), Unspli
             return Ok(());
         }
     }
+}
+
+/// A record longer than the limit.
+fn too_long(place: String, max: usize) -> Unsplittable {
+    (
+        Some(place),
+        format!(
+            "a record longer than {max} bytes (the limit; --max-record-bytes sets another)"
+        ),
+    )
 }
 
 /// Appends part of an element to a block, its line breaks made spaces.

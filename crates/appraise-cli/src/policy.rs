@@ -1,0 +1,95 @@
+//! Where the policy files come from: the KPI library, the working-day calendars and the
+//! scorecard. A flag's path wins; without one, `queries/...` in the working folder; else
+//! the copies built into the binary (`appraise init DIR` writes them out for editing).
+//! The run's manifest records which was used.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use appraise_kpi::{Calendar, KpiDef};
+
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+/// The folder name built-in files go by in messages and in the manifest.
+pub(crate) const BUILT_IN: &str = "(built-in)";
+
+/// The file or folder of a policy setting: the flag's, the working folder's, or
+/// `None` for the built-in copy.
+fn choose(flag: Option<&Path>, local: &str) -> Option<PathBuf> {
+    match flag {
+        Some(p) => Some(p.to_path_buf()),
+        None if Path::new(local).exists() => Some(PathBuf::from(local)),
+        None => None,
+    }
+}
+
+/// The built-in files of `list`, named under `(built-in)/<folder>/`.
+fn built_in(folder: &str, list: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
+    list.iter()
+        .map(|(name, text)| (Path::new(BUILT_IN).join(folder).join(name), text.to_string()))
+        .collect()
+}
+
+/// The KPI library.
+pub(crate) fn kpis(flag: Option<&Path>) -> Result<Vec<KpiDef>> {
+    match choose(flag, "queries/kpis") {
+        Some(dir) => appraise_kpi::load_library(&dir),
+        None => appraise_kpi::library_from(built_in("kpis", KPIS)),
+    }
+    .map_err(crate::commands::kpi_error)
+}
+
+/// The working-day calendars.
+pub(crate) fn calendar(flag: Option<&Path>) -> Result<Calendar> {
+    match choose(flag, "queries/calendars") {
+        Some(dir) => Calendar::from_dir(&dir),
+        None => Calendar::from_texts(
+            &Path::new(BUILT_IN).join("calendars"),
+            built_in("calendars", CALENDARS),
+        ),
+    }
+    .map_err(crate::commands::kpi_error)
+}
+
+/// The scorecard.
+pub(crate) fn scorecard(flag: Option<&Path>) -> Result<appraise_score::Scorecard> {
+    match choose(flag, "queries/scorecard.toml") {
+        Some(path) => appraise_score::Scorecard::from_file(&path),
+        None => appraise_score::Scorecard::parse(&Path::new(BUILT_IN).join("scorecard.toml"), SCORECARD),
+    }
+    .map_err(crate::commands::score_error)
+}
+
+/// The bytes of a policy file a run used, and where it came from (`built-in`, or its
+/// path), for the manifest.
+pub(crate) fn contents(path: &Path) -> Result<(Vec<u8>, String)> {
+    if let Ok(rel) = path.strip_prefix(BUILT_IN) {
+        let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let text = match rel.parent().and_then(Path::to_str) {
+            Some("kpis") => KPIS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
+            Some("calendars") => CALENDARS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
+            _ if name == "scorecard.toml" => Some(SCORECARD),
+            _ => None,
+        };
+        let text = text.with_context(|| format!("no built-in file {}", path.display()))?;
+        return Ok((text.as_bytes().to_vec(), "built-in".into()));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((bytes, path.display().to_string()))
+}
+
+/// Every built-in policy and template file, by its path under a project folder.
+pub(crate) fn all_files() -> Vec<(PathBuf, &'static str)> {
+    let mut out = Vec::new();
+    for (name, text) in KPIS {
+        out.push((Path::new("queries/kpis").join(name), *text));
+    }
+    for (name, text) in CALENDARS {
+        out.push((Path::new("queries/calendars").join(name), *text));
+    }
+    out.push((PathBuf::from("queries/scorecard.toml"), SCORECARD));
+    for (name, text) in appraise_report::templates::BUILT_IN {
+        out.push((Path::new("reports/templates").join(name), text));
+    }
+    out
+}

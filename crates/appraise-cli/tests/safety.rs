@@ -1,0 +1,428 @@
+//! Runs an office can trust: a user's files survive every command pointed at them, an
+//! uncovered period is an error, published numbers carry no float noise, and one writer
+//! at a time. Each test is named after the defect it guards against.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+
+use common::{appraise, fixtures};
+use predicates::prelude::*;
+
+/// A folder holding someone's work: two files, one in a sub-folder.
+fn users_folder(dir: &Path) {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "my notes").unwrap();
+    std::fs::write(dir.join("sub/analysis.R"), "my analysis").unwrap();
+}
+
+fn users_files_survive(dir: &Path) {
+    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "my notes");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sub/analysis.R")).unwrap(),
+        "my analysis"
+    );
+}
+
+#[test]
+fn out_deletes_user_files() {
+    // Regression: `run --out work` deleted work/notes.txt and work/sub/analysis.R.
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    users_folder(&work);
+    for args in [
+        vec!["run", "--period", "2026Q3", "--data"],
+        vec!["score", "--period", "2026Q3", "--data"],
+    ] {
+        appraise()
+            .args(&args)
+            .arg(fixtures().join("tiny"))
+            .arg("--out")
+            .arg(&work)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("was not written by appraise"))
+            .stderr(predicate::str::contains("notes.txt"))
+            .stderr(predicate::str::contains("hint:"));
+        users_files_survive(&work);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    appraise()
+        .current_dir(&root)
+        .args(["demo", "--out"])
+        .arg(&work)
+        .assert()
+        .code(1);
+    users_files_survive(&work);
+
+    // With --force the report goes beside the user's files, and a second run replaces
+    // only what appraise wrote.
+    for _ in 0..2 {
+        appraise()
+            .args(["run", "--period", "2026Q3", "--force", "--data"])
+            .arg(fixtures().join("tiny"))
+            .arg("--out")
+            .arg(&work)
+            .assert()
+            .success();
+        users_files_survive(&work);
+        assert!(work.join("report.html").is_file());
+    }
+    let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert_eq!(entries.len(), 1, "nothing is left beside the output folder");
+}
+
+#[test]
+fn out_deletes_the_data_and_the_working_folder() {
+    // Regression: --out set to the data folder deleted the input data; --out "$PWD"
+    // wiped the current folder; --out naming a file replaced it.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+        std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    let before = std::fs::read(data.join("exchanges.csv")).unwrap();
+    for force in [false, true] {
+        let mut cmd = appraise();
+        cmd.args(["run", "--period", "2026Q3", "--data"]).arg(&data).arg("--out").arg(&data);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.assert().code(1).stderr(predicate::str::contains("which this command reads"));
+        appraise()
+            .current_dir(&data)
+            .args(["run", "--period", "2026Q3", "--data", ".", "--out", "."])
+            .assert()
+            .code(1);
+    }
+    assert_eq!(std::fs::read(data.join("exchanges.csv")).unwrap(), before);
+    let file = tmp.path().join("f.txt");
+    std::fs::write(&file, "mine").unwrap();
+    appraise()
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is a file"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn rejects_truncates_input_files() {
+    // Regression: `validate --data d3 --rejects d3` left d3/departments.csv as a
+    // rejects header; `ingest --rejects` the same.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d3");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        fixtures().join("tiny/departments.csv"),
+        data.join("departments.csv"),
+    )
+    .unwrap();
+    let before = std::fs::read(data.join("departments.csv")).unwrap();
+    appraise()
+        .args(["validate", "--data"])
+        .arg(&data)
+        .arg("--rejects")
+        .arg(&data)
+        .assert()
+        .code(1);
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(&data)
+        .arg("--into")
+        .arg(tmp.path().join("wh"))
+        .arg("--rejects")
+        .arg(&data)
+        .assert()
+        .code(1);
+    assert_eq!(std::fs::read(data.join("departments.csv")).unwrap(), before);
+
+    // A folder of someone's files is refused as rejects and as a warehouse.
+    let work = tmp.path().join("work");
+    users_folder(&work);
+    appraise()
+        .args(["validate", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--rejects")
+        .arg(&work)
+        .assert()
+        .code(1);
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(fixtures().join("tiny"))
+        .arg("--into")
+        .arg(&work)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("neither empty nor a warehouse"));
+    users_files_survive(&work);
+}
+
+#[test]
+fn validate_writes_into_the_working_folder() {
+    // Regression: validate with no --rejects created reports/out/rejects/ in the
+    // working folder even when nothing was rejected.
+    let cwd = tempfile::tempdir().unwrap();
+    appraise()
+        .current_dir(cwd.path())
+        .args(["validate", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
+    // With rejected rows they are written, and the command says where.
+    appraise()
+        .current_dir(cwd.path())
+        .args(["validate", "--data"])
+        .arg(fixtures().join("bad/rows"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("rejected rows: "));
+    assert!(cwd.path().join("reports/out/rejects/exchanges.csv").is_file());
+}
+
+#[test]
+fn a_period_the_data_does_not_cover() {
+    // Regression: `run --period 2025Q4` on data of 2026 exited 0 with a normal-looking
+    // report of 0 ranked departments.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    appraise()
+        .args(["run", "--period", "2025Q4", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the data holds no exchanges"))
+        .stderr(predicate::str::contains("in the period 2025Q4"))
+        // The exchanges of fixtures/tiny run from 2026-06-30 to 2026-10-01 local time.
+        .stderr(predicate::str::contains("exchanges: 2026-06-"))
+        .stderr(predicate::str::contains("--allow-empty"));
+    assert!(!out.exists());
+    appraise()
+        .args(["score", "--period", "2025Q4", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .code(1);
+    appraise()
+        .args(["run", "--period", "2025Q4", "--allow-empty", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: the data holds no exchanges"));
+
+    // A quarter covered in one month of three is appraised with a warning, in the
+    // report's data-quality section too. fixtures/tiny has one exchange, one share
+    // request and one service case in 2026-06, none in April or May.
+    let partly = tmp.path().join("partly");
+    appraise()
+        .args(["run", "--period", "2026Q2", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(&partly)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "only partly covered: exchanges has no rows in 2026-04, 2026-05",
+        ));
+    let html = std::fs::read_to_string(partly.join("report.html")).unwrap();
+    assert!(html.contains("exchanges has no rows in 2026-04, 2026-05"));
+}
+
+/// Every number of a CSV or JSON text, as written.
+fn numbers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars().chain([' ']) {
+        if c.is_ascii_digit() || c == '.' || c == 'e' || c == '-' {
+            cur.push(c);
+        } else {
+            if cur.chars().any(|c| c.is_ascii_digit()) && cur.contains('.') {
+                out.push(cur.clone());
+            }
+            cur.clear();
+        }
+    }
+    out
+}
+
+#[test]
+fn float_noise_in_ranking() {
+    // Regression: ranking.csv/json held coverage 1.0000000000000002 and rank_p05
+    // 4.950000000000003.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    appraise()
+        .current_dir(&root)
+        .args(["demo", "--out"])
+        .arg(tmp.path().join("demo"))
+        .assert()
+        .success();
+    for file in ["ranking.csv", "ranking.json", "scores.csv"] {
+        let text = std::fs::read_to_string(tmp.path().join("demo").join(file)).unwrap();
+        for n in numbers(&text) {
+            let digits = n
+                .split('e')
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>();
+            let significant = digits.trim_start_matches('0').len();
+            assert!(significant <= 12, "{file}: {n} carries float noise");
+        }
+    }
+    let ranking: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("demo/ranking.json")).unwrap())
+            .unwrap();
+    assert!(!ranking.is_empty());
+    for row in ranking {
+        let c = row["coverage"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c), "coverage {c}");
+    }
+}
+
+#[test]
+fn two_ingests_into_one_warehouse_lose_rows() {
+    // Regression: two ingests started together both printed "committed", and the
+    // warehouse held half the exchanges. Now the second is refused, or waits.
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    appraise()
+        .args(["generate", "--seed", "3", "--departments", "12", "--exchanges", "60000"])
+        .args(["--months", "2", "--start", "2026-07-01", "--out"])
+        .arg(&src)
+        .assert()
+        .success();
+    let ingest = |wh: &Path, wait: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appraise"));
+        cmd.args(["ingest", "--from"]).arg(&src).arg("--into").arg(wh);
+        if wait {
+            cmd.arg("--wait");
+        }
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let rows_in = |wh: &Path| -> u64 {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(wh.join("_warehouse.json")).unwrap()).unwrap();
+        m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["table"] == "exchanges")
+            .map(|f| f["rows"].as_u64().unwrap())
+            .sum()
+    };
+    let reference = tmp.path().join("wh-alone");
+    assert!(ingest(&reference, false).wait().unwrap().success());
+    let all = rows_in(&reference);
+    assert!(all > 50_000, "{all}");
+    for wait in [false, true] {
+        let wh = tmp.path().join(format!("wh-{wait}"));
+        let (a, b) = (ingest(&wh, wait), ingest(&wh, wait));
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let ok = [&a, &b].iter().filter(|o| o.status.success()).count();
+        if wait {
+            assert_eq!(ok, 2);
+        }
+        for o in [&a, &b].iter().filter(|o| !o.status.success()) {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("another appraise"), "{err}");
+        }
+        assert!(ok >= 1);
+        // Whatever ran, the warehouse holds every exchange once.
+        assert_eq!(rows_in(&wh), all);
+        assert!(!wh.join("_warehouse.lock").exists());
+    }
+}
+
+#[test]
+fn a_header_only_departments_file() {
+    // Regression: a departments file with a header and no rows was accepted, every
+    // other row was then rejected, and the run exited 0.
+    let tmp = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+        std::fs::copy(f.path(), tmp.path().join(f.file_name())).unwrap();
+    }
+    std::fs::write(
+        tmp.path().join("departments.csv"),
+        "dept_id,name,name_en,level,parent_id,region,peer_group\n",
+    )
+    .unwrap();
+    appraise()
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(tmp.path())
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no department was loaded"));
+}
+
+#[test]
+fn a_copied_binary_reads_its_built_in_policy_files() {
+    // Regression: the default queries/ and templates were found through the checkout
+    // path compiled into the binary, and the manifest did not say where the scorecard
+    // came from. From a folder without queries/ the built-in copies are used, and
+    // `init` writes them out.
+    let cwd = tempfile::tempdir().unwrap();
+    appraise()
+        .current_dir(cwd.path())
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .args(["--out", "out"])
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cwd.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["scorecard"]["origin"], "built-in");
+    assert!(manifest["kpis"].as_array().unwrap().iter().all(|k| k["origin"] == "built-in"));
+    // The built-in scorecard is the checkout's, byte for byte.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let card = std::fs::read(root.join("queries/scorecard.toml")).unwrap();
+    assert_eq!(manifest["scorecard"]["bytes"], card.len() as u64);
+
+    appraise()
+        .current_dir(cwd.path())
+        .args(["init", "office"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(cwd.path().join("office/queries/scorecard.toml")).unwrap(),
+        card
+    );
+    assert!(cwd.path().join("office/reports/templates/strings.toml").is_file());
+    // Nothing is replaced by a second init.
+    appraise()
+        .current_dir(cwd.path())
+        .args(["init", "office"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("exist already"));
+    // From the new folder its own copies are used, and the manifest says so.
+    let office = cwd.path().join("office");
+    appraise()
+        .current_dir(&office)
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .args(["--out", "out"])
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(office.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scorecard"]["origin"], "queries/scorecard.toml");
+}
