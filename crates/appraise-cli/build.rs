@@ -17,8 +17,15 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 fn list(out: &mut String, name: &str, paths: &[PathBuf]) {
     let _ = writeln!(out, "pub(crate) static {name}: &[(&str, &str)] = &[");
     for p in paths {
-        let file = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-        let _ = writeln!(out, "    ({file:?}, include_str!({:?})),", p.display().to_string());
+        let file = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    ({file:?}, include_str!({:?})),",
+            p.display().to_string()
+        );
     }
     let _ = writeln!(out, "];");
 }
@@ -27,10 +34,17 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
     println!("cargo::rerun-if-changed={}", root.display());
     println!("cargo::rerun-if-changed={}", root.join("kpis").display());
-    println!("cargo::rerun-if-changed={}", root.join("calendars").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("calendars").display()
+    );
     let mut out = String::new();
     list(&mut out, "KPIS", &files(&root.join("kpis"), "sql"));
-    list(&mut out, "CALENDARS", &files(&root.join("calendars"), "csv"));
+    list(
+        &mut out,
+        "CALENDARS",
+        &files(&root.join("calendars"), "csv"),
+    );
     let _ = writeln!(
         out,
         "pub(crate) static SCORECARD: &str = include_str!({:?});",

@@ -22,7 +22,13 @@ pub(crate) struct Cli {
 
     /// Stop a query (a KPI run for a period, or an `sql` query) that runs longer than
     /// this many seconds.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 3600, env = "APPRAISE_QUERY_TIMEOUT")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        default_value_t = 3600,
+        env = "APPRAISE_QUERY_TIMEOUT"
+    )]
     pub query_timeout: u64,
 }
 

@@ -167,7 +167,10 @@ pub(crate) fn two_decimals(batch: &RecordBatch) -> Result<RecordBatch> {
             columns.push(c.clone());
         }
     }
-    Ok(RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Writes batches to a file the user named (`--out FILE`): a new file, or with `force`
@@ -190,7 +193,9 @@ fn write_user_file(
         }),
         _ => {}
     }
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let written = write_batches(batches, format, Some(&tmp))
         .and_then(|()| Ok(std::fs::rename(&tmp, path)?))

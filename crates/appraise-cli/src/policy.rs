@@ -26,7 +26,12 @@ fn choose(flag: Option<&Path>, local: &str) -> Option<PathBuf> {
 /// The built-in files of `list`, named under `(built-in)/<folder>/`.
 fn built_in(folder: &str, list: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
     list.iter()
-        .map(|(name, text)| (Path::new(BUILT_IN).join(folder).join(name), text.to_string()))
+        .map(|(name, text)| {
+            (
+                Path::new(BUILT_IN).join(folder).join(name),
+                text.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -55,7 +60,9 @@ pub(crate) fn calendar(flag: Option<&Path>) -> Result<Calendar> {
 pub(crate) fn scorecard(flag: Option<&Path>) -> Result<appraise_score::Scorecard> {
     match choose(flag, "queries/scorecard.toml") {
         Some(path) => appraise_score::Scorecard::from_file(&path),
-        None => appraise_score::Scorecard::parse(&Path::new(BUILT_IN).join("scorecard.toml"), SCORECARD),
+        None => {
+            appraise_score::Scorecard::parse(&Path::new(BUILT_IN).join("scorecard.toml"), SCORECARD)
+        }
     }
     .map_err(crate::commands::score_error)
 }
@@ -64,7 +71,10 @@ pub(crate) fn scorecard(flag: Option<&Path>) -> Result<appraise_score::Scorecard
 /// path), for the manifest.
 pub(crate) fn contents(path: &Path) -> Result<(Vec<u8>, String)> {
     if let Ok(rel) = path.strip_prefix(BUILT_IN) {
-        let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let text = match rel.parent().and_then(Path::to_str) {
             Some("kpis") => KPIS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
             Some("calendars") => CALENDARS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),

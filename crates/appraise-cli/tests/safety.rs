@@ -19,7 +19,10 @@ fn users_folder(dir: &Path) {
 }
 
 fn users_files_survive(dir: &Path) {
-    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "my notes");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "my notes"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("sub/analysis.R")).unwrap(),
         "my analysis"
@@ -81,17 +84,25 @@ fn out_deletes_the_data_and_the_working_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    for f in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+    for f in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
         std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
     }
     let before = std::fs::read(data.join("exchanges.csv")).unwrap();
     for force in [false, true] {
         let mut cmd = appraise();
-        cmd.args(["run", "--period", "2026Q3", "--data"]).arg(&data).arg("--out").arg(&data);
+        cmd.args(["run", "--period", "2026Q3", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&data);
         if force {
             cmd.arg("--force");
         }
-        cmd.assert().code(1).stderr(predicate::str::contains("which this command reads"));
+        cmd.assert()
+            .code(1)
+            .stderr(predicate::str::contains("which this command reads"));
         appraise()
             .current_dir(&data)
             .args(["run", "--period", "2026Q3", "--data", ".", "--out", "."])
@@ -185,7 +196,11 @@ fn validate_writes_into_the_working_folder() {
         .assert()
         .success()
         .stderr(predicate::str::contains("rejected rows: "));
-    assert!(cwd.path().join("reports/out/rejects/exchanges.csv").is_file());
+    assert!(
+        cwd.path()
+            .join("reports/out/rejects/exchanges.csv")
+            .is_file()
+    );
 }
 
 #[test]
@@ -219,7 +234,9 @@ fn a_period_the_data_does_not_cover() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("warning: the data holds no exchanges"));
+        .stderr(predicate::str::contains(
+            "warning: the data holds no exchanges",
+        ));
 
     // A quarter covered in one month of three is appraised with a warning, in the
     // report's data-quality section too. fixtures/tiny has one exchange, one share
@@ -299,14 +316,25 @@ fn two_ingests_into_one_warehouse_lose_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     appraise()
-        .args(["generate", "--seed", "3", "--departments", "12", "--exchanges", "60000"])
+        .args([
+            "generate",
+            "--seed",
+            "3",
+            "--departments",
+            "12",
+            "--exchanges",
+            "60000",
+        ])
         .args(["--months", "2", "--start", "2026-07-01", "--out"])
         .arg(&src)
         .assert()
         .success();
     let ingest = |wh: &Path, wait: bool| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appraise"));
-        cmd.args(["ingest", "--from"]).arg(&src).arg("--into").arg(wh);
+        cmd.args(["ingest", "--from"])
+            .arg(&src)
+            .arg("--into")
+            .arg(wh);
         if wait {
             cmd.arg("--wait");
         }
@@ -354,7 +382,10 @@ fn a_header_only_departments_file() {
     // Regression: a departments file with a header and no rows was accepted, every
     // other row was then rejected, and the run exited 0.
     let tmp = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+    for f in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
         std::fs::copy(f.path(), tmp.path().join(f.file_name())).unwrap();
     }
     std::fs::write(
@@ -390,7 +421,13 @@ fn a_copied_binary_reads_its_built_in_policy_files() {
         serde_json::from_slice(&std::fs::read(cwd.path().join("out/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(manifest["scorecard"]["origin"], "built-in");
-    assert!(manifest["kpis"].as_array().unwrap().iter().all(|k| k["origin"] == "built-in"));
+    assert!(
+        manifest["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["origin"] == "built-in")
+    );
     // The built-in scorecard is the checkout's, byte for byte.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let card = std::fs::read(root.join("queries/scorecard.toml")).unwrap();
@@ -405,7 +442,11 @@ fn a_copied_binary_reads_its_built_in_policy_files() {
         std::fs::read(cwd.path().join("office/queries/scorecard.toml")).unwrap(),
         card
     );
-    assert!(cwd.path().join("office/reports/templates/strings.toml").is_file());
+    assert!(
+        cwd.path()
+            .join("office/reports/templates/strings.toml")
+            .is_file()
+    );
     // Nothing is replaced by a second init.
     appraise()
         .current_dir(cwd.path())
@@ -425,4 +466,82 @@ fn a_copied_binary_reads_its_built_in_policy_files() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(office.join("out/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scorecard"]["origin"], "queries/scorecard.toml");
+}
+
+#[test]
+fn a_subcommand_typo_gets_no_suggestion() {
+    // Regression: `appraise rnu` got no suggestion (clap's measure misses swapped
+    // letters), while a flag typo did.
+    appraise()
+        .arg("rnu")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a similar subcommand exists: 'run'",
+        ));
+    appraise()
+        .args(["kpi", "lsit"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a similar subcommand exists: 'list'",
+        ));
+}
+
+#[test]
+fn sql_shows_times_in_utc_and_refuses_describe() {
+    // Regression: `sql` printed 2026-06-30T15:59:59Z for a local 23:59:59 event while
+    // every other output speaks local time, and DESCRIBE was refused. X07 of
+    // fixtures/tiny was requested at 2026-06-30 23:59:59 Asia/Shanghai.
+    appraise()
+        .args([
+            "sql",
+            "SELECT event_id, requested_at FROM exchanges WHERE event_id = 'X07'",
+        ])
+        .arg("--data")
+        .arg(fixtures().join("tiny"))
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout("event_id,requested_at\nX07,2026-06-30T23:59:59+08:00\n");
+    appraise()
+        .args(["sql", "DESCRIBE exchanges", "--format", "csv", "--data"])
+        .arg(fixtures().join("tiny"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("requested_date,Date32,NO"));
+}
+
+#[test]
+fn an_endless_query_or_template_runs_forever() {
+    // Regression: an endless recursive CTE in `sql` (or a KPI), or an endless loop in
+    // a template, ran forever.
+    appraise()
+        .args(["sql", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"])
+        .arg("--data")
+        .arg(fixtures().join("tiny"))
+        .args(["--query-timeout", "2"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("ran longer than 2 s"));
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("report.md.j2"),
+        "{% for i in range(100000) %}{% for j in range(100000) %}.{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    appraise()
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--templates")
+        .arg(&templates)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("report.md.j2"))
+        .stderr(predicate::str::contains("fuel"));
+    assert!(!tmp.path().join("out").exists());
 }

@@ -72,7 +72,9 @@ pub(crate) fn check_ipc(path: &Path, file: &mut std::fs::File) -> Result<(), Err
     let mut read_at = |offset: u64, len: u64| -> Result<Vec<u8>, Error> {
         use std::io::{Read, Seek, SeekFrom};
         if offset.checked_add(len).is_none_or(|end| end > n) {
-            return Err(corrupt(format!("{len} bytes at byte {offset}, beyond the file")));
+            return Err(corrupt(format!(
+                "{len} bytes at byte {offset}, beyond the file"
+            )));
         }
         let mut buf = vec![0; len as usize];
         file.seek(SeekFrom::Start(offset))
@@ -95,8 +97,7 @@ pub(crate) fn check_ipc(path: &Path, file: &mut std::fs::File) -> Result<(), Err
             .filter(|l| *l <= at)
             .ok_or_else(|| corrupt(format!("footer length {footer_len}")))?;
         let footer_bytes = read_at(at - footer_len, footer_len)?;
-        let footer =
-            root_as_footer(&footer_bytes).map_err(|e| corrupt(format!("footer: {e}")))?;
+        let footer = root_as_footer(&footer_bytes).map_err(|e| corrupt(format!("footer: {e}")))?;
         let blocks: Vec<(i64, i64, i64)> = footer
             .recordBatches()
             .into_iter()

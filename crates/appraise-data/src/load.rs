@@ -677,8 +677,7 @@ pub(crate) fn read_file(
                                 None,
                                 format!("not an Arrow IPC file or stream: {e}"),
                                 Some(
-                                    "check the file, or pass the right --input-format"
-                                        .to_string(),
+                                    "check the file, or pass the right --input-format".to_string(),
                                 ),
                             )
                         })?;

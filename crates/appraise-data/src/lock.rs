@@ -50,8 +50,7 @@ impl Lock {
                                 }
                             ),
                             hint: Some(
-                                "wait for it to finish, or pass --wait to start when it has"
-                                    .into(),
+                                "wait for it to finish, or pass --wait to start when it has".into(),
                             ),
                         });
                     }

@@ -231,7 +231,10 @@ impl Manifest {
             let inside = rel
                 .components()
                 .all(|c| matches!(c, std::path::Component::Normal(_)));
-            if !inside || rel.components().next().is_none() || !f.path.starts_with(&format!("{}/", f.table)) {
+            if !inside
+                || rel.components().next().is_none()
+                || !f.path.starts_with(&format!("{}/", f.table))
+            {
                 return Err(Error::Unreadable {
                     path: path.clone(),
                     place: Some(format!("file {:?}", f.path)),
@@ -354,10 +357,15 @@ pub fn verify(dir: &Path) -> Result<Verified, Error> {
             Ok(builder.metadata().file_metadata().num_rows())
         })?;
         if u64::try_from(rows).ok() != Some(f.rows) {
-            return Err(tampered(&path, format!("{rows} rows, the manifest says {}", f.rows)));
+            return Err(tampered(
+                &path,
+                format!("{rows} rows, the manifest says {}", f.rows),
+            ));
         }
         done.files += 1;
-        done.bytes += std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+        done.bytes += std::fs::metadata(&path)
+            .map_err(|e| Error::io(&path, e))?
+            .len();
         done.rows += f.rows;
     }
     Ok(done)
@@ -416,7 +424,10 @@ fn open_for_ingest(into: &Path, wait: bool) -> Result<crate::lock::Lock, Error> 
     )?;
     if !is_warehouse(into) {
         let mut others = Vec::new();
-        for e in std::fs::read_dir(into).map_err(|e| Error::io(into, e))?.flatten() {
+        for e in std::fs::read_dir(into)
+            .map_err(|e| Error::io(into, e))?
+            .flatten()
+        {
             if e.file_name() != LOCK {
                 others.push(e.file_name().to_string_lossy().into_owned());
             }
@@ -427,7 +438,12 @@ fn open_for_ingest(into: &Path, wait: bool) -> Result<crate::lock::Lock, Error> 
                 reason: format!(
                     "{}: is neither empty nor a warehouse (it holds {}{})",
                     into.display(),
-                    others.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                    others
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     if others.len() > 5 { ", ..." } else { "" }
                 ),
                 hint: Some(format!(
@@ -659,9 +675,14 @@ fn held_ids(
             let corrupt = |e: &dyn std::fmt::Display| {
                 Error::unreadable(&path, None, format!("the file is corrupt: {e}"), None)
             };
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
             let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
-            for b in builder.with_projection(mask).build().map_err(|e| corrupt(&e))? {
+            for b in builder
+                .with_projection(mask)
+                .build()
+                .map_err(|e| corrupt(&e))?
+            {
                 let b = b.map_err(|e| corrupt(&e))?;
                 let col = b
                     .column(0)

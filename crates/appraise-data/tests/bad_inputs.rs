@@ -253,8 +253,9 @@ fn misaligned_rows_never_carry_the_applicant_id_into_rejects() {
         let folder = data.path().join("services");
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::write(folder.join("a.csv"), csv).unwrap();
+        // A valid first line, so that the file reads as JSON Lines.
         let mut lines = String::from(
-            r#"{"case_id": "C0", "dept_id": "D1", "service_id": "SV1", "channel": "online", "submitted_at": "2026-07-01 09:00:00", "status": "pending"}"#,
+            r#"{"case_id": "C0", "dept_id": "D1", "service_id": "SV1", "channel": "online", "submitted_at": "2026-07-01 09:00:00", "promised_days": 5, "status": "in_progress"}"#,
         );
         for l in jsonl {
             lines.push('\n');

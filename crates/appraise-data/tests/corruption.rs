@@ -142,12 +142,19 @@ fn load_survives(dir: &Path, opts: &LoadOptions, name: &str, trial: u64) {
     match load_dir(dir, opts) {
         Ok(data) => {
             for t in &data.tables {
-                assert!(t.accounting.balances(), "trial {trial} {name}: {:?}", t.accounting);
+                assert!(
+                    t.accounting.balances(),
+                    "trial {trial} {name}: {:?}",
+                    t.accounting
+                );
             }
         }
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.contains(name), "trial {trial}: the error does not name {name}: {msg}");
+            assert!(
+                msg.contains(name),
+                "trial {trial}: the error does not name {name}: {msg}"
+            );
         }
     }
 }
@@ -177,7 +184,11 @@ fn corrupt_xroad_records_plain_and_gzipped_end_in_rows_or_an_error_naming_the_fi
     let gzipped = gz.finish().unwrap();
     // The same records as one JSON array.
     let mut array = b"[".to_vec();
-    for (i, line) in records.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in records
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         if i > 0 {
             array.push(b',');
         }
@@ -236,7 +247,10 @@ fn a_record_longer_than_the_limit_is_an_error_naming_its_line() {
     };
     let err = load_dir(dir.path(), &opts).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("exchanges.csv, line 2") && msg.contains("longer than 1000"), "{msg}");
+    assert!(
+        msg.contains("exchanges.csv, line 2") && msg.contains("longer than 1000"),
+        "{msg}"
+    );
     // Within the limit the same file loads (and the row is rejected on its status).
     let ok = LoadOptions {
         max_record_bytes: 10_000,
@@ -251,7 +265,10 @@ fn a_record_longer_than_the_limit_is_an_error_naming_its_line() {
     )
     .unwrap();
     let msg = load_dir(dir.path(), &opts).unwrap_err().to_string();
-    assert!(msg.contains("exchanges.jsonl, line 1") && msg.contains("longer than 1000"), "{msg}");
+    assert!(
+        msg.contains("exchanges.jsonl, line 1") && msg.contains("longer than 1000"),
+        "{msg}"
+    );
 
     let records = dir.path().join("records.ndjson");
     std::fs::write(&records, format!("{{\"xRequestId\": \"{long}\"}}\n")).unwrap();
@@ -269,7 +286,10 @@ fn a_record_longer_than_the_limit_is_an_error_naming_its_line() {
     )
     .unwrap();
     let msg = load_dir(&records, &xroad).unwrap_err().to_string();
-    assert!(msg.contains("records.ndjson, line 1") && msg.contains("longer than 1000"), "{msg}");
+    assert!(
+        msg.contains("records.ndjson, line 1") && msg.contains("longer than 1000"),
+        "{msg}"
+    );
 }
 
 /// Regression (fifo_and_device_inputs): a FIFO named as a table blocked forever, and a
@@ -282,22 +302,31 @@ fn pipes_devices_and_folders_named_like_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("departments.csv"), departments).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("exchanges.csv")).unwrap();
-    let msg = load_dir(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-    assert!(msg.contains("exchanges.csv") && msg.contains("not a regular file"), "{msg}");
+    let msg = load_dir(dir.path(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("exchanges.csv") && msg.contains("not a regular file"),
+        "{msg}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("departments.csv"), departments).unwrap();
     let fifo = dir.path().join("exchanges.csv");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if made.is_ok_and(|s| s.success()) {
-        let msg = load_dir(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
+        let msg = load_dir(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("not a regular file"), "{msg}");
     }
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("departments.csv"), departments).unwrap();
     std::fs::create_dir_all(dir.path().join("exchanges.csv")).unwrap();
-    let msg = load_dir(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
+    let msg = load_dir(dir.path(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("a folder named like a file"), "{msg}");
 }
 

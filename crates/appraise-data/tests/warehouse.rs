@@ -246,7 +246,15 @@ fn a_changed_or_misplaced_warehouse_file_is_an_error_naming_it() {
     assert_eq!(v.files, manifest.files.len());
     assert_eq!(v.rows, manifest.files.iter().map(|f| f.rows).sum::<u64>());
     // fixtures/tiny: 6 departments, 15 exchanges, and the other tables' rows.
-    assert_eq!(v.rows, load_dir(&tiny(), &opts).unwrap().tables.iter().map(|t| t.num_rows() as u64).sum::<u64>());
+    assert_eq!(
+        v.rows,
+        load_dir(&tiny(), &opts)
+            .unwrap()
+            .tables
+            .iter()
+            .map(|t| t.num_rows() as u64)
+            .sum::<u64>()
+    );
 
     // A byte changed in place: same size, so reads go on, but verify and the next
     // ingest into that month name the file.
@@ -263,13 +271,18 @@ fn a_changed_or_misplaced_warehouse_file_is_an_error_naming_it() {
     std::fs::write(&path, &bytes).unwrap();
     let err = warehouse::verify(wh.path()).unwrap_err().to_string();
     assert!(err.contains(&july.path) && err.contains("SHA-256"), "{err}");
-    let err = warehouse::ingest(&tiny(), wh.path(), &opts).unwrap_err().to_string();
+    let err = warehouse::ingest(&tiny(), wh.path(), &opts)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&july.path) && err.contains("SHA-256"), "{err}");
 
     // Cut short: every read names it.
     std::fs::write(&path, &original[..original.len() - 10]).unwrap();
     let err = load_dir(wh.path(), &opts).unwrap_err().to_string();
-    assert!(err.contains(&july.path) && err.contains("the manifest says"), "{err}");
+    assert!(
+        err.contains(&july.path) && err.contains("the manifest says"),
+        "{err}"
+    );
     std::fs::write(&path, &original).unwrap();
     load_dir(wh.path(), &opts).unwrap();
 
@@ -283,7 +296,11 @@ fn a_changed_or_misplaced_warehouse_file_is_an_error_naming_it() {
 
     // No commit yet: an empty manifest is a warehouse with no data, not an empty folder.
     let empty = tempfile::tempdir().unwrap();
-    std::fs::write(empty.path().join(MANIFEST), "{\"format\": 1, \"files\": [], \"ingested\": []}").unwrap();
+    std::fs::write(
+        empty.path().join(MANIFEST),
+        "{\"format\": 1, \"files\": [], \"ingested\": []}",
+    )
+    .unwrap();
     let err = load_dir(empty.path(), &opts).unwrap_err().to_string();
     assert!(err.contains("holds no data yet"), "{err}");
 }

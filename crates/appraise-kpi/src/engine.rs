@@ -540,7 +540,10 @@ impl Engine {
     }
 
     /// The data tables a KPI reads (`services_completed` counts as `services`).
-    pub async fn tables_read(&self, kpi: &KpiDef) -> Result<std::collections::BTreeSet<Table>, Error> {
+    pub async fn tables_read(
+        &self,
+        kpi: &KpiDef,
+    ) -> Result<std::collections::BTreeSet<Table>, Error> {
         use datafusion::common::tree_node::TreeNodeRecursion;
         use datafusion::logical_expr::LogicalPlan;
         check_read_only(&kpi.path.display().to_string(), &kpi.sql)?;
@@ -550,11 +553,21 @@ impl Engine {
             .create_logical_plan(&kpi.sql)
             .await
             .map_err(|e| query_error(kpi, e))?;
+        // The scoped tables are views, which the planner inlines under an alias of
+        // their name.
         let mut names = std::collections::BTreeSet::new();
         plan.apply_with_subqueries(|node| {
-            if let LogicalPlan::TableScan(scan) = node {
-                let name = scan.table_name.table();
-                let name = if name == "services_completed" { "services" } else { name };
+            let name = match node {
+                LogicalPlan::TableScan(scan) => Some(scan.table_name.table()),
+                LogicalPlan::SubqueryAlias(a) => Some(a.alias.table()),
+                _ => None,
+            };
+            if let Some(name) = name {
+                let name = if name == "services_completed" {
+                    "services"
+                } else {
+                    name
+                };
                 names.extend(Table::from_name(name));
             }
             Ok(TreeNodeRecursion::Continue)

@@ -66,6 +66,8 @@ pub struct Staging {
     policy: Policy,
     /// Parent folders this staging created, innermost first.
     created: Vec<PathBuf>,
+    /// Whether `work` was made (and so is this staging's to remove).
+    made_work: bool,
     committed: bool,
     lock: Option<Lock>,
 }
@@ -82,22 +84,35 @@ impl Staging {
         let parent = parent.to_path_buf();
         check_place(&target, policy)?;
         let created = create_parents(&parent)?;
+        // Unique within the process too, should one process stage a folder twice.
+        static STAGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut staging = Staging {
             target: target.clone(),
-            work: parent.join(format!(".{name}.partial-{}", std::process::id())),
+            work: parent.join(format!(".{name}.partial-{}-{n}", std::process::id())),
             policy: policy.clone(),
             created,
+            made_work: false,
             committed: false,
             lock: None,
         };
-        staging.lock = Some(Lock::acquire(
-            &parent.join(format!(".{name}.lock")),
-            &format!("{}", target.display()),
-            policy.wait,
-        )?);
+        let lock_file = parent.join(format!(".{name}.lock"));
+        staging.lock = Some(loop {
+            match Lock::acquire(&lock_file, &format!("{}", target.display()), policy.wait) {
+                // A writer we waited for removed the folders it had made for nothing.
+                Err(Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::NotFound => {
+                    let again = create_parents(&parent)?;
+                    staging.created.splice(0..0, again);
+                }
+                lock => break lock?,
+            }
+        });
         // Under the lock no other run is writing: leftovers of killed runs go.
         let prefix = format!(".{name}.partial-");
-        for entry in std::fs::read_dir(&parent).map_err(|e| io(&parent, e))?.flatten() {
+        for entry in std::fs::read_dir(&parent)
+            .map_err(|e| io(&parent, e))?
+            .flatten()
+        {
             let leftover = entry.path();
             if entry.file_name().to_string_lossy().starts_with(&prefix)
                 && leftover.join(STAGING_MARK).is_file()
@@ -108,6 +123,7 @@ impl Staging {
         // What is there now must be writable over, before any work is done.
         staging.plan_commit(&BTreeSet::new())?;
         std::fs::create_dir_all(&staging.work).map_err(|e| io(&staging.work, e))?;
+        staging.made_work = true;
         std::fs::write(staging.work.join(STAGING_MARK), b"").map_err(|e| io(&staging.work, e))?;
         Ok(staging)
     }
@@ -242,7 +258,7 @@ enum Plan {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.committed {
+        if self.made_work && !self.committed {
             let _ = remove_owned_tree(&self.work);
         }
         // The lock (and its file) goes before the folders that held it.
@@ -447,7 +463,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out");
         let none = Policy::default();
-        stage(&target, &[("stale.csv", "old"), ("cards/a.html", "a")], &none).unwrap();
+        stage(
+            &target,
+            &[("stale.csv", "old"), ("cards/a.html", "a")],
+            &none,
+        )
+        .unwrap();
         let staging = Staging::new(&target, &none).unwrap();
         std::fs::write(staging.path().join("ranking.csv"), "new").unwrap();
         // Until the commit the old report is what a reader sees.
@@ -502,25 +523,47 @@ mod tests {
         let err = stage(&target, &[("ranking.csv", "x")], &Policy::default()).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("was not written by appraise"), "{msg}");
-        assert!(msg.contains("notes.txt") && msg.contains("sub/analysis.R"), "{msg}");
+        assert!(
+            msg.contains("notes.txt") && msg.contains("sub/analysis.R"),
+            "{msg}"
+        );
         assert!(err.hint().unwrap().contains("--force"));
         assert_eq!(names(&target), ["notes.txt", "sub"]);
-        assert_eq!(names(dir.path()), ["work"], "no staging or lock file is left");
+        assert_eq!(
+            names(dir.path()),
+            ["work"],
+            "no staging or lock file is left"
+        );
 
         // With --force the output goes beside them; a second run replaces only its own.
         let force = Policy {
             force: true,
             ..Policy::default()
         };
-        stage(&target, &[("ranking.csv", "1"), ("cards/a.html", "a")], &force).unwrap();
+        stage(
+            &target,
+            &[("ranking.csv", "1"), ("cards/a.html", "a")],
+            &force,
+        )
+        .unwrap();
         stage(&target, &[("ranking.csv", "2")], &force).unwrap();
         assert_eq!(names(&target), [OWNED, "notes.txt", "ranking.csv", "sub"]);
-        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "2");
-        assert_eq!(std::fs::read_to_string(target.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(target.join("ranking.csv")).unwrap(),
+            "2"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+            "mine"
+        );
         assert!(target.join("sub/analysis.R").exists());
         // Without --force an earlier output holding a user's file is refused too.
         let err = stage(&target, &[("ranking.csv", "3")], &Policy::default()).unwrap_err();
-        assert!(err.to_string().contains("holds files appraise did not write"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("holds files appraise did not write"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -535,7 +578,10 @@ mod tests {
         };
         let err = stage(&target, &[("ranking.csv", "x")], &force).unwrap_err();
         assert!(err.to_string().contains("in the way"), "{err}");
-        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(target.join("ranking.csv")).unwrap(),
+            "mine"
+        );
     }
 
     #[test]
@@ -557,9 +603,15 @@ mod tests {
             ..Policy::default()
         };
         let err = Staging::new(&data, &with_inputs).unwrap_err();
-        assert!(err.to_string().contains("which this command reads"), "{err}");
+        assert!(
+            err.to_string().contains("which this command reads"),
+            "{err}"
+        );
         let err = Staging::new(dir.path(), &with_inputs).unwrap_err();
-        assert!(err.to_string().contains("which this command reads"), "{err}");
+        assert!(
+            err.to_string().contains("which this command reads"),
+            "{err}"
+        );
 
         let cwd = std::env::current_dir().unwrap();
         let err = Staging::new(&cwd, &Policy::default()).unwrap_err();

@@ -183,7 +183,9 @@ mod tests {
         assert_eq!(cut.chars().count(), CELL_CHARS);
         assert!(cut.ends_with('…'));
         let mut book = rust_xlsxwriter::Workbook::new();
-        book.add_worksheet().write_string(0, 0, cut.as_ref()).unwrap();
+        book.add_worksheet()
+            .write_string(0, 0, cut.as_ref())
+            .unwrap();
         assert_eq!(fit_cell("省数据局"), "省数据局");
     }
 }

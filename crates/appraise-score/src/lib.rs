@@ -40,8 +40,8 @@ pub use robust::{Assumption, RankInterval, Robustness, SobolIndex, robustness};
 pub use score::{
     Cell, Department, DepartmentScore, Input, Scores, Status, TIE, competition_ranks, score,
 };
-pub use tables::{SIGNIFICANT_DIGITS, published};
 pub use scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Transform};
+pub use tables::{SIGNIFICANT_DIGITS, published};
 
 /// A scored period with its history, rank intervals and diagnostics: everything the
 /// report shows.

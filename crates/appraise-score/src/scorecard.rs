@@ -668,8 +668,13 @@ pub const MAX_RUNS: usize = 100_000;
 
 fn check_weight(w: f64) -> Result<(), String> {
     if !w.is_finite() || !(0.0..=MAX_WEIGHT).contains(&w) {
+        let shown = if w.abs() >= MAX_WEIGHT {
+            format!("{w:e}")
+        } else {
+            w.to_string()
+        };
         return Err(format!(
-            "weight {w} must be a number from 0 to {MAX_WEIGHT} (weights are relative)"
+            "weight {shown} must be a number from 0 to {MAX_WEIGHT} (weights are relative)"
         ));
     }
     Ok(())

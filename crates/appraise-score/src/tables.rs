@@ -43,7 +43,11 @@ pub fn published(x: f64) -> f64 {
 }
 
 fn float(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
-    Arc::new(v.into_iter().map(|x| x.map(published)).collect::<Float64Array>())
+    Arc::new(
+        v.into_iter()
+            .map(|x| x.map(published))
+            .collect::<Float64Array>(),
+    )
 }
 
 fn uint(v: impl IntoIterator<Item = Option<u32>>) -> ArrayRef {

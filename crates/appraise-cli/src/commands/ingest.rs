@@ -16,13 +16,14 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
         wait: args.write.wait,
         ..warehouse::Tuning::default()
     };
-    let done = warehouse::ingest_with(&args.from, &args.into, &opts, tuning).with_context(|| {
-        format!(
-            "ingesting {} into {}",
-            args.from.display(),
-            args.into.display()
-        )
-    })?;
+    let done =
+        warehouse::ingest_with(&args.from, &args.into, &opts, tuning).with_context(|| {
+            format!(
+                "ingesting {} into {}",
+                args.from.display(),
+                args.into.display()
+            )
+        })?;
     for w in &done.warnings {
         eprintln!("warning: {w}");
     }

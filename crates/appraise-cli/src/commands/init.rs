@@ -20,7 +20,10 @@ pub(crate) fn run(args: InitArgs) -> Result<ExitCode> {
     if !present.is_empty() {
         anyhow::bail!(appraise_data::Error::Input {
             reason: format!("{} exist already: {}", present.len(), present.join(", ")),
-            hint: Some("init writes into a new folder, or one without queries/ and reports/templates/".into()),
+            hint: Some(
+                "init writes into a new folder, or one without queries/ and reports/templates/"
+                    .into()
+            ),
         });
     }
     for (rel, text) in &files {

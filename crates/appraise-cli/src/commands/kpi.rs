@@ -107,8 +107,7 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
     super::report_rejections(&data);
     let engine =
         Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(super::kpi_error)?;
-    let matrix = super::block_on(engine.run(&period, &kpis))?
-        .map_err(super::kpi_error)?;
+    let matrix = super::block_on(engine.run(&period, &kpis))?.map_err(super::kpi_error)?;
     let batch = matrix.to_batch().map_err(super::kpi_error)?;
     args.output.write(&[batch])?;
     Ok(ExitCode::SUCCESS)

@@ -60,6 +60,7 @@ pub(crate) fn run() -> Result<ExitCode> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let e = with_subcommand_tip(e);
             // Help and version go to stdout with success; usage errors are bad input.
             let _ = e.print();
             return Ok(ExitCode::from(if e.use_stderr() { 1 } else { 0 }));
@@ -78,6 +79,51 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Sql(args) => sql::run(args),
         Command::Init(args) => init::run(args),
     }
+}
+
+/// An unknown subcommand with the nearest one as a tip, where clap found none: its
+/// similarity measure misses swapped letters (`rnu` for `run`). Within two edits
+/// (a swap of neighbours counts as one) of a subcommand of the same level.
+fn with_subcommand_tip(e: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::InvalidSubcommand || e.get(ContextKind::SuggestedSubcommand).is_some()
+    {
+        return e;
+    }
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidSubcommand) else {
+        return e;
+    };
+    let word = word.clone();
+    let mut cmd = Cli::command();
+    // The level the word was given at: the top, or `kpi`'s.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().take_while(|a| **a != word).any(|a| a == "kpi")
+        && let Some(kpi) = cmd.find_subcommand("kpi")
+    {
+        cmd = kpi.clone();
+    }
+    let nearest = cmd
+        .get_subcommands()
+        .map(|c| {
+            (
+                strsim::osa_distance(&word, c.get_name()),
+                c.get_name().to_string(),
+            )
+        })
+        .filter(|(d, name)| *d <= 2 && *d < name.len())
+        .min();
+    let Some((_, name)) = nearest else { return e };
+    let mut tipped = clap::Error::new(ErrorKind::InvalidSubcommand).with_cmd(&cmd);
+    tipped.insert(ContextKind::InvalidSubcommand, ContextValue::String(word));
+    tipped.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::Strings(vec![name]),
+    );
+    if let Some(usage) = e.get(ContextKind::Usage) {
+        tipped.insert(ContextKind::Usage, usage.clone());
+    }
+    tipped
 }
 
 fn init_logging(verbose: u8) {
@@ -218,16 +264,19 @@ pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
     let timed = async { tokio::time::timeout(limit, work).await };
     let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(timed)))
         .map_err(|payload| {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown failure".into());
-            anyhow::anyhow!("the query engine failed: {message}")
-        })?;
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        anyhow::anyhow!("the query engine failed: {message}")
+    })?;
     done.map_err(|_| {
         anyhow::Error::new(appraise_data::Error::Input {
-            reason: format!("a query ran longer than {} s and was stopped", limit.as_secs()),
+            reason: format!(
+                "a query ran longer than {} s and was stopped",
+                limit.as_secs()
+            ),
             hint: Some(
                 "look for a query without end (a recursive CTE that never stops), or raise \
                  --query-timeout"

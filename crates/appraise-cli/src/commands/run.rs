@@ -137,10 +137,12 @@ impl Job {
             &self.data,
             &data,
             &period,
-            self.scorecard.as_deref(),
-            &self.queries,
-            &self.cluster,
-            self.allow_empty,
+            &super::score::Rules {
+                scorecard: self.scorecard.as_deref(),
+                queries: &self.queries,
+                cluster: &self.cluster,
+                allow_empty: self.allow_empty,
+            },
             &mut laps,
         )?;
         // Shown in the report's data-quality section with the load's warnings.
@@ -149,8 +151,7 @@ impl Job {
         bar.inc(1);
 
         bar.set_message("exchange summary");
-        let facts = super::block_on(ExchangeFacts::of(&engine, &period))?
-            .map_err(report_error)?;
+        let facts = super::block_on(ExchangeFacts::of(&engine, &period))?.map_err(report_error)?;
         laps.next("fonts");
         bar.inc(1);
 

@@ -44,14 +44,17 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let data = appraise_data::load_dir(&args.appraisal.data.data, &opts)
         .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
     super::report_rejections(&data);
+    let rules = Rules {
+        scorecard: args.appraisal.scorecard.as_deref(),
+        queries: &args.appraisal.queries,
+        cluster: &args.appraisal.cluster,
+        allow_empty: args.appraisal.allow_empty,
+    };
     let scored = appraise(
         &args.appraisal.data.data,
         &data,
         &period,
-        args.appraisal.scorecard.as_deref(),
-        &args.appraisal.queries,
-        &args.appraisal.cluster,
-        args.appraisal.allow_empty,
+        &rules,
         &mut super::Laps::start("kpis"),
     )?;
     for w in scored
@@ -80,6 +83,16 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// By which rules a period is appraised: the scorecard and KPI library (the built-in
+/// ones where `None`), where queries run, and whether an uncovered period may be.
+#[derive(Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    pub scorecard: Option<&'a Path>,
+    pub queries: &'a QueryArgs,
+    pub cluster: &'a ClusterArgs,
+    pub allow_empty: bool,
+}
+
 /// An appraisal with what went into it.
 pub(crate) struct Scored {
     pub appraisal: Appraisal,
@@ -103,12 +116,15 @@ pub(crate) fn appraise(
     data_dir: &Path,
     data: &Dataset,
     period: &Period,
-    scorecard: Option<&Path>,
-    queries: &QueryArgs,
-    cluster: &ClusterArgs,
-    allow_empty: bool,
+    rules: &Rules<'_>,
     laps: &mut super::Laps,
 ) -> Result<Scored> {
+    let Rules {
+        scorecard,
+        queries,
+        cluster,
+        allow_empty,
+    } = *rules;
     let card = crate::policy::scorecard(scorecard)?;
     let library = super::kpi::library(queries)?;
     let warnings = card.check(&library).map_err(super::score_error)?;

@@ -253,9 +253,13 @@ impl Adapter {
                 }
                 Ok(())
             }
-            None => read(paths, *max_record, names, summary, &mut |names, summary, o| {
-                lookup.push(names, summary, o, sink)
-            }),
+            None => read(
+                paths,
+                *max_record,
+                names,
+                summary,
+                &mut |names, summary, o| lookup.push(names, summary, o, sink),
+            ),
         }
     }
 

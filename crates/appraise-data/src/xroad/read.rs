@@ -412,7 +412,16 @@ fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>, max: usize) -> Result<(
             carry.extend_from_slice(&block[at + 1..]);
             block.truncate(at + 1);
         }
-        let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+        // Lines, each within the limit (the last may have no line break).
+        let (mut lines, mut start) = (0u64, 0usize);
+        for at in memchr::memchr_iter(b'\n', &block).chain([block.len()]) {
+            if at - start > max {
+                return Err(too_long(Split::Lines.place(next_line + lines), max));
+            }
+            lines += 1;
+            start = at + 1;
+        }
+        lines -= 1;
         if !out.send(next_line, block) {
             return Ok(());
         }
@@ -520,9 +529,7 @@ fn read_elements(
 fn too_long(place: String, max: usize) -> Unsplittable {
     (
         Some(place),
-        format!(
-            "a record longer than {max} bytes (the limit; --max-record-bytes sets another)"
-        ),
+        format!("a record longer than {max} bytes (the limit; --max-record-bytes sets another)"),
     )
 }
 
