@@ -12,7 +12,6 @@ use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use csv::StringRecord;
-use encoding_rs::Encoding;
 
 use crate::Error;
 use crate::load::{ColumnMap, decode_hint, encoding_error};
@@ -35,25 +34,23 @@ struct Block {
     lines_before: u64,
 }
 
-/// Reads `file` (CSV with a header row) into `sink`, `block_bytes` at a time; a record
-/// longer than `max_record` bytes stops it.
-#[allow(clippy::too_many_arguments)]
+/// Reads `file` (CSV with a header row) into `sink`, `opts.csv_block_bytes` at a time;
+/// a record longer than `opts.max_record_bytes` stops it.
 pub(crate) fn read_csv(
     path: &Path,
     name: &Arc<str>,
     file: std::fs::File,
     sink: &mut TableSink<'_>,
-    declared: Option<&'static Encoding>,
+    opts: &crate::LoadOptions,
     warnings: &mut Vec<String>,
-    block_bytes: usize,
-    max_record: usize,
 ) -> Result<(), Error> {
-    let (encoding, text) =
-        crate::encoding::raw_utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+    let max_record = opts.max_record_bytes;
+    let (encoding, text) = crate::encoding::raw_utf8_reader(file, opts.encoding)
+        .map_err(|e| encoding_error(path, e))?;
     let mut blocks = Blocks {
         reader: text,
         carry: Vec::new(),
-        size: block_bytes.max(1),
+        size: opts.csv_block_bytes.max(1),
         max_record,
         lines: 0,
         index: 0,

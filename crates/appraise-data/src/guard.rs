@@ -19,6 +19,15 @@ use datafusion::arrow::ipc::{root_as_footer, root_as_message};
 
 use crate::Error;
 
+/// Panics of a reader caught so far in this process (for the corruption tests, which
+/// report how often the upstream readers still panic).
+static CAUGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many reader panics [`guarded`] has turned into errors in this process.
+pub fn caught_panics() -> usize {
+    CAUGHT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 thread_local! {
     /// Whether this thread is inside [`guarded`]: its panics are reported as errors,
     /// not printed.
@@ -41,6 +50,7 @@ pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T, Error>) -
     let outcome = catch_unwind(AssertUnwindSafe(read));
     GUARDED.with(|g| g.set(was));
     outcome.unwrap_or_else(|payload| {
+        CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -21,7 +21,8 @@ pub mod digest;
 mod encoding;
 mod error;
 pub mod generate;
-mod guard;
+#[doc(hidden)]
+pub mod guard;
 mod load;
 pub mod lock;
 pub mod parallel;

@@ -621,25 +621,10 @@ pub(crate) fn read_file(
     let file = open_regular(path)?;
     let name: Arc<str> = path.display().to_string().into();
     match format {
-        InputFormat::Csv | InputFormat::Auto => crate::csv_blocks::read_csv(
-            path,
-            &name,
-            file,
-            sink,
-            opts.encoding,
-            warnings,
-            opts.csv_block_bytes,
-            opts.max_record_bytes,
-        ),
-        InputFormat::Jsonl => read_jsonl(
-            path,
-            &name,
-            file,
-            sink,
-            opts.encoding,
-            warnings,
-            opts.max_record_bytes,
-        ),
+        InputFormat::Csv | InputFormat::Auto => {
+            crate::csv_blocks::read_csv(path, &name, file, sink, opts, warnings)
+        }
+        InputFormat::Jsonl => read_jsonl(path, &name, file, sink, opts, warnings),
         InputFormat::Parquet => crate::guard::guarded(path, || {
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .and_then(|b| b.with_batch_size(opts.batch_size).build())
@@ -788,13 +773,13 @@ fn read_jsonl(
     name: &Arc<str>,
     file: File,
     sink: &mut TableSink<'_>,
-    declared: Option<&'static Encoding>,
+    opts: &LoadOptions,
     warnings: &mut Vec<String>,
-    max_record: usize,
 ) -> Result<(), Error> {
     use serde_json::{Map, Value};
     let table = sink.table();
-    let (encoding, text) = utf8_reader(file, declared).map_err(|e| encoding_error(path, e))?;
+    let max_record = opts.max_record_bytes;
+    let (encoding, text) = utf8_reader(file, opts.encoding).map_err(|e| encoding_error(path, e))?;
     let mut reader = BufReader::with_capacity(256 * 1024, text);
     let personal = table
         .columns()
