@@ -144,9 +144,167 @@ fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
 impl crate::cli::OutputArgs {
     /// Writes a command's result where `--out` and `--format` say.
     pub(crate) fn write(&self, batches: &[RecordBatch]) -> Result<()> {
-        match &self.out {
-            Some(p) => write_user_file(batches, self.format, p, self.force),
-            None => write_batches(batches, self.format, None),
+        let mut out = self.stream()?;
+        for b in batches {
+            out.push(b)?;
+        }
+        out.finish()
+    }
+
+    /// A writer of a result that comes batch by batch, so that a large result streams
+    /// to its file (or to standard output) instead of being held in memory. `--out FILE`
+    /// is a new file, or with `--force` an existing one replaced; it is written beside
+    /// its place and renamed into it at the end, so a failed query leaves what was there.
+    pub(crate) fn stream(&self) -> Result<Streamed> {
+        let target = match &self.out {
+            None => None,
+            Some(path) => {
+                match std::fs::symlink_metadata(path) {
+                    Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
+                        reason: format!("{}: is a folder; --out names a file here", path.display()),
+                        hint: Some("give a file name, e.g. --out result.csv".into()),
+                    }),
+                    Ok(_) if !self.force => bail!(appraise_data::Error::Input {
+                        reason: format!("{}: the file exists", path.display()),
+                        hint: Some("pass --force to replace it, or choose another name".into()),
+                    }),
+                    _ => {}
+                }
+                let name = path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+                Some((tmp, path.clone()))
+            }
+        };
+        let sink = || -> Result<Box<dyn std::io::Write>> {
+            Ok(match &target {
+                Some((tmp, _)) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(tmp)
+                        .with_context(|| format!("creating {}", tmp.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            })
+        };
+        let writer = match self.format {
+            OutputFormat::Table => Writer::Table(Vec::new(), 0),
+            OutputFormat::Csv => Writer::Csv(datafusion::arrow::csv::Writer::new(sink()?)),
+            OutputFormat::Json => Writer::Json(datafusion::arrow::json::ArrayWriter::new(sink()?)),
+            OutputFormat::Parquet => {
+                let Some((tmp, _)) = &target else {
+                    bail!(appraise_data::Error::Input {
+                        reason: "--format parquet writes a file".into(),
+                        hint: Some("add --out FILE.parquet".into()),
+                    });
+                };
+                let file = std::fs::File::create(tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?;
+                Writer::Parquet(Some(file), None)
+            }
+        };
+        Ok(Streamed {
+            writer: Some(writer),
+            target,
+        })
+    }
+}
+
+/// Rows `--format table` shows; the rest are counted, and the other formats give them.
+const TABLE_ROWS: usize = 10_000;
+
+/// A result being written ([`crate::cli::OutputArgs::stream`]).
+pub(crate) struct Streamed {
+    writer: Option<Writer>,
+    /// The file being written and the file it becomes, for `--out`.
+    target: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+enum Writer {
+    /// Batches kept for the table (at most [`TABLE_ROWS`] rows), and the rows past them.
+    Table(Vec<RecordBatch>, usize),
+    Csv(datafusion::arrow::csv::Writer<Box<dyn std::io::Write>>),
+    Json(datafusion::arrow::json::ArrayWriter<Box<dyn std::io::Write>>),
+    /// The file until the first batch gives the schema, then the writer.
+    Parquet(
+        Option<std::fs::File>,
+        Option<datafusion::parquet::arrow::ArrowWriter<std::fs::File>>,
+    ),
+}
+
+impl Streamed {
+    /// Writes the next batch.
+    pub(crate) fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        match self.writer.as_mut() {
+            Some(Writer::Table(kept, hidden)) => {
+                let shown: usize = kept.iter().map(RecordBatch::num_rows).sum();
+                let room = TABLE_ROWS.saturating_sub(shown).min(batch.num_rows());
+                if room > 0 {
+                    kept.push(batch.slice(0, room));
+                }
+                *hidden += batch.num_rows() - room;
+            }
+            Some(Writer::Csv(w)) => w.write(batch)?,
+            Some(Writer::Json(w)) => w.write(batch)?,
+            Some(Writer::Parquet(file, w)) => {
+                if let Some(file) = file.take() {
+                    *w = Some(datafusion::parquet::arrow::ArrowWriter::try_new(
+                        file,
+                        batch.schema(),
+                        None,
+                    )?);
+                }
+                if let Some(w) = w {
+                    w.write(batch)?;
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Ends the result: flushes it, and moves an `--out` file into place.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        match self.writer.take() {
+            Some(Writer::Table(kept, hidden)) => {
+                let table = datafusion::arrow::util::pretty::pretty_format_batches(&kept)?;
+                let text = format!("{table}\n");
+                match &self.target {
+                    Some((tmp, _)) => std::fs::write(tmp, text)?,
+                    None => std::io::stdout().lock().write_all(text.as_bytes())?,
+                }
+                if hidden > 0 {
+                    eprintln!(
+                        "{hidden} more rows not shown; --format csv, json or parquet gives them all"
+                    );
+                }
+            }
+            Some(Writer::Csv(w)) => w.into_inner().flush()?,
+            Some(Writer::Json(mut w)) => {
+                w.finish()?;
+                let mut inner = w.into_inner();
+                writeln!(inner)?;
+                inner.flush()?;
+            }
+            Some(Writer::Parquet(_, w)) => {
+                if let Some(w) = w {
+                    w.close()?;
+                }
+            }
+            None => {}
+        }
+        if let Some((tmp, path)) = self.target.take() {
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        // Not finished: the partial file goes, the user's file stays as it was.
+        if let Some((tmp, _)) = &self.target {
+            self.writer = None;
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -171,39 +329,6 @@ pub(crate) fn two_decimals(batch: &RecordBatch) -> Result<RecordBatch> {
         std::sync::Arc::new(Schema::new(fields)),
         columns,
     )?)
-}
-
-/// Writes batches to a file the user named (`--out FILE`): a new file, or with `force`
-/// an existing one replaced. The file is written beside its place and renamed into it,
-/// so a failed write leaves what was there.
-fn write_user_file(
-    batches: &[RecordBatch],
-    format: OutputFormat,
-    path: &Path,
-    force: bool,
-) -> Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
-            reason: format!("{}: is a folder; --out names a file here", path.display()),
-            hint: Some("give a file name, e.g. --out result.csv".into()),
-        }),
-        Ok(_) if !force => bail!(appraise_data::Error::Input {
-            reason: format!("{}: the file exists", path.display()),
-            hint: Some("pass --force to replace it, or choose another name".into()),
-        }),
-        _ => {}
-    }
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let written = write_batches(batches, format, Some(&tmp))
-        .and_then(|()| Ok(std::fs::rename(&tmp, path)?))
-        .with_context(|| format!("writing {}", path.display()));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// Writes batches as a table, CSV, JSON (an array of objects) or Parquet, to `out` or to

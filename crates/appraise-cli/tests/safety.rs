@@ -250,10 +250,10 @@ fn a_period_the_data_does_not_cover() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "only partly covered: exchanges has no rows in 2026-04, 2026-05",
+            "only partly covered: exchanges, share_requests, services have no rows in 2026-04, 2026-05 (exchanges: 2026-06-30 to 2026-10-01;",
         ));
     let html = std::fs::read_to_string(partly.join("report.html")).unwrap();
-    assert!(html.contains("exchanges has no rows in 2026-04, 2026-05"));
+    assert!(html.contains("services have no rows in 2026-04, 2026-05"));
 }
 
 /// Every number of a CSV or JSON text, as written.
@@ -544,4 +544,62 @@ fn an_endless_query_or_template_runs_forever() {
         .stderr(predicate::str::contains("report.md.j2"))
         .stderr(predicate::str::contains("fuel"));
     assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn sql_results_stream_and_an_out_file_is_replaced_only_with_force() {
+    // A result is written as it comes (memory holds the engine's working set, not the
+    // result); the terminal table shows the first 10,000 rows and says how many more
+    // there are.
+    let query = "SELECT value FROM generate_series(1, 25000)";
+    let tiny = fixtures().join("tiny");
+    let out = appraise()
+        .args(["sql", query, "--data"])
+        .arg(&tiny)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("15000 more rows not shown"))
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("| 10000 |") && !table.contains("| 10001 |"));
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("result.csv");
+    appraise()
+        .args(["sql", query, "--format", "csv", "--data"])
+        .arg(&tiny)
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 25_001);
+    assert_eq!(csv.lines().last(), Some("25000"));
+    // An existing file is the user's until --force says otherwise.
+    appraise()
+        .args(["sql", "SELECT 1 AS one", "--format", "csv", "--data"])
+        .arg(&tiny)
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the file exists"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
+    appraise()
+        .args([
+            "sql",
+            "SELECT 1 AS one",
+            "--format",
+            "csv",
+            "--force",
+            "--data",
+        ])
+        .arg(&tiny)
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "one\n1\n");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }

@@ -167,16 +167,27 @@ pub fn check_period(
         }
         warnings.push(reason);
     }
-    for c in &checked {
-        let missing = c.missing();
-        if c.any() && !missing.is_empty() {
-            warnings.push(format!(
-                "the period {period} is only partly covered: {} has no rows in {} ({})",
-                c.table,
-                missing.join(", "),
-                c.describe(tz)
-            ));
+    // One warning per set of missing months, naming the tables that miss them.
+    let mut partly: Vec<(Vec<&str>, Vec<&TableCoverage>)> = Vec::new();
+    for c in checked
+        .iter()
+        .filter(|c| c.any() && !c.missing().is_empty())
+    {
+        match partly.iter_mut().find(|(m, _)| *m == c.missing()) {
+            Some((_, tables)) => tables.push(c),
+            None => partly.push((c.missing(), vec![c])),
         }
+    }
+    for (missing, tables) in partly {
+        let names: Vec<String> = tables.iter().map(|c| c.table.to_string()).collect();
+        let covers: Vec<String> = tables.iter().map(|c| c.describe(tz)).collect();
+        warnings.push(format!(
+            "the period {period} is only partly covered: {} {} no rows in {} ({})",
+            names.join(", "),
+            if names.len() == 1 { "has" } else { "have" },
+            missing.join(", "),
+            covers.join("; ")
+        ));
     }
     Ok(warnings)
 }

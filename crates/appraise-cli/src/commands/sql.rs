@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use appraise_kpi::{Engine, Period};
+use futures::StreamExt;
 
 use crate::cli::SqlArgs;
 
@@ -22,21 +23,25 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
     let calendar = super::kpi::calendar(&args.queries)?;
     let engine = Engine::new(&data, calendar, &engine_opts).map_err(super::kpi_error)?;
     engine.scope(period.as_ref()).map_err(super::kpi_error)?;
-    let batches = super::block_on(async {
-        let mut df = engine.query(&args.query).await?;
+    // The result streams to its file or to the terminal as it comes: memory holds the
+    // engine's working set, not the result.
+    let mut out = args.output.stream()?;
+    let tz = opts.timezone;
+    super::block_on(async {
+        let mut df = engine.query(&args.query).await.map_err(super::kpi_error)?;
         if args.explain {
             df = df.explain(false, false)?;
         }
-        Ok::<_, appraise_kpi::Error>(df.collect().await?)
-    })?;
-    let batches = batches.map_err(super::kpi_error)?;
-    // Instants as local time with their offset, as every other output speaks; a
-    // Parquet file keeps them as UTC instants either way.
-    let batches = batches
-        .iter()
-        .map(|b| in_zone(b, opts.timezone))
-        .collect::<Result<Vec<_>>>()?;
-    args.output.write(&batches)?;
+        let mut stream = df.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| super::kpi_error(e.into()))?;
+            // Instants as local time with their offset, as every other output speaks;
+            // a Parquet file keeps them as UTC instants either way.
+            out.push(&in_zone(&batch, tz)?)?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })??;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
