@@ -285,11 +285,10 @@ impl Streamed {
                 writeln!(inner)?;
                 inner.flush()?;
             }
-            Some(Writer::Parquet(_, w)) => {
-                if let Some(w) = w {
-                    w.close()?;
-                }
+            Some(Writer::Parquet(_, Some(w))) => {
+                w.close()?;
             }
+            Some(Writer::Parquet(_, None)) => {}
             None => {}
         }
         if let Some((tmp, path)) = self.target.take() {
