@@ -148,7 +148,7 @@ impl crate::cli::OutputArgs {
         for b in batches {
             out.push(b)?;
         }
-        out.finish()
+        out.finish(batches.first().map(RecordBatch::schema))
     }
 
     /// A writer of a result that comes batch by batch, so that a large result streams
@@ -262,8 +262,12 @@ impl Streamed {
         Ok(())
     }
 
-    /// Ends the result: flushes it, and moves an `--out` file into place.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    /// Ends the result: flushes it, and moves an `--out` file into place. `schema` is
+    /// the result's, for a Parquet file of no rows.
+    pub(crate) fn finish(
+        mut self,
+        schema: Option<datafusion::arrow::datatypes::SchemaRef>,
+    ) -> Result<()> {
         match self.writer.take() {
             Some(Writer::Table(kept, hidden)) => {
                 let table = datafusion::arrow::util::pretty::pretty_format_batches(&kept)?;
@@ -288,7 +292,14 @@ impl Streamed {
             Some(Writer::Parquet(_, Some(w))) => {
                 w.close()?;
             }
-            Some(Writer::Parquet(_, None)) => {}
+            Some(Writer::Parquet(Some(file), None)) => {
+                // No rows: still a Parquet file, with the result's columns.
+                if let Some(schema) = schema {
+                    datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)?
+                        .close()?;
+                }
+            }
+            Some(Writer::Parquet(None, None)) => {}
             None => {}
         }
         if let Some((tmp, path)) = self.target.take() {

@@ -27,7 +27,7 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
     // engine's working set, not the result.
     let mut out = args.output.stream()?;
     let tz = opts.timezone;
-    super::block_on(async {
+    let schema = super::block_on(async {
         let mut df = engine.query(&args.query).await.map_err(super::kpi_error)?;
         if args.explain {
             df = df.explain(false, false)?;
@@ -39,9 +39,9 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
             // a Parquet file keeps them as UTC instants either way.
             out.push(&in_zone(&batch, tz)?)?;
         }
-        Ok::<_, anyhow::Error>(())
+        Ok::<_, anyhow::Error>(stream.schema())
     })??;
-    out.finish()?;
+    out.finish(Some(schema))?;
     Ok(ExitCode::SUCCESS)
 }
 
