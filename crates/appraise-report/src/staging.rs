@@ -117,7 +117,7 @@ impl Staging {
             if entry.file_name().to_string_lossy().starts_with(&prefix)
                 && leftover.join(STAGING_MARK).is_file()
             {
-                remove_owned_tree(&leftover)?;
+                remove_owned_tree(&leftover, &files_under(&leftover)?)?;
             }
         }
         // What is there now must be writable over, before any work is done.
@@ -159,12 +159,16 @@ impl Staging {
                 let aside = PathBuf::from(format!("{}.old", self.work.display()));
                 std::fs::rename(&self.target, &aside).map_err(|e| io(&self.target, e))?;
                 std::fs::rename(&self.work, &self.target).map_err(|e| io(&self.target, e))?;
-                remove_listed(&aside, &old)?;
-                remove_empty_dirs(&aside);
+                remove_owned_tree(&aside, &old)?;
             }
             Plan::Beside { old } => {
                 remove_listed(&self.target, &old)?;
                 for f in &files {
+                    if f.ends_with('/') {
+                        let to = self.target.join(f.trim_end_matches('/'));
+                        std::fs::create_dir_all(&to).map_err(|e| io(&to, e))?;
+                        continue;
+                    }
                     let (from, to) = (self.work.join(f), self.target.join(f));
                     if let Some(p) = to.parent() {
                         std::fs::create_dir_all(p).map_err(|e| io(p, e))?;
@@ -173,8 +177,8 @@ impl Staging {
                 }
                 let to = self.target.join(OWNED);
                 std::fs::rename(&marker, &to).map_err(|e| io(&to, e))?;
-                remove_empty_dirs(&self.target);
-                let _ = std::fs::remove_dir_all(&self.work);
+                // What is left of the staging folder: its emptied sub-folders.
+                remove_owned_tree(&self.work, &files_under(&self.work)?)?;
             }
         }
         self.committed = true;
@@ -259,7 +263,7 @@ enum Plan {
 impl Drop for Staging {
     fn drop(&mut self) {
         if self.made_work && !self.committed {
-            let _ = remove_owned_tree(&self.work);
+            let _ = files_under(&self.work).and_then(|f| remove_owned_tree(&self.work, &f));
         }
         // The lock (and its file) goes before the folders that held it.
         self.lock = None;
@@ -337,28 +341,38 @@ fn create_parents(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(missing)
 }
 
-/// Every file under `dir`, relative and `/`-separated (symbolic links count as files
-/// and are not followed).
+/// Every file under `dir`, relative and `/`-separated, and every empty folder, with a
+/// trailing `/` (symbolic links count as files and are not followed).
 fn files_under(dir: &Path) -> Result<BTreeSet<String>, Error> {
     let mut out = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        let mut empty = true;
         for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
             let entry = entry.map_err(|e| io(&d, e))?;
+            empty = false;
             let path = entry.path();
-            let is_dir = entry.file_type().map_err(|e| io(&path, e))?.is_dir();
-            if is_dir {
+            if entry.file_type().map_err(|e| io(&path, e))?.is_dir() {
                 stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                let rel: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.insert(rel.join("/"));
+            } else {
+                out.insert(relative(dir, &path));
             }
+        }
+        if empty && d != dir {
+            out.insert(relative(dir, &d) + "/");
         }
     }
     Ok(out)
+}
+
+/// `path` relative to `dir`, `/`-separated.
+fn relative(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 /// The list of appraise's files in `dir`, if appraise wrote it.
@@ -379,7 +393,12 @@ fn read_owned(dir: &Path) -> Result<Option<Owned>, Error> {
     let files = owned
         .files
         .into_iter()
-        .filter(|f| !f.split('/').any(|c| c == ".." || c.is_empty()) && !f.starts_with('/'))
+        .filter(|f| {
+            let path = f.strip_suffix('/').unwrap_or(f);
+            !path
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty())
+        })
         .collect();
     Ok(Some(Owned {
         tool: owned.tool,
@@ -387,36 +406,45 @@ fn read_owned(dir: &Path) -> Result<Option<Owned>, Error> {
     }))
 }
 
-/// Removes the `files` (relative paths) of `dir` that exist, and the marker.
+/// Removes the `files` (relative paths; folders end in `/`) of `dir` that exist, and
+/// the marker; then the folders that held them, where that left them empty. A folder
+/// that still holds something is kept: nothing appraise did not write is removed.
 fn remove_listed(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
+    let mut folders = BTreeSet::new();
     for f in files.iter().map(String::as_str).chain([OWNED]) {
-        let p = dir.join(f);
-        match std::fs::remove_file(&p) {
+        let p = dir.join(f.trim_end_matches('/'));
+        let removed = if f.ends_with('/') {
+            std::fs::remove_dir(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        match removed {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // A listed folder someone has put things into stays.
+            Err(_) if f.ends_with('/') => {}
             Err(e) => return Err(io(&p, e)),
         }
+        let mut parent = Path::new(f.trim_end_matches('/')).parent();
+        while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
+            folders.insert(p.to_path_buf());
+            parent = p.parent();
+        }
+    }
+    // Deepest first: a folder's sub-folders go before it.
+    let mut folders: Vec<PathBuf> = folders.into_iter().collect();
+    folders.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for f in folders {
+        let _ = std::fs::remove_dir(dir.join(f));
     }
     Ok(())
 }
 
-/// Removes the empty folders under `dir`, and `dir` if it ends up empty.
-fn remove_empty_dirs(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                remove_empty_dirs(&e.path());
-            }
-        }
-    }
+/// Removes a folder of appraise's own (a staging folder, or an earlier output moved
+/// aside): the files it lists, and the folder itself if that left it empty.
+fn remove_owned_tree(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
+    remove_listed(dir, files)?;
     let _ = std::fs::remove_dir(dir);
-}
-
-/// Removes a staging folder: its files are all appraise's.
-fn remove_owned_tree(dir: &Path) -> Result<(), Error> {
-    let files = files_under(dir)?;
-    remove_listed(dir, &files)?;
-    remove_empty_dirs(dir);
     Ok(())
 }
 
@@ -630,6 +658,49 @@ mod tests {
         assert!(first.path().exists());
         first.commit().unwrap();
         assert_eq!(names(dir.path()), ["out"]);
+    }
+
+    #[test]
+    fn folders_are_removed_only_when_appraise_made_them_and_they_are_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        let none = Policy::default();
+        // An output with an empty folder of its own is replaced cleanly.
+        for _ in 0..2 {
+            let staging = Staging::new(&target, &none).unwrap();
+            std::fs::create_dir_all(staging.path().join("charts/radar")).unwrap();
+            std::fs::write(staging.path().join("charts/a.svg"), "a").unwrap();
+            staging.commit().unwrap();
+            assert!(target.join("charts/radar").is_dir());
+        }
+        assert_eq!(names(dir.path()), ["out"]);
+        // A user's empty folder is theirs: refused, and kept with --force.
+        std::fs::create_dir_all(target.join("mine")).unwrap();
+        let err = stage(&target, &[("charts/a.svg", "b")], &none).unwrap_err();
+        assert!(err.to_string().contains("mine/"), "{err}");
+        let force = Policy {
+            force: true,
+            ..Policy::default()
+        };
+        stage(&target, &[("ranking.csv", "c")], &force).unwrap();
+        assert_eq!(names(&target), [OWNED, "mine", "ranking.csv"]);
+    }
+
+    #[test]
+    fn a_list_that_names_files_outside_the_folder_removes_none_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(dir.path().join("victim.txt"), "mine").unwrap();
+        let forged =
+            r#"{"tool": "x", "files": ["../victim.txt", "/etc/hostname", "a/../../victim.txt"]}"#;
+        std::fs::write(target.join(OWNED), forged).unwrap();
+        stage(&target, &[("ranking.csv", "x")], &Policy::default()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("victim.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(names(&target), [OWNED, "ranking.csv"]);
     }
 
     #[test]
