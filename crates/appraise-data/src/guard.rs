@@ -23,7 +23,7 @@ use crate::Error;
 /// report how often the upstream readers still panic).
 static CAUGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// How many reader panics [`guarded`] has turned into errors in this process.
+/// How many panics [`catch`] (and so [`guarded`]) has caught in this process.
 pub fn caught_panics() -> usize {
     CAUGHT.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -34,9 +34,9 @@ thread_local! {
     static GUARDED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `read` on the file at `path`; a panic inside it becomes an error naming the
-/// file.
-pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+/// Runs `work`; a panic inside it (on this thread) is caught, counted and returned as
+/// its message, instead of being printed and unwinding further.
+pub fn catch<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| {
         let previous = std::panic::take_hook();
@@ -47,15 +47,22 @@ pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T, Error>) -
         }));
     });
     let was = GUARDED.with(|g| g.replace(true));
-    let outcome = catch_unwind(AssertUnwindSafe(read));
+    let outcome = catch_unwind(AssertUnwindSafe(work));
     GUARDED.with(|g| g.set(was));
-    outcome.unwrap_or_else(|payload| {
+    outcome.map_err(|payload| {
         CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let message = payload
+        payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown failure".into());
+            .unwrap_or_else(|| "unknown failure".into())
+    })
+}
+
+/// Runs `read` on the file at `path`; a panic inside it becomes an error naming the
+/// file.
+pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch(read).unwrap_or_else(|message| {
         tracing::warn!(file = %path.display(), %message, "the reader panicked on a corrupt file");
         Err(Error::unreadable(
             path,

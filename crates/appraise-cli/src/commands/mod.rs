@@ -262,15 +262,8 @@ pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
         .copied()
         .unwrap_or(std::time::Duration::from_secs(3600));
     let timed = async { tokio::time::timeout(limit, work).await };
-    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(timed)))
-        .map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown failure".into());
-        anyhow::anyhow!("the query engine failed: {message}")
-    })?;
+    let done = appraise_data::guard::catch(|| runtime.block_on(timed))
+        .map_err(|message| anyhow::anyhow!("the query engine failed: {message}"))?;
     done.map_err(|_| {
         anyhow::Error::new(appraise_data::Error::Input {
             reason: format!(
