@@ -953,3 +953,40 @@ fn strip_line_end(body: &[u8]) -> &[u8] {
     let body = body.strip_suffix(b"\n").unwrap_or(body);
     body.strip_suffix(b"\r").unwrap_or(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Regression (gzip_bomb): a 9 MB gzip of 2 GB of zeros took 2.1 GB of memory and
+    /// some 200 s as X-Road input. Text inflated past the cap (200 times the file, and
+    /// 1 GiB at least; 1 MiB here) is refused, in time linear in what was read.
+    #[test]
+    fn a_gzip_that_inflates_past_its_cap_is_refused() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Blank lines, which NDJSON skips: only the cap can stop them.
+        gz.write_all(&vec![b'\n'; 3 << 20]).unwrap();
+        let bytes = gz.finish().unwrap();
+        let read = |cap: u64| {
+            let mut names = Names::default();
+            let mut each = |_: &Names, _: Item, _: u64| Ok(());
+            let mut reader = Reader {
+                path: Path::new("bomb.ndjson.gz"),
+                names: &mut names,
+                each: &mut each,
+                max_record: 1 << 20,
+                max_inflated: cap,
+            };
+            let input: Input<'_> = Box::new(BufReader::new(std::io::Cursor::new(bytes.clone())));
+            reader.container(input, 0)
+        };
+        let err = read(1 << 20).unwrap_err().to_string();
+        assert!(
+            err.contains("bomb.ndjson.gz") && err.contains("decompression bomb"),
+            "{err}"
+        );
+        read(4 << 20).unwrap();
+    }
+}
