@@ -383,6 +383,7 @@ pub(crate) fn load_sources(
             }
         }
         let (batches, accounting) = sink.finish()?;
+        check_totals(table, &batches)?;
         rejects.close()?;
         debug_assert!(accounting.balances());
         let mut files: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
@@ -427,6 +428,42 @@ fn sink_config<'a>(
         stored_pseudonyms,
         batch_size: opts.batch_size,
     }
+}
+
+/// Checks that every count column of a loaded table sums within a 64-bit integer, so
+/// that no SUM a KPI takes over it can wrap around. Each count is at most
+/// [`MAX_COUNT`](crate::schema::MAX_COUNT), so only millions of absurd rows get here.
+fn check_totals(table: Table, batches: &[RecordBatch]) -> Result<(), Error> {
+    use datafusion::arrow::datatypes::Int64Type;
+    for c in table.columns() {
+        if !matches!(c.kind, Kind::Int { .. }) {
+            continue;
+        }
+        let mut total: i64 = 0;
+        for b in batches {
+            let Some(values) = b
+                .column_by_name(c.name)
+                .and_then(|a| a.as_primitive_opt::<Int64Type>())
+            else {
+                continue;
+            };
+            for v in values.iter().flatten() {
+                total = total.checked_add(v).ok_or_else(|| Error::Input {
+                    reason: format!(
+                        "the {} column of the {table} table sums to more than a 64-bit \
+                         integer holds, so the KPIs' sums over it would be wrong",
+                        c.name
+                    ),
+                    hint: Some(format!(
+                        "check the {} values of the {table} files: each may be up to 10^12, \
+                         but together they must stay below 9.2 × 10^18",
+                        c.name
+                    )),
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The departments whose chain of parents stays within valid departments.
@@ -950,4 +987,27 @@ fn read_batches(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_column_that_would_overflow_a_sum_stops_the_load() {
+        // Regression (count_overflow): two rows of records = 2^63 - 1 summed to -2 in
+        // every KPI. Each count is now bounded, and so is the column's total.
+        let batch = |records: i64| {
+            let column = datafusion::arrow::array::Int64Array::from(vec![records]);
+            RecordBatch::try_from_iter([("records", Arc::new(column) as Arc<dyn Array>)]).unwrap()
+        };
+        let half = i64::MAX / 2 + 1;
+        let err = check_totals(Table::Exchanges, &[batch(half), batch(half)]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the records column of the exchanges table"),
+            "{err}"
+        );
+        check_totals(Table::Exchanges, &[batch(half), batch(half - 2)]).unwrap();
+    }
 }
