@@ -71,11 +71,6 @@ impl Lock {
             // the file that is there now.
         }
     }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for Lock {

@@ -133,11 +133,6 @@ impl Staging {
         &self.work
     }
 
-    /// The folder the output goes to.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// Moves the staged folder into place: swapped in whole where the target holds
     /// only appraise's files (or nothing), file by file beside other files with
     /// `force`.
