@@ -282,7 +282,7 @@ pub(crate) struct ReadArgs {
     pub encoding: Option<String>,
 
     /// Time zone of timestamps written without an offset.
-    #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]
+    #[arg(long, value_name = "ZONE", default_value = appraise_data::DEFAULT_TIMEZONE_NAME)]
     pub timezone: String,
 
     /// File holding the key that pseudonymises applicant_id (HMAC-SHA-256). Without it,
@@ -495,6 +495,6 @@ pub(crate) struct GenerateArgs {
     pub write: WriteArgs,
 
     /// Time zone the local timestamps are written in.
-    #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]
+    #[arg(long, value_name = "ZONE", default_value = appraise_data::DEFAULT_TIMEZONE_NAME)]
     pub timezone: String,
 }

@@ -114,17 +114,12 @@ pub(crate) fn data_summary(data: &Dataset, tz: chrono_tz::Tz) -> String {
         depts.num_rows(),
         levels.join(", ")
     );
-    for (table, column) in [
-        (Table::Exchanges, "requested_at"),
-        (Table::ShareRequests, "submitted_at"),
-        (Table::Services, "submitted_at"),
-    ] {
+    for table in [Table::Exchanges, Table::ShareRequests, Table::Services] {
+        let column = table.time_column().unwrap_or_default();
         let t = data.table(table);
-        let span = t
-            .time_span(column)
-            .map_or("no rows".to_string(), |(lo, hi)| {
-                format!("{} .. {}", local_date(lo, tz), local_date(hi, tz))
-            });
+        let span = t.time_span().map_or("no rows".to_string(), |(lo, hi)| {
+            format!("{} .. {}", local_date(lo, tz), local_date(hi, tz))
+        });
         let _ = writeln!(
             s,
             "{:<16} {:>12} rows, {column} {span}",

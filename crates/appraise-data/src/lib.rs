@@ -40,4 +40,11 @@ pub use load::{Dataset, InputFormat, LoadOptions, LoadedTable, MAX_RECORD_BYTES,
 pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;
+
+/// The zone of timestamps written without an offset, of dates and of periods, unless a
+/// command or the scorecard names another.
+pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// [`DEFAULT_TIMEZONE`]'s IANA name.
+pub const DEFAULT_TIMEZONE_NAME: &str = "Asia/Shanghai";
 pub use validate::{Accounting, Reason, parse_bool};

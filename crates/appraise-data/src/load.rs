@@ -23,7 +23,7 @@ use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
 use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
-use crate::warehouse::{StoredFile, time_column};
+use crate::warehouse::StoredFile;
 use crate::xroad::XroadOptions;
 use crate::xroad::adapter::{Adapter, Summary};
 
@@ -84,7 +84,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            timezone: chrono_tz::Asia::Shanghai,
+            timezone: crate::DEFAULT_TIMEZONE,
             input_format: InputFormat::Auto,
             encoding: None,
             pseudonymiser: None,
@@ -122,13 +122,11 @@ impl LoadedTable {
         }
     }
 
-    /// Earliest and latest value of a timestamp column (µs UTC), if it has any. For a
-    /// table in a warehouse, only its time column ([`time_column`]) is known.
-    pub fn time_span(&self, column: &str) -> Option<(i64, i64)> {
+    /// Earliest and latest value of the table's time column
+    /// ([`Table::time_column`]; µs UTC), if it has any rows.
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        let column = self.table.time_column()?;
         if let Some(files) = &self.stored {
-            if time_column(self.table) != Some(column) {
-                return None;
-            }
             return files
                 .iter()
                 .filter_map(|f| f.span)

@@ -45,6 +45,17 @@ impl Table {
         }
     }
 
+    /// The column that places a row in time: what periods scope, months partition and
+    /// coverage is read from; `None` for departments.
+    pub fn time_column(self) -> Option<&'static str> {
+        match self {
+            Table::Departments => None,
+            Table::Catalog => Some("registered_at"),
+            Table::Exchanges => Some("requested_at"),
+            Table::ShareRequests | Table::Services => Some("submitted_at"),
+        }
+    }
+
     /// Looks a table up by its name.
     pub fn from_name(name: &str) -> Option<Table> {
         Table::ALL.into_iter().find(|t| t.name() == name)

@@ -193,16 +193,6 @@ pub struct Ingested {
     pub xroad: Option<crate::xroad::Summary>,
 }
 
-/// The column a table is partitioned and sorted by; `None` for departments.
-pub fn time_column(table: Table) -> Option<&'static str> {
-    match table {
-        Table::Departments => None,
-        Table::Catalog => Some("registered_at"),
-        Table::Exchanges => Some("requested_at"),
-        Table::ShareRequests | Table::Services => Some("submitted_at"),
-    }
-}
-
 /// Whether `dir` is a warehouse.
 pub fn is_warehouse(dir: &Path) -> bool {
     dir.join(MANIFEST).is_file()
@@ -707,7 +697,7 @@ fn partitions(
     table: Table,
     tz: Tz,
 ) -> Result<Vec<(Option<String>, RecordBatch)>, Error> {
-    let time = time_column(table).and_then(|c| table.column_index(c));
+    let time = table.time_column().and_then(|c| table.column_index(c));
     let times: Vec<Option<&TimestampMicrosecondArray>> = batches
         .iter()
         .map(|b| time.map(|ix| b.column(ix).as_primitive::<TimestampMicrosecondType>()))
@@ -810,7 +800,8 @@ fn write_part(
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(&path, e))?;
     // Rows are sorted by time: the first and last rows bound the file.
-    let span = time_column(table)
+    let span = table
+        .time_column()
         .and_then(|c| table.column_index(c))
         .map(|ix| batch.column(ix).as_primitive::<TimestampMicrosecondType>())
         .filter(|t| !t.is_empty())

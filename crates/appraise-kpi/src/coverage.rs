@@ -3,7 +3,7 @@
 //! appraised with a warning.
 //!
 //! A table covers a month of the period when it holds a row whose time column
-//! ([`time_column`]) falls in that month (within the period); the catalog, which KPIs
+//! ([`Table::time_column`]) falls in that month (within the period); the catalog, which KPIs
 //! see as it stands at the period's end, covers a month when a resource was registered
 //! before the month's end. For rows in memory this is counted exactly; for a warehouse
 //! it is read off the committed files' time spans (each file is one local month of one
@@ -11,7 +11,6 @@
 
 use std::collections::BTreeSet;
 
-use appraise_data::warehouse::time_column;
 use appraise_data::{Dataset, Table};
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -86,8 +85,8 @@ pub fn coverage(data: &Dataset, table: Table, period: &Period, tz: Tz) -> TableC
     let loaded = data.table(table);
     let months = months(period, tz);
     let mut covered = vec![false; months.len()];
-    let column = time_column(table);
-    let span = column.and_then(|c| loaded.time_span(c));
+    let column = table.time_column();
+    let span = loaded.time_span();
     // The catalog in scope is every resource registered before the end.
     let so_far = table == Table::Catalog;
     let within = |t: i64, lo: i64, hi: i64| t < hi && (so_far || lo <= t);

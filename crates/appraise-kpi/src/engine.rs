@@ -54,7 +54,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            timezone: chrono_tz::Asia::Shanghai,
+            timezone: appraise_data::DEFAULT_TIMEZONE,
             memory_limit: 4 << 30,
             cluster: None,
             kpi_cache: None,

@@ -261,7 +261,7 @@ struct UncertaintyToml {
 }
 
 fn default_timezone() -> Spanned<String> {
-    Spanned::new(0..0, "Asia/Shanghai".into())
+    Spanned::new(0..0, appraise_data::DEFAULT_TIMEZONE_NAME.into())
 }
 fn default_aggregation() -> Aggregation {
     Aggregation::Arithmetic

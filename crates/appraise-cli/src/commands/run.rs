@@ -288,7 +288,7 @@ impl Done {
 
 /// The quarter of the latest exchange.
 fn latest_quarter(data: &Dataset, tz: chrono_tz::Tz) -> Result<Period> {
-    let Some((_, last)) = data.table(Table::Exchanges).time_span("requested_at") else {
+    let Some((_, last)) = data.table(Table::Exchanges).time_span() else {
         anyhow::bail!(appraise_data::Error::Input {
             reason: "the data holds no exchanges, so there is no latest quarter".into(),
             hint: Some("give the period with --period".into()),

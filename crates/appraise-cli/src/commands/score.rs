@@ -150,7 +150,7 @@ pub(crate) fn appraise(
     // Earlier periods only where the data reaches back to them.
     let first = data
         .table(Table::Exchanges)
-        .time_span("requested_at")
+        .time_span()
         .map(|(first, _)| first);
     let periods: Vec<Period> = period
         .last_n(TREND_PERIODS)

@@ -91,7 +91,7 @@ impl Default for GenerateOptions {
             bad_rows: 0.0,
             format: OutputFormat::Csv,
             out: PathBuf::from("data"),
-            timezone: chrono_tz::Asia::Shanghai,
+            timezone: crate::DEFAULT_TIMEZONE,
         }
     }
 }
