@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use appraise_data::InputFormat;
-use appraise_data::generate::OutputFormat as GenerateFormat;
+use appraise_gen::OutputFormat as GenerateFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// appraise: the performance appraisal of government information sharing.
@@ -49,8 +49,10 @@ pub(crate) enum Command {
     /// Load every table, check every row, and account for each one.
     ///
     /// Prints rows read, loaded, rejected (by reason) and duplicates per table, and
-    /// writes the rejected rows to <rejects>/<table>.csv. Exits 0 when every file could
-    /// be read (rejected rows are findings, not failures), 1 when a file could not.
+    /// writes the rejected rows, a TABLE.csv each, into --rejects (or, when rows were
+    /// rejected, into reports/out/rejects). A warehouse's files are first checked
+    /// against its manifest. Exits 0 when every file could be read (rejected rows are
+    /// findings, not failures), 1 when a file could not.
     Validate(ValidateArgs),
     /// Load and validate a data folder and append its new rows to a Parquet warehouse.
     ///

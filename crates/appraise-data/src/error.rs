@@ -62,14 +62,16 @@ impl Error {
         )
     }
 
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    /// Reading or writing `path` failed.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
             cause: source,
         }
     }
 
-    pub(crate) fn csv_write(path: &Path, e: csv::Error) -> Self {
+    /// Writing CSV to `path` failed.
+    pub fn csv_write(path: &Path, e: csv::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
             cause: std::io::Error::other(e),

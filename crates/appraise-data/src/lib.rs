@@ -3,7 +3,7 @@
 //! The main entry point is [`load_dir`], which reads a data folder into a [`Dataset`]:
 //! the five tables of the contract ([`Table`]) as Arrow record batches, every input row
 //! accounted for as loaded, rejected (with its reason, written to a rejects file) or a
-//! duplicate. [`generate`] writes deterministic synthetic data in the same shape.
+//! duplicate. (The crate `appraise-gen` writes synthetic data in the same shape.)
 //!
 //! ```no_run
 //! use appraise_data::{load_dir, LoadOptions, Table};
@@ -20,7 +20,6 @@ mod csv_blocks;
 pub mod digest;
 mod encoding;
 mod error;
-pub mod generate;
 #[doc(hidden)]
 pub mod guard;
 mod load;
@@ -47,4 +46,4 @@ pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// [`DEFAULT_TIMEZONE`]'s IANA name.
 pub const DEFAULT_TIMEZONE_NAME: &str = "Asia/Shanghai";
-pub use validate::{Accounting, Reason, parse_bool};
+pub use validate::{Accounting, Builder, Reason, Val, parse_bool};

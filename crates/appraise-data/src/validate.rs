@@ -127,19 +127,27 @@ impl Accounting {
     }
 }
 
-/// One parsed field.
+/// One field of a row, parsed: what validation makes of a text field, and what a
+/// [`Builder`] turns into a column.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Val<'a> {
+pub enum Val<'a> {
+    /// Absent.
     Null,
+    /// Text borrowed from the input.
     Str(&'a str),
+    /// Text made while reading (a pseudonym, a canonical spelling).
     Owned(String),
+    /// A timestamp, µs since the epoch, UTC.
     Ts(i64),
+    /// A whole number.
     Int(i64),
+    /// A boolean.
     Bool(bool),
 }
 
 impl Val<'_> {
-    pub(crate) fn ts(&self) -> Option<i64> {
+    /// The timestamp, if the field is one.
+    pub fn ts(&self) -> Option<i64> {
         match self {
             Val::Ts(t) => Some(*t),
             _ => None,
@@ -761,16 +769,22 @@ fn content_hash(vals: &[Val<'_>], buf: &mut Vec<u8>) -> u64 {
     xxh3_64(buf)
 }
 
-/// An Arrow column builder for one contract column.
-pub(crate) enum Builder {
+/// An Arrow column builder for one contract column, in the type [`Table::schema`]
+/// gives it.
+pub enum Builder {
+    /// Text, enumerations, department ids, personal data.
     Str(StringBuilder),
+    /// Timestamps (µs, UTC).
     Ts(TimestampMicrosecondBuilder),
+    /// Whole numbers.
     Int(Int64Builder),
+    /// Booleans.
     Bool(BooleanBuilder),
 }
 
 impl Builder {
-    pub(crate) fn new(kind: Kind, capacity: usize) -> Self {
+    /// A builder for a column of `kind`, room for `capacity` rows.
+    pub fn new(kind: Kind, capacity: usize) -> Self {
         match kind {
             Kind::Text | Kind::DeptRef | Kind::Enum(_) | Kind::Personal => {
                 Builder::Str(StringBuilder::with_capacity(capacity, capacity * 16))
@@ -783,7 +797,8 @@ impl Builder {
         }
     }
 
-    pub(crate) fn append(&mut self, v: &Val<'_>) {
+    /// Appends a field; one of another type than the column's is a null.
+    pub fn append(&mut self, v: &Val<'_>) {
         match (self, v) {
             (Builder::Str(b), Val::Str(s)) => b.append_value(s),
             (Builder::Str(b), Val::Owned(s)) => b.append_value(s),
@@ -797,7 +812,8 @@ impl Builder {
         }
     }
 
-    pub(crate) fn finish(&mut self) -> ArrayRef {
+    /// The column built so far; the builder starts again empty.
+    pub fn finish(&mut self) -> ArrayRef {
         match self {
             Builder::Str(b) => Arc::new(b.finish()),
             Builder::Ts(b) => Arc::new(b.finish()),

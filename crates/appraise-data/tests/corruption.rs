@@ -17,9 +17,9 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use appraise_data::generate::{GenerateOptions, OutputFormat, generate};
 use appraise_data::xroad::XroadOptions;
 use appraise_data::{InputFormat, LoadOptions, Table, load_dir};
+use appraise_gen::{GenerateOptions, OutputFormat, generate};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::ipc::writer::{FileWriter, StreamWriter};
 use datafusion::parquet::arrow::ArrowWriter;

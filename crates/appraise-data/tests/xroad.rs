@@ -489,7 +489,7 @@ fn a_mapping_that_maps_a_member_twice_stops_with_both_lines() {
 
 #[test]
 fn generated_records_load_as_the_exchanges_that_went_in() {
-    use appraise_data::generate::{GenerateOptions, OutputFormat, generate};
+    use appraise_gen::{GenerateOptions, OutputFormat, generate};
     let dir = tempfile::tempdir().unwrap();
     let opts = GenerateOptions {
         seed: 11,

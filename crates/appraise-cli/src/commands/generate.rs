@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use appraise_data::generate::{GenerateOptions, generate};
+use appraise_gen::{GenerateOptions, generate};
 use chrono::NaiveDate;
 
 use crate::cli::GenerateArgs;

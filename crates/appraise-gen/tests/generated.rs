@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use appraise_data::generate::{GenerateOptions, GenerateReport, OutputFormat, generate};
 use appraise_data::{LoadOptions, Pseudonymiser, Table, load_dir};
+use appraise_gen::{GenerateOptions, GenerateReport, OutputFormat, generate};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::concat_batches;
 

@@ -10,6 +10,18 @@
 //! exactly one rule of the contract (or repeat a row), and the report says how many of
 //! each kind went into each table: loading the files must reject or count as
 //! duplicates exactly those.
+//!
+//! The main entry is [`generate`], with its [`GenerateOptions`]:
+//!
+//! ```no_run
+//! use appraise_gen::{GenerateOptions, generate};
+//!
+//! let opts = GenerateOptions { exchanges: 10_000, out: "data".into(), ..Default::default() };
+//! let report = generate(&opts)?;
+//! println!("{} exchanges written", report.rows["exchanges"]);
+//! # Ok::<(), appraise_data::Error>(())
+//! ```
+#![deny(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,9 +42,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use serde::Serialize;
 
-use crate::Error;
-use crate::schema::Table;
-use crate::validate::{Builder, Reason, Val};
+use appraise_data::{Builder, Error, Reason, Table, Val};
 
 mod xroad;
 pub use xroad::XroadTruth;
@@ -91,7 +101,7 @@ impl Default for GenerateOptions {
             bad_rows: 0.0,
             format: OutputFormat::Csv,
             out: PathBuf::from("data"),
-            timezone: crate::DEFAULT_TIMEZONE,
+            timezone: appraise_data::DEFAULT_TIMEZONE,
         }
     }
 }

@@ -107,7 +107,7 @@ fn schedule(later: &mut VecDeque<(u64, String)>, due: u64, record: String) {
 fn write_mapping(path: &Path, depts: &[Dept]) -> Result<(), Error> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let mut w = csv::Writer::from_writer(BufWriter::new(file));
-    let header = crate::xroad::mapping::KEY_COLUMNS
+    let header = appraise_data::xroad::mapping::KEY_COLUMNS
         .into_iter()
         .chain(Table::Departments.columns().iter().map(|c| c.name));
     w.write_record(header)
