@@ -1,4 +1,4 @@
-//! The `appraise` binary: `main` maps [`run`] to an exit code.
+//! The `appraise` binary: `main` maps `commands::run` to an exit code.
 
 use std::process::ExitCode;
 
@@ -8,18 +8,50 @@ mod output;
 mod policy;
 
 fn main() -> ExitCode {
-    match commands::run() {
+    // A panic anywhere (printing to a full disk, a fault in a library) ends in an error
+    // message and exit 2, not a crash.
+    let outcome = appraise_data::guard::catch(commands::run)
+        .unwrap_or_else(|message| Err(anyhow::anyhow!("internal fault: {message}")));
+    match outcome {
         Ok(code) => code,
+        // The reader of the output has gone (`appraise sql ... | head`): nothing to say.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            let data_error = err
-                .chain()
-                .find_map(|e| e.downcast_ref::<appraise_data::Error>());
-            if let Some(hint) = data_error.and_then(appraise_data::Error::hint) {
+            let (input, hint) = classify(&err);
+            if let Some(hint) = hint {
                 eprintln!("hint: {hint}");
             }
-            let input = data_error.is_none_or(appraise_data::Error::is_input);
             ExitCode::from(if input { 1 } else { 2 })
         }
     }
+}
+
+/// Whether the error is a write to a pipe whose reader has gone.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }) || err.to_string().contains("Broken pipe")
+}
+
+/// Whether an error is the user's input (exit 1) or a fault (exit 2), and its fix: as
+/// the first library error in its chain says. An error no library raised (a failed
+/// write, a panic in the query engine) is a fault.
+fn classify(err: &anyhow::Error) -> (bool, Option<String>) {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<appraise_data::Error>() {
+            return (e.is_input(), e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<appraise_kpi::Error>() {
+            return (e.is_input(), e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<appraise_score::Error>() {
+            return (e.is_input(), e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<appraise_report::Error>() {
+            return (e.is_input(), e.hint());
+        }
+    }
+    (false, None)
 }

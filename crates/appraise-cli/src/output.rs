@@ -204,6 +204,16 @@ impl crate::cli::OutputArgs {
     }
 }
 
+/// A failed write as its I/O error (Arrow's wrapper would print the cause twice).
+fn write_error(e: datafusion::arrow::error::ArrowError) -> anyhow::Error {
+    match e {
+        datafusion::arrow::error::ArrowError::IoError(_, io) => {
+            anyhow::Error::from(io).context("writing the result")
+        }
+        other => other.into(),
+    }
+}
+
 /// Rows `--format table` shows; the rest are counted, and the other formats give them.
 const TABLE_ROWS: usize = 10_000;
 
@@ -238,8 +248,8 @@ impl Streamed {
                 }
                 *hidden += batch.num_rows() - room;
             }
-            Some(Writer::Csv(w)) => w.write(batch)?,
-            Some(Writer::Json(w)) => w.write(batch)?,
+            Some(Writer::Csv(w)) => w.write(batch).map_err(write_error)?,
+            Some(Writer::Json(w)) => w.write(batch).map_err(write_error)?,
             Some(Writer::Parquet(file, w)) => {
                 if let Some(file) = file.take() {
                     *w = Some(datafusion::parquet::arrow::ArrowWriter::try_new(

@@ -41,7 +41,7 @@ pub(crate) fn kpis(flag: Option<&Path>) -> Result<Vec<KpiDef>> {
         Some(dir) => appraise_kpi::load_library(&dir),
         None => appraise_kpi::library_from(built_in("kpis", KPIS)),
     }
-    .map_err(crate::commands::kpi_error)
+    .map_err(anyhow::Error::from)
 }
 
 /// The working-day calendars.
@@ -53,7 +53,7 @@ pub(crate) fn calendar(flag: Option<&Path>) -> Result<Calendar> {
             built_in("calendars", CALENDARS),
         ),
     }
-    .map_err(crate::commands::kpi_error)
+    .map_err(anyhow::Error::from)
 }
 
 /// The scorecard.
@@ -64,7 +64,7 @@ pub(crate) fn scorecard(flag: Option<&Path>) -> Result<appraise_score::Scorecard
             appraise_score::Scorecard::parse(&Path::new(BUILT_IN).join("scorecard.toml"), SCORECARD)
         }
     }
-    .map_err(crate::commands::score_error)
+    .map_err(anyhow::Error::from)
 }
 
 /// The bytes of a policy file a run used, and where it came from (`built-in`, or its

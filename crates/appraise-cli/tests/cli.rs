@@ -463,3 +463,52 @@ fn sql_explain_shows_a_period_reading_only_its_months_files() {
     }
     assert!(plan.contains("pruning_predicate"), "{plan}");
 }
+
+#[test]
+fn an_input_error_exits_1_and_an_internal_fault_exits_2() {
+    let tiny = fixtures().join("tiny");
+    // The user's input, from each library: the data, the KPI engine (a query naming no
+    // such column), the scorecard. Each with its hint where one is known.
+    appraise()
+        .args(["validate", "--data"])
+        .arg(fixtures().join("bad/missing_column"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("hint:"));
+    appraise()
+        .args(["sql", "SELECT no_such_column FROM exchanges", "--data"])
+        .arg(&tiny)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no_such_column"));
+    let card = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(card.path(), "[scorecard]\nname = 1\n").unwrap();
+    appraise()
+        .args(["score", "--period", "2026Q3", "--data"])
+        .arg(&tiny)
+        .arg("--scorecard")
+        .arg(card.path())
+        .assert()
+        .code(1);
+    // A fault: the output cannot be written (standard output is a full device), for a
+    // result that streams and for text a command prints; no panic, no message twice.
+    let tiny = tiny.to_string_lossy();
+    let sql = [
+        "sql",
+        "SELECT * FROM exchanges",
+        "--format",
+        "csv",
+        "--data",
+        &tiny,
+    ];
+    for args in [&sql[..], &["kpi", "list"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_appraise"))
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
+    }
+}

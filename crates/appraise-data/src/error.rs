@@ -30,11 +30,12 @@ pub enum Error {
         hint: Option<String>,
     },
     /// Reading or writing a file failed.
-    #[error("{}: {cause}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause (not a `source`: the message already carries it).
+        /// The cause, which an error chain prints after the file.
+        #[source]
         cause: std::io::Error,
     },
     /// An Arrow error.
@@ -47,9 +48,9 @@ pub enum Error {
 
 impl Error {
     /// A fix for the user, where one is known.
-    pub fn hint(&self) -> Option<&str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Unreadable { hint, .. } | Error::Input { hint, .. } => hint.as_deref(),
+            Error::Unreadable { hint, .. } | Error::Input { hint, .. } => hint.clone(),
             _ => None,
         }
     }

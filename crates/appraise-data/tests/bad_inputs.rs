@@ -110,7 +110,7 @@ fn rejected_records_never_hold_the_raw_applicant_id() {
 }
 
 fn unreadable(err: Error) -> (PathBuf, String, String) {
-    let hint = err.hint().map(str::to_string);
+    let hint = err.hint();
     match err {
         Error::Unreadable { path, reason, .. } => (path, reason, hint.unwrap_or_default()),
         other => panic!("expected an unreadable file, got {other:?}"),

@@ -37,7 +37,7 @@ pub enum Error {
         reason: String,
     },
     /// A KPI whose query fails to plan or run.
-    #[error("KPI {kpi} ({}): {source}", path.display())]
+    #[error("KPI {kpi} ({})", path.display())]
     Query {
         /// KPI id.
         kpi: String,
@@ -93,7 +93,7 @@ pub enum Error {
         hint: String,
     },
     /// A file the engine cannot reach.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -129,8 +129,37 @@ impl Error {
         }
     }
 
-    /// Whether the error is the user's input (exit 1) rather than internal (exit 2).
+    /// Whether the error is the user's input (exit 1) rather than internal (exit 2). A
+    /// query's planning, schema and execution errors are its author's; DataFusion's
+    /// internal errors and Arrow's are faults.
     pub fn is_input(&self) -> bool {
-        !matches!(self, Error::DataFusion(_) | Error::Arrow(_))
+        match self {
+            Error::DataFusion(e) => datafusion_input(e),
+            Error::Query { source, .. } => datafusion_input(source),
+            Error::Arrow(_) => false,
+            _ => true,
+        }
+    }
+}
+
+/// Whether an engine error comes from the query rather than from the engine.
+fn datafusion_input(e: &DataFusionError) -> bool {
+    match e.find_root() {
+        DataFusionError::Plan(_)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::SQL(..)
+        | DataFusionError::Execution(_)
+        | DataFusionError::ResourcesExhausted(_) => true,
+        // What a query computes: a division by zero, a cast that does not hold.
+        DataFusionError::ArrowError(a, _) => matches!(
+            a.as_ref(),
+            ArrowError::DivideByZero
+                | ArrowError::CastError(_)
+                | ArrowError::ComputeError(_)
+                | ArrowError::ArithmeticOverflow(_)
+                | ArrowError::InvalidArgumentError(_)
+                | ArrowError::ParseError(_)
+        ),
+        _ => false,
     }
 }

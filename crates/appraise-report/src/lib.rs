@@ -52,7 +52,7 @@ use crate::view::Views;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be written or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -85,7 +85,7 @@ pub enum Error {
     },
     /// A template or the strings file does not parse or render.
     #[error(
-        "{}{}: {reason}\nhint: fix the file, or remove it from the --templates folder to use the default",
+        "{}{}: {reason}",
         name.display(),
         line.map_or(String::new(), |l| format!(", line {l}"))
     )]
@@ -103,6 +103,29 @@ pub enum Error {
     /// The KPI engine failed.
     #[error(transparent)]
     Kpi(#[from] appraise_kpi::Error),
+}
+
+impl Error {
+    /// A fix, where one is known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Template { .. } => Some(
+                "fix the file, or remove it from the --templates folder to use the default".into(),
+            ),
+            Error::Kpi(e) => e.hint(),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is the user's input (exit 1: a template, a query) rather than
+    /// a fault (exit 2: a file that cannot be written, a chart that cannot be drawn).
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Template { .. } => true,
+            Error::Kpi(e) => e.is_input(),
+            _ => false,
+        }
+    }
 }
 
 /// Everything a report is made of.

@@ -20,11 +20,12 @@ pub enum Error {
         hint: Option<String>,
     },
     /// A scorecard file that cannot be read.
-    #[error("cannot read {}: {cause}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// Why, which an error chain prints after the file.
+        #[source]
         cause: std::io::Error,
     },
     /// Input the scoring cannot use (no departments, a KPI matrix of another period).

@@ -57,14 +57,14 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
     } else {
         args.files
             .iter()
-            .map(|f| KpiDef::from_file(f).map_err(super::kpi_error))
+            .map(|f| KpiDef::from_file(f).map_err(anyhow::Error::from))
             .collect::<Result<_>>()?
     };
     let engine = Engine::without_data(calendar(&args.queries)?, &EngineOptions::default())
-        .map_err(super::kpi_error)?;
+        .map_err(anyhow::Error::from)?;
     // Any period will do: the tables are empty, only the plans matter.
-    let period: Period = "2026Q1".parse().map_err(super::kpi_error)?;
-    engine.scope(Some(&period)).map_err(super::kpi_error)?;
+    let period: Period = "2026Q1".parse().map_err(anyhow::Error::from)?;
+    engine.scope(Some(&period)).map_err(anyhow::Error::from)?;
     let mut failed = 0;
     for k in &kpis {
         match super::block_on(engine.check(k))? {
@@ -72,8 +72,10 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
             Err(e) => {
                 failed += 1;
                 println!("FAILED  {} ({})", k.id, k.path.display());
-                eprintln!("error: {e}");
-                if let Some(h) = e.hint() {
+                let hint = e.hint();
+                // With its causes, as `main` prints an error.
+                eprintln!("error: {:#}", anyhow::Error::from(e));
+                if let Some(h) = hint {
                     eprintln!("hint: {h}");
                 }
             }
@@ -87,7 +89,7 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
 }
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
-    let period: Period = args.period.parse().map_err(super::kpi_error)?;
+    let period: Period = args.period.parse().map_err(anyhow::Error::from)?;
     let mut kpis = library(&args.queries)?;
     if !args.kpi.is_empty() {
         for id in &args.kpi {
@@ -106,9 +108,9 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     super::report_rejections(&data);
     let engine =
-        Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(super::kpi_error)?;
-    let matrix = super::block_on(engine.run(&period, &kpis))?.map_err(super::kpi_error)?;
-    let batch = matrix.to_batch().map_err(super::kpi_error)?;
+        Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(anyhow::Error::from)?;
+    let matrix = super::block_on(engine.run(&period, &kpis))?.map_err(anyhow::Error::from)?;
+    let batch = matrix.to_batch().map_err(anyhow::Error::from)?;
     args.output.write(&[batch])?;
     Ok(ExitCode::SUCCESS)
 }

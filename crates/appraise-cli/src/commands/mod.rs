@@ -291,34 +291,6 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     Ok(RUNTIME.get_or_init(|| made))
 }
 
-/// A library error as the binary reports it: bad input (exit 1, with its hint) or a
-/// fault (exit 2).
-fn user_error<E>(e: E, is_input: bool, hint: Option<String>) -> anyhow::Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    if is_input {
-        anyhow::Error::new(appraise_data::Error::Input {
-            reason: e.to_string(),
-            hint,
-        })
-    } else {
-        anyhow::Error::new(e)
-    }
-}
-
-/// A KPI engine error as a user-facing error with its hint.
-pub(crate) fn kpi_error(e: appraise_kpi::Error) -> anyhow::Error {
-    let (input, hint) = (e.is_input(), e.hint());
-    user_error(e, input, hint)
-}
-
-/// A scoring error as a user-facing error with its hint.
-pub(crate) fn score_error(e: appraise_score::Error) -> anyhow::Error {
-    let (input, hint) = (e.is_input(), e.hint());
-    user_error(e, input, hint)
-}
-
 /// A one-line note on stderr when rows were rejected, so nobody misses it.
 pub(crate) fn report_rejections(data: &appraise_data::Dataset) {
     let rejected: u64 = data.tables.iter().map(|t| t.accounting.rejected).sum();

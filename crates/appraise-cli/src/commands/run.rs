@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs, WriteArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
-    let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
+    let period: Period = args.appraisal.period.parse().map_err(anyhow::Error::from)?;
     let out = args
         .out
         .clone()
@@ -110,7 +110,8 @@ impl Job {
     pub(crate) fn run(mut self) -> Result<Done> {
         let mut laps = super::Laps::start("load");
         // Templates first: a broken template fails before any work is done.
-        let templates = Templates::load(self.report.templates.as_deref()).map_err(report_error)?;
+        let templates =
+            Templates::load(self.report.templates.as_deref()).map_err(anyhow::Error::from)?;
         let staging = Staging::new(&self.out, &self.write_policy())?;
         let bar = progress_bar();
 
@@ -151,7 +152,8 @@ impl Job {
         bar.inc(1);
 
         bar.set_message("exchange summary");
-        let facts = super::block_on(ExchangeFacts::of(&engine, &period))?.map_err(report_error)?;
+        let facts =
+            super::block_on(ExchangeFacts::of(&engine, &period))?.map_err(anyhow::Error::from)?;
         laps.next("fonts");
         bar.inc(1);
 
@@ -179,7 +181,7 @@ impl Job {
                 bar.set_message(step.to_string());
                 bar.inc(1);
             })
-            .map_err(report_error)?;
+            .map_err(anyhow::Error::from)?;
         warnings.extend(written);
         laps.next("manifest");
 
@@ -299,18 +301,4 @@ fn latest_quarter(data: &Dataset, tz: chrono_tz::Tz) -> Result<Period> {
         .unwrap_or_default();
     Period::quarter(last.year(), (last.month() - 1) / 3 + 1)
         .context("the latest exchange has no quarter")
-}
-
-/// A report error: a template problem is the user's to fix (exit 1), anything else is
-/// a fault (exit 2).
-fn report_error(e: appraise_report::Error) -> anyhow::Error {
-    let input = matches!(e, appraise_report::Error::Template { .. });
-    if input {
-        anyhow::Error::new(appraise_data::Error::Input {
-            reason: e.to_string(),
-            hint: None,
-        })
-    } else {
-        anyhow::Error::new(e)
-    }
 }

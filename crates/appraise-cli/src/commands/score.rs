@@ -20,7 +20,7 @@ const TREND_PERIODS: usize = 4;
 const KPI_CACHE: &str = "_cache";
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let period: Period = args.appraisal.period.parse().map_err(super::kpi_error)?;
+    let period: Period = args.appraisal.period.parse().map_err(anyhow::Error::from)?;
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
         anyhow::bail!(appraise_data::Error::Input {
             reason: "--format parquet writes files".into(),
@@ -127,7 +127,7 @@ pub(crate) fn appraise(
     } = *rules;
     let card = crate::policy::scorecard(scorecard)?;
     let library = super::kpi::library(queries)?;
-    let warnings = card.check(&library).map_err(super::score_error)?;
+    let warnings = card.check(&library).map_err(anyhow::Error::from)?;
     let timezone = super::parse_timezone(&card.timezone)?;
     let mut options = super::engine_options(timezone, cluster);
     // Over a warehouse, the earlier periods' matrices are kept and reused.
@@ -135,7 +135,7 @@ pub(crate) fn appraise(
         options.kpi_cache = Some(data_dir.join(KPI_CACHE));
     }
     let engine =
-        Engine::new(data, super::kpi::calendar(queries)?, &options).map_err(super::kpi_error)?;
+        Engine::new(data, super::kpi::calendar(queries)?, &options).map_err(anyhow::Error::from)?;
     let departments = departments(data);
     if departments.is_empty() {
         // A header-only departments file, or every department rejected: nothing to rank.
@@ -162,13 +162,13 @@ pub(crate) fn appraise(
         .filter(|k| card.kpi(&k.id).is_some())
         .collect();
     // Before any KPI runs: the period must hold data in every table the KPIs read.
-    engine.scope(Some(period)).map_err(super::kpi_error)?;
+    engine.scope(Some(period)).map_err(anyhow::Error::from)?;
     let mut read = std::collections::BTreeSet::new();
     for k in &kpis {
-        read.extend(super::block_on(engine.tables_read(k))?.map_err(super::kpi_error)?);
+        read.extend(super::block_on(engine.tables_read(k))?.map_err(anyhow::Error::from)?);
     }
     let coverage = appraise_kpi::coverage::check_period(data, period, timezone, &read, allow_empty)
-        .map_err(super::kpi_error)?;
+        .map_err(anyhow::Error::from)?;
     let mut scored = Vec::with_capacity(periods.len());
     let mut current_matrix = None;
     for p in periods.iter().rev() {
@@ -180,14 +180,14 @@ pub(crate) fn appraise(
                 engine.run_cached(p, &kpis).await
             }
         };
-        let matrix = super::block_on(run)?.map_err(super::kpi_error)?;
+        let matrix = super::block_on(run)?.map_err(anyhow::Error::from)?;
         laps.next("scoring");
         let input = Input {
             departments: &departments,
             library: &kpis,
             matrix: &matrix,
         };
-        scored.push(score(&card, &input).map_err(super::score_error)?);
+        scored.push(score(&card, &input).map_err(anyhow::Error::from)?);
         laps.next("kpis");
         current_matrix.get_or_insert(matrix);
     }

@@ -14,27 +14,30 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(super::kpi_error)?;
+        .map_err(anyhow::Error::from)?;
     let opts = super::load_options(&args.data.read)?;
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     super::report_rejections(&data);
     let engine_opts = super::engine_options(opts.timezone, &args.cluster);
     let calendar = super::kpi::calendar(&args.queries)?;
-    let engine = Engine::new(&data, calendar, &engine_opts).map_err(super::kpi_error)?;
-    engine.scope(period.as_ref()).map_err(super::kpi_error)?;
+    let engine = Engine::new(&data, calendar, &engine_opts).map_err(anyhow::Error::from)?;
+    engine.scope(period.as_ref()).map_err(anyhow::Error::from)?;
     // The result streams to its file or to the terminal as it comes: memory holds the
     // engine's working set, not the result.
     let mut out = args.output.stream()?;
     let tz = opts.timezone;
     let schema = super::block_on(async {
-        let mut df = engine.query(&args.query).await.map_err(super::kpi_error)?;
+        let mut df = engine
+            .query(&args.query)
+            .await
+            .map_err(anyhow::Error::from)?;
         if args.explain {
             df = df.explain(false, false)?;
         }
         let mut stream = df.execute_stream().await?;
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| super::kpi_error(e.into()))?;
+            let batch = batch.map_err(|e| anyhow::Error::from(appraise_kpi::Error::from(e)))?;
             // Instants as local time with their offset, as every other output speaks;
             // a Parquet file keeps them as UTC instants either way.
             out.push(&in_zone(&batch, tz)?)?;
