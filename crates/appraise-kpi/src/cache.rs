@@ -19,7 +19,7 @@ use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::ipc::writer::FileWriter;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{KpiMatrix, KpiValue};
+use crate::matrix::{KpiMatrix, KpiValue};
 
 /// A folder of cached matrices.
 #[derive(Debug, Clone)]

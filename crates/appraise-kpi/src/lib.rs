@@ -44,11 +44,13 @@ pub mod coverage;
 mod definition;
 mod engine;
 mod error;
+mod matrix;
 pub mod period;
 pub mod sandbox;
 
 pub use calendar::Calendar;
 pub use definition::{Direction, KpiDef, Missing, library_from, load_library};
-pub use engine::{Engine, EngineOptions, KpiMatrix, KpiValue, date_column, extended_schema};
+pub use engine::{Engine, EngineOptions, date_column, extended_schema};
 pub use error::Error;
+pub use matrix::{KpiMatrix, KpiValue};
 pub use period::{Period, PeriodKind};

@@ -25,7 +25,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
-use crate::facts::{ExchangeFacts, ResponseSpread};
+use crate::facts::{ExchangeFacts, ResponseSpread, TOP_DEPARTMENTS};
 use crate::lang::{Lang, Strings};
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
@@ -46,9 +46,6 @@ pub(crate) const KEYS: [&str; 15] = [
     "exchanges_axes",
     "response_legend",
 ];
-
-/// Departments shown in the exchange matrix and the response-time chart.
-pub const TOP_DEPARTMENTS: usize = 15;
 
 /// One chart, drawn.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -7,7 +7,10 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 
 use crate::Error;
-use crate::charts::TOP_DEPARTMENTS;
+
+/// Departments shown in the exchange matrix and the response-time chart, and so how
+/// many response spreads the facts compute.
+pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The exchange log of one period, summarised for the charts.
 #[derive(Debug, Clone, Default, PartialEq)]
