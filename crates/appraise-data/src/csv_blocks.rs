@@ -14,13 +14,9 @@ use std::sync::{Arc, Mutex};
 use csv::StringRecord;
 
 use crate::Error;
-use crate::load::{ColumnMap, decode_hint, encoding_error};
 use crate::rejects::REDACTED;
+use crate::source::{ColumnMap, LoadOptions, decode_hint, encoding_error};
 use crate::validate::{BlockBuilder, CheckedBlock, Reason, Rejection, TableSink, Validator};
-
-/// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
-/// record).
-pub(crate) const BLOCK_BYTES: usize = 4 << 20;
 
 /// The most a block reserves ahead of reading.
 const RESERVE_MAX: usize = 64 << 20;
@@ -41,7 +37,7 @@ pub(crate) fn read_csv(
     name: &Arc<str>,
     file: std::fs::File,
     sink: &mut TableSink<'_>,
-    opts: &crate::LoadOptions,
+    opts: &LoadOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
     let max_record = opts.max_record_bytes;

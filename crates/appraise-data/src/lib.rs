@@ -28,6 +28,7 @@ pub mod parallel;
 mod pseudonym;
 mod rejects;
 pub mod schema;
+mod source;
 pub mod timestamp;
 mod validate;
 pub mod warehouse;
@@ -35,10 +36,11 @@ pub mod xroad;
 
 pub use encoding::{EncodingProblem, encoding_for_label};
 pub use error::Error;
-pub use load::{Dataset, InputFormat, LoadOptions, LoadedTable, MAX_RECORD_BYTES, load_dir};
+pub use load::{Dataset, LoadedTable};
 pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;
+pub use source::{InputFormat, LoadOptions, MAX_RECORD_BYTES};
 
 /// The zone of timestamps written without an offset, of dates and of periods, unless a
 /// command or the scorecard names another.
@@ -47,3 +49,19 @@ pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 /// [`DEFAULT_TIMEZONE`]'s IANA name.
 pub const DEFAULT_TIMEZONE_NAME: &str = "Asia/Shanghai";
 pub use validate::{Accounting, Builder, Reason, Val, parse_bool};
+
+/// Loads every table of a data folder: `<table>.{csv,jsonl,parquet,arrow}` or a folder
+/// `<table>/` of such files (or, with [`InputFormat::Xroad`], X-Road records).
+///
+/// `departments` is required; a missing table of the others is empty, with a warning.
+/// Rows that break the contract are rejected, never lost: see [`Accounting`].
+///
+/// A warehouse is opened with [`warehouse::open`]: its departments are loaded and its
+/// other tables stay in their files.
+pub fn load_dir(dir: &std::path::Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    if warehouse::is_warehouse(dir) {
+        warehouse::open(dir, opts)
+    } else {
+        load::load_folder(dir, opts)
+    }
+}

@@ -8,92 +8,45 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchReader};
 use datafusion::arrow::compute::{cast, max, min};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::ipc::reader::{FileReader, StreamReader};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use encoding_rs::{Encoding, UTF_8};
 
 use crate::Error;
 use crate::encoding::utf8_reader;
-use crate::pseudonym::Pseudonymiser;
 use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
+use crate::source::{
+    ColumnMap, InputFormat, LoadOptions, check_regular, decode_hint, encoding_error, open_regular,
+};
 use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
-use crate::warehouse::StoredFile;
-use crate::xroad::XroadOptions;
 use crate::xroad::adapter::{Adapter, Summary};
 
-/// How input files are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum InputFormat {
-    /// By extension: `.csv`, `.jsonl`/`.ndjson`, `.parquet`, `.arrow`/`.ipc`/`.feather`.
-    #[default]
-    Auto,
-    /// Comma-separated values with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-    /// Apache Parquet.
-    Parquet,
-    /// Arrow IPC, file or stream format.
-    Arrow,
-    /// X-Road operational-monitoring records, paired into exchanges (`docs/xroad.md`).
-    Xroad,
+/// A committed file as a query sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Its full path.
+    pub path: PathBuf,
+    /// Rows it holds.
+    pub rows: u64,
+    /// The earliest and latest value of the table's time column (µs UTC), when known.
+    pub span: Option<(i64, i64)>,
+    /// SHA-256 of its bytes, as the manifest records it.
+    pub sha256: String,
 }
 
-impl InputFormat {
-    fn from_extension(ext: &str) -> Option<InputFormat> {
-        match ext.to_ascii_lowercase().as_str() {
-            "csv" => Some(InputFormat::Csv),
-            "jsonl" | "ndjson" => Some(InputFormat::Jsonl),
-            "parquet" => Some(InputFormat::Parquet),
-            "arrow" | "ipc" | "feather" => Some(InputFormat::Arrow),
-            _ => None,
-        }
+impl StoredFile {
+    /// Whether the file may hold rows whose time lies in `[start, end)`.
+    pub fn overlaps(&self, start: i64, end: i64) -> bool {
+        self.span.is_none_or(|(lo, hi)| lo < end && hi >= start)
     }
-}
 
-/// Settings for a load.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    /// Zone of timestamps written without an offset.
-    pub timezone: Tz,
-    /// How to read the files.
-    pub input_format: InputFormat,
-    /// Text encoding of CSV and JSON Lines files; detected when `None`.
-    pub encoding: Option<&'static Encoding>,
-    /// Replaces `applicant_id`; without one the values are dropped.
-    pub pseudonymiser: Option<Pseudonymiser>,
-    /// Where `rejects/<table>.csv` go; rejected rows are only counted when `None`.
-    pub rejects_dir: Option<PathBuf>,
-    /// Rows per Arrow batch.
-    pub batch_size: usize,
-    /// Bytes of a CSV file each thread validates at a time.
-    pub csv_block_bytes: usize,
-    /// The longest record read ([`MAX_RECORD_BYTES`] by default).
-    pub max_record_bytes: usize,
-    /// How X-Road records become tables ([`InputFormat::Xroad`]).
-    pub xroad: XroadOptions,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            timezone: crate::DEFAULT_TIMEZONE,
-            input_format: InputFormat::Auto,
-            encoding: None,
-            pseudonymiser: None,
-            rejects_dir: None,
-            batch_size: 8192,
-            csv_block_bytes: crate::csv_blocks::BLOCK_BYTES,
-            max_record_bytes: MAX_RECORD_BYTES,
-            xroad: XroadOptions::default(),
-        }
+    /// Whether the file may hold rows whose time lies before `end`.
+    pub fn starts_before(&self, end: i64) -> bool {
+        self.span.is_none_or(|(lo, _)| lo < end)
     }
 }
 
@@ -184,42 +137,20 @@ impl Dataset {
     }
 }
 
-/// Loads every table of a data folder: `<table>.{csv,jsonl,parquet,arrow}` or a folder
-/// `<table>/` of such files.
-///
-/// `departments` is required; a missing table of the others is empty, with a warning.
-/// Rows that break the contract are rejected, never lost: see [`Accounting`].
-///
-/// A warehouse is opened with [`warehouse::open`](crate::warehouse::open): its
-/// departments are loaded and its other tables stay in their files.
-pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
-    if crate::warehouse::is_warehouse(dir) {
-        return crate::warehouse::open(dir, opts);
-    }
-    load_all(dir, opts, None)
-}
-
-/// Loads every row of a folder or warehouse; with a drain, the rows are handed to it
-/// in chunks of at least the given number of rows instead of being kept.
-pub(crate) fn load_all(
-    dir: &Path,
-    opts: &LoadOptions,
-    drain: Option<(usize, &mut Drain<'_>)>,
-) -> Result<Dataset, Error> {
+/// Loads every row of a data folder (or of X-Road records).
+pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();
     let sources = sources_of(dir, opts, &mut warnings)?;
-    load_sources(dir, &sources, &BTreeMap::new(), opts, warnings, drain)
+    load_sources(dir, &sources, &BTreeMap::new(), opts, warnings, false, None)
 }
 
-/// The files of every table in `dir`, a data folder or a warehouse.
+/// The files of every table in the data folder `dir` (or X-Road records).
 pub(crate) fn sources_of(
     dir: &Path,
     opts: &LoadOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Sources, Error> {
-    if crate::warehouse::is_warehouse(dir) {
-        Ok(crate::warehouse::Manifest::read(dir)?.sources(dir, &Table::ALL))
-    } else if opts.input_format == InputFormat::Xroad {
+    if opts.input_format == InputFormat::Xroad {
         xroad_sources(dir, opts)
     } else {
         discover(dir, opts.input_format, warnings)
@@ -279,17 +210,20 @@ fn xroad_sources(path: &Path, opts: &LoadOptions) -> Result<Sources, Error> {
     Ok(sources)
 }
 
-/// Loads `sources` (of a warehouse when `dir` is one); the tables in `stored` are left
-/// in their files; `drain` as in [`load_all`].
+/// Loads `sources` (the folder `dir`'s, for messages); the tables in `stored` are left
+/// in their files. `stored_pseudonyms`: the personal fields were pseudonymised when
+/// stored (a warehouse's), so they are kept as they are. With a drain, the rows are
+/// handed to it in chunks of at least the given number of rows instead of being kept.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn load_sources(
     dir: &Path,
     sources: &Sources,
     stored: &BTreeMap<Table, Vec<StoredFile>>,
     opts: &LoadOptions,
     mut warnings: Vec<String>,
+    stored_pseudonyms: bool,
     mut drain: Option<(usize, &mut Drain<'_>)>,
 ) -> Result<Dataset, Error> {
-    let warehouse = crate::warehouse::is_warehouse(dir);
     let record_files: Vec<PathBuf> = sources
         .get(&Table::Exchanges)
         .into_iter()
@@ -320,7 +254,7 @@ pub(crate) fn load_sources(
     // that load, then every table is read against that list.
     let known = {
         let mut discard = RejectWriter::discard();
-        let cfg = sink_config(opts, None, warehouse);
+        let cfg = sink_config(opts, None, stored_pseudonyms);
         let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
         for (path, format) in dept_files {
             read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
@@ -362,7 +296,7 @@ pub(crate) fn load_sources(
         };
         let mut sink = TableSink::new(
             table,
-            sink_config(opts, Some(&known), warehouse),
+            sink_config(opts, Some(&known), stored_pseudonyms),
             &mut rejects,
         );
         if let Some((chunk_rows, d)) = &mut drain {
@@ -619,32 +553,6 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(v)
 }
 
-/// The longest record (a CSV record, a JSON line, an X-Road record) read by default:
-/// 16 MiB. A longer one stops the load with an error naming its place, so that a file
-/// without line breaks cannot take unbounded memory.
-pub const MAX_RECORD_BYTES: usize = 16 << 20;
-
-/// Opens a regular file: a FIFO, a device or a socket is refused (it could block or
-/// never end).
-pub(crate) fn open_regular(path: &Path) -> Result<File, Error> {
-    check_regular(path)?;
-    File::open(path).map_err(|e| Error::io(path, e))
-}
-
-/// Refuses what is not a regular file (after symbolic links).
-fn check_regular(path: &Path) -> Result<(), Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_file() {
-        return Ok(());
-    }
-    Err(Error::unreadable(
-        path,
-        None,
-        "not a regular file (a folder, a pipe or a device)",
-        Some("point appraise at ordinary files".to_string()),
-    ))
-}
-
 /// Reads one file of `sink`'s table.
 pub(crate) fn read_file(
     path: &Path,
@@ -705,101 +613,6 @@ pub(crate) fn read_file(
                 }
             })
         }
-    }
-}
-
-/// Maps a file's column names onto the contract's columns.
-pub(crate) struct ColumnMap {
-    /// For each contract column, the file column holding it.
-    pub source: Vec<Option<usize>>,
-    /// The file column holding personal data, redacted in rejected records.
-    pub personal: Option<usize>,
-    /// Whether the table has a personal column: a record whose fields cannot be lined
-    /// up with the header is then redacted whole.
-    pub redact_misaligned: bool,
-}
-
-impl ColumnMap {
-    pub(crate) fn new(
-        table: Table,
-        path: &Path,
-        names: &[&str],
-        warnings: &mut Vec<String>,
-    ) -> Result<Self, Error> {
-        let cols = table.columns();
-        let mut source = vec![None; cols.len()];
-        let mut personal = None;
-        let mut unknown = Vec::new();
-        for (i, raw) in names.iter().enumerate() {
-            let name = raw.trim();
-            match table.column_index(name) {
-                Some(c) if source[c].is_some() => {
-                    return Err(Error::unreadable(
-                        path,
-                        Some("header".into()),
-                        format!("column {name:?} appears twice"),
-                        Some("remove or rename one of them".to_string()),
-                    ));
-                }
-                Some(c) => {
-                    source[c] = Some(i);
-                    if cols[c].kind == Kind::Personal {
-                        personal = Some(i);
-                    }
-                }
-                None => unknown.push(name.to_string()),
-            }
-        }
-        let missing: Vec<&str> = cols
-            .iter()
-            .zip(&source)
-            .filter(|(c, s)| c.required && s.is_none())
-            .map(|(c, _)| c.name)
-            .collect();
-        if !missing.is_empty() {
-            let required: Vec<&str> = cols.iter().filter(|c| c.required).map(|c| c.name).collect();
-            return Err(Error::unreadable(
-                path,
-                Some("header".into()),
-                format!("missing required column(s) {}", missing.join(", ")),
-                Some(format!(
-                    "the {table} table needs the columns {}",
-                    required.join(", ")
-                )),
-            ));
-        }
-        if !unknown.is_empty() {
-            warnings.push(format!(
-                "{}: ignored column(s) not in the {table} table: {}",
-                path.display(),
-                unknown.join(", ")
-            ));
-        }
-        let redact_misaligned = cols.iter().any(|c| c.kind == Kind::Personal);
-        Ok(ColumnMap {
-            source,
-            personal,
-            redact_misaligned,
-        })
-    }
-
-    pub(crate) fn fields<'r>(
-        &self,
-        get: impl Fn(usize) -> Option<&'r str>,
-    ) -> Vec<Option<&'r str>> {
-        self.source.iter().map(|s| s.and_then(&get)).collect()
-    }
-}
-
-pub(crate) fn encoding_error(path: &Path, e: crate::encoding::EncodingProblem) -> Error {
-    Error::unreadable(path, None, e.reason, Some(e.hint))
-}
-
-pub(crate) fn decode_hint(encoding: &'static Encoding) -> String {
-    if encoding == UTF_8 {
-        "the file may be GB18030/GBK: pass --encoding gb18030, or save it as UTF-8".into()
-    } else {
-        "the file is not consistently encoded: save it as UTF-8".into()
     }
 }
 

@@ -53,8 +53,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::digest::{IdSet, id_hash};
-use crate::load::{Dataset, InputFormat, LoadOptions, Sources, load_all, load_sources, sources_of};
+pub use crate::load::StoredFile;
+use crate::load::{Dataset, Sources, load_sources, sources_of};
 use crate::schema::Table;
+use crate::source::{InputFormat, LoadOptions};
 use crate::{Accounting, Error};
 
 /// The manifest's file name.
@@ -137,31 +139,6 @@ fn tampered(path: &Path, what: String) -> Error {
             "restore the warehouse from a backup, or ingest its sources into a new warehouse"
                 .into(),
         ),
-    }
-}
-
-/// A committed file as a query sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredFile {
-    /// Its full path.
-    pub path: PathBuf,
-    /// Rows it holds.
-    pub rows: u64,
-    /// The earliest and latest value of the table's time column (µs UTC), when known.
-    pub span: Option<(i64, i64)>,
-    /// SHA-256 of its bytes, as the manifest records it.
-    pub sha256: String,
-}
-
-impl StoredFile {
-    /// Whether the file may hold rows whose time lies in `[start, end)`.
-    pub fn overlaps(&self, start: i64, end: i64) -> bool {
-        self.span.is_none_or(|(lo, hi)| lo < end && hi >= start)
-    }
-
-    /// Whether the file may hold rows whose time lies before `end`.
-    pub fn starts_before(&self, end: i64) -> bool {
-        self.span.is_none_or(|(lo, _)| lo < end)
     }
 }
 
@@ -309,7 +286,7 @@ pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     // queries that must travel to a cluster.
     let departments = stored.remove(&Table::Departments);
     let sources = manifest.sources(dir, &[Table::Departments]);
-    let mut data = load_sources(dir, &sources, &stored, opts, Vec::new(), None)?;
+    let mut data = load_sources(dir, &sources, &stored, opts, Vec::new(), true, None)?;
     if let Some(t) = data
         .tables
         .iter_mut()
@@ -363,7 +340,16 @@ pub fn verify(dir: &Path) -> Result<Verified, Error> {
 
 /// Reads every committed row of a warehouse into memory, through the loader.
 pub fn read_all(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
-    load_all(dir, opts, None)
+    let sources = Manifest::read(dir)?.sources(dir, &Table::ALL);
+    load_sources(
+        dir,
+        &sources,
+        &BTreeMap::new(),
+        opts,
+        Vec::new(),
+        true,
+        None,
+    )
 }
 
 /// Loaded rows an ingest gathers before it partitions and writes them.
@@ -477,7 +463,13 @@ pub fn ingest_with(
         written: BTreeMap::new(),
     };
     let mut warnings = Vec::new();
-    let sources = sources_of(from, opts, &mut warnings)?;
+    // The source may be a warehouse itself, whose files are read as they are.
+    let from_warehouse = is_warehouse(from);
+    let sources = if from_warehouse {
+        Manifest::read(from)?.sources(from, &Table::ALL)
+    } else {
+        sources_of(from, opts, &mut warnings)?
+    };
     let (data, appender, hashes) = std::thread::scope(|scope| {
         // The source files' SHA-256 for the manifest, on a thread of its own: it fills
         // the time the others wait on each other.
@@ -503,6 +495,7 @@ pub fn ingest_with(
             &BTreeMap::new(),
             opts,
             warnings,
+            from_warehouse,
             Some((tuning.chunk_rows, &mut |t, b| {
                 // Fails only when the writer has stopped, with its own error.
                 chunks.send((t, b)).map_err(|_| Error::Input {

@@ -30,8 +30,8 @@ use super::pair::{Exchange, Matching, Pairer, digest};
 use super::read::{Item, each_record};
 use super::{Member, Names, Place};
 use crate::Error;
-use crate::load::LoadOptions;
 use crate::rejects::REDACTED;
+use crate::source::LoadOptions;
 use crate::validate::{Reason, Rejection, TableSink};
 
 /// How X-Road records are turned into tables.

@@ -53,9 +53,9 @@ pub struct Mapping {
 impl Mapping {
     /// Reads the mapping file at `path`, in UTF-8 or GB18030 (detected unless given).
     pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Mapping, Error> {
-        let file = crate::load::open_regular(path)?;
+        let file = crate::source::open_regular(path)?;
         let (_, text) =
-            utf8_reader(file, encoding).map_err(|e| crate::load::encoding_error(path, e))?;
+            utf8_reader(file, encoding).map_err(|e| crate::source::encoding_error(path, e))?;
         let mut csv = csv::ReaderBuilder::new().from_reader(text);
         let bad = |line: u64, reason: String, hint: &str| {
             Error::unreadable(

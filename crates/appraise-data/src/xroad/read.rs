@@ -50,7 +50,7 @@ pub struct Records {
 pub fn read_records(path: &Path) -> Result<Records, Error> {
     let mut out = Records::default();
     let mut names = Names::default();
-    let max = crate::load::MAX_RECORD_BYTES;
+    let max = crate::source::MAX_RECORD_BYTES;
     each_record(path, max, &mut names, &mut |_, item, n| match item {
         Item::Record(r) => {
             out.records.push(r);
@@ -87,7 +87,7 @@ pub(crate) fn each_record(
     names: &mut Names,
     each: &mut dyn FnMut(&Names, Item, u64) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let file = crate::load::open_regular(path)?;
+    let file = crate::source::open_regular(path)?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = Reader {
         path,

@@ -1,0 +1,210 @@
+//! Where and how input files are read: the formats, the load's options, the file
+//! checks every reader makes (regular files only, records of bounded length), and the
+//! mapping of a file's columns onto the contract's. Below every reader; above the
+//! contract (`schema`, `validate`).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use encoding_rs::{Encoding, UTF_8};
+
+use crate::Error;
+use crate::pseudonym::Pseudonymiser;
+use crate::schema::{Kind, Table};
+use crate::xroad::XroadOptions;
+
+/// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
+/// record).
+pub(crate) const BLOCK_BYTES: usize = 4 << 20;
+
+/// How input files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum InputFormat {
+    /// By extension: `.csv`, `.jsonl`/`.ndjson`, `.parquet`, `.arrow`/`.ipc`/`.feather`.
+    #[default]
+    Auto,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC, file or stream format.
+    Arrow,
+    /// X-Road operational-monitoring records, paired into exchanges (`docs/xroad.md`).
+    Xroad,
+}
+
+impl InputFormat {
+    pub(crate) fn from_extension(ext: &str) -> Option<InputFormat> {
+        match ext.to_ascii_lowercase().as_str() {
+            "csv" => Some(InputFormat::Csv),
+            "jsonl" | "ndjson" => Some(InputFormat::Jsonl),
+            "parquet" => Some(InputFormat::Parquet),
+            "arrow" | "ipc" | "feather" => Some(InputFormat::Arrow),
+            _ => None,
+        }
+    }
+}
+
+/// Settings for a load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Zone of timestamps written without an offset.
+    pub timezone: Tz,
+    /// How to read the files.
+    pub input_format: InputFormat,
+    /// Text encoding of CSV and JSON Lines files; detected when `None`.
+    pub encoding: Option<&'static Encoding>,
+    /// Replaces `applicant_id`; without one the values are dropped.
+    pub pseudonymiser: Option<Pseudonymiser>,
+    /// Where `rejects/<table>.csv` go; rejected rows are only counted when `None`.
+    pub rejects_dir: Option<PathBuf>,
+    /// Rows per Arrow batch.
+    pub batch_size: usize,
+    /// Bytes of a CSV file each thread validates at a time.
+    pub csv_block_bytes: usize,
+    /// The longest record read ([`MAX_RECORD_BYTES`] by default).
+    pub max_record_bytes: usize,
+    /// How X-Road records become tables ([`InputFormat::Xroad`]).
+    pub xroad: XroadOptions,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            timezone: crate::DEFAULT_TIMEZONE,
+            input_format: InputFormat::Auto,
+            encoding: None,
+            pseudonymiser: None,
+            rejects_dir: None,
+            batch_size: 8192,
+            csv_block_bytes: BLOCK_BYTES,
+            max_record_bytes: MAX_RECORD_BYTES,
+            xroad: XroadOptions::default(),
+        }
+    }
+}
+
+/// The longest record (a CSV record, a JSON line, an X-Road record) read by default:
+/// 16 MiB. A longer one stops the load with an error naming its place, so that a file
+/// without line breaks cannot take unbounded memory.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// Opens a regular file: a FIFO, a device or a socket is refused (it could block or
+/// never end).
+pub(crate) fn open_regular(path: &Path) -> Result<File, Error> {
+    check_regular(path)?;
+    File::open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Refuses what is not a regular file (after symbolic links).
+pub(crate) fn check_regular(path: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(Error::unreadable(
+        path,
+        None,
+        "not a regular file (a folder, a pipe or a device)",
+        Some("point appraise at ordinary files".to_string()),
+    ))
+}
+
+/// Maps a file's column names onto the contract's columns.
+pub(crate) struct ColumnMap {
+    /// For each contract column, the file column holding it.
+    pub source: Vec<Option<usize>>,
+    /// The file column holding personal data, redacted in rejected records.
+    pub personal: Option<usize>,
+    /// Whether the table has a personal column: a record whose fields cannot be lined
+    /// up with the header is then redacted whole.
+    pub redact_misaligned: bool,
+}
+
+impl ColumnMap {
+    pub(crate) fn new(
+        table: Table,
+        path: &Path,
+        names: &[&str],
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, Error> {
+        let cols = table.columns();
+        let mut source = vec![None; cols.len()];
+        let mut personal = None;
+        let mut unknown = Vec::new();
+        for (i, raw) in names.iter().enumerate() {
+            let name = raw.trim();
+            match table.column_index(name) {
+                Some(c) if source[c].is_some() => {
+                    return Err(Error::unreadable(
+                        path,
+                        Some("header".into()),
+                        format!("column {name:?} appears twice"),
+                        Some("remove or rename one of them".to_string()),
+                    ));
+                }
+                Some(c) => {
+                    source[c] = Some(i);
+                    if cols[c].kind == Kind::Personal {
+                        personal = Some(i);
+                    }
+                }
+                None => unknown.push(name.to_string()),
+            }
+        }
+        let missing: Vec<&str> = cols
+            .iter()
+            .zip(&source)
+            .filter(|(c, s)| c.required && s.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
+        if !missing.is_empty() {
+            let required: Vec<&str> = cols.iter().filter(|c| c.required).map(|c| c.name).collect();
+            return Err(Error::unreadable(
+                path,
+                Some("header".into()),
+                format!("missing required column(s) {}", missing.join(", ")),
+                Some(format!(
+                    "the {table} table needs the columns {}",
+                    required.join(", ")
+                )),
+            ));
+        }
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{}: ignored column(s) not in the {table} table: {}",
+                path.display(),
+                unknown.join(", ")
+            ));
+        }
+        let redact_misaligned = cols.iter().any(|c| c.kind == Kind::Personal);
+        Ok(ColumnMap {
+            source,
+            personal,
+            redact_misaligned,
+        })
+    }
+
+    pub(crate) fn fields<'r>(
+        &self,
+        get: impl Fn(usize) -> Option<&'r str>,
+    ) -> Vec<Option<&'r str>> {
+        self.source.iter().map(|s| s.and_then(&get)).collect()
+    }
+}
+
+pub(crate) fn encoding_error(path: &Path, e: crate::encoding::EncodingProblem) -> Error {
+    Error::unreadable(path, None, e.reason, Some(e.hint))
+}
+
+pub(crate) fn decode_hint(encoding: &'static Encoding) -> String {
+    if encoding == UTF_8 {
+        "the file may be GB18030/GBK: pass --encoding gb18030, or save it as UTF-8".into()
+    } else {
+        "the file is not consistently encoded: save it as UTF-8".into()
+    }
+}
