@@ -130,6 +130,8 @@ impl Error {
 
 /// Everything a report is made of.
 pub struct Report<'a> {
+    /// The period appraised.
+    pub period: &'a appraise_kpi::Period,
     /// The scored period, its history and diagnostics.
     pub appraisal: &'a Appraisal,
     /// The KPI matrix of the period.
@@ -230,7 +232,8 @@ impl Report<'_> {
                 "data_quality",
             ]
             .map(|k| t.get(&format!("sheet:{k}"))),
-            date: self.period_end(),
+            // The period's last day, not the clock: the same inputs, the same file.
+            date: self.period.last_day,
             title: format!("{} · {}", t.get("report_title"), report.period),
         };
         xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
@@ -316,16 +319,6 @@ impl Report<'_> {
         })?;
         let radars = report.split_off(shared);
         Ok((report, radars))
-    }
-
-    /// The last day of the period appraised (the workbook's date).
-    fn period_end(&self) -> chrono::NaiveDate {
-        self.appraisal
-            .current
-            .period
-            .parse::<appraise_kpi::Period>()
-            .map(|p| p.last_day)
-            .unwrap_or_default()
     }
 
     /// The chart wording for SVG and for PNG. The PNG's is the same unless the chart

@@ -163,6 +163,7 @@ impl Job {
         warnings.extend(appraisal.current.warnings.iter().cloned());
         warnings.extend(font_warning);
         let report = Report {
+            period: &period,
             appraisal: &appraisal,
             matrix: &matrix,
             kpis: &kpis,
