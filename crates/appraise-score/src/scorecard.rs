@@ -332,230 +332,29 @@ impl Scorecard {
 
     /// Reads and checks a scorecard's text; `path` is for messages.
     pub fn parse(path: &Path, text: &str) -> Result<Scorecard, Error> {
-        let err = |line: usize, reason: String, hint: Option<&str>| Error::Scorecard {
-            path: path.to_path_buf(),
-            line,
-            reason,
-            hint: hint.map(str::to_string),
-        };
+        let r = Reader { path, text };
         let file: FileToml = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s));
-            err(
+            r.err(
                 line,
                 e.message().trim().to_string(),
                 Some("see the comments in queries/scorecard.toml"),
             )
         })?;
-
         let h = file.scorecard;
         let timezone_line = line_of(text, h.timezone.span());
         let timezone = h.timezone.into_inner();
         if timezone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(err(
+            return Err(r.err(
                 timezone_line,
                 format!("unknown time zone {timezone:?}"),
                 Some("use an IANA name such as Asia/Shanghai"),
             ));
         }
-        let min_coverage = match h.min_coverage {
-            None => 2.0 / 3.0,
-            Some(f) => {
-                let line = line_of(text, f.span());
-                let value = match f.into_inner() {
-                    Fraction::Number(x) => Some(x),
-                    Fraction::Text(t) => parse_fraction(&t),
-                };
-                match value {
-                    Some(x) if (0.0..=1.0).contains(&x) => x,
-                    _ => {
-                        return Err(err(
-                            line,
-                            "min_coverage must be a share from 0 to 1".into(),
-                            Some("write a number such as 0.6667 or a fraction such as \"2/3\""),
-                        ));
-                    }
-                }
-            }
-        };
-
-        let mut dimensions: Vec<Dimension> = Vec::new();
-        for d in file.dimension {
-            let line = line_of(text, d.id.span());
-            let id = d.id.into_inner();
-            if dimensions.iter().any(|x| x.id == id) {
-                return Err(err(
-                    line,
-                    format!("dimension {id:?} is declared twice"),
-                    None,
-                ));
-            }
-            let weight = *d.weight.get_ref();
-            check_weight(weight).map_err(|r| err(line_of(text, d.weight.span()), r, None))?;
-            dimensions.push(Dimension {
-                title: d.title.unwrap_or_else(|| id.clone()),
-                id,
-                weight,
-                title_zh: d.title_zh,
-                line,
-            });
-        }
-        if dimensions.is_empty() {
-            return Err(err(
-                0,
-                "the scorecard declares no [[dimension]]".into(),
-                None,
-            ));
-        }
-        if dimensions.iter().all(|d| d.weight == 0.0) {
-            return Err(err(
-                dimensions[0].line,
-                "every dimension weight is zero".into(),
-                Some("give at least one dimension a positive weight"),
-            ));
-        }
-
-        let mut kpis: Vec<KpiRule> = Vec::new();
-        for k in file.kpi {
-            let line = line_of(text, k.id.span());
-            let id = k.id.into_inner();
-            if kpis.iter().any(|x| x.id == id) {
-                return Err(err(line, format!("KPI {id:?} is listed twice"), None));
-            }
-            let dimension_line = line_of(text, k.dimension.span());
-            let dimension = k.dimension.into_inner();
-            if !dimensions.iter().any(|d| d.id == dimension) {
-                let known: Vec<&str> = dimensions.iter().map(|d| d.id.as_str()).collect();
-                return Err(err(
-                    dimension_line,
-                    format!("KPI {id:?} is in dimension {dimension:?}, which is not declared"),
-                    Some(&format!("declared dimensions: {}", known.join(", "))),
-                ));
-            }
-            let weight = *k.weight.get_ref();
-            check_weight(weight).map_err(|r| {
-                let l = line_of(text, k.weight.span());
-                err(if l == 0 { line } else { l }, r, None)
-            })?;
-            match k.normalise {
-                Normalisation::Goalpost => {
-                    let (Some(floor), Some(target)) = (k.floor, k.target) else {
-                        return Err(err(
-                            line,
-                            format!("KPI {id:?}: goalpost needs both floor and target"),
-                            Some("floor scores 0, target scores 100: floor = 0.5, target = 0.95"),
-                        ));
-                    };
-                    if !floor.is_finite() || !target.is_finite() || floor == target {
-                        return Err(err(
-                            line,
-                            format!(
-                                "KPI {id:?}: goalpost floor and target must be two different numbers"
-                            ),
-                            None,
-                        ));
-                    }
-                    if k.transform != Transform::None {
-                        return Err(err(
-                            line,
-                            format!("KPI {id:?}: a goalpost KPI takes transform = \"none\""),
-                            Some(
-                                "floor and target are in the KPI's own units, so its values are not transformed",
-                            ),
-                        ));
-                    }
-                }
-                _ if k.floor.is_some() || k.target.is_some() => {
-                    return Err(err(
-                        line,
-                        format!(
-                            "KPI {id:?}: floor and target apply only to normalise = \"goalpost\""
-                        ),
-                        None,
-                    ));
-                }
-                _ => {}
-            }
-            kpis.push(KpiRule {
-                id,
-                dimension,
-                weight,
-                transform: k.transform,
-                normalise: k.normalise,
-                missing: k.missing,
-                min_sample: k.min_sample,
-                floor: k.floor,
-                target: k.target,
-                line,
-            });
-        }
-        for d in &dimensions {
-            let members: Vec<&KpiRule> = kpis.iter().filter(|k| k.dimension == d.id).collect();
-            if members.is_empty() {
-                return Err(err(
-                    d.line,
-                    format!("dimension {:?} has no KPI", d.id),
-                    Some("add a [[kpi]] with this dimension, or remove the dimension"),
-                ));
-            }
-            if members.iter().all(|k| k.weight == 0.0) {
-                return Err(err(
-                    d.line,
-                    format!("every KPI weight in dimension {:?} is zero", d.id),
-                    None,
-                ));
-            }
-        }
-
-        let grades = match file.grades {
-            None => default_grades(),
-            Some(g) => {
-                let line = line_of(text, g.bands.span());
-                let bands = g.bands.into_inner().into_iter().map(|b| Band {
-                    grade: b.grade,
-                    label: b.label,
-                    label_zh: b.label_zh,
-                    min: b.min,
-                    share: b.share,
-                });
-                let grades = Grades {
-                    method: g.method,
-                    bands: bands.collect(),
-                };
-                check_grades(&grades).map_err(|(r, h)| err(line, r, h.as_deref()))?;
-                grades
-            }
-        };
-
-        let uncertainty = match file.uncertainty {
-            None => Uncertainty {
-                runs: default_runs(),
-                seed: default_seed(),
-                weight_noise: 0.25,
-            },
-            Some(u) => {
-                let noise = *u.weight_noise.get_ref();
-                if !(0.0..1.0).contains(&noise) {
-                    return Err(err(
-                        line_of(text, u.weight_noise.span()),
-                        "weight_noise must be at least 0 and below 1".into(),
-                        Some("0.25 multiplies each weight by U(0.75, 1.25)"),
-                    ));
-                }
-                if *u.runs.get_ref() > MAX_RUNS {
-                    return Err(err(
-                        line_of(text, u.runs.span()),
-                        format!("runs = {} is more than {MAX_RUNS}", u.runs.get_ref()),
-                        Some("1000 runs give rank intervals to within a rank or so"),
-                    ));
-                }
-                Uncertainty {
-                    runs: *u.runs.get_ref(),
-                    seed: u.seed,
-                    weight_noise: noise,
-                }
-            }
-        };
-
+        let min_coverage = r.min_coverage(h.min_coverage)?;
+        let dimensions = r.dimensions(file.dimension)?;
+        let kpis = r.kpis(file.kpi, &dimensions)?;
+        r.every_dimension_has_weight(&dimensions, &kpis)?;
         Ok(Scorecard {
             name: h.name,
             name_zh: h.name_zh,
@@ -564,8 +363,8 @@ impl Scorecard {
             min_coverage,
             dimensions,
             kpis,
-            grades,
-            uncertainty,
+            grades: r.grades(file.grades)?,
+            uncertainty: r.uncertainty(file.uncertainty)?,
             path: path.to_path_buf(),
         })
     }
@@ -656,6 +455,248 @@ impl Scorecard {
                 k.weight / within * d.weight / total
             })
             .collect()
+    }
+}
+
+/// A scorecard's text being read, one section at a time: each error names its line.
+struct Reader<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, line: usize, reason: String, hint: Option<&str>) -> Error {
+        Error::Scorecard {
+            path: self.path.to_path_buf(),
+            line,
+            reason,
+            hint: hint.map(str::to_string),
+        }
+    }
+
+    fn line<T>(&self, v: &Spanned<T>) -> usize {
+        line_of(self.text, v.span())
+    }
+
+    /// The share of the KPI weight a department needs to be ranked (2/3 by default).
+    fn min_coverage(&self, given: Option<Spanned<Fraction>>) -> Result<f64, Error> {
+        let Some(f) = given else {
+            return Ok(2.0 / 3.0);
+        };
+        let line = self.line(&f);
+        let value = match f.into_inner() {
+            Fraction::Number(x) => Some(x),
+            Fraction::Text(t) => parse_fraction(&t),
+        };
+        match value {
+            Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
+            _ => Err(self.err(
+                line,
+                "min_coverage must be a share from 0 to 1".into(),
+                Some("write a number such as 0.6667 or a fraction such as \"2/3\""),
+            )),
+        }
+    }
+
+    /// The dimensions: each declared once, with a weight, and not all of weight 0.
+    fn dimensions(&self, given: Vec<DimensionToml>) -> Result<Vec<Dimension>, Error> {
+        let mut dimensions: Vec<Dimension> = Vec::new();
+        for d in given {
+            let line = self.line(&d.id);
+            let id = d.id.into_inner();
+            if dimensions.iter().any(|x| x.id == id) {
+                return Err(self.err(line, format!("dimension {id:?} is declared twice"), None));
+            }
+            let weight = *d.weight.get_ref();
+            check_weight(weight).map_err(|r| self.err(self.line(&d.weight), r, None))?;
+            dimensions.push(Dimension {
+                title: d.title.unwrap_or_else(|| id.clone()),
+                id,
+                weight,
+                title_zh: d.title_zh,
+                line,
+            });
+        }
+        if dimensions.is_empty() {
+            return Err(self.err(0, "the scorecard declares no [[dimension]]".into(), None));
+        }
+        if dimensions.iter().all(|d| d.weight == 0.0) {
+            return Err(self.err(
+                dimensions[0].line,
+                "every dimension weight is zero".into(),
+                Some("give at least one dimension a positive weight"),
+            ));
+        }
+        Ok(dimensions)
+    }
+
+    /// The KPI rules: each listed once, in a declared dimension, with a weight and a
+    /// normalisation whose settings hold.
+    fn kpis(&self, given: Vec<KpiToml>, dimensions: &[Dimension]) -> Result<Vec<KpiRule>, Error> {
+        let mut kpis: Vec<KpiRule> = Vec::new();
+        for k in given {
+            let line = self.line(&k.id);
+            let id = k.id.into_inner();
+            if kpis.iter().any(|x| x.id == id) {
+                return Err(self.err(line, format!("KPI {id:?} is listed twice"), None));
+            }
+            let dimension_line = self.line(&k.dimension);
+            let dimension = k.dimension.into_inner();
+            if !dimensions.iter().any(|d| d.id == dimension) {
+                let known: Vec<&str> = dimensions.iter().map(|d| d.id.as_str()).collect();
+                return Err(self.err(
+                    dimension_line,
+                    format!("KPI {id:?} is in dimension {dimension:?}, which is not declared"),
+                    Some(&format!("declared dimensions: {}", known.join(", "))),
+                ));
+            }
+            let weight = *k.weight.get_ref();
+            check_weight(weight).map_err(|r| {
+                let l = self.line(&k.weight);
+                self.err(if l == 0 { line } else { l }, r, None)
+            })?;
+            self.normalisation(&id, line, k.normalise, k.transform, k.floor, k.target)?;
+            kpis.push(KpiRule {
+                id,
+                dimension,
+                weight,
+                transform: k.transform,
+                normalise: k.normalise,
+                missing: k.missing,
+                min_sample: k.min_sample,
+                floor: k.floor,
+                target: k.target,
+                line,
+            });
+        }
+        Ok(kpis)
+    }
+
+    /// A goalpost needs a floor and a target (two numbers) and no transform; the other
+    /// normalisations take neither.
+    fn normalisation(
+        &self,
+        id: &str,
+        line: usize,
+        normalise: Normalisation,
+        transform: Transform,
+        floor: Option<f64>,
+        target: Option<f64>,
+    ) -> Result<(), Error> {
+        match normalise {
+            Normalisation::Goalpost => {
+                let (Some(floor), Some(target)) = (floor, target) else {
+                    return Err(self.err(
+                        line,
+                        format!("KPI {id:?}: goalpost needs both floor and target"),
+                        Some("floor scores 0, target scores 100: floor = 0.5, target = 0.95"),
+                    ));
+                };
+                if !floor.is_finite() || !target.is_finite() || floor == target {
+                    return Err(self.err(
+                        line,
+                        format!(
+                            "KPI {id:?}: goalpost floor and target must be two different numbers"
+                        ),
+                        None,
+                    ));
+                }
+                if transform != Transform::None {
+                    return Err(self.err(
+                        line,
+                        format!("KPI {id:?}: a goalpost KPI takes transform = \"none\""),
+                        Some(
+                            "floor and target are in the KPI's own units, so its values are not transformed",
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            _ if floor.is_some() || target.is_some() => Err(self.err(
+                line,
+                format!("KPI {id:?}: floor and target apply only to normalise = \"goalpost\""),
+                None,
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every dimension has a KPI, and not all of its KPIs weigh 0.
+    fn every_dimension_has_weight(
+        &self,
+        dimensions: &[Dimension],
+        kpis: &[KpiRule],
+    ) -> Result<(), Error> {
+        for d in dimensions {
+            let members: Vec<&KpiRule> = kpis.iter().filter(|k| k.dimension == d.id).collect();
+            if members.is_empty() {
+                return Err(self.err(
+                    d.line,
+                    format!("dimension {:?} has no KPI", d.id),
+                    Some("add a [[kpi]] with this dimension, or remove the dimension"),
+                ));
+            }
+            if members.iter().all(|k| k.weight == 0.0) {
+                return Err(self.err(
+                    d.line,
+                    format!("every KPI weight in dimension {:?} is zero", d.id),
+                    None,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The grade bands (the default ones when the file gives none).
+    fn grades(&self, given: Option<GradesToml>) -> Result<Grades, Error> {
+        let Some(g) = given else {
+            return Ok(default_grades());
+        };
+        let line = self.line(&g.bands);
+        let bands = g.bands.into_inner().into_iter().map(|b| Band {
+            grade: b.grade,
+            label: b.label,
+            label_zh: b.label_zh,
+            min: b.min,
+            share: b.share,
+        });
+        let grades = Grades {
+            method: g.method,
+            bands: bands.collect(),
+        };
+        check_grades(&grades).map_err(|(r, h)| self.err(line, r, h.as_deref()))?;
+        Ok(grades)
+    }
+
+    /// The robustness analysis's settings, within their bounds.
+    fn uncertainty(&self, given: Option<UncertaintyToml>) -> Result<Uncertainty, Error> {
+        let Some(u) = given else {
+            return Ok(Uncertainty {
+                runs: default_runs(),
+                seed: default_seed(),
+                weight_noise: 0.25,
+            });
+        };
+        let noise = *u.weight_noise.get_ref();
+        if !(0.0..1.0).contains(&noise) {
+            return Err(self.err(
+                self.line(&u.weight_noise),
+                "weight_noise must be at least 0 and below 1".into(),
+                Some("0.25 multiplies each weight by U(0.75, 1.25)"),
+            ));
+        }
+        if *u.runs.get_ref() > MAX_RUNS {
+            return Err(self.err(
+                self.line(&u.runs),
+                format!("runs = {} is more than {MAX_RUNS}", u.runs.get_ref()),
+                Some("1000 runs give rank intervals to within a rank or so"),
+            ));
+        }
+        Ok(Uncertainty {
+            runs: *u.runs.get_ref(),
+            seed: u.seed,
+            weight_noise: noise,
+        })
     }
 }
 
