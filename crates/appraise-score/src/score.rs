@@ -400,6 +400,139 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
         ));
     }
 
+    let Treated {
+        rules,
+        usable,
+        flags,
+    } = treat_values(card, input, &raw, &groups, n_dept, &mut warnings)?;
+
+    let model = Model {
+        n_dept,
+        kpi_dim: card
+            .kpis
+            .iter()
+            .map(|k| card.dimension_index(&k.dimension))
+            .collect(),
+        kpi_weight: card.kpis.iter().map(|k| k.weight).collect(),
+        dim_weight: card.dimensions.iter().map(|d| d.weight).collect(),
+        aggregation: card.aggregation,
+        groups: groups.into_iter().map(|(_, m)| m).collect(),
+        usable,
+        rules,
+    };
+    let normalised = model.normalise(None);
+    for (k, rule) in card.kpis.iter().enumerate() {
+        let constant =
+            (0..n_dept).any(|d| normalised.flags[d * n_kpi + k].contains(Flags::CONSTANT));
+        // Only minmax and zscore flag a group without spread.
+        if constant {
+            warnings.push(format!(
+                "KPI {} has the same value for every department of a peer group: minmax gives them all 100, zscore 50",
+                rule.id
+            ));
+        }
+    }
+
+    let (mut scored, cells) =
+        score_departments(card, departments, &model, &normalised, &raw, &flags);
+
+    rank_and_grade(card, &mut scored, &model.groups);
+
+    Ok(Scores {
+        period: input.matrix.period.clone(),
+        departments: scored,
+        kpis: card.kpis.iter().map(|k| k.id.clone()).collect(),
+        dimensions: card.dimensions.iter().map(|d| d.id.clone()).collect(),
+        cells,
+        warnings,
+        model,
+    })
+}
+
+/// Each department's coverage, dimension scores and composite, and its cells (value,
+/// treated value, score, flags, effective weight, contribution, peer median).
+fn score_departments(
+    card: &Scorecard,
+    departments: Vec<Department>,
+    model: &Model,
+    normalised: &Normalised,
+    raw: &[Option<(f64, Option<i64>)>],
+    flags: &[Flags],
+) -> (Vec<DepartmentScore>, Vec<Cell>) {
+    let (n_dept, n_kpi) = (model.n_dept, card.kpis.len());
+    let shares = card.nominal_shares();
+    let n_dim = card.dimensions.len();
+    let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
+    let mut scored: Vec<DepartmentScore> = Vec::with_capacity(n_dept);
+    let mut cells: Vec<Cell> = Vec::with_capacity(n_dept * n_kpi);
+    for (d, department) in departments.into_iter().enumerate() {
+        let row = &normalised.scores[d * n_kpi..(d + 1) * n_kpi];
+        let coverage: f64 = (0..n_kpi)
+            .filter(|&k| model.usable[k * n_dept + d].is_some())
+            .map(|k| shares[k])
+            .sum();
+        let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
+        let weights = effective_weights(row, model);
+        for k in 0..n_kpi {
+            let i = d * n_kpi + k;
+            let score = Some(row[k]).filter(|s| !s.is_nan());
+            let contribution = weights[k].zip(score).map(|(w, s)| match model.aggregation {
+                Aggregation::Arithmetic => w * s,
+                Aggregation::Geometric => geometric_contribution(w, s, composite, row, &weights),
+            });
+            cells.push(Cell {
+                value: raw[k * n_dept + d].map(|v| v.0),
+                treated: model.usable[k * n_dept + d].map(|v| v.1),
+                score,
+                flags: flags[i] | normalised.flags[i],
+                weight: weights[k],
+                contribution,
+                peer_median: normalised.peer_median[i],
+            });
+        }
+        let status = if coverage >= card.min_coverage - TIE && !composite.is_nan() {
+            Status::Ranked
+        } else {
+            Status::InsufficientData
+        };
+        scored.push(DepartmentScore {
+            department,
+            status,
+            coverage,
+            composite: Some(composite).filter(|c| !c.is_nan()),
+            dimensions: dims
+                .iter()
+                .map(|&x| Some(x).filter(|x| !x.is_nan()))
+                .collect(),
+            rank: None,
+            group_rank: None,
+            grade: None,
+        });
+    }
+
+    (scored, cells)
+}
+
+/// What treatment makes of the raw values: each KPI's rule, the usable (raw, treated)
+/// values (KPI-major) and the flags of each cell (department-major).
+struct Treated {
+    rules: Vec<Rule>,
+    usable: Vec<Option<(f64, f64)>>,
+    flags: Vec<Flags>,
+}
+
+/// Checks each KPI's sample sizes against its `min_sample` and treats (transforms) its
+/// values within each peer group; a KPI without sample sizes gets a warning when it has
+/// a `min_sample`.
+fn treat_values(
+    card: &Scorecard,
+    input: &Input<'_>,
+    raw: &[Option<(f64, Option<i64>)>],
+    groups: &[(&str, Vec<usize>)],
+    n_dept: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Treated, Error> {
+    let n_kpi = card.kpis.len();
     let mut rules = Vec::with_capacity(n_kpi);
     let mut usable = vec![None; n_kpi * n_dept];
     let mut flags = vec![Flags::NONE; n_dept * n_kpi];
@@ -421,7 +554,7 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
             goalpost: (rule.floor.unwrap_or(0.0), rule.target.unwrap_or(1.0)),
         });
         let mut no_sample = false;
-        for (_, members) in &groups {
+        for (_, members) in groups {
             let mut kept: Vec<usize> = Vec::new();
             for &d in members {
                 let Some((x, sample)) = raw[k * n_dept + d] else {
@@ -460,94 +593,10 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
         }
     }
 
-    let model = Model {
-        n_dept,
-        kpi_dim: card
-            .kpis
-            .iter()
-            .map(|k| card.dimension_index(&k.dimension))
-            .collect(),
-        kpi_weight: card.kpis.iter().map(|k| k.weight).collect(),
-        dim_weight: card.dimensions.iter().map(|d| d.weight).collect(),
-        aggregation: card.aggregation,
-        groups: groups.into_iter().map(|(_, m)| m).collect(),
-        usable,
+    Ok(Treated {
         rules,
-    };
-    let normalised = model.normalise(None);
-    for (k, rule) in card.kpis.iter().enumerate() {
-        let constant =
-            (0..n_dept).any(|d| normalised.flags[d * n_kpi + k].contains(Flags::CONSTANT));
-        // Only minmax and zscore flag a group without spread.
-        if constant {
-            warnings.push(format!(
-                "KPI {} has the same value for every department of a peer group: minmax gives them all 100, zscore 50",
-                rule.id
-            ));
-        }
-    }
-
-    // Coverage, dimension scores, composites.
-    let shares = card.nominal_shares();
-    let n_dim = card.dimensions.len();
-    let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
-    let mut scored: Vec<DepartmentScore> = Vec::with_capacity(n_dept);
-    let mut cells: Vec<Cell> = Vec::with_capacity(n_dept * n_kpi);
-    for (d, department) in departments.into_iter().enumerate() {
-        let row = &normalised.scores[d * n_kpi..(d + 1) * n_kpi];
-        let coverage: f64 = (0..n_kpi)
-            .filter(|&k| model.usable[k * n_dept + d].is_some())
-            .map(|k| shares[k])
-            .sum();
-        let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
-        let weights = effective_weights(row, &model);
-        for k in 0..n_kpi {
-            let i = d * n_kpi + k;
-            let score = Some(row[k]).filter(|s| !s.is_nan());
-            let contribution = weights[k].zip(score).map(|(w, s)| match model.aggregation {
-                Aggregation::Arithmetic => w * s,
-                Aggregation::Geometric => geometric_contribution(w, s, composite, row, &weights),
-            });
-            cells.push(Cell {
-                value: raw[k * n_dept + d].map(|v| v.0),
-                treated: model.usable[k * n_dept + d].map(|v| v.1),
-                score,
-                flags: flags[i] | normalised.flags[i],
-                weight: weights[k],
-                contribution,
-                peer_median: normalised.peer_median[i],
-            });
-        }
-        let status = if coverage >= card.min_coverage - TIE && !composite.is_nan() {
-            Status::Ranked
-        } else {
-            Status::InsufficientData
-        };
-        scored.push(DepartmentScore {
-            department,
-            status,
-            coverage,
-            composite: Some(composite).filter(|c| !c.is_nan()),
-            dimensions: dims
-                .iter()
-                .map(|&x| Some(x).filter(|x| !x.is_nan()))
-                .collect(),
-            rank: None,
-            group_rank: None,
-            grade: None,
-        });
-    }
-
-    rank_and_grade(card, &mut scored, &model.groups);
-
-    Ok(Scores {
-        period: input.matrix.period.clone(),
-        departments: scored,
-        kpis: card.kpis.iter().map(|k| k.id.clone()).collect(),
-        dimensions: card.dimensions.iter().map(|d| d.id.clone()).collect(),
-        cells,
-        warnings,
-        model,
+        usable,
+        flags,
     })
 }
 
