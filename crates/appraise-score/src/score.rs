@@ -362,17 +362,6 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
     let n_kpi = card.kpis.len();
     let mut warnings = Vec::new();
 
-    let dept_pos: HashMap<&str, usize> = departments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-    let kpi_pos: HashMap<&str, usize> = card
-        .kpis
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.id.as_str(), i))
-        .collect();
     let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
     for (d, dep) in departments.iter().enumerate() {
         match groups.iter_mut().find(|(g, _)| *g == dep.peer_group) {
@@ -381,25 +370,7 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
         }
     }
 
-    // Raw values and sample sizes, KPI-major.
-    let mut raw: Vec<Option<(f64, Option<i64>)>> = vec![None; n_kpi * n_dept];
-    let mut unknown = 0usize;
-    for v in &input.matrix.values {
-        let (Some(&k), Some(&d)) = (
-            kpi_pos.get(v.kpi.as_str()),
-            dept_pos.get(v.department_id.as_str()),
-        ) else {
-            unknown += usize::from(!dept_pos.contains_key(v.department_id.as_str()));
-            continue;
-        };
-        raw[k * n_dept + d] = v.value.map(|x| (x, v.sample_size));
-    }
-    if unknown > 0 {
-        warnings.push(format!(
-            "{unknown} KPI values name departments outside the department list and are not scored"
-        ));
-    }
-
+    let raw = raw_values(card, input, &departments, &mut warnings);
     let Treated {
         rules,
         usable,
@@ -511,6 +482,46 @@ fn score_departments(
     }
 
     (scored, cells)
+}
+
+/// The KPI values and sample sizes of the matrix, KPI-major (`None`: no value); values
+/// of departments outside the list are counted in a warning, not scored.
+fn raw_values(
+    card: &Scorecard,
+    input: &Input<'_>,
+    departments: &[Department],
+    warnings: &mut Vec<String>,
+) -> Vec<Option<(f64, Option<i64>)>> {
+    let n_dept = departments.len();
+    let dept_pos: HashMap<&str, usize> = departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let kpi_pos: HashMap<&str, usize> = card
+        .kpis
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.id.as_str(), i))
+        .collect();
+    let mut raw = vec![None; card.kpis.len() * n_dept];
+    let mut unknown = 0usize;
+    for v in &input.matrix.values {
+        let (Some(&k), Some(&d)) = (
+            kpi_pos.get(v.kpi.as_str()),
+            dept_pos.get(v.department_id.as_str()),
+        ) else {
+            unknown += usize::from(!dept_pos.contains_key(v.department_id.as_str()));
+            continue;
+        };
+        raw[k * n_dept + d] = v.value.map(|x| (x, v.sample_size));
+    }
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} KPI values name departments outside the department list and are not scored"
+        ));
+    }
+    raw
 }
 
 /// What treatment makes of the raw values: each KPI's rule, the usable (raw, treated)
