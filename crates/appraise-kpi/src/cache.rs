@@ -20,6 +20,7 @@ use datafusion::arrow::ipc::writer::FileWriter;
 use sha2::{Digest, Sha256};
 
 use crate::matrix::{KpiMatrix, KpiValue};
+use crate::period::Period;
 
 /// A folder of cached matrices.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ impl KpiCache {
     }
 
     /// The matrix stored under `key`, if there is one that reads.
-    pub(crate) fn get(&self, key: &str, period: &str) -> Option<KpiMatrix> {
+    pub(crate) fn get(&self, key: &str, period: &Period) -> Option<KpiMatrix> {
         let path = self.path(key);
         let file = File::open(&path).ok()?;
         let read = || -> Result<KpiMatrix, datafusion::arrow::error::ArrowError> {
@@ -48,7 +49,7 @@ impl KpiCache {
                 values.extend(matrix_rows(&b?));
             }
             Ok(KpiMatrix {
-                period: period.to_string(),
+                period: period.clone(),
                 values,
             })
         };

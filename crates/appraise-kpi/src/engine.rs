@@ -385,7 +385,7 @@ impl Engine {
         let keyed = self.cache_key(period, kpis);
         if let Some((cache, key)) = &keyed {
             self.scope(Some(period))?;
-            if let Some(m) = cache.get(key, &period.label()) {
+            if let Some(m) = cache.get(key, period) {
                 tracing::info!(period = %period, "KPI matrix reused");
                 return Ok(m);
             }
@@ -465,7 +465,7 @@ impl Engine {
             }
         }
         Ok(KpiMatrix {
-            period: period.label(),
+            period: period.clone(),
             values,
         })
     }

@@ -7,6 +7,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::Error;
+use crate::period::Period;
 
 /// One KPI value of one department.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +29,8 @@ pub struct KpiValue {
 /// The long KPI matrix of one period: one row per department and KPI.
 #[derive(Debug, Clone)]
 pub struct KpiMatrix {
-    /// The period's label.
-    pub period: String,
+    /// The period.
+    pub period: Period,
     /// Ordered by KPI (in the order run) and department id.
     pub values: Vec<KpiValue>,
 }
@@ -53,7 +54,7 @@ impl KpiMatrix {
     pub fn to_batch(&self) -> Result<RecordBatch, Error> {
         let v = &self.values;
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(vec![self.period.as_str(); v.len()])),
+            Arc::new(StringArray::from(vec![self.period.label(); v.len()])),
             Arc::new(StringArray::from_iter_values(
                 v.iter().map(|r| r.department_id.as_str()),
             )),

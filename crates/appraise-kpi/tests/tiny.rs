@@ -328,7 +328,7 @@ async fn service_and_co_creation() {
 #[tokio::test]
 async fn the_matrix_has_every_department_for_every_kpi() {
     let m = matrix("2026Q3").await;
-    assert_eq!(m.period, "2026Q3");
+    assert_eq!(m.period.label(), "2026Q3");
     assert_eq!(m.values.len(), 18 * 6);
     let b = m.to_batch().unwrap();
     let names: Vec<String> = b

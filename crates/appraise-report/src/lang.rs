@@ -52,28 +52,21 @@ impl Lang {
         }
     }
 
-    /// A period label as written by `appraise_kpi::Period` (`2026Q3`, `2026-07`, `2026`,
-    /// `2026-07-01..2026-09-30`), in words.
-    pub fn period(self, label: &str) -> String {
-        let quarter = label
-            .split_once('Q')
-            .and_then(|(y, q)| Some((y.parse::<i32>().ok()?, q.parse::<u32>().ok()?)));
-        let month = label
-            .split_once('-')
-            .filter(|(y, m)| y.len() == 4 && m.len() == 2)
-            .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)));
-        let range = label
-            .split_once("..")
-            .and_then(|(a, b)| Some((NaiveDate::from_str(a).ok()?, NaiveDate::from_str(b).ok()?)));
-        match (self, quarter, month, range) {
-            (Lang::Zh, Some((y, q)), _, _) => format!("{y}年第{}季度", zh_digit(q)),
-            (Lang::En, Some((y, q)), _, _) => format!("Q{q} {y}"),
-            (Lang::Zh, None, Some((y, m)), _) => format!("{y}年{m}月"),
-            (Lang::En, None, Some((y, m)), _) => NaiveDate::from_ymd_opt(y, m, 1)
-                .map_or(label.to_string(), |d| d.format("%B %Y").to_string()),
-            (_, None, None, Some((a, b))) => format!("{} – {}", self.date(a), self.date(b)),
-            (Lang::Zh, None, None, None) if label.len() == 4 => format!("{label}年"),
-            _ => label.to_string(),
+    /// A period in words: `2026年第三季度` / `Q3 2026`, `2026年7月` / `July 2026`, `2026年` /
+    /// `2026`, or a range of dates.
+    pub fn period(self, p: &appraise_kpi::Period) -> String {
+        use appraise_kpi::PeriodKind;
+        let (y, m) = (p.first_day.year(), p.first_day.month());
+        match (p.kind, self) {
+            (PeriodKind::Quarter, Lang::Zh) => format!("{y}年第{}季度", zh_digit((m - 1) / 3 + 1)),
+            (PeriodKind::Quarter, Lang::En) => format!("Q{} {y}", (m - 1) / 3 + 1),
+            (PeriodKind::Month, Lang::Zh) => format!("{y}年{m}月"),
+            (PeriodKind::Month, Lang::En) => p.first_day.format("%B %Y").to_string(),
+            (PeriodKind::Year, Lang::Zh) => format!("{y}年"),
+            (PeriodKind::Year, Lang::En) => y.to_string(),
+            (PeriodKind::Range, _) => {
+                format!("{} – {}", self.date(p.first_day), self.date(p.last_day))
+            }
         }
     }
 }
@@ -155,13 +148,15 @@ mod tests {
 
     #[test]
     fn periods_and_dates_in_words() {
-        assert_eq!(Lang::Zh.period("2026Q3"), "2026年第三季度");
-        assert_eq!(Lang::En.period("2026Q3"), "Q3 2026");
-        assert_eq!(Lang::Zh.period("2026-07"), "2026年7月");
-        assert_eq!(Lang::En.period("2026-07"), "July 2026");
-        assert_eq!(Lang::Zh.period("2026"), "2026年");
+        let p = |label: &str| label.parse::<appraise_kpi::Period>().unwrap();
+        assert_eq!(Lang::En.period(&p("2026")), "2026");
+        assert_eq!(Lang::Zh.period(&p("2026Q3")), "2026年第三季度");
+        assert_eq!(Lang::En.period(&p("2026Q3")), "Q3 2026");
+        assert_eq!(Lang::Zh.period(&p("2026-07")), "2026年7月");
+        assert_eq!(Lang::En.period(&p("2026-07")), "July 2026");
+        assert_eq!(Lang::Zh.period(&p("2026")), "2026年");
         assert_eq!(
-            Lang::En.period("2026-07-01..2026-09-30"),
+            Lang::En.period(&p("2026-07-01..2026-09-30")),
             "1 Jul 2026 – 30 Sep 2026"
         );
         let d = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap_or_default();

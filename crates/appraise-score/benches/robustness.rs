@@ -55,7 +55,7 @@ fn main() {
         }
     }
     let matrix = KpiMatrix {
-        period: "2026Q3".into(),
+        period: "2026Q3".parse().expect("a period"),
         values,
     };
     let input = Input {

@@ -394,7 +394,7 @@ mod tests {
                 .flat_map(|c| [value(c.0, "p", Some(c.1)), value(c.0, "q", c.2)])
                 .collect();
             let matrix = KpiMatrix {
-                period: "2026Q3".into(),
+                period: "2026Q3".parse().expect("a period"),
                 values,
             };
             let input = Input {

@@ -103,8 +103,8 @@ pub struct DepartmentScore {
 /// The scored period.
 #[derive(Debug, Clone)]
 pub struct Scores {
-    /// The period's label.
-    pub period: String,
+    /// The period.
+    pub period: appraise_kpi::Period,
     /// Departments, ordered by id; `cells` follow this order.
     pub departments: Vec<DepartmentScore>,
     /// KPI ids, in scorecard order.

@@ -217,7 +217,11 @@ impl Appraisal {
         for dep in &self.current.departments {
             let id = dep.department.id.as_str();
             for p in &periods {
-                rows.push((id, &p.period, p.position(id).map(|i| &p.departments[i])));
+                rows.push((
+                    id,
+                    p.period.label(),
+                    p.position(id).map(|i| &p.departments[i]),
+                ));
             }
         }
         let grade = |d: &crate::DepartmentScore| {
@@ -226,7 +230,7 @@ impl Appraisal {
         };
         batch(vec![
             ("department_id", text(rows.iter().map(|r| Some(r.0)))),
-            ("period", text(rows.iter().map(|r| Some(r.1)))),
+            ("period", text(rows.iter().map(|r| Some(&r.1)))),
             (
                 "composite",
                 float(rows.iter().map(|r| r.2.and_then(|d| d.composite))),

@@ -65,7 +65,7 @@ pub(crate) struct Done {
     pub timezone: chrono_tz::Tz,
     pub out: PathBuf,
     pub period: Period,
-    pub previous: Option<String>,
+    pub previous: Option<Period>,
     pub data: Dataset,
     /// Ranked departments in ranking order: rank, id, composite, grade, name.
     pub ranking: Vec<(u32, String, f64, String, String)>,

@@ -33,7 +33,7 @@ pub fn departments(groups: &[&str]) -> Vec<Department> {
 /// A matrix from (department, kpi, value, sample size) rows.
 pub fn matrix(rows: &[(&str, &str, Option<f64>, Option<i64>)]) -> KpiMatrix {
     KpiMatrix {
-        period: "2026Q3".into(),
+        period: "2026Q3".parse().expect("a period"),
         values: rows
             .iter()
             .map(|&(d, k, v, n)| KpiValue {
