@@ -283,9 +283,11 @@ pub(crate) struct ReadArgs {
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
 
-    /// Time zone of timestamps written without an offset.
-    #[arg(long, value_name = "ZONE", default_value = appraise_data::DEFAULT_TIMEZONE_NAME)]
-    pub timezone: String,
+    /// The appraisal's time zone: of timestamps written without an offset, of dates and
+    /// of periods [default: the scorecard's `timezone`, Asia/Shanghai unless it names
+    /// another].
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
 
     /// File holding the key that pseudonymises applicant_id (HMAC-SHA-256). Without it,
     /// the key comes from APPRAISE_PSEUDONYM_KEY; with neither, applicant_id is dropped.

@@ -512,3 +512,35 @@ fn an_input_error_exits_1_and_an_internal_fault_exits_2() {
         assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
     }
 }
+
+#[test]
+fn every_command_takes_its_zone_by_one_rule() {
+    // `--timezone`, else the zone of the scorecard the command would use. X07 of
+    // fixtures/tiny was logged at 2026-06-30 23:59:59, without an offset.
+    let cwd = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let card = std::fs::read_to_string(root.join("queries/scorecard.toml")).unwrap();
+    assert!(card.contains("timezone = \"Asia/Shanghai\""));
+    std::fs::create_dir_all(cwd.path().join("queries")).unwrap();
+    std::fs::write(
+        cwd.path().join("queries/scorecard.toml"),
+        card.replace("timezone = \"Asia/Shanghai\"", "timezone = \"UTC\""),
+    )
+    .unwrap();
+    let query = "SELECT requested_at FROM exchanges WHERE event_id = 'X07'";
+    let sql = |zone: Option<&str>| {
+        let mut cmd = appraise();
+        cmd.current_dir(cwd.path())
+            .args(["sql", query, "--format", "csv", "--data"])
+            .arg(fixtures().join("tiny"));
+        if let Some(z) = zone {
+            cmd.args(["--timezone", z]);
+        }
+        String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
+    };
+    assert_eq!(sql(None), "requested_at\n2026-06-30T23:59:59Z\n");
+    assert_eq!(
+        sql(Some("Asia/Shanghai")),
+        "requested_at\n2026-06-30T23:59:59+08:00\n"
+    );
+}

@@ -24,7 +24,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     let job = Job {
         data,
-        options: LoadOptions::default(),
+        // The zone of the scorecard the demo uses, as for any run.
+        options: LoadOptions {
+            timezone: super::parse_timezone(&crate::policy::scorecard_zone(None)?)?,
+            ..LoadOptions::default()
+        },
         period: None,
         scorecard: None,
         queries: QueryArgs::default(),

@@ -151,8 +151,22 @@ pub(crate) fn parse_timezone(name: &str) -> Result<chrono_tz::Tz> {
     })
 }
 
-/// Load settings from the reading flags (flags over environment over defaults).
-pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
+/// The appraisal's zone, one rule for every command: `--timezone`, else the zone of
+/// the scorecard the command would use (`scorecard`, else `queries/scorecard.toml`,
+/// else the built-in one).
+pub(crate) fn zone(read: &ReadArgs, scorecard: Option<&std::path::Path>) -> Result<chrono_tz::Tz> {
+    match &read.timezone {
+        Some(name) => parse_timezone(name),
+        None => parse_timezone(&crate::policy::scorecard_zone(scorecard)?),
+    }
+}
+
+/// Load settings from the reading flags (flags over environment over defaults); the
+/// zone as [`zone`] finds it.
+pub(crate) fn load_options(
+    read: &ReadArgs,
+    scorecard: Option<&std::path::Path>,
+) -> Result<LoadOptions> {
     let encoding = match &read.encoding {
         None => None,
         Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
@@ -165,7 +179,7 @@ pub(crate) fn load_options(read: &ReadArgs) -> Result<LoadOptions> {
     let pseudonymiser = Pseudonymiser::from_env_or_file(read.pseudonym_key_file.as_deref())
         .context("reading the pseudonymisation key")?;
     Ok(LoadOptions {
-        timezone: parse_timezone(&read.timezone)?,
+        timezone: zone(read, scorecard)?,
         input_format: read.input_format,
         encoding,
         pseudonymiser,

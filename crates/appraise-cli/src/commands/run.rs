@@ -28,7 +28,10 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("reports/out").join(period.to_string()));
     let job = Job {
         data: args.appraisal.data.data.clone(),
-        options: super::load_options(&args.appraisal.data.read)?,
+        options: super::load_options(
+            &args.appraisal.data.read,
+            args.appraisal.scorecard.as_deref(),
+        )?,
         period: Some(period),
         scorecard: args.appraisal.scorecard,
         queries: args.appraisal.queries,
@@ -139,6 +142,7 @@ impl Job {
             &data,
             &period,
             &super::score::Rules {
+                timezone: self.options.timezone,
                 scorecard: self.scorecard.as_deref(),
                 queries: &self.queries,
                 cluster: &self.cluster,

@@ -40,11 +40,15 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
             Some(appraise_report::staging::Staging::new(dir, &policy)?)
         }
     };
-    let opts = super::load_options(&args.appraisal.data.read)?;
+    let opts = super::load_options(
+        &args.appraisal.data.read,
+        args.appraisal.scorecard.as_deref(),
+    )?;
     let data = appraise_data::load_dir(&args.appraisal.data.data, &opts)
         .with_context(|| format!("loading {}", args.appraisal.data.data.display()))?;
     super::report_rejections(&data);
     let rules = Rules {
+        timezone: opts.timezone,
         scorecard: args.appraisal.scorecard.as_deref(),
         queries: &args.appraisal.queries,
         cluster: &args.appraisal.cluster,
@@ -87,6 +91,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
 /// ones where `None`), where queries run, and whether an uncovered period may be.
 #[derive(Clone, Copy)]
 pub(crate) struct Rules<'a> {
+    /// The appraisal's zone ([`super::zone`]).
+    pub timezone: chrono_tz::Tz,
     pub scorecard: Option<&'a Path>,
     pub queries: &'a QueryArgs,
     pub cluster: &'a ClusterArgs,
@@ -120,6 +126,7 @@ pub(crate) fn appraise(
     laps: &mut super::Laps,
 ) -> Result<Scored> {
     let Rules {
+        timezone,
         scorecard,
         queries,
         cluster,
@@ -128,7 +135,6 @@ pub(crate) fn appraise(
     let card = crate::policy::scorecard(scorecard)?;
     let library = super::kpi::library(queries)?;
     let warnings = card.check(&library).map_err(anyhow::Error::from)?;
-    let timezone = super::parse_timezone(&card.timezone)?;
     let mut options = super::engine_options(timezone, cluster);
     // Over a warehouse, the earlier periods' matrices are kept and reused.
     if appraise_data::warehouse::is_warehouse(data_dir) {

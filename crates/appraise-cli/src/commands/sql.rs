@@ -15,7 +15,7 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
         .map(str::parse)
         .transpose()
         .map_err(anyhow::Error::from)?;
-    let opts = super::load_options(&args.data.read)?;
+    let opts = super::load_options(&args.data.read, None)?;
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     super::report_rejections(&data);
