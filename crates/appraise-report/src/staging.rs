@@ -110,7 +110,7 @@ impl Staging {
         // Under the lock no other run is writing: leftovers of killed runs go.
         let prefix = format!(".{name}.partial-");
         for entry in std::fs::read_dir(&parent)
-            .map_err(|e| io(&parent, e))?
+            .map_err(|e| Error::io(&parent, e))?
             .flatten()
         {
             let leftover = entry.path();
@@ -122,9 +122,10 @@ impl Staging {
         }
         // What is there now must be writable over, before any work is done.
         staging.plan_commit(&BTreeSet::new())?;
-        std::fs::create_dir_all(&staging.work).map_err(|e| io(&staging.work, e))?;
+        std::fs::create_dir_all(&staging.work).map_err(|e| Error::io(&staging.work, e))?;
         staging.made_work = true;
-        std::fs::write(staging.work.join(STAGING_MARK), b"").map_err(|e| io(&staging.work, e))?;
+        std::fs::write(staging.work.join(STAGING_MARK), b"")
+            .map_err(|e| Error::io(&staging.work, e))?;
         Ok(staging)
     }
 
@@ -137,7 +138,7 @@ impl Staging {
     /// only appraise's files (or nothing), file by file beside other files with
     /// `force`.
     pub fn commit(mut self) -> Result<PathBuf, Error> {
-        std::fs::remove_file(self.work.join(STAGING_MARK)).map_err(|e| io(&self.work, e))?;
+        std::fs::remove_file(self.work.join(STAGING_MARK)).map_err(|e| Error::io(&self.work, e))?;
         let files = files_under(&self.work)?;
         let owned = Owned {
             tool: format!("appraise {}", env!("CARGO_PKG_VERSION")),
@@ -145,15 +146,17 @@ impl Staging {
         };
         let text = serde_json::to_string_pretty(&owned).unwrap_or_default() + "\n";
         let marker = self.work.join(OWNED);
-        std::fs::write(&marker, text).map_err(|e| io(&marker, e))?;
+        std::fs::write(&marker, text).map_err(|e| Error::io(&marker, e))?;
         match self.plan_commit(&files)? {
             Plan::Create => {
-                std::fs::rename(&self.work, &self.target).map_err(|e| io(&self.target, e))?;
+                std::fs::rename(&self.work, &self.target)
+                    .map_err(|e| Error::io(&self.target, e))?;
             }
             Plan::Swap { old } => {
                 let aside = PathBuf::from(format!("{}.old", self.work.display()));
-                std::fs::rename(&self.target, &aside).map_err(|e| io(&self.target, e))?;
-                std::fs::rename(&self.work, &self.target).map_err(|e| io(&self.target, e))?;
+                std::fs::rename(&self.target, &aside).map_err(|e| Error::io(&self.target, e))?;
+                std::fs::rename(&self.work, &self.target)
+                    .map_err(|e| Error::io(&self.target, e))?;
                 remove_owned_tree(&aside, &old)?;
             }
             Plan::Beside { old } => {
@@ -161,17 +164,17 @@ impl Staging {
                 for f in &files {
                     if f.ends_with('/') {
                         let to = self.target.join(f.trim_end_matches('/'));
-                        std::fs::create_dir_all(&to).map_err(|e| io(&to, e))?;
+                        std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
                         continue;
                     }
                     let (from, to) = (self.work.join(f), self.target.join(f));
                     if let Some(p) = to.parent() {
-                        std::fs::create_dir_all(p).map_err(|e| io(p, e))?;
+                        std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
                     }
-                    std::fs::rename(&from, &to).map_err(|e| io(&to, e))?;
+                    std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
                 }
                 let to = self.target.join(OWNED);
-                std::fs::rename(&marker, &to).map_err(|e| io(&to, e))?;
+                std::fs::rename(&marker, &to).map_err(|e| Error::io(&to, e))?;
                 // What is left of the staging folder: its emptied sub-folders.
                 remove_owned_tree(&self.work, &files_under(&self.work)?)?;
             }
@@ -186,7 +189,7 @@ impl Staging {
         let meta = match std::fs::symlink_metadata(target) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Plan::Create),
-            Err(e) => return Err(io(target, e)),
+            Err(e) => return Err(Error::io(target, e)),
         };
         if !meta.is_dir() {
             return Err(refusal(
@@ -272,7 +275,7 @@ impl Drop for Staging {
 
 /// `path` made absolute, with symbolic links resolved as far as it exists.
 fn absolute(path: &Path) -> Result<PathBuf, Error> {
-    let abs = std::path::absolute(path).map_err(|e| io(path, e))?;
+    let abs = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
     if let Ok(real) = abs.canonicalize() {
         return Ok(real);
     }
@@ -288,7 +291,9 @@ fn absolute(path: &Path) -> Result<PathBuf, Error> {
             _ => return Ok(abs),
         }
     }
-    let mut out = existing.canonicalize().map_err(|e| io(&existing, e))?;
+    let mut out = existing
+        .canonicalize()
+        .map_err(|e| Error::io(&existing, e))?;
     for n in rest.into_iter().rev() {
         out.push(n);
     }
@@ -332,7 +337,7 @@ fn create_parents(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             None => break,
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Ok(missing)
 }
 
@@ -343,11 +348,11 @@ fn files_under(dir: &Path) -> Result<BTreeSet<String>, Error> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let mut empty = true;
-        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
-            let entry = entry.map_err(|e| io(&d, e))?;
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
             empty = false;
             let path = entry.path();
-            if entry.file_type().map_err(|e| io(&path, e))?.is_dir() {
+            if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
                 stack.push(path);
             } else {
                 out.insert(relative(dir, &path));
@@ -376,7 +381,7 @@ fn read_owned(dir: &Path) -> Result<Option<Owned>, Error> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(&path, e)),
+        Err(e) => return Err(Error::io(&path, e)),
     };
     let owned: Owned = serde_json::from_str(&text).map_err(|e| Error::Unreadable {
         path: path.clone(),
@@ -418,7 +423,7 @@ fn remove_listed(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             // A listed folder someone has put things into stays.
             Err(_) if f.ends_with('/') => {}
-            Err(e) => return Err(io(&p, e)),
+            Err(e) => return Err(Error::io(&p, e)),
         }
         let mut parent = Path::new(f.trim_end_matches('/')).parent();
         while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
@@ -447,13 +452,6 @@ fn refusal(path: &Path, reason: &str, hint: Option<String>) -> Error {
     Error::Input {
         reason: format!("{}: {reason}", path.display()),
         hint,
-    }
-}
-
-fn io(path: &Path, cause: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        cause,
     }
 }
 
