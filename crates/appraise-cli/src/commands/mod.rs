@@ -267,8 +267,7 @@ impl Rejects {
 static QUERY_TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
 
 /// Runs `work` on the engine's runtime, within `--query-timeout` (dropped, and so
-/// cancelled, when it runs longer). A panic inside the query engine (a fault, though a
-/// query may trigger it) becomes an error rather than a crash.
+/// cancelled, when it runs longer).
 pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
     let runtime = runtime()?;
     let limit = QUERY_TIMEOUT
@@ -276,9 +275,8 @@ pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
         .copied()
         .unwrap_or(std::time::Duration::from_secs(3600));
     let timed = async { tokio::time::timeout(limit, work).await };
-    let done = appraise_data::guard::catch(|| runtime.block_on(timed))
-        .map_err(|message| anyhow::anyhow!("the query engine failed: {message}"))?;
-    done.map_err(|_| {
+    // A panic inside the engine is caught once, by `main`, as every other one.
+    runtime.block_on(timed).map_err(|_| {
         anyhow::Error::new(appraise_data::Error::Input {
             reason: format!(
                 "a query ran longer than {} s and was stopped",
