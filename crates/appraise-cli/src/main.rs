@@ -40,6 +40,9 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
 /// write, a panic in the query engine) is a fault.
 fn classify(err: &anyhow::Error) -> (bool, Option<String>) {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<appraise_pipeline::Error>() {
+            return (e.is_input(), e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<appraise_data::Error>() {
             return (e.is_input(), e.hint());
         }

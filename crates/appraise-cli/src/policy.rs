@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use appraise_kpi::{Calendar, KpiDef};
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
@@ -94,7 +94,7 @@ pub(crate) fn scorecard_zone(flag: Option<&Path>) -> Result<String> {
 
 /// The bytes of a policy file a run used, and where it came from (`built-in`, or its
 /// path), for the manifest.
-pub(crate) fn contents(path: &Path) -> Result<(Vec<u8>, String)> {
+pub(crate) fn contents(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
     if let Ok(rel) = path.strip_prefix(BUILT_IN) {
         let name = rel
             .file_name()
@@ -106,11 +106,12 @@ pub(crate) fn contents(path: &Path) -> Result<(Vec<u8>, String)> {
             _ if name == "scorecard.toml" => Some(SCORECARD),
             _ => None,
         };
-        let text = text.with_context(|| format!("no built-in file {}", path.display()))?;
+        let text = text.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such built-in file")
+        })?;
         return Ok((text.as_bytes().to_vec(), "built-in".into()));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok((bytes, path.display().to_string()))
+    appraise_pipeline::from_disk(path)
 }
 
 /// Every built-in policy and template file, by its path under a project folder.

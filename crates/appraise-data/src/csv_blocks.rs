@@ -31,7 +31,9 @@ struct Block {
 }
 
 /// Reads `file` (CSV with a header row) into `sink`, `opts.csv_block_bytes` at a time;
-/// a record longer than `opts.max_record_bytes` stops it.
+/// a record longer than `opts.max_record_bytes` stops it. Blocks are validated on
+/// worker threads and taken back in file order: the workers and the hand-back share
+/// one thread scope, which keeps them in one function.
 pub(crate) fn read_csv(
     path: &Path,
     name: &Arc<str>,
@@ -40,68 +42,26 @@ pub(crate) fn read_csv(
     opts: &LoadOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
-    let max_record = opts.max_record_bytes;
     let (encoding, text) = crate::encoding::raw_utf8_reader(file, opts.encoding)
         .map_err(|e| encoding_error(path, e))?;
+    let faults = Faults {
+        path,
+        encoding,
+        max_record: opts.max_record_bytes,
+    };
     let mut blocks = Blocks {
         reader: text,
         carry: Vec::new(),
         size: opts.csv_block_bytes.max(1),
-        max_record,
+        max_record: opts.max_record_bytes,
         lines: 0,
         index: 0,
     };
-    let read_error = |e: std::io::Error| {
-        if let Some(line) = e.get_ref().and_then(|i| i.downcast_ref::<TooLong>()) {
-            return Error::unreadable(
-                path,
-                Some(format!("line {}", line.0)),
-                format!("a record longer than {max_record} bytes (the limit)"),
-                Some("check the file's line breaks and quotes; --max-record-bytes sets another limit".into()),
-            );
-        }
-        if e.kind() == std::io::ErrorKind::InvalidData {
-            Error::unreadable(path, None, e.to_string(), Some(decode_hint(encoding)))
-        } else {
-            Error::io(path, e)
-        }
-    };
-    let csv_error = |e: csv::Error, lines_before: u64| {
-        let place = e
-            .position()
-            .map(|p| format!("line {}", lines_before + p.line()));
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-                Error::unreadable(path, place, io.to_string(), Some(decode_hint(encoding)))
-            }
-            csv::ErrorKind::Io(io) => Error::io(path, io),
-            csv::ErrorKind::Utf8 { err, .. } => Error::unreadable(
-                path,
-                place,
-                format!("not valid UTF-8 ({err})"),
-                Some(decode_hint(encoding)),
-            ),
-            other => Error::unreadable(path, place, format!("{other:?}"), None),
-        }
-    };
-
-    // The header, from the first block.
-    let mut first = blocks.next().map_err(read_error)?.unwrap_or(Block {
-        index: 0,
-        bytes: Vec::new(),
-        start: 0,
-        lines_before: 0,
-    });
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(first.bytes.as_slice());
-    let headers = reader.headers().map_err(|e| csv_error(e, 0))?.clone();
-    let after = reader.position().clone();
-    first.start = after.byte() as usize;
-    first.lines_before = after.line().saturating_sub(1);
+    let (first, headers) = header(&mut blocks, &faults)?;
     let names: Vec<&str> = headers.iter().collect();
     let map = ColumnMap::new(sink.table(), path, &names, warnings)?;
     let fields = headers.len();
+    let csv_error = |e: csv::Error, lines_before: u64| faults.csv(e, lines_before);
 
     let validator = sink.validator().clone();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
@@ -113,12 +73,12 @@ pub(crate) fn read_csv(
         let work_tx = work_tx;
         for _ in 0..threads {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
-            let (validator, map) = (&validator, &map);
+            let (validator, map, csv_error) = (&validator, &map, &csv_error);
             scope.spawn(move || {
                 loop {
                     let next = work_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok(block)) = next else { break };
-                    let checked = check_block(&block, validator, map, fields, &csv_error);
+                    let checked = check_block(&block, validator, map, fields, csv_error);
                     if done_tx.send((block, checked)).is_err() {
                         break;
                     }
@@ -135,7 +95,7 @@ pub(crate) fn read_csv(
         loop {
             while sent - taken < 2 * threads {
                 let Some(block) = next.take() else { break };
-                next = blocks.next().map_err(read_error)?;
+                next = blocks.next().map_err(|e| faults.read(e))?;
                 if work_tx.send(block).is_err() {
                     break;
                 }
@@ -158,6 +118,76 @@ pub(crate) fn read_csv(
             }
         }
     })
+}
+
+/// The header row, from the first block, and that block with its records after it.
+fn header(blocks: &mut Blocks, faults: &Faults<'_>) -> Result<(Block, csv::StringRecord), Error> {
+    let mut first = blocks.next().map_err(|e| faults.read(e))?.unwrap_or(Block {
+        index: 0,
+        bytes: Vec::new(),
+        start: 0,
+        lines_before: 0,
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(first.bytes.as_slice());
+    let headers = reader.headers().map_err(|e| faults.csv(e, 0))?.clone();
+    let after = reader.position().clone();
+    first.start = after.byte() as usize;
+    first.lines_before = after.line().saturating_sub(1);
+    Ok((first, headers))
+}
+
+/// How a file's read and CSV errors are told: the file, the line, and a hint about
+/// its encoding.
+struct Faults<'a> {
+    path: &'a Path,
+    encoding: &'static encoding_rs::Encoding,
+    max_record: usize,
+}
+
+impl Faults<'_> {
+    fn read(&self, e: std::io::Error) -> Error {
+        let path = self.path;
+        if let Some(line) = e.get_ref().and_then(|i| i.downcast_ref::<TooLong>()) {
+            return Error::unreadable(
+                path,
+                Some(format!("line {}", line.0)),
+                format!("a record longer than {} bytes (the limit)", self.max_record),
+                Some("check the file's line breaks and quotes; --max-record-bytes sets another limit".into()),
+            );
+        }
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::unreadable(path, None, e.to_string(), Some(decode_hint(self.encoding)))
+        } else {
+            Error::io(path, e)
+        }
+    }
+
+    fn csv(&self, e: csv::Error, lines_before: u64) -> Error {
+        let path = self.path;
+        let place = e
+            .position()
+            .map(|p| format!("line {}", lines_before + p.line()));
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::unreadable(
+                    path,
+                    place,
+                    io.to_string(),
+                    Some(decode_hint(self.encoding)),
+                )
+            }
+            csv::ErrorKind::Io(io) => Error::io(path, io),
+            csv::ErrorKind::Utf8 { err, .. } => Error::unreadable(
+                path,
+                place,
+                format!("not valid UTF-8 ({err})"),
+                Some(decode_hint(self.encoding)),
+            ),
+            other => Error::unreadable(path, place, format!("{other:?}"), None),
+        }
+    }
 }
 
 /// Cuts a reader into blocks that end on a record boundary.

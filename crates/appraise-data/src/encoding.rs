@@ -67,10 +67,26 @@ fn text_reader<R: Read + 'static>(
         Some((enc, len)) => (Some(enc), len),
         None => (None, 0),
     };
-    let body = &head[bom_len..];
+    let encoding = choose(declared, bom, &head[bom_len..], complete)?;
+    let head_body = head[bom_len..].to_vec();
+    let inner = io::Cursor::new(head_body).chain(reader);
+    if encoding == UTF_8 && !check_utf8 {
+        return Ok((encoding, Box::new(inner)));
+    }
+    let decoder = StrictDecoder::new(encoding, inner, bom_len as u64);
+    Ok((encoding, Box::new(decoder)))
+}
+
+/// The encoding of a text: the one `declared` (`--encoding`), the byte-order mark's,
+/// or detected from `body`, a sample of the start (`complete`: the whole text).
+fn choose(
+    declared: Option<&'static Encoding>,
+    bom: Option<&'static Encoding>,
+    body: &[u8],
+    complete: bool,
+) -> Result<&'static Encoding, EncodingProblem> {
     let utf8_ok = utf8_prefix_valid(body, complete);
     let non_ascii = body.iter().any(|b| !b.is_ascii());
-
     let encoding = match (declared, bom) {
         (_, Some(enc)) if enc != UTF_8 => {
             return Err(EncodingProblem {
@@ -131,13 +147,7 @@ fn text_reader<R: Read + 'static>(
             }
         }
     };
-    let head_body = head[bom_len..].to_vec();
-    let inner = io::Cursor::new(head_body).chain(reader);
-    if encoding == UTF_8 && !check_utf8 {
-        return Ok((encoding, Box::new(inner)));
-    }
-    let decoder = StrictDecoder::new(encoding, inner, bom_len as u64);
-    Ok((encoding, Box::new(decoder)))
+    Ok(encoding)
 }
 
 /// Valid UTF-8, allowing a character cut at the end of an incomplete sample.

@@ -77,44 +77,63 @@ pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T, Error>) -
 /// (length-prefixed messages): every length it states must lie within the file. Reads
 /// only the footer and the message headers.
 pub(crate) fn check_ipc(path: &Path, file: &mut std::fs::File) -> Result<(), Error> {
-    let corrupt = |what: String| {
+    let n = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut ipc = Ipc { path, file, n };
+    const MAGIC: &[u8] = b"ARROW1";
+    let magic = MAGIC.len() as u64;
+    let head = ipc.read_at(0, magic.min(n))?;
+    if head == MAGIC && n >= 2 * magic + 4 {
+        let tail = ipc.read_at(n - magic - 4, magic + 4)?;
+        if &tail[4..] != MAGIC {
+            return Err(ipc.corrupt("the file does not end with ARROW1".into()));
+        }
+        ipc.check_file(n - magic - 4, i32::from_le_bytes(le4(&tail)))
+    } else {
+        ipc.check_stream()
+    }
+}
+
+/// An Arrow IPC file being checked: `n` bytes long.
+struct Ipc<'a> {
+    path: &'a Path,
+    file: &'a mut std::fs::File,
+    n: u64,
+}
+
+impl Ipc<'_> {
+    fn corrupt(&self, what: String) -> Error {
         Error::unreadable(
-            path,
+            self.path,
             None,
             format!("not a valid Arrow IPC file or stream: {what}"),
             Some("check the file, or pass the right --input-format".to_string()),
         )
-    };
-    let n = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let mut read_at = |offset: u64, len: u64| -> Result<Vec<u8>, Error> {
+    }
+
+    /// `len` bytes at `offset`, which must lie within the file.
+    fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
         use std::io::{Read, Seek, SeekFrom};
-        if offset.checked_add(len).is_none_or(|end| end > n) {
-            return Err(corrupt(format!(
-                "{len} bytes at byte {offset}, beyond the file"
-            )));
+        if offset.checked_add(len).is_none_or(|end| end > self.n) {
+            return Err(self.corrupt(format!("{len} bytes at byte {offset}, beyond the file")));
         }
         let mut buf = vec![0; len as usize];
-        file.seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(&mut buf))
-            .map_err(|e| Error::io(path, e))?;
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| self.file.read_exact(&mut buf))
+            .map_err(|e| Error::io(self.path, e))?;
         Ok(buf)
-    };
-    const MAGIC: &[u8] = b"ARROW1";
-    let magic = MAGIC.len() as u64;
-    let head = read_at(0, magic.min(n))?;
-    if head == MAGIC && n >= 2 * magic + 4 {
-        let tail = read_at(n - magic - 4, magic + 4)?;
-        if &tail[4..] != MAGIC {
-            return Err(corrupt("the file does not end with ARROW1".into()));
-        }
-        let at = n - magic - 4;
-        let footer_len = i32::from_le_bytes(le4(&tail));
+    }
+
+    /// The file format: the footer (`footer_len` bytes ending at `at`) and every block
+    /// it lists, each within the bytes before the footer.
+    fn check_file(&mut self, at: u64, footer_len: i32) -> Result<(), Error> {
         let footer_len = u64::try_from(footer_len)
             .ok()
             .filter(|l| *l <= at)
-            .ok_or_else(|| corrupt(format!("footer length {footer_len}")))?;
-        let footer_bytes = read_at(at - footer_len, footer_len)?;
-        let footer = root_as_footer(&footer_bytes).map_err(|e| corrupt(format!("footer: {e}")))?;
+            .ok_or_else(|| self.corrupt(format!("footer length {footer_len}")))?;
+        let footer_bytes = self.read_at(at - footer_len, footer_len)?;
+        let footer =
+            root_as_footer(&footer_bytes).map_err(|e| self.corrupt(format!("footer: {e}")))?;
         let blocks: Vec<(i64, i64, i64)> = footer
             .recordBatches()
             .into_iter()
@@ -128,47 +147,52 @@ pub(crate) fn check_ipc(path: &Path, file: &mut std::fs::File) -> Result<(), Err
                 .and_then(|e| e.checked_add(body))
                 .is_some_and(|e| offset >= 0 && meta >= 0 && body >= 0 && e <= at as i64);
             if !within {
-                return Err(corrupt(format!(
+                return Err(self.corrupt(format!(
                     "a block at byte {offset} states {meta} + {body} bytes, beyond the file"
                 )));
             }
-            let header = read_at(offset as u64, meta as u64)?;
+            let header = self.read_at(offset as u64, meta as u64)?;
             check_message(&header, body)
-                .map_err(|e| corrupt(format!("the block at byte {offset}: {e}")))?;
+                .map_err(|e| self.corrupt(format!("the block at byte {offset}: {e}")))?;
         }
-        return Ok(());
+        Ok(())
     }
-    // A stream: messages until an end marker (length 0) or the end of the file.
-    let mut pos = 0u64;
-    while pos < n {
-        let mut len = i32::from_le_bytes(le4(&read_at(pos, 4)?));
-        pos += 4;
-        if len == -1 {
-            // The continuation marker, then the length.
-            len = i32::from_le_bytes(le4(&read_at(pos, 4)?));
+
+    /// The stream format: messages until an end marker (length 0) or the end of the
+    /// file.
+    fn check_stream(&mut self) -> Result<(), Error> {
+        let n = self.n;
+        let mut pos = 0u64;
+        while pos < n {
+            let mut len = i32::from_le_bytes(le4(&self.read_at(pos, 4)?));
             pos += 4;
+            if len == -1 {
+                // The continuation marker, then the length.
+                len = i32::from_le_bytes(le4(&self.read_at(pos, 4)?));
+                pos += 4;
+            }
+            if len == 0 {
+                return Ok(());
+            }
+            let meta = u64::try_from(len)
+                .map_err(|_| self.corrupt(format!("a message at byte {pos} states {len} bytes")))?;
+            let header = self.read_at(pos, meta)?;
+            let body = root_as_message(&header)
+                .map_err(|e| self.corrupt(format!("the message at byte {pos}: {e}")))?
+                .bodyLength();
+            pos += meta;
+            let body = u64::try_from(body)
+                .ok()
+                .filter(|b| pos.checked_add(*b).is_some_and(|e| e <= n))
+                .ok_or_else(|| {
+                    self.corrupt(format!(
+                        "a message at byte {pos} states a body of {body} bytes, beyond the file"
+                    ))
+                })?;
+            pos += body;
         }
-        if len == 0 {
-            return Ok(());
-        }
-        let meta = u64::try_from(len)
-            .map_err(|_| corrupt(format!("a message at byte {pos} states {len} bytes")))?;
-        let header = read_at(pos, meta)?;
-        let body = root_as_message(&header)
-            .map_err(|e| corrupt(format!("the message at byte {pos}: {e}")))?
-            .bodyLength();
-        pos += meta;
-        let body = u64::try_from(body)
-            .ok()
-            .filter(|b| pos.checked_add(*b).is_some_and(|e| e <= n))
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "a message at byte {pos} states a body of {body} bytes, beyond the file"
-                ))
-            })?;
-        pos += body;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Checks one file block's message header against the block's body length.

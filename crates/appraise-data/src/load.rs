@@ -224,18 +224,7 @@ pub(crate) fn load_sources(
     stored_pseudonyms: bool,
     mut drain: Option<(usize, &mut Drain<'_>)>,
 ) -> Result<Dataset, Error> {
-    let record_files: Vec<PathBuf> = sources
-        .get(&Table::Exchanges)
-        .into_iter()
-        .flatten()
-        .filter(|(_, f)| *f == InputFormat::Xroad)
-        .map(|(p, _)| p.clone())
-        .collect();
-    let mut xroad = if record_files.is_empty() {
-        None
-    } else {
-        Some(Adapter::new(&record_files, opts)?)
-    };
+    let mut xroad = record_adapter(sources, opts)?;
     let no_files = Vec::new();
     let dept_files = match sources.get(&Table::Departments) {
         Some(files) => files,
@@ -249,38 +238,11 @@ pub(crate) fn load_sources(
             });
         }
     };
-
-    // Departments refer to themselves (parent_id): a first pass finds the departments
-    // that load, then every table is read against that list.
-    let known = {
-        let mut discard = RejectWriter::discard();
-        let cfg = sink_config(opts, None, stored_pseudonyms);
-        let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
-        for (path, format) in dept_files {
-            read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
-        }
-        if let Some(x) = &xroad {
-            x.push_departments(&mut sink)?;
-        }
-        let (batches, _) = sink.finish()?;
-        loadable_departments(&batches)
-    };
-
+    let known = known_departments(dept_files, xroad.as_ref(), opts, stored_pseudonyms)?;
     let mut tables = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
         if let Some(files) = stored.get(&table) {
-            let rows = files.iter().map(|f| f.rows).sum();
-            tables.push(LoadedTable {
-                table,
-                files: files.iter().map(|f| f.path.clone()).collect(),
-                batches: vec![],
-                accounting: Accounting {
-                    read: rows,
-                    loaded: rows,
-                    ..Accounting::default()
-                },
-                stored: Some(files.clone()),
-            });
+            tables.push(LoadedTable::stored(table, files));
             continue;
         }
         let files = sources.get(&table).cloned().unwrap_or_default();
@@ -290,47 +252,19 @@ pub(crate) fn load_sources(
                 dir.display()
             ));
         }
-        let mut rejects = match &opts.rejects_dir {
-            Some(d) => RejectWriter::create(d, table.name())?,
-            None => RejectWriter::discard(),
+        let into = Target {
+            opts,
+            known: &known,
+            stored_pseudonyms,
+            drain: drain.as_mut().map(|(rows, d)| (*rows, &mut **d)),
         };
-        let mut sink = TableSink::new(
-            table,
-            sink_config(opts, Some(&known), stored_pseudonyms),
-            &mut rejects,
-        );
-        if let Some((chunk_rows, d)) = &mut drain {
-            sink = sink.with_drain(*chunk_rows, *d);
-        }
-        match (&mut xroad, table) {
-            (Some(x), Table::Exchanges) => x.push_exchanges(&mut sink)?,
-            _ => {
-                for (path, format) in &files {
-                    tracing::info!(table = table.name(), file = %path.display(), "loading");
-                    read_file(path, *format, &mut sink, opts, &mut warnings)?;
-                }
-                if let (Some(x), Table::Departments) = (&xroad, table) {
-                    x.push_departments(&mut sink)?;
-                }
-            }
-        }
-        let (batches, accounting) = sink.finish()?;
-        check_totals(table, &batches)?;
-        rejects.close()?;
-        debug_assert!(accounting.balances());
-        let mut files: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
-        if let (Some(mapping), Table::Departments) = (&opts.xroad.mapping, table)
-            && xroad.is_some()
-        {
-            files.push(mapping.clone());
-        }
-        tables.push(LoadedTable {
+        tables.push(load_table(
             table,
             files,
-            batches,
-            accounting,
-            stored: None,
-        });
+            xroad.as_mut(),
+            into,
+            &mut warnings,
+        )?);
     }
     let xroad = xroad.map(|x| {
         warnings.push(
@@ -346,6 +280,118 @@ pub(crate) fn load_sources(
         warnings,
         xroad,
     })
+}
+
+/// The X-Road adapter over the exchange sources that are X-Road records, if any.
+fn record_adapter(sources: &Sources, opts: &LoadOptions) -> Result<Option<Adapter>, Error> {
+    let record_files: Vec<PathBuf> = sources
+        .get(&Table::Exchanges)
+        .into_iter()
+        .flatten()
+        .filter(|(_, f)| *f == InputFormat::Xroad)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if record_files.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(Adapter::new(&record_files, opts)?))
+    }
+}
+
+/// The departments that load. Departments refer to themselves (`parent_id`): this first
+/// pass finds them, then every table is read against that list.
+fn known_departments(
+    files: &[(PathBuf, InputFormat)],
+    xroad: Option<&Adapter>,
+    opts: &LoadOptions,
+    stored_pseudonyms: bool,
+) -> Result<Departments, Error> {
+    let mut discard = RejectWriter::discard();
+    let cfg = sink_config(opts, None, stored_pseudonyms);
+    let mut sink = TableSink::new(Table::Departments, cfg, &mut discard);
+    for (path, format) in files {
+        read_file(path, *format, &mut sink, opts, &mut Vec::new())?;
+    }
+    if let Some(x) = xroad {
+        x.push_departments(&mut sink)?;
+    }
+    let (batches, _) = sink.finish()?;
+    Ok(loadable_departments(&batches))
+}
+
+/// Where one table's rows go: the settings, the departments that load, and the drain.
+struct Target<'a, 'd> {
+    opts: &'a LoadOptions,
+    known: &'a Departments,
+    stored_pseudonyms: bool,
+    drain: Option<(usize, &'a mut Drain<'d>)>,
+}
+
+/// Reads one table from its files (or, for exchanges and departments, the X-Road
+/// records), writing its rejects, and checks its totals.
+fn load_table(
+    table: Table,
+    files: Vec<(PathBuf, InputFormat)>,
+    xroad: Option<&mut Adapter>,
+    into: Target<'_, '_>,
+    warnings: &mut Vec<String>,
+) -> Result<LoadedTable, Error> {
+    let opts = into.opts;
+    let mut rejects = match &opts.rejects_dir {
+        Some(d) => RejectWriter::create(d, table.name())?,
+        None => RejectWriter::discard(),
+    };
+    let cfg = sink_config(opts, Some(into.known), into.stored_pseudonyms);
+    let mut sink = TableSink::new(table, cfg, &mut rejects);
+    if let Some((chunk_rows, d)) = into.drain {
+        sink = sink.with_drain(chunk_rows, d);
+    }
+    let from_records = xroad.is_some();
+    match (xroad, table) {
+        (Some(x), Table::Exchanges) => x.push_exchanges(&mut sink)?,
+        (xroad, _) => {
+            for (path, format) in &files {
+                tracing::info!(table = table.name(), file = %path.display(), "loading");
+                read_file(path, *format, &mut sink, opts, warnings)?;
+            }
+            if let (Some(x), Table::Departments) = (xroad, table) {
+                x.push_departments(&mut sink)?;
+            }
+        }
+    }
+    let (batches, accounting) = sink.finish()?;
+    check_totals(table, &batches)?;
+    rejects.close()?;
+    debug_assert!(accounting.balances());
+    let mut files: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    if let (Some(mapping), Table::Departments, true) = (&opts.xroad.mapping, table, from_records) {
+        files.push(mapping.clone());
+    }
+    Ok(LoadedTable {
+        table,
+        files,
+        batches,
+        accounting,
+        stored: None,
+    })
+}
+
+impl LoadedTable {
+    /// A table left in a warehouse's files: every row stored is loaded.
+    fn stored(table: Table, files: &[StoredFile]) -> LoadedTable {
+        let rows = files.iter().map(|f| f.rows).sum();
+        LoadedTable {
+            table,
+            files: files.iter().map(|f| f.path.clone()).collect(),
+            batches: vec![],
+            accounting: Accounting {
+                read: rows,
+                loaded: rows,
+                ..Accounting::default()
+            },
+            stored: Some(files.to_vec()),
+        }
+    }
 }
 
 fn sink_config<'a>(
@@ -643,20 +689,8 @@ fn read_jsonl(
         let unreadable = |reason: String, hint: String| {
             Error::unreadable(path, Some(format!("line {line_no}")), reason, Some(hint))
         };
-        bytes.clear();
-        // At most one byte past the limit: a longer line is refused before it is whole.
-        let got = (&mut reader)
-            .take(max_record as u64 + 1)
-            .read_until(b'\n', &mut bytes)
-            .map_err(|e| unreadable(e.to_string(), decode_hint(encoding)))?;
-        if got == 0 {
+        if !read_line(&mut reader, &mut bytes, max_record, &unreadable, encoding)? {
             break;
-        }
-        if got > max_record && !bytes.ends_with(b"\n") {
-            return Err(unreadable(
-                format!("a line longer than {max_record} bytes (the limit)"),
-                "each line holds one record; --max-record-bytes sets another limit".into(),
-            ));
         }
         let line = std::str::from_utf8(&bytes)
             .map_err(|e| unreadable(e.to_string(), decode_hint(encoding)))?;
@@ -694,29 +728,12 @@ fn read_jsonl(
             }
         };
         seen_row = true;
-        for k in obj.keys() {
-            if table.column_index(k).is_none() && !unknown.contains(k) {
-                unknown.insert(k.clone());
-            }
-        }
-        let texts: Vec<Option<Cow<'_, str>>> = table
-            .columns()
-            .iter()
-            .map(|c| match obj.get(c.name) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
-                Some(other) => Some(Cow::Owned(other.to_string())),
-            })
-            .collect();
-        let fields: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-        let raw = || {
-            let mut obj = obj.clone();
-            if let Some(v) = personal.and_then(|p| obj.get_mut(p)) {
-                *v = Value::String(REDACTED.into());
-            }
-            Value::Object(obj).to_string()
-        };
-        sink.push(&fields, name, line_no, raw)?;
+        unknown.extend(
+            obj.keys()
+                .filter(|k| table.column_index(k).is_none())
+                .cloned(),
+        );
+        push_object(sink, obj, personal, name, line_no)?;
     }
     if !unknown.is_empty() {
         warnings.push(format!(
@@ -726,6 +743,63 @@ fn read_jsonl(
         ));
     }
     Ok(())
+}
+
+/// Reads the next line into `bytes`, refusing one longer than `max_record` before it
+/// is whole; false at the end of the file.
+fn read_line(
+    reader: &mut impl BufRead,
+    bytes: &mut Vec<u8>,
+    max_record: usize,
+    unreadable: &dyn Fn(String, String) -> Error,
+    encoding: &'static encoding_rs::Encoding,
+) -> Result<bool, Error> {
+    bytes.clear();
+    // At most one byte past the limit.
+    let got = reader
+        .by_ref()
+        .take(max_record as u64 + 1)
+        .read_until(b'\n', bytes)
+        .map_err(|e| unreadable(e.to_string(), decode_hint(encoding)))?;
+    if got > max_record && !bytes.ends_with(b"\n") {
+        return Err(unreadable(
+            format!("a line longer than {max_record} bytes (the limit)"),
+            "each line holds one record; --max-record-bytes sets another limit".into(),
+        ));
+    }
+    Ok(got > 0)
+}
+
+/// One JSON object into the sink: its keys are the table's columns (others ignored);
+/// a value that is not a string is its JSON text. A rejected row is written with its
+/// personal field (`personal`) redacted.
+fn push_object(
+    sink: &mut TableSink<'_>,
+    obj: serde_json::Map<String, serde_json::Value>,
+    personal: Option<&str>,
+    name: &Arc<str>,
+    line_no: u64,
+) -> Result<(), Error> {
+    use serde_json::Value;
+    let texts: Vec<Option<Cow<'_, str>>> = sink
+        .table()
+        .columns()
+        .iter()
+        .map(|c| match obj.get(c.name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+            Some(other) => Some(Cow::Owned(other.to_string())),
+        })
+        .collect();
+    let fields: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+    let raw = || {
+        let mut obj = obj.clone();
+        if let Some(v) = personal.and_then(|p| obj.get_mut(p)) {
+            *v = Value::String(REDACTED.into());
+        }
+        Value::Object(obj).to_string()
+    };
+    sink.push(&fields, name, line_no, raw)
 }
 
 /// Parquet and Arrow IPC: columns are cast to text and validated like any other input,

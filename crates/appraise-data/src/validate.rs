@@ -558,6 +558,8 @@ impl Validator<'_> {
         Ok(vals)
     }
 
+    /// One field by its column's kind. One arm per kind, each short; the match is the
+    /// whole of the per-field contract, kept in one place (docs/data.md lists it).
     fn parse_field<'f>(&self, col: &Column, raw: Option<&'f str>) -> Result<Val<'f>, Rejection> {
         let Some(s) = raw else {
             if col.required {

@@ -470,7 +470,64 @@ pub fn ingest_with(
     } else {
         sources_of(from, opts, &mut warnings)?
     };
-    let (data, appender, hashes) = std::thread::scope(|scope| {
+    let source = Source {
+        from,
+        sources: &sources,
+        from_warehouse,
+    };
+    let (data, appender, hashes) = load_and_append(source, opts, warnings, tuning, appender)?;
+    let Appender {
+        files: new_files,
+        present,
+        written,
+        ..
+    } = appender;
+    let mut out = Ingested {
+        warnings: data.warnings.clone(),
+        xroad: data.xroad.clone(),
+        ..Ingested::default()
+    };
+    for t in &data.tables {
+        let name = t.table.name().to_string();
+        out.accounting.insert(name.clone(), t.accounting.clone());
+        out.already_present
+            .insert(name.clone(), present.get(&t.table).copied().unwrap_or(0));
+        out.written
+            .insert(name.clone(), written.get(&t.table).copied().unwrap_or(0));
+        record_sources(&mut manifest, &name, &t.files, &hashes)?;
+    }
+    // Nothing new: the manifest stays as it was, byte for byte.
+    if !new_files.is_empty() {
+        manifest.files.extend(new_files.iter().cloned());
+        manifest.commit(into)?;
+    }
+    out.files = new_files;
+    Ok(out)
+}
+
+/// What an ingest reads: a folder's sources, or a warehouse's files as they are.
+struct Source<'a> {
+    from: &'a Path,
+    sources: &'a Sources,
+    from_warehouse: bool,
+}
+
+/// Loads the source and appends its rows through `appender`, the two on threads of
+/// their own one chunk apart, while a third hashes the source files; the data loaded
+/// (its tables' rows handed on), the appender, and the files' SHA-256.
+fn load_and_append<'m>(
+    source: Source<'_>,
+    opts: &LoadOptions,
+    warnings: Vec<String>,
+    tuning: Tuning,
+    appender: Appender<'m>,
+) -> Result<(Dataset, Appender<'m>, HashMap<PathBuf, String>), Error> {
+    let Source {
+        from,
+        sources,
+        from_warehouse,
+    } = source;
+    std::thread::scope(|scope| {
         // The source files' SHA-256 for the manifest, on a thread of its own: it fills
         // the time the others wait on each other.
         let hashing = scope.spawn(|| -> Result<HashMap<PathBuf, String>, Error> {
@@ -482,7 +539,7 @@ pub fn ingest_with(
             Ok(hashes)
         });
         let (chunks, received) = std::sync::mpsc::sync_channel::<(Table, Vec<RecordBatch>)>(1);
-        let writer = scope.spawn(move || -> Result<Appender<'_>, Error> {
+        let writer = scope.spawn(move || -> Result<Appender<'m>, Error> {
             let mut appender = appender;
             for (table, batches) in received {
                 appender.append(table, batches)?;
@@ -491,7 +548,7 @@ pub fn ingest_with(
         });
         let loaded = load_sources(
             from,
-            &sources,
+            sources,
             &BTreeMap::new(),
             opts,
             warnings,
@@ -516,54 +573,38 @@ pub fn ingest_with(
         let hashes = hashing
             .join()
             .unwrap_or_else(|_| Err(stopped("file hashing")))?;
-        Ok::<_, Error>((data, appender, hashes))
-    })?;
-    let Appender {
-        files: new_files,
-        present,
-        written,
-        ..
-    } = appender;
-    let mut out = Ingested {
-        warnings: data.warnings.clone(),
-        xroad: data.xroad.clone(),
-        ..Ingested::default()
-    };
-    for t in &data.tables {
-        let name = t.table.name().to_string();
-        out.accounting.insert(name.clone(), t.accounting.clone());
-        out.already_present
-            .insert(name.clone(), present.get(&t.table).copied().unwrap_or(0));
-        out.written
-            .insert(name.clone(), written.get(&t.table).copied().unwrap_or(0));
-        for f in &t.files {
-            let sha256 = match hashes.get(f) {
-                Some(h) => h.clone(),
-                None => {
-                    crate::digest::file_sha256(f)
-                        .map_err(|e| Error::io(f, e))?
-                        .1
-                }
-            };
-            let source = SourceFile {
-                table: name.clone(),
-                name: f
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                sha256,
-            };
-            if !manifest.ingested.contains(&source) {
-                manifest.ingested.push(source);
+        Ok((data, appender, hashes))
+    })
+}
+
+/// Adds a table's source files to the manifest's list of ingested files (once each).
+fn record_sources(
+    manifest: &mut Manifest,
+    table: &str,
+    files: &[PathBuf],
+    hashes: &HashMap<PathBuf, String>,
+) -> Result<(), Error> {
+    for f in files {
+        let sha256 = match hashes.get(f) {
+            Some(h) => h.clone(),
+            None => {
+                crate::digest::file_sha256(f)
+                    .map_err(|e| Error::io(f, e))?
+                    .1
             }
+        };
+        let source = SourceFile {
+            table: table.to_string(),
+            name: f
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            sha256,
+        };
+        if !manifest.ingested.contains(&source) {
+            manifest.ingested.push(source);
         }
     }
-    // Nothing new: the manifest stays as it was, byte for byte.
-    if !new_files.is_empty() {
-        manifest.files.extend(new_files.iter().cloned());
-        manifest.commit(into)?;
-    }
-    out.files = new_files;
-    Ok(out)
+    Ok(())
 }
 
 /// Writes an ingest's chunks of loaded rows as partition files, without the rows the

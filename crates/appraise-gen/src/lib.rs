@@ -741,6 +741,8 @@ impl<'o> Gen<'o> {
         ]
     }
 
+    /// Service case `i`, submitted at `t`. Long on purpose: the random draws stay in
+    /// one place, in the order that makes a seed give the same rows.
     fn service(&mut self, i: u64, t: i64, w: &World<'_>) -> Row {
         let depts = w.depts;
         // Cities and counties handle most cases.

@@ -129,6 +129,29 @@ fn write_mapping(path: &Path, depts: &[Dept]) -> Result<(), Error> {
     w.flush().map_err(|e| Error::io(path, e))
 }
 
+/// The eight time stamps of an exchange requested at `t` (ms), in order: the client's
+/// request in and out, the producer's request in and out, and back; `latency` is the
+/// provider's own time.
+fn hop_times(rng: &mut ChaCha8Rng, t: i64, latency: i64) -> [i64; 8] {
+    let mut ts = [0i64; 8];
+    ts[0] = t;
+    for (k, (lo, hi)) in [
+        (1, 6),
+        (1, 30),
+        (1, 4),
+        (latency, latency + 1),
+        (1, 4),
+        (1, 30),
+        (1, 6),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ts[k + 1] = ts[k] + rng.random_range(lo..hi);
+    }
+    ts
+}
+
 /// A random id in the form of a UUID.
 fn uuid(rng: &mut ChaCha8Rng) -> String {
     let a: u128 = rng.random();
@@ -143,9 +166,97 @@ fn uuid(rng: &mut ChaCha8Rng) -> String {
     )
 }
 
+/// One exchange as its security servers log it.
+struct Exchange<'a> {
+    i: u64,
+    t: i64,
+    consumer: &'a str,
+    client_sub: &'a str,
+    provider: &'a str,
+    service: &'a str,
+    message_id: &'a str,
+    x_request_id: Option<&'a str>,
+    // i32, the type these were drawn as: another type draws other numbers.
+    request_size: i32,
+    response_size: i32,
+    failed: bool,
+}
+
+impl Exchange<'_> {
+    /// The JSON record of one side (`Client` or `Producer`), without its closing brace:
+    /// its four time stamps (absent ones left out) and its fault code, if any.
+    fn record(&self, side: &str, times: [Option<i64>; 4], fault: Option<&str>) -> String {
+        let Exchange {
+            consumer,
+            client_sub,
+            provider,
+            service,
+            message_id,
+            request_size,
+            ..
+        } = *self;
+        let mut s = String::with_capacity(1100);
+        let _ = write!(
+            s,
+            "{{\"monitoringDataTs\":{},\"securityServerInternalIp\":\"10.{}.0.{}\",\
+             \"securityServerType\":\"{side}\"",
+            self.t / 1000 + 2,
+            self.i % 200,
+            self.i % 250
+        );
+        for (name, v) in [
+            "requestInTs",
+            "requestOutTs",
+            "responseInTs",
+            "responseOutTs",
+        ]
+        .iter()
+        .zip(times)
+        {
+            if let Some(v) = v {
+                let _ = write!(s, ",\"{name}\":{v}");
+            }
+        }
+        let _ = write!(
+            s,
+            ",\"clientXRoadInstance\":\"{INSTANCE}\",\"clientMemberClass\":\"GOV\",\
+             \"clientMemberCode\":\"{consumer}\",\"clientSubsystemCode\":\"{client_sub}\",\
+             \"serviceXRoadInstance\":\"{INSTANCE}\",\"serviceMemberClass\":\"GOV\",\
+             \"serviceMemberCode\":\"{}\",\"serviceSubsystemCode\":\"data\",\
+             \"serviceCode\":\"{service}\",\"serviceVersion\":\"v1\",\
+             \"messageId\":\"{message_id}\",\"messageProtocolVersion\":\"4.0\",\
+             \"clientSecurityServerAddress\":\"ss-{consumer}.gov.example\",\
+             \"serviceSecurityServerAddress\":\"ss-{}.gov.example\",\
+             \"requestSize\":{request_size},\"requestAttachmentCount\":0,\
+             \"serviceType\":\"REST\",\"restMethod\":\"GET\",\"restPath\":\"/{service}\"",
+            provider, provider
+        );
+        if times[2].is_some() {
+            let _ = write!(
+                s,
+                ",\"responseSize\":{},\"responseAttachmentCount\":0,\"statusCode\":{}",
+                self.response_size,
+                if self.failed { 500 } else { 200 }
+            );
+        }
+        if let Some(id) = self.x_request_id {
+            let _ = write!(s, ",\"xRequestId\":\"{id}\"");
+        }
+        let _ = write!(s, ",\"succeeded\":{}", !self.failed);
+        if let Some(code) = fault {
+            let _ = write!(
+                s,
+                ",\"faultCode\":\"{code}\",\"faultString\":\"The exchange failed\""
+            );
+        }
+        s
+    }
+}
+
 impl Gen<'_> {
     /// The records of exchange `i` requested at `t` (Unix ms), each with how many
-    /// exchanges later it is written.
+    /// exchanges later it is written. Long on purpose: the random draws stay in one
+    /// place, in the order that makes a seed give the same records.
     fn xroad_exchange(
         &mut self,
         i: u64,
@@ -170,22 +281,7 @@ impl Gen<'_> {
         let latency = LogNormal::new(d.median_ms.ln(), 0.6)
             .expect("valid")
             .sample(rng) as i64;
-        let mut ts = [0i64; 8];
-        ts[0] = t;
-        for (k, (lo, hi)) in [
-            (1, 6),
-            (1, 30),
-            (1, 4),
-            (latency, latency + 1),
-            (1, 4),
-            (1, 30),
-            (1, 6),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            ts[k + 1] = ts[k] + rng.random_range(lo..hi);
-        }
+        let ts = hop_times(rng, t, latency);
         let failed = rng.random_bool(d.fail_rate);
         // A network error before the provider leaves no Producer record.
         let network_error = failed && rng.random_bool(0.4);
@@ -210,62 +306,18 @@ impl Gen<'_> {
             (false, true) => truth.client_only += 1,
             _ => truth.producer_only += 1,
         }
-        let consumer = &depts[c].id;
-        let common = |side: &str, times: [Option<i64>; 4], fault: Option<&str>| -> String {
-            let mut s = String::with_capacity(1100);
-            let _ = write!(
-                s,
-                "{{\"monitoringDataTs\":{},\"securityServerInternalIp\":\"10.{}.0.{}\",\
-                 \"securityServerType\":\"{side}\"",
-                t / 1000 + 2,
-                i % 200,
-                i % 250
-            );
-            for (name, v) in [
-                "requestInTs",
-                "requestOutTs",
-                "responseInTs",
-                "responseOutTs",
-            ]
-            .iter()
-            .zip(times)
-            {
-                if let Some(v) = v {
-                    let _ = write!(s, ",\"{name}\":{v}");
-                }
-            }
-            let _ = write!(
-                s,
-                ",\"clientXRoadInstance\":\"{INSTANCE}\",\"clientMemberClass\":\"GOV\",\
-                 \"clientMemberCode\":\"{consumer}\",\"clientSubsystemCode\":\"{client_sub}\",\
-                 \"serviceXRoadInstance\":\"{INSTANCE}\",\"serviceMemberClass\":\"GOV\",\
-                 \"serviceMemberCode\":\"{}\",\"serviceSubsystemCode\":\"data\",\
-                 \"serviceCode\":\"{service}\",\"serviceVersion\":\"v1\",\
-                 \"messageId\":\"{message_id}\",\"messageProtocolVersion\":\"4.0\",\
-                 \"clientSecurityServerAddress\":\"ss-{consumer}.gov.example\",\
-                 \"serviceSecurityServerAddress\":\"ss-{}.gov.example\",\
-                 \"requestSize\":{request_size},\"requestAttachmentCount\":0,\
-                 \"serviceType\":\"REST\",\"restMethod\":\"GET\",\"restPath\":\"/{service}\"",
-                d.id, d.id
-            );
-            if times[2].is_some() {
-                let _ = write!(
-                    s,
-                    ",\"responseSize\":{response_size},\"responseAttachmentCount\":0,\"statusCode\":{}",
-                    if failed { 500 } else { 200 }
-                );
-            }
-            if let Some(id) = &x_request_id {
-                let _ = write!(s, ",\"xRequestId\":\"{id}\"");
-            }
-            let _ = write!(s, ",\"succeeded\":{}", !failed);
-            if let Some(code) = fault {
-                let _ = write!(
-                    s,
-                    ",\"faultCode\":\"{code}\",\"faultString\":\"The exchange failed\""
-                );
-            }
-            s
+        let e = Exchange {
+            i,
+            t,
+            consumer: &depts[c].id,
+            client_sub,
+            provider: &d.id,
+            service: &service,
+            message_id: &message_id,
+            x_request_id: x_request_id.as_deref(),
+            request_size,
+            response_size,
+            failed,
         };
         let mut out = Vec::with_capacity(2);
         if !lost_client {
@@ -280,14 +332,14 @@ impl Gen<'_> {
                     failed.then_some("Server.ServerProxy.ServiceFailed"),
                 )
             };
-            let mut r = common("Client", times, fault);
+            let mut r = e.record("Client", times, fault);
             let _ = write!(r, ",\"messageUserId\":\"{person}\"}}");
             out.push((0, r));
         }
         if !lost_producer {
             let times = [Some(ts[2]), Some(ts[3]), Some(ts[4]), Some(ts[5])];
             let fault = failed.then_some("Server.ServerProxy.ServiceFailed");
-            let mut r = common("Producer", times, fault);
+            let mut r = e.record("Producer", times, fault);
             r.push('}');
             out.push((delay, r));
         }

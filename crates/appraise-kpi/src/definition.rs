@@ -79,6 +79,134 @@ const KEYS: [&str; 8] = [
     "description",
 ];
 
+/// A KPI file's header: each key's value and line, and where the query starts.
+struct Header<'t> {
+    fields: Vec<(&'static str, String, usize)>,
+    body_start: Option<usize>,
+    /// How a line's error reads.
+    err: &'t dyn Fn(usize, String) -> Error,
+}
+
+impl<'t> Header<'t> {
+    /// Reads the `-- key: value` lines up to the first line of SQL.
+    fn read(text: &str, err: &'t dyn Fn(usize, String) -> Error) -> Result<Header<'t>, Error> {
+        let mut h = Header {
+            fields: Vec::new(),
+            body_start: None,
+            err,
+        };
+        let mut offset = 0;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let trimmed = raw.trim_end_matches(['\n', '\r']).trim();
+            if trimmed.is_empty() {
+                offset += raw.len();
+                continue;
+            }
+            let Some(comment) = trimmed.strip_prefix("--") else {
+                h.body_start = Some(offset);
+                break;
+            };
+            offset += raw.len();
+            h.line(i + 1, comment)?;
+        }
+        Ok(h)
+    }
+
+    /// One header line: the text after `--`.
+    fn line(&mut self, line_no: usize, comment: &str) -> Result<(), Error> {
+        let err = self.err;
+        // A continuation of the previous value: `--` then two or more spaces.
+        if comment.starts_with("  ") || comment.starts_with('\t') {
+            let Some((_, v, _)) = self.fields.last_mut() else {
+                return Err(err(
+                    line_no,
+                    "a continuation line before any header key".into(),
+                ));
+            };
+            v.push(' ');
+            v.push_str(comment.trim());
+            return Ok(());
+        }
+        let comment = comment.trim();
+        if comment.is_empty() {
+            return Ok(());
+        }
+        let Some((key, value)) = comment.split_once(':') else {
+            return Err(err(
+                line_no,
+                format!("header line {comment:?} is not `-- key: value`"),
+            ));
+        };
+        let key = key.trim();
+        let Some(key) = KEYS.iter().find(|k| **k == key) else {
+            return Err(err(
+                line_no,
+                format!("unknown header key {key:?} (known: {})", KEYS.join(", ")),
+            ));
+        };
+        if self.fields.iter().any(|(k, _, _)| k == key) {
+            return Err(err(line_no, format!("header key {key:?} appears twice")));
+        }
+        self.fields.push((*key, value.trim().to_string(), line_no));
+        Ok(())
+    }
+
+    /// A key's value and line.
+    fn get(&self, k: &str) -> Option<(String, usize)> {
+        self.fields
+            .iter()
+            .find(|(key, _, _)| *key == k)
+            .map(|(_, v, l)| (v.clone(), *l))
+    }
+
+    /// A key that must have a value.
+    fn need(&self, k: &str) -> Result<(String, usize), Error> {
+        self.get(k)
+            .filter(|(v, _)| !v.is_empty())
+            .ok_or_else(|| (self.err)(1, format!("the header has no {k:?}")))
+    }
+
+    fn id(&self) -> Result<String, Error> {
+        let (id, line) = self.need("kpi")?;
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err((self.err)(
+                line,
+                format!("kpi id {id:?} must be lowercase letters, digits and _"),
+            ));
+        }
+        Ok(id)
+    }
+
+    fn direction(&self) -> Result<Direction, Error> {
+        let (direction, line) = self.need("direction")?;
+        match direction.as_str() {
+            "higher" => Ok(Direction::Higher),
+            "lower" => Ok(Direction::Lower),
+            other => Err((self.err)(
+                line,
+                format!("direction {other:?} is neither higher nor lower"),
+            )),
+        }
+    }
+
+    fn missing(&self) -> Result<Missing, Error> {
+        match self.get("missing") {
+            None => Ok(Missing::None),
+            Some((v, line)) => match v.as_str() {
+                "zero" => Ok(Missing::Zero),
+                "none" | "missing" => Ok(Missing::None),
+                other => Err((self.err)(
+                    line,
+                    format!("missing {other:?} is neither zero nor none"),
+                )),
+            },
+        }
+    }
+}
+
 impl KpiDef {
     /// Parses a KPI file's text; `path` is for messages.
     pub fn parse(path: &Path, text: &str) -> Result<KpiDef, Error> {
@@ -87,123 +215,29 @@ impl KpiDef {
             line,
             reason,
         };
-        let mut fields: Vec<(&str, String, usize)> = Vec::new();
-        let mut body_start = None;
-        let mut offset = 0;
-        for (i, raw) in text.split_inclusive('\n').enumerate() {
-            let line_no = i + 1;
-            let line = raw.trim_end_matches(['\n', '\r']);
-            let trimmed = line.trim();
-            if trimmed.is_empty() {
-                offset += raw.len();
-                continue;
-            }
-            let Some(comment) = trimmed.strip_prefix("--") else {
-                body_start = Some(offset);
-                break;
-            };
-            offset += raw.len();
-            // A continuation of the previous value: `--` then two or more spaces.
-            if comment.starts_with("  ") || comment.starts_with('\t') {
-                match fields.last_mut() {
-                    Some((_, v, _)) => {
-                        v.push(' ');
-                        v.push_str(comment.trim());
-                        continue;
-                    }
-                    None => {
-                        return Err(err(
-                            line_no,
-                            "a continuation line before any header key".into(),
-                        ));
-                    }
-                }
-            }
-            let comment = comment.trim();
-            if comment.is_empty() {
-                continue;
-            }
-            let Some((key, value)) = comment.split_once(':') else {
-                return Err(err(
-                    line_no,
-                    format!("header line {comment:?} is not `-- key: value`"),
-                ));
-            };
-            let key = key.trim();
-            let Some(key) = KEYS.iter().find(|k| **k == key) else {
-                return Err(err(
-                    line_no,
-                    format!("unknown header key {key:?} (known: {})", KEYS.join(", ")),
-                ));
-            };
-            if fields.iter().any(|(k, _, _)| k == key) {
-                return Err(err(line_no, format!("header key {key:?} appears twice")));
-            }
-            fields.push((key, value.trim().to_string(), line_no));
-        }
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _, _)| *key == k)
-                .map(|(_, v, l)| (v.clone(), *l))
-        };
-        let need = |k: &str| {
-            get(k)
-                .filter(|(v, _)| !v.is_empty())
-                .ok_or_else(|| err(1, format!("the header has no {k:?}")))
-        };
-        let (id, id_line) = need("kpi")?;
-        if !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            return Err(err(
-                id_line,
-                format!("kpi id {id:?} must be lowercase letters, digits and _"),
-            ));
-        }
-        let (direction, dl) = need("direction")?;
-        let direction = match direction.as_str() {
-            "higher" => Direction::Higher,
-            "lower" => Direction::Lower,
-            other => {
-                return Err(err(
-                    dl,
-                    format!("direction {other:?} is neither higher nor lower"),
-                ));
-            }
-        };
-        let missing = match get("missing") {
-            None => Missing::None,
-            Some((v, l)) => match v.as_str() {
-                "zero" => Missing::Zero,
-                "none" | "missing" => Missing::None,
-                other => {
-                    return Err(err(
-                        l,
-                        format!("missing {other:?} is neither zero nor none"),
-                    ));
-                }
-            },
-        };
-        let sql = body_start
+        let h = Header::read(text, &err)?;
+        let id = h.id()?;
+        let direction = h.direction()?;
+        let missing = h.missing()?;
+        let sql = h
+            .body_start
             .map(|o| text[o..].trim().to_string())
             .unwrap_or_default();
         if sql.is_empty() {
             return Err(err(
-                fields.last().map_or(1, |f| f.2 + 1),
+                h.fields.last().map_or(1, |f| f.2 + 1),
                 "no query after the header".into(),
             ));
         }
         Ok(KpiDef {
             id,
-            title: need("title")?.0,
-            title_zh: get("title_zh").map(|v| v.0),
-            dimension: need("dimension")?.0,
-            unit: get("unit").map(|v| v.0),
+            title: h.need("title")?.0,
+            title_zh: h.get("title_zh").map(|v| v.0),
+            dimension: h.need("dimension")?.0,
+            unit: h.get("unit").map(|v| v.0),
             direction,
             missing,
-            description: get("description").map(|v| v.0),
+            description: h.get("description").map(|v| v.0),
             sql,
             path: path.to_path_buf(),
         })

@@ -246,30 +246,7 @@ impl Engine {
             return self.register_unscoped();
         };
         let (start, end) = (period.start_us(self.tz), period.end_us(self.tz));
-        let ts = |v: i64| {
-            lit(ScalarValue::TimestampMicrosecond(
-                Some(v),
-                Some("UTC".into()),
-            ))
-        };
-        let null_ts = || lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
-        let null_date = || lit(ScalarValue::Date32(None));
-        let within = |c: &str| col(c).gt_eq(ts(start)).and(col(c).lt(ts(end)));
-        let at_or_after_end = |c: &str| col(c).gt_eq(ts(end));
-
-        // Replaces some columns, keeping every column in schema order.
-        let select =
-            |df: DataFrame, t: Table, replace: &[(&str, Expr)]| -> Result<DataFrame, Error> {
-                let exprs: Vec<Expr> = extended_schema(t)
-                    .fields()
-                    .iter()
-                    .map(|f| match replace.iter().find(|(n, _)| n == f.name()) {
-                        Some((n, e)) => e.clone().alias(*n),
-                        None => col(f.name()),
-                    })
-                    .collect();
-                Ok(df.select(exprs)?)
-            };
+        let within = |c: &str| col(c).gt_eq(utc(start)).and(col(c).lt(utc(end)));
 
         // Files whose rows may fall in the period; a completed service was submitted
         // before it was completed, and a resource in the catalog by the period's end was
@@ -280,50 +257,12 @@ impl Engine {
         let exchanges = self
             .table(Table::Exchanges, overlapping)?
             .filter(within("requested_at"))?;
-
-        let late = at_or_after_end("decided_at");
-        let share_requests = select(
-            self.table(Table::ShareRequests, overlapping)?
-                .filter(within("submitted_at"))?,
-            Table::ShareRequests,
-            &[
-                (
-                    "decided_at",
-                    when(late.clone(), null_ts()).otherwise(col("decided_at"))?,
-                ),
-                (
-                    "decided_date",
-                    when(late.clone(), null_date()).otherwise(col("decided_date"))?,
-                ),
-                (
-                    "decision",
-                    // Both branches Utf8: DataFusion types a CASE of a Utf8 literal and
-                    // a Utf8View column (a warehouse's) as Utf8 but computes Utf8View.
-                    when(late, lit("pending")).otherwise(Expr::Cast(Cast::new(
-                        Box::new(col("decision")),
-                        DataType::Utf8,
-                    )))?,
-                ),
-            ],
-        )?;
-
-        let later = at_or_after_end("last_updated_at");
-        let catalog = select(
-            self.table(Table::Catalog, before_end)?
-                .filter(col("registered_at").lt(ts(end)))?,
-            Table::Catalog,
-            &[
-                (
-                    "last_updated_at",
-                    when(later.clone(), null_ts()).otherwise(col("last_updated_at"))?,
-                ),
-                (
-                    "last_updated_date",
-                    when(later, null_date()).otherwise(col("last_updated_date"))?,
-                ),
-            ],
-        )?;
-
+        let share_requests = self
+            .table(Table::ShareRequests, overlapping)?
+            .filter(within("submitted_at"))?;
+        let catalog = self
+            .table(Table::Catalog, before_end)?
+            .filter(col("registered_at").lt(utc(end)))?;
         let services = self
             .table(Table::Services, overlapping)?
             .filter(within("submitted_at"))?;
@@ -332,8 +271,9 @@ impl Engine {
             .filter(within("completed_at"))?;
 
         self.register("exchanges", exchanges.into_view())?;
+        let share_requests = as_of_end(share_requests, end)?;
         self.register("share_requests", share_requests.into_view())?;
-        self.register("catalog", catalog.into_view())?;
+        self.register("catalog", catalog_as_of_end(catalog, end)?.into_view())?;
         self.register("services", services.into_view())?;
         self.register("services_completed", services_completed.into_view())?;
         let departments = self.table(Table::Departments, |_| true)?;
@@ -614,6 +554,78 @@ impl Engine {
             .collect();
         Ok(df.select(columns)?)
     }
+}
+
+/// A UTC timestamp literal, microseconds since the epoch.
+fn utc(v: i64) -> Expr {
+    lit(ScalarValue::TimestampMicrosecond(
+        Some(v),
+        Some("UTC".into()),
+    ))
+}
+
+/// `df` with some columns replaced, every column kept in the schema order of `t`.
+fn replacing(df: DataFrame, t: Table, replace: &[(&str, Expr)]) -> Result<DataFrame, Error> {
+    let exprs: Vec<Expr> = extended_schema(t)
+        .fields()
+        .iter()
+        .map(|f| match replace.iter().find(|(n, _)| n == f.name()) {
+            Some((n, e)) => e.clone().alias(*n),
+            None => col(f.name()),
+        })
+        .collect();
+    Ok(df.select(exprs)?)
+}
+
+/// Share requests as they stood at `end`: one decided at or after it is pending, with
+/// no decision time.
+fn as_of_end(df: DataFrame, end: i64) -> Result<DataFrame, Error> {
+    let late = col("decided_at").gt_eq(utc(end));
+    let null_ts = lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
+    replacing(
+        df,
+        Table::ShareRequests,
+        &[
+            (
+                "decided_at",
+                when(late.clone(), null_ts).otherwise(col("decided_at"))?,
+            ),
+            (
+                "decided_date",
+                when(late.clone(), lit(ScalarValue::Date32(None)))
+                    .otherwise(col("decided_date"))?,
+            ),
+            (
+                "decision",
+                // Both branches Utf8: DataFusion types a CASE of a Utf8 literal and a
+                // Utf8View column (a warehouse's) as Utf8 but computes Utf8View.
+                when(late, lit("pending")).otherwise(Expr::Cast(Cast::new(
+                    Box::new(col("decision")),
+                    DataType::Utf8,
+                )))?,
+            ),
+        ],
+    )
+}
+
+/// The catalog as it stood at `end`: an update at or after it is not known yet.
+fn catalog_as_of_end(df: DataFrame, end: i64) -> Result<DataFrame, Error> {
+    let later = col("last_updated_at").gt_eq(utc(end));
+    let null_ts = lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
+    replacing(
+        df,
+        Table::Catalog,
+        &[
+            (
+                "last_updated_at",
+                when(later.clone(), null_ts).otherwise(col("last_updated_at"))?,
+            ),
+            (
+                "last_updated_date",
+                when(later, lit(ScalarValue::Date32(None))).otherwise(col("last_updated_date"))?,
+            ),
+        ],
+    )
 }
 
 impl KpiDef {

@@ -44,6 +44,7 @@ pub mod coverage;
 mod definition;
 mod engine;
 mod error;
+pub mod facts;
 mod matrix;
 pub mod period;
 pub mod sandbox;

@@ -179,3 +179,35 @@ async fn the_tables_a_kpi_reads_come_from_its_plan() {
         vec![Table::Departments, Table::Exchanges, Table::Services]
     );
 }
+
+/// Every department has a row for every KPI, missing values included, and the matrix
+/// has the columns of its contract.
+#[tokio::test]
+async fn the_matrix_has_every_department_for_every_kpi() {
+    let kpis = appraise_kpi::load_library(&root().join("queries/kpis")).unwrap();
+    let m = engine()
+        .run(&"2026Q3".parse::<Period>().unwrap(), &kpis)
+        .await
+        .unwrap();
+    assert_eq!(m.period.label(), "2026Q3");
+    assert_eq!(m.values.len(), kpis.len() * 6);
+    let b = m.to_batch().unwrap();
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "period",
+            "department_id",
+            "kpi",
+            "value",
+            "numerator",
+            "denominator",
+            "sample_size"
+        ]
+    );
+}

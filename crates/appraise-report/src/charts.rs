@@ -19,14 +19,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use appraise_kpi::facts::{ExchangeFacts, ResponseSpread};
 use appraise_score::{Appraisal, Status, compare};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
-use crate::facts::{ExchangeFacts, ResponseSpread, TOP_DEPARTMENTS};
 use crate::lang::{Lang, Strings};
+
+/// Departments shown in the exchange matrix and the response-time chart, and so how
+/// many response spreads the report needs ([`appraise_kpi::Engine::exchange_facts`]).
+pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
 pub(crate) const KEYS: [&str; 15] = [
@@ -295,6 +299,8 @@ fn row_y(row: i32) -> i32 {
     TOP + row * ROW + ROW / 2
 }
 
+/// The ranking chart: a bar per department with its grade's colour and rank interval.
+/// Drawing code, one element after another down the page.
 fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let a = src.appraisal;
     let s = &a.current;

@@ -21,7 +21,6 @@
 #![deny(missing_docs)]
 
 pub mod charts;
-pub mod facts;
 pub mod fonts;
 pub mod lang;
 pub mod manifest;
@@ -36,12 +35,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use appraise_data::Dataset;
+use appraise_kpi::facts::ExchangeFacts;
 use appraise_kpi::{KpiDef, KpiMatrix};
 use appraise_score::Appraisal;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::charts::{Chart, Kind, Source, Text};
-use crate::facts::ExchangeFacts;
 use crate::fonts::Fonts;
 use crate::lang::Lang;
 use crate::tables::TableFormat;
@@ -97,12 +96,6 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// The exchange facts could not be queried.
-    #[error("summarising the exchanges: {0}")]
-    Facts(String),
-    /// The KPI engine failed.
-    #[error(transparent)]
-    Kpi(#[from] appraise_kpi::Error),
 }
 
 impl Error {
@@ -112,7 +105,6 @@ impl Error {
             Error::Template { .. } => Some(
                 "fix the file, or remove it from the --templates folder to use the default".into(),
             ),
-            Error::Kpi(e) => e.hint(),
             _ => None,
         }
     }
@@ -120,11 +112,7 @@ impl Error {
     /// Whether the error is the user's input (exit 1: a template, a query) rather than
     /// a fault (exit 2: a file that cannot be written, a chart that cannot be drawn).
     pub fn is_input(&self) -> bool {
-        match self {
-            Error::Template { .. } => true,
-            Error::Kpi(e) => e.is_input(),
-            _ => false,
-        }
+        matches!(self, Error::Template { .. })
     }
 }
 
@@ -243,13 +231,13 @@ impl Report<'_> {
     /// Writes the tables; returns the ranking, KPI and score tables for the workbook.
     fn write_tables(&self, dir: &Path) -> Result<[RecordBatch; 3], Error> {
         let a = self.appraisal;
-        let table = |e: appraise_score::Error| Error::Table {
+        let table = |e: &dyn std::fmt::Display| Error::Table {
             path: dir.to_path_buf(),
             reason: e.to_string(),
         };
-        let ranking = a.ranking_table().map_err(table)?;
-        let kpis = self.matrix.to_batch()?;
-        let scores = a.scores_table().map_err(table)?;
+        let ranking = a.ranking_table().map_err(|e| table(&e))?;
+        let kpis = self.matrix.to_batch().map_err(|e| table(&e))?;
+        let scores = a.scores_table().map_err(|e| table(&e))?;
         let people = tables::for_spreadsheets(&ranking);
         let outputs = [
             ("ranking", &people, TableFormat::Csv),
@@ -268,7 +256,7 @@ impl Report<'_> {
             ("correlations", a.correlations_table()),
             ("profiles", a.profiles_table()),
         ] {
-            let batch = tables::for_spreadsheets(&batch.map_err(table)?);
+            let batch = tables::for_spreadsheets(&batch.map_err(|e| table(&e))?);
             tables::write(&[batch], TableFormat::Csv, &dir.join(format!("{name}.csv")))?;
         }
         Ok([ranking, kpis, scores])

@@ -427,66 +427,7 @@ impl<'a> Views<'a> {
             .filter(|r| r.rank_sort < f64::MAX)
             .cloned()
             .collect();
-        let mut movers: Vec<RankRow> = ranked_rows
-            .iter()
-            .filter(|r| r.change_sort != 0.0)
-            .cloned()
-            .collect();
-        movers.sort_by(|x, y| {
-            y.change_sort
-                .total_cmp(&x.change_sort)
-                .then(x.id.cmp(&y.id))
-        });
-        let risers = movers
-            .iter()
-            .filter(|r| r.change_sort > 0.0)
-            .take(SUMMARY_ROWS)
-            .cloned()
-            .collect();
-        let fallers = movers
-            .iter()
-            .rev()
-            .filter(|r| r.change_sort < 0.0)
-            .take(SUMMARY_ROWS)
-            .cloned()
-            .collect();
-        let bands = &a.scorecard.grades.bands;
-        let grades = bands
-            .iter()
-            .enumerate()
-            .map(|(g, _)| {
-                let count = ranked
-                    .iter()
-                    .filter(|&&d| s.departments[d].grade == Some(g))
-                    .count();
-                let (grade, label) = self.grade(Some(g));
-                GradeCount {
-                    grade,
-                    label,
-                    colour: hex(grade_colour(Some(g), bands.len())),
-                    count,
-                    share: self.lang.percent(count as f64 / ranked.len().max(1) as f64),
-                }
-            })
-            .collect();
-        let coverage = s
-            .kpis
-            .iter()
-            .enumerate()
-            .map(|(k, id)| {
-                let with_value = (0..s.departments.len())
-                    .filter(|&d| s.cell(d, k).value.is_some())
-                    .count();
-                Coverage {
-                    key: kpi_key(k),
-                    title: self.kpi_title(id),
-                    with_value,
-                    share: self
-                        .lang
-                        .percent(with_value as f64 / s.departments.len().max(1) as f64),
-                }
-            })
-            .collect();
+        let (risers, fallers) = movers(&ranked_rows);
         let ends = SUMMARY_ROWS.min(ranked_rows.len() / 2);
         let bottom: Vec<RankRow> = ranked_rows.iter().rev().take(ends).cloned().collect();
         ReportView {
@@ -502,8 +443,8 @@ impl<'a> Views<'a> {
             bottom: bottom.into_iter().rev().collect(),
             risers,
             fallers,
-            grades,
-            coverage,
+            grades: self.grade_counts(&ranked),
+            coverage: self.coverage(),
             dimensions: self.dimensions(),
             ranking,
             charts,
@@ -522,6 +463,89 @@ impl<'a> Views<'a> {
                 .collect(),
             warnings: s.warnings.clone(),
         }
+    }
+
+    /// A card's KPI table: the department's value, score, rank and weight of each KPI.
+    fn card_kpis(&self, d: usize) -> Vec<CardKpi> {
+        let s = &self.appraisal.current;
+        let id = &s.departments[d].department.id;
+        s.kpis
+            .iter()
+            .enumerate()
+            .map(|(k, kpi)| {
+                let cell = s.cell(d, k);
+                let raw = self.matrix.get(id, kpi);
+                let column = &self.columns[k];
+                CardKpi {
+                    key: kpi_key(k),
+                    id: kpi.clone(),
+                    title: self.kpi_title(kpi),
+                    unit: self
+                        .kpis
+                        .iter()
+                        .find(|x| &x.id == kpi)
+                        .and_then(|x| x.unit.clone())
+                        .unwrap_or_default(),
+                    value: self.num(cell.value, column.decimals),
+                    numerator: self.whole(raw.and_then(|r| r.numerator)),
+                    denominator: self.whole(raw.and_then(|r| r.denominator)),
+                    sample: raw
+                        .and_then(|r| r.sample_size)
+                        .map_or("–".into(), |n| self.lang.count(n.max(0) as u64)),
+                    score: self.num(cell.score, 1),
+                    rank: column.ranks[d]
+                        .map_or("–".into(), |r| format!("{r}/{}", column.scored)),
+                    peer_median: self.num(cell.peer_median, 1),
+                    weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
+                    contribution: self.num(cell.contribution, 2),
+                    flags: cell.flags.names(),
+                }
+            })
+            .collect()
+    }
+
+    /// How many ranked departments have each grade.
+    fn grade_counts(&self, ranked: &[usize]) -> Vec<GradeCount> {
+        let s = &self.appraisal.current;
+        let bands = &self.appraisal.scorecard.grades.bands;
+        (0..bands.len())
+            .map(|g| {
+                let count = ranked
+                    .iter()
+                    .filter(|&&d| s.departments[d].grade == Some(g))
+                    .count();
+                let (grade, label) = self.grade(Some(g));
+                GradeCount {
+                    grade,
+                    label,
+                    colour: hex(grade_colour(Some(g), bands.len())),
+                    count,
+                    share: self.lang.percent(count as f64 / ranked.len().max(1) as f64),
+                }
+            })
+            .collect()
+    }
+
+    /// How many departments have a value of each KPI.
+    fn coverage(&self) -> Vec<Coverage> {
+        let s = &self.appraisal.current;
+        s.kpis
+            .iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let with_value = (0..s.departments.len())
+                    .filter(|&d| s.cell(d, k).value.is_some())
+                    .count();
+                Coverage {
+                    key: kpi_key(k),
+                    title: self.kpi_title(id),
+                    with_value,
+                    share: self
+                        .lang
+                        .percent(with_value as f64 / s.departments.len().max(1) as f64),
+                }
+            })
+            .collect()
     }
 
     fn scorecard_name(&self) -> String {
@@ -709,40 +733,7 @@ impl<'a> Views<'a> {
                 score: self.num(dep.dimensions[j], 1),
             })
             .collect();
-        let kpis = s
-            .kpis
-            .iter()
-            .enumerate()
-            .map(|(k, kpi)| {
-                let cell = s.cell(d, k);
-                let raw = self.matrix.get(id, kpi);
-                let column = &self.columns[k];
-                CardKpi {
-                    key: kpi_key(k),
-                    id: kpi.clone(),
-                    title: self.kpi_title(kpi),
-                    unit: self
-                        .kpis
-                        .iter()
-                        .find(|x| &x.id == kpi)
-                        .and_then(|x| x.unit.clone())
-                        .unwrap_or_default(),
-                    value: self.num(cell.value, column.decimals),
-                    numerator: self.whole(raw.and_then(|r| r.numerator)),
-                    denominator: self.whole(raw.and_then(|r| r.denominator)),
-                    sample: raw
-                        .and_then(|r| r.sample_size)
-                        .map_or("–".into(), |n| self.lang.count(n.max(0) as u64)),
-                    score: self.num(cell.score, 1),
-                    rank: column.ranks[d]
-                        .map_or("–".into(), |r| format!("{r}/{}", column.scored)),
-                    peer_median: self.num(cell.peer_median, 1),
-                    weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
-                    contribution: self.num(cell.contribution, 2),
-                    flags: cell.flags.names(),
-                }
-            })
-            .collect();
+        let kpis = self.card_kpis(d);
         let history = std::iter::once(s)
             .chain(a.history.iter())
             .filter_map(|p| {
@@ -782,4 +773,29 @@ impl<'a> Views<'a> {
             weaknesses: standing(&profile.weaknesses),
         }
     }
+}
+
+/// The ranked departments that rose most and fell most since the previous period (at
+/// most [`SUMMARY_ROWS`] each; ties by id).
+fn movers(ranked: &[RankRow]) -> (Vec<RankRow>, Vec<RankRow>) {
+    let mut movers: Vec<&RankRow> = ranked.iter().filter(|r| r.change_sort != 0.0).collect();
+    movers.sort_by(|x, y| {
+        y.change_sort
+            .total_cmp(&x.change_sort)
+            .then(x.id.cmp(&y.id))
+    });
+    let risers = movers
+        .iter()
+        .filter(|r| r.change_sort > 0.0)
+        .take(SUMMARY_ROWS)
+        .map(|r| (*r).clone())
+        .collect();
+    let fallers = movers
+        .iter()
+        .rev()
+        .filter(|r| r.change_sort < 0.0)
+        .take(SUMMARY_ROWS)
+        .map(|r| (*r).clone())
+        .collect();
+    (risers, fallers)
 }

@@ -108,6 +108,25 @@ impl Appraisal {
                 float(order.iter().map(|&d| dep(d).dimensions[j])),
             ));
         }
+        columns.extend(self.change_columns(&order));
+        columns.push((
+            "coverage".into(),
+            // A sum of weight shares: within [0, 1] but for rounding.
+            float(order.iter().map(|&d| Some(dep(d).coverage.clamp(0.0, 1.0)))),
+        ));
+        batch(
+            columns
+                .iter()
+                .map(|(n, a)| (n.as_str(), a.clone()))
+                .collect(),
+        )
+    }
+
+    /// The ranking's columns of comparison with the previous period and of rank
+    /// intervals, for the departments in `order`.
+    fn change_columns(&self, order: &[usize]) -> Vec<(String, ArrayRef)> {
+        let s = &self.current;
+        let mut columns = Vec::new();
         let changes: Vec<Option<compare::Change>> = order
             .iter()
             .map(|&d| self.previous().map(|p| compare::change(s, p, d)))
@@ -146,17 +165,7 @@ impl Appraisal {
             "rank_p95".into(),
             float(order.iter().map(|&d| interval(d).map(|i| i.p95))),
         ));
-        columns.push((
-            "coverage".into(),
-            // A sum of weight shares: within [0, 1] but for rounding.
-            float(order.iter().map(|&d| Some(dep(d).coverage.clamp(0.0, 1.0)))),
-        ));
-        batch(
-            columns
-                .iter()
-                .map(|(n, a)| (n.as_str(), a.clone()))
-                .collect(),
-        )
+        columns
     }
 
     /// Long, one row per department × KPI (departments by id, KPIs in scorecard order):

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use appraise_data::LoadOptions;
 
-use super::run::Job;
+use super::run::Settings;
 use crate::cli::{ClusterArgs, DemoArgs, QueryArgs};
 use crate::output;
 
@@ -22,26 +22,25 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             ),
         });
     }
-    let job = Job {
-        data,
-        // The zone of the scorecard the demo uses, as for any run.
-        options: LoadOptions {
-            timezone: super::parse_timezone(&crate::policy::scorecard_zone(None)?)?,
-            ..LoadOptions::default()
-        },
-        period: None,
+    // The zone of the scorecard the demo uses, as for any run.
+    let options = LoadOptions {
+        timezone: super::parse_timezone(&crate::policy::scorecard_zone(None)?)?,
+        ..LoadOptions::default()
+    };
+    let timezone = options.timezone;
+    let settings = Settings {
+        data: data.clone(),
         scorecard: None,
-        queries: QueryArgs::default(),
-        cluster: ClusterArgs::default(),
-        out: args.out,
-        report: args.report,
-        write: args.write,
+        queries: &QueryArgs::default(),
+        cluster: &ClusterArgs::default(),
+        report: &args.report,
+        write: &args.write,
         allow_empty: false,
     };
-    let done = job.run()?;
-    println!("appraise demo: {}", done.data_dir.display());
+    let done = settings.run(options, None, args.out)?;
+    println!("appraise demo: {}", data.display());
     print!("{}", output::accounting_table(&done.data));
-    print!("{}", output::data_summary(&done.data, done.timezone));
+    print!("{}", output::data_summary(&done.data, timezone));
     println!(
         "\nRanking for {}{}:",
         done.period,
@@ -49,10 +48,13 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             .as_ref()
             .map_or(String::new(), |p| format!(", compared with {p}"))
     );
-    for (rank, id, composite, grade, name) in done.ranking.iter().take(10) {
-        println!("  {rank:>3}  {id:<12} {composite:>6.2}  {grade}  {name}");
+    for r in done.ranking.iter().take(10) {
+        println!(
+            "  {:>3}  {:<12} {:>6.2}  {}  {}",
+            r.rank, r.id, r.composite, r.grade, r.name
+        );
     }
     println!();
-    done.print_summary();
+    super::run::summary(&done);
     Ok(ExitCode::SUCCESS)
 }

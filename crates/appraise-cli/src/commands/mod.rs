@@ -19,42 +19,6 @@ mod score;
 mod sql;
 mod validate;
 
-/// Wall-clock seconds per step of a run, for `manifest.json`'s `timings`: each
-/// [`Laps::next`] closes the step under way and opens another; a step opened again
-/// adds to its earlier time.
-pub(crate) struct Laps {
-    current: String,
-    since: std::time::Instant,
-    done: Vec<(String, f64)>,
-}
-
-impl Laps {
-    pub(crate) fn start(step: &str) -> Laps {
-        Laps {
-            current: step.to_string(),
-            since: std::time::Instant::now(),
-            done: Vec::new(),
-        }
-    }
-
-    pub(crate) fn next(&mut self, step: &str) {
-        let now = std::time::Instant::now();
-        let secs = (now - self.since).as_secs_f64();
-        match self.done.iter_mut().find(|(s, _)| *s == self.current) {
-            Some((_, t)) => *t += secs,
-            None => self.done.push((self.current.clone(), secs)),
-        }
-        self.current = step.to_string();
-        self.since = now;
-    }
-
-    /// Closes the step under way; the steps in the order first opened.
-    pub(crate) fn finish(mut self) -> Vec<(String, f64)> {
-        self.next("");
-        self.done
-    }
-}
-
 /// Parses the command line and runs the subcommand.
 pub(crate) fn run() -> Result<ExitCode> {
     let cli = match Cli::try_parse() {
@@ -269,38 +233,35 @@ static QUERY_TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::Once
 /// Runs `work` on the engine's runtime, within `--query-timeout` (dropped, and so
 /// cancelled, when it runs longer).
 pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
-    let runtime = runtime()?;
-    let limit = QUERY_TIMEOUT
-        .get()
-        .copied()
-        .unwrap_or(std::time::Duration::from_secs(3600));
-    let timed = async { tokio::time::timeout(limit, work).await };
-    // A panic inside the engine is caught once, by `main`, as every other one.
-    runtime.block_on(timed).map_err(|_| {
-        anyhow::Error::new(appraise_data::Error::Input {
-            reason: format!(
-                "a query ran longer than {} s and was stopped",
-                limit.as_secs()
-            ),
-            hint: Some(
-                "look for a query without end (a recursive CTE that never stops), or raise \
-                 --query-timeout"
-                    .into(),
-            ),
-        })
-    })
+    Ok(appraise_pipeline::block_on(work, query_timeout())?)
 }
 
-/// The engine's runtime for async work: one per process, made on first use.
-fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    if let Some(r) = RUNTIME.get() {
-        return Ok(r);
-    }
-    let made = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    Ok(RUNTIME.get_or_init(|| made))
+/// How long one call into the engine may run (`--query-timeout`).
+pub(crate) fn query_timeout() -> std::time::Duration {
+    QUERY_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(std::time::Duration::from_secs(3600))
+}
+
+/// The rules of an appraisal from its flags: the scorecard, KPI library and calendar
+/// (the built-in ones where no flag or local file names them), the engine's zone and
+/// cluster.
+pub(crate) fn rules(
+    timezone: chrono_tz::Tz,
+    scorecard: Option<&std::path::Path>,
+    queries: &crate::cli::QueryArgs,
+    cluster: &crate::cli::ClusterArgs,
+    allow_empty: bool,
+) -> Result<appraise_pipeline::Rules> {
+    Ok(appraise_pipeline::Rules {
+        scorecard: crate::policy::scorecard(scorecard)?,
+        library: kpi::library(queries)?,
+        calendar: kpi::calendar(queries)?,
+        engine: engine_options(timezone, cluster),
+        allow_empty,
+        query_timeout: query_timeout(),
+    })
 }
 
 /// A one-line note on stderr when rows were rejected, so nobody misses it.

@@ -38,6 +38,13 @@ pub struct MappedDepartment {
     pub line: u64,
 }
 
+/// Where a mapping file's columns are: the member key's, in the order of
+/// `KEY_COLUMNS`, and the departments table's (the first, `dept_id`, always there).
+struct Columns {
+    key: [usize; 4],
+    department: Vec<Option<usize>>,
+}
+
 /// The mapping file, read.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -57,18 +64,16 @@ impl Mapping {
         let (_, text) =
             utf8_reader(file, encoding).map_err(|e| crate::source::encoding_error(path, e))?;
         let mut csv = csv::ReaderBuilder::new().from_reader(text);
-        let bad = |line: u64, reason: String, hint: &str| {
-            Error::unreadable(
-                path,
-                Some(format!("line {line}")),
-                reason,
-                Some(hint.into()),
-            )
+        let mut mapping = Mapping {
+            path: path.to_path_buf(),
+            members: HashMap::new(),
+            departments: Vec::new(),
+            describes_departments: false,
         };
         let header: Vec<String> = csv
             .headers()
             .map_err(|e| {
-                bad(
+                mapping.bad(
                     1,
                     e.to_string(),
                     "the mapping must be a CSV file with a header",
@@ -77,98 +82,111 @@ impl Mapping {
             .iter()
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
-        let column = |name: &str| header.iter().position(|h| h == name);
-        let dept_columns: Vec<Option<usize>> = Table::Departments
-            .columns()
-            .iter()
-            .map(|c| column(c.name))
-            .collect();
-        let mut key = [0usize; 4];
-        for (slot, name) in key.iter_mut().zip(KEY_COLUMNS) {
-            *slot = column(name).ok_or_else(|| {
-                bad(
-                    1,
-                    format!("no column {name}"),
-                    "the mapping needs the columns xroad_instance, member_class, member_code, \
-                     subsystem_code and dept_id",
-                )
-            })?;
-        }
-        if dept_columns[0].is_none() {
-            return Err(bad(
-                1,
-                "no column dept_id".into(),
-                "the mapping needs the columns xroad_instance, member_class, member_code, \
-                 subsystem_code and dept_id",
-            ));
-        }
-        let mut mapping = Mapping {
-            path: path.to_path_buf(),
-            members: HashMap::new(),
-            departments: Vec::new(),
-            describes_departments: column("name").is_some() && column("level").is_some(),
-        };
+        let columns = mapping.columns(&header)?;
+        mapping.describes_departments =
+            header.iter().any(|h| h == "name") && header.iter().any(|h| h == "level");
         let mut dept_at: HashMap<String, usize> = HashMap::new();
         for row in csv.records() {
             let row = row.map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line());
-                bad(
+                mapping.bad(
                     line,
                     e.to_string(),
                     "check the quoting and the number of fields",
                 )
             })?;
-            let line = row.position().map_or(0, |p| p.line());
-            if row.iter().all(|f| f.trim().is_empty()) {
-                continue;
+            if !row.iter().all(|f| f.trim().is_empty()) {
+                mapping.add(&row, &columns, &mut dept_at)?;
             }
-            let get = |i: usize| row.get(i).map(str::trim).filter(|s| !s.is_empty());
-            let [instance, class, code, subsystem] = key.map(get);
-            let (Some(instance), Some(class), Some(code)) = (instance, class, code) else {
-                return Err(bad(
-                    line,
-                    "xroad_instance, member_class and member_code must all be given".into(),
-                    "leave only subsystem_code blank, to map a whole member",
-                ));
-            };
-            let fields: Vec<Option<String>> = dept_columns
-                .iter()
-                .map(|c| c.and_then(get).map(str::to_string))
-                .collect();
-            let Some(dept_id) = fields[0].clone() else {
-                return Err(bad(
-                    line,
-                    "dept_id is blank".into(),
-                    "give the department each member or subsystem belongs to",
-                ));
-            };
-            let member = Member {
-                instance: instance.into(),
-                class: class.into(),
-                code: code.into(),
-                subsystem: subsystem.unwrap_or("").into(),
-            };
-            if let Some((_, first)) = mapping.members.get(&member) {
-                return Err(bad(
-                    line,
-                    format!("{member} is mapped twice (also on line {first})"),
-                    "keep one line per member or subsystem",
-                ));
-            }
-            let at = match dept_at.get(&dept_id) {
-                Some(&at) => {
-                    mapping.merge(at, &fields, line)?;
-                    at
-                }
-                None => {
-                    mapping.departments.push(MappedDepartment { fields, line });
-                    dept_at.insert(dept_id, mapping.departments.len() - 1);
-                    mapping.departments.len() - 1
-                }
-            };
-            mapping.members.insert(member, (at, line));
         }
         Ok(mapping)
+    }
+
+    /// An error at `line` of the mapping file, with its fix.
+    fn bad(&self, line: u64, reason: String, hint: &str) -> Error {
+        Error::unreadable(
+            &self.path,
+            Some(format!("line {line}")),
+            reason,
+            Some(hint.into()),
+        )
+    }
+
+    /// Where the member key's columns and the department's columns are.
+    fn columns(&self, header: &[String]) -> Result<Columns, Error> {
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let need = "the mapping needs the columns xroad_instance, member_class, member_code, \
+                    subsystem_code and dept_id";
+        let mut key = [0usize; 4];
+        for (slot, name) in key.iter_mut().zip(KEY_COLUMNS) {
+            *slot = column(name).ok_or_else(|| self.bad(1, format!("no column {name}"), need))?;
+        }
+        let department: Vec<Option<usize>> = Table::Departments
+            .columns()
+            .iter()
+            .map(|c| column(c.name))
+            .collect();
+        if department[0].is_none() {
+            return Err(self.bad(1, "no column dept_id".into(), need));
+        }
+        Ok(Columns { key, department })
+    }
+
+    /// One line of the file: a member or subsystem and its department.
+    fn add(
+        &mut self,
+        row: &csv::StringRecord,
+        columns: &Columns,
+        dept_at: &mut HashMap<String, usize>,
+    ) -> Result<(), Error> {
+        let line = row.position().map_or(0, |p| p.line());
+        let get = |i: usize| row.get(i).map(str::trim).filter(|s| !s.is_empty());
+        let [instance, class, code, subsystem] = columns.key.map(get);
+        let (Some(instance), Some(class), Some(code)) = (instance, class, code) else {
+            return Err(self.bad(
+                line,
+                "xroad_instance, member_class and member_code must all be given".into(),
+                "leave only subsystem_code blank, to map a whole member",
+            ));
+        };
+        let fields: Vec<Option<String>> = columns
+            .department
+            .iter()
+            .map(|c| c.and_then(get).map(str::to_string))
+            .collect();
+        let Some(dept_id) = fields[0].clone() else {
+            return Err(self.bad(
+                line,
+                "dept_id is blank".into(),
+                "give the department each member or subsystem belongs to",
+            ));
+        };
+        let member = Member {
+            instance: instance.into(),
+            class: class.into(),
+            code: code.into(),
+            subsystem: subsystem.unwrap_or("").into(),
+        };
+        if let Some((_, first)) = self.members.get(&member) {
+            return Err(self.bad(
+                line,
+                format!("{member} is mapped twice (also on line {first})"),
+                "keep one line per member or subsystem",
+            ));
+        }
+        let at = match dept_at.get(&dept_id) {
+            Some(&at) => {
+                self.merge(at, &fields, line)?;
+                at
+            }
+            None => {
+                self.departments.push(MappedDepartment { fields, line });
+                dept_at.insert(dept_id, self.departments.len() - 1);
+                self.departments.len() - 1
+            }
+        };
+        self.members.insert(member, (at, line));
+        Ok(())
     }
 
     /// Adds what line `line` says of department `at`; what it gives must agree with

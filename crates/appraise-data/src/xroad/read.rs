@@ -435,7 +435,8 @@ fn read_lines(mut input: Input<'_>, mut out: Outbox<'_>, max: usize) -> Result<(
 /// Reads the elements of a JSON array (`input` starts after its `[`) in blocks of
 /// whole elements, one a line: the line breaks within an element, white space in JSON,
 /// become spaces. Whatever follows the array's `]` is not read. Stops early when
-/// nobody receives the blocks.
+/// nobody receives the blocks. One scanning loop over the bytes, kept whole: its
+/// states (in a string, escaped, depth) are what the loop is about.
 fn read_elements(
     mut input: Input<'_>,
     mut out: Outbox<'_>,
@@ -751,6 +752,16 @@ fn int(f: &Option<Field<'_>>, column: &'static str) -> Result<Option<i64>, Bad> 
     }
 }
 
+/// A message's size: the MIME size, else the plain size, else SOAP and REST summed.
+fn size(fields: [&Option<Field<'_>>; 4], names: [&'static str; 4]) -> Result<Option<i64>, Bad> {
+    let [mime, plain, soap, rest] = [0, 1, 2, 3].map(|i| int(fields[i], names[i]));
+    let (mime, plain, soap, rest) = (mime?, plain?, soap?, rest?);
+    Ok(mime.or(plain).or(match (soap, rest) {
+        (None, None) => None,
+        (s, r) => Some(s.unwrap_or(0) + r.unwrap_or(0)),
+    }))
+}
+
 fn kind(f: &Field<'_>) -> &'static str {
     match f {
         Field::Text(_) => "text",
@@ -769,25 +780,7 @@ impl Raw<'_> {
     }
 
     fn record(&self, names: &mut Names) -> Result<Record, Bad> {
-        const SIDE: &str = "securityServerType";
-        let side = match text(&self.security_server_type, SIDE)?.as_deref() {
-            None => {
-                return Err(bad(
-                    Reason::MissingRequired,
-                    SIDE,
-                    "the record does not say which security server logged it".into(),
-                ));
-            }
-            Some(s) if s.eq_ignore_ascii_case("client") => Side::Client,
-            Some(s) if s.eq_ignore_ascii_case("producer") => Side::Producer,
-            Some(s) => {
-                return Err(bad(
-                    Reason::InvalidEnum,
-                    SIDE,
-                    format!("{SIDE} is {s:?}; expected Client or Producer"),
-                ));
-            }
-        };
+        let side = self.side()?;
         let client = self.member(
             names,
             [
@@ -818,16 +811,6 @@ impl Raw<'_> {
                 ))
             }
         };
-        let size = |mime, plain, soap, rest, names: [&'static str; 4]| -> Result<_, Bad> {
-            let mime = int(mime, names[0])?;
-            let plain = int(plain, names[1])?;
-            let soap = int(soap, names[2])?;
-            let rest = int(rest, names[3])?;
-            Ok(mime.or(plain).or(match (soap, rest) {
-                (None, None) => None,
-                (s, r) => Some(s.unwrap_or(0) + r.unwrap_or(0)),
-            }))
-        };
         Ok(Record {
             side,
             x_request_id: text(&self.x_request_id, "xRequestId")?.map(|s| s.into()),
@@ -839,10 +822,12 @@ impl Raw<'_> {
             response_in_ts: int(&self.response_in_ts, "responseInTs")?,
             response_out_ts: int(&self.response_out_ts, "responseOutTs")?,
             request_size: size(
-                &self.request_mime_size,
-                &self.request_size,
-                &self.request_soap_size,
-                &self.request_rest_size,
+                [
+                    &self.request_mime_size,
+                    &self.request_size,
+                    &self.request_soap_size,
+                    &self.request_rest_size,
+                ],
                 [
                     "requestMimeSize",
                     "requestSize",
@@ -851,10 +836,12 @@ impl Raw<'_> {
                 ],
             )?,
             response_size: size(
-                &self.response_mime_size,
-                &self.response_size,
-                &self.response_soap_size,
-                &self.response_rest_size,
+                [
+                    &self.response_mime_size,
+                    &self.response_size,
+                    &self.response_soap_size,
+                    &self.response_rest_size,
+                ],
                 [
                     "responseMimeSize",
                     "responseSize",
@@ -862,20 +849,42 @@ impl Raw<'_> {
                     "responseRestSize",
                 ],
             )?,
-            succeeded: match &self.succeeded {
-                None => None,
-                Some(Field::Bool(b)) => Some(*b),
-                Some(Field::Text(s)) if s.eq_ignore_ascii_case("true") => Some(true),
-                Some(Field::Text(s)) if s.eq_ignore_ascii_case("false") => Some(false),
-                Some(other) => {
-                    return Err(bad(
-                        Reason::InvalidBoolean,
-                        "succeeded",
-                        format!("succeeded is {}, not true or false", kind(other)),
-                    ));
-                }
-            },
+            succeeded: self.succeeded()?,
         })
+    }
+
+    /// Which security server logged the record.
+    fn side(&self) -> Result<Side, Bad> {
+        const SIDE: &str = "securityServerType";
+        match text(&self.security_server_type, SIDE)?.as_deref() {
+            None => Err(bad(
+                Reason::MissingRequired,
+                SIDE,
+                "the record does not say which security server logged it".into(),
+            )),
+            Some(s) if s.eq_ignore_ascii_case("client") => Ok(Side::Client),
+            Some(s) if s.eq_ignore_ascii_case("producer") => Ok(Side::Producer),
+            Some(s) => Err(bad(
+                Reason::InvalidEnum,
+                SIDE,
+                format!("{SIDE} is {s:?}; expected Client or Producer"),
+            )),
+        }
+    }
+
+    /// `succeeded`, a boolean or its text.
+    fn succeeded(&self) -> Result<Option<bool>, Bad> {
+        match &self.succeeded {
+            None => Ok(None),
+            Some(Field::Bool(b)) => Ok(Some(*b)),
+            Some(Field::Text(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Field::Text(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(other) => Err(bad(
+                Reason::InvalidBoolean,
+                "succeeded",
+                format!("succeeded is {}, not true or false", kind(other)),
+            )),
+        }
     }
 
     /// A member or subsystem, interned; `None` when instance, class or code is absent.

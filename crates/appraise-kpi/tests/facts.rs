@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use appraise_data::{LoadOptions, Table, load_dir};
 use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
-use appraise_report::facts::ExchangeFacts;
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
 };
@@ -100,9 +99,8 @@ async fn response_spreads_match_a_sort_and_volumes_a_count() {
     t.batches = vec![batch(&rows)];
     let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
     let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
-    let facts = ExchangeFacts::of(&engine, &"2026Q3".parse::<Period>().unwrap())
-        .await
-        .unwrap();
+    let period: Period = "2026Q3".parse().unwrap();
+    let facts = engine.exchange_facts(&period, 15).await.unwrap();
 
     let mut timed: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut volumes: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -130,9 +128,7 @@ async fn response_spreads_match_a_sort_and_volumes_a_count() {
         vec!["P1", "P2"]
     );
     // Restricted to the busiest provider, the spreads are P1's alone, unchanged.
-    let busiest = ExchangeFacts::with_spreads(&engine, &"2026Q3".parse::<Period>().unwrap(), 1)
-        .await
-        .unwrap();
+    let busiest = engine.exchange_facts(&period, 1).await.unwrap();
     assert_eq!(busiest.response, facts.response[..1]);
     assert_eq!(busiest.volumes, facts.volumes);
 

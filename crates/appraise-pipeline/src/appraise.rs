@@ -1,0 +1,179 @@
+//! KPIs and scoring: a period and the periods before it that the data reaches, scored
+//! through the scorecard.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use appraise_data::{Dataset, Table};
+use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, KpiMatrix, Period};
+use appraise_score::{Appraisal, Department, Input, Scorecard, score};
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+
+use crate::{Error, Laps, block_on};
+
+/// Periods scored for the trend: the current one and up to three before it.
+pub const TREND_PERIODS: usize = 4;
+
+/// The folder of a warehouse where KPI matrices are kept (docs/cluster.md).
+pub const KPI_CACHE: &str = "_cache";
+
+/// By which rules a period is appraised.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The scorecard.
+    pub scorecard: Scorecard,
+    /// The KPI library; the scorecard's KPIs are taken from it.
+    pub library: Vec<KpiDef>,
+    /// The working-day calendar.
+    pub calendar: Calendar,
+    /// The engine's settings; its zone is the appraisal's.
+    pub engine: EngineOptions,
+    /// Whether a period the data does not cover may be appraised (empty, with a
+    /// warning).
+    pub allow_empty: bool,
+    /// How long one call into the engine may run.
+    pub query_timeout: Duration,
+}
+
+/// An appraisal with what went into it.
+pub struct Scored {
+    /// The scored period, the periods before it, and the diagnostics.
+    pub appraisal: Appraisal,
+    /// The KPI matrix of the period appraised.
+    pub matrix: KpiMatrix,
+    /// The KPI files the scorecard uses.
+    pub kpis: Vec<KpiDef>,
+    /// The engine that ran them, for further queries over the same tables.
+    pub engine: Engine,
+    /// What the scorecard check found (KPIs left out, dimensions overridden).
+    pub warnings: Vec<String>,
+    /// Months of the period the data does not reach (or, allowed, an empty period).
+    pub coverage: Vec<String>,
+}
+
+/// Runs the scorecard's KPIs for `period` and the periods before it that the data
+/// reaches, and scores them all; `laps` gets the time of the steps `kpis` and
+/// `scoring`. A period the data does not cover is an error unless `allow_empty`. Over
+/// a warehouse (`data_dir`), the earlier periods' matrices are kept and reused.
+pub fn appraise(
+    data_dir: &Path,
+    data: &Dataset,
+    period: &Period,
+    rules: Rules,
+    laps: &mut Laps,
+) -> Result<Scored, Error> {
+    let Rules {
+        scorecard: card,
+        library,
+        calendar,
+        engine: mut options,
+        allow_empty,
+        query_timeout,
+    } = rules;
+    let warnings = card.check(&library)?;
+    if appraise_data::warehouse::is_warehouse(data_dir) {
+        options.kpi_cache = Some(data_dir.join(KPI_CACHE));
+    }
+    let timezone = options.timezone;
+    let engine = Engine::new(data, calendar, &options)?;
+    let departments = departments(data);
+    if departments.is_empty() {
+        // A header-only departments file, or every department rejected: nothing to rank.
+        return Err(Error::Input {
+            reason: format!("{}: no department was loaded", data_dir.display()),
+            hint: Some(
+                "the departments table needs at least one valid row; `appraise validate --data DIR` lists the rejected ones"
+                    .into(),
+            ),
+        });
+    }
+    // Earlier periods only where the data reaches back to them.
+    let first = data
+        .table(Table::Exchanges)
+        .time_span()
+        .map(|(first, _)| first);
+    let periods: Vec<Period> = period
+        .last_n(TREND_PERIODS)
+        .into_iter()
+        .filter(|p| p == period || first.is_some_and(|f| p.end_us(timezone) > f))
+        .collect();
+    let kpis: Vec<KpiDef> = library
+        .into_iter()
+        .filter(|k| card.kpi(&k.id).is_some())
+        .collect();
+    // Before any KPI runs: the period must hold data in every table the KPIs read.
+    engine.scope(Some(period))?;
+    let mut read = BTreeSet::new();
+    for k in &kpis {
+        read.extend(block_on(engine.tables_read(k), query_timeout)??);
+    }
+    let coverage =
+        appraise_kpi::coverage::check_period(data, period, timezone, &read, allow_empty)?;
+    let score_matrix = |matrix: &KpiMatrix| -> Result<_, Error> {
+        let input = Input {
+            departments: &departments,
+            library: &kpis,
+            matrix,
+        };
+        Ok(score(&card, &input)?)
+    };
+    // The period appraised is always computed; earlier ones may come from the cache.
+    let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
+    laps.next("scoring");
+    let current = score_matrix(&matrix)?;
+    let mut earlier = Vec::with_capacity(periods.len());
+    for p in periods.iter().rev().filter(|p| *p != period) {
+        laps.next("kpis");
+        let matrix = block_on(engine.run_cached(p, &kpis), query_timeout)??;
+        laps.next("scoring");
+        earlier.push(score_matrix(&matrix)?);
+    }
+    Ok(Scored {
+        appraisal: Appraisal::new(card, current, earlier),
+        matrix,
+        kpis,
+        engine,
+        warnings,
+        coverage,
+    })
+}
+
+/// The departments table as the scoring sees it; a department without a peer group
+/// is compared with its level.
+pub fn departments(data: &Dataset) -> Vec<Department> {
+    let mut out = Vec::new();
+    for b in &data.table(Table::Departments).batches {
+        let column = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+        let (Some(id), Some(name), Some(name_en), Some(level), Some(group)) = (
+            column("dept_id"),
+            column("name"),
+            column("name_en"),
+            column("level"),
+            column("peer_group"),
+        ) else {
+            continue;
+        };
+        for i in 0..b.num_rows() {
+            let text = |a: &StringArray| {
+                if a.is_null(i) {
+                    String::new()
+                } else {
+                    a.value(i).to_string()
+                }
+            };
+            out.push(Department {
+                id: text(&id),
+                name: text(&name),
+                name_en: text(&name_en),
+                level: text(&level),
+                peer_group: if group.is_null(i) {
+                    text(&level)
+                } else {
+                    text(&group)
+                },
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,269 @@
+//! The whole appraisal, from data folder to report: load → validate → KPIs → scoring →
+//! exchange facts → report → manifest, into a staging folder moved into place at the
+//! end (so a failed run leaves the previous output whole).
+
+use std::path::{Path, PathBuf};
+
+use appraise_data::{Dataset, LoadOptions, Table, load_dir};
+use appraise_kpi::Period;
+use appraise_report::charts::TOP_DEPARTMENTS;
+use appraise_report::fonts::Fonts;
+use appraise_report::lang::Lang;
+use appraise_report::manifest::Manifest;
+use appraise_report::staging::{Policy, Staging};
+use appraise_report::templates::Templates;
+use appraise_report::{Report, STEPS};
+use chrono::Datelike;
+
+use crate::appraise::{Rules, Scored, appraise};
+use crate::{Error, Laps, block_on};
+
+/// The bytes of a policy file a run used and where it came from (`built-in`, or its
+/// path), for the manifest: [`from_disk`], or the caller's, where it has policy files
+/// of its own (the binary's built-in copies).
+pub type Contents = fn(&Path) -> std::io::Result<(Vec<u8>, String)>;
+
+/// [`Contents`] of a file on disk: its bytes, and its path as its origin.
+pub fn from_disk(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    Ok((std::fs::read(path)?, path.display().to_string()))
+}
+
+/// One appraisal, from data folder to report.
+pub struct Job {
+    /// The data folder or warehouse.
+    pub data: PathBuf,
+    /// How it is read (its zone is the appraisal's).
+    pub options: LoadOptions,
+    /// The period; `None` takes the quarter of the latest exchange.
+    pub period: Option<Period>,
+    /// Scorecard, KPIs, calendar and engine settings.
+    pub rules: Rules,
+    /// The report's templates and strings.
+    pub templates: Templates,
+    /// The report's language.
+    pub lang: Lang,
+    /// The output folder.
+    pub out: PathBuf,
+    /// How the output folder may be treated.
+    pub write: Policy,
+    /// Where the manifest finds the bytes of the scorecard and the KPI files.
+    pub contents: Contents,
+}
+
+/// Steps of a run: load, KPIs and scoring, exchange facts, the report's own
+/// ([`STEPS`]), and the manifest. [`run`] names each as it starts.
+pub const RUN_STEPS: usize = 4 + STEPS.len();
+
+/// What a finished run tells its user.
+#[derive(Debug)]
+pub struct Done {
+    /// The output folder, committed.
+    pub out: PathBuf,
+    /// The period appraised.
+    pub period: Period,
+    /// The period it is compared with, if any.
+    pub previous: Option<Period>,
+    /// What was loaded, with its accounting.
+    pub data: Dataset,
+    /// Ranked departments in ranking order.
+    pub ranking: Vec<Ranked>,
+    /// Departments not ranked (insufficient data).
+    pub unranked: usize,
+    /// The robustness assumption the ranking depends on most.
+    pub decisive: Option<&'static str>,
+    /// Everything the user should be told: load, scorecard, coverage, fonts, report.
+    pub warnings: Vec<String>,
+}
+
+/// One line of the ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Rank, 1 the best.
+    pub rank: u32,
+    /// Department id.
+    pub id: String,
+    /// Composite score.
+    pub composite: f64,
+    /// Grade, `-` where none.
+    pub grade: String,
+    /// Department name.
+    pub name: String,
+}
+
+/// Runs `job`; `step` is told the name of each step as it starts ([`RUN_STEPS`] in
+/// all). The steps read top to bottom as the run makes them, each a call or two.
+pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
+    let Job {
+        data: data_dir,
+        mut options,
+        period,
+        rules,
+        templates,
+        lang,
+        out,
+        write,
+        contents,
+    } = job;
+    let timeout = rules.query_timeout;
+    let mut laps = Laps::start("load");
+    let staging = Staging::new(&out, &write)?;
+
+    step("loading");
+    options.rejects_dir = Some(staging.path().join("rejects"));
+    let mut data = load_dir(&data_dir, &options).map_err(|source| Error::Load {
+        dir: data_dir.clone(),
+        source,
+    })?;
+    let period = match period {
+        Some(p) => p,
+        None => latest_quarter(&data, options.timezone)?,
+    };
+    laps.next("kpis");
+
+    step("KPIs and scoring");
+    let Scored {
+        appraisal,
+        matrix,
+        kpis,
+        engine,
+        warnings: card_warnings,
+        coverage,
+    } = appraise(&data_dir, &data, &period, rules, &mut laps)?;
+    // Shown in the report's data-quality section with the load's warnings.
+    data.warnings.extend(coverage);
+    laps.next("exchange_facts");
+
+    step("exchange summary");
+    let facts = block_on(engine.exchange_facts(&period, TOP_DEPARTMENTS), timeout)??;
+    laps.next("fonts");
+
+    let (fonts, font_warning) = Fonts::find();
+    let mut warnings: Vec<String> = data.warnings.clone();
+    warnings.extend(card_warnings);
+    warnings.extend(appraisal.current.warnings.iter().cloned());
+    warnings.extend(font_warning);
+    let report = Report {
+        period: &period,
+        appraisal: &appraisal,
+        matrix: &matrix,
+        kpis: &kpis,
+        data: &data,
+        facts: &facts,
+        lang,
+        templates: &templates,
+        fonts: &fonts,
+    };
+    warnings.extend(report.write(staging.path(), &mut |name| {
+        laps.next(&format!("report: {name}"));
+        step(name);
+    })?);
+    laps.next("manifest");
+
+    step("manifest");
+    let mut manifest = Manifest::new(
+        env!("CARGO_PKG_VERSION"),
+        &period.to_string(),
+        &data_dir,
+        &data,
+    )
+    .map_err(|source| Error::io("hashing the inputs", source))?;
+    policy_files(&mut manifest, &appraisal, &kpis, &templates, contents)?;
+    manifest.lang = lang.code().into();
+    manifest.timings = laps.finish();
+    manifest.generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    std::fs::write(staging.path().join("manifest.json"), manifest.to_json())
+        .map_err(|source| Error::io("writing manifest.json", source))?;
+    staging.commit()?;
+
+    Ok(Done::new(out, period, &appraisal, data, warnings))
+}
+
+impl Done {
+    fn new(
+        out: PathBuf,
+        period: Period,
+        appraisal: &appraise_score::Appraisal,
+        data: Dataset,
+        warnings: Vec<String>,
+    ) -> Done {
+        let ranking = ranking(appraisal);
+        Done {
+            out,
+            period,
+            previous: appraisal.previous().map(|p| p.period.clone()),
+            unranked: appraisal.current.departments.len() - ranking.len(),
+            ranking,
+            decisive: appraisal
+                .robustness
+                .as_ref()
+                .and_then(|r| r.decisive())
+                .map(|a| a.name()),
+            data,
+            warnings,
+        }
+    }
+}
+
+/// Records the scorecard, the KPI files and the template overrides a run used, with
+/// their hashes, in the manifest.
+fn policy_files(
+    manifest: &mut Manifest,
+    appraisal: &appraise_score::Appraisal,
+    kpis: &[appraise_kpi::KpiDef],
+    templates: &Templates,
+    contents: Contents,
+) -> Result<(), Error> {
+    let read = |path: &Path| {
+        contents(path).map_err(|source| Error::io(format!("reading {}", path.display()), source))
+    };
+    let (bytes, origin) = read(&appraisal.scorecard.path)?;
+    manifest.scorecard(&appraisal.scorecard.path, &bytes, &origin);
+    for k in kpis {
+        let (bytes, origin) = read(&k.path)?;
+        manifest.kpi(&k.id, &k.path, &bytes, &origin);
+    }
+    for t in templates.overrides() {
+        manifest
+            .template(t)
+            .map_err(|source| Error::io("hashing the templates", source))?;
+    }
+    Ok(())
+}
+
+/// The ranked departments in ranking order.
+fn ranking(appraisal: &appraise_score::Appraisal) -> Vec<Ranked> {
+    let s = &appraisal.current;
+    s.ranking_order()
+        .into_iter()
+        .map(|d| &s.departments[d])
+        .filter_map(|dep| {
+            Some(Ranked {
+                rank: dep.rank?,
+                id: dep.department.id.clone(),
+                composite: dep.composite.unwrap_or(f64::NAN),
+                grade: dep.grade.map_or("-".into(), |g| {
+                    appraisal.scorecard.grades.bands[g].grade.clone()
+                }),
+                name: dep.department.name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The quarter of the latest exchange, in the appraisal's zone.
+pub fn latest_quarter(data: &Dataset, tz: chrono_tz::Tz) -> Result<Period, Error> {
+    let no_quarter = |reason: &str| Error::Input {
+        reason: reason.into(),
+        hint: Some("give the period with --period".into()),
+    };
+    let Some((_, last)) = data.table(Table::Exchanges).time_span() else {
+        return Err(no_quarter(
+            "the data holds no exchanges, so there is no latest quarter",
+        ));
+    };
+    let last = chrono::DateTime::from_timestamp_micros(last)
+        .map(|t| t.with_timezone(&tz).date_naive())
+        .unwrap_or_default();
+    Period::quarter(last.year(), (last.month() - 1) / 3 + 1)
+        .ok_or_else(|| no_quarter("the latest exchange has no quarter"))
+}

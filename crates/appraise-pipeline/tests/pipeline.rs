@@ -1,0 +1,174 @@
+//! The whole appraisal as a library call, on fixtures/tiny with a three-KPI scorecard
+//! whose ranking is worked out by hand (fixtures/tiny/README.md):
+//!
+//! | dept | records_provided | consumers_served | providers_used | scores | composite |
+//! | --- | --- | --- | --- | --- | --- |
+//! | P1 | 150 | 3 | 1 | 100, 100, 100 | 100 |
+//! | P2 | 30 | 2 | 0 | 0, 0, 0 | 0 |
+//! | C1 | 10 | 1 | 2 | 100, 100, 100 | 100 |
+//! | C2 | 0 | 0 | 1 | 0, 0, 0 | 0 |
+//! | K1 | 0 | 0 | 2 | 100 (constant), 100 (constant), 100 | 100 |
+//! | K2 | 0 | 0 | 0 | 100 (constant), 100 (constant), 0 | 66.67 |
+//!
+//! Ranks: C1, K1, P1 tie at 1 (A); K2 4 (C); C2, P2 tie at 5 (D).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use appraise_kpi::{Calendar, EngineOptions, load_library};
+use appraise_pipeline::{Error, Job, Laps, RUN_STEPS, Rules, appraise, block_on, from_disk, run};
+use appraise_report::lang::Lang;
+use appraise_report::staging::Policy;
+use appraise_report::templates::Templates;
+use appraise_score::Scorecard;
+
+const CARD: &str = r#"
+[scorecard]
+name = "tiny"
+[[dimension]]
+id = "sharing"
+title = "Sharing"
+weight = 1
+[[kpi]]
+id = "records_provided"
+dimension = "sharing"
+[[kpi]]
+id = "consumers_served"
+dimension = "sharing"
+[[kpi]]
+id = "providers_used"
+dimension = "sharing"
+[uncertainty]
+runs = 50
+"#;
+
+/// The ranking of the table above: department, rank, grade.
+const WANT: [(&str, u32, &str); 6] = [
+    ("C1", 1, "A"),
+    ("K1", 1, "A"),
+    ("P1", 1, "A"),
+    ("K2", 4, "C"),
+    ("C2", 5, "D"),
+    ("P2", 5, "D"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rules() -> Rules {
+    Rules {
+        scorecard: Scorecard::parse(Path::new("card.toml"), CARD).unwrap(),
+        library: load_library(&root().join("queries/kpis")).unwrap(),
+        calendar: Calendar::from_dir(&root().join("queries/calendars")).unwrap(),
+        engine: EngineOptions::default(),
+        allow_empty: false,
+        query_timeout: Duration::from_secs(600),
+    }
+}
+
+#[test]
+fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, CARD).unwrap();
+    let mut rules = rules();
+    rules.scorecard = Scorecard::from_file(&card).unwrap();
+    let job = Job {
+        data: root().join("fixtures/tiny"),
+        options: Default::default(),
+        period: Some("2026Q3".parse().unwrap()),
+        rules,
+        templates: Templates::load(None).unwrap(),
+        lang: Lang::En,
+        out: dir.path().join("out"),
+        write: Policy::default(),
+        contents: from_disk,
+    };
+    let mut steps = Vec::new();
+    let done = run(job, &mut |s| steps.push(s.to_string())).unwrap();
+
+    assert_eq!(done.period.to_string(), "2026Q3");
+    let got: Vec<(u32, &str, &str)> = done
+        .ranking
+        .iter()
+        .map(|r| (r.rank, r.id.as_str(), r.grade.as_str()))
+        .collect();
+    assert_eq!(got, WANT.map(|(id, rank, grade)| (rank, id, grade)));
+    assert_eq!(done.unranked, 0);
+    assert_eq!(steps.len(), RUN_STEPS, "{steps:?}");
+    assert_eq!(steps.first().map(String::as_str), Some("loading"));
+    assert_eq!(steps.last().map(String::as_str), Some("manifest"));
+    assert!(done.out.join("report.html").is_file());
+    assert!(done.out.join("manifest.json").is_file());
+}
+
+#[test]
+fn scoring_tiny_ranks_as_computed_by_hand() {
+    let data = appraise_data::load_dir(&root().join("fixtures/tiny"), &Default::default()).unwrap();
+    let scored = appraise(
+        &root().join("fixtures/tiny"),
+        &data,
+        &"2026Q3".parse().unwrap(),
+        rules(),
+        &mut Laps::start("kpis"),
+    )
+    .unwrap();
+    let s = &scored.appraisal.current;
+    let grades = &scored.appraisal.scorecard.grades.bands;
+    let got: Vec<(String, Option<u32>, String)> = s
+        .ranking_order()
+        .into_iter()
+        .map(|d| {
+            let dep = &s.departments[d];
+            (
+                dep.department.id.clone(),
+                dep.rank,
+                dep.grade.map_or("-".into(), |g| grades[g].grade.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        WANT.map(|(id, rank, grade)| (id.to_string(), Some(rank), grade.to_string()))
+    );
+    let k2 = s
+        .departments
+        .iter()
+        .find(|d| d.department.id == "K2")
+        .unwrap();
+    assert!((k2.composite.unwrap() - 200.0 / 3.0).abs() < 1e-9);
+    // Only the scorecard's three KPIs ran.
+    assert_eq!(scored.kpis.len(), 3);
+}
+
+#[test]
+fn a_period_without_data_is_the_users_error_with_a_hint() {
+    let data = appraise_data::load_dir(&root().join("fixtures/tiny"), &Default::default()).unwrap();
+    let Err(err) = appraise(
+        &root().join("fixtures/tiny"),
+        &data,
+        &"2030Q1".parse().unwrap(),
+        rules(),
+        &mut Laps::start("kpis"),
+    ) else {
+        panic!("2030Q1 has no data, yet was appraised");
+    };
+    assert!(matches!(err, Error::Kpi(_)), "{err:?}");
+    assert!(err.is_input());
+    assert!(
+        err.hint().unwrap().contains("--allow-empty"),
+        "{:?}",
+        err.hint()
+    );
+}
+
+#[test]
+fn a_query_past_its_time_is_stopped_as_the_users_error() {
+    let err = block_on(std::future::pending::<()>(), Duration::from_millis(20)).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }));
+    assert!(err.is_input());
+    assert!(err.hint().unwrap().contains("--query-timeout"));
+}
