@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use appraise_data::InputFormat;
 use appraise_gen::OutputFormat as GenerateFormat;
+use appraise_kpi::Period;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// appraise: the performance appraisal of government information sharing.
@@ -147,8 +148,8 @@ pub(crate) struct KpiRunArgs {
     pub data: DataArgs,
 
     /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
-    #[arg(long)]
-    pub period: String,
+    #[arg(long, value_parser = period)]
+    pub period: Period,
 
     /// Only these KPIs (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
@@ -173,8 +174,8 @@ pub(crate) struct SqlArgs {
     pub data: DataArgs,
 
     /// Scope the tables to this period, as KPIs see them.
-    #[arg(long)]
-    pub period: Option<String>,
+    #[arg(long, value_parser = period)]
+    pub period: Option<Period>,
 
     /// Print the query's plan (logical and physical: the files read, the filters
     /// pushed into the scan) instead of running it.
@@ -409,8 +410,8 @@ pub(crate) struct AppraisalArgs {
     pub data: DataArgs,
 
     /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
-    #[arg(long)]
-    pub period: String,
+    #[arg(long, value_parser = period)]
+    pub period: Period,
 
     /// The scorecard: weights, normalisations, grades, robustness settings [default:
     /// queries/scorecard.toml in the working folder, else the built-in scorecard].
@@ -501,4 +502,13 @@ pub(crate) struct GenerateArgs {
     /// Time zone the local timestamps are written in.
     #[arg(long, value_name = "ZONE", default_value = appraise_data::DEFAULT_TIMEZONE_NAME)]
     pub timezone: String,
+}
+
+/// `--period`, parsed once, here: a period that does not read is a usage error, with
+/// how to write one.
+fn period(text: &str) -> Result<Period, String> {
+    text.parse::<Period>().map_err(|e| match e.hint() {
+        Some(hint) => format!("{e}; {hint}"),
+        None => e.to_string(),
+    })
 }

@@ -12,7 +12,6 @@ use encoding_rs::{Encoding, UTF_8};
 use crate::Error;
 use crate::pseudonym::Pseudonymiser;
 use crate::schema::{Kind, Table};
-use crate::xroad::XroadOptions;
 
 /// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
 /// record).
@@ -47,6 +46,18 @@ impl InputFormat {
             _ => None,
         }
     }
+}
+
+/// How X-Road records are turned into tables.
+#[derive(Debug, Clone, Default)]
+pub struct XroadOptions {
+    /// The mapping file from members and subsystems to departments ([`crate::xroad::Mapping`]).
+    pub mapping: Option<PathBuf>,
+    /// A `departments` table file; without it the mapping supplies the departments.
+    pub departments: Option<PathBuf>,
+    /// Make a department for each member the mapping does not map, rather than
+    /// rejecting its exchanges.
+    pub auto_departments: bool,
 }
 
 /// Settings for a load.

@@ -89,7 +89,7 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
 }
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
-    let period: Period = args.period.parse().map_err(anyhow::Error::from)?;
+    let period = args.period.clone();
     let mut kpis = library(&args.queries)?;
     if !args.kpi.is_empty() {
         for id in &args.kpi {

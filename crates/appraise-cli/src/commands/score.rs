@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use appraise_kpi::Period;
 use appraise_score::Appraisal;
 use datafusion::arrow::array::RecordBatch;
 
@@ -13,7 +12,7 @@ use crate::cli::{OutputFormat, ScoreArgs};
 use crate::output;
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let period: Period = args.appraisal.period.parse().map_err(anyhow::Error::from)?;
+    let period = args.appraisal.period.clone();
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
         anyhow::bail!(appraise_data::Error::Input {
             reason: "--format parquet writes files".into(),

@@ -3,18 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use appraise_kpi::{Engine, Period};
+use appraise_kpi::Engine;
 use futures::StreamExt;
 
 use crate::cli::SqlArgs;
 
 pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
-    let period: Option<Period> = args
-        .period
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(anyhow::Error::from)?;
     let opts = super::load_options(&args.data.read, None)?;
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;
@@ -22,7 +16,9 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
     let engine_opts = super::engine_options(opts.timezone, &args.cluster);
     let calendar = super::kpi::calendar(&args.queries)?;
     let engine = Engine::new(&data, calendar, &engine_opts).map_err(anyhow::Error::from)?;
-    engine.scope(period.as_ref()).map_err(anyhow::Error::from)?;
+    engine
+        .scope(args.period.as_ref())
+        .map_err(anyhow::Error::from)?;
     // The result streams to its file or to the terminal as it comes: memory holds the
     // engine's working set, not the result.
     let mut out = args.output.stream()?;

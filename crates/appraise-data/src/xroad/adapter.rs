@@ -34,18 +34,6 @@ use crate::rejects::REDACTED;
 use crate::source::LoadOptions;
 use crate::validate::{Reason, Rejection, TableSink};
 
-/// How X-Road records are turned into tables.
-#[derive(Debug, Clone, Default)]
-pub struct XroadOptions {
-    /// The mapping file from members and subsystems to departments ([`Mapping`]).
-    pub mapping: Option<PathBuf>,
-    /// A `departments` table file; without it the mapping supplies the departments.
-    pub departments: Option<PathBuf>,
-    /// Make a department for each member the mapping does not map, rather than
-    /// rejecting its exchanges.
-    pub auto_departments: bool,
-}
-
 /// What a load made of the records. Every record is accounted for:
 /// `records = 2 × pairs + client_orphans + producer_orphans + duplicates + unusable`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

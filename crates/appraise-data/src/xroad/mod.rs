@@ -16,7 +16,8 @@ use std::fmt;
 use foldhash::fast::RandomState;
 use indexmap::{Equivalent, IndexSet};
 
-pub use adapter::{Summary, XroadOptions};
+pub use crate::source::XroadOptions;
+pub use adapter::Summary;
 pub use pair::{Durations, Exchange, LEGACY_WINDOW_MS, Matching, Paired, Pairer, pair};
 pub use read::{Records, read_records};
 
