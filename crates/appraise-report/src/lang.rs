@@ -112,7 +112,7 @@ impl FromStr for Lang {
         match s {
             "zh" => Ok(Lang::Zh),
             "en" => Ok(Lang::En),
-            _ => Err(format!("unknown language {s:?} (hint: zh or en)")),
+            _ => Err(format!("unknown language {s:?}: zh or en")),
         }
     }
 }

@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs, WriteArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
-    let period = args.appraisal.period.clone();
     let a = &args.appraisal;
+    let period = a.period.clone();
     let out = args
         .out
         .clone()
@@ -90,13 +90,14 @@ impl Settings<'_> {
             contents: crate::policy::contents,
         };
         let bar = progress_bar();
+        // A step counts as done when the next one starts.
+        let mut started = false;
         let done = appraise_pipeline::run(job, &mut |step| {
-            if bar.message().is_empty() {
-                bar.set_message(step.to_string());
-            } else {
+            if started {
                 bar.inc(1);
-                bar.set_message(step.to_string());
             }
+            started = true;
+            bar.set_message(step.to_string());
         });
         bar.finish_and_clear();
         Ok(done?)
