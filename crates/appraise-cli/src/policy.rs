@@ -124,7 +124,10 @@ pub(crate) fn all_files() -> Vec<(PathBuf, &'static str)> {
         out.push((Path::new("queries/calendars").join(name), *text));
     }
     out.push((PathBuf::from("queries/scorecard.toml"), SCORECARD));
-    for (name, text) in appraise_report::templates::BUILT_IN {
+    for (name, text) in appraise_report::templates::BUILT_IN
+        .into_iter()
+        .chain(appraise_report::templates::TYPST)
+    {
         out.push((Path::new("reports/templates").join(name), text));
     }
     out

@@ -138,6 +138,9 @@ fn the_report_holds_every_promised_file() {
         "charts/exchanges.svg",
         "charts/response.svg",
         "departments/P1.html",
+        "report.pdf",
+        "departments/P1.pdf",
+        "departments/K2.pdf",
         "charts/radar/K2.svg",
         "charts/radar/K2.png",
     ] {
@@ -295,6 +298,11 @@ fn names_from_the_data_are_text_not_markup() {
         .replace(
             "Provincial Department of Public Security",
             "<img src=x onerror=alert(2)>|*x*",
+        )
+        // Typst markup and code in a name: set as text in the PDF, never run.
+        .replace(
+            "Nanjing Data Bureau",
+            "#panic(\"typst\") *bold* $x$ [link](y)",
         );
     let data = tiny_with_departments(dir.path(), &departments);
     for lang in ["zh", "en"] {
@@ -324,6 +332,13 @@ fn names_from_the_data_are_text_not_markup() {
                 md.contains("&lt;img src=x onerror=alert\\(2\\)&gt;\\|\\*x\\*"),
                 "{md}"
             );
+            // The PDF was typeset (no panic ran) and shows the name as written.
+            if let Some(text) = poppler("pdftotext", &[], &out.join("report.pdf")) {
+                assert!(
+                    text.contains("#panic(\"typst\") *bold* $x$ [link](y)"),
+                    "{text}"
+                );
+            }
         }
     }
 }
@@ -350,11 +365,18 @@ fn department_ids_become_safe_distinct_file_names() {
     }
     let data = tiny_with_departments(dir.path(), &departments);
     let out = run(dir.path(), &data, "en");
-    let cards: Vec<String> = std::fs::read_dir(out.join("departments"))
+    let files: Vec<String> = std::fs::read_dir(out.join("departments"))
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
+    let cards: Vec<&String> = files.iter().filter(|f| f.ends_with(".html")).collect();
+    // Each HTML card has its PDF beside it, and nothing else is there.
+    for c in &cards {
+        let pdf = format!("{}.pdf", c.trim_end_matches(".html"));
+        assert!(files.contains(&pdf), "{pdf} is missing");
+    }
+    assert_eq!(files.len(), 2 * cards.len(), "{files:?}");
     // Six tiny departments and the odd ones, each on its own file, card and radar.
     assert_eq!(cards.len(), 6 + odd.len(), "{cards:?}");
     let radars = std::fs::read_dir(out.join("charts/radar")).unwrap().count();
@@ -446,6 +468,30 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
         .stderr(predicate::str::contains("hint:"));
     // The failed run left the previous report in place.
     assert!(read(&out.join("report.html")).contains("Quarterly Sharing League"));
+
+    // A Typst template is overridden the same way; an error in it names its line.
+    std::fs::remove_file(templates.join("report.md.j2")).unwrap();
+    std::fs::write(
+        templates.join("report.typ"),
+        "#let d = json(\"data.json\")\n= #d.period\n#let x = (\n",
+    )
+    .unwrap();
+    let mut cmd = appraise();
+    args(&mut cmd);
+    cmd.assert()
+        .code(1)
+        .stderr(predicate::str::contains("report.typ, line 3"));
+    std::fs::write(
+        templates.join("report.typ"),
+        "#let d = json(\"data.json\")\nPeriod #d.period only.\n",
+    )
+    .unwrap();
+    let mut cmd = appraise();
+    args(&mut cmd);
+    cmd.assert().success();
+    if let Some(text) = poppler("pdftotext", &[], &out.join("report.pdf")) {
+        assert_eq!(text.trim(), "Period Q3 2026 only.");
+    }
 }
 
 #[test]
@@ -463,4 +509,89 @@ fn without_a_cjk_font_png_charts_say_so_and_fall_back_to_english() {
         .assert()
         .success()
         .stderr(predicate::str::contains("PNG charts show English wording"));
+}
+
+/// Runs a poppler tool on `pdf`; `None` where poppler-utils is not installed (`.ci/run`
+/// installs it, so CI always checks).
+fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .arg(pdf)
+        .args(if tool == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{tool} {}: {:?}", pdf.display(), out);
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn the_pdf_bulletin_is_a4_with_its_sections_and_chinese_text() {
+    // With the system's fonts, as a user runs it: a CJK font where one is installed
+    // (`.ci/run` installs Noto Sans CJK).
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, CARD).unwrap();
+    let out = dir.path().join("out");
+    appraise()
+        .env_remove("APPRAISE_FONT")
+        .args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let pdf = out.join("report.pdf");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let Some(info) = poppler("pdfinfo", &[], &pdf) else {
+        eprintln!("poppler-utils is not installed: the PDF's pages are not checked here");
+        return;
+    };
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Page size:") && l.ends_with("pts (A4)")),
+        "{info}"
+    );
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    // Cover, contents, then six sections each starting a page.
+    assert!(pages >= 8, "{pages} pages");
+    let text = poppler("pdftotext", &[], &pdf).unwrap();
+    assert!(
+        text.contains("SELECT"),
+        "the KPI SQL is not in the text layer"
+    );
+    if !Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() {
+        eprintln!("no Noto Sans CJK here: the Chinese text is not checked");
+        return;
+    }
+    for words in ["政务信息共享绩效考核报告", "省大数据管理中心", "目录"] {
+        assert!(text.contains(words), "{words} is not in the text layer");
+    }
+    // A card: one department, its name selectable.
+    let card = poppler("pdftotext", &[], &out.join("departments/C1.pdf")).unwrap();
+    assert!(card.contains("南京市数据局"), "{card}");
+    assert!(
+        !card.contains("苏州市数据局"),
+        "another department on C1's card"
+    );
+}
+
+/// The same inputs give the same PDF bytes: nothing in them reads the clock.
+#[test]
+fn the_pdf_is_the_same_for_the_same_inputs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let first = std::fs::read(run(a.path(), &fixtures().join("tiny"), "en").join("report.pdf"));
+    let second = std::fs::read(run(b.path(), &fixtures().join("tiny"), "en").join("report.pdf"));
+    assert_eq!(first.unwrap(), second.unwrap());
 }

@@ -51,6 +51,9 @@ const FONT_DIRS: &[&str] = &[
 #[derive(Clone)]
 pub struct Fonts {
     font: FontRef<'static>,
+    /// The font file's bytes, for the PDF; `None` for the built-in DejaVu Sans (which
+    /// the PDF embeds anyway).
+    pub(crate) bytes: Option<&'static [u8]>,
     /// Where the font came from: a file, or `built-in DejaVu Sans`.
     pub source: String,
     /// Whether the font has Chinese glyphs.
@@ -103,8 +106,24 @@ impl Fonts {
         Fonts {
             cjk: covers_with(&font, "中文"),
             font,
+            bytes: None,
             source: "built-in DejaVu Sans".into(),
         }
+    }
+
+    /// The bold face beside the font file, where there is one named like it
+    /// (`NotoSansCJK-Regular.ttc` → `NotoSansCJK-Bold.ttc`), for the PDF's headings.
+    pub(crate) fn bold_beside(&self) -> Option<&'static [u8]> {
+        self.bytes?;
+        let path = Path::new(&self.source);
+        let name = path.file_name()?.to_str()?;
+        let bold = path.with_file_name(name.replace("Regular", "Bold"));
+        if bold == path {
+            return None;
+        }
+        let bytes = std::fs::read(bold).ok()?;
+        FontRef::try_from_slice(&bytes).ok()?;
+        Some(Box::leak(bytes.into_boxed_slice()))
     }
 
     /// Whether every character of `text` has a glyph.
@@ -126,6 +145,7 @@ fn load(path: &Path) -> Option<Fonts> {
     Some(Fonts {
         cjk: covers_with(&font, "中文"),
         font,
+        bytes: Some(bytes),
         source: path.display().to_string(),
     })
 }

@@ -9,7 +9,8 @@
 //! | --- | --- |
 //! | `report.html` | self-contained: inline CSS and SVG, opens offline, readable without JavaScript |
 //! | `report.md` | the same report in Markdown |
-//! | `departments/<id>.html` | one report card per department ([`names::file_stems`]) |
+//! | `report.pdf` | the bulletin for print: A4, contents, page numbers, charts as vector graphics, fonts embedded |
+//! | `departments/<id>.html`, `departments/<id>.pdf` | one report card per department ([`names::file_stems`]), in HTML and as a one-file-per-department PDF |
 //! | `charts/*.svg`, `charts/*.png` | the charts ([`charts`]) |
 //! | `appraisal.xlsx` | ranking, KPI values, scores, methodology, data quality |
 //! | `ranking.csv/json`, `kpis.csv`, `scores.csv/parquet` | the tables of DESIGN.md |
@@ -25,6 +26,7 @@ pub mod fonts;
 pub mod lang;
 pub mod manifest;
 pub mod names;
+mod pdf;
 pub mod staging;
 pub mod tables;
 pub mod templates;
@@ -139,7 +141,14 @@ pub struct Report<'a> {
 }
 
 /// The steps of [`Report::write`], for a progress display.
-pub const STEPS: [&str; 5] = ["tables", "charts", "report", "department cards", "workbook"];
+pub const STEPS: [&str; 6] = [
+    "tables",
+    "charts",
+    "report",
+    "department cards",
+    "workbook",
+    "PDF",
+];
 
 /// Longest department label in a chart, in characters (CJK, then Latin).
 const LABEL_CHARS: (usize, usize) = (18, 34);
@@ -196,12 +205,15 @@ impl Report<'_> {
         }
 
         step(STEPS[3]);
-        for (d, radar) in radars.into_iter().enumerate() {
-            let stem = views.stem(d);
-            let card = views.card(d, radar.svg);
+        let cards: Vec<(String, view::CardView<'_>)> = radars
+            .into_iter()
+            .enumerate()
+            .map(|(d, radar)| (views.stem(d).to_string(), views.card(d, radar.svg)))
+            .collect();
+        for (stem, card) in &cards {
             write_file(
                 &dir.join("departments").join(format!("{stem}.html")),
-                &self.templates.render("department.html.j2", &card)?,
+                &self.templates.render("department.html.j2", card)?,
             )?;
         }
 
@@ -225,6 +237,16 @@ impl Report<'_> {
             title: format!("{} · {}", t.get("report_title"), report.period),
         };
         xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
+
+        step(STEPS[5]);
+        let (name, template) = self.templates.typst("report.typ");
+        let bytes = pdf::typeset(name, template, &report, self.fonts)?;
+        write_bytes(&dir.join("report.pdf"), &bytes)?;
+        let (name, template) = self.templates.typst("department.typ");
+        appraise_data::parallel::on_every_core(&cards, |(stem, card)| {
+            let bytes = pdf::typeset(name, template, card, self.fonts)?;
+            write_bytes(&dir.join("departments").join(format!("{stem}.pdf")), &bytes)
+        })?;
         Ok(warnings)
     }
 
@@ -383,7 +405,11 @@ impl Report<'_> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::write(path, text).map_err(|e| Error::Io {
+    write_bytes(path, text.as_bytes())
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e,
     })

@@ -44,10 +44,25 @@ pub const BUILT_IN: [(&str, &str); 5] = [
     ),
 ];
 
+/// The built-in Typst templates of the PDF bulletin and cards, by file name
+/// ([`crate::pdf`]).
+pub const TYPST: [(&str, &str); 2] = [
+    (
+        "report.typ",
+        include_str!("../../../reports/templates/report.typ"),
+    ),
+    (
+        "department.typ",
+        include_str!("../../../reports/templates/department.typ"),
+    ),
+];
+
 /// The templates and the wording of both languages.
 pub struct Templates {
     env: Environment<'static>,
     strings: BTreeMap<String, Strings>,
+    /// The Typst templates: file name → (the file shown in messages, its text).
+    typst: BTreeMap<&'static str, (PathBuf, String)>,
     overrides: Vec<PathBuf>,
 }
 
@@ -105,11 +120,36 @@ impl Templates {
             env.add_template_owned(name.to_string(), text)
                 .map_err(|e| template_error(name, origin.as_deref(), &e))?;
         }
+        let mut typst = BTreeMap::new();
+        for (name, default) in TYPST {
+            let entry = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    overrides.push(path.clone());
+                    (path, text)
+                }
+                None => (PathBuf::from(name), default.to_string()),
+            };
+            typst.insert(name, entry);
+        }
         Ok(Templates {
             env,
             strings,
+            typst,
             overrides,
         })
+    }
+
+    /// The Typst template `name` (one of [`TYPST`]): the file to name in messages, and
+    /// its text.
+    pub(crate) fn typst(&self, name: &'static str) -> (&Path, &str) {
+        match self.typst.get(name) {
+            Some((path, text)) => (path.as_path(), text.as_str()),
+            None => (Path::new(name), ""),
+        }
     }
 
     /// The files of the `--templates` folder that replaced built-in ones.
