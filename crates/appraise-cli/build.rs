@@ -17,6 +17,8 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 fn list(out: &mut String, name: &str, paths: &[PathBuf]) {
     let _ = writeln!(out, "pub(crate) static {name}: &[(&str, &str)] = &[");
     for p in paths {
+        // Each file, not only its folder: an edited KPI file is built in again.
+        println!("cargo::rerun-if-changed={}", p.display());
         let file = p
             .file_name()
             .map(|n| n.to_string_lossy())
@@ -44,6 +46,10 @@ fn main() {
         &mut out,
         "CALENDARS",
         &files(&root.join("calendars"), "csv"),
+    );
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("scorecard.toml").display()
     );
     let _ = writeln!(
         out,

@@ -1,6 +1,8 @@
 -- kpi: catalog_shareable_ratio
 -- title: Share of catalogued resources open to sharing
 -- title_zh: 目录资源可共享率
+-- unit_zh: 比率
+-- description_zh: 考核期末前登记、共享属性为无条件或有条件共享的资源数，占考核期末前登记的全部资源数的比例。
 -- dimension: sharing
 -- unit: ratio
 -- direction: higher

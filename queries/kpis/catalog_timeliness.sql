@@ -1,6 +1,8 @@
 -- kpi: catalog_timeliness
 -- title: Catalogued resources updated on schedule
 -- title_zh: 目录资源更新及时率
+-- unit_zh: 比率
+-- description_zh: 更新周期为定期的资源中，最近一次更新在考核期末前相应周期容许天数内的资源所占比例（实时1天、每日2天、每周8天、每月32天、每季93天、每年367天，每天按24小时计）；期末及之后的更新不计入（以期末时的目录为准）。
 -- dimension: sharing
 -- unit: ratio
 -- direction: higher

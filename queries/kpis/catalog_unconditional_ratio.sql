@@ -1,6 +1,8 @@
 -- kpi: catalog_unconditional_ratio
 -- title: Share of catalogued resources shared unconditionally
 -- title_zh: 目录资源无条件共享率
+-- unit_zh: 比率
+-- description_zh: 考核期末前登记、共享属性为无条件共享的资源数，占考核期末前登记的全部资源数的比例。
 -- dimension: sharing
 -- unit: ratio
 -- direction: higher

@@ -1,6 +1,8 @@
 -- kpi: consumers_served
 -- title: Departments served
 -- title_zh: 服务部门数
+-- unit_zh: 个部门
+-- description_zh: 至少成功向其提供过一次数据交换的其他部门个数。
 -- dimension: sharing
 -- unit: departments
 -- direction: higher

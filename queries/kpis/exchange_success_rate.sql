@@ -1,6 +1,8 @@
 -- kpi: exchange_success_rate
 -- title: Exchange success rate
 -- title_zh: 数据交换成功率
+-- unit_zh: 比率
+-- description_zh: 向其他部门提供的成功交换次数，占其他部门向其发起的全部交换次数的比例。
 -- dimension: responsiveness
 -- unit: ratio
 -- direction: higher

@@ -1,6 +1,8 @@
 -- kpi: online_rate
 -- title: Cases handled without a visit to the hall
 -- title_zh: 网上办理率
+-- unit_zh: 比率
+-- description_zh: 考核期内经网上、移动端或自助终端提交的办件数，占考核期内提交的全部办件数的比例。
 -- dimension: service
 -- unit: ratio
 -- direction: higher

@@ -1,6 +1,8 @@
 -- kpi: providers_used
 -- title: Departments it drew data from
 -- title_zh: 使用共享数据来源部门数
+-- unit_zh: 个部门
+-- description_zh: 成功从中获取过数据的其他部门个数。
 -- dimension: co_creation
 -- unit: departments
 -- direction: higher

@@ -1,6 +1,8 @@
 -- kpi: records_provided
 -- title: Records provided to other departments
 -- title_zh: 向其他部门提供数据量
+-- unit_zh: 条
+-- description_zh: 向其他部门成功交换的数据记录条数之和（未填记录数按0计）。
 -- dimension: sharing
 -- unit: records
 -- direction: higher

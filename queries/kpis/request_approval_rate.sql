@@ -1,6 +1,8 @@
 -- kpi: request_approval_rate
 -- title: Share requests approved
 -- title_zh: 共享申请通过率
+-- unit_zh: 比率
+-- description_zh: 向其提出、在考核期末前已作出决定的共享申请中，予以通过的比例。
 -- dimension: responsiveness
 -- unit: ratio
 -- direction: higher

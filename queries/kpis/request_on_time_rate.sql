@@ -1,6 +1,8 @@
 -- kpi: request_on_time_rate
 -- title: Share requests decided within 5 working days
 -- title_zh: 共享申请按时办结率
+-- unit_zh: 比率
+-- description_zh: 应办结的共享申请中在5个工作日内（含第5个）作出决定的比例；应办结的申请包括考核期末前已决定的申请，以及至考核期最后一天仍未决定但已超过5个工作日的申请。
 -- dimension: responsiveness
 -- unit: ratio
 -- direction: higher

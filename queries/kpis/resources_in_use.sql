@@ -1,6 +1,8 @@
 -- kpi: resources_in_use
 -- title: Shareable resources actually used
 -- title_zh: 共享资源使用率
+-- unit_zh: 比率
+-- description_zh: 可共享资源（期末时为无条件或有条件共享）中，考核期内至少被一个非本部门使用方成功交换过一次的资源所占比例。
 -- dimension: sharing
 -- unit: ratio
 -- direction: higher

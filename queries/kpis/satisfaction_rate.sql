@@ -1,6 +1,8 @@
 -- kpi: satisfaction_rate
 -- title: Citizens satisfied (rated 4 or 5)
 -- title_zh: 好评率
+-- unit_zh: 比率
+-- description_zh: 考核期内提交并有评价的办件中，评价为4分或5分的比例。
 -- dimension: service
 -- unit: ratio
 -- direction: higher

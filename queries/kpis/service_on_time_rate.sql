@@ -1,6 +1,8 @@
 -- kpi: service_on_time_rate
 -- title: Service cases completed within the legal time limit
 -- title_zh: 政务服务按时办结率
+-- unit_zh: 比率
+-- description_zh: 考核期内办结且有承诺时限的办件中（不论办理结果），在承诺工作日内办结的比例。
 -- dimension: service
 -- unit: ratio
 -- direction: higher

@@ -1,6 +1,8 @@
 -- kpi: shared_data_reuse_rate
 -- title: Cases where shared data replaced documents
 -- title_zh: 共享数据复用率
+-- unit_zh: 比率
+-- description_zh: 考核期内提交、已知是否使用共享数据的办件中，使用共享数据替代申请材料的比例。
 -- dimension: co_creation
 -- unit: ratio
 -- direction: higher

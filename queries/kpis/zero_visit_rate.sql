@@ -1,6 +1,8 @@
 -- kpi: zero_visit_rate
 -- title: Cases needing no in-person visit
 -- title_zh: 零跑动率
+-- unit_zh: 比率
+-- description_zh: 考核期内提交、已知跑动次数的办件中，跑动次数为0的比例。
 -- dimension: service
 -- unit: ratio
 -- direction: higher

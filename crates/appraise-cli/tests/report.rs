@@ -595,3 +595,79 @@ fn the_pdf_is_the_same_for_the_same_inputs() {
     let second = std::fs::read(run(b.path(), &fixtures().join("tiny"), "en").join("report.pdf"));
     assert_eq!(first.unwrap(), second.unwrap());
 }
+
+/// The Chinese report and cards show no English flag, rejection reason, level, table
+/// or unit word: the demo data has every kind (departments below their minimum sample,
+/// excluded KPIs, rejected rows of several reasons, all three levels).
+#[test]
+fn the_chinese_report_has_no_english_value_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    appraise()
+        .args(["demo", "--lang", "zh", "--data"])
+        .arg(fixtures().join("demo"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let words = [
+        "below_min_sample",
+        "excluded",
+        "winsorised",
+        "imputed_zero",
+        "imputed_median",
+        "log_fallback",
+        "invalid_for_log",
+        "time_order",
+        "unknown_department",
+        "invalid_timestamp",
+        "missing_required",
+        "province",
+        "city",
+        "county",
+        "share_requests",
+        "ratio",
+        "ms",
+        "records",
+        "departments",
+        "working days",
+    ];
+    let mut pages = vec![out.join("report.html")];
+    pages.extend(
+        std::fs::read_dir(out.join("departments"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "html")),
+    );
+    for page in &pages {
+        let html = read(page);
+        // The KPI appendix's SQL is code, not wording.
+        let shown: String = html
+            .split("<pre>")
+            .map(|part| part.split_once("</pre>").map_or(part, |(_, rest)| rest))
+            .collect();
+        for w in words {
+            for form in [
+                format!(">{w}<"),
+                format!("({w})"),
+                format!(">{w};"),
+                format!(";{w}<"),
+            ] {
+                assert!(!shown.contains(&form), "{}: {form}", page.display());
+            }
+        }
+    }
+    // The flags and reasons the demo has, in Chinese.
+    let report = read(&out.join("report.html"));
+    assert!(
+        report.contains("<td>时间先后颠倒</td>"),
+        "a reason in Chinese"
+    );
+    let cards: String = pages[1..].iter().map(|p| read(p)).collect();
+    assert!(
+        cards.contains("样本不足") || cards.contains("不计分"),
+        "a flag in Chinese"
+    );
+    assert!(cards.contains("(比率)"), "a unit in Chinese");
+}

@@ -6,6 +6,7 @@
 //! -- title_zh: 向其他部门提供数据量
 //! -- dimension: sharing
 //! -- unit: records
+//! -- unit_zh: 条
 //! -- direction: higher
 //! -- missing: zero
 //! SELECT provider_dept AS department_id, SUM(COALESCE(records, 0)) AS value
@@ -14,8 +15,9 @@
 //! ```
 //!
 //! The file stays valid SQL. Header keys: `kpi`, `title`, `dimension`, `direction`
-//! (required); `title_zh`, `unit`, `missing`, `description` (optional). A `description`
-//! may continue over further `--` lines indented by two or more spaces.
+//! (required); `title_zh`, `unit`, `unit_zh`, `missing`, `description`,
+//! `description_zh` (optional; the `_zh` keys are what the Chinese report shows). A
+//! value may continue over further `--` lines indented by two or more spaces.
 
 use std::path::{Path, PathBuf};
 
@@ -56,27 +58,33 @@ pub struct KpiDef {
     pub dimension: String,
     /// Unit of the value (`records`, `ratio`, `ms`, `days`, ...).
     pub unit: Option<String>,
+    /// The unit in Chinese, if given.
+    pub unit_zh: Option<String>,
     /// Which way is better.
     pub direction: Direction,
     /// What a department with no row gets.
     pub missing: Missing,
     /// What it measures, in words.
     pub description: Option<String>,
+    /// What it measures, in Chinese, if given.
+    pub description_zh: Option<String>,
     /// The query, as written.
     pub sql: String,
     /// The file it came from.
     pub path: PathBuf,
 }
 
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 10] = [
     "kpi",
     "title",
     "title_zh",
     "dimension",
     "unit",
+    "unit_zh",
     "direction",
     "missing",
     "description",
+    "description_zh",
 ];
 
 /// A KPI file's header: each key's value and line, and where the query starts.
@@ -235,9 +243,11 @@ impl KpiDef {
             title_zh: h.get("title_zh").map(|v| v.0),
             dimension: h.need("dimension")?.0,
             unit: h.get("unit").map(|v| v.0),
+            unit_zh: h.get("unit_zh").map(|v| v.0),
             direction,
             missing,
             description: h.get("description").map(|v| v.0),
+            description_zh: h.get("description_zh").map(|v| v.0),
             sql,
             path: path.to_path_buf(),
         })

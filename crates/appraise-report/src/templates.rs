@@ -113,6 +113,7 @@ impl Templates {
                 // The defaults first, so that an override may give only some keys.
                 merge(&mut strings, default, Path::new("strings.toml"))?;
                 if let Some(path) = &origin {
+                    check_keys(&strings, &text, path)?;
                     merge(&mut strings, &text, path)?;
                 }
                 continue;
@@ -182,6 +183,46 @@ fn template_error(name: &str, path: Option<&Path>, e: &minijinja::Error) -> Erro
     }
 }
 
+/// Refuses a key of an overriding strings file that the built-in one does not have (a
+/// misspelt key would otherwise be ignored without a word), naming its line. Keys
+/// `level:<name>` are free: they name an office's own peer groups.
+fn check_keys(known: &BTreeMap<String, Strings>, text: &str, path: &Path) -> Result<(), Error> {
+    let parsed: BTreeMap<String, BTreeMap<String, toml::Value>> =
+        toml::from_str(text).unwrap_or_default();
+    for (lang, table) in &parsed {
+        let Some(words) = known.get(lang) else {
+            return Err(Error::Template {
+                name: path.to_path_buf(),
+                line: line_of(text, &format!("[{lang}]")),
+                reason: format!("unknown language table [{lang}]; the file holds [zh] and [en]"),
+            });
+        };
+        for key in table.keys() {
+            if !words.0.contains_key(key) && !key.starts_with("level:") {
+                return Err(Error::Template {
+                    name: path.to_path_buf(),
+                    line: line_of(text, key),
+                    reason: format!(
+                        "unknown key {key:?} in [{lang}] (hint: copy the key from the \
+                         built-in strings.toml, which `appraise init` writes out)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The 1-based line where `needle` (a key or a table header) is written first.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(needle) || l.starts_with(&format!("\"{needle}\""))
+        })
+        .map(|i| i + 1)
+}
+
 /// Adds the `[zh]` and `[en]` tables of a strings file, key by key.
 fn merge(into: &mut BTreeMap<String, Strings>, text: &str, path: &Path) -> Result<(), Error> {
     let parsed: BTreeMap<String, BTreeMap<String, String>> =
@@ -249,6 +290,31 @@ mod tests {
             default.strings(Lang::Zh).get("ranking")
         );
         assert_ne!(default.strings(Lang::En).get("ranking"), "League table");
+    }
+
+    #[test]
+    fn a_misspelt_strings_key_is_an_error_naming_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("strings.toml");
+        std::fs::write(
+            &path,
+            "[en]\nranking = \"League table\"\nrepot_title = \"Typo\"\n\"level:district\" = \"District\"\n",
+        )
+        .unwrap();
+        let Err(e) = Templates::load(Some(dir.path())) else {
+            panic!("a misspelt key was accepted")
+        };
+        let text = e.to_string();
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("repot_title"), "{text}");
+        // Without the typo the file loads, its own peer-group name included.
+        std::fs::write(
+            &path,
+            "[en]\nranking = \"League table\"\n\"level:district\" = \"District\"\n",
+        )
+        .unwrap();
+        let t = Templates::load(Some(dir.path())).unwrap();
+        assert_eq!(t.strings(Lang::En).get("level:district"), "District");
     }
 
     #[test]

@@ -316,6 +316,38 @@ impl<'a> Views<'a> {
         self.t.get(key)
     }
 
+    /// A value of a group (`flag:excluded`, `reason:time_order`, `table:exchanges`,
+    /// `level:city`) in the report's language: its `group:value` string, else the value
+    /// as it is (a peer group an office named itself).
+    fn value_word(&self, group: &str, value: &str) -> String {
+        self.t
+            .0
+            .get(&format!("{group}:{value}"))
+            .cloned()
+            .unwrap_or_else(|| value.to_string())
+    }
+
+    /// A cell's `;`-separated flags, each in the report's language.
+    fn flags(&self, names: &str) -> String {
+        let words: Vec<String> = names
+            .split(';')
+            .filter(|n| !n.is_empty())
+            .map(|n| self.value_word("flag", n))
+            .collect();
+        words.join(match self.lang {
+            Lang::Zh => "、",
+            Lang::En => "; ",
+        })
+    }
+
+    /// A KPI's unit in the report's language (`unit_zh` in Chinese where given).
+    fn unit(&self, def: &KpiDef) -> String {
+        match (self.lang, &def.unit_zh) {
+            (Lang::Zh, Some(zh)) => zh.clone(),
+            _ => def.unit.clone().unwrap_or_default(),
+        }
+    }
+
     fn num(&self, v: Option<f64>, decimals: usize) -> String {
         self.lang.number(v, decimals)
     }
@@ -390,7 +422,7 @@ impl<'a> Views<'a> {
             name: self.name(d),
             href: format!("departments/{}.html", self.stem(d)),
             level: self.word(&format!("level:{}", dep.department.level)),
-            group: dep.department.peer_group.clone(),
+            group: self.value_word("level", &dep.department.peer_group),
             group_rank: dep.group_rank.map_or("–".into(), |r| r.to_string()),
             status: self.word(&format!("status:{}", dep.status.name())),
             composite: self.num(dep.composite, 2),
@@ -484,7 +516,7 @@ impl<'a> Views<'a> {
                         .kpis
                         .iter()
                         .find(|x| &x.id == kpi)
-                        .and_then(|x| x.unit.clone())
+                        .map(|x| self.unit(x))
                         .unwrap_or_default(),
                     value: self.num(cell.value, column.decimals),
                     numerator: self.whole(raw.and_then(|r| r.numerator)),
@@ -498,7 +530,7 @@ impl<'a> Views<'a> {
                     peer_median: self.num(cell.peer_median, 1),
                     weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
                     contribution: self.num(cell.contribution, 2),
-                    flags: cell.flags.names(),
+                    flags: self.flags(&cell.flags.names()),
                 }
             })
             .collect()
@@ -668,9 +700,12 @@ impl<'a> Views<'a> {
                     id: id.clone(),
                     title: self.kpi_title(id),
                     dimension: self.dimension_title(&dimension),
-                    unit: def.unit.clone().unwrap_or_default(),
+                    unit: self.unit(def),
                     direction: self.word(&format!("direction:{}", name_of(&def.direction))),
-                    description: def.description.clone().unwrap_or_default(),
+                    description: match (self.lang, &def.description_zh) {
+                        (Lang::Zh, Some(zh)) => zh.clone(),
+                        _ => def.description.clone().unwrap_or_default(),
+                    },
                     sql: def.sql.clone(),
                     file: def
                         .path
@@ -689,7 +724,7 @@ impl<'a> Views<'a> {
                 .tables
                 .iter()
                 .map(|t| TableQuality {
-                    table: t.table.name().to_string(),
+                    table: self.value_word("table", t.table.name()),
                     read: c(t.accounting.read),
                     loaded: c(t.accounting.loaded),
                     rejected: c(t.accounting.rejected),
@@ -702,8 +737,8 @@ impl<'a> Views<'a> {
                 .iter()
                 .flat_map(|t| {
                     t.accounting.reasons.iter().map(|(r, n)| ReasonCount {
-                        table: t.table.name().to_string(),
-                        reason: r.clone(),
+                        table: self.value_word("table", t.table.name()),
+                        reason: self.value_word("reason", r),
                         rows: c(*n),
                     })
                 })
