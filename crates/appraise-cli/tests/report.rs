@@ -192,7 +192,8 @@ fn the_workbook_reads_back_with_its_sheets() {
             "KPI values",
             "Scores",
             "Methodology",
-            "Data quality"
+            "Data quality",
+            "Data dictionary"
         ]
     );
     let ranking = wb.worksheet_range("Ranking").unwrap();
@@ -204,7 +205,19 @@ fn the_workbook_reads_back_with_its_sheets() {
         .iter()
         .map(|c| c.to_string())
         .collect();
-    assert_eq!(&header[..3], ["department_id", "name", "level"]);
+    // Headers in the report's language; the dictionary gives each column's id.
+    assert_eq!(&header[..3], ["Department code", "Department", "Level"]);
+    let dictionary = wb.worksheet_range("Data dictionary").unwrap();
+    let row = dictionary
+        .rows()
+        .find(|r| r[0] == "Ranking" && r[1] == "department_id")
+        .unwrap();
+    assert_eq!(row[2].to_string(), "Department code");
+    assert!(
+        dictionary
+            .rows()
+            .any(|r| r[0] == "Scores" && r[1] == "peer_median" && r[2] == "Peer median")
+    );
     let k2 = ranking.rows().find(|r| r[0] == "K2").unwrap();
     assert!((k2[5].get_float().unwrap() - 200.0 / 3.0).abs() < 1e-9);
     assert_eq!(k2[6].get_float(), Some(4.0));
@@ -221,7 +234,17 @@ fn the_workbook_reads_back_with_its_sheets() {
     let quality = wb.worksheet_range("Data quality").unwrap();
     let exchanges = quality.rows().find(|r| r[0] == "exchanges").unwrap();
     assert_eq!(exchanges[1].get_float(), exchanges[2].get_float());
-    assert!(wb.worksheet_range("Methodology").unwrap().height() > 5);
+    // Methodology: shares of the composite are numbers (a third each), not text.
+    let method = wb.worksheet_range("Methodology").unwrap();
+    assert!(method.height() > 5);
+    let share = method
+        .rows()
+        .find(|r| r[0].to_string().contains("(records_provided)"))
+        .unwrap();
+    assert!(
+        (share[3].get_float().unwrap() - 1.0 / 3.0).abs() < 1e-3,
+        "{share:?}"
+    );
 }
 
 /// Every text node of an SVG file, which must parse as XML.

@@ -222,6 +222,12 @@ impl Report<'_> {
             ranking: &tables[0],
             kpis: &tables[1],
             scores: &tables[2],
+            headers: tables.each_ref().map(|b| views.headers(b)),
+            kpi_shown: self
+                .kpis
+                .iter()
+                .map(|k| (k.id.clone(), shown_by_unit(k.unit.as_deref())))
+                .collect(),
             methodology: methodology_rows(&report),
             quality: quality_rows(&report),
             names: [
@@ -230,8 +236,10 @@ impl Report<'_> {
                 "scores",
                 "methodology",
                 "data_quality",
+                "data_dictionary",
             ]
             .map(|k| t.get(&format!("sheet:{k}"))),
+            dictionary_header: ["sheet", "column", "header"].map(|k| t.get(&format!("col:{k}"))),
             // The period's last day, not the clock: the same inputs, the same file.
             date: self.period.last_day,
             title: format!("{} · {}", t.get("report_title"), report.period),
@@ -413,6 +421,17 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         path: path.to_path_buf(),
         source: e,
     })
+}
+
+/// How a KPI's values are shown in the workbook, by its unit: ratios as percentages,
+/// counts of records and departments whole, times with one decimal.
+fn shown_by_unit(unit: Option<&str>) -> xlsx::Shown {
+    match unit {
+        Some("ratio") => xlsx::Shown::Percent,
+        Some("records" | "departments" | "count") => xlsx::Shown::Whole,
+        Some(_) => xlsx::Shown::Decimals(1),
+        None => xlsx::Shown::Decimals(2),
+    }
 }
 
 /// The methodology sheet: label, value.

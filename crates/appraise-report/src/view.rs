@@ -316,6 +316,20 @@ impl<'a> Views<'a> {
         self.t.get(key)
     }
 
+    /// The headers of a table's columns in the report's language: `col:<name>` of the
+    /// strings, a dimension's title for `dim_<id>`, else the column's name.
+    pub(crate) fn headers(&self, batch: &datafusion::arrow::array::RecordBatch) -> Vec<String> {
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.name().strip_prefix("dim_") {
+                Some(dim) => self.dimension_title(dim),
+                None => self.value_word("col", f.name()),
+            })
+            .collect()
+    }
+
     /// A value of a group (`flag:excluded`, `reason:time_order`, `table:exchanges`,
     /// `level:city`) in the report's language: its `group:value` string, else the value
     /// as it is (a peer group an office named itself).

@@ -1,6 +1,9 @@
-//! `appraisal.xlsx`: the ranking, the KPI values, the scores, the methodology and the
-//! data quality, one sheet each, with formatted headers, frozen header rows, filters
-//! and number formats.
+//! `appraisal.xlsx`: the ranking, the KPI values, the scores, the methodology, the data
+//! quality and a data dictionary, one sheet each. Headers are in the report's language
+//! (the dictionary sheet gives each column's id); numbers are stored as numbers, with a
+//! format by what they are: percentages for ratios, weights and coverage, whole numbers
+//! for counts and ranks, one or two decimals for scores and composites. The header row
+//! and the columns that name a row stay in view.
 
 use std::path::Path;
 
@@ -14,15 +17,33 @@ use crate::Error;
 /// A sheet of label/value pairs or a small table: first row is the header.
 pub(crate) type Rows = Vec<Vec<String>>;
 
+/// How a number is shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Shown {
+    /// A share: `12.5%`.
+    Percent,
+    /// A whole number: `1,234`.
+    Whole,
+    /// With this many decimals.
+    Decimals(u8),
+}
+
 /// What the workbook holds.
 pub(crate) struct Sheets<'a> {
     pub ranking: &'a RecordBatch,
     pub kpis: &'a RecordBatch,
     pub scores: &'a RecordBatch,
+    /// The column headers of the three tables above, in the report's language.
+    pub headers: [Vec<String>; 3],
+    /// How each KPI's values are shown (by its unit), by KPI id.
+    pub kpi_shown: std::collections::BTreeMap<String, Shown>,
     pub methodology: Rows,
     pub quality: Rows,
-    /// Sheet names, in the report's language.
-    pub names: [String; 5],
+    /// Sheet names, in the report's language: ranking, KPI values, scores,
+    /// methodology, data quality, data dictionary.
+    pub names: [String; 6],
+    /// The dictionary sheet's header: sheet, column id, header shown.
+    pub dictionary_header: [String; 3],
     /// The document's date (the period's last day), so that two runs write the same
     /// bytes: the writer would stamp the current time otherwise.
     pub date: chrono::NaiveDate,
@@ -56,18 +77,87 @@ fn build(s: &Sheets<'_>) -> Result<Workbook, XlsxError> {
         .set_background_color("#1F60A8")
         .set_font_color("#FFFFFF")
         .set_text_wrap();
-    let [ranking, kpis, scores, methodology, quality] = &s.names;
-    for (name, batch) in [(ranking, s.ranking), (kpis, s.kpis), (scores, s.scores)] {
+    let formats = Formats::new();
+    let [ranking, kpis, scores, methodology, quality, dictionary] = &s.names;
+    // Frozen: the header row, and the columns that say whose row it is.
+    let tables = [
+        (ranking, s.ranking, 2),
+        (kpis, s.kpis, 3),
+        (scores, s.scores, 2),
+    ];
+    let mut dictionary_rows: Rows = vec![s.dictionary_header.to_vec()];
+    for ((name, batch, frozen), headers) in tables.into_iter().zip(&s.headers) {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(name))?;
-        batch_sheet(ws, batch, &header)?;
+        let table = Table {
+            batch,
+            headers,
+            kpi_shown: &s.kpi_shown,
+            frozen,
+        };
+        batch_sheet(ws, &table, &header, &formats)?;
+        for (field, shown) in batch.schema().fields().iter().zip(headers) {
+            dictionary_rows.push(vec![name.clone(), field.name().clone(), shown.clone()]);
+        }
     }
-    for (name, rows) in [(methodology, &s.methodology), (quality, &s.quality)] {
+    for (name, rows) in [
+        (methodology, &s.methodology),
+        (quality, &s.quality),
+        (dictionary, &dictionary_rows),
+    ] {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(name))?;
-        rows_sheet(ws, rows, &header)?;
+        rows_sheet(ws, rows, &header, &formats)?;
     }
     Ok(wb)
+}
+
+/// The number formats, one per [`Shown`].
+struct Formats {
+    percent: Format,
+    whole: Format,
+    decimals: [Format; 5],
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            percent: Format::new().set_num_format("0.0%"),
+            whole: Format::new().set_num_format("#,##0"),
+            decimals: ["#,##0", "#,##0.0", "#,##0.00", "#,##0.000", "#,##0.0000"]
+                .map(|f| Format::new().set_num_format(f)),
+        }
+    }
+
+    fn of(&self, shown: Shown) -> &Format {
+        match shown {
+            Shown::Percent => &self.percent,
+            Shown::Whole => &self.whole,
+            Shown::Decimals(n) => &self.decimals[usize::from(n).min(4)],
+        }
+    }
+}
+
+/// How a column of the ranking, KPI or score table is shown, by its name; `None` for
+/// `value` and `treated_value`, shown by their KPI's unit.
+fn column_shown(name: &str) -> Option<Shown> {
+    Some(match name {
+        "value" | "treated_value" => return None,
+        "coverage" | "weight" => Shown::Percent,
+        "rank" | "group_rank" | "previous_rank" | "rank_change" | "numerator" | "denominator"
+        | "sample_size" => Shown::Whole,
+        "score" | "peer_median" | "rank_median" | "rank_p05" | "rank_p95" => Shown::Decimals(1),
+        _ => Shown::Decimals(2),
+    })
+}
+
+/// One of the three tables, as a sheet.
+struct Table<'a> {
+    batch: &'a RecordBatch,
+    headers: &'a [String],
+    kpi_shown: &'a std::collections::BTreeMap<String, Shown>,
+    /// Columns kept in view when scrolling right.
+    frozen: u16,
 }
 
 /// Excel allows 31 characters and none of `[]:*?/\`.
@@ -79,12 +169,22 @@ fn sheet_name(name: &str) -> String {
 }
 
 /// A table: header row, then one row per record; numbers as numbers.
-fn batch_sheet(ws: &mut Worksheet, batch: &RecordBatch, header: &Format) -> Result<(), XlsxError> {
-    let decimals = Format::new().set_num_format("#,##0.00");
-    let integer = Format::new().set_num_format("#,##0");
+fn batch_sheet(
+    ws: &mut Worksheet,
+    t: &Table<'_>,
+    header: &Format,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    let batch = t.batch;
+    // The KPI of each row, where the table has one: its values are shown by its unit.
+    let kpi_of_row = batch
+        .column_by_name("kpi")
+        .and_then(|c| cast(c, &DataType::Utf8).ok());
+    let kpi_of_row = kpi_of_row.as_ref().map(|c| c.as_string::<i32>());
     for (j, field) in batch.schema().fields().iter().enumerate() {
         let col = j as u16;
-        ws.write_string_with_format(0, col, field.name(), header)?;
+        let title = t.headers.get(j).unwrap_or(field.name());
+        ws.write_string_with_format(0, col, title, header)?;
         let column = batch.column(j);
         let width = match field.data_type() {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => 18.0,
@@ -92,17 +192,19 @@ fn batch_sheet(ws: &mut Worksheet, batch: &RecordBatch, header: &Format) -> Resu
         };
         ws.set_column_width(col, width)?;
         if field.data_type().is_numeric() {
-            let format = if field.data_type().is_floating() {
-                &decimals
-            } else {
-                &integer
-            };
             let Ok(values) = cast(column, &DataType::Float64) else {
                 continue;
             };
             let values = values.as_primitive::<Float64Type>();
             for i in 0..values.len() {
                 if values.is_valid(i) && values.value(i).is_finite() {
+                    let shown = column_shown(field.name())
+                        .or_else(|| {
+                            let kpi = kpi_of_row.filter(|k| k.is_valid(i))?.value(i);
+                            t.kpi_shown.get(kpi).copied()
+                        })
+                        .unwrap_or(Shown::Decimals(2));
+                    let format = formats.of(shown);
                     ws.write_number_with_format(i as u32 + 1, col, values.value(i), format)?;
                 }
             }
@@ -118,19 +220,49 @@ fn batch_sheet(ws: &mut Worksheet, batch: &RecordBatch, header: &Format) -> Resu
             }
         }
     }
-    finish(ws, batch.num_rows() as u32, batch.num_columns() as u16)
+    finish(
+        ws,
+        batch.num_rows() as u32,
+        batch.num_columns() as u16,
+        t.frozen,
+    )
 }
 
-/// Rows of text; cells that read as numbers are written as numbers.
-fn rows_sheet(ws: &mut Worksheet, rows: &Rows, header: &Format) -> Result<(), XlsxError> {
+/// A cell of text that reads as a number: `12.5%` (a share), `1,234` (whole), `0.35`
+/// (two decimals), with how to show it.
+fn number_in(cell: &str) -> Option<(f64, Shown)> {
+    let cell = cell.trim();
+    if let Some(p) = cell.strip_suffix('%') {
+        let v: f64 = p.trim().replace(',', "").parse().ok()?;
+        return Some((v / 100.0, Shown::Percent));
+    }
+    let plain = cell.replace(',', "");
+    let v: f64 = plain.parse().ok()?;
+    if !v.is_finite() {
+        return None;
+    }
+    Some(match plain.split_once('.') {
+        None => (v, Shown::Whole),
+        Some((_, d)) => (v, Shown::Decimals(d.len().min(4) as u8)),
+    })
+}
+
+/// Rows of text; cells that read as numbers (percentages included) are written as
+/// numbers with their format.
+fn rows_sheet(
+    ws: &mut Worksheet,
+    rows: &Rows,
+    header: &Format,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
     let width = rows.iter().map(Vec::len).max().unwrap_or(0) as u16;
     for (i, row) in rows.iter().enumerate() {
         for (j, cell) in row.iter().enumerate() {
             let (r, c) = (i as u32, j as u16);
             if i == 0 {
                 ws.write_string_with_format(r, c, cell, header)?;
-            } else if let Ok(v) = cell.replace(',', "").parse::<f64>() {
-                ws.write_number(r, c, v)?;
+            } else if let Some((v, shown)) = number_in(cell) {
+                ws.write_number_with_format(r, c, v, formats.of(shown))?;
             } else {
                 ws.write_string(r, c, fit_cell(cell))?;
             }
@@ -139,7 +271,7 @@ fn rows_sheet(ws: &mut Worksheet, rows: &Rows, header: &Format) -> Result<(), Xl
     for c in 0..width {
         ws.set_column_width(c, if c == 0 { 28.0 } else { 22.0 })?;
     }
-    finish(ws, rows.len().saturating_sub(1) as u32, width)
+    finish(ws, rows.len().saturating_sub(1) as u32, width, 1)
 }
 
 /// The most characters a spreadsheet cell holds.
@@ -156,8 +288,8 @@ fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(cut)
 }
 
-fn finish(ws: &mut Worksheet, rows: u32, columns: u16) -> Result<(), XlsxError> {
-    ws.set_freeze_panes(1, 0)?;
+fn finish(ws: &mut Worksheet, rows: u32, columns: u16, frozen: u16) -> Result<(), XlsxError> {
+    ws.set_freeze_panes(1, frozen.min(columns))?;
     if columns > 0 {
         ws.autofilter(0, 0, rows, columns - 1)?;
     }
@@ -167,6 +299,16 @@ fn finish(ws: &mut Worksheet, rows: u32, columns: u16) -> Result<(), XlsxError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_text_are_read_with_their_format() {
+        assert_eq!(number_in("12.5%"), Some((0.125, Shown::Percent)));
+        assert_eq!(number_in("1,234"), Some((1234.0, Shown::Whole)));
+        assert_eq!(number_in("0.35"), Some((0.35, Shown::Decimals(2))));
+        assert_eq!(number_in("–"), None);
+        assert_eq!(number_in("inf"), None);
+        assert_eq!(number_in("A"), None);
+    }
 
     #[test]
     fn sheet_names_fit_excel() {
