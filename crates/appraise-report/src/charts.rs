@@ -377,14 +377,26 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             GREY,
         )?;
     }
-    pen.text("1", (rank0, bottom), 10.0, HPos::Center, GREY)?;
-    pen.text(
-        &s.departments.len().to_string(),
-        (rank1, bottom),
-        10.0,
-        HPos::Center,
-        GREY,
-    )
+    for r in rank_ticks(s.departments.len()) {
+        let x = rank_x(r as f64);
+        pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
+        pen.text(&r.to_string(), (x, bottom), 10.0, HPos::Center, GREY)?;
+    }
+    Ok(())
+}
+
+/// Ticks of a rank axis from 1 to `n`: 1, then the multiples of a round step (1, 2, 5,
+/// 10, 20, 25, 50, …) that give at most seven ticks, the last at or below `n`.
+fn rank_ticks(n: usize) -> Vec<usize> {
+    let n = n.max(1);
+    let step = [1, 2, 5]
+        .into_iter()
+        .chain((1..).flat_map(|e: u32| [10, 20, 25, 50].map(|m| m * 10usize.pow(e - 1))))
+        .find(|s| n / s < 7)
+        .unwrap_or(n);
+    let mut ticks = vec![1];
+    ticks.extend((step..=n).step_by(step).filter(|&t| t > 1));
+    ticks
 }
 
 /// `K1`…: the short name of the KPI at position `k`.
@@ -456,16 +468,51 @@ fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d
         pts.push(pts[0]);
         pen.line(pts, LIGHT, 1)?;
     }
+    // A KPI without a score (missing, or excluded) is a gap, not a 0: its axis label is
+    // grey and struck through with `–`, and no line reaches it.
     for j in 0..k {
+        let scored = s.cell(d, j).score.is_some();
         pen.line(vec![at(j, 0.0), at(j, 100.0)], LIGHT, 1)?;
         let (x, y) = at(j, 112.0);
-        pen.text(&kpi_key(j), (x, y), 10.0, HPos::Center, INK)?;
+        let (label, ink) = if scored {
+            (kpi_key(j), INK)
+        } else {
+            (format!("{} –", kpi_key(j)), GREY)
+        };
+        pen.text(&label, (x, y), 10.0, HPos::Center, ink)?;
     }
-    let series = |f: &dyn Fn(usize) -> Option<f64>| -> Vec<(i32, i32)> {
-        (0..k).map(|j| at(j, f(j).unwrap_or(0.0))).collect()
-    };
-    pen.polygon(series(&|j| s.cell(d, j).peer_median), GREY, 0.15)?;
-    pen.polygon(series(&|j| s.cell(d, j).score), ACCENT, 0.3)
+    let peer: Vec<Option<f64>> = (0..k).map(|j| s.cell(d, j).peer_median).collect();
+    let own: Vec<Option<f64>> = (0..k).map(|j| s.cell(d, j).score).collect();
+    radar_series(pen, &peer, &at, GREY, 0.15)?;
+    radar_series(pen, &own, &at, ACCENT, 0.3)
+}
+
+/// One series of a radar: filled where every axis has a value; otherwise its points
+/// and the edges between neighbours that both have one, so a gap stays a gap.
+fn radar_series<DB: DrawingBackend>(
+    pen: &Pen<'_, DB>,
+    values: &[Option<f64>],
+    at: &dyn Fn(usize, f64) -> (i32, i32),
+    colour: RGBColor,
+    alpha: f64,
+) -> R {
+    let k = values.len();
+    if values.iter().all(Option::is_some) {
+        let points = values
+            .iter()
+            .enumerate()
+            .map(|(j, v)| at(j, v.unwrap_or(0.0)))
+            .collect();
+        return pen.polygon(points, colour, alpha);
+    }
+    for j in 0..k {
+        let Some(v) = values[j] else { continue };
+        pen.dot(at(j, v), 3, colour)?;
+        if let Some(next) = values[(j + 1) % k] {
+            pen.line(vec![at(j, v), at((j + 1) % k, next)], colour, 2)?;
+        }
+    }
+    Ok(())
 }
 
 fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
@@ -532,14 +579,13 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
     Ok(())
 }
 
-/// The busiest departments of the exchange log, by exchanges provided and consumed.
+/// The busiest departments of the exchange log, by exchanges provided to and consumed
+/// from other departments.
 fn top_exchangers(f: &ExchangeFacts) -> Vec<String> {
     let mut total: HashMap<&str, u64> = HashMap::new();
-    for (p, c, n) in &f.volumes {
+    for (p, c, n) in f.volumes.iter().filter(|(p, c, _)| p != c) {
         *total.entry(p.as_str()).or_default() += n;
-        if p != c {
-            *total.entry(c.as_str()).or_default() += n;
-        }
+        *total.entry(c.as_str()).or_default() += n;
     }
     let mut v: Vec<(&str, u64)> = total.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -567,9 +613,13 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
+    // Between departments: a department's exchanges with itself, which no KPI counts,
+    // are left out of the cells and of the colour scale; the diagonal is marked.
     let mut counts = vec![vec![0u64; ids.len()]; ids.len()];
     for (p, c, n) in &src.facts.volumes {
-        if let (Some(&i), Some(&j)) = (pos.get(p.as_str()), pos.get(c.as_str())) {
+        if let (Some(&i), Some(&j)) = (pos.get(p.as_str()), pos.get(c.as_str()))
+            && i != j
+        {
             counts[i][j] += n;
         }
     }
@@ -582,6 +632,10 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
         pen.text(&(i + 1).to_string(), (x, TOP - 8), 10.0, HPos::Center, INK)?;
         let y = TOP + i as i32 * ROW;
         for (j, &n) in counts[i].iter().enumerate() {
+            if i == j {
+                pen.shaded_cell((LABEL_W + j as i32 * cell, y), cell, None, "×")?;
+                continue;
+            }
             let (level, value) = if n == 0 {
                 (0.0, String::new())
             } else {
@@ -725,6 +779,20 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod rank_axis_tests {
+    use super::rank_ticks;
+
+    #[test]
+    fn rank_ticks_fall_at_round_steps() {
+        assert_eq!(rank_ticks(6), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(rank_ticks(60), [1, 10, 20, 30, 40, 50, 60]);
+        assert_eq!(rank_ticks(150), [1, 25, 50, 75, 100, 125, 150]);
+        assert_eq!(rank_ticks(1), [1]);
+        assert_eq!(rank_ticks(1000), [1, 200, 400, 600, 800, 1000]);
+    }
 }
 
 #[cfg(test)]
