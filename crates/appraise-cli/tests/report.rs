@@ -178,6 +178,30 @@ fn the_report_holds_every_promised_file() {
     assert!(card.contains("昆山市行政审批局"));
     assert!(card.contains("66.67"));
     assert!(card.contains("href=\"../report.html\""));
+    // Why K2 is fourth: providers_used scores 0 against its county peers' median score
+    // of 50 (K1 100, K2 0), at a third of the composite: 1/3 × (0 − 50) = −16.67 points,
+    // its one weakness; the peers' median value is (2 + 0) / 2 = 1. In 2026Q2 it drew
+    // from no department either (X07 is C1's): previous value 0, no change.
+    let row = card
+        .split("<tr>")
+        .find(|r| r.contains("kpi-providers_used"))
+        .unwrap();
+    let cells: Vec<&str> = row
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    // value, previous value, change, peer median (value), numerator, denominator,
+    // sample, score, KPI rank, peer median (score), points, weight, contribution
+    assert_eq!(&cells[..4], ["0", "0", "0", "1"], "{row}");
+    assert_eq!(cells[7], "0.0", "{row}");
+    assert_eq!(cells[9], "50.0", "{row}");
+    assert_eq!(cells[10], "−16.67", "{row}");
+    let weaknesses = card
+        .split("<h3>")
+        .find(|s| s.contains("weaknesses") || s.contains("薄弱"))
+        .unwrap();
+    assert!(weaknesses.contains("−16.67"), "{weaknesses}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use appraise_data::Dataset;
 use appraise_kpi::{KpiDef, KpiMatrix};
-use appraise_score::{Appraisal, Scores, compare, competition_ranks, diagnose};
+use appraise_score::{Appraisal, Scores, compare, competition_ranks};
 use serde::Serialize;
 
 use crate::charts::{Chart, grade_colour, kpi_key};
@@ -216,6 +216,14 @@ pub(crate) struct CardKpi {
     pub score: String,
     pub rank: String,
     pub peer_median: String,
+    /// The peer group's median of the value (departments with a value).
+    pub peer_value: String,
+    /// The previous period's value, and the change since.
+    pub previous: String,
+    pub change: String,
+    /// Composite points gained (+) or lost (−) against the peer median: weight ×
+    /// (score − peer median score).
+    pub points: String,
     pub weight: String,
     pub contribution: String,
     pub flags: String,
@@ -235,6 +243,8 @@ pub(crate) struct StandingView {
     pub score: String,
     pub peer_median: String,
     pub difference: String,
+    /// Composite points gained or lost against the peer median.
+    pub points: String,
 }
 
 /// Builds the views of one appraisal in one language.
@@ -522,6 +532,11 @@ impl<'a> Views<'a> {
                 let cell = s.cell(d, k);
                 let raw = self.matrix.get(id, kpi);
                 let column = &self.columns[k];
+                let previous = self.appraisal.previous().and_then(|p| {
+                    let pd = p.position(id)?;
+                    let pk = p.kpis.iter().position(|x| x == kpi)?;
+                    p.cell(pd, pk).value
+                });
                 CardKpi {
                     key: kpi_key(k),
                     id: kpi.clone(),
@@ -542,12 +557,57 @@ impl<'a> Views<'a> {
                     rank: column.ranks[d]
                         .map_or("–".into(), |r| format!("{r}/{}", column.scored)),
                     peer_median: self.num(cell.peer_median, 1),
+                    peer_value: self.num(peer_value_median(s, d, k), column.decimals),
+                    previous: self.num(previous, column.decimals),
+                    change: match (cell.value, previous) {
+                        (Some(now), Some(before)) => {
+                            signed(&self.num(Some(now - before), column.decimals), now - before)
+                        }
+                        _ => "–".into(),
+                    },
+                    points: points_against_peers(cell)
+                        .map_or("–".into(), |p| signed(&self.num(Some(p), 2), p)),
                     weight: self.lang.percent(cell.weight.unwrap_or(0.0)),
                     contribution: self.num(cell.contribution, 2),
                     flags: self.flags(&cell.flags.names()),
                 }
             })
             .collect()
+    }
+
+    /// A card's strengths and weaknesses: the KPIs that gain and lose the department the
+    /// most composite points against its peer median (weight × score gap), at most
+    /// five each; only scores from real values count (an imputed one says nothing).
+    fn standings(&self, d: usize) -> (Vec<StandingView>, Vec<StandingView>) {
+        let s = &self.appraisal.current;
+        let mut all: Vec<(usize, f64)> = (0..s.kpis.len())
+            .filter(|&k| !s.cell(d, k).flags.imputed())
+            .filter_map(|k| Some((k, points_against_peers(s.cell(d, k))?)))
+            .collect();
+        // Most points first; equal points in scorecard order.
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let view = |&(k, points): &(usize, f64)| {
+            let c = s.cell(d, k);
+            StandingView {
+                title: self.kpi_title(&s.kpis[k]),
+                score: self.num(c.score, 1),
+                peer_median: self.num(c.peer_median, 1),
+                difference: format!(
+                    "{:+.1}",
+                    c.score.unwrap_or(0.0) - c.peer_median.unwrap_or(0.0)
+                ),
+                points: signed(&self.num(Some(points), 2), points),
+            }
+        };
+        let strengths = all.iter().filter(|x| x.1 > 0.0).take(5).map(view).collect();
+        let weaknesses = all
+            .iter()
+            .rev()
+            .filter(|x| x.1 < 0.0)
+            .take(5)
+            .map(view)
+            .collect();
+        (strengths, weaknesses)
     }
 
     /// How many ranked departments have each grade.
@@ -795,17 +855,7 @@ impl<'a> Views<'a> {
                 })
             })
             .collect();
-        let profile = diagnose::profile(s, d);
-        let standing = |v: &[diagnose::Standing]| -> Vec<StandingView> {
-            v.iter()
-                .map(|x| StandingView {
-                    title: self.kpi_title(&s.kpis[x.kpi]),
-                    score: self.num(Some(x.score), 1),
-                    peer_median: self.num(Some(x.peer_median), 1),
-                    difference: format!("{:+.1}", x.difference),
-                })
-                .collect()
-        };
+        let (strengths, weaknesses) = self.standings(d);
         let row = self.row(d);
         CardView {
             lang: self.lang.code(),
@@ -818,8 +868,8 @@ impl<'a> Views<'a> {
             kpis,
             radar,
             history,
-            strengths: standing(&profile.strengths),
-            weaknesses: standing(&profile.weaknesses),
+            strengths,
+            weaknesses,
         }
     }
 }
@@ -847,4 +897,45 @@ fn movers(ranked: &[RankRow]) -> (Vec<RankRow>, Vec<RankRow>) {
         .map(|r| (*r).clone())
         .collect();
     (risers, fallers)
+}
+
+/// Composite points a cell gains (+) or loses (−) against its peer median: its share of
+/// the composite times the gap between its score and the peer median score.
+fn points_against_peers(c: &appraise_score::Cell) -> Option<f64> {
+    Some(c.weight? * (c.score? - c.peer_median?))
+}
+
+/// The median value of KPI `k` over the peer group of the department at `d`
+/// (departments with a value, the department included).
+fn peer_value_median(s: &Scores, d: usize, k: usize) -> Option<f64> {
+    let group = &s.departments[d].department.peer_group;
+    let mut values: Vec<f64> = (0..s.departments.len())
+        .filter(|&o| &s.departments[o].department.peer_group == group)
+        .filter_map(|o| s.cell(o, k).value)
+        .filter(|v| v.is_finite())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+/// A formatted change with its sign: `+1.5`, `−2.0` (a minus sign, not a hyphen); none
+/// where it rounds to zero (`0.00`).
+fn signed(formatted: &str, v: f64) -> String {
+    if !formatted.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        formatted.trim_start_matches(['-', '−']).to_string()
+    } else if v > 0.0 {
+        format!("+{formatted}")
+    } else if v < 0.0 {
+        format!("−{}", formatted.trim_start_matches(['-', '−']))
+    } else {
+        formatted.to_string()
+    }
 }
