@@ -399,9 +399,11 @@ fn rank_ticks(n: usize) -> Vec<usize> {
     ticks
 }
 
-/// `K1`…: the short name of the KPI at position `k`.
-pub(crate) fn kpi_key(k: usize) -> String {
-    format!("K{}", k + 1)
+/// The short name of KPI `id` (`K1`…): its `code` in the scorecard, so that adding a
+/// KPI does not renumber the others.
+pub(crate) fn kpi_key(card: &appraise_score::Scorecard, id: &str) -> String {
+    card.kpi(id)
+        .map_or_else(|| id.to_string(), |r| r.code.clone())
 }
 
 fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
@@ -415,7 +417,13 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
     let cell = ((W as i32 - LABEL_W - 20) / k).min(48);
     for j in 0..s.kpis.len() {
         let x = LABEL_W + j as i32 * cell + cell / 2;
-        pen.text(&kpi_key(j), (x, TOP - 10), 10.0, HPos::Center, INK)?;
+        pen.text(
+            &kpi_key(&src.appraisal.scorecard, &s.kpis[j]),
+            (x, TOP - 10),
+            10.0,
+            HPos::Center,
+            INK,
+        )?;
     }
     for (row, &d) in src.order.iter().enumerate() {
         let row = row as i32;
@@ -436,7 +444,11 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
     for (j, id) in s.kpis.iter().enumerate() {
         let (col, line) = ((j % 2) as i32, (j / 2) as i32);
         pen.text(
-            &format!("{} {}", kpi_key(j), text.t(&format!("kpi:{id}"))),
+            &format!(
+                "{} {}",
+                kpi_key(&src.appraisal.scorecard, id),
+                text.t(&format!("kpi:{id}"))
+            ),
             (16 + col * 470, top + line * 16),
             10.0,
             HPos::Left,
@@ -474,10 +486,11 @@ fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d
         let scored = s.cell(d, j).score.is_some();
         pen.line(vec![at(j, 0.0), at(j, 100.0)], LIGHT, 1)?;
         let (x, y) = at(j, 112.0);
+        let key = kpi_key(&src.appraisal.scorecard, &s.kpis[j]);
         let (label, ink) = if scored {
-            (kpi_key(j), INK)
+            (key, INK)
         } else {
-            (format!("{} –", kpi_key(j)), GREY)
+            (format!("{key} –"), GREY)
         };
         pen.text(&label, (x, y), 10.0, HPos::Center, ink)?;
     }

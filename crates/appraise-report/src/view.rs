@@ -538,7 +538,7 @@ impl<'a> Views<'a> {
                     p.cell(pd, pk).value
                 });
                 CardKpi {
-                    key: kpi_key(k),
+                    key: kpi_key(&self.appraisal.scorecard, kpi),
                     id: kpi.clone(),
                     title: self.kpi_title(kpi),
                     unit: self
@@ -643,7 +643,7 @@ impl<'a> Views<'a> {
                     .filter(|&d| s.cell(d, k).value.is_some())
                     .count();
                 Coverage {
-                    key: kpi_key(k),
+                    key: kpi_key(&self.appraisal.scorecard, id),
                     title: self.kpi_title(id),
                     with_value,
                     share: self
@@ -683,12 +683,11 @@ impl<'a> Views<'a> {
             .current
             .kpis
             .iter()
-            .enumerate()
-            .filter_map(|(k, id)| {
+            .filter_map(|id| {
                 let rule = card.kpi(id)?;
                 let def = self.kpis.iter().find(|d| &d.id == id);
                 Some(RuleView {
-                    key: kpi_key(k),
+                    key: kpi_key(&self.appraisal.scorecard, id),
                     id: id.clone(),
                     title: self.kpi_title(id),
                     dimension: self.dimension_title(&rule.dimension),
@@ -761,8 +760,7 @@ impl<'a> Views<'a> {
         let s = &self.appraisal.current;
         s.kpis
             .iter()
-            .enumerate()
-            .filter_map(|(k, id)| {
+            .filter_map(|id| {
                 let def = self.kpis.iter().find(|d| &d.id == id)?;
                 let dimension = self
                     .appraisal
@@ -770,7 +768,7 @@ impl<'a> Views<'a> {
                     .kpi(id)
                     .map_or(def.dimension.clone(), |r| r.dimension.clone());
                 Some(KpiView {
-                    key: kpi_key(k),
+                    key: kpi_key(&self.appraisal.scorecard, id),
                     id: id.clone(),
                     title: self.kpi_title(id),
                     dimension: self.dimension_title(&dimension),

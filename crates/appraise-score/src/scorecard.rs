@@ -91,6 +91,9 @@ pub struct Dimension {
 pub struct KpiRule {
     /// The KPI file's `kpi:` key.
     pub id: String,
+    /// Its short name in charts and tables (`code`; by default `K` and its position in
+    /// the scorecard): fixed by the scorecard, so that adding a KPI renumbers nothing.
+    pub code: String,
     /// The dimension it counts towards.
     pub dimension: String,
     /// Relative weight within its dimension.
@@ -217,6 +220,7 @@ struct DimensionToml {
 #[serde(deny_unknown_fields)]
 struct KpiToml {
     id: Spanned<String>,
+    code: Option<Spanned<String>>,
     dimension: Spanned<String>,
     #[serde(default = "one")]
     weight: Spanned<f64>,
@@ -540,6 +544,22 @@ impl Reader<'_> {
             if kpis.iter().any(|x| x.id == id) {
                 return Err(self.err(line, format!("KPI {id:?} is listed twice"), None));
             }
+            let code = match k.code {
+                None => format!("K{}", kpis.len() + 1),
+                Some(code) => {
+                    let code_line = self.line(&code);
+                    let code = code.into_inner();
+                    check_code(&code).map_err(|r| self.err(code_line, r, None))?;
+                    code
+                }
+            };
+            if let Some(other) = kpis.iter().find(|x| x.code == code) {
+                return Err(self.err(
+                    line,
+                    format!("KPI {id:?} has the code {code:?} of KPI {:?}", other.id),
+                    Some("give each KPI its own code (or none: K and its position)"),
+                ));
+            }
             let dimension_line = self.line(&k.dimension);
             let dimension = k.dimension.into_inner();
             if !dimensions.iter().any(|d| d.id == dimension) {
@@ -558,6 +578,7 @@ impl Reader<'_> {
             self.normalisation(&id, line, k.normalise, k.transform, k.floor, k.target)?;
             kpis.push(KpiRule {
                 id,
+                code,
                 dimension,
                 weight,
                 transform: k.transform,
@@ -706,6 +727,21 @@ pub const MAX_WEIGHT: f64 = 1e6;
 
 /// The most Monte Carlo runs of the robustness analysis.
 pub const MAX_RUNS: usize = 100_000;
+
+/// A KPI code: 1 to 8 ASCII letters, digits, `-` or `_` (it labels chart axes).
+fn check_code(code: &str) -> Result<(), String> {
+    let ok = (1..=8).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "code {code:?} must be 1 to 8 ASCII letters, digits, - or _"
+        ))
+    }
+}
 
 fn check_weight(w: f64) -> Result<(), String> {
     if !w.is_finite() || !(0.0..=MAX_WEIGHT).contains(&w) {

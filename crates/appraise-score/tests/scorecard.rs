@@ -149,3 +149,27 @@ fn weights_and_runs_beyond_their_bounds_name_their_line() {
     )
     .unwrap();
 }
+
+/// A KPI's code is the scorecard's (`code`), else `K` and its position; adding a KPI
+/// with its own code leaves the others' as they were.
+#[test]
+fn kpi_codes_are_fixed_by_the_scorecard() {
+    let card = Scorecard::parse(
+        Path::new("card.toml"),
+        &format!(
+            "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\n\n[[kpi]]\nid = \"new\"\ncode = \"N1\"\ndimension = \"s\"\n\n[[kpi]]\nid = \"b\"\ndimension = \"s\"\ncode = \"K2\"\n"
+        ),
+    )
+    .unwrap();
+    let codes: Vec<&str> = card.kpis.iter().map(|k| k.code.as_str()).collect();
+    assert_eq!(codes, ["K1", "N1", "K2"]);
+    let twice = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\ncode = \"X\"\n\n[[kpi]]\nid = \"b\"\ndimension = \"s\"\ncode = \"X\"\n"
+    ));
+    assert!(twice.contains("card.toml:14"), "{twice}");
+    assert!(twice.contains("the code \"X\" of KPI \"a\""), "{twice}");
+    let bad = error_of(&format!(
+        "{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\ncode = \"<b>\"\n"
+    ));
+    assert!(bad.contains("card.toml:11"), "{bad}");
+}
