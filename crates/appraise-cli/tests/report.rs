@@ -146,6 +146,11 @@ fn the_report_holds_every_promised_file() {
     ] {
         assert!(out.join(f).is_file(), "{f} is missing");
     }
+    // PNGs at twice the SVG's size: 960-unit charts are 1,920 px wide, for print.
+    let png = std::fs::read(out.join("charts/ranking.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 1920);
     let html = read(&out.join("report.html"));
     // Self-contained: no external script, style sheet or image.
     for external in ["<script src", "<link", "<img"] {

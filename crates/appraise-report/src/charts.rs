@@ -26,6 +26,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
+use crate::fonts::Fonts;
 use crate::lang::{Lang, Strings};
 
 /// Departments shown in the exchange matrix and the response-time chart, and so how
@@ -130,22 +131,57 @@ pub(crate) fn render(
     svg_text: &Text,
     png_text: &Text,
     png: &Path,
+    fonts: &Fonts,
 ) -> Result<String, Error> {
     let size = size(kind, src);
     let fail = |e: String| Error::Chart {
         chart: png.display().to_string(),
         reason: e,
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw(kind, src, svg_text, &root).map_err(fail)?;
-        root.present().map_err(|e| fail(e.to_string()))?;
-    }
-    let root = BitMapBackend::new(png, size).into_drawing_area();
-    draw(kind, src, png_text, &root).map_err(fail)?;
-    root.present().map_err(|e| fail(e.to_string()))?;
+    let svg_with = |text: &Text| -> Result<String, Error> {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+            draw(kind, src, text, &root).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(svg)
+    };
+    let svg = svg_with(svg_text)?;
+    // The PNG is the SVG (with the PNG's wording) rasterised at twice its size, its
+    // text shaped with the chart font: print density, and glyphs spaced as the font
+    // says.
+    let for_png = if std::ptr::eq(svg_text, png_text) {
+        svg.clone()
+    } else {
+        svg_with(png_text)?
+    };
+    let bytes = rasterise(&for_png, fonts).map_err(fail)?;
+    std::fs::write(png, bytes).map_err(|e| fail(e.to_string()))?;
     Ok(svg)
+}
+
+/// How many PNG pixels a chart unit takes: 960-unit charts become 1,920 px wide.
+pub const PNG_SCALE: f32 = 2.0;
+
+/// An SVG as PNG bytes at [`PNG_SCALE`], on white.
+fn rasterise(svg: &str, fonts: &Fonts) -> Result<Vec<u8>, String> {
+    use resvg::tiny_skia::{Color, Pixmap, Transform};
+    let tree =
+        resvg::usvg::Tree::from_str(svg, fonts.raster_options()).map_err(|e| e.to_string())?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(PNG_SCALE)
+        .ok_or("the chart has no size")?;
+    let mut pixmap = Pixmap::new(size.width(), size.height()).ok_or("the chart has no size")?;
+    pixmap.fill(Color::WHITE);
+    resvg::render(
+        &tree,
+        Transform::from_scale(PNG_SCALE, PNG_SCALE),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
 }
 
 const W: u32 = 960;

@@ -51,6 +51,8 @@ const FONT_DIRS: &[&str] = &[
 #[derive(Clone)]
 pub struct Fonts {
     font: FontRef<'static>,
+    /// The font database the PNG rasteriser uses, made on first use.
+    raster: std::sync::Arc<std::sync::OnceLock<resvg::usvg::Options<'static>>>,
     /// The font file's bytes, for the PDF; `None` for the built-in DejaVu Sans (which
     /// the PDF embeds anyway).
     pub(crate) bytes: Option<&'static [u8]>,
@@ -106,6 +108,7 @@ impl Fonts {
         Fonts {
             cjk: covers_with(&font, "中文"),
             font,
+            raster: Default::default(),
             bytes: None,
             source: "built-in DejaVu Sans".into(),
         }
@@ -124,6 +127,31 @@ impl Fonts {
         let bytes = std::fs::read(bold).ok()?;
         FontRef::try_from_slice(&bytes).ok()?;
         Some(Box::leak(bytes.into_boxed_slice()))
+    }
+
+    /// How the PNG rasteriser reads a chart's SVG: `sans-serif` is this font, with the
+    /// built-in DejaVu Sans for any glyph it lacks.
+    pub(crate) fn raster_options(&self) -> &resvg::usvg::Options<'static> {
+        self.raster.get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            let own = self.bytes.unwrap_or(dejavu::sans::regular());
+            db.load_font_data(own.to_vec());
+            let family = db
+                .faces()
+                .next()
+                .and_then(|f| f.families.first())
+                .map(|(name, _)| name.clone());
+            if self.bytes.is_some() {
+                db.load_font_data(dejavu::sans::regular().to_vec());
+            }
+            let mut options = resvg::usvg::Options::default();
+            if let Some(family) = family {
+                db.set_sans_serif_family(family.clone());
+                options.font_family = family;
+            }
+            options.fontdb = std::sync::Arc::new(db);
+            options
+        })
     }
 
     /// Whether every character of `text` has a glyph.
@@ -145,6 +173,7 @@ fn load(path: &Path) -> Option<Fonts> {
     Some(Fonts {
         cjk: covers_with(&font, "中文"),
         font,
+        raster: Default::default(),
         bytes: Some(bytes),
         source: path.display().to_string(),
     })

@@ -305,7 +305,7 @@ impl Report<'_> {
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
             // Not `with_extension`: a stem may hold a dot (`dept.v2`).
             let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
-            let svg = charts::render(kind, &src, &svg_text, &png_text, &path("png"))?;
+            let svg = charts::render(kind, &src, &svg_text, &png_text, &path("png"), self.fonts)?;
             write_file(&path("svg"), &svg)?;
             Ok(Chart {
                 id,
