@@ -34,7 +34,7 @@ use crate::lang::{Lang, Strings};
 pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 15] = [
+pub(crate) const KEYS: [&str; 16] = [
     "chart_ranking",
     "chart_heatmap",
     "chart_trend",
@@ -50,6 +50,7 @@ pub(crate) const KEYS: [&str; 15] = [
     "no_previous",
     "exchanges_axes",
     "response_legend",
+    "trend_note",
 ];
 
 /// One chart, drawn.
@@ -594,17 +595,44 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
         )?;
     }
     let n_bands = a.scorecard.grades.bands.len();
-    let mut ends = Vec::new();
-    for &d in &src.order {
+    pen.note(&text.t("trend_note"), (x0, 42))?;
+    // The five highest- and lowest-ranked departments are drawn in their grade's colour
+    // and named at their line's end; the others are grey, behind them.
+    let ranked: Vec<usize> = src
+        .order
+        .iter()
+        .copied()
+        .filter(|&d| s.departments[d].rank.is_some())
+        .collect();
+    let named: Vec<usize> = if ranked.len() <= 2 * TREND_NAMED {
+        ranked.clone()
+    } else {
+        ranked[..TREND_NAMED]
+            .iter()
+            .chain(&ranked[ranked.len() - TREND_NAMED..])
+            .copied()
+            .collect()
+    };
+    let line_of = |d: usize| -> Vec<(i32, i32)> {
         let id = &s.departments[d].department.id;
-        let pts: Vec<(i32, i32)> = periods
+        periods
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
                 let v = p.departments[p.position(id)?].composite?;
                 Some((x(i), y(v)))
             })
-            .collect();
+            .collect()
+    };
+    for &d in src.order.iter().filter(|d| !named.contains(d)) {
+        let pts = line_of(d);
+        if pts.len() > 1 {
+            pen.line(pts, LIGHT, 1)?;
+        }
+    }
+    let mut ends = Vec::new();
+    for &d in &named {
+        let pts = line_of(d);
         let Some(&last) = pts.last() else {
             continue;
         };
@@ -617,15 +645,37 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
         }
         ends.push((last.1, d, last.0));
     }
-    // Labels at the end of each line, pushed apart so that none overlaps.
+    // Labels beside the line ends, moved apart just enough not to overlap, with a
+    // leader where one had to move.
     ends.sort();
-    let mut floor = i32::MIN;
-    for (ly, d, lx) in ends {
-        let ly = ly.max(floor);
-        floor = ly + 12;
-        pen.text(&text.labels[d], (lx + 10, ly), 10.0, HPos::Left, INK)?;
+    let mut ys: Vec<i32> = ends.iter().map(|e| e.0).collect();
+    spread(&mut ys, 13, y0, y1);
+    for ((line_y, d, lx), label_y) in ends.into_iter().zip(ys) {
+        if label_y != line_y {
+            pen.line(vec![(lx + 3, line_y), (lx + 12, label_y)], GREY, 1)?;
+        }
+        pen.text(&text.labels[d], (lx + 14, label_y), 10.0, HPos::Left, INK)?;
     }
     Ok(())
+}
+
+/// Departments named at each end of the trend chart's ranking.
+const TREND_NAMED: usize = 5;
+
+/// Moves sorted label positions apart to at least `gap` between neighbours, within
+/// `lo..=hi`, each as little as it can: pushed down past its upper neighbour, then up
+/// from the bottom where the column ran past it.
+fn spread(ys: &mut [i32], gap: i32, lo: i32, hi: i32) {
+    let mut floor = lo;
+    for y in ys.iter_mut() {
+        *y = (*y).max(floor);
+        floor = *y + gap;
+    }
+    let mut ceiling = hi;
+    for y in ys.iter_mut().rev() {
+        *y = (*y).min(ceiling);
+        ceiling = *y - gap;
+    }
 }
 
 /// The busiest departments of the exchange log, by exchanges provided to and consumed
@@ -832,7 +882,19 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
 
 #[cfg(test)]
 mod rank_axis_tests {
-    use super::rank_ticks;
+    use super::{rank_ticks, spread};
+
+    #[test]
+    fn trend_labels_move_apart_within_the_plot() {
+        // Three lines ending together, one alone: the three spread downward.
+        let mut ys = [100, 100, 101, 300];
+        spread(&mut ys, 13, 64, 500);
+        assert_eq!(ys, [100, 113, 126, 300]);
+        // At the bottom edge the column is pushed back up.
+        let mut ys = [495, 498, 500];
+        spread(&mut ys, 13, 64, 500);
+        assert_eq!(ys, [474, 487, 500]);
+    }
 
     #[test]
     fn rank_ticks_fall_at_round_steps() {
