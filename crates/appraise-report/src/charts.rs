@@ -645,11 +645,20 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
         }
         ends.push((last.1, d, last.0));
     }
-    // Labels beside the line ends, moved apart just enough not to overlap, with a
-    // leader where one had to move.
+    name_line_ends(pen, text, ends, (y0, y1))
+}
+
+/// Labels beside line ends `(y, department, x)`, moved apart just enough not to
+/// overlap within `span`, with a leader where one had to move.
+fn name_line_ends<DB: DrawingBackend>(
+    pen: &Pen<'_, DB>,
+    text: &Text,
+    mut ends: Vec<(i32, usize, i32)>,
+    span: (i32, i32),
+) -> R {
     ends.sort();
     let mut ys: Vec<i32> = ends.iter().map(|e| e.0).collect();
-    spread(&mut ys, 13, y0, y1);
+    spread(&mut ys, 13, span.0, span.1);
     for ((line_y, d, lx), label_y) in ends.into_iter().zip(ys) {
         if label_y != line_y {
             pen.line(vec![(lx + 3, line_y), (lx + 12, label_y)], GREY, 1)?;

@@ -218,6 +218,22 @@ impl Report<'_> {
         }
 
         step(STEPS[4]);
+        self.write_workbook(dir, &views, &tables, &report)?;
+
+        step(STEPS[5]);
+        self.write_pdfs(dir, &report, &cards)?;
+        Ok(warnings)
+    }
+
+    /// `appraisal.xlsx`.
+    fn write_workbook(
+        &self,
+        dir: &Path,
+        views: &Views<'_>,
+        tables: &[RecordBatch; 3],
+        report: &view::ReportView<'_>,
+    ) -> Result<(), Error> {
+        let t = views.t;
         let sheets = xlsx::Sheets {
             ranking: &tables[0],
             kpis: &tables[1],
@@ -228,8 +244,8 @@ impl Report<'_> {
                 .iter()
                 .map(|k| (k.id.clone(), shown_by_unit(k.unit.as_deref())))
                 .collect(),
-            methodology: methodology_rows(&report),
-            quality: quality_rows(&report),
+            methodology: methodology_rows(report),
+            quality: quality_rows(report),
             names: [
                 "ranking",
                 "kpi_values",
@@ -244,18 +260,25 @@ impl Report<'_> {
             date: self.period.last_day,
             title: format!("{} · {}", t.get("report_title"), report.period),
         };
-        xlsx::write(&sheets, &dir.join("appraisal.xlsx"))?;
+        xlsx::write(&sheets, &dir.join("appraisal.xlsx"))
+    }
 
-        step(STEPS[5]);
+    /// `report.pdf` and a PDF per department card, the cards on every core.
+    fn write_pdfs(
+        &self,
+        dir: &Path,
+        report: &view::ReportView<'_>,
+        cards: &[(String, view::CardView<'_>)],
+    ) -> Result<(), Error> {
         let (name, template) = self.templates.typst("report.typ");
-        let bytes = pdf::typeset(name, template, &report, self.fonts)?;
+        let bytes = pdf::typeset(name, template, report, self.fonts)?;
         write_bytes(&dir.join("report.pdf"), &bytes)?;
         let (name, template) = self.templates.typst("department.typ");
-        appraise_data::parallel::on_every_core(&cards, |(stem, card)| {
+        appraise_data::parallel::on_every_core(cards, |(stem, card)| {
             let bytes = pdf::typeset(name, template, card, self.fonts)?;
             write_bytes(&dir.join("departments").join(format!("{stem}.pdf")), &bytes)
         })?;
-        Ok(warnings)
+        Ok(())
     }
 
     /// Writes the tables; returns the ranking, KPI and score tables for the workbook.
