@@ -93,12 +93,10 @@ fn library() -> &'static LazyHash<Library> {
     LIBRARY.get_or_init(|| LazyHash::new(<Library as LibraryExt>::default()))
 }
 
-fn file_id(name: &str) -> FileId {
-    // A fixed, valid name: only the two names below are asked for.
-    let path = VirtualPath::new(name).unwrap_or_else(|_| {
-        VirtualPath::new("main.typ").unwrap_or_else(|_| unreachable!("a valid path"))
-    });
-    RootedPath::new(VirtualRoot::Project, path).intern()
+/// The id of a file of the document's virtual project (`main.typ`, `data.json`).
+fn file_id(name: &str) -> Option<FileId> {
+    let path = VirtualPath::new(name).ok()?;
+    Some(RootedPath::new(VirtualRoot::Project, path).intern())
 }
 
 impl World for Document<'_> {
@@ -167,13 +165,19 @@ pub(crate) fn typeset<V: Serialize>(
         line: None,
         reason: format!("the data does not encode: {e}"),
     })?;
-    let main = Source::new(file_id("main.typ"), template.to_string());
+    let (Some(main_id), Some(data_id)) = (file_id("main.typ"), file_id("data.json")) else {
+        return Err(Error::Template {
+            name: template_name.to_path_buf(),
+            line: None,
+            reason: "the typesetter refused its own file names".into(),
+        });
+    };
     let doc = Document {
         library: library(),
         set,
-        main,
+        main: Source::new(main_id, template.to_string()),
         data: Bytes::new(data),
-        data_id: file_id("data.json"),
+        data_id,
     };
     let fail = |errors: &[SourceDiagnostic]| {
         let first = errors.first();
