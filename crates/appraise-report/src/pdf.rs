@@ -196,5 +196,9 @@ pub(crate) fn typeset<V: Serialize>(
         ident: typst::foundations::Smart::Custom(template_name.display().to_string()),
         ..Default::default()
     };
-    typst_pdf::pdf(&document, &options).map_err(|e| fail(&e))
+    let pdf = typst_pdf::pdf(&document, &options).map_err(|e| fail(&e));
+    // Typst memoises its work for the next compile of the same document; each card is
+    // compiled once, so the memo is released rather than kept for the process's life.
+    typst::comemo::evict(0);
+    pdf
 }
