@@ -96,6 +96,9 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
+    // The PNG rasteriser reports a zero-length line (such as a rank interval of a single
+    // rank) as a failed stroke; nothing is to be drawn there, so it is not shown.
+    let default = format!("{default},tiny_skia=error,usvg=error,resvg=error");
     let filter = tracing_subscriber::EnvFilter::try_from_env("APPRAISE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
