@@ -725,3 +725,46 @@ fn the_chinese_report_has_no_english_value_words() {
     );
     assert!(cards.contains("(比率)"), "a unit in Chinese");
 }
+
+/// At 150 departments the PDF shows the ranking and the heatmap in three parts of 50
+/// rows each, so that every label stays readable on an A4 page.
+#[test]
+fn a_long_ranking_is_printed_in_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    appraise()
+        .args([
+            "generate",
+            "--departments",
+            "150",
+            "--exchanges",
+            "20000",
+            "--out",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    appraise()
+        .args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    // The HTML report keeps each chart whole.
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("id=\"chart-ranking\""));
+    assert!(!html.contains("chart-ranking-1"));
+    let Some(text) = poppler("pdftotext", &[], &out.join("report.pdf")) else {
+        eprintln!("poppler-utils is not installed: the PDF's parts are not checked here");
+        return;
+    };
+    for part in ["(1/3)", "(2/3)", "(3/3)"] {
+        assert_eq!(
+            text.matches(part).count(),
+            2,
+            "the ranking and the heatmap, part {part}"
+        );
+    }
+}

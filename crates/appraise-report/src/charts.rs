@@ -113,6 +113,23 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The same source with only the rows `rows` of the ranking order: a part of a long
+    /// ranking or heatmap, for print (its scales stay those of the whole).
+    pub(crate) fn part(&self, rows: std::ops::Range<usize>) -> Source<'a> {
+        Source {
+            appraisal: self.appraisal,
+            order: self.order[rows].to_vec(),
+            exchangers: self.exchangers.clone(),
+            providers: self.providers.clone(),
+            facts: self.facts,
+        }
+    }
+
+    /// How many departments the ranking order holds.
+    pub(crate) fn rows(&self) -> usize {
+        self.order.len()
+    }
+
     /// The label of a department id; the id itself for one not in the departments table.
     fn label(&self, text: &Text, id: &str) -> String {
         self.appraisal
@@ -134,20 +151,11 @@ pub(crate) fn render(
     png: &Path,
     fonts: &Fonts,
 ) -> Result<String, Error> {
-    let size = size(kind, src);
     let fail = |e: String| Error::Chart {
         chart: png.display().to_string(),
         reason: e,
     };
-    let svg_with = |text: &Text| -> Result<String, Error> {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-            draw(kind, src, text, &root).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))?;
-        }
-        Ok(svg)
-    };
+    let svg_with = |text: &Text| svg_of(kind, src, text).map_err(fail);
     let svg = svg_with(svg_text)?;
     // The PNG is the SVG (with the PNG's wording) rasterised at twice its size, its
     // text shaped with the chart font: print density, and glyphs spaced as the font
@@ -159,6 +167,17 @@ pub(crate) fn render(
     };
     let bytes = rasterise(&for_png, fonts).map_err(fail)?;
     std::fs::write(png, bytes).map_err(|e| fail(e.to_string()))?;
+    Ok(svg)
+}
+
+/// The SVG of a chart.
+pub(crate) fn svg_of(kind: Kind, src: &Source<'_>, text: &Text) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size(kind, src)).into_drawing_area();
+        draw(kind, src, text, &root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
     Ok(svg)
 }
 
@@ -193,10 +212,12 @@ const LABEL_W: i32 = 230;
 fn size(kind: Kind, src: &Source<'_>) -> (u32, u32) {
     let s = &src.appraisal.current;
     let n = s.departments.len() as i32;
+    // The rows drawn: every department, or a part's (`Source::part`).
+    let shown = src.order.len() as i32;
     let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
     match kind {
-        Kind::Ranking => (W, rows(n)),
-        Kind::Heatmap => (W, rows(n) + key_height(s.kpis.len())),
+        Kind::Ranking => (W, rows(shown)),
+        Kind::Heatmap => (W, rows(shown) + key_height(s.kpis.len())),
         Kind::Radar(_) => (520, 560),
         Kind::Trend => (W, 560),
         Kind::Exchanges => (W, rows(src.exchangers.len() as i32)),
@@ -404,7 +425,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             pen.dot((rank_x(r as f64), y), 4, INK)?;
         }
     }
-    let bottom = row_y(s.departments.len() as i32) - 4;
+    let bottom = row_y(src.order.len() as i32) - 4;
     for v in [0.0, 50.0, 100.0] {
         pen.text(
             &format!("{v}"),
@@ -477,7 +498,7 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         }
     }
     // The key: K# = KPI title, in two columns.
-    let top = row_y(s.departments.len() as i32) + 8;
+    let top = row_y(src.order.len() as i32) + 8;
     for (j, id) in s.kpis.iter().enumerate() {
         let (col, line) = ((j % 2) as i32, (j / 2) as i32);
         pen.text(

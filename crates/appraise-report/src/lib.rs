@@ -193,10 +193,15 @@ impl Report<'_> {
             columns: view::kpi_columns(s),
         };
         let mut warnings = Vec::new();
-        let (charts, radars) = self.draw_charts(dir, &views, &mut warnings)?;
+        let Charts {
+            report: charts,
+            radars,
+            print,
+        } = self.draw_charts(dir, &views, &mut warnings)?;
 
         step(STEPS[2]);
-        let report = views.report(charts);
+        let mut report = views.report(charts);
+        report.print_charts = print;
         for (file, template) in [
             ("report.html", "report.html.j2"),
             ("report.md", "report.md.j2"),
@@ -322,7 +327,7 @@ impl Report<'_> {
         dir: &Path,
         views: &Views<'_>,
         warnings: &mut Vec<String>,
-    ) -> Result<(Vec<Chart>, Vec<Chart>), Error> {
+    ) -> Result<Charts, Error> {
         let (svg_text, png_text) = self.chart_text(views, warnings);
         let src = Source::new(self.appraisal, self.facts);
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
@@ -359,7 +364,12 @@ impl Report<'_> {
             draw(id.clone(), *kind, title)
         })?;
         let radars = report.split_off(shared);
-        Ok((report, radars))
+        let print = print_charts(&report, &src, &svg_text)?;
+        Ok(Charts {
+            report,
+            radars,
+            print,
+        })
     }
 
     /// The chart wording for SVG and for PNG. The PNG's is the same unless the chart
@@ -455,6 +465,60 @@ fn shown_by_unit(unit: Option<&str>) -> xlsx::Shown {
         Some(_) => xlsx::Shown::Decimals(1),
         None => xlsx::Shown::Decimals(2),
     }
+}
+
+/// The charts a run draws: the report's, one radar per department, and the report's
+/// again as the PDF shows them.
+struct Charts {
+    report: Vec<Chart>,
+    radars: Vec<Chart>,
+    print: Vec<Chart>,
+}
+
+/// Rows of a one-row-per-department chart that one printed part shows: a part fits an A4
+/// page at a readable size.
+const PRINT_ROWS: usize = 50;
+
+/// The report's charts for print: a ranking or heatmap of more than [`PRINT_ROWS`]
+/// departments in parts of at most that many rows (`1/3`, `2/3`, ... in the title), on
+/// the scales of the whole; the others as they are.
+fn print_charts(
+    charts: &[Chart],
+    src: &Source<'_>,
+    text: &charts::Text,
+) -> Result<Vec<Chart>, Error> {
+    let mut out = Vec::new();
+    for chart in charts {
+        let kind = match chart.id.as_str() {
+            "ranking" => Kind::Ranking,
+            "heatmap" => Kind::Heatmap,
+            _ => {
+                out.push(chart.clone());
+                continue;
+            }
+        };
+        let n = src.rows();
+        if n <= PRINT_ROWS {
+            out.push(chart.clone());
+            continue;
+        }
+        // Parts of equal size, the last no smaller than the others by more than one row.
+        let parts = n.div_ceil(PRINT_ROWS);
+        let per = n.div_ceil(parts);
+        for (i, start) in (0..n).step_by(per).enumerate() {
+            let part = src.part(start..(start + per).min(n));
+            let svg = charts::svg_of(kind, &part, text).map_err(|reason| Error::Chart {
+                chart: chart.id.clone(),
+                reason,
+            })?;
+            out.push(Chart {
+                id: format!("{}-{}", chart.id, i + 1),
+                title: format!("{} ({}/{parts})", chart.title, i + 1),
+                svg,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The methodology sheet: label, value.

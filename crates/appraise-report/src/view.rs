@@ -33,6 +33,8 @@ pub(crate) struct ReportView<'a> {
     pub dimensions: Vec<DimensionView>,
     pub ranking: Vec<RankRow>,
     pub charts: Vec<Chart>,
+    /// The charts as the PDF shows them: long ones in parts.
+    pub print_charts: Vec<Chart>,
     pub method: Method,
     pub appendix: Vec<KpiView>,
     pub quality: Quality,
@@ -506,6 +508,7 @@ impl<'a> Views<'a> {
             coverage: self.coverage(),
             dimensions: self.dimensions(),
             ranking,
+            print_charts: Vec::new(),
             charts,
             method: self.method(),
             appendix: self.appendix(),
