@@ -13,52 +13,28 @@ mod common;
 
 use common::{appraise, fixtures};
 
-/// Three sharing KPIs in one dimension, minmax within peer groups (fixtures/tiny/README.md):
-///
-/// | dept | records_provided | consumers_served | providers_used | scores | composite |
-/// | --- | --- | --- | --- | --- | --- |
-/// | P1 | 150 | 3 | 1 | 100, 100, 100 | 100 |
-/// | P2 | 30 | 2 | 0 | 0, 0, 0 | 0 |
-/// | C1 | 10 | 1 | 2 | 100, 100, 100 | 100 |
-/// | C2 | 0 | 0 | 1 | 0, 0, 0 | 0 |
-/// | K1 | 0 | 0 | 2 | 100 (constant), 100 (constant), 100 | 100 |
-/// | K2 | 0 | 0 | 0 | 100 (constant), 100 (constant), 0 | 66.67 |
-///
-/// Ranks: C1, K1, P1 tie at 1 (A); K2 4 (C: 60 ≤ 66.67 < 75); C2, P2 tie at 5 (D).
-const CARD: &str = r#"
-[scorecard]
-name = "tiny"
-name_zh = "小样"
-[[dimension]]
-id = "sharing"
-title = "Sharing"
-title_zh = "共享"
-weight = 1
-[[kpi]]
-id = "records_provided"
-dimension = "sharing"
-[[kpi]]
-id = "consumers_served"
-dimension = "sharing"
-[[kpi]]
-id = "providers_used"
-dimension = "sharing"
-[uncertainty]
-runs = 50
-"#;
+/// The three-KPI scorecard whose ranking of fixtures/tiny is worked out in its comments:
+/// C1, K1, P1 tie at 1 (A); K2 4 (C, 66.67); C2, P2 tie at 5 (D).
+fn card() -> PathBuf {
+    fixtures().join("scorecards/tiny-sharing.toml")
+}
+
+/// `appraise run` of 2026Q3 on `data` with the three-KPI card into `out`.
+fn run_command(data: &Path, lang: &str, out: &Path) -> Command {
+    let mut cmd = appraise();
+    cmd.args(["run", "--period", "2026Q3", "--lang", lang, "--data"])
+        .arg(data)
+        .arg("--scorecard")
+        .arg(card())
+        .arg("--out")
+        .arg(out);
+    cmd
+}
 
 /// Runs the report on `data` with the three-KPI card into `<dir>/out`.
 fn run(dir: &Path, data: &Path, lang: &str) -> PathBuf {
-    let card = dir.join("card.toml");
-    std::fs::write(&card, CARD).unwrap();
     let out = dir.join("out");
-    appraise()
-        .args(["run", "--period", "2026Q3", "--lang", lang, "--data"])
-        .arg(data)
-        .arg("--scorecard")
-        .arg(&card)
-        .arg("--out")
-        .arg(&out)
+    run_command(data, lang, &out)
         .assert()
         .success()
         .stdout(predicate::str::contains("report.html"));
@@ -477,22 +453,13 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
         "[en]\nreport_title = \"Quarterly Sharing League\"\n",
     )
     .unwrap();
-    let card = dir.path().join("card.toml");
-    std::fs::write(&card, CARD).unwrap();
     let out = dir.path().join("out");
-    let args = |cmd: &mut Command| {
-        cmd.args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
-            .arg(fixtures().join("tiny"))
-            .arg("--scorecard")
-            .arg(&card)
-            .arg("--out")
-            .arg(&out)
-            .arg("--templates")
-            .arg(&templates);
+    let run = || {
+        let mut cmd = run_command(&fixtures().join("tiny"), "en", &out);
+        cmd.arg("--templates").arg(&templates);
+        cmd
     };
-    let mut cmd = appraise();
-    args(&mut cmd);
-    cmd.assert().success();
+    run().assert().success();
     let html = read(&out.join("report.html"));
     assert!(html.contains("<h1>Quarterly Sharing League</h1>"));
     // The rest of the wording is the default's.
@@ -512,9 +479,8 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
         "# {{ t.report_title }}\n\n{% if %}\n",
     )
     .unwrap();
-    let mut cmd = appraise();
-    args(&mut cmd);
-    cmd.assert()
+    run()
+        .assert()
         .code(1)
         .stderr(predicate::str::contains("report.md.j2, line 3"))
         .stderr(predicate::str::contains("hint:"));
@@ -528,9 +494,8 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
         "#let d = json(\"data.json\")\n= #d.period\n#let x = (\n",
     )
     .unwrap();
-    let mut cmd = appraise();
-    args(&mut cmd);
-    cmd.assert()
+    run()
+        .assert()
         .code(1)
         .stderr(predicate::str::contains("report.typ, line 3"));
     std::fs::write(
@@ -538,9 +503,7 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
         "#let d = json(\"data.json\")\nPeriod #d.period only.\n",
     )
     .unwrap();
-    let mut cmd = appraise();
-    args(&mut cmd);
-    cmd.assert().success();
+    run().assert().success();
     if let Some(text) = poppler("pdftotext", &[], &out.join("report.pdf")) {
         assert_eq!(text.trim(), "Period Q3 2026 only.");
     }
@@ -549,15 +512,7 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
 #[test]
 fn without_a_cjk_font_png_charts_say_so_and_fall_back_to_english() {
     let dir = tempfile::tempdir().unwrap();
-    let card = dir.path().join("card.toml");
-    std::fs::write(&card, CARD).unwrap();
-    appraise()
-        .args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
-        .arg(fixtures().join("tiny"))
-        .arg("--scorecard")
-        .arg(&card)
-        .arg("--out")
-        .arg(dir.path().join("out"))
+    run_command(&fixtures().join("tiny"), "zh", &dir.path().join("out"))
         .assert()
         .success()
         .stderr(predicate::str::contains("PNG charts show English wording"));
@@ -585,17 +540,9 @@ fn the_pdf_bulletin_is_a4_with_its_sections_and_chinese_text() {
     // With the system's fonts, as a user runs it: a CJK font where one is installed
     // (`.ci/run` installs Noto Sans CJK).
     let dir = tempfile::tempdir().unwrap();
-    let card = dir.path().join("card.toml");
-    std::fs::write(&card, CARD).unwrap();
     let out = dir.path().join("out");
-    appraise()
+    run_command(&fixtures().join("tiny"), "zh", &out)
         .env_remove("APPRAISE_FONT")
-        .args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
-        .arg(fixtures().join("tiny"))
-        .arg("--scorecard")
-        .arg(&card)
-        .arg("--out")
-        .arg(&out)
         .assert()
         .success();
     let pdf = out.join("report.pdf");

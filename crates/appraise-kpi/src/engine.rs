@@ -565,67 +565,55 @@ fn utc(v: i64) -> Expr {
 }
 
 /// `df` with some columns replaced, every column kept in the schema order of `t`.
-fn replacing(df: DataFrame, t: Table, replace: &[(&str, Expr)]) -> Result<DataFrame, Error> {
+fn replacing(df: DataFrame, t: Table, replace: &[(String, Expr)]) -> Result<DataFrame, Error> {
     let exprs: Vec<Expr> = extended_schema(t)
         .fields()
         .iter()
         .map(|f| match replace.iter().find(|(n, _)| n == f.name()) {
-            Some((n, e)) => e.clone().alias(*n),
+            Some((n, e)) => e.clone().alias(n),
             None => col(f.name()),
         })
         .collect();
     Ok(df.select(exprs)?)
 }
 
+/// A time stamp column and its date as known at `end`: null where it falls at or after.
+fn known_at_end(stamp: &str, end: i64) -> Result<[(String, Expr); 2], Error> {
+    let after = col(stamp).gt_eq(utc(end));
+    let date = date_column(stamp);
+    let null_ts = lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
+    Ok([
+        (
+            stamp.to_string(),
+            when(after.clone(), null_ts).otherwise(col(stamp))?,
+        ),
+        (
+            date.clone(),
+            when(after, lit(ScalarValue::Date32(None))).otherwise(col(date.as_str()))?,
+        ),
+    ])
+}
+
 /// Share requests as they stood at `end`: one decided at or after it is pending, with
 /// no decision time.
 fn as_of_end(df: DataFrame, end: i64) -> Result<DataFrame, Error> {
     let late = col("decided_at").gt_eq(utc(end));
-    let null_ts = lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
-    replacing(
-        df,
-        Table::ShareRequests,
-        &[
-            (
-                "decided_at",
-                when(late.clone(), null_ts).otherwise(col("decided_at"))?,
-            ),
-            (
-                "decided_date",
-                when(late.clone(), lit(ScalarValue::Date32(None)))
-                    .otherwise(col("decided_date"))?,
-            ),
-            (
-                "decision",
-                // Both branches Utf8: DataFusion types a CASE of a Utf8 literal and a
-                // Utf8View column (a warehouse's) as Utf8 but computes Utf8View.
-                when(late, lit("pending")).otherwise(Expr::Cast(Cast::new(
-                    Box::new(col("decision")),
-                    DataType::Utf8,
-                )))?,
-            ),
-        ],
-    )
+    let mut replace = known_at_end("decided_at", end)?.to_vec();
+    replace.push((
+        "decision".into(),
+        // Both branches Utf8: DataFusion types a CASE of a Utf8 literal and a Utf8View
+        // column (a warehouse's) as Utf8 but computes Utf8View.
+        when(late, lit("pending")).otherwise(Expr::Cast(Cast::new(
+            Box::new(col("decision")),
+            DataType::Utf8,
+        )))?,
+    ));
+    replacing(df, Table::ShareRequests, &replace)
 }
 
 /// The catalog as it stood at `end`: an update at or after it is not known yet.
 fn catalog_as_of_end(df: DataFrame, end: i64) -> Result<DataFrame, Error> {
-    let later = col("last_updated_at").gt_eq(utc(end));
-    let null_ts = lit(ScalarValue::TimestampMicrosecond(None, Some("UTC".into())));
-    replacing(
-        df,
-        Table::Catalog,
-        &[
-            (
-                "last_updated_at",
-                when(later.clone(), null_ts).otherwise(col("last_updated_at"))?,
-            ),
-            (
-                "last_updated_date",
-                when(later, lit(ScalarValue::Date32(None))).otherwise(col("last_updated_date"))?,
-            ),
-        ],
-    )
+    replacing(df, Table::Catalog, &known_at_end("last_updated_at", end)?)
 }
 
 impl KpiDef {

@@ -5,19 +5,18 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use appraise_data::{LoadOptions, Table, load_dir};
-use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
+use appraise_data::Table;
+use appraise_kpi::Period;
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
 };
 use datafusion::arrow::datatypes::DataType;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::{engine_with_exchanges, percentile};
 
 /// One exchange: consumer, provider, status, response time in microseconds.
 type Row = (&'static str, &'static str, &'static str, i64);
@@ -80,25 +79,10 @@ fn batch(rows: &[Row]) -> RecordBatch {
     RecordBatch::try_new(schema, columns).unwrap()
 }
 
-/// Type-7 percentile of sorted values: linear between the two nearest, at (n - 1) p.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let pos = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (pos - pos.floor()) * (sorted[hi] - sorted[lo])
-}
-
 #[tokio::test]
 async fn response_spreads_match_a_sort_and_volumes_a_count() {
     let rows = rows();
-    let mut data = load_dir(&root().join("fixtures/tiny"), &LoadOptions::default()).unwrap();
-    let t = data
-        .tables
-        .iter_mut()
-        .find(|t| t.table == Table::Exchanges)
-        .unwrap();
-    t.batches = vec![batch(&rows)];
-    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
-    let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
+    let engine = engine_with_exchanges(batch(&rows));
     let period: Period = "2026Q3".parse().unwrap();
     let facts = engine.exchange_facts(&period, 15).await.unwrap();
 

@@ -6,19 +6,18 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use appraise_data::{LoadOptions, Table, load_dir};
-use appraise_kpi::{Calendar, Engine, EngineOptions, Period, load_library};
+use appraise_data::Table;
+use appraise_kpi::{Period, load_library};
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
 };
 use datafusion::arrow::datatypes::DataType;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::{engine_with_exchanges, percentile};
 
 const N: usize = 355_417;
 
@@ -65,25 +64,10 @@ fn exchanges() -> RecordBatch {
     RecordBatch::try_new(schema, columns).unwrap()
 }
 
-/// Type-7 percentile of sorted values: linear between the two nearest, at (n - 1) p.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let pos = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (pos - pos.floor()) * (sorted[hi] - sorted[lo])
-}
-
 #[tokio::test]
 async fn response_percentiles_of_a_large_department_match_a_sort() {
-    let mut data = load_dir(&root().join("fixtures/tiny"), &LoadOptions::default()).unwrap();
-    let t = data
-        .tables
-        .iter_mut()
-        .find(|t| t.table == Table::Exchanges)
-        .unwrap();
-    t.batches = vec![exchanges()];
-    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
-    let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
-    let kpis: Vec<_> = load_library(&root().join("queries/kpis"))
+    let engine = engine_with_exchanges(exchanges());
+    let kpis: Vec<_> = load_library(&common::root().join("queries/kpis"))
         .unwrap()
         .into_iter()
         .filter(|k| k.id.starts_with("response_p"))

@@ -1,16 +1,6 @@
-//! The whole appraisal as a library call, on fixtures/tiny with a three-KPI scorecard
-//! whose ranking is worked out by hand (fixtures/tiny/README.md):
-//!
-//! | dept | records_provided | consumers_served | providers_used | scores | composite |
-//! | --- | --- | --- | --- | --- | --- |
-//! | P1 | 150 | 3 | 1 | 100, 100, 100 | 100 |
-//! | P2 | 30 | 2 | 0 | 0, 0, 0 | 0 |
-//! | C1 | 10 | 1 | 2 | 100, 100, 100 | 100 |
-//! | C2 | 0 | 0 | 1 | 0, 0, 0 | 0 |
-//! | K1 | 0 | 0 | 2 | 100 (constant), 100 (constant), 100 | 100 |
-//! | K2 | 0 | 0 | 0 | 100 (constant), 100 (constant), 0 | 66.67 |
-//!
-//! Ranks: C1, K1, P1 tie at 1 (A); K2 4 (C); C2, P2 tie at 5 (D).
+//! The whole appraisal as a library call, on fixtures/tiny with the three-KPI scorecard
+//! `fixtures/scorecards/tiny-sharing.toml`, whose ranking is worked out by hand in its
+//! comments: C1, K1, P1 tie at 1 (A); K2 4 (C, 66.67); C2, P2 tie at 5 (D).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -23,26 +13,6 @@ use appraise_report::lang::Lang;
 use appraise_report::staging::Policy;
 use appraise_report::templates::Templates;
 use appraise_score::Scorecard;
-
-const CARD: &str = r#"
-[scorecard]
-name = "tiny"
-[[dimension]]
-id = "sharing"
-title = "Sharing"
-weight = 1
-[[kpi]]
-id = "records_provided"
-dimension = "sharing"
-[[kpi]]
-id = "consumers_served"
-dimension = "sharing"
-[[kpi]]
-id = "providers_used"
-dimension = "sharing"
-[uncertainty]
-runs = 50
-"#;
 
 /// The ranking of the table above: department, rank, grade.
 const WANT: [(&str, u32, &str); 6] = [
@@ -60,7 +30,8 @@ fn root() -> PathBuf {
 
 fn rules() -> Rules {
     Rules {
-        scorecard: Scorecard::parse(Path::new("card.toml"), CARD).unwrap(),
+        scorecard: Scorecard::from_file(&root().join("fixtures/scorecards/tiny-sharing.toml"))
+            .unwrap(),
         library: load_library(&root().join("queries/kpis")).unwrap(),
         calendar: Calendar::from_dir(&root().join("queries/calendars")).unwrap(),
         engine: EngineOptions::default(),
@@ -72,15 +43,11 @@ fn rules() -> Rules {
 #[test]
 fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
     let dir = tempfile::tempdir().unwrap();
-    let card = dir.path().join("card.toml");
-    std::fs::write(&card, CARD).unwrap();
-    let mut rules = rules();
-    rules.scorecard = Scorecard::from_file(&card).unwrap();
     let job = Job {
         data: root().join("fixtures/tiny"),
         options: Default::default(),
         period: Some("2026Q3".parse().unwrap()),
-        rules,
+        rules: rules(),
         templates: Templates::load(None).unwrap(),
         lang: Lang::En,
         out: dir.path().join("out"),

@@ -141,13 +141,13 @@ impl<'a> Source<'a> {
 
 type R = Result<(), String>;
 
-/// Draws `kind` as SVG (returned) and PNG (written to `png`), with `svg_text` and
-/// `png_text` (the same, or substitutes for glyphs the chart font lacks).
+/// Draws `kind` as SVG (returned) and PNG (written to `png`), with `svg_text`; the PNG
+/// with `png_text` where given (substitutes for glyphs the chart font lacks).
 pub(crate) fn render(
     kind: Kind,
     src: &Source<'_>,
     svg_text: &Text,
-    png_text: &Text,
+    png_text: Option<&Text>,
     png: &Path,
     fonts: &Fonts,
 ) -> Result<String, Error> {
@@ -160,10 +160,9 @@ pub(crate) fn render(
     // The PNG is the SVG (with the PNG's wording) rasterised at twice its size, its
     // text shaped with the chart font: print density, and glyphs spaced as the font
     // says.
-    let for_png = if std::ptr::eq(svg_text, png_text) {
-        svg.clone()
-    } else {
-        svg_with(png_text)?
+    let for_png = match png_text {
+        None => svg.clone(),
+        Some(text) => svg_with(text)?,
     };
     let bytes = rasterise(&for_png, fonts).map_err(fail)?;
     std::fs::write(png, bytes).map_err(|e| fail(e.to_string()))?;

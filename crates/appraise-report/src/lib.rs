@@ -333,7 +333,14 @@ impl Report<'_> {
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
             // Not `with_extension`: a stem may hold a dot (`dept.v2`).
             let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
-            let svg = charts::render(kind, &src, &svg_text, &png_text, &path("png"), self.fonts)?;
+            let svg = charts::render(
+                kind,
+                &src,
+                &svg_text,
+                png_text.as_ref(),
+                &path("png"),
+                self.fonts,
+            )?;
             write_file(&path("svg"), &svg)?;
             Ok(Chart {
                 id,
@@ -372,10 +379,10 @@ impl Report<'_> {
         })
     }
 
-    /// The chart wording for SVG and for PNG. The PNG's is the same unless the chart
-    /// font lacks glyphs for it: then English wording, and for each department the
-    /// first of its label, English name and id that the font can draw.
-    fn chart_text(&self, views: &Views<'_>, warnings: &mut Vec<String>) -> (Text, Text) {
+    /// The chart wording for SVG, and for PNG where it differs: where the chart font
+    /// lacks glyphs, English wording, and for each department the first of its label,
+    /// English name and id that the font can draw.
+    fn chart_text(&self, views: &Views<'_>, warnings: &mut Vec<String>) -> (Text, Option<Text>) {
         let s = &self.appraisal.current;
         let chars = match self.lang {
             Lang::Zh => LABEL_CHARS.0,
@@ -419,7 +426,8 @@ impl Report<'_> {
                 .unwrap_or_else(|| format!("#{}", d + 1))
             })
             .collect();
-        if !wording_drawn || png_labels != labels {
+        let substituted = !wording_drawn || png_labels != labels;
+        if substituted {
             warnings.push(format!(
                 "the chart font ({}) cannot draw some text: PNG charts show {}",
                 fonts.source,
@@ -436,11 +444,11 @@ impl Report<'_> {
                 lang: self.lang,
                 labels,
             },
-            Text {
+            substituted.then_some(Text {
                 strings: png_strings,
                 lang: png_lang,
                 labels: png_labels,
-            },
+            }),
         )
     }
 }

@@ -98,15 +98,8 @@ impl Templates {
         let mut strings: BTreeMap<String, Strings> = BTreeMap::new();
         let mut overrides = Vec::new();
         for (name, default) in BUILT_IN {
-            let (text, origin) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
-                        path: path.clone(),
-                        source: e,
-                    })?;
-                    overrides.push(path.clone());
-                    (text, Some(path))
-                }
+            let (text, origin) = match read_override(dir, name, &mut overrides)? {
+                Some((path, text)) => (text, Some(path)),
                 None => (default.to_string(), None),
             };
             if name == "strings.toml" {
@@ -123,17 +116,8 @@ impl Templates {
         }
         let mut typst = BTreeMap::new();
         for (name, default) in TYPST {
-            let entry = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
-                        path: path.clone(),
-                        source: e,
-                    })?;
-                    overrides.push(path.clone());
-                    (path, text)
-                }
-                None => (PathBuf::from(name), default.to_string()),
-            };
+            let entry = read_override(dir, name, &mut overrides)?
+                .unwrap_or_else(|| (PathBuf::from(name), default.to_string()));
             typst.insert(name, entry);
         }
         Ok(Templates {
@@ -173,6 +157,24 @@ impl Templates {
             .render(Value::from_serialize(&context))
             .map_err(|e| template_error(name, None, &e))
     }
+}
+
+/// The file `name` of the `--templates` folder, where there is one, noted in
+/// `overrides`: its path and text.
+fn read_override(
+    dir: Option<&Path>,
+    name: &str,
+    overrides: &mut Vec<PathBuf>,
+) -> Result<Option<(PathBuf, String)>, Error> {
+    let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    overrides.push(path.clone());
+    Ok(Some((path, text)))
 }
 
 fn template_error(name: &str, path: Option<&Path>, e: &minijinja::Error) -> Error {
