@@ -673,32 +673,152 @@ fn the_chinese_report_has_no_english_value_words() {
     assert!(cards.contains("(比率)"), "a unit in Chinese");
 }
 
-/// At 150 departments the PDF shows the ranking and the heatmap in three parts of 50
-/// rows each, so that every label stays readable on an A4 page.
-#[test]
-fn a_long_ranking_is_printed_in_parts() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// 150 generated departments (names up to 64 characters), run in `lang` into `out`.
+fn run_150(dir: &Path, lang: &str) -> (PathBuf, Vec<[String; 3]>) {
+    let data = dir.join("data");
+    if !data.exists() {
+        appraise()
+            .args([
+                "generate",
+                "--departments",
+                "150",
+                "--exchanges",
+                "20000",
+                "--out",
+            ])
+            .arg(&data)
+            .assert()
+            .success();
+    }
+    let out = dir.join(lang);
     appraise()
-        .args([
-            "generate",
-            "--departments",
-            "150",
-            "--exchanges",
-            "20000",
-            "--out",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
-    let out = dir.path().join("out");
-    appraise()
-        .args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
+        .args(["run", "--period", "2026Q3", "--lang", lang, "--data"])
         .arg(&data)
         .arg("--out")
         .arg(&out)
+        .env_remove("APPRAISE_FONT")
         .assert()
         .success();
+    // dept_id, name, name_en: the generator writes no quoted field.
+    let departments = read(&data.join("departments.csv"));
+    assert!(!departments.contains('"'));
+    let names = departments
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [f[0].to_string(), f[1].to_string(), f[2].to_string()]
+        })
+        .collect();
+    (out, names)
+}
+
+/// Each text of an SVG chart with the box its glyphs cover, laid out as the PNG
+/// rasteriser lays it out (usvg, with the chart font appraise finds), and the canvas.
+fn text_boxes(svg: &Path) -> (Vec<(String, resvg::tiny_skia::Rect)>, (f32, f32)) {
+    fn walk(g: &resvg::usvg::Group, out: &mut Vec<(String, resvg::tiny_skia::Rect)>) {
+        for node in g.children() {
+            match node {
+                resvg::usvg::Node::Group(g) => walk(g, out),
+                resvg::usvg::Node::Text(t) => {
+                    let s: String = t.chunks().iter().map(|c| c.text()).collect();
+                    if let Some(ink) = t.flattened().abs_bounding_box().to_non_zero_rect() {
+                        out.push((s, ink.to_rect()));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (fonts, _) = appraise_report::fonts::Fonts::find();
+    let tree = resvg::usvg::Tree::from_str(&read(svg), fonts.raster_options()).unwrap();
+    let mut boxes = Vec::new();
+    walk(tree.root(), &mut boxes);
+    (boxes, (tree.size().width(), tree.size().height()))
+}
+
+/// No two texts of the chart cover the same pixels, and every text lies inside the
+/// canvas; returns the texts.
+fn assert_labels_apart(svg: &Path) -> Vec<String> {
+    let (boxes, (w, h)) = text_boxes(svg);
+    for (i, (a, ra)) in boxes.iter().enumerate() {
+        assert!(
+            ra.left() >= 0.0 && ra.top() >= 0.0 && ra.right() <= w && ra.bottom() <= h,
+            "{}: {a:?} at {ra:?} runs off the {w}×{h} canvas",
+            svg.display()
+        );
+        for (b, rb) in &boxes[i + 1..] {
+            let apart = ra.right() <= rb.left()
+                || rb.right() <= ra.left()
+                || ra.bottom() <= rb.top()
+                || rb.bottom() <= ra.top();
+            assert!(
+                apart,
+                "{}: {a:?} {ra:?} overlaps {b:?} {rb:?}",
+                svg.display()
+            );
+        }
+    }
+    boxes.into_iter().map(|(s, _)| s).collect()
+}
+
+/// At 150 departments every chart's texts stand apart and inside the chart, every
+/// department's name is written whole in the ranking, heatmap, movement and its radar,
+/// and the PDF shows the ranking and the heatmap in three parts of 50 rows each, so
+/// that every label stays readable on an A4 page.
+#[test]
+fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let cjk = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists();
+    let langs: &[&str] = if cjk { &["en", "zh"] } else { &["en"] };
+    for &lang in langs {
+        let (out, departments) = run_150(dir.path(), lang);
+        let name = |d: &[String; 3]| {
+            if lang == "zh" {
+                d[1].clone()
+            } else {
+                d[2].clone()
+            }
+        };
+        assert!(departments.iter().any(|d| d[2].chars().count() > 34));
+        let charts = out.join("charts");
+        for chart in ["trend", "exchanges", "response"] {
+            assert_labels_apart(&charts.join(format!("{chart}.svg")));
+        }
+        for chart in ["ranking", "heatmap"] {
+            let texts = assert_labels_apart(&charts.join(format!("{chart}.svg")));
+            for d in &departments {
+                assert!(texts.contains(&name(d)), "{lang} {chart}: {}", name(d));
+            }
+        }
+        // The movement chart writes `name rank` and `rank name` for the ranked ones.
+        let names: Vec<String> = departments.iter().map(name).collect();
+        let labels: Vec<String> = assert_labels_apart(&charts.join("movement.svg"))
+            .into_iter()
+            .skip(3)
+            .collect();
+        assert!(
+            labels.len() > 50,
+            "{lang}: {} movement labels",
+            labels.len()
+        );
+        for label in labels {
+            let whole = [
+                label.split_once(' ').map(|(_, rest)| rest),
+                label.rsplit_once(' ').map(|(rest, _)| rest),
+            ];
+            assert!(
+                whole.iter().flatten().any(|n| names.iter().any(|x| x == n)),
+                "{lang} movement: {label}"
+            );
+        }
+        for d in &departments {
+            let radar = charts.join(format!("radar/{}.svg", d[0]));
+            let texts = assert_labels_apart(&radar);
+            assert_eq!(texts[0], name(d), "the title of {}", radar.display());
+        }
+    }
+    let out = dir.path().join("en");
     // The HTML report keeps each chart whole.
     let html = read(&out.join("report.html"));
     assert!(html.contains("id=\"chart-ranking\""));

@@ -64,17 +64,57 @@ pub struct Chart {
     pub svg: String,
 }
 
-/// What a chart writes in words: the wording and the department labels.
+/// What a chart writes in words: the wording and the department labels, whole (a
+/// chart makes room for its longest label rather than cut it).
 pub(crate) struct Text {
-    pub strings: Strings,
-    pub lang: Lang,
+    strings: Strings,
+    lang: Lang,
     /// Per department of `Appraisal::current`, in its order.
-    pub labels: Vec<String>,
+    labels: Vec<String>,
+    /// The chart font, to measure with.
+    fonts: Fonts,
+    /// The widest label's width at 1 px (widths grow with the size).
+    widest: f32,
 }
 
 impl Text {
+    pub(crate) fn new(strings: Strings, lang: Lang, labels: Vec<String>, fonts: &Fonts) -> Text {
+        let widest = labels
+            .iter()
+            .map(|l| fonts.width(l, 1.0))
+            .fold(0.0, f32::max);
+        Text {
+            strings,
+            lang,
+            labels,
+            fonts: fonts.clone(),
+            widest,
+        }
+    }
+
     fn t(&self, key: &str) -> String {
         self.strings.get(key)
+    }
+
+    /// The width of `s` drawn at plotters' `size`, rounded up.
+    fn width(&self, s: &str, size: f64) -> i32 {
+        self.fonts.width(s, em(size)).ceil() as i32
+    }
+
+    /// The widest label drawn at plotters' `size`, rounded up.
+    fn widest(&self, size: f64) -> i32 {
+        (self.widest * em(size)).ceil() as i32
+    }
+
+    /// The label column of a chart with a row per department: [`LABEL_W`], or wide
+    /// enough for the widest label with a rank or number (`150 `) beside it.
+    fn label_w(&self) -> i32 {
+        LABEL_W.max(self.widest(11.0) + self.width("150 ", 11.0) + 16)
+    }
+
+    /// How much wider than [`LABEL_W`] the label column is.
+    fn extra(&self) -> i32 {
+        self.label_w() - LABEL_W
     }
 }
 
@@ -141,6 +181,12 @@ impl<'a> Source<'a> {
 
 type R = Result<(), String>;
 
+/// The em size in pixels of text drawn at plotters' `size`: its SVG backend writes
+/// `font-size` as the size / 1.24.
+fn em(size: f64) -> f32 {
+    (size / 1.24) as f32
+}
+
 /// Draws `kind` as SVG (returned) and PNG (written to `png`), with `svg_text`; the PNG
 /// with `png_text` where given (substitutes for glyphs the chart font lacks).
 pub(crate) fn render(
@@ -173,7 +219,7 @@ pub(crate) fn render(
 pub(crate) fn svg_of(kind: Kind, src: &Source<'_>, text: &Text) -> Result<String, String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, size(kind, src)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size(kind, src, text)).into_drawing_area();
         draw(kind, src, text, &root)?;
         root.present().map_err(|e| e.to_string())?;
     }
@@ -208,25 +254,29 @@ const ROW: i32 = 22;
 const TOP: i32 = 64;
 const LABEL_W: i32 = 230;
 
-fn size(kind: Kind, src: &Source<'_>) -> (u32, u32) {
+/// A chart's size: [`W`] wide, and wider by what its labels need beyond the default
+/// label column (two label columns for the movement chart); radar charts as wide as
+/// their title.
+fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
     let s = &src.appraisal.current;
     let n = s.departments.len() as i32;
     // The rows drawn: every department, or a part's (`Source::part`).
     let shown = src.order.len() as i32;
     let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
-    match kind {
-        Kind::Ranking => (W, rows(shown)),
-        Kind::Heatmap => (W, rows(shown) + key_height(s.kpis.len())),
-        Kind::Radar(_) => (520, 560),
-        Kind::Trend => (W, 560),
-        Kind::Exchanges => (W, rows(src.exchangers.len() as i32)),
-        Kind::Response => (W, rows(src.providers.len() as i32)),
-        Kind::Movement => (W, rows(n)),
-    }
-}
-
-fn key_height(kpis: usize) -> u32 {
-    (kpis.div_ceil(2) as u32) * 16 + 12
+    let wide = W as i32 + text.extra();
+    let (w, h) = match kind {
+        Kind::Ranking => (wide, rows(shown)),
+        Kind::Heatmap => {
+            let key = HeatmapKey::new(src, text);
+            (key.width().max(wide), rows(shown) + key.height())
+        }
+        Kind::Radar(d) => (520.max(text.width(&text.labels[d], 16.0) + 32), 560),
+        Kind::Trend => (W as i32 + trend_extra(text), 560),
+        Kind::Exchanges => (wide, rows(src.exchangers.len() as i32)),
+        Kind::Response => (wide, rows(src.providers.len() as i32)),
+        Kind::Movement => (wide + text.extra(), rows(n)),
+    };
+    (w as u32, h)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -348,8 +398,14 @@ fn score_colour(v: f64) -> RGBColor {
 }
 
 /// The label column: department labels, right-aligned, one per row.
-fn row_label<DB: DrawingBackend>(pen: &Pen<'_, DB>, label: &str, row: i32) -> R {
-    pen.text(label, (LABEL_W - 8, row_y(row)), 11.0, HPos::Right, INK)
+fn row_label<DB: DrawingBackend>(pen: &Pen<'_, DB>, text: &Text, label: &str, row: i32) -> R {
+    pen.text(
+        label,
+        (text.label_w() - 8, row_y(row)),
+        11.0,
+        HPos::Right,
+        INK,
+    )
 }
 
 fn row_y(row: i32) -> i32 {
@@ -367,15 +423,16 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         text.t("chart_ranking"),
         text.lang.period(&s.period)
     ))?;
-    let (bar0, bar1) = (LABEL_W, 600);
-    let (rank0, rank1) = (660, W as i32 - 40);
+    let extra = text.extra();
+    let (bar0, bar1) = (LABEL_W + extra, 600 + extra);
+    let (rank0, rank1) = (660 + extra, W as i32 + extra - 40);
     let n = s.departments.len().max(1) as f64;
     let rank_x = |r: f64| rank0 + ((r - 1.0) / (n - 1.0).max(1.0) * (rank1 - rank0) as f64) as i32;
     let bar_x = |v: f64| bar0 + (v.clamp(0.0, 100.0) / 100.0 * (bar1 - bar0) as f64) as i32;
     pen.note(&text.t("composite"), (bar0, TOP - 12))?;
     pen.note(&text.t("rank_interval"), (rank0, TOP - 12))?;
     // Legend: the grade colours.
-    let mut x = 420;
+    let mut x = 420 + extra;
     for (g, b) in bands.iter().enumerate() {
         pen.rect(
             (x, 14),
@@ -390,7 +447,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         let row = row as i32;
         let dep = &s.departments[d];
         let y = row_y(row);
-        row_label(pen, &text.labels[d], row)?;
+        row_label(pen, text, &text.labels[d], row)?;
         match dep.composite {
             Some(v) if dep.status == Status::Ranked => {
                 let colour = grade_colour(dep.grade, bands.len());
@@ -471,9 +528,10 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         text.lang.period(&s.period)
     ))?;
     let k = s.kpis.len().max(1) as i32;
+    let label_w = text.label_w();
     let cell = ((W as i32 - LABEL_W - 20) / k).min(48);
     for j in 0..s.kpis.len() {
-        let x = LABEL_W + j as i32 * cell + cell / 2;
+        let x = label_w + j as i32 * cell + cell / 2;
         pen.text(
             &kpi_key(&src.appraisal.scorecard, &s.kpis[j]),
             (x, TOP - 10),
@@ -484,35 +542,79 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
     }
     for (row, &d) in src.order.iter().enumerate() {
         let row = row as i32;
-        row_label(pen, &text.labels[d], row)?;
+        row_label(pen, text, &text.labels[d], row)?;
         let y = TOP + row * ROW;
         for j in 0..s.kpis.len() {
             let score = s.cell(d, j).score;
             pen.shaded_cell(
-                (LABEL_W + j as i32 * cell, y),
+                (label_w + j as i32 * cell, y),
                 cell,
                 score,
                 &score.map_or("–".into(), |v| format!("{v:.0}")),
             )?;
         }
     }
-    // The key: K# = KPI title, in two columns.
     let top = row_y(src.order.len() as i32) + 8;
-    for (j, id) in s.kpis.iter().enumerate() {
-        let (col, line) = ((j % 2) as i32, (j / 2) as i32);
+    let key = HeatmapKey::new(src, text);
+    for (j, entry) in key.entries.iter().enumerate() {
+        let (col, line) = ((j % key.columns) as i32, (j / key.columns) as i32);
         pen.text(
-            &format!(
-                "{} {}",
-                kpi_key(&src.appraisal.scorecard, id),
-                text.t(&format!("kpi:{id}"))
-            ),
-            (16 + col * 470, top + line * 16),
+            entry,
+            (16 + col * key.column_w, top + line * 16),
             10.0,
             HPos::Left,
             INK,
         )?;
     }
     Ok(())
+}
+
+/// The heatmap's key, `K# KPI title`: in two columns of at least 470 px, or in one
+/// where two of the longest entry do not fit the chart's width.
+struct HeatmapKey {
+    entries: Vec<String>,
+    column_w: i32,
+    columns: usize,
+}
+
+impl HeatmapKey {
+    fn new(src: &Source<'_>, text: &Text) -> HeatmapKey {
+        let entries: Vec<String> = src
+            .appraisal
+            .current
+            .kpis
+            .iter()
+            .map(|id| {
+                format!(
+                    "{} {}",
+                    kpi_key(&src.appraisal.scorecard, id),
+                    text.t(&format!("kpi:{id}"))
+                )
+            })
+            .collect();
+        let column_w = entries
+            .iter()
+            .map(|e| text.width(e, 10.0) + 24)
+            .fold(470, i32::max);
+        let columns = if 32 + 2 * column_w <= W as i32 + text.extra() {
+            2
+        } else {
+            1
+        };
+        HeatmapKey {
+            entries,
+            column_w,
+            columns,
+        }
+    }
+
+    fn width(&self) -> i32 {
+        32 + self.columns as i32 * self.column_w
+    }
+
+    fn height(&self) -> u32 {
+        (self.entries.len().div_ceil(self.columns) as u32) * 16 + 12
+    }
 }
 
 fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d: usize) -> R {
@@ -593,6 +695,7 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
     let periods: Vec<&appraise_score::Scores> =
         a.history.iter().rev().chain(std::iter::once(s)).collect();
     let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);
+    let x1 = x1 + trend_extra(text);
     let x = |i: usize| {
         if periods.len() < 2 {
             (x0 + x1) / 2
@@ -668,6 +771,12 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
     name_line_ends(pen, text, ends, (y0, y1))
 }
 
+/// How much wider than [`W`] the trend chart is, so that the names at its line ends
+/// fit to the right of the plot.
+fn trend_extra(text: &Text) -> i32 {
+    (text.widest(10.0) + 14 + 16 - 260).max(0)
+}
+
 /// Labels beside line ends `(y, department, x)`, moved apart just enough not to
 /// overlap within `span`, with a leader where one had to move.
 fn name_line_ends<DB: DrawingBackend>(
@@ -678,7 +787,7 @@ fn name_line_ends<DB: DrawingBackend>(
 ) -> R {
     ends.sort();
     let mut ys: Vec<i32> = ends.iter().map(|e| e.0).collect();
-    spread(&mut ys, 13, span.0, span.1);
+    spread(&mut ys, 14, span.0, span.1);
     for ((line_y, d, lx), label_y) in ends.into_iter().zip(ys) {
         if label_y != line_y {
             pen.line(vec![(lx + 3, line_y), (lx + 12, label_y)], GREY, 1)?;
@@ -752,16 +861,18 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
         }
     }
     let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let label_w = text.label_w();
     let cell = ((W as i32 - LABEL_W - 20) / ids.len() as i32).min(48);
-    pen.note(&text.t("exchanges_axes"), (LABEL_W, 42))?;
+    pen.note(&text.t("exchanges_axes"), (label_w, 42))?;
     for (i, id) in ids.iter().enumerate() {
-        row_label(pen, &format!("{} {}", i + 1, src.label(text, id)), i as i32)?;
-        let x = LABEL_W + i as i32 * cell + cell / 2;
+        let label = format!("{} {}", i + 1, src.label(text, id));
+        row_label(pen, text, &label, i as i32)?;
+        let x = label_w + i as i32 * cell + cell / 2;
         pen.text(&(i + 1).to_string(), (x, TOP - 8), 10.0, HPos::Center, INK)?;
         let y = TOP + i as i32 * ROW;
         for (j, &n) in counts[i].iter().enumerate() {
             if i == j {
-                pen.shaded_cell((LABEL_W + j as i32 * cell, y), cell, None, "×")?;
+                pen.shaded_cell((label_w + j as i32 * cell, y), cell, None, "×")?;
                 continue;
             }
             let (level, value) = if n == 0 {
@@ -769,7 +880,7 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
             } else {
                 (100.0 * (n as f64).ln_1p() / max.ln_1p(), compact(n))
             };
-            pen.shaded_cell((LABEL_W + j as i32 * cell, y), cell, Some(level), &value)?;
+            pen.shaded_cell((label_w + j as i32 * cell, y), cell, Some(level), &value)?;
         }
     }
     Ok(())
@@ -790,7 +901,8 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
     if spreads.is_empty() {
         return pen.note(&text.t("no_exchanges"), (16, TOP));
     }
-    pen.note(&text.t("response_legend"), (LABEL_W, 42))?;
+    let label_w = text.label_w();
+    pen.note(&text.t("response_legend"), (label_w, 42))?;
     // A log scale over whole powers of ten that hold every quantile.
     let lo = spreads
         .iter()
@@ -806,7 +918,7 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         .log10()
         .ceil()
         .max(lo + 1.0);
-    let (x0, x1) = (LABEL_W + 10, W as i32 - 40);
+    let (x0, x1) = (label_w + 10, W as i32 + text.extra() - 40);
     let x = |ms: f64| x0 + ((ms.max(1.0).log10() - lo) / (hi - lo) * (x1 - x0) as f64) as i32;
     let bottom = row_y(spreads.len() as i32) - 4;
     let mut e = lo;
@@ -825,7 +937,7 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
     for (row, sp) in spreads.iter().enumerate() {
         let row = row as i32;
         let y = row_y(row);
-        row_label(pen, &src.label(text, &sp.provider), row)?;
+        row_label(pen, text, &src.label(text, &sp.provider), row)?;
         let [p05, p25, p50, p75, p95] = sp.quantiles.map(&x);
         pen.line(vec![(p05, y), (p25, y)], INK, 1)?;
         pen.line(vec![(p75, y), (p95, y)], INK, 1)?;
@@ -859,9 +971,8 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         text.lang.period(&prev.period),
         text.lang.period(&s.period)
     ))?;
-    let (xl, xr) = (LABEL_W + 40, W as i32 - LABEL_W - 40);
-    let n = s.departments.len().max(1) as i32;
-    let y = |r: u32| TOP + ((r as i32 - 1) * (n * ROW - ROW)) / (n - 1).max(1) + ROW / 2;
+    let label_w = text.label_w();
+    let (xl, xr) = (label_w + 40, W as i32 + 2 * text.extra() - label_w - 40);
     pen.text(
         &text.lang.period(&prev.period),
         (xl, TOP - 12),
@@ -876,34 +987,42 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         HPos::Center,
         GREY,
     )?;
+    // Each side lists its ranked departments one per row, in ranking order, so that
+    // tied departments sit on rows of their own; the rank is written beside the name.
+    let rows_of = |ranks: Vec<(usize, u32)>| -> HashMap<usize, (i32, u32)> {
+        ranks
+            .into_iter()
+            .enumerate()
+            .map(|(row, (d, r))| (d, (row_y(row as i32), r)))
+            .collect()
+    };
+    let mut before: Vec<(usize, u32)> = src
+        .order
+        .iter()
+        .filter_map(|&d| Some((d, compare::change(s, prev, d).previous_rank?)))
+        .collect();
+    before.sort_by_key(|&(d, r)| (r, prev.position(&s.departments[d].department.id)));
+    let before = rows_of(before);
+    let after = rows_of(
+        src.order
+            .iter()
+            .filter_map(|&d| Some((d, s.departments[d].rank?)))
+            .collect(),
+    );
     let n_bands = a.scorecard.grades.bands.len();
     for &d in &src.order {
-        let dep = &s.departments[d];
-        let before = compare::change(s, prev, d).previous_rank;
         let label = &text.labels[d];
-        let colour = grade_colour(dep.grade, n_bands);
-        if let Some(r) = before {
-            pen.text(
-                &format!("{label} {r}"),
-                (xl - 8, y(r)),
-                10.0,
-                HPos::Right,
-                INK,
-            )?;
-            pen.dot((xl, y(r)), 3, colour)?;
+        let colour = grade_colour(s.departments[d].grade, n_bands);
+        if let Some(&(y, r)) = before.get(&d) {
+            pen.text(&format!("{label} {r}"), (xl - 8, y), 10.0, HPos::Right, INK)?;
+            pen.dot((xl, y), 3, colour)?;
         }
-        if let Some(r) = dep.rank {
-            pen.text(
-                &format!("{r} {label}"),
-                (xr + 8, y(r)),
-                10.0,
-                HPos::Left,
-                INK,
-            )?;
-            pen.dot((xr, y(r)), 3, colour)?;
+        if let Some(&(y, r)) = after.get(&d) {
+            pen.text(&format!("{r} {label}"), (xr + 8, y), 10.0, HPos::Left, INK)?;
+            pen.dot((xr, y), 3, colour)?;
         }
-        if let (Some(b), Some(r)) = (before, dep.rank) {
-            pen.line(vec![(xl, y(b)), (xr, y(r))], colour, 2)?;
+        if let (Some(&(yb, _)), Some(&(ya, _))) = (before.get(&d), after.get(&d)) {
+            pen.line(vec![(xl, yb), (xr, ya)], colour, 2)?;
         }
     }
     Ok(())

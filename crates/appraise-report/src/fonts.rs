@@ -51,6 +51,8 @@ const FONT_DIRS: &[&str] = &[
 #[derive(Clone)]
 pub struct Fonts {
     font: FontRef<'static>,
+    /// The built-in DejaVu Sans, which draws what `font` lacks.
+    fallback: FontRef<'static>,
     /// The font database the PNG rasteriser uses, made on first use.
     raster: std::sync::Arc<std::sync::OnceLock<resvg::usvg::Options<'static>>>,
     /// The font file's bytes, for the PDF; `None` for the built-in DejaVu Sans (which
@@ -103,10 +105,11 @@ impl Fonts {
     /// DejaVu Sans, built in: Latin, Greek and Cyrillic, no Chinese.
     pub fn builtin() -> Fonts {
         let bytes = dejavu::sans::regular();
-        let font = FontRef::try_from_slice(bytes).expect("the built-in DejaVu Sans parses");
+        let font = dejavu_sans();
         let _ = register_font("sans-serif", FontStyle::Normal, bytes);
         Fonts {
             cjk: covers_with(&font, "中文"),
+            fallback: font.clone(),
             font,
             raster: Default::default(),
             bytes: None,
@@ -129,9 +132,26 @@ impl Fonts {
         Some(Box::leak(bytes.into_boxed_slice()))
     }
 
+    /// The advance width in pixels of `text` set at `size` px in this font, with the
+    /// built-in DejaVu Sans for a glyph it lacks (as the PNG rasteriser sets it), without
+    /// kerning: what a chart reserves for a label.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars()
+            .map(|c| {
+                let font = if self.font.glyph_id(c).0 != 0 {
+                    &self.font
+                } else {
+                    &self.fallback
+                };
+                let em = font.units_per_em().unwrap_or(1000.0);
+                font.h_advance_unscaled(font.glyph_id(c)) / em * size
+            })
+            .sum()
+    }
+
     /// How the PNG rasteriser reads a chart's SVG: `sans-serif` is this font, with the
     /// built-in DejaVu Sans for any glyph it lacks.
-    pub(crate) fn raster_options(&self) -> &resvg::usvg::Options<'static> {
+    pub fn raster_options(&self) -> &resvg::usvg::Options<'static> {
         self.raster.get_or_init(|| {
             let mut db = resvg::usvg::fontdb::Database::new();
             let own = self.bytes.unwrap_or(dejavu::sans::regular());
@@ -160,6 +180,10 @@ impl Fonts {
     }
 }
 
+fn dejavu_sans() -> FontRef<'static> {
+    FontRef::try_from_slice(dejavu::sans::regular()).expect("the built-in DejaVu Sans parses")
+}
+
 fn covers_with(font: &FontRef<'_>, text: &str) -> bool {
     text.chars()
         .all(|c| c.is_whitespace() || font.glyph_id(c).0 != 0)
@@ -172,6 +196,7 @@ fn load(path: &Path) -> Option<Fonts> {
     register_font("sans-serif", FontStyle::Normal, bytes).ok()?;
     Some(Fonts {
         cjk: covers_with(&font, "中文"),
+        fallback: dejavu_sans(),
         font,
         raster: Default::default(),
         bytes: Some(bytes),
@@ -228,6 +253,17 @@ mod tests {
             "{}",
             f.source
         );
+    }
+
+    /// DejaVu Sans's advances (units per em 2048): `i` 569, `W` 2025; a CJK glyph it
+    /// lacks is measured in the same fallback (its `.notdef`, 1229).
+    #[test]
+    fn widths_are_advances_scaled_to_the_size() {
+        let f = Fonts::builtin();
+        let px = |units: f32| units / 2048.0 * 20.0;
+        assert!((f.width("iW", 20.0) - px(569.0 + 2025.0)).abs() < 1e-3);
+        assert!((f.width("", 20.0)).abs() < 1e-6);
+        assert!((f.width("中", 20.0) - px(1229.0)).abs() < 1e-3);
     }
 
     #[test]

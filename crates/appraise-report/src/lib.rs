@@ -150,19 +150,6 @@ pub const STEPS: [&str; 6] = [
     "PDF",
 ];
 
-/// Longest department label in a chart, in characters (CJK, then Latin).
-const LABEL_CHARS: (usize, usize) = (18, 34);
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
 impl Report<'_> {
     /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
     /// starts. Returns warnings for the reader (a missing CJK font).
@@ -384,10 +371,6 @@ impl Report<'_> {
     /// English name and id that the font can draw.
     fn chart_text(&self, views: &Views<'_>, warnings: &mut Vec<String>) -> (Text, Option<Text>) {
         let s = &self.appraisal.current;
-        let chars = match self.lang {
-            Lang::Zh => LABEL_CHARS.0,
-            Lang::En => LABEL_CHARS.1,
-        };
         let with_kpis = |lang: Lang| {
             let mut t = self.templates.strings(lang);
             for id in &s.kpis {
@@ -396,9 +379,7 @@ impl Report<'_> {
             t
         };
         let svg_strings = with_kpis(self.lang);
-        let labels: Vec<String> = (0..s.departments.len())
-            .map(|d| truncate(&views.name(d), chars))
-            .collect();
+        let labels: Vec<String> = (0..s.departments.len()).map(|d| views.name(d)).collect();
         let fonts = self.fonts;
         let wording_drawn = svg_strings
             .0
@@ -418,8 +399,8 @@ impl Report<'_> {
             .map(|(d, x)| {
                 [
                     labels[d].clone(),
-                    truncate(&x.department.name_en, LABEL_CHARS.1),
-                    truncate(&x.department.id, LABEL_CHARS.1),
+                    x.department.name_en.clone(),
+                    x.department.id.clone(),
                 ]
                 .into_iter()
                 .find(|l| !l.is_empty() && fonts.covers(l))
@@ -439,16 +420,8 @@ impl Report<'_> {
             ));
         }
         (
-            Text {
-                strings: svg_strings,
-                lang: self.lang,
-                labels,
-            },
-            substituted.then_some(Text {
-                strings: png_strings,
-                lang: png_lang,
-                labels: png_labels,
-            }),
+            Text::new(svg_strings, self.lang, labels, fonts),
+            substituted.then(|| Text::new(png_strings, png_lang, png_labels, fonts)),
         )
     }
 }
