@@ -835,3 +835,70 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
         );
     }
 }
+
+/// Warnings reach the Chinese report in Chinese, with table names in its words: an
+/// unknown column, a file that names no table and a missing table.
+#[test]
+fn the_chinese_report_writes_its_warnings_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let departments: String = read(&fixtures().join("tiny/departments.csv"))
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "note" } else { "x" }))
+        .collect();
+    let data = tiny_with_departments(dir.path(), &departments);
+    std::fs::write(data.join("misc.csv"), "a,b\n1,2\n").unwrap();
+    std::fs::remove_file(data.join("services.csv")).unwrap();
+    let zh = read(&run(dir.path(), &data, "zh").join("report.html"));
+    for words in [
+        "departments.csv：不属于部门表的列已忽略：note",
+        "misc.csv：没有名为 misc 的表（表名为 部门、资源目录、数据交换、共享申请、政务服务办件）",
+        "中没有政务服务办件表，按空表处理",
+    ] {
+        assert!(zh.contains(words), "{words}");
+    }
+    for english in ["ignored column", "ignored ", "no table", "it is empty"] {
+        assert!(!zh.contains(english), "{english}");
+    }
+    // The English report writes the sentences the command line prints.
+    let en_dir = tempfile::tempdir().unwrap();
+    let en = read(&run(en_dir.path(), &data, "en").join("report.html"));
+    assert!(en.contains("departments.csv: ignored column(s) not in the departments table: note"));
+}
+
+/// Every warning code the crates write has its Chinese wording in the built-in
+/// strings.toml, so that no warning reaches a Chinese report in English.
+#[test]
+fn every_warning_has_chinese_wording() {
+    let root = fixtures().parent().unwrap().to_path_buf();
+    let strings = read(&root.join("reports/templates/strings.toml"));
+    let zh = strings.split("\n[en]").next().unwrap();
+    let mut codes = Vec::new();
+    for krate in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let mut stack = vec![krate.path().join("src")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let src = read(&p);
+                    for after in src.split("Warning::new(").skip(1) {
+                        let code = after
+                            .trim_start()
+                            .strip_prefix('"')
+                            .map(|s| s.split('"').next().unwrap().to_string());
+                        codes.extend(code);
+                    }
+                }
+            }
+        }
+    }
+    assert!(codes.len() >= 14, "{codes:?}");
+    for code in codes {
+        assert!(
+            zh.contains(&format!("\"warning:{code}\" = ")),
+            "no Chinese wording for warning {code}"
+        );
+    }
+}

@@ -253,7 +253,10 @@ fn a_period_the_data_does_not_cover() {
             "only partly covered: exchanges, share_requests, services have no rows in 2026-04, 2026-05 (exchanges: 2026-06-30 to 2026-10-01;",
         ));
     let html = std::fs::read_to_string(partly.join("report.html")).unwrap();
-    assert!(html.contains("services have no rows in 2026-04, 2026-05"));
+    // The report (Chinese by default) says it in its own words.
+    assert!(html.contains(
+        "考核期2026年第二季度只有部分月份有数据：数据交换、共享申请、政务服务办件在 2026-04、2026-05 没有记录"
+    ));
 }
 
 /// Every number of a CSV or JSON text, as written.

@@ -40,7 +40,7 @@ pub(crate) fn read_csv(
     file: std::fs::File,
     sink: &mut TableSink<'_>,
     opts: &LoadOptions,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<crate::Warning>,
 ) -> Result<(), Error> {
     let (encoding, text) = crate::encoding::raw_utf8_reader(file, opts.encoding)
         .map_err(|e| encoding_error(path, e))?;

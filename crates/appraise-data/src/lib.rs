@@ -32,6 +32,7 @@ mod source;
 pub mod timestamp;
 mod validate;
 pub mod warehouse;
+mod warning;
 pub mod xroad;
 
 pub use encoding::{EncodingProblem, encoding_for_label};
@@ -41,6 +42,7 @@ pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;
 pub use source::{InputFormat, LoadOptions, MAX_RECORD_BYTES};
+pub use warning::Warning;
 
 /// The zone of timestamps written without an offset, of dates and of periods, unless a
 /// command or the scorecard names another.

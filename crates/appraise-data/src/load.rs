@@ -15,7 +15,6 @@ use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::ipc::reader::{FileReader, StreamReader};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::Error;
 use crate::encoding::utf8_reader;
 use crate::rejects::{REDACTED, RejectWriter};
 use crate::schema::{Kind, Table};
@@ -24,6 +23,7 @@ use crate::source::{
 };
 use crate::validate::{Accounting, Departments, Drain, Reason, Rejection, SinkConfig, TableSink};
 use crate::xroad::adapter::{Adapter, Summary};
+use crate::{Error, Warning};
 
 /// A committed file as a query sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ pub struct Dataset {
     /// In [`Table::ALL`] order; a table with no files is present and empty.
     pub tables: Vec<LoadedTable>,
     /// Things a person should know that did not stop the load.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// For X-Road input: what became of every record.
     pub xroad: Option<Summary>,
 }
@@ -148,7 +148,7 @@ pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Err
 pub(crate) fn sources_of(
     dir: &Path,
     opts: &LoadOptions,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Sources, Error> {
     if opts.input_format == InputFormat::Xroad {
         xroad_sources(dir, opts)
@@ -220,7 +220,7 @@ pub(crate) fn load_sources(
     sources: &Sources,
     stored: &BTreeMap<Table, Vec<StoredFile>>,
     opts: &LoadOptions,
-    mut warnings: Vec<String>,
+    mut warnings: Vec<Warning>,
     stored_pseudonyms: bool,
     mut drain: Option<(usize, &mut Drain<'_>)>,
 ) -> Result<Dataset, Error> {
@@ -247,10 +247,14 @@ pub(crate) fn load_sources(
         }
         let files = sources.get(&table).cloned().unwrap_or_default();
         if files.is_empty() && xroad.is_none() {
-            warnings.push(format!(
-                "no {table} table in {}: it is empty",
-                dir.display()
-            ));
+            warnings.push(
+                Warning::new(
+                    "no_table",
+                    format!("no {table} table in {}: it is empty", dir.display()),
+                )
+                .arg("table", table)
+                .arg("dir", dir.display()),
+            );
         }
         let into = Target {
             opts,
@@ -267,11 +271,11 @@ pub(crate) fn load_sources(
         )?);
     }
     let xroad = xroad.map(|x| {
-        warnings.push(
+        warnings.push(Warning::new(
+            "xroad_exchanges_only",
             "X-Road records hold exchanges only: catalog, share_requests and services are \
-             empty, and the KPIs on them have no values"
-                .into(),
-        );
+             empty, and the KPIs on them have no values",
+        ));
         warnings.extend(x.unmapped_warning());
         x.summary
     });
@@ -334,7 +338,7 @@ fn load_table(
     files: Vec<(PathBuf, InputFormat)>,
     xroad: Option<&mut Adapter>,
     into: Target<'_, '_>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<LoadedTable, Error> {
     let opts = into.opts;
     let mut rejects = match &opts.rejects_dir {
@@ -476,7 +480,11 @@ fn loadable_departments(batches: &[RecordBatch]) -> Departments {
 
 pub(crate) type Sources = BTreeMap<Table, Vec<(PathBuf, InputFormat)>>;
 
-fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Result<Sources, Error> {
+fn discover(
+    dir: &Path,
+    forced: InputFormat,
+    warnings: &mut Vec<Warning>,
+) -> Result<Sources, Error> {
     let entries = sorted_entries(dir)?;
     if entries.is_empty() {
         return Err(Error::Input {
@@ -517,7 +525,13 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
                 check_regular(&p)?;
                 match format_of(&p, forced)? {
                     Some(f) => files.push((p, f)),
-                    None => warnings.push(format!("ignored {}: not a data file", p.display())),
+                    None => warnings.push(
+                        Warning::new(
+                            "ignored_file",
+                            format!("ignored {}: not a data file", p.display()),
+                        )
+                        .arg("file", p.display()),
+                    ),
                 }
             }
             add_source(&mut sources, table, files, &path)?;
@@ -529,11 +543,19 @@ fn discover(dir: &Path, forced: InputFormat, warnings: &mut Vec<String>) -> Resu
         match (table, format_of(&path, forced)?) {
             (Some(table), Some(f)) => add_source(&mut sources, table, vec![(path, f)], dir)?,
             (Some(_), None) => return Err(not_a_table(&path, ", or pass --input-format")),
-            (None, Some(_)) if forced == InputFormat::Auto => warnings.push(format!(
-                "ignored {}: no table is called {stem:?} (tables: {})",
-                path.display(),
-                Table::ALL.map(Table::name).join(", ")
-            )),
+            (None, Some(_)) if forced == InputFormat::Auto => warnings.push(
+                Warning::new(
+                    "ignored_unknown_table",
+                    format!(
+                        "ignored {}: no table is called {stem:?} (tables: {})",
+                        path.display(),
+                        Table::ALL.map(Table::name).join(", ")
+                    ),
+                )
+                .arg("file", path.display())
+                .arg("name", stem)
+                .list("tables", Table::ALL.map(Table::name)),
+            ),
             _ => {}
         }
     }
@@ -605,7 +627,7 @@ pub(crate) fn read_file(
     format: InputFormat,
     sink: &mut TableSink<'_>,
     opts: &LoadOptions,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     let file = open_regular(path)?;
     let name: Arc<str> = path.display().to_string().into();
@@ -668,7 +690,7 @@ fn read_jsonl(
     file: File,
     sink: &mut TableSink<'_>,
     opts: &LoadOptions,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     use serde_json::{Map, Value};
     let table = sink.table();
@@ -736,11 +758,19 @@ fn read_jsonl(
         push_object(sink, obj, personal, name, line_no)?;
     }
     if !unknown.is_empty() {
-        warnings.push(format!(
-            "{}: ignored key(s) not in the {table} table: {}",
-            path.display(),
-            unknown.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+        warnings.push(
+            Warning::new(
+                "ignored_keys",
+                format!(
+                    "{}: ignored key(s) not in the {table} table: {}",
+                    path.display(),
+                    unknown.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .arg("file", path.display())
+            .arg("table", table)
+            .list("keys", unknown),
+        );
     }
     Ok(())
 }
@@ -809,7 +839,7 @@ fn read_batches(
     name: &Arc<str>,
     reader: impl RecordBatchReader,
     sink: &mut TableSink<'_>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     let table = sink.table();
     let schema = reader.schema();

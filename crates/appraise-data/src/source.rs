@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use encoding_rs::{Encoding, UTF_8};
 
-use crate::Error;
 use crate::pseudonym::Pseudonymiser;
 use crate::schema::{Kind, Table};
+use crate::{Error, Warning};
 
 /// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
 /// record).
@@ -141,7 +141,7 @@ impl ColumnMap {
         table: Table,
         path: &Path,
         names: &[&str],
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<Self, Error> {
         let cols = table.columns();
         let mut source = vec![None; cols.len()];
@@ -186,11 +186,19 @@ impl ColumnMap {
             ));
         }
         if !unknown.is_empty() {
-            warnings.push(format!(
-                "{}: ignored column(s) not in the {table} table: {}",
-                path.display(),
-                unknown.join(", ")
-            ));
+            warnings.push(
+                Warning::new(
+                    "ignored_columns",
+                    format!(
+                        "{}: ignored column(s) not in the {table} table: {}",
+                        path.display(),
+                        unknown.join(", ")
+                    ),
+                )
+                .arg("file", path.display())
+                .arg("table", table)
+                .list("columns", &unknown),
+            );
         }
         let redact_misaligned = cols.iter().any(|c| c.kind == Kind::Personal);
         Ok(ColumnMap {

@@ -165,7 +165,7 @@ pub struct Ingested {
     /// The files committed.
     pub files: Vec<PartFile>,
     /// Load warnings.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
     /// For X-Road input: what became of every record.
     pub xroad: Option<crate::xroad::Summary>,
 }
@@ -518,7 +518,7 @@ struct Source<'a> {
 fn load_and_append<'m>(
     source: Source<'_>,
     opts: &LoadOptions,
-    warnings: Vec<String>,
+    warnings: Vec<crate::Warning>,
     tuning: Tuning,
     appender: Appender<'m>,
 ) -> Result<(Dataset, Appender<'m>, HashMap<PathBuf, String>), Error> {

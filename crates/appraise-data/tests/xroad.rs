@@ -448,7 +448,11 @@ fn exchanges_take_the_client_records_values_and_the_mapping_names_departments() 
             "LTT/TEST/TEST3/SUB3".to_string()
         ]
     );
-    assert!(data.warnings.iter().any(|w| w.contains("LTT/TEST/TEST3")));
+    assert!(
+        data.warnings
+            .iter()
+            .any(|w| w.text().contains("LTT/TEST/TEST3"))
+    );
     let rejects = std::fs::read_to_string(dir.path().join("rejects/exchanges.csv")).unwrap();
     assert!(rejects.contains("unmapped_member"), "{rejects}");
 

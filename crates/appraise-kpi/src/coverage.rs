@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use appraise_data::{Dataset, Table};
+use appraise_data::{Dataset, Table, Warning};
 use chrono::Datelike;
 use chrono_tz::Tz;
 use datafusion::arrow::array::AsArray;
@@ -137,7 +137,7 @@ pub fn check_period(
     tz: Tz,
     tables: &BTreeSet<Table>,
     allow_empty: bool,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<Warning>, Error> {
     let mut checked: Vec<TableCoverage> = Vec::new();
     for t in Table::ALL {
         if t == Table::Departments || (t != Table::Exchanges && !tables.contains(&t)) {
@@ -164,7 +164,13 @@ pub fn check_period(
         if !allow_empty {
             return Err(Error::EmptyPeriod { reason });
         }
-        warnings.push(reason);
+        warnings.push(
+            Warning::new("empty_period", reason)
+                .list("tables", &names)
+                .arg("period", period)
+                .arg("first", period.first_day)
+                .arg("last", period.last_day),
+        );
     }
     // One warning per set of missing months, naming the tables that miss them.
     let mut partly: Vec<(Vec<&str>, Vec<&TableCoverage>)> = Vec::new();
@@ -180,13 +186,19 @@ pub fn check_period(
     for (missing, tables) in partly {
         let names: Vec<String> = tables.iter().map(|c| c.table.to_string()).collect();
         let covers: Vec<String> = tables.iter().map(|c| c.describe(tz)).collect();
-        warnings.push(format!(
+        let text = format!(
             "the period {period} is only partly covered: {} {} no rows in {} ({})",
             names.join(", "),
             if names.len() == 1 { "has" } else { "have" },
             missing.join(", "),
             covers.join("; ")
-        ));
+        );
+        warnings.push(
+            Warning::new("partial_period", text)
+                .arg("period", period)
+                .list("tables", names)
+                .list("months", missing),
+        );
     }
     Ok(warnings)
 }

@@ -47,9 +47,9 @@ pub struct Scored {
     /// The engine that ran them, for further queries over the same tables.
     pub engine: Engine,
     /// What the scorecard check found (KPIs left out, dimensions overridden).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<appraise_data::Warning>,
     /// Months of the period the data does not reach (or, allowed, an empty period).
-    pub coverage: Vec<String>,
+    pub coverage: Vec<appraise_data::Warning>,
 }
 
 /// Runs the scorecard's KPIs for `period` and the periods before it that the data

@@ -138,9 +138,9 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
     laps.next("fonts");
 
     let (fonts, font_warning) = Fonts::find();
-    let mut warnings: Vec<String> = data.warnings.clone();
-    warnings.extend(card_warnings);
-    warnings.extend(appraisal.current.warnings.iter().cloned());
+    let mut warnings: Vec<String> = data.warnings.iter().map(ToString::to_string).collect();
+    warnings.extend(card_warnings.iter().map(ToString::to_string));
+    warnings.extend(appraisal.current.warnings.iter().map(ToString::to_string));
     warnings.extend(font_warning);
     let report = Report {
         period: &period,

@@ -369,6 +369,37 @@ impl<'a> Views<'a> {
         })
     }
 
+    /// A warning in the report's language: its `warning:<code>` string with each
+    /// `{name}` replaced by that value (a list joined as the language joins one; tables,
+    /// KPIs, dimensions and periods in the report's words); its English sentence where
+    /// the strings have none.
+    fn warning(&self, w: &appraise_data::Warning) -> String {
+        let Some(template) = self.t.0.get(&format!("warning:{}", w.code)) else {
+            return w.text().to_string();
+        };
+        let sep = match self.lang {
+            Lang::Zh => "、",
+            Lang::En => ", ",
+        };
+        let word = |name: &str, item: &String| match name {
+            "table" | "tables" => self.value_word("table", item),
+            "kpi" => self.kpi_title(item),
+            "dimension" | "file_dimension" => self.dimension_title(item),
+            "period" => item
+                .parse::<appraise_kpi::Period>()
+                .map_or_else(|_| item.clone(), |p| self.lang.period(&p)),
+            _ => item.clone(),
+        };
+        w.args.iter().fold(template.clone(), |text, (name, items)| {
+            let items: Vec<String> = items.iter().map(|i| word(name, i)).collect();
+            text.replace(&format!("{{{name}}}"), &items.join(sep))
+        })
+    }
+
+    fn warnings(&self, all: &[appraise_data::Warning]) -> Vec<String> {
+        all.iter().map(|w| self.warning(w)).collect()
+    }
+
     /// A KPI's unit in the report's language (`unit_zh` in Chinese where given).
     fn unit(&self, def: &KpiDef) -> String {
         match (self.lang, &def.unit_zh) {
@@ -523,7 +554,7 @@ impl<'a> Views<'a> {
                     rho: self.num(Some(c.rho), 2),
                 })
                 .collect(),
-            warnings: s.warnings.clone(),
+            warnings: self.warnings(&s.warnings),
         }
     }
 
@@ -821,7 +852,7 @@ impl<'a> Views<'a> {
                     })
                 })
                 .collect(),
-            warnings: self.data.warnings.clone(),
+            warnings: self.warnings(&self.data.warnings),
         }
     }
 

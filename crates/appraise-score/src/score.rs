@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use appraise_data::Warning;
 use appraise_kpi::{Direction, KpiDef, KpiMatrix};
 use serde::Serialize;
 
@@ -114,7 +115,7 @@ pub struct Scores {
     /// `departments.len() × kpis.len()` cells, department-major.
     pub cells: Vec<Cell>,
     /// What an office should know (constant KPIs, values that could not be used).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     pub(crate) model: Model,
 }
 
@@ -397,10 +398,17 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
             (0..n_dept).any(|d| normalised.flags[d * n_kpi + k].contains(Flags::CONSTANT));
         // Only minmax and zscore flag a group without spread.
         if constant {
-            warnings.push(format!(
-                "KPI {} has the same value for every department of a peer group: minmax gives them all 100, zscore 50",
-                rule.id
-            ));
+            warnings.push(
+                Warning::new(
+                    "constant_kpi",
+                    format!(
+                        "KPI {} has the same value for every department of a peer group: \
+                         minmax gives them all 100, zscore 50",
+                        rule.id
+                    ),
+                )
+                .arg("kpi", &rule.id),
+            );
         }
     }
 
@@ -490,7 +498,7 @@ fn raw_values(
     card: &Scorecard,
     input: &Input<'_>,
     departments: &[Department],
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Vec<Option<(f64, Option<i64>)>> {
     let n_dept = departments.len();
     let dept_pos: HashMap<&str, usize> = departments
@@ -517,9 +525,16 @@ fn raw_values(
         raw[k * n_dept + d] = v.value.map(|x| (x, v.sample_size));
     }
     if unknown > 0 {
-        warnings.push(format!(
-            "{unknown} KPI values name departments outside the department list and are not scored"
-        ));
+        warnings.push(
+            Warning::new(
+                "values_of_unknown_departments",
+                format!(
+                    "{unknown} KPI values name departments outside the department list and \
+                     are not scored"
+                ),
+            )
+            .arg("count", unknown),
+        );
     }
     raw
 }
@@ -541,7 +556,7 @@ fn treat_values(
     raw: &[Option<(f64, Option<i64>)>],
     groups: &[(&str, Vec<usize>)],
     n_dept: usize,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Treated, Error> {
     let n_kpi = card.kpis.len();
     let mut rules = Vec::with_capacity(n_kpi);
@@ -597,10 +612,17 @@ fn treat_values(
             }
         }
         if no_sample {
-            warnings.push(format!(
-                "KPI {} gives no sample_size, so its min_sample of {} cannot be checked",
-                rule.id, rule.min_sample
-            ));
+            warnings.push(
+                Warning::new(
+                    "no_sample_size",
+                    format!(
+                        "KPI {} gives no sample_size, so its min_sample of {} cannot be checked",
+                        rule.id, rule.min_sample
+                    ),
+                )
+                .arg("kpi", &rule.id)
+                .arg("min_sample", rule.min_sample),
+            );
         }
     }
 

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use appraise_data::Warning;
 use appraise_kpi::{Direction, KpiDef};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -376,7 +377,7 @@ impl Scorecard {
     /// Checks the scorecard against the KPI library: every KPI it names exists, and
     /// every goalpost points the KPI's way. Returns warnings (library KPIs it leaves
     /// out, KPIs it puts in another dimension than their header).
-    pub fn check(&self, library: &[KpiDef]) -> Result<Vec<String>, Error> {
+    pub fn check(&self, library: &[KpiDef]) -> Result<Vec<Warning>, Error> {
         let mut warnings = Vec::new();
         for rule in &self.kpis {
             let Some(def) = library.iter().find(|d| d.id == rule.id) else {
@@ -412,18 +413,30 @@ impl Scorecard {
                 }
             }
             if def.dimension != rule.dimension {
-                warnings.push(format!(
-                    "KPI {} counts in dimension {} (the scorecard's choice); its file says {}",
-                    rule.id, rule.dimension, def.dimension
-                ));
+                warnings.push(
+                    Warning::new(
+                        "dimension_differs",
+                        format!(
+                            "KPI {} counts in dimension {} (the scorecard's choice); its file \
+                             says {}",
+                            rule.id, rule.dimension, def.dimension
+                        ),
+                    )
+                    .arg("kpi", &rule.id)
+                    .arg("dimension", &rule.dimension)
+                    .arg("file_dimension", &def.dimension),
+                );
             }
         }
         for def in library {
             if !self.kpis.iter().any(|k| k.id == def.id) {
-                warnings.push(format!(
-                    "KPI {} is not in the scorecard and is not scored",
-                    def.id
-                ));
+                warnings.push(
+                    Warning::new(
+                        "kpi_not_scored",
+                        format!("KPI {} is not in the scorecard and is not scored", def.id),
+                    )
+                    .arg("kpi", &def.id),
+                );
             }
         }
         Ok(warnings)

@@ -160,7 +160,7 @@ fn missing_rules_min_sample_and_insufficient_coverage() {
     assert_eq!(s.cell(1, 2).value, Some(3.0));
     assert!(close(s.cell(0, 2).score, 100.0));
     assert!(s.cell(0, 2).flags.contains(Flags::CONSTANT));
-    assert!(s.warnings.iter().any(|w| w.contains("KPI z")));
+    assert!(s.warnings.iter().any(|w| w.text().contains("KPI z")));
     // Composites (x, y weigh 1, z 2): d1 (0 + 0 + 200)/4 = 50; d2 (100 + 50)/2 = 75;
     // d3 (0 + 100)/2 = 50.
     assert!(close(s.departments[0].composite, 50.0));

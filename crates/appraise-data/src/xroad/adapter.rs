@@ -252,7 +252,7 @@ impl Adapter {
     }
 
     /// The members the mapping does not map, as a warning naming at most 20.
-    pub(crate) fn unmapped_warning(&self) -> Option<String> {
+    pub(crate) fn unmapped_warning(&self) -> Option<crate::Warning> {
         let unmapped = &self.summary.unmapped;
         if unmapped.is_empty() {
             return None;
@@ -266,7 +266,7 @@ impl Adapter {
             .map(|(m, n)| format!("{m} ({n})"))
             .collect();
         let more = list.len().saturating_sub(20);
-        Some(format!(
+        let text = format!(
             "{} X-Road members or subsystems are not in the mapping{}; exchanges naming \
              them were rejected as unmapped_member: {}{}. hint: add them to the mapping, \
              or pass --auto-departments",
@@ -278,7 +278,13 @@ impl Adapter {
             } else {
                 String::new()
             }
-        ))
+        );
+        Some(
+            crate::Warning::new("xroad_unmapped", text)
+                .arg("count", list.len())
+                .list("members", shown)
+                .arg("more", more),
+        )
     }
 }
 
