@@ -70,8 +70,8 @@ pub(crate) enum Command {
     Kpi(KpiCommand),
     /// Score the departments for a period: normalise, weight, aggregate, rank, grade.
     ///
-    /// Runs the KPIs for the period and the three before it (as far as the data
-    /// reaches), scores each through the scorecard, compares the period with the one
+    /// Runs the KPIs for the period and the seven before it (as far as the data and
+    /// the working-day calendar reach), scores each through the scorecard, compares the period with the one
     /// before, and tests how robust each rank is. Prints the ranking, or with --out
     /// writes ranking, scores, sensitivity, trend, correlations and profiles there.
     Score(ScoreArgs),

@@ -12,8 +12,9 @@ use datafusion::arrow::array::{Array, AsArray, StringArray};
 
 use crate::{Error, Laps, block_on};
 
-/// Periods scored for the trend: the current one and up to three before it.
-pub const TREND_PERIODS: usize = 4;
+/// Periods scored for the trend: the current one and up to seven before it (two years
+/// of quarters), as far back as the data and the working-day calendar reach.
+pub const TREND_PERIODS: usize = 8;
 
 /// The folder of a warehouse where KPI matrices are kept (docs/cluster.md).
 pub const KPI_CACHE: &str = "_cache";
@@ -108,7 +109,7 @@ pub fn appraise(
     for k in &kpis {
         read.extend(block_on(engine.tables_read(k), query_timeout)??);
     }
-    let coverage =
+    let mut coverage =
         appraise_kpi::coverage::check_period(data, period, timezone, &read, allow_empty)?;
     let score_matrix = |matrix: &KpiMatrix| -> Result<_, Error> {
         let input = Input {
@@ -125,7 +126,16 @@ pub fn appraise(
     let mut earlier = Vec::with_capacity(periods.len());
     for p in periods.iter().rev().filter(|p| *p != period) {
         laps.next("kpis");
-        let matrix = block_on(engine.run_cached(p, &kpis), query_timeout)??;
+        let matrix = match block_on(engine.run_cached(p, &kpis), query_timeout)? {
+            Ok(matrix) => matrix,
+            // The working-day calendar ends the trend where it stops: no period before
+            // it can be scored either. The period appraised needs the calendar.
+            Err(appraise_kpi::Error::CalendarYear { year, .. }) => {
+                coverage.push(trend_cut(p, year));
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        };
         laps.next("scoring");
         earlier.push(score_matrix(&matrix)?);
     }
@@ -137,6 +147,20 @@ pub fn appraise(
         warnings,
         coverage,
     })
+}
+
+/// The warning that the trend leaves out `p` and the periods before it, for want of
+/// the working-day calendar of `year`.
+fn trend_cut(p: &Period, year: i32) -> appraise_data::Warning {
+    appraise_data::Warning::new(
+        "trend_calendar",
+        format!(
+            "the trend leaves out {p} and earlier periods: the working-day calendar does not \
+             cover {year} (hint: add queries/calendars/cn-{year}.csv to score them)"
+        ),
+    )
+    .arg("period", p)
+    .arg("year", year)
 }
 
 /// The departments table as the scoring sees it; a department without a peer group

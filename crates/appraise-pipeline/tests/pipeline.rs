@@ -139,3 +139,79 @@ fn a_query_past_its_time_is_stopped_as_the_users_error() {
     assert!(err.is_input());
     assert!(err.hint().unwrap().contains("--query-timeout"));
 }
+
+/// The trend scores up to eight quarters, back as far as the data reaches and the
+/// working-day calendar covers: the built-in calendar (2025–2026) ends it in 2025, with
+/// a warning naming 2024; with a calendar for 2024 as well, the eight quarters 2024Q4 to
+/// 2026Q3 are scored.
+#[test]
+fn the_trend_reaches_back_eight_quarters_as_far_as_the_calendar_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    appraise_gen::generate(&appraise_gen::GenerateOptions {
+        departments: 12,
+        start: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        months: 33,
+        exchanges: 20_000,
+        services: 2_000,
+        share_requests: 1_000,
+        out: data_dir.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let data = appraise_data::load_dir(&data_dir, &Default::default()).unwrap();
+    // The built-in scorecard: its response-time KPIs count working days.
+    let trend = |calendars: &Path| {
+        let mut rules = rules();
+        rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
+        rules.calendar = Calendar::from_dir(calendars).unwrap();
+        let period = "2026Q3".parse().unwrap();
+        let scored = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis")).unwrap();
+        let a = &scored.appraisal;
+        let periods: Vec<String> = a
+            .history
+            .iter()
+            .rev()
+            .chain([&a.current])
+            .map(|s| s.period.label())
+            .collect();
+        let cut: Vec<String> = scored
+            .coverage
+            .iter()
+            .filter(|w| w.code == "trend_calendar")
+            .map(|w| w.text().to_string())
+            .collect();
+        (periods, cut)
+    };
+
+    let (periods, cut) = trend(&root().join("queries/calendars"));
+    assert!(
+        periods.len() < 8 && periods[0].starts_with("2025"),
+        "{periods:?}"
+    );
+    assert_eq!(periods.last().map(String::as_str), Some("2026Q3"));
+    assert_eq!(cut.len(), 1);
+    assert!(cut[0].contains("does not cover 2024"), "{}", cut[0]);
+
+    // A calendar for 2024 (one holiday, for this test), beside the built-in one.
+    let calendars = dir.path().join("calendars");
+    std::fs::create_dir(&calendars).unwrap();
+    std::fs::copy(
+        root().join("queries/calendars/cn-2025-2026.csv"),
+        calendars.join("cn-2025-2026.csv"),
+    )
+    .unwrap();
+    std::fs::write(
+        calendars.join("test-2024.csv"),
+        "date,kind,name\n2024-01-01,holiday,New Year\n",
+    )
+    .unwrap();
+    let (periods, cut) = trend(&calendars);
+    assert_eq!(
+        periods,
+        [
+            "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"
+        ]
+    );
+    assert!(cut.is_empty(), "{cut:?}");
+}

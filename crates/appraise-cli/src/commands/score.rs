@@ -1,4 +1,4 @@
-//! `appraise score`: the KPIs of a period and the three before it, scored through the
+//! `appraise score`: the KPIs of a period and up to seven before it, scored through the
 //! scorecard, with comparison, rank intervals and diagnostics.
 
 use std::path::Path;
