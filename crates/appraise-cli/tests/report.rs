@@ -607,6 +607,8 @@ fn the_chinese_report_has_no_english_value_words() {
         .arg(fixtures().join("demo"))
         .arg("--out")
         .arg(&out)
+        // The system's fonts, as a user runs it (a CJK font where one is installed).
+        .env_remove("APPRAISE_FONT")
         .assert()
         .success()
         // No library log line reaches the user (zero-length strokes of the rasteriser).
@@ -658,6 +660,17 @@ fn the_chinese_report_has_no_english_value_words() {
                 assert!(!shown.contains(&form), "{}: {form}", page.display());
             }
         }
+    }
+    // At the demo's 60 departments too, no chart's texts overlap or run off it.
+    for chart in [
+        "ranking",
+        "heatmap",
+        "trend",
+        "movement",
+        "exchanges",
+        "response",
+    ] {
+        assert_labels_apart(&out.join(format!("charts/{chart}.svg")));
     }
     // The flags and reasons the demo has, in Chinese.
     let report = read(&out.join("report.html"));
