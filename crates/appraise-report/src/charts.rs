@@ -109,7 +109,7 @@ impl Text {
     /// The label column of a chart with a row per department: [`LABEL_W`], or wide
     /// enough for the widest label with a rank or number (`150 `) beside it.
     fn label_w(&self) -> i32 {
-        LABEL_W.max(self.widest(11.0) + self.width("150 ", 11.0) + 16)
+        LABEL_W.max(self.widest(LABEL) + self.width("150 ", LABEL) + 16)
     }
 
     /// How much wider than [`LABEL_W`] the label column is.
@@ -180,6 +180,13 @@ impl<'a> Source<'a> {
 }
 
 type R = Result<(), String>;
+
+/// Text sizes (plotters' sizes: see [`em`]): chart titles, department labels and
+/// notes, axis and value text, and the values in grid cells.
+const TITLE: f64 = 18.0;
+const LABEL: f64 = 13.0;
+const SMALL: f64 = 12.0;
+const CELL: f64 = 10.5;
 
 /// The em size in pixels of text drawn at plotters' `size`: its SVG backend writes
 /// `font-size` as the size / 1.24.
@@ -252,14 +259,11 @@ fn rasterise(svg: &str, fonts: &Fonts) -> Result<Vec<u8>, String> {
 const W: u32 = 960;
 const ROW: i32 = 22;
 const TOP: i32 = 64;
-const LABEL_W: i32 = 230;
+const LABEL_W: i32 = 260;
 
 /// A chart's size: [`W`] wide, and wider by what its labels need beyond the default
-/// label column (two label columns for the movement chart); radar charts as wide as
-/// their title.
+/// label column; radar charts as wide as their title.
 fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
-    let s = &src.appraisal.current;
-    let n = s.departments.len() as i32;
     // The rows drawn: every department, or a part's (`Source::part`).
     let shown = src.order.len() as i32;
     let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
@@ -270,11 +274,11 @@ fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
             let key = HeatmapKey::new(src, text);
             (key.width().max(wide), rows(shown) + key.height())
         }
-        Kind::Radar(d) => (520.max(text.width(&text.labels[d], 16.0) + 32), 560),
+        Kind::Radar(d) => (520.max(text.width(&text.labels[d], TITLE) + 32), 560),
         Kind::Trend => (W as i32 + trend_extra(text), 560),
         Kind::Exchanges => (wide, rows(src.exchangers.len() as i32)),
         Kind::Response => (wide, rows(src.providers.len() as i32)),
-        Kind::Movement => (wide + text.extra(), rows(n)),
+        Kind::Movement => (wide, rows(shown)),
     };
     (w as u32, h)
 }
@@ -315,12 +319,12 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
     }
 
     fn title(&self, s: &str) -> R {
-        self.text(s, (16, 20), 16.0, HPos::Left, INK)
+        self.text(s, (16, 20), TITLE, HPos::Left, INK)
     }
 
     /// A small grey note: a legend, an axis name, what a chart cannot show.
     fn note(&self, s: &str, at: (i32, i32)) -> R {
-        self.text(s, at, 11.0, HPos::Left, GREY)
+        self.text(s, at, LABEL, HPos::Left, GREY)
     }
 
     /// A grid cell shaded white → blue by `level` (0–100; grey for none), with its
@@ -341,7 +345,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         } else {
             INK
         };
-        self.text(value, (x + width / 2, y + ROW / 2), 9.0, HPos::Center, ink)
+        self.text(value, (x + width / 2, y + ROW / 2), CELL, HPos::Center, ink)
     }
 
     fn rect(&self, a: (i32, i32), b: (i32, i32), style: ShapeStyle) -> R {
@@ -402,7 +406,7 @@ fn row_label<DB: DrawingBackend>(pen: &Pen<'_, DB>, text: &Text, label: &str, ro
     pen.text(
         label,
         (text.label_w() - 8, row_y(row)),
-        11.0,
+        LABEL,
         HPos::Right,
         INK,
     )
@@ -439,7 +443,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             (x + 12, 26),
             grade_colour(Some(g), bands.len()).filled(),
         )?;
-        pen.text(&b.grade, (x + 16, 20), 11.0, HPos::Left, INK)?;
+        pen.text(&b.grade, (x + 16, 20), LABEL, HPos::Left, INK)?;
         x += 44;
     }
     let intervals = a.robustness.as_ref().map(|r| &r.intervals);
@@ -455,7 +459,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
                 pen.text(
                     &text.lang.number(Some(v), 1),
                     (bar_x(v) + 4, y),
-                    10.0,
+                    SMALL,
                     HPos::Left,
                     INK,
                 )?;
@@ -463,7 +467,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             _ => pen.text(
                 &text.t("insufficient_data"),
                 (bar0 + 4, y),
-                10.0,
+                SMALL,
                 HPos::Left,
                 GREY,
             )?,
@@ -486,7 +490,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         pen.text(
             &format!("{v}"),
             (bar_x(v), bottom),
-            10.0,
+            SMALL,
             HPos::Center,
             GREY,
         )?;
@@ -494,7 +498,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
     for r in rank_ticks(s.departments.len()) {
         let x = rank_x(r as f64);
         pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
-        pen.text(&r.to_string(), (x, bottom), 10.0, HPos::Center, GREY)?;
+        pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
 }
@@ -535,7 +539,7 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         pen.text(
             &kpi_key(&src.appraisal.scorecard, &s.kpis[j]),
             (x, TOP - 10),
-            10.0,
+            SMALL,
             HPos::Center,
             INK,
         )?;
@@ -561,7 +565,7 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         pen.text(
             entry,
             (16 + col * key.column_w, top + line * 16),
-            10.0,
+            SMALL,
             HPos::Left,
             INK,
         )?;
@@ -594,9 +598,9 @@ impl HeatmapKey {
             .collect();
         let column_w = entries
             .iter()
-            .map(|e| text.width(e, 10.0) + 24)
+            .map(|e| text.width(e, SMALL) + 24)
             .fold(470, i32::max);
-        let columns = if 32 + 2 * column_w <= W as i32 + text.extra() {
+        let columns = if 16 + 2 * column_w <= W as i32 + text.extra() {
             2
         } else {
             1
@@ -609,7 +613,7 @@ impl HeatmapKey {
     }
 
     fn width(&self) -> i32 {
-        32 + self.columns as i32 * self.column_w
+        16 + self.columns as i32 * self.column_w
     }
 
     fn height(&self) -> u32 {
@@ -651,7 +655,7 @@ fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d
         } else {
             (format!("{key} –"), GREY)
         };
-        pen.text(&label, (x, y), 10.0, HPos::Center, ink)?;
+        pen.text(&label, (x, y), SMALL, HPos::Center, ink)?;
     }
     let peer: Vec<Option<f64>> = (0..k).map(|j| s.cell(d, j).peer_median).collect();
     let own: Vec<Option<f64>> = (0..k).map(|j| s.cell(d, j).score).collect();
@@ -695,7 +699,6 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
     let periods: Vec<&appraise_score::Scores> =
         a.history.iter().rev().chain(std::iter::once(s)).collect();
     let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);
-    let x1 = x1 + trend_extra(text);
     let x = |i: usize| {
         if periods.len() < 2 {
             (x0 + x1) / 2
@@ -706,13 +709,13 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
     let y = |v: f64| y1 - (v.clamp(0.0, 100.0) / 100.0 * (y1 - y0) as f64) as i32;
     for v in [0.0, 25.0, 50.0, 75.0, 100.0] {
         pen.line(vec![(x0, y(v)), (x1, y(v))], LIGHT, 1)?;
-        pen.text(&format!("{v}"), (x0 - 8, y(v)), 10.0, HPos::Right, GREY)?;
+        pen.text(&format!("{v}"), (x0 - 8, y(v)), SMALL, HPos::Right, GREY)?;
     }
     for (i, p) in periods.iter().enumerate() {
         pen.text(
             &text.lang.period(&p.period),
             (x(i), y1 + 16),
-            10.0,
+            SMALL,
             HPos::Center,
             INK,
         )?;
@@ -774,7 +777,7 @@ fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -
 /// How much wider than [`W`] the trend chart is, so that the names at its line ends
 /// fit to the right of the plot.
 fn trend_extra(text: &Text) -> i32 {
-    (text.widest(10.0) + 14 + 16 - 260).max(0)
+    (text.widest(SMALL) + 14 + 16 - 260).max(0)
 }
 
 /// Labels beside line ends `(y, department, x)`, moved apart just enough not to
@@ -792,7 +795,7 @@ fn name_line_ends<DB: DrawingBackend>(
         if label_y != line_y {
             pen.line(vec![(lx + 3, line_y), (lx + 12, label_y)], GREY, 1)?;
         }
-        pen.text(&text.labels[d], (lx + 14, label_y), 10.0, HPos::Left, INK)?;
+        pen.text(&text.labels[d], (lx + 14, label_y), SMALL, HPos::Left, INK)?;
     }
     Ok(())
 }
@@ -868,7 +871,7 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
         let label = format!("{} {}", i + 1, src.label(text, id));
         row_label(pen, text, &label, i as i32)?;
         let x = label_w + i as i32 * cell + cell / 2;
-        pen.text(&(i + 1).to_string(), (x, TOP - 8), 10.0, HPos::Center, INK)?;
+        pen.text(&(i + 1).to_string(), (x, TOP - 8), SMALL, HPos::Center, INK)?;
         let y = TOP + i as i32 * ROW;
         for (j, &n) in counts[i].iter().enumerate() {
             if i == j {
@@ -928,7 +931,7 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         pen.text(
             &format!("{} ms", text.lang.number(Some(v), 0)),
             (x(v), bottom),
-            10.0,
+            SMALL,
             HPos::Center,
             GREY,
         )?;
@@ -958,6 +961,10 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
     Ok(())
 }
 
+/// Rank movement: a row per department in ranking order, on one rank axis, with a line
+/// from last period's rank (grey dot) to this period's (dark dot), green where it rose
+/// and red where it fell, and the change beside it. A row per department, so that a
+/// long list can be printed in parts like the ranking.
 fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
     let a = src.appraisal;
     let s = &a.current;
@@ -965,68 +972,69 @@ fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         pen.title(&text.t("chart_movement"))?;
         return pen.note(&text.t("no_previous"), (16, TOP));
     };
-    pen.title(&format!(
-        "{} · {} → {}",
-        text.t("chart_movement"),
-        text.lang.period(&prev.period),
-        text.lang.period(&s.period)
-    ))?;
+    let (then, now) = (text.lang.period(&prev.period), text.lang.period(&s.period));
+    pen.title(&format!("{} · {then} → {now}", text.t("chart_movement")))?;
     let label_w = text.label_w();
-    let (xl, xr) = (label_w + 40, W as i32 + 2 * text.extra() - label_w - 40);
-    pen.text(
-        &text.lang.period(&prev.period),
-        (xl, TOP - 12),
-        11.0,
-        HPos::Center,
-        GREY,
-    )?;
-    pen.text(
-        &text.lang.period(&s.period),
-        (xr, TOP - 12),
-        11.0,
-        HPos::Center,
-        GREY,
-    )?;
-    // Each side lists its ranked departments one per row, in ranking order, so that
-    // tied departments sit on rows of their own; the rank is written beside the name.
-    let rows_of = |ranks: Vec<(usize, u32)>| -> HashMap<usize, (i32, u32)> {
-        ranks
-            .into_iter()
-            .enumerate()
-            .map(|(row, (d, r))| (d, (row_y(row as i32), r)))
-            .collect()
-    };
-    let mut before: Vec<(usize, u32)> = src
+    let right = W as i32 + text.extra();
+    let (rank0, rank1) = (label_w + 16, right - 110);
+    let ranks: Vec<(Option<u32>, Option<u32>)> = src
         .order
         .iter()
-        .filter_map(|&d| Some((d, compare::change(s, prev, d).previous_rank?)))
+        .map(|&d| {
+            (
+                compare::change(s, prev, d).previous_rank,
+                s.departments[d].rank,
+            )
+        })
         .collect();
-    before.sort_by_key(|&(d, r)| (r, prev.position(&s.departments[d].department.id)));
-    let before = rows_of(before);
-    let after = rows_of(
-        src.order
-            .iter()
-            .filter_map(|&d| Some((d, s.departments[d].rank?)))
-            .collect(),
-    );
-    let n_bands = a.scorecard.grades.bands.len();
-    for &d in &src.order {
-        let label = &text.labels[d];
-        let colour = grade_colour(s.departments[d].grade, n_bands);
-        if let Some(&(y, r)) = before.get(&d) {
-            pen.text(&format!("{label} {r}"), (xl - 8, y), 10.0, HPos::Right, INK)?;
-            pen.dot((xl, y), 3, colour)?;
+    let n = s.departments.len().max(prev.departments.len()).max(2) as f64;
+    let x = |r: u32| rank0 + ((f64::from(r) - 1.0) / (n - 1.0) * (rank1 - rank0) as f64) as i32;
+    // Legend: which dot is which period.
+    pen.dot((rank0 + 4, 42), 4, GREY)?;
+    pen.text(&then, (rank0 + 14, 42), SMALL, HPos::Left, GREY)?;
+    let at = rank0 + 30 + text.width(&then, SMALL);
+    pen.dot((at, 42), 4, INK)?;
+    pen.text(&now, (at + 10, 42), SMALL, HPos::Left, INK)?;
+    for (row, (&d, &(before, after))) in src.order.iter().zip(&ranks).enumerate() {
+        let row = row as i32;
+        let y = row_y(row);
+        row_label(pen, text, &text.labels[d], row)?;
+        pen.line(vec![(rank0, y), (rank1, y)], LIGHT, 1)?;
+        let Some(r) = after else {
+            pen.text(
+                &text.t("insufficient_data"),
+                (rank0 + 4, y),
+                SMALL,
+                HPos::Left,
+                GREY,
+            )?;
+            continue;
+        };
+        let (colour, change) = match before {
+            Some(p) if p > r => (RISE, format!("▲{}", p - r)),
+            Some(p) if p < r => (FALL, format!("▼{}", r - p)),
+            Some(_) => (GREY, "=".to_string()),
+            None => (GREY, "–".to_string()),
+        };
+        if let Some(p) = before {
+            pen.line(vec![(x(p), y), (x(r), y)], colour, 3)?;
+            pen.dot((x(p), y), 4, GREY)?;
         }
-        if let Some(&(y, r)) = after.get(&d) {
-            pen.text(&format!("{r} {label}"), (xr + 8, y), 10.0, HPos::Left, INK)?;
-            pen.dot((xr, y), 3, colour)?;
-        }
-        if let (Some(&(yb, _)), Some(&(ya, _))) = (before.get(&d), after.get(&d)) {
-            pen.line(vec![(xl, yb), (xr, ya)], colour, 2)?;
-        }
+        pen.dot((x(r), y), 4, INK)?;
+        pen.text(&change, (right - 90, y), SMALL, HPos::Left, colour)?;
+    }
+    let bottom = row_y(src.order.len() as i32) - 4;
+    for r in rank_ticks(n as usize) {
+        let x = x(r as u32);
+        pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
+        pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
 }
+
+/// The colours of a rank gained and a rank lost.
+const RISE: RGBColor = RGBColor(26, 152, 80);
+const FALL: RGBColor = RGBColor(215, 48, 39);
 
 #[cfg(test)]
 mod rank_axis_tests {

@@ -460,7 +460,7 @@ struct Charts {
 /// page at a readable size.
 const PRINT_ROWS: usize = 50;
 
-/// The report's charts for print: a ranking or heatmap of more than [`PRINT_ROWS`]
+/// The report's charts for print: a ranking, heatmap or movement chart of more than [`PRINT_ROWS`]
 /// departments in parts of at most that many rows (`1/3`, `2/3`, ... in the title), on
 /// the scales of the whole; the others as they are.
 fn print_charts(
@@ -473,6 +473,7 @@ fn print_charts(
         let kind = match chart.id.as_str() {
             "ranking" => Kind::Ranking,
             "heatmap" => Kind::Heatmap,
+            "movement" => Kind::Movement,
             _ => {
                 out.push(chart.clone());
                 continue;
