@@ -123,6 +123,16 @@ pub fn appraise(
     let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
     laps.next("scoring");
     let current = score_matrix(&matrix)?;
+    laps.next("targets");
+    let targets = appraise_score::targets::targets(
+        &card,
+        &Input {
+            departments: &departments,
+            library: &kpis,
+            matrix: &matrix,
+        },
+        &current,
+    )?;
     let mut earlier = Vec::with_capacity(periods.len());
     for p in periods.iter().rev().filter(|p| *p != period) {
         laps.next("kpis");
@@ -140,7 +150,10 @@ pub fn appraise(
         earlier.push(score_matrix(&matrix)?);
     }
     Ok(Scored {
-        appraisal: Appraisal::new(card, current, earlier),
+        appraisal: Appraisal {
+            targets,
+            ..Appraisal::new(card, current, earlier)
+        },
         matrix,
         kpis,
         engine,

@@ -215,3 +215,61 @@ fn the_trend_reaches_back_eight_quarters_as_far_as_the_calendar_goes() {
     );
     assert!(cut.is_empty(), "{cut:?}");
 }
+
+/// Every improvement target of the demo reaches what it says when the matrix is scored
+/// with it, and a value a hair short of it (1e-6 relative, toward the department's own
+/// value) does not: the targets are exact to the scoring model.
+#[test]
+fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
+    use appraise_score::targets::Goal;
+    use appraise_score::{Input, score};
+
+    let dir = root().join("fixtures/demo");
+    let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
+    let mut rules = rules();
+    rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
+    let card = rules.scorecard.clone();
+    let scored = appraise(
+        &dir,
+        &data,
+        &"2026Q3".parse().unwrap(),
+        rules,
+        &mut Laps::start("kpis"),
+    )
+    .unwrap();
+    let departments = appraise_pipeline::departments(&data);
+    let targets = &scored.appraisal.targets;
+    assert!(targets.len() > 100, "{} targets", targets.len());
+    let now = &scored.appraisal.current;
+    let standing = |id: &str, kpi: &str, x: f64| {
+        let mut matrix = scored.matrix.clone();
+        let row = matrix
+            .values
+            .iter_mut()
+            .find(|v| v.department_id == id && v.kpi == kpi)
+            .unwrap();
+        row.value = Some(x);
+        let input = Input {
+            departments: &departments,
+            library: &scored.kpis,
+            matrix: &matrix,
+        };
+        let s = score(&card, &input).unwrap();
+        let d = &s.departments[s.position(id).unwrap()];
+        (d.grade.unwrap(), d.rank.unwrap())
+    };
+    for t in targets {
+        let before = &now.departments[now.position(&t.department_id).unwrap()];
+        let (grade, rank) = (before.grade.unwrap(), before.rank.unwrap());
+        let reached = |s: (usize, u32)| match t.goal {
+            Goal::NextGrade => s.0 < grade,
+            Goal::NextRank => s.1 < rank,
+        };
+        let at = standing(&t.department_id, &t.kpi, t.target);
+        assert!(reached(at), "{t:?} gives {at:?}");
+        assert_eq!(at, (t.grade, t.rank), "{t:?}");
+        let short = t.target - (t.target - t.value).signum() * 1e-6 * t.target.abs();
+        let below = standing(&t.department_id, &t.kpi, short);
+        assert!(!reached(below), "{t:?}: {short} already gives {below:?}");
+    }
+}

@@ -298,6 +298,7 @@ impl Report<'_> {
         for (name, batch) in [
             ("sensitivity", a.sensitivity_table()),
             ("trend", a.trend_table()),
+            ("targets", a.targets_table()),
             ("correlations", a.correlations_table()),
             ("profiles", a.profiles_table()),
         ] {

@@ -199,6 +199,20 @@ pub(crate) struct CardView<'a> {
     pub history: Vec<HistoryRow>,
     pub strengths: Vec<StandingView>,
     pub weaknesses: Vec<StandingView>,
+    /// The KPIs whose change alone moves the department up, least effort first.
+    pub levers: Vec<LeverView>,
+    /// The best lever in a sentence; or that no single KPI reaches the next grade.
+    pub lever: String,
+}
+
+/// A KPI whose change alone lifts a department: to the next grade, to the next rank.
+#[derive(Debug, Serialize)]
+pub(crate) struct LeverView {
+    pub title: String,
+    pub value: String,
+    /// The target for the next grade and the grade it gives; `–` where none suffices.
+    pub grade_target: String,
+    pub rank_target: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -900,6 +914,7 @@ impl<'a> Views<'a> {
             .collect();
         let sparkline = sparkline(&ranks);
         let (strengths, weaknesses) = self.standings(d);
+        let (levers, lever) = self.levers(d);
         let row = self.row(d);
         CardView {
             sparkline,
@@ -915,7 +930,116 @@ impl<'a> Views<'a> {
             history,
             strengths,
             weaknesses,
+            levers,
+            lever,
         }
+    }
+
+    /// A card's levers ([`appraise_score::targets`]): each KPI with a target, ordered
+    /// by the effort of its next-grade target (else its next-rank one), at most five;
+    /// and the best lever in words. The effort of a target is the change it asks for
+    /// as a share of how far the departments' values of that KPI spread this period
+    /// (highest minus lowest), so that KPIs in different units compare.
+    fn levers(&self, d: usize) -> (Vec<LeverView>, String) {
+        use appraise_score::targets::{Goal, Target};
+        let a = self.appraisal;
+        let s = &a.current;
+        let id = &s.departments[d].department.id;
+        let mine: Vec<&Target> = a
+            .targets
+            .iter()
+            .filter(|t| &t.department_id == id)
+            .collect();
+        let effort = |t: &Target| {
+            let k = s.kpis.iter().position(|x| *x == t.kpi).unwrap_or(0);
+            let values = (0..s.departments.len()).filter_map(|e| s.cell(e, k).value);
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let spread = if hi > lo { hi - lo } else { 1.0 };
+            (t.target - t.value).abs() / spread
+        };
+        let of = |kpi: &str, goal: Goal| mine.iter().find(|t| t.kpi == kpi && t.goal == goal);
+        let mut kpis: Vec<(&str, f64, f64)> = Vec::new();
+        for t in &mine {
+            if kpis.iter().any(|(k, _, _)| *k == t.kpi) {
+                continue;
+            }
+            let by_grade = of(&t.kpi, Goal::NextGrade).map_or(f64::INFINITY, |t| effort(t));
+            let by_rank = of(&t.kpi, Goal::NextRank).map_or(f64::INFINITY, |t| effort(t));
+            kpis.push((&t.kpi, by_grade, by_rank));
+        }
+        kpis.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then(a.2.total_cmp(&b.2))
+                .then(a.0.cmp(b.0))
+        });
+        let bands = &a.scorecard.grades.bands;
+        let shown = |kpi: &str, x: f64| {
+            let k = s.kpis.iter().position(|id| id == kpi).unwrap_or(0);
+            self.num(Some(x), self.columns[k].decimals)
+        };
+        // A target is shown rounded away from the value, so that the figure printed
+        // still reaches the goal.
+        let shown_target = |t: &Target| {
+            let k = s.kpis.iter().position(|id| *id == t.kpi).unwrap_or(0);
+            let decimals = self.columns[k].decimals;
+            let scale = 10f64.powi(decimals as i32);
+            let x = if t.target > t.value {
+                (t.target * scale).ceil() / scale
+            } else {
+                (t.target * scale).floor() / scale
+            };
+            self.num(Some(x), decimals)
+        };
+        let levers: Vec<LeverView> = kpis
+            .iter()
+            .take(5)
+            .map(|&(kpi, _, _)| {
+                let target = |goal: Goal| {
+                    of(kpi, goal).map_or("–".into(), |t| {
+                        let reaches = match goal {
+                            Goal::NextGrade => self.grade(Some(t.grade)).0,
+                            Goal::NextRank => t.rank.to_string(),
+                        };
+                        format!("{} → {reaches}", shown_target(t))
+                    })
+                };
+                LeverView {
+                    title: self.kpi_title(kpi),
+                    value: shown(
+                        kpi,
+                        mine.iter().find(|t| t.kpi == kpi).map_or(0.0, |t| t.value),
+                    ),
+                    grade_target: target(Goal::NextGrade),
+                    rank_target: target(Goal::NextRank),
+                }
+            })
+            .collect();
+        let best = kpis
+            .first()
+            .filter(|k| k.1.is_finite())
+            .and_then(|k| of(k.0, Goal::NextGrade));
+        let top = s.departments[d].grade == Some(0) && !bands.is_empty();
+        let lever = match best {
+            Some(t) => self
+                .word("lever")
+                .replace("{kpi}", &self.kpi_title(&t.kpi))
+                .replace("{value}", &shown(&t.kpi, t.value))
+                .replace("{target}", &shown_target(t))
+                .replace("{grade}", &{
+                    let (grade, label) = self.grade(Some(t.grade));
+                    match (label.is_empty(), self.lang) {
+                        (true, _) => grade,
+                        (false, Lang::Zh) => format!("{grade}（{label}）"),
+                        (false, Lang::En) => format!("{grade} ({label})"),
+                    }
+                }),
+            None if top => self.word("lever_top"),
+            None if s.departments[d].rank.is_none() => String::new(),
+            None => self.word("lever_none"),
+        };
+        (levers, lever)
     }
 }
 

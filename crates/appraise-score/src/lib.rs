@@ -32,6 +32,7 @@ mod score;
 pub mod scorecard;
 pub mod stats;
 mod tables;
+pub mod targets;
 mod treat;
 
 pub use error::Error;
@@ -58,6 +59,9 @@ pub struct Appraisal {
     pub robustness: Option<Robustness>,
     /// Rank correlations of the KPI pairs in the current period.
     pub correlations: Vec<diagnose::Correlation>,
+    /// Improvement targets of the current period ([`targets::targets`]; empty until
+    /// set, as they need the KPI matrix).
+    pub targets: Vec<targets::Target>,
 }
 
 impl Appraisal {
@@ -72,6 +76,7 @@ impl Appraisal {
             history,
             robustness,
             correlations,
+            targets: Vec::new(),
         }
     }
 

@@ -216,6 +216,36 @@ impl Appraisal {
         ])
     }
 
+    /// Improvement targets: `department_id, kpi, value, target, goal, reaches`, by
+    /// department then KPI, the grade goal first. `value` and `target` are exact (not
+    /// rounded to [`SIGNIFICANT_DIGITS`]), so that scoring the matrix with the target
+    /// reaches the goal; `reaches` is the grade (for `next_grade`) or the rank (for
+    /// `next_rank`) the target gives.
+    pub fn targets_table(&self) -> Result<RecordBatch, Error> {
+        let t = &self.targets;
+        let bands = &self.scorecard.grades.bands;
+        let exact = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        batch(vec![
+            (
+                "department_id",
+                text(t.iter().map(|x| Some(&x.department_id))),
+            ),
+            ("kpi", text(t.iter().map(|x| Some(&x.kpi)))),
+            ("value", exact(t.iter().map(|x| x.value).collect())),
+            ("target", exact(t.iter().map(|x| x.target).collect())),
+            ("goal", text(t.iter().map(|x| Some(x.goal.name())))),
+            (
+                "reaches",
+                text(t.iter().map(|x| {
+                    Some(match x.goal {
+                        crate::targets::Goal::NextGrade => bands[x.grade].grade.clone(),
+                        crate::targets::Goal::NextRank => x.rank.to_string(),
+                    })
+                })),
+            ),
+        ])
+    }
+
     /// The composite series: `department_id, period, composite, rank, grade`, oldest
     /// period first, the current one last.
     pub fn trend_table(&self) -> Result<RecordBatch, Error> {

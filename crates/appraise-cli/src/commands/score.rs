@@ -78,7 +78,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
 }
 
 /// Writes every table of the appraisal into `dir` (`ranking`, `scores`, `sensitivity`,
-/// `trend`, `correlations`, `profiles`), in `format` (`table` writes CSV).
+/// `trend`, `targets`, `correlations`, `profiles`), in `format` (`table` writes CSV).
 pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputFormat) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (format, ext) = match format {
@@ -86,11 +86,12 @@ pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputForm
         OutputFormat::Json => (OutputFormat::Json, "json"),
         OutputFormat::Parquet => (OutputFormat::Parquet, "parquet"),
     };
-    let tables: [(&str, RecordBatch); 6] = [
+    let tables: [(&str, RecordBatch); 7] = [
         ("ranking", appraisal.ranking_table()?),
         ("scores", appraisal.scores_table()?),
         ("sensitivity", appraisal.sensitivity_table()?),
         ("trend", appraisal.trend_table()?),
+        ("targets", appraisal.targets_table()?),
         ("correlations", appraisal.correlations_table()?),
         ("profiles", appraisal.profiles_table()?),
     ];
