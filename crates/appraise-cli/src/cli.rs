@@ -194,8 +194,26 @@ pub(crate) struct SqlArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScoreArgs {
+    /// The data folder (as for `run`); not needed with --kpi-matrix.
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "kpi_matrix",
+        conflicts_with = "kpi_matrix"
+    )]
+    pub data: Option<PathBuf>,
+
     #[command(flatten)]
-    pub appraisal: AppraisalArgs,
+    pub read: ReadArgs,
+
+    /// Score this KPI matrix instead of running the KPIs on data: a CSV file with the
+    /// columns of kpis.csv (period,department_id,kpi,value,numerator,denominator,
+    /// sample_size), its rows of --period, with the departments of --departments.
+    #[arg(long, value_name = "FILE", requires = "departments")]
+    pub kpi_matrix: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     #[command(flatten)]
     pub output: ScoreOutputArgs,
@@ -301,7 +319,8 @@ pub(crate) struct ReadArgs {
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
 
-    /// X-Road input: the departments table, when the mapping gives no names and levels.
+    /// The departments table as one file: of X-Road input, when the mapping gives no
+    /// names and levels; of `score --kpi-matrix`.
     #[arg(long, value_name = "FILE")]
     pub departments: Option<PathBuf>,
 
@@ -409,6 +428,13 @@ pub(crate) struct AppraisalArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The period and the rules it is appraised by.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
     /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
     #[arg(long, value_parser = period)]
     pub period: Period,

@@ -289,6 +289,87 @@ fn score_ranks_tiny_as_computed_by_hand() {
     }
 }
 
+/// `score --kpi-matrix` scores a matrix written by hand, without the data: the values
+/// of fixtures/tiny rank as worked out above; with C2's records_provided raised to C1's
+/// 10, the city group's records are constant (100 each) and C2 keeps 0 on consumers:
+/// composite 50, alone at rank 5, and P2 (0) falls to 6.
+#[test]
+fn score_ranks_a_kpi_matrix_without_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, TINY_SCORECARD).unwrap();
+    let matrix = |c2_records: &str| {
+        let mut text =
+            String::from("period,department_id,kpi,value,numerator,denominator,sample_size\n");
+        for (id, records, consumers) in [
+            ("P1", "150", "3"),
+            ("P2", "30", "2"),
+            ("C1", "10", "1"),
+            ("C2", c2_records, "0"),
+            ("K1", "0", "0"),
+            ("K2", "0", "0"),
+        ] {
+            text += &format!("2026Q3,{id},records_provided,{records},,,\n");
+            text += &format!("2026Q3,{id},consumers_served,{consumers},,,\n");
+        }
+        // A row of another period is left out.
+        text += "2026Q2,C2,consumers_served,99,,,\n";
+        text
+    };
+    let ranking = |c2_records: &str, name: &str| {
+        let file = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&file, matrix(c2_records)).unwrap();
+        let out = dir.path().join(name);
+        appraise()
+            .args(["score", "--period", "2026Q3", "--kpi-matrix"])
+            .arg(&file)
+            .arg("--departments")
+            .arg(fixtures().join("tiny/departments.csv"))
+            .arg("--scorecard")
+            .arg(&card)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(out.join("ranking.csv")).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let r: Vec<&str> = l.split(',').collect();
+                (r[0].to_string(), r[5].to_string(), r[6].to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    let row = |id: &str, c: &str, r: &str| (id.to_string(), c.to_string(), r.to_string());
+    assert_eq!(
+        ranking("0", "as-is"),
+        vec![
+            row("C1", "100.0", "1"),
+            row("K1", "100.0", "1"),
+            row("K2", "100.0", "1"),
+            row("P1", "100.0", "1"),
+            row("C2", "0.0", "5"),
+            row("P2", "0.0", "5"),
+        ]
+    );
+    let edited = ranking("10", "edited");
+    assert_eq!(edited[4], row("C2", "50.0", "5"));
+    assert_eq!(edited[5], row("P2", "0.0", "6"));
+
+    // A matrix without the header of kpis.csv is refused, naming the file and line 1.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "department_id,kpi,value\nC1,records_provided,1\n").unwrap();
+    appraise()
+        .args(["score", "--period", "2026Q3", "--kpi-matrix"])
+        .arg(&bad)
+        .arg("--departments")
+        .arg(fixtures().join("tiny/departments.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.csv: line 1: the header is"))
+        .stderr(predicate::str::contains("hint:"));
+}
+
 #[test]
 fn a_wrong_scorecard_exits_1_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -37,7 +37,7 @@ pub mod xroad;
 
 pub use encoding::{EncodingProblem, encoding_for_label};
 pub use error::Error;
-pub use load::{Dataset, LoadedTable};
+pub use load::{Dataset, LoadedTable, load_departments};
 pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;

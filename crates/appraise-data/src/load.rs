@@ -137,6 +137,28 @@ impl Dataset {
     }
 }
 
+/// Loads the departments table from one file (CSV, JSON Lines, Parquet or Arrow, by
+/// its extension or `opts.input_format`), every other table empty and unmentioned: the
+/// departments beside a KPI matrix scored on its own.
+pub fn load_departments(path: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
+    check_regular(path)?;
+    let format = format_of(path, opts.input_format)?.ok_or_else(|| not_a_table(path, ""))?;
+    let mut sources = Sources::new();
+    sources.insert(Table::Departments, vec![(path.to_path_buf(), format)]);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut data = load_sources(
+        dir,
+        &sources,
+        &BTreeMap::new(),
+        opts,
+        Vec::new(),
+        false,
+        None,
+    )?;
+    data.warnings.retain(|w| w.code != "no_table");
+    Ok(data)
+}
+
 /// Loads every row of a data folder (or of X-Road records).
 pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();

@@ -82,7 +82,7 @@ impl KpiCache {
 }
 
 /// The rows of a batch in [`KpiMatrix::schema`].
-fn matrix_rows(b: &RecordBatch) -> Vec<KpiValue> {
+pub(crate) fn matrix_rows(b: &RecordBatch) -> Vec<KpiValue> {
     let text = |i: usize| b.column(i).as_string::<i32>();
     let num = |i: usize| b.column(i).as_primitive::<Float64Type>();
     let (ids, kpis) = (text(1), text(2));

@@ -92,6 +92,14 @@ pub enum Error {
         /// How to fix it.
         hint: String,
     },
+    /// A KPI matrix file (`kpis.csv`) that does not read.
+    #[error("{}: {reason}", path.display())]
+    Matrix {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line where known.
+        reason: String,
+    },
     /// A file the engine cannot reach.
     #[error("{}", path.display())]
     Io {
@@ -121,6 +129,10 @@ impl Error {
                 "add queries/calendars/cn-{year}.csv (date,kind,name) with {year}'s holidays and make-up workdays"
             )),
             Error::Refused { .. } => Some("a KPI or query is one read-only SELECT (or WITH ... SELECT)".into()),
+            Error::Matrix { .. } => Some(
+                "a KPI matrix is a CSV file with the header period,department_id,kpi,value,numerator,denominator,sample_size (as appraise writes kpis.csv)"
+                    .into(),
+            ),
             Error::Result { .. } => Some(
                 "a KPI returns department_id, a numeric value, and optionally numerator, denominator, sample_size; at most one row per department"
                     .into(),

@@ -1,9 +1,12 @@
 //! The long KPI matrix: one value per department and KPI of a period, as the engine
 //! computes it, the cache keeps it and the scoring reads it.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::Error;
@@ -67,6 +70,69 @@ impl KpiMatrix {
             Arc::new(Int64Array::from_iter(v.iter().map(|r| r.sample_size))),
         ];
         Ok(RecordBatch::try_new(Self::schema(), cols)?)
+    }
+
+    /// Reads the rows of `period` from a long KPI matrix in CSV with the header of
+    /// `kpis.csv` (`period,department_id,kpi,value,numerator,denominator,sample_size`):
+    /// an earlier run's, edited or written by hand.
+    pub fn read_csv(path: &Path, period: &Period) -> Result<KpiMatrix, Error> {
+        use datafusion::arrow::csv::ReaderBuilder;
+        use std::io::BufRead;
+        let fail = |reason: String| Error::Matrix {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let open = || {
+            std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let mut header = String::new();
+        std::io::BufReader::new(open()?)
+            .read_line(&mut header)
+            .map_err(|e| fail(e.to_string()))?;
+        let schema = Self::schema();
+        let want: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let got: Vec<&str> = header.trim_end().split(',').map(str::trim).collect();
+        if got != want {
+            return Err(fail(format!(
+                "line 1: the header is {:?}, not {:?}",
+                header.trim_end(),
+                want.join(",")
+            )));
+        }
+        let reader = ReaderBuilder::new(schema)
+            .with_header(true)
+            .build(open()?)
+            .map_err(|e| fail(e.to_string()))?;
+        let (mut values, mut periods) = (Vec::new(), std::collections::BTreeSet::new());
+        for batch in reader {
+            let b = batch.map_err(|e| fail(e.to_string()))?;
+            let labels = b.column(0).as_string::<i32>();
+            let rows = crate::cache::matrix_rows(&b);
+            for (i, row) in rows.into_iter().enumerate() {
+                if labels.value(i) == period.label() {
+                    values.push(row);
+                } else {
+                    periods.insert(labels.value(i).to_string());
+                }
+            }
+        }
+        if values.is_empty() {
+            return Err(fail(format!(
+                "no row of the period {period}; the file has {}",
+                if periods.is_empty() {
+                    "no rows".to_string()
+                } else {
+                    periods.into_iter().collect::<Vec<_>>().join(", ")
+                }
+            )));
+        }
+        Ok(KpiMatrix {
+            period: period.clone(),
+            values,
+        })
     }
 
     /// The value of one KPI for one department.

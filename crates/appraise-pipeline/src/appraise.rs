@@ -162,6 +162,39 @@ pub fn appraise(
     })
 }
 
+/// Scores a KPI matrix given as it is (an earlier run's `kpis.csv`, edited, or a
+/// researcher's own) through the scorecard, without the data: the period alone, with
+/// its improvement targets, robustness and diagnostics. Returns the appraisal and what
+/// the scorecard check found.
+pub fn appraise_matrix(
+    departments: &[Department],
+    matrix: &KpiMatrix,
+    rules: Rules,
+) -> Result<(Appraisal, Vec<appraise_data::Warning>), Error> {
+    let Rules {
+        scorecard: card,
+        library,
+        ..
+    } = rules;
+    let warnings = card.check(&library)?;
+    let kpis: Vec<KpiDef> = library
+        .into_iter()
+        .filter(|k| card.kpi(&k.id).is_some())
+        .collect();
+    let input = Input {
+        departments,
+        library: &kpis,
+        matrix,
+    };
+    let current = score(&card, &input)?;
+    let targets = appraise_score::targets::targets(&card, &input, &current)?;
+    let appraisal = Appraisal {
+        targets,
+        ..Appraisal::new(card, current, Vec::new())
+    };
+    Ok((appraisal, warnings))
+}
+
 /// The warning that the trend leaves out `p` and the periods before it, for want of
 /// the working-day calendar of `year`.
 fn trend_cut(p: &Period, year: i32) -> appraise_data::Warning {

@@ -44,7 +44,9 @@ mod runtime;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use appraise::{KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, departments};
+pub use appraise::{
+    KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
+};
 pub use laps::Laps;
 pub use run::{Contents, Done, Job, RUN_STEPS, Ranked, from_disk, latest_quarter, run};
 pub use runtime::block_on;

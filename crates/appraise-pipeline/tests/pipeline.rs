@@ -273,3 +273,83 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
         assert!(!reached(below), "{t:?}: {short} already gives {below:?}");
     }
 }
+
+/// On the demo with every rate KPI shrunk (`shrink = "beta-binomial"`), no rate behind
+/// fewer than 20 cases is scored at exactly 0 or 100 % unless its peer group's pooled
+/// rate is (worked out here from the KPI matrix), and every shrunk rate lies between
+/// the department's own rate and that peer rate.
+#[test]
+fn shrunk_small_rates_leave_the_edges_unless_their_peer_group_is_there() {
+    let dir = root().join("fixtures/demo");
+    let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
+    let mut rules = rules();
+    let library = rules.library.clone();
+    let rates: Vec<&str> = library
+        .iter()
+        .filter(|k| k.unit.as_deref() == Some("ratio"))
+        .map(|k| k.id.as_str())
+        .collect();
+    let path = root().join("queries/scorecard.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for id in &rates {
+        let line = format!("id = \"{id}\"\n");
+        text = text.replace(&line, &format!("{line}shrink = \"beta-binomial\"\n"));
+    }
+    rules.scorecard = Scorecard::parse(&path, &text).unwrap();
+    let scored = appraise(
+        &dir,
+        &data,
+        &"2026Q3".parse().unwrap(),
+        rules,
+        &mut Laps::start("kpis"),
+    )
+    .unwrap();
+    let s = &scored.appraisal.current;
+    let (mut small, mut at_edge_before) = (0, 0);
+    for (k, kpi) in s.kpis.iter().enumerate() {
+        if !rates.contains(&kpi.as_str()) {
+            continue;
+        }
+        for (d, dep) in s.departments.iter().enumerate() {
+            let cell = s.cell(d, k);
+            let (Some(n), Some(value)) = (cell.cases, cell.value) else {
+                continue;
+            };
+            let shrunk = cell.shrunk.unwrap();
+            // The peer group's pooled rate, from the matrix.
+            let (x, total) = s
+                .departments
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.department.peer_group == dep.department.peer_group)
+                .filter_map(|(e, _)| {
+                    let c = s.cell(e, k);
+                    Some((c.value? * c.cases?, c.cases?))
+                })
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let peer = x / total;
+            let (lo, hi) = (value.min(peer), value.max(peer));
+            assert!(
+                shrunk >= lo - 1e-9 && shrunk <= hi + 1e-9,
+                "{kpi} {}",
+                dep.department.id
+            );
+            if n < 20.0 {
+                small += 1;
+                at_edge_before += usize::from(value == 0.0 || value == 1.0);
+                if shrunk == 0.0 || shrunk == 1.0 {
+                    assert!(
+                        peer == 0.0 || peer == 1.0,
+                        "{kpi} {}: {value} of {n} shrunk to {shrunk}, peer rate {peer}",
+                        dep.department.id
+                    );
+                }
+            }
+        }
+    }
+    // The demo has many small rates, and many of them at an edge before shrinkage.
+    assert!(
+        small > 100 && at_edge_before > 50,
+        "{small} small, {at_edge_before} at an edge"
+    );
+}

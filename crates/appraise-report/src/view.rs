@@ -229,6 +229,10 @@ pub(crate) struct CardKpi {
     pub title: String,
     pub unit: String,
     pub value: String,
+    /// For a rate: its 95 % interval (`0.21–0.72`), and the rate scored where the
+    /// scorecard shrinks it; empty otherwise.
+    pub interval: String,
+    pub shrunk: String,
     pub numerator: String,
     pub denominator: String,
     pub sample: String,
@@ -599,6 +603,16 @@ impl<'a> Views<'a> {
                         .map(|x| self.unit(x))
                         .unwrap_or_default(),
                     value: self.num(cell.value, column.decimals),
+                    interval: cell.interval.map_or(String::new(), |(lo, hi)| {
+                        format!(
+                            "{}–{}",
+                            self.num(Some(lo), column.decimals),
+                            self.num(Some(hi), column.decimals)
+                        )
+                    }),
+                    shrunk: cell
+                        .shrunk
+                        .map_or(String::new(), |x| self.num(Some(x), column.decimals)),
                     numerator: self.whole(raw.and_then(|r| r.numerator)),
                     denominator: self.whole(raw.and_then(|r| r.denominator)),
                     sample: raw

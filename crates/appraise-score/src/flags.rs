@@ -20,6 +20,9 @@ bitflags::bitflags! {
         const CONSTANT = 1 << 6;
         /// ln(1 + x) is undefined for the value: counted as missing.
         const INVALID_FOR_LOG = 1 << 7;
+        /// A rate behind fewer than [`crate::rates::LOW_N`] cases: read it with its
+        /// interval.
+        const LOW_N = 1 << 8;
     }
 }
 

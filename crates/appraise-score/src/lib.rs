@@ -27,6 +27,7 @@ pub mod compare;
 pub mod diagnose;
 mod error;
 pub mod flags;
+pub mod rates;
 pub mod robust;
 mod score;
 pub mod scorecard;
@@ -41,7 +42,9 @@ pub use robust::{Assumption, RankInterval, Robustness, SobolIndex, robustness};
 pub use score::{
     Cell, Department, DepartmentScore, Input, Scores, Status, TIE, competition_ranks, score,
 };
-pub use scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Transform};
+pub use scorecard::{
+    Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink, Transform,
+};
 pub use tables::{SIGNIFICANT_DIGITS, published};
 
 /// A scored period with its history, rank intervals and diagnostics: everything the

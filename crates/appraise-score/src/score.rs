@@ -8,7 +8,7 @@ use appraise_kpi::{Direction, KpiDef, KpiMatrix};
 use serde::Serialize;
 
 use crate::flags::Flags;
-use crate::scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard};
+use crate::scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink};
 use crate::{Error, stats, treat};
 
 /// Composites closer than this are tied.
@@ -78,6 +78,29 @@ pub struct Cell {
     pub contribution: Option<f64>,
     /// The median score of the department's peer group (departments with a value).
     pub peer_median: Option<f64>,
+    /// For a rate KPI shrunk toward its peer group (`shrink`): the rate scored.
+    pub shrunk: Option<f64>,
+    /// For a rate KPI: its 95 % interval (Wilson's; the posterior's where shrunk).
+    pub interval: Option<(f64, f64)>,
+    /// For a rate KPI: the cases behind it (its denominator).
+    pub cases: Option<f64>,
+}
+
+/// A value of the matrix as scoring reads it.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    value: f64,
+    sample: Option<i64>,
+    /// For a rate (a KPI whose unit is `ratio`): its denominator, when positive.
+    cases: Option<f64>,
+}
+
+/// What the rate step makes of a rate: the value scored and its interval (none when
+/// not asked for).
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    shrunk: Option<f64>,
+    interval: Option<(f64, f64)>,
 }
 
 /// One department's result.
@@ -352,6 +375,16 @@ pub fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
 
 /// Scores one period.
 pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
+    score_with(card, input, true)
+}
+
+/// [`score`], with or without the rates' intervals (which a search over values, such
+/// as the improvement targets', does not read).
+pub(crate) fn score_with(
+    card: &Scorecard,
+    input: &Input<'_>,
+    intervals: bool,
+) -> Result<Scores, Error> {
     let mut departments: Vec<Department> = input.departments.to_vec();
     departments.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(w) = departments.windows(2).find(|w| w[0].id == w[1].id) {
@@ -372,11 +405,23 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
     }
 
     let raw = raw_values(card, input, &departments, &mut warnings);
+    let rates = rate_values(card, &raw, &groups, n_dept, intervals);
+    // Shrunk rates are what is treated and scored; the cells keep the value measured.
+    let scored_values: Vec<Option<Raw>> = raw
+        .iter()
+        .zip(&rates)
+        .map(|(r, rate)| {
+            r.map(|r| Raw {
+                value: rate.and_then(|x| x.shrunk).unwrap_or(r.value),
+                ..r
+            })
+        })
+        .collect();
     let Treated {
         rules,
         usable,
         flags,
-    } = treat_values(card, input, &raw, &groups, n_dept, &mut warnings)?;
+    } = treat_values(card, input, &scored_values, &groups, n_dept, &mut warnings)?;
 
     let model = Model {
         n_dept,
@@ -412,8 +457,14 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
         }
     }
 
-    let (mut scored, cells) =
-        score_departments(card, departments, &model, &normalised, &raw, &flags);
+    let (mut scored, cells) = score_departments(
+        card,
+        departments,
+        &model,
+        &normalised,
+        (&raw, &rates),
+        &flags,
+    );
 
     rank_and_grade(card, &mut scored, &model.groups);
 
@@ -435,7 +486,7 @@ fn score_departments(
     departments: Vec<Department>,
     model: &Model,
     normalised: &Normalised,
-    raw: &[Option<(f64, Option<i64>)>],
+    (raw, rates): (&[Option<Raw>], &[Option<Rate>]),
     flags: &[Flags],
 ) -> (Vec<DepartmentScore>, Vec<Cell>) {
     let (n_dept, n_kpi) = (model.n_dept, card.kpis.len());
@@ -460,13 +511,21 @@ fn score_departments(
                 Aggregation::Geometric => geometric_contribution(w, s, composite, row, &weights),
             });
             cells.push(Cell {
-                value: raw[k * n_dept + d].map(|v| v.0),
+                value: raw[k * n_dept + d].map(|v| v.value),
                 treated: model.usable[k * n_dept + d].map(|v| v.1),
                 score,
-                flags: flags[i] | normalised.flags[i],
+                flags: flags[i]
+                    | normalised.flags[i]
+                    | match raw[k * n_dept + d].and_then(|r| r.cases) {
+                        Some(n) if n < crate::rates::LOW_N => Flags::LOW_N,
+                        _ => Flags::NONE,
+                    },
                 weight: weights[k],
                 contribution,
                 peer_median: normalised.peer_median[i],
+                shrunk: rates[k * n_dept + d].and_then(|r| r.shrunk),
+                interval: rates[k * n_dept + d].and_then(|r| r.interval),
+                cases: raw[k * n_dept + d].and_then(|r| r.cases),
             });
         }
         let status = if coverage >= card.min_coverage - TIE && !composite.is_nan() {
@@ -499,7 +558,7 @@ fn raw_values(
     input: &Input<'_>,
     departments: &[Department],
     warnings: &mut Vec<Warning>,
-) -> Vec<Option<(f64, Option<i64>)>> {
+) -> Vec<Option<Raw>> {
     let n_dept = departments.len();
     let dept_pos: HashMap<&str, usize> = departments
         .iter()
@@ -512,6 +571,16 @@ fn raw_values(
         .enumerate()
         .map(|(i, k)| (k.id.as_str(), i))
         .collect();
+    let is_rate: Vec<bool> = card
+        .kpis
+        .iter()
+        .map(|k| {
+            input
+                .library
+                .iter()
+                .any(|d| d.id == k.id && d.unit.as_deref() == Some("ratio"))
+        })
+        .collect();
     let mut raw = vec![None; card.kpis.len() * n_dept];
     let mut unknown = 0usize;
     for v in &input.matrix.values {
@@ -522,7 +591,13 @@ fn raw_values(
             unknown += usize::from(!dept_pos.contains_key(v.department_id.as_str()));
             continue;
         };
-        raw[k * n_dept + d] = v.value.map(|x| (x, v.sample_size));
+        raw[k * n_dept + d] = v.value.map(|value| Raw {
+            value,
+            sample: v.sample_size,
+            cases: v
+                .denominator
+                .filter(|&n| is_rate[k] && n > 0.0 && n.is_finite() && value.is_finite()),
+        });
     }
     if unknown > 0 {
         warnings.push(
@@ -539,6 +614,53 @@ fn raw_values(
     raw
 }
 
+/// The rate step, KPI-major: for every rate with cases, its 95 % interval, and for a
+/// KPI the scorecard shrinks, its rate shrunk toward its peer group's (a Beta prior
+/// fitted on the group's rates, [`crate::rates::Prior`]) with the posterior interval.
+fn rate_values(
+    card: &Scorecard,
+    raw: &[Option<Raw>],
+    groups: &[(&str, Vec<usize>)],
+    n_dept: usize,
+    intervals: bool,
+) -> Vec<Option<Rate>> {
+    use crate::rates::{Prior, Z95, wilson};
+    let mut out = vec![None; raw.len()];
+    for (k, rule) in card.kpis.iter().enumerate() {
+        for (_, members) in groups {
+            // (department, x, n): the cases counted and the cases.
+            let counted: Vec<(usize, f64, f64)> = members
+                .iter()
+                .filter_map(|&d| {
+                    let r = raw[k * n_dept + d]?;
+                    let n = r.cases?;
+                    Some((d, r.value.clamp(0.0, 1.0) * n, n))
+                })
+                .collect();
+            let prior = match rule.shrink {
+                Shrink::None => None,
+                Shrink::BetaBinomial => {
+                    let pairs: Vec<(f64, f64)> = counted.iter().map(|c| (c.1, c.2)).collect();
+                    Prior::fit(&pairs)
+                }
+            };
+            for (d, x, n) in counted {
+                out[k * n_dept + d] = Some(match prior {
+                    Some(p) => Rate {
+                        shrunk: Some(p.shrink(x, n)),
+                        interval: intervals.then(|| p.interval(x, n)),
+                    },
+                    None => Rate {
+                        shrunk: None,
+                        interval: intervals.then(|| wilson(x, n, Z95)),
+                    },
+                });
+            }
+        }
+    }
+    out
+}
+
 /// What treatment makes of the raw values: each KPI's rule, the usable (raw, treated)
 /// values (KPI-major) and the flags of each cell (department-major).
 struct Treated {
@@ -553,7 +675,7 @@ struct Treated {
 fn treat_values(
     card: &Scorecard,
     input: &Input<'_>,
-    raw: &[Option<(f64, Option<i64>)>],
+    raw: &[Option<Raw>],
     groups: &[(&str, Vec<usize>)],
     n_dept: usize,
     warnings: &mut Vec<Warning>,
@@ -583,7 +705,10 @@ fn treat_values(
         for (_, members) in groups {
             let mut kept: Vec<usize> = Vec::new();
             for &d in members {
-                let Some((x, sample)) = raw[k * n_dept + d] else {
+                let Some(Raw {
+                    value: x, sample, ..
+                }) = raw[k * n_dept + d]
+                else {
                     continue;
                 };
                 let enough = match sample {
@@ -601,7 +726,7 @@ fn treat_values(
             }
             let values: Vec<f64> = kept
                 .iter()
-                .map(|&d| raw[k * n_dept + d].map_or(0.0, |v| v.0))
+                .map(|&d| raw[k * n_dept + d].map_or(0.0, |v| v.value))
                 .collect();
             let (treated, treat_flags) = treat::transform(rule.transform, &values);
             for (i, &d) in kept.iter().enumerate() {

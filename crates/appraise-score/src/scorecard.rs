@@ -52,6 +52,18 @@ pub enum MissingRule {
     Median,
 }
 
+/// How a rate behind few cases is treated before it is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum Shrink {
+    /// Scored as measured.
+    #[default]
+    #[serde(rename = "none")]
+    None,
+    /// Empirical-Bayes shrinkage toward the peer group's rate ([`crate::rates`]).
+    #[serde(rename = "beta-binomial")]
+    BetaBinomial,
+}
+
 /// How scores are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,6 +119,8 @@ pub struct KpiRule {
     pub missing: MissingRule,
     /// Values behind fewer cases than this count as missing.
     pub min_sample: u64,
+    /// How a rate behind few cases is treated (`shrink`).
+    pub shrink: Shrink,
     /// Goalpost: the value that scores 0.
     pub floor: Option<f64>,
     /// Goalpost: the value that scores 100.
@@ -233,6 +247,8 @@ struct KpiToml {
     missing: MissingRule,
     #[serde(default)]
     min_sample: u64,
+    #[serde(default)]
+    shrink: Shrink,
     floor: Option<f64>,
     target: Option<f64>,
 }
@@ -389,6 +405,21 @@ impl Scorecard {
                     hint: Some(format!("the KPI library has: {}", known.join(", "))),
                 });
             };
+            if rule.shrink != Shrink::None && def.unit.as_deref() != Some("ratio") {
+                return Err(Error::Scorecard {
+                    path: self.path.clone(),
+                    line: rule.line,
+                    reason: format!(
+                        "KPI {:?} has shrink = \"beta-binomial\", but its unit is {:?}, not ratio",
+                        rule.id,
+                        def.unit.as_deref().unwrap_or("none")
+                    ),
+                    hint: Some(
+                        "shrinkage is for rates (a share of a denominator): remove shrink from this KPI"
+                            .into(),
+                    ),
+                });
+            }
             if let (Some(floor), Some(target)) = (rule.floor, rule.target) {
                 let wrong = match def.direction {
                     Direction::Higher => target < floor,
@@ -598,6 +629,7 @@ impl Reader<'_> {
                 normalise: k.normalise,
                 missing: k.missing,
                 min_sample: k.min_sample,
+                shrink: k.shrink,
                 floor: k.floor,
                 target: k.target,
                 line,

@@ -191,6 +191,10 @@ impl Appraisal {
             ("weight", float(cells().map(|c| c.weight))),
             ("contribution", float(cells().map(|c| c.contribution))),
             ("peer_median", float(cells().map(|c| c.peer_median))),
+            ("cases", float(cells().map(|c| c.cases))),
+            ("shrunk_value", float(cells().map(|c| c.shrunk))),
+            ("ci_low", float(cells().map(|c| c.interval.map(|i| i.0)))),
+            ("ci_high", float(cells().map(|c| c.interval.map(|i| i.1)))),
         ])
     }
 

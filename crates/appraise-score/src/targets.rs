@@ -3,7 +3,7 @@
 //! a rank.
 //!
 //! A target is exact to the scoring model: every candidate value is scored by
-//! [`score`] itself, with the other departments' values and the department's other
+//! [`crate::score()`] itself (without the rates' intervals, which scores do not use), with the other departments' values and the department's other
 //! KPIs fixed. So treatment, peer-group normalisation, missing values, aggregation,
 //! ranking and grading are all recomputed as the scorecard says. The search is a
 //! bisection between the department's value (which does not reach the goal) and the
@@ -16,12 +16,12 @@
 
 use appraise_kpi::{Direction, KpiMatrix};
 
-use crate::score::{Input, Scores, score};
+use crate::score::{Input, Scores, score_with};
 use crate::{Error, Scorecard};
 
 /// How close the two ends of the bisection come, relative to the larger of them, before
 /// the search stops: far below the 1e-6 a target is checked to.
-pub const PRECISION: f64 = 1e-10;
+pub const PRECISION: f64 = 1e-8;
 
 /// What a target is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +180,7 @@ impl<'a> Search<'a> {
             library: self.input.library,
             matrix,
         };
-        let s = score(self.card, &input)?;
+        let s = score_with(self.card, &input, false)?;
         Ok(s.position(self.department).and_then(|d| {
             let dep = &s.departments[d];
             dep.grade.zip(dep.rank)

@@ -248,3 +248,31 @@ seed = 3
     );
     assert_ne!(r.decisive(), Some(Assumption::Normalisation));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A shrunk rate lies between the department's own rate and its peer group's
+    /// pooled rate (the prior's mean), whatever the rates and denominators.
+    #[test]
+    fn a_shrunk_rate_lies_between_the_raw_rate_and_the_peer_rate(
+        group in proptest::collection::vec((0.0..=1.0f64, 1u32..500), 1..12),
+    ) {
+        use appraise_score::rates::Prior;
+        let pairs: Vec<(f64, f64)> = group
+            .iter()
+            .map(|&(p, n)| ((p * f64::from(n)).round(), f64::from(n)))
+            .collect();
+        let prior = Prior::fit(&pairs).unwrap();
+        let mu = pairs.iter().map(|p| p.0).sum::<f64>() / pairs.iter().map(|p| p.1).sum::<f64>();
+        prop_assert!((prior.alpha / (prior.alpha + prior.beta) - mu).abs() < 1e-9);
+        for &(x, n) in &pairs {
+            let (raw, shrunk) = (x / n, prior.shrink(x, n));
+            let (lo, hi) = if raw < mu { (raw, mu) } else { (mu, raw) };
+            prop_assert!(shrunk >= lo - 1e-12 && shrunk <= hi + 1e-12,
+                "{x}/{n}: {shrunk} not between {raw} and {mu}");
+            let (a, b) = prior.interval(x, n);
+            prop_assert!((0.0..=1.0).contains(&a) && a <= b && b <= 1.0, "{a} {b}");
+        }
+    }
+}

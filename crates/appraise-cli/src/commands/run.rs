@@ -15,15 +15,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{ClusterArgs, Language, QueryArgs, ReportArgs, RunArgs, WriteArgs};
 
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
-    let a = &args.appraisal;
+    let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
     let period = a.period.clone();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports/out").join(period.to_string()));
-    let options = super::load_options(&a.data.read, a.scorecard.as_deref())?;
+    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
     let settings = Settings {
-        data: a.data.data.clone(),
+        data: data.data.clone(),
         scorecard: a.scorecard.clone(),
         queries: &a.queries,
         cluster: &a.cluster,

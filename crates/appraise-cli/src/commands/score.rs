@@ -8,11 +8,12 @@ use anyhow::{Context, Result};
 use appraise_score::Appraisal;
 use datafusion::arrow::array::RecordBatch;
 
-use crate::cli::{OutputFormat, ScoreArgs};
+use crate::cli::{OutputFormat, ReadArgs, ScoreArgs};
 use crate::output;
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
-    let period = args.appraisal.period.clone();
+    let a = &args.policy;
+    let period = a.period.clone();
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
         anyhow::bail!(appraise_data::Error::Input {
             reason: "--format parquet writes files".into(),
@@ -23,17 +24,19 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let staging = match &args.output.out {
         None => None,
         Some(dir) => {
-            let q = &args.appraisal.queries;
-            let mut inputs = vec![args.appraisal.data.data.as_path()];
-            inputs.extend(args.appraisal.scorecard.as_deref());
+            let q = &a.queries;
+            let mut inputs: Vec<&Path> = Vec::new();
+            inputs.extend(args.data.as_deref());
+            inputs.extend(args.kpi_matrix.as_deref());
+            inputs.extend(args.read.departments.as_deref());
+            inputs.extend(a.scorecard.as_deref());
             inputs.extend(q.kpis.as_deref());
             inputs.extend(q.calendars.as_deref());
             let policy = super::write_policy(&args.output.write, &inputs);
             Some(appraise_report::staging::Staging::new(dir, &policy)?)
         }
     };
-    let a = &args.appraisal;
-    let opts = super::load_options(&a.data.read, a.scorecard.as_deref())?;
+    let opts = super::load_options(&args.read, a.scorecard.as_deref())?;
     let rules = super::rules(
         opts.timezone,
         a.scorecard.as_deref(),
@@ -41,25 +44,31 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         &a.cluster,
         a.allow_empty,
     )?;
-    let data = appraise_data::load_dir(&a.data.data, &opts)
-        .with_context(|| format!("loading {}", a.data.data.display()))?;
-    super::report_rejections(&data);
-    let scored = appraise_pipeline::appraise(
-        &a.data.data,
-        &data,
-        &period,
-        rules,
-        &mut appraise_pipeline::Laps::start("kpis"),
-    )?;
-    for w in scored
-        .coverage
-        .iter()
-        .chain(&scored.warnings)
-        .chain(&scored.appraisal.current.warnings)
-    {
+    let (appraisal, warnings) = match (&args.kpi_matrix, &args.data) {
+        (Some(matrix), _) => score_matrix(matrix, &args.read, &opts, &period, rules)?,
+        (None, Some(dir)) => {
+            let data = appraise_data::load_dir(dir, &opts)
+                .with_context(|| format!("loading {}", dir.display()))?;
+            super::report_rejections(&data);
+            let scored = appraise_pipeline::appraise(
+                dir,
+                &data,
+                &period,
+                rules,
+                &mut appraise_pipeline::Laps::start("kpis"),
+            )?;
+            let mut warnings = scored.coverage;
+            warnings.extend(scored.warnings);
+            (scored.appraisal, warnings)
+        }
+        (None, None) => anyhow::bail!(appraise_data::Error::Input {
+            reason: "nothing to score".into(),
+            hint: Some("pass --data DIR, or --kpi-matrix FILE with --departments FILE".into()),
+        }),
+    };
+    for w in warnings.iter().chain(&appraisal.current.warnings) {
         eprintln!("warning: {w}");
     }
-    let appraisal = scored.appraisal;
     match staging {
         None => {
             let mut ranking = appraisal.ranking_table()?;
@@ -75,6 +84,31 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--kpi-matrix FILE --departments FILE`: the matrix's rows of `period` scored as they
+/// are, with no data and no earlier period.
+fn score_matrix(
+    matrix: &Path,
+    read: &ReadArgs,
+    opts: &appraise_data::LoadOptions,
+    period: &appraise_kpi::Period,
+    rules: appraise_pipeline::Rules,
+) -> Result<(Appraisal, Vec<appraise_data::Warning>)> {
+    let Some(file) = &read.departments else {
+        anyhow::bail!(appraise_data::Error::Input {
+            reason: "--kpi-matrix needs the departments".into(),
+            hint: Some("add --departments FILE (departments.csv of the data)".into()),
+        });
+    };
+    let data = appraise_data::load_departments(file, opts)?;
+    super::report_rejections(&data);
+    let departments = appraise_pipeline::departments(&data);
+    let matrix = appraise_kpi::KpiMatrix::read_csv(matrix, period)?;
+    let (appraisal, mut warnings) =
+        appraise_pipeline::appraise_matrix(&departments, &matrix, rules)?;
+    warnings.splice(0..0, data.warnings);
+    Ok((appraisal, warnings))
 }
 
 /// Writes every table of the appraisal into `dir` (`ranking`, `scores`, `sensitivity`,
