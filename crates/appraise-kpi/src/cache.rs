@@ -13,13 +13,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::ipc::writer::FileWriter;
 use sha2::{Digest, Sha256};
 
-use crate::matrix::{KpiMatrix, KpiValue};
+use crate::matrix::KpiMatrix;
 use crate::period::Period;
 
 /// A folder of cached matrices.
@@ -46,7 +44,7 @@ impl KpiCache {
         let read = || -> Result<KpiMatrix, datafusion::arrow::error::ArrowError> {
             let mut values = Vec::new();
             for b in FileReader::try_new(file, None)? {
-                values.extend(matrix_rows(&b?));
+                values.extend(crate::matrix::matrix_rows(&b?));
             }
             Ok(KpiMatrix {
                 period: period.clone(),
@@ -79,27 +77,6 @@ impl KpiCache {
             tracing::warn!(path = %path.display(), error = %e, "could not keep the KPI matrix");
         }
     }
-}
-
-/// The rows of a batch in [`KpiMatrix::schema`].
-pub(crate) fn matrix_rows(b: &RecordBatch) -> Vec<KpiValue> {
-    let text = |i: usize| b.column(i).as_string::<i32>();
-    let num = |i: usize| b.column(i).as_primitive::<Float64Type>();
-    let (ids, kpis) = (text(1), text(2));
-    let (value, numerator, denominator) = (num(3), num(4), num(5));
-    let n = b.column(6).as_primitive::<Int64Type>();
-    let opt =
-        |a: &datafusion::arrow::array::Float64Array, i: usize| a.is_valid(i).then(|| a.value(i));
-    (0..b.num_rows())
-        .map(|i| KpiValue {
-            department_id: ids.value(i).to_string(),
-            kpi: kpis.value(i).to_string(),
-            value: opt(value, i),
-            numerator: opt(numerator, i),
-            denominator: opt(denominator, i),
-            sample_size: n.is_valid(i).then(|| n.value(i)),
-        })
-        .collect()
 }
 
 /// Builds a cache key from the parts a matrix depends on.

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
 
 use crate::Error;
 use crate::period::Period;
@@ -110,7 +110,7 @@ impl KpiMatrix {
         for batch in reader {
             let b = batch.map_err(|e| fail(e.to_string()))?;
             let labels = b.column(0).as_string::<i32>();
-            let rows = crate::cache::matrix_rows(&b);
+            let rows = matrix_rows(&b);
             for (i, row) in rows.into_iter().enumerate() {
                 if labels.value(i) == period.label() {
                     values.push(row);
@@ -141,4 +141,25 @@ impl KpiMatrix {
             .iter()
             .find(|r| r.department_id == department_id && r.kpi == kpi)
     }
+}
+
+/// The rows of a batch in [`KpiMatrix::schema`].
+pub(crate) fn matrix_rows(b: &RecordBatch) -> Vec<KpiValue> {
+    let text = |i: usize| b.column(i).as_string::<i32>();
+    let num = |i: usize| b.column(i).as_primitive::<Float64Type>();
+    let (ids, kpis) = (text(1), text(2));
+    let (value, numerator, denominator) = (num(3), num(4), num(5));
+    let n = b.column(6).as_primitive::<Int64Type>();
+    let opt =
+        |a: &datafusion::arrow::array::Float64Array, i: usize| a.is_valid(i).then(|| a.value(i));
+    (0..b.num_rows())
+        .map(|i| KpiValue {
+            department_id: ids.value(i).to_string(),
+            kpi: kpis.value(i).to_string(),
+            value: opt(value, i),
+            numerator: opt(numerator, i),
+            denominator: opt(denominator, i),
+            sample_size: n.is_valid(i).then(|| n.value(i)),
+        })
+        .collect()
 }

@@ -196,6 +196,7 @@ pub(crate) struct Rule {
 }
 
 /// Scores of every department × KPI under one normalisation choice.
+#[derive(Clone)]
 pub(crate) struct Normalised {
     /// Department-major; NaN where there is no score.
     pub scores: Vec<f64>,
@@ -207,6 +208,15 @@ pub(crate) struct Normalised {
 impl Model {
     pub(crate) fn n_kpi(&self) -> usize {
         self.rules.len()
+    }
+
+    /// The share of the nominal KPI weight (`shares`) department `d` has a usable
+    /// value of.
+    fn coverage(&self, d: usize, shares: &[f64]) -> f64 {
+        (0..self.n_kpi())
+            .filter(|&k| self.usable[k * self.n_dept + d].is_some())
+            .map(|k| shares[k])
+            .sum()
     }
 
     /// The scorecard's weights and aggregation.
@@ -223,10 +233,35 @@ impl Model {
     /// `method` overrides the scorecard's normalisation of every KPI.
     pub(crate) fn normalise(&self, method: Option<Normalisation>) -> Normalised {
         let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
-        let mut scores = vec![f64::NAN; n_dept * n_kpi];
-        let mut flags = vec![Flags::NONE; n_dept * n_kpi];
-        let mut peer_median = vec![None; n_dept * n_kpi];
-        for (k, rule) in self.rules.iter().enumerate() {
+        let scores = vec![f64::NAN; n_dept * n_kpi];
+        let flags = vec![Flags::NONE; n_dept * n_kpi];
+        let peer_median = vec![None; n_dept * n_kpi];
+        let mut out = Normalised {
+            scores,
+            flags,
+            peer_median,
+        };
+        for k in 0..n_kpi {
+            self.normalise_kpi(k, method, &mut out);
+        }
+        out
+    }
+
+    /// [`Model::normalise`] of KPI `k` alone: writes its column of `out`.
+    pub(crate) fn normalise_kpi(
+        &self,
+        k: usize,
+        method: Option<Normalisation>,
+        out: &mut Normalised,
+    ) {
+        let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
+        let rule = &self.rules[k];
+        let Normalised {
+            scores,
+            flags,
+            peer_median,
+        } = out;
+        {
             let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
             let method = method.unwrap_or(rule.normalise);
             for group in &self.groups {
@@ -269,11 +304,6 @@ impl Model {
                     flags[d * n_kpi + k] |= flag;
                 }
             }
-        }
-        Normalised {
-            scores,
-            flags,
-            peer_median,
         }
     }
 }
@@ -375,68 +405,16 @@ pub fn competition_ranks(items: &[(usize, f64)]) -> Vec<(usize, u32)> {
 
 /// Scores one period.
 pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
-    score_with(card, input, true)
-}
-
-/// [`score`], with or without the rates' intervals (which a search over values, such
-/// as the improvement targets', does not read).
-pub(crate) fn score_with(
-    card: &Scorecard,
-    input: &Input<'_>,
-    intervals: bool,
-) -> Result<Scores, Error> {
-    let mut departments: Vec<Department> = input.departments.to_vec();
-    departments.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(w) = departments.windows(2).find(|w| w[0].id == w[1].id) {
-        return Err(Error::Input {
-            reason: format!("department {:?} is listed twice", w[0].id),
-        });
-    }
-    let n_dept = departments.len();
-    let n_kpi = card.kpis.len();
-    let mut warnings = Vec::new();
-
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for (d, dep) in departments.iter().enumerate() {
-        match groups.iter_mut().find(|(g, _)| *g == dep.peer_group) {
-            Some((_, members)) => members.push(d),
-            None => groups.push((&dep.peer_group, vec![d])),
-        }
-    }
-
-    let raw = raw_values(card, input, &departments, &mut warnings);
-    let rates = rate_values(card, &raw, &groups, n_dept, intervals);
-    // Shrunk rates are what is treated and scored; the cells keep the value measured.
-    let scored_values: Vec<Option<Raw>> = raw
-        .iter()
-        .zip(&rates)
-        .map(|(r, rate)| {
-            r.map(|r| Raw {
-                value: rate.and_then(|x| x.shrunk).unwrap_or(r.value),
-                ..r
-            })
-        })
-        .collect();
-    let Treated {
-        rules,
-        usable,
+    let Prepared {
+        departments,
+        raw,
+        rates,
+        model,
         flags,
-    } = treat_values(card, input, &scored_values, &groups, n_dept, &mut warnings)?;
-
-    let model = Model {
-        n_dept,
-        kpi_dim: card
-            .kpis
-            .iter()
-            .map(|k| card.dimension_index(&k.dimension))
-            .collect(),
-        kpi_weight: card.kpis.iter().map(|k| k.weight).collect(),
-        dim_weight: card.dimensions.iter().map(|d| d.weight).collect(),
-        aggregation: card.aggregation,
-        groups: groups.into_iter().map(|(_, m)| m).collect(),
-        usable,
-        rules,
-    };
+        mut warnings,
+        ..
+    } = prepare(card, input, true)?;
+    let (n_dept, n_kpi) = (model.n_dept, model.n_kpi());
     let normalised = model.normalise(None);
     for (k, rule) in card.kpis.iter().enumerate() {
         let constant =
@@ -479,6 +457,195 @@ pub(crate) fn score_with(
     })
 }
 
+/// A period scored, kept with what scoring computed on the way, to be scored again
+/// with one value changed ([`Rescore::standing`]): only that value's KPI goes through
+/// the rate step, treatment and normalisation again; then every composite, rank and
+/// grade is recomputed. The improvement targets' search, which a test checks against
+/// [`score`] itself.
+pub(crate) struct Rescore<'a> {
+    card: &'a Scorecard,
+    prepared: Prepared,
+    normalised: Normalised,
+    scored: Vec<DepartmentScore>,
+    shares: Vec<f64>,
+}
+
+impl<'a> Rescore<'a> {
+    pub(crate) fn new(card: &'a Scorecard, input: &Input<'_>) -> Result<Rescore<'a>, Error> {
+        let prepared = prepare(card, input, false)?;
+        let normalised = prepared.model.normalise(None);
+        let (mut scored, _) = score_departments(
+            card,
+            prepared.departments.clone(),
+            &prepared.model,
+            &normalised,
+            (&prepared.raw, &prepared.rates),
+            &prepared.flags,
+        );
+        rank_and_grade(card, &mut scored, &prepared.model.groups);
+        Ok(Rescore {
+            card,
+            prepared,
+            normalised,
+            scored,
+            shares: card.nominal_shares(),
+        })
+    }
+
+    /// The position of department `id`.
+    pub(crate) fn position(&self, id: &str) -> Option<usize> {
+        self.scored.iter().position(|d| d.department.id == id)
+    }
+
+    /// The position of KPI `id`.
+    pub(crate) fn kpi(&self, id: &str) -> Option<usize> {
+        self.card.kpis.iter().position(|k| k.id == id)
+    }
+
+    /// Department `d`'s grade and rank with its value of KPI `k` set to `x`; `None`
+    /// where it has no value of `k` or is not ranked.
+    pub(crate) fn standing(&self, d: usize, k: usize, x: f64) -> Option<(usize, u32)> {
+        let p = &self.prepared;
+        let card = self.card;
+        let (n, n_kpi) = (p.model.n_dept, p.model.n_kpi());
+        let column = k * n..(k + 1) * n;
+        let mut raw = p.raw.clone();
+        raw[k * n + d].as_mut()?.value = x;
+        let mut rates = p.rates.clone();
+        rates[column.clone()].fill(None);
+        rate_kpi(card, k, &raw, &p.model.groups, false, &mut rates);
+        let mut values = p.scored_values.clone();
+        for i in column.clone() {
+            values[i] = raw[i].map(|r| Raw {
+                value: rates[i].and_then(|x| x.shrunk).unwrap_or(r.value),
+                ..r
+            });
+        }
+        let mut model = p.model.clone();
+        model.usable[column].fill(None);
+        let mut flags = p.flags.clone();
+        let mut normalised = self.normalised.clone();
+        for e in 0..n {
+            let i = e * n_kpi + k;
+            flags[i] = Flags::NONE;
+            normalised.scores[i] = f64::NAN;
+            normalised.flags[i] = Flags::NONE;
+            normalised.peer_median[i] = None;
+        }
+        treat_kpi(
+            card,
+            k,
+            &values,
+            &model.groups,
+            &mut model.usable,
+            &mut flags,
+        );
+        model.normalise_kpi(k, None, &mut normalised);
+        let mut scored = self.scored.clone();
+        let n_dim = card.dimensions.len();
+        let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
+        for (e, dep) in scored.iter_mut().enumerate() {
+            let row = &normalised.scores[e * n_kpi..(e + 1) * n_kpi];
+            let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
+            dep.status = status(card, model.coverage(e, &self.shares), composite);
+            dep.composite = Some(composite).filter(|c| !c.is_nan());
+            (dep.rank, dep.group_rank, dep.grade) = (None, None, None);
+        }
+        rank_and_grade(card, &mut scored, &model.groups);
+        scored[d].grade.zip(scored[d].rank)
+    }
+}
+
+/// What scoring computes before it normalises: the departments in order, their peer
+/// groups, the matrix's values, the rate step, the treatment and the model.
+#[derive(Clone)]
+struct Prepared {
+    departments: Vec<Department>,
+    raw: Vec<Option<Raw>>,
+    rates: Vec<Option<Rate>>,
+    /// `raw` with shrunk rates in place of the measured ones: what is treated.
+    scored_values: Vec<Option<Raw>>,
+    model: Model,
+    /// The treatment's flags, department-major.
+    flags: Vec<Flags>,
+    warnings: Vec<Warning>,
+}
+
+/// Prepares `input` for scoring, with the rates' intervals or without them (a search
+/// over values does not read them).
+fn prepare(card: &Scorecard, input: &Input<'_>, intervals: bool) -> Result<Prepared, Error> {
+    let mut departments: Vec<Department> = input.departments.to_vec();
+    departments.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = departments.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::Input {
+            reason: format!("department {:?} is listed twice", w[0].id),
+        });
+    }
+    let n_dept = departments.len();
+    let mut warnings = Vec::new();
+
+    let mut named: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (d, dep) in departments.iter().enumerate() {
+        match named.iter_mut().find(|(g, _)| *g == dep.peer_group) {
+            Some((_, members)) => members.push(d),
+            None => named.push((&dep.peer_group, vec![d])),
+        }
+    }
+    let groups: Vec<Vec<usize>> = named.into_iter().map(|(_, m)| m).collect();
+
+    let raw = raw_values(card, input, &departments, &mut warnings);
+    let rates = rate_values(card, &raw, &groups, intervals);
+    // Shrunk rates are what is treated and scored; the cells keep the value measured.
+    let scored_values: Vec<Option<Raw>> = raw
+        .iter()
+        .zip(&rates)
+        .map(|(r, rate)| {
+            r.map(|r| Raw {
+                value: rate.and_then(|x| x.shrunk).unwrap_or(r.value),
+                ..r
+            })
+        })
+        .collect();
+    let Treated {
+        rules,
+        usable,
+        flags,
+    } = treat_values(card, input, &scored_values, &groups, n_dept, &mut warnings)?;
+
+    let model = Model {
+        n_dept,
+        kpi_dim: card
+            .kpis
+            .iter()
+            .map(|k| card.dimension_index(&k.dimension))
+            .collect(),
+        kpi_weight: card.kpis.iter().map(|k| k.weight).collect(),
+        dim_weight: card.dimensions.iter().map(|d| d.weight).collect(),
+        aggregation: card.aggregation,
+        groups,
+        usable,
+        rules,
+    };
+    Ok(Prepared {
+        departments,
+        raw,
+        rates,
+        scored_values,
+        model,
+        flags,
+        warnings,
+    })
+}
+
+/// Ranked, or not for want of coverage or of any score.
+fn status(card: &Scorecard, coverage: f64, composite: f64) -> Status {
+    if coverage >= card.min_coverage - TIE && !composite.is_nan() {
+        Status::Ranked
+    } else {
+        Status::InsufficientData
+    }
+}
+
 /// Each department's coverage, dimension scores and composite, and its cells (value,
 /// treated value, score, flags, effective weight, contribution, peer median).
 fn score_departments(
@@ -497,10 +664,7 @@ fn score_departments(
     let mut cells: Vec<Cell> = Vec::with_capacity(n_dept * n_kpi);
     for (d, department) in departments.into_iter().enumerate() {
         let row = &normalised.scores[d * n_kpi..(d + 1) * n_kpi];
-        let coverage: f64 = (0..n_kpi)
-            .filter(|&k| model.usable[k * n_dept + d].is_some())
-            .map(|k| shares[k])
-            .sum();
+        let coverage = model.coverage(d, &shares);
         let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
         let weights = effective_weights(row, model);
         for k in 0..n_kpi {
@@ -528,11 +692,7 @@ fn score_departments(
                 cases: raw[k * n_dept + d].and_then(|r| r.cases),
             });
         }
-        let status = if coverage >= card.min_coverage - TIE && !composite.is_nan() {
-            Status::Ranked
-        } else {
-            Status::InsufficientData
-        };
+        let status = status(card, coverage, composite);
         scored.push(DepartmentScore {
             department,
             status,
@@ -620,14 +780,30 @@ fn raw_values(
 fn rate_values(
     card: &Scorecard,
     raw: &[Option<Raw>],
-    groups: &[(&str, Vec<usize>)],
-    n_dept: usize,
+    groups: &[Vec<usize>],
     intervals: bool,
 ) -> Vec<Option<Rate>> {
-    use crate::rates::{Prior, Z95, wilson};
     let mut out = vec![None; raw.len()];
-    for (k, rule) in card.kpis.iter().enumerate() {
-        for (_, members) in groups {
+    for k in 0..card.kpis.len() {
+        rate_kpi(card, k, raw, groups, intervals, &mut out);
+    }
+    out
+}
+
+/// [`rate_values`] of KPI `k` alone: writes its part of `out`.
+fn rate_kpi(
+    card: &Scorecard,
+    k: usize,
+    raw: &[Option<Raw>],
+    groups: &[Vec<usize>],
+    intervals: bool,
+    out: &mut [Option<Rate>],
+) {
+    use crate::rates::{Prior, Z95, wilson};
+    let n_dept = raw.len() / card.kpis.len().max(1);
+    let rule = &card.kpis[k];
+    {
+        for members in groups {
             // (department, x, n): the cases counted and the cases.
             let counted: Vec<(usize, f64, f64)> = members
                 .iter()
@@ -658,7 +834,6 @@ fn rate_values(
             }
         }
     }
-    out
 }
 
 /// What treatment makes of the raw values: each KPI's rule, the usable (raw, treated)
@@ -676,7 +851,7 @@ fn treat_values(
     card: &Scorecard,
     input: &Input<'_>,
     raw: &[Option<Raw>],
-    groups: &[(&str, Vec<usize>)],
+    groups: &[Vec<usize>],
     n_dept: usize,
     warnings: &mut Vec<Warning>,
 ) -> Result<Treated, Error> {
@@ -701,8 +876,46 @@ fn treat_values(
             missing: rule.missing,
             goalpost: (rule.floor.unwrap_or(0.0), rule.target.unwrap_or(1.0)),
         });
-        let mut no_sample = false;
-        for (_, members) in groups {
+        let no_sample = treat_kpi(card, k, raw, groups, &mut usable, &mut flags);
+        if no_sample {
+            warnings.push(
+                Warning::new(
+                    "no_sample_size",
+                    format!(
+                        "KPI {} gives no sample_size, so its min_sample of {} cannot be checked",
+                        rule.id, rule.min_sample
+                    ),
+                )
+                .arg("kpi", &rule.id)
+                .arg("min_sample", rule.min_sample),
+            );
+        }
+    }
+
+    Ok(Treated {
+        rules,
+        usable,
+        flags,
+    })
+}
+
+/// [`treat_values`] of KPI `k` alone: writes its part of `usable` (KPI-major) and ors
+/// its flags into `flags` (department-major). Returns whether it has a `min_sample`
+/// and values without a sample size.
+fn treat_kpi(
+    card: &Scorecard,
+    k: usize,
+    raw: &[Option<Raw>],
+    groups: &[Vec<usize>],
+    usable: &mut [Option<(f64, f64)>],
+    flags: &mut [Flags],
+) -> bool {
+    let n_kpi = card.kpis.len();
+    let n_dept = raw.len() / n_kpi.max(1);
+    let rule = &card.kpis[k];
+    let mut no_sample = false;
+    {
+        for members in groups {
             let mut kept: Vec<usize> = Vec::new();
             for &d in members {
                 let Some(Raw {
@@ -736,26 +949,8 @@ fn treat_values(
                 }
             }
         }
-        if no_sample {
-            warnings.push(
-                Warning::new(
-                    "no_sample_size",
-                    format!(
-                        "KPI {} gives no sample_size, so its min_sample of {} cannot be checked",
-                        rule.id, rule.min_sample
-                    ),
-                )
-                .arg("kpi", &rule.id)
-                .arg("min_sample", rule.min_sample),
-            );
-        }
     }
-
-    Ok(Treated {
-        rules,
-        usable,
-        flags,
-    })
+    no_sample
 }
 
 /// Each present KPI's share of the composite after renormalisation over the KPIs and

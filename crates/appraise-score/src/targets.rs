@@ -2,9 +2,10 @@
 //! that KPI alone that lifts the department to the next grade, and the one that gains it
 //! a rank.
 //!
-//! A target is exact to the scoring model: every candidate value is scored by
-//! [`crate::score()`] itself (without the rates' intervals, which scores do not use), with the other departments' values and the department's other
-//! KPIs fixed. So treatment, peer-group normalisation, missing values, aggregation,
+//! A target is exact to the scoring model: every candidate value is scored through the
+//! same steps as [`crate::score()`], with the other departments' values and the
+//! department's other KPIs fixed (only the changed KPI's steps run again; the others'
+//! results are kept). So treatment, peer-group normalisation, missing values, aggregation,
 //! ranking and grading are all recomputed as the scorecard says. The search is a
 //! bisection between the department's value (which does not reach the goal) and the
 //! furthest value the KPI can take in its better direction (which must, else no single
@@ -14,9 +15,9 @@
 //! otherwise the best value any department has this period: a target beyond what anyone
 //! achieves is not offered.
 
-use appraise_kpi::{Direction, KpiMatrix};
+use appraise_kpi::Direction;
 
-use crate::score::{Input, Scores, score_with};
+use crate::score::{Input, Rescore, Scores};
 use crate::{Error, Scorecard};
 
 /// How close the two ends of the bisection come, relative to the larger of them, before
@@ -67,6 +68,7 @@ type Standing = (usize, u32);
 /// The targets of every ranked department on every KPI it has a value of, for both
 /// goals; none where no change of that KPI alone reaches the goal.
 pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<Target>, Error> {
+    let rescore = Rescore::new(card, input)?;
     let n_kpi = now.kpis.len();
     let mut jobs = Vec::new();
     for (d, dep) in now.departments.iter().enumerate() {
@@ -82,7 +84,7 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
     let found = appraise_data::parallel::on_every_core(&jobs, |&(d, k, value, standing)| {
         let id = &now.departments[d].department.id;
         let kpi = &now.kpis[k];
-        let Some(search) = Search::new(card, input, id, kpi, value)? else {
+        let Some(search) = Search::new(&rescore, input, id, kpi, value) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -91,7 +93,7 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
                 Goal::NextGrade => s.0 < standing.0,
                 Goal::NextRank => s.1 < standing.1,
             };
-            if let Some((target, (grade, rank))) = search.find(&reached)? {
+            if let Some((target, (grade, rank))) = search.find(&reached) {
                 out.push(Target {
                     department_id: id.clone(),
                     kpi: kpi.clone(),
@@ -110,11 +112,10 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
 
 /// The search over one department's value of one KPI.
 struct Search<'a> {
-    card: &'a Scorecard,
-    input: &'a Input<'a>,
-    department: &'a str,
-    /// The matrix row changed.
-    row: usize,
+    rescore: &'a Rescore<'a>,
+    /// The department's and the KPI's positions in the scoring.
+    department: usize,
+    kpi: usize,
     value: f64,
     /// The furthest value in the KPI's better direction.
     bound: f64,
@@ -122,30 +123,21 @@ struct Search<'a> {
 
 impl<'a> Search<'a> {
     /// `None` where the KPI cannot move in its better direction (the department has the
-    /// best value there is, or the KPI is not in the matrix).
+    /// best value there is, or the KPI is not in the library).
     fn new(
-        card: &'a Scorecard,
-        input: &'a Input<'a>,
-        department: &'a str,
+        rescore: &'a Rescore<'a>,
+        input: &Input<'_>,
+        department: &str,
         kpi: &str,
         value: f64,
-    ) -> Result<Option<Search<'a>>, Error> {
-        let matrix = input.matrix;
-        let Some(row) = matrix
-            .values
-            .iter()
-            .position(|v| v.kpi == kpi && v.department_id == department)
-        else {
-            return Ok(None);
-        };
-        let Some(def) = input.library.iter().find(|d| d.id == kpi) else {
-            return Ok(None);
-        };
+    ) -> Option<Search<'a>> {
+        let def = input.library.iter().find(|d| d.id == kpi)?;
         let higher = def.direction == Direction::Higher;
         let bound = if def.unit.as_deref() == Some("ratio") {
             if higher { 1.0 } else { 0.0 }
         } else {
-            let seen = matrix
+            let seen = input
+                .matrix
                 .values
                 .iter()
                 .filter(|v| v.kpi == kpi)
@@ -156,47 +148,28 @@ impl<'a> Search<'a> {
             } else {
                 seen.fold(f64::INFINITY, f64::min)
             };
-            if !best.is_finite() {
-                return Ok(None);
-            }
-            best
+            best.is_finite().then_some(best)?
         };
         let better = if higher { bound > value } else { bound < value };
-        Ok(better.then_some(Search {
-            card,
-            input,
-            department,
-            row,
+        better.then_some(Search {
+            rescore,
+            department: rescore.position(department)?,
+            kpi: rescore.kpi(kpi)?,
             value,
             bound,
-        }))
+        })
     }
 
     /// The department's grade and rank with its value set to `x`.
-    fn standing(&self, matrix: &mut KpiMatrix, x: f64) -> Result<Option<Standing>, Error> {
-        matrix.values[self.row].value = Some(x);
-        let input = Input {
-            departments: self.input.departments,
-            library: self.input.library,
-            matrix,
-        };
-        let s = score_with(self.card, &input, false)?;
-        Ok(s.position(self.department).and_then(|d| {
-            let dep = &s.departments[d];
-            dep.grade.zip(dep.rank)
-        }))
+    fn standing(&self, x: f64) -> Option<Standing> {
+        self.rescore.standing(self.department, self.kpi, x)
     }
 
     /// The value closest to the department's own that reaches the goal, with the
     /// standing it gives; `None` when even the bound does not.
-    fn find(&self, reached: &dyn Fn(Standing) -> bool) -> Result<Option<(f64, Standing)>, Error> {
-        let mut matrix = self.input.matrix.clone();
-        let reaches = |m: &mut KpiMatrix, x: f64| -> Result<Option<Standing>, Error> {
-            Ok(self.standing(m, x)?.filter(|&s| reached(s)))
-        };
-        let Some(mut at) = reaches(&mut matrix, self.bound)? else {
-            return Ok(None);
-        };
+    fn find(&self, reached: &dyn Fn(Standing) -> bool) -> Option<(f64, Standing)> {
+        let reaches = |x: f64| self.standing(x).filter(|&s| reached(s));
+        let mut at = reaches(self.bound)?;
         // `short` never reaches the goal, `long` always does.
         let (mut short, mut long) = (self.value, self.bound);
         while (long - short).abs() > PRECISION * long.abs().max(short.abs()).max(f64::MIN_POSITIVE)
@@ -205,7 +178,7 @@ impl<'a> Search<'a> {
             if mid == short || mid == long {
                 break;
             }
-            match reaches(&mut matrix, mid)? {
+            match reaches(mid) {
                 Some(s) => {
                     long = mid;
                     at = s;
@@ -213,6 +186,6 @@ impl<'a> Search<'a> {
                 None => short = mid,
             }
         }
-        Ok(Some((long, at)))
+        Some((long, at))
     }
 }
