@@ -798,6 +798,16 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
         for chart in ["trend", "exchanges", "response"] {
             assert_labels_apart(&charts.join(format!("{chart}.svg")));
         }
+        let funnels: Vec<PathBuf> = std::fs::read_dir(charts.join("funnel"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+            .collect();
+        assert!(funnels.len() >= 10, "{} funnel plots", funnels.len());
+        for funnel in &funnels {
+            assert_labels_apart(funnel);
+        }
         for chart in ["ranking", "heatmap", "movement"] {
             let texts = assert_labels_apart(&charts.join(format!("{chart}.svg")));
             for d in &departments {

@@ -154,7 +154,7 @@ impl Report<'_> {
     /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
     /// starts. Returns warnings for the reader (a missing CJK font).
     pub fn write(&self, dir: &Path, step: &mut dyn FnMut(&str)) -> Result<Vec<String>, Error> {
-        for sub in ["charts/radar", "departments"] {
+        for sub in ["charts/radar", "charts/funnel", "departments"] {
             let p = dir.join(sub);
             std::fs::create_dir_all(&p).map_err(|e| Error::Io { path: p, source: e })?;
         }
@@ -299,6 +299,7 @@ impl Report<'_> {
             ("sensitivity", a.sensitivity_table()),
             ("trend", a.trend_table()),
             ("targets", a.targets_table()),
+            ("funnel", a.funnel_table()),
             ("correlations", a.correlations_table()),
             ("profiles", a.profiles_table()),
         ] {
@@ -330,11 +331,15 @@ impl Report<'_> {
                 self.fonts,
             )?;
             write_file(&path("svg"), &svg)?;
-            Ok(Chart {
-                id,
-                title: views.t.get(title),
-                svg,
-            })
+            let title = match kind {
+                Kind::Funnel(_) => format!(
+                    "{} · {}",
+                    views.t.get("chart_funnel"),
+                    views.kpi_title(title)
+                ),
+                _ => views.t.get(title),
+            };
+            Ok(Chart { id, title, svg })
         };
         let mut jobs: Vec<(String, Kind, String)> = [
             ("ranking", Kind::Ranking),
@@ -347,6 +352,12 @@ impl Report<'_> {
         .into_iter()
         .map(|(id, kind)| (id.to_string(), kind, format!("chart_{id}")))
         .collect();
+        // A funnel plot per rate KPI, titled with the KPI.
+        let s = &self.appraisal.current;
+        jobs.extend(appraise_score::funnel::funnels(s).into_iter().map(|f| {
+            let id = &s.kpis[f.kpi];
+            (format!("funnel/{id}"), Kind::Funnel(f.kpi), id.clone())
+        }));
         let shared = jobs.len();
         jobs.extend((0..self.appraisal.current.departments.len()).map(|d| {
             (

@@ -455,7 +455,7 @@ impl<'a> Views<'a> {
         }
     }
 
-    fn kpi_title(&self, id: &str) -> String {
+    pub(crate) fn kpi_title(&self, id: &str) -> String {
         kpi_title(self.kpis, self.lang, id)
     }
 

@@ -27,6 +27,7 @@ pub mod compare;
 pub mod diagnose;
 mod error;
 pub mod flags;
+pub mod funnel;
 pub mod rates;
 pub mod robust;
 mod score;

@@ -5,7 +5,7 @@
 //! `denominator` `n` cases, so `x = p · n` of them count. The formulas are in
 //! docs/scoring.md ("Small samples").
 
-use statrs::distribution::{Beta, ContinuousCDF};
+use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF};
 
 /// The standard normal quantile of 0.975: a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
@@ -25,6 +25,51 @@ pub fn wilson(x: f64, n: f64, z: f64) -> (f64, f64) {
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The two-sided coverages of a funnel plot's control limits: 95 % and 99.8 %.
+pub const FUNNEL_LEVELS: [f64; 2] = [0.95, 0.998];
+
+/// A funnel plot's control limit (Spiegelhalter 2005, exact binomial with
+/// interpolation): the `p` quantile of a rate of `n` cases whose true rate is `theta`.
+/// With r the smallest count whose binomial probability F(r) ≥ p and
+/// α = (F(r) − p) / (F(r) − F(r − 1)), the limit is (r − α) / n.
+pub fn funnel_limit(theta: f64, n: u64, p: f64) -> f64 {
+    let Ok(b) = Binomial::new(theta.clamp(0.0, 1.0), n.max(1)) else {
+        return theta;
+    };
+    let n = n.max(1);
+    let (mut lo, mut hi) = (0u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if b.cdf(mid) >= p {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let r = lo;
+    let f = b.cdf(r);
+    let below = if r == 0 { 0.0 } else { b.cdf(r - 1) };
+    let alpha = if f > below {
+        (f - p) / (f - below)
+    } else {
+        0.0
+    };
+    ((r as f64 - alpha) / n as f64).clamp(0.0, 1.0)
+}
+
+/// The exact binomial tail probabilities of `x` counted out of `n` cases when the true
+/// rate is `theta`: P(X ≤ x) and P(X ≥ x). A funnel plot flags a rate by these, so that
+/// a rate of exactly 0 or 1 is flagged only when its probability says so.
+pub fn binomial_tails(theta: f64, n: u64, x: u64) -> (f64, f64) {
+    let Ok(b) = Binomial::new(theta.clamp(0.0, 1.0), n.max(1)) else {
+        return (1.0, 1.0);
+    };
+    let x = x.min(n.max(1));
+    let at_most = b.cdf(x);
+    let at_least = if x == 0 { 1.0 } else { 1.0 - b.cdf(x - 1) };
+    (at_most, at_least)
 }
 
 /// A Beta(α, β) prior of a peer group's rates.
@@ -126,6 +171,20 @@ mod tests {
         assert!(!p.fitted);
         assert!((p.alpha - 1.0).abs() < 1e-12 && (p.beta - 1.0).abs() < 1e-12);
         assert!(Prior::fit(&[]).is_none());
+    }
+
+    /// θ = 0.5, n = 10, p = 0.975: F(8) = 1013/1024, F(7) = 968/1024, so r = 8,
+    /// α = (1013/1024 − 0.975) / (45/1024) = 0.324444, limit (8 − α) / 10 = 0.767556.
+    /// p = 0.025: F(2) = 56/1024, F(1) = 11/1024, so r = 2,
+    /// α = (56/1024 − 0.025) / (45/1024) = 0.675556, limit (2 − α) / 10 = 0.132444.
+    #[test]
+    fn spiegelhalters_exact_limits_by_hand() {
+        let hi = funnel_limit(0.5, 10, 0.975);
+        assert!((hi - 0.767_556).abs() < 1e-6, "{hi}");
+        let lo = funnel_limit(0.5, 10, 0.025);
+        assert!((lo - 0.132_444).abs() < 1e-6, "{lo}");
+        // Limits narrow as cases grow.
+        assert!(funnel_limit(0.5, 1000, 0.975) < hi);
     }
 
     /// The posterior Beta(1, 1) of no cases under a uniform prior is uniform: its

@@ -250,6 +250,53 @@ impl Appraisal {
         ])
     }
 
+    /// The funnel plots' data: `department_id, kpi, rate, cases, centre, lower_95,
+    /// upper_95, lower_998, upper_998, signal` for every rate with cases; `signal` is
+    /// `above_99.8`, `above_95`, `within`, `below_95` or `below_99.8`.
+    pub fn funnel_table(&self) -> Result<RecordBatch, Error> {
+        let s = &self.current;
+        let funnels = crate::funnel::funnels(s);
+        let rows: Vec<(&crate::funnel::Funnel, &crate::funnel::Point)> = funnels
+            .iter()
+            .flat_map(|f| f.points.iter().map(move |p| (f, p)))
+            .collect();
+        let limit = |level: f64, upper: bool| {
+            float(rows.iter().map(|(f, p)| {
+                let (lo, hi) = f.limits(p.cases, level);
+                Some(if upper { hi } else { lo })
+            }))
+        };
+        batch(vec![
+            (
+                "department_id",
+                text(
+                    rows.iter()
+                        .map(|(_, p)| Some(&s.departments[p.department].department.id)),
+                ),
+            ),
+            ("kpi", text(rows.iter().map(|(f, _)| Some(&s.kpis[f.kpi])))),
+            ("rate", float(rows.iter().map(|(_, p)| Some(p.rate)))),
+            ("cases", float(rows.iter().map(|(_, p)| Some(p.cases)))),
+            ("centre", float(rows.iter().map(|(f, _)| Some(f.centre)))),
+            ("lower_95", limit(0.95, false)),
+            ("upper_95", limit(0.95, true)),
+            ("lower_998", limit(0.998, false)),
+            ("upper_998", limit(0.998, true)),
+            (
+                "signal",
+                text(rows.iter().map(|(_, p)| {
+                    Some(match p.signal {
+                        2 => "above_99.8",
+                        1 => "above_95",
+                        -1 => "below_95",
+                        -2 => "below_99.8",
+                        _ => "within",
+                    })
+                })),
+            ),
+        ])
+    }
+
     /// The composite series: `department_id, period, composite, rank, grade`, oldest
     /// period first, the current one last.
     pub fn trend_table(&self) -> Result<RecordBatch, Error> {
