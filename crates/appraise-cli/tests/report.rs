@@ -795,7 +795,7 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
         };
         assert!(departments.iter().any(|d| d[2].chars().count() > 34));
         let charts = out.join("charts");
-        for chart in ["trend", "exchanges", "response"] {
+        for chart in ["trend", "exchanges", "response", "sensitivity"] {
             assert_labels_apart(&charts.join(format!("{chart}.svg")));
         }
         let funnels: Vec<PathBuf> = std::fs::read_dir(charts.join("funnel"))

@@ -34,7 +34,13 @@ use crate::lang::{Lang, Strings};
 pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 18] = [
+pub(crate) const KEYS: [&str; 24] = [
+    "chart_sensitivity",
+    "first_order",
+    "total_order",
+    "assumption:weights",
+    "assumption:normalisation",
+    "assumption:aggregation",
     "chart_funnel",
     "funnel_legend",
     "chart_ranking",
@@ -132,6 +138,8 @@ pub(crate) enum Kind {
     Movement,
     /// The funnel plot of KPI `k` (a position in the scores).
     Funnel(usize),
+    /// The Sobol indices of the robustness analysis.
+    Sensitivity,
 }
 
 /// Everything a chart reads, with what several charts derive from it worked out once.
@@ -284,6 +292,7 @@ fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
         Kind::Response => (wide, rows(src.providers.len() as i32)),
         Kind::Movement => (wide, rows(shown)),
         Kind::Funnel(_) => (W as i32 + trend_extra(text), 560),
+        Kind::Sensitivity => (W as i32, rows(3 * 2) + 8),
     };
     (w as u32, h)
 }
@@ -305,6 +314,7 @@ fn draw<DB: DrawingBackend>(
         Kind::Response => response(&pen, src, text),
         Kind::Movement => movement(&pen, src, text),
         Kind::Funnel(k) => funnel(&pen, src, text, k),
+        Kind::Sensitivity => sensitivity(&pen, src, text),
     }
 }
 
@@ -1143,6 +1153,67 @@ fn funnel<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, 
     for ((dot_y, d, dot_x), label_y) in named.into_iter().zip(ys) {
         pen.line(vec![(dot_x + 4, dot_y), (x1 + 10, label_y)], LIGHT, 1)?;
         pen.text(&text.labels[d], (x1 + 14, label_y), SMALL, HPos::Left, INK)?;
+    }
+    Ok(())
+}
+
+/// The Sobol indices of the robustness analysis: per assumption, its first-order index
+/// (the share of the rank variance it causes alone, blue) and its total index (with
+/// its interactions, grey), on one 0–1 scale.
+fn sensitivity<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+    pen.title(&text.t("chart_sensitivity"))?;
+    let Some(r) = &src.appraisal.robustness else {
+        return Ok(());
+    };
+    let (x0, x1) = (LABEL_W, W as i32 - 80);
+    let x = |v: f64| x0 + (v.clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
+    pen.dot((x0 + 6, 44), 5, ACCENT)?;
+    pen.text(
+        &text.t("first_order"),
+        (x0 + 16, 44),
+        SMALL,
+        HPos::Left,
+        INK,
+    )?;
+    let at = x0 + 40 + text.width(&text.t("first_order"), SMALL);
+    pen.dot((at, 44), 5, GREY)?;
+    pen.text(
+        &text.t("total_order"),
+        (at + 10, 44),
+        SMALL,
+        HPos::Left,
+        INK,
+    )?;
+    for (i, s) in r.sobol.iter().enumerate() {
+        let row = 2 * i as i32;
+        let label = text.t(&format!("assumption:{}", s.assumption.name()));
+        pen.text(
+            &label,
+            (x0 - 8, row_y(row) + ROW / 2),
+            LABEL,
+            HPos::Right,
+            INK,
+        )?;
+        for (j, (v, colour)) in [(s.first_order, ACCENT), (s.total, GREY)]
+            .into_iter()
+            .enumerate()
+        {
+            let y = row_y(row + j as i32);
+            pen.line(vec![(x0, y), (x1, y)], LIGHT, 1)?;
+            let Some(v) = v else { continue };
+            pen.rect((x0, y - 7), (x(v).max(x0 + 1), y + 7), colour.filled())?;
+            pen.text(
+                &text.lang.number(Some(v), 3),
+                (x(v) + 6, y),
+                SMALL,
+                HPos::Left,
+                INK,
+            )?;
+        }
+    }
+    let bottom = row_y(6) - 4;
+    for v in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        pen.text(&format!("{v}"), (x(v), bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
 }

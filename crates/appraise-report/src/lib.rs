@@ -184,11 +184,13 @@ impl Report<'_> {
             report: charts,
             radars,
             print,
+            sensitivity,
         } = self.draw_charts(dir, &views, &mut warnings)?;
 
         step(STEPS[2]);
         let mut report = views.report(charts);
         report.print_charts = print;
+        report.method.sensitivity = sensitivity.map(|c| c.svg).unwrap_or_default();
         for (file, template) in [
             ("report.html", "report.html.j2"),
             ("report.md", "report.md.j2"),
@@ -352,6 +354,13 @@ impl Report<'_> {
         .into_iter()
         .map(|(id, kind)| (id.to_string(), kind, format!("chart_{id}")))
         .collect();
+        if self.appraisal.robustness.is_some() {
+            jobs.push((
+                "sensitivity".into(),
+                Kind::Sensitivity,
+                "chart_sensitivity".into(),
+            ));
+        }
         // A funnel plot per rate KPI, titled with the KPI.
         let s = &self.appraisal.current;
         jobs.extend(appraise_score::funnel::funnels(s).into_iter().map(|f| {
@@ -370,11 +379,17 @@ impl Report<'_> {
             draw(id.clone(), *kind, title)
         })?;
         let radars = report.split_off(shared);
+        // The sensitivity chart goes beside its table in the methodology.
+        let sensitivity = report
+            .iter()
+            .position(|c| c.id == "sensitivity")
+            .map(|i| report.remove(i));
         let print = print_charts(&report, &src, &svg_text)?;
         Ok(Charts {
             report,
             radars,
             print,
+            sensitivity,
         })
     }
 
@@ -466,6 +481,7 @@ struct Charts {
     report: Vec<Chart>,
     radars: Vec<Chart>,
     print: Vec<Chart>,
+    sensitivity: Option<Chart>,
 }
 
 /// Rows of a one-row-per-department chart that one printed part shows: a part fits an A4

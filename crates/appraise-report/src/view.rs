@@ -104,6 +104,8 @@ pub(crate) struct Method {
     pub evaluations: usize,
     pub mean_rank_change: String,
     pub sobol: Vec<SobolView>,
+    /// The Sobol indices as a chart (SVG); empty without the robustness analysis.
+    pub sensitivity: String,
     pub decisive: Option<String>,
 }
 
@@ -815,6 +817,7 @@ impl<'a> Views<'a> {
                     })
                     .collect()
             }),
+            sensitivity: String::new(),
             decisive: r
                 .and_then(|r| r.decisive())
                 .map(|x| self.word(&format!("assumption:{}", x.name()))),
