@@ -71,10 +71,20 @@ pub(crate) enum Command {
     /// Score the departments for a period: normalise, weight, aggregate, rank, grade.
     ///
     /// Runs the KPIs for the period and the seven before it (as far as the data and
-    /// the working-day calendar reach), scores each through the scorecard, compares the period with the one
-    /// before, and tests how robust each rank is. Prints the ranking, or with --out
-    /// writes ranking, scores, sensitivity, trend, correlations and profiles there.
+    /// the working-day calendar reach), scores each through the scorecard, compares
+    /// the period with the one before, and tests how robust each rank is. Prints the
+    /// ranking, or with --out writes ranking, scores, targets, funnel, sensitivity,
+    /// trend, correlations and profiles there. With --kpi-matrix it scores a given
+    /// KPI matrix instead of running the KPIs.
     Score(ScoreArgs),
+    /// Compare two appraisals side by side: a period with another, or one period under
+    /// two scorecards.
+    ///
+    /// Writes compare.csv (per department: composites, ranks and grades in both, with
+    /// the changes and the KPIs that moved the composite most), compare_kpis.csv (per
+    /// department and KPI: values, scores and composite points in both, with the
+    /// changes) and compare.html into --out.
+    Compare(CompareArgs),
     /// Write editable copies of the built-in KPIs, calendars, scorecard and report
     /// templates into a folder.
     ///
@@ -385,6 +395,31 @@ pub(crate) enum SummaryFormat {
 pub(crate) struct InitArgs {
     /// The folder to write queries/ and reports/templates/ into (created if absent).
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    #[command(flatten)]
+    pub appraisal: AppraisalArgs,
+
+    /// The period to compare with [default: --period].
+    #[arg(long, value_parser = period)]
+    pub base_period: Option<Period>,
+
+    /// The scorecard to compare with [default: --scorecard].
+    #[arg(long, value_name = "FILE")]
+    pub base_scorecard: Option<PathBuf>,
+
+    /// The language of compare.html.
+    #[arg(long, value_enum, default_value_t = Language::Zh)]
+    pub lang: Language,
+
+    /// Where the comparison goes: a new or empty folder, or one appraise wrote before.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

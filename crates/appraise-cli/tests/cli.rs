@@ -625,3 +625,94 @@ fn every_command_takes_its_zone_by_one_rule() {
         "requested_at\n2026-06-30T23:59:59+08:00\n"
     );
 }
+
+/// `compare` of fixtures/tiny's 2026Q3 with 2026Q2: the base columns are what `score`
+/// reports as the previous period (another path: its ranking's previous_* columns), a
+/// department's KPI point changes add up to its composite change, and the page is in
+/// Chinese with the KPIs' titles.
+#[test]
+fn compare_sets_two_periods_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, TINY_SCORECARD).unwrap();
+    let score = dir.path().join("score");
+    appraise()
+        .args(["score", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(&score)
+        .assert()
+        .success();
+    let out = dir.path().join("compare");
+    appraise()
+        .args([
+            "compare",
+            "--period",
+            "2026Q3",
+            "--base-period",
+            "2026Q2",
+            "--data",
+        ])
+        .arg(fixtures().join("tiny"))
+        .arg("--scorecard")
+        .arg(&card)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let table = |path: &Path| -> Vec<std::collections::HashMap<String, String>> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        lines
+            .map(|l| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(l.split(',').map(String::from))
+                    .collect()
+            })
+            .collect()
+    };
+    let ranking = table(&score.join("ranking.csv"));
+    let compared = table(&out.join("compare.csv"));
+    assert_eq!(compared.len(), ranking.len());
+    for row in &compared {
+        let r = ranking
+            .iter()
+            .find(|r| r["department_id"] == row["department_id"])
+            .unwrap();
+        assert_eq!(row["composite"], r["composite"]);
+        assert_eq!(row["rank"], r["rank"]);
+        assert_eq!(row["composite_base"], r["previous_composite"]);
+        assert_eq!(row["rank_base"], r["previous_rank"]);
+        assert_eq!(row["rank_change"], r["rank_change"]);
+    }
+    let kpis = table(&out.join("compare_kpis.csv"));
+    for row in &compared {
+        let Ok(change) = row["composite_change"].parse::<f64>() else {
+            continue;
+        };
+        let points: f64 = kpis
+            .iter()
+            .filter(|k| k["department_id"] == row["department_id"])
+            .filter_map(|k| k["points_change"].parse::<f64>().ok())
+            .sum();
+        assert!((points - change).abs() < 1e-6, "{row:?}: {points}");
+    }
+    let page = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(page.contains("考核结果对比") && page.contains("2026年第二季度"));
+    assert!(!page.contains("records_provided ("), "KPI ids, not titles");
+
+    // The same period under the same scorecard is nothing to compare.
+    appraise()
+        .args(["compare", "--period", "2026Q3", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(dir.path().join("nothing"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to compare"));
+}

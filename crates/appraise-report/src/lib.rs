@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod charts;
+pub mod compare;
 pub mod fonts;
 pub mod lang;
 pub mod manifest;

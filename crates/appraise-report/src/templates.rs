@@ -21,7 +21,7 @@ use crate::Error;
 use crate::lang::{Lang, Strings};
 
 /// The built-in templates, by file name.
-pub const BUILT_IN: [(&str, &str); 5] = [
+pub const BUILT_IN: [(&str, &str); 6] = [
     (
         "report.html.j2",
         include_str!("../../../reports/templates/report.html.j2"),
@@ -33,6 +33,10 @@ pub const BUILT_IN: [(&str, &str); 5] = [
     (
         "report.md.j2",
         include_str!("../../../reports/templates/report.md.j2"),
+    ),
+    (
+        "compare.html.j2",
+        include_str!("../../../reports/templates/compare.html.j2"),
     ),
     (
         "style.css",

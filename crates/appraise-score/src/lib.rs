@@ -46,7 +46,7 @@ pub use score::{
 pub use scorecard::{
     Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink, Transform,
 };
-pub use tables::{SIGNIFICANT_DIGITS, published};
+pub use tables::{SIGNIFICANT_DIGITS, comparison, published};
 
 /// A scored period with its history, rank intervals and diagnostics: everything the
 /// report shows.

@@ -385,6 +385,161 @@ impl Appraisal {
     }
 }
 
+/// Two appraisals side by side: one period through two scorecards, or two periods
+/// through one. `base` is what `now` is compared with. Returns two tables:
+///
+/// - per department (those of `now` in its ranking order, then those only in `base`):
+///   `department_id, name, composite_base, composite, composite_change, rank_base,
+///   rank, rank_change` (places gained: base rank − rank), `grade_base, grade`, and
+///   `explained_by`: the three KPIs whose composite points changed most, as
+///   `kpi (+1.2)`, `;`-separated;
+/// - per department and KPI (the KPIs of `now`, then those only in `base`):
+///   `department_id, kpi, value_base, value, value_change, score_base, score,
+///   score_change, points_base, points, points_change` (points: the KPI's
+///   contribution to the composite; a KPI without one adds none, so a department's
+///   `points_change` add up to its `composite_change`).
+pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, RecordBatch), Error> {
+    let (a, b) = (&base.current, &now.current);
+    let mut ids: Vec<&str> = b
+        .ranking_order()
+        .into_iter()
+        .map(|d| b.departments[d].department.id.as_str())
+        .collect();
+    for d in a.ranking_order() {
+        let id = a.departments[d].department.id.as_str();
+        if b.position(id).is_none() {
+            ids.push(id);
+        }
+    }
+    let mut kpis: Vec<&str> = b.kpis.iter().map(String::as_str).collect();
+    kpis.extend(
+        a.kpis
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !b.kpis.iter().any(|x| x == k)),
+    );
+    let cell = |s: &'_ crate::Scores, id: &str, kpi: &str| -> Option<crate::Cell> {
+        let d = s.position(id)?;
+        let k = s.kpis.iter().position(|x| x == kpi)?;
+        Some(s.cell(d, k).clone())
+    };
+    let dep = |s: &'_ crate::Scores, id: &str| s.position(id).map(|d| s.departments[d].clone());
+    let grade = |x: &Appraisal, d: &Option<crate::DepartmentScore>| {
+        d.as_ref()
+            .and_then(|d| d.grade)
+            .map(|g| x.scorecard.grades.bands[g].grade.clone())
+    };
+    let change = |x: Option<f64>, y: Option<f64>| x.zip(y).map(|(x, y)| y - x);
+    // Per department and KPI.
+    let mut rows = Vec::new();
+    for id in &ids {
+        for kpi in &kpis {
+            let (ca, cb) = (cell(a, id, kpi), cell(b, id, kpi));
+            let get = |c: &Option<crate::Cell>, f: fn(&crate::Cell) -> Option<f64>| {
+                c.as_ref().and_then(f)
+            };
+            rows.push((
+                *id,
+                *kpi,
+                [
+                    get(&ca, |c| c.value),
+                    get(&cb, |c| c.value),
+                    get(&ca, |c| c.score),
+                    get(&cb, |c| c.score),
+                    get(&ca, |c| c.contribution),
+                    get(&cb, |c| c.contribution),
+                ],
+            ));
+        }
+    }
+    let col = |i: usize| float(rows.iter().map(|r| r.2[i]));
+    let diff = |i: usize| float(rows.iter().map(|r| change(r.2[i], r.2[i + 1])));
+    let kpi_table = batch(vec![
+        ("department_id", text(rows.iter().map(|r| Some(r.0)))),
+        ("kpi", text(rows.iter().map(|r| Some(r.1)))),
+        ("value_base", col(0)),
+        ("value", col(1)),
+        ("value_change", diff(0)),
+        ("score_base", col(2)),
+        ("score", col(3)),
+        ("score_change", diff(2)),
+        ("points_base", col(4)),
+        ("points", col(5)),
+        // A KPI without a contribution adds no points: its change is the other side's
+        // points, so that a department's changes add up to its composite change.
+        (
+            "points_change",
+            float(rows.iter().map(|r| {
+                (r.2[4].is_some() || r.2[5].is_some())
+                    .then(|| r.2[5].unwrap_or(0.0) - r.2[4].unwrap_or(0.0))
+            })),
+        ),
+    ])?;
+    // Per department, with the KPIs that moved its composite most.
+    let explained: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let mut moves: Vec<(&str, f64)> = rows
+                .iter()
+                .filter(|r| r.0 == *id)
+                .filter_map(|r| {
+                    let points = r.2[5].unwrap_or(0.0) - r.2[4].unwrap_or(0.0);
+                    (points != 0.0).then_some((r.1, points))
+                })
+                .collect();
+            moves.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(y.0)));
+            moves
+                .iter()
+                .take(3)
+                .map(|(k, p)| format!("{k} ({p:+.2})"))
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+        .collect();
+    let (da, db): (Vec<_>, Vec<_>) = ids.iter().map(|id| (dep(a, id), dep(b, id))).unzip();
+    let name = |i: usize| {
+        db[i]
+            .as_ref()
+            .or(da[i].as_ref())
+            .map(|d| d.department.name.clone())
+    };
+    let composite = |v: &[Option<crate::DepartmentScore>]| -> Vec<Option<f64>> {
+        v.iter()
+            .map(|d| d.as_ref().and_then(|d| d.composite))
+            .collect()
+    };
+    let rank = |v: &[Option<crate::DepartmentScore>]| -> Vec<Option<u32>> {
+        v.iter().map(|d| d.as_ref().and_then(|d| d.rank)).collect()
+    };
+    let (ca, cb) = (composite(&da), composite(&db));
+    let (ra, rb) = (rank(&da), rank(&db));
+    let departments = batch(vec![
+        ("department_id", text(ids.iter().map(|id| Some(*id)))),
+        ("name", text((0..ids.len()).map(name))),
+        ("composite_base", float(ca.clone())),
+        ("composite", float(cb.clone())),
+        (
+            "composite_change",
+            float(ca.iter().zip(&cb).map(|(x, y)| change(*x, *y))),
+        ),
+        ("rank_base", uint(ra.clone())),
+        ("rank", uint(rb.clone())),
+        (
+            "rank_change",
+            Arc::new(
+                ra.iter()
+                    .zip(&rb)
+                    .map(|(x, y)| x.zip(*y).map(|(x, y)| i64::from(x) - i64::from(y)))
+                    .collect::<Int64Array>(),
+            ),
+        ),
+        ("grade_base", text(da.iter().map(|d| grade(base, d)))),
+        ("grade", text(db.iter().map(|d| grade(now, d)))),
+        ("explained_by", text(explained.iter().map(Some))),
+    ])?;
+    Ok((departments, kpi_table))
+}
+
 #[cfg(test)]
 mod tests {
     use super::published;

@@ -9,6 +9,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, ReadArgs};
 
+mod compare;
 mod demo;
 mod generate;
 mod ingest;
@@ -40,6 +41,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Ingest(args) => ingest::run(args),
         Command::Kpi(cmd) => kpi::run(cmd),
         Command::Score(args) => score::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Init(args) => init::run(args),
     }

@@ -1,0 +1,119 @@
+//! `compare.html`: two appraisals side by side ([`appraise_score::comparison`]), as a
+//! page for people, in the report's language.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde::Serialize;
+
+use crate::Error;
+use crate::lang::Lang;
+use crate::templates::Templates;
+
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    num: bool,
+    up: bool,
+    down: bool,
+}
+
+/// The page of the per-department comparison table `departments`, comparing `now`
+/// with `base` (each a period and a scorecard's name); the KPIs named in its
+/// `explained_by` column are written with their titles in `titles` (KPI id → title).
+pub fn comparison_page(
+    templates: &Templates,
+    lang: Lang,
+    departments: &RecordBatch,
+    (base, now): (&str, &str),
+    titles: &std::collections::BTreeMap<String, String>,
+) -> Result<String, Error> {
+    let t = templates.strings(lang);
+    let schema = departments.schema();
+    let headers: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let key = format!("col:{}", f.name());
+            t.0.get(&key).cloned().unwrap_or_else(|| f.name().clone())
+        })
+        .collect();
+    let options = FormatOptions::default().with_null("–");
+    let formatters = departments
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Chart {
+            chart: "compare.html".into(),
+            reason: e.to_string(),
+        })?;
+    let numeric: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_numeric())
+        .collect();
+    let change: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().ends_with("_change"))
+        .collect();
+    let explained = schema.index_of("explained_by").ok();
+    // `kpi (+1.20);kpi (-0.50)` with each KPI's title.
+    let titled = |text: String| {
+        text.split(';')
+            .map(|item| match item.split_once(" (") {
+                Some((id, rest)) => {
+                    let title = titles.get(id).map_or(id, String::as_str);
+                    format!("{title} ({rest}")
+                }
+                None => item.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(match lang {
+                Lang::Zh => "；",
+                Lang::En => "; ",
+            })
+    };
+    let rows: Vec<Vec<Cell>> = (0..departments.num_rows())
+        .map(|i| {
+            formatters
+                .iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    let text = f.value(i).to_string();
+                    let text = if Some(j) == explained {
+                        titled(text)
+                    } else {
+                        text
+                    };
+                    let sign = change[j].then(|| text.parse::<f64>().ok()).flatten();
+                    Cell {
+                        text: if numeric[j] {
+                            text.parse::<f64>()
+                                .map_or(text.clone(), |v| lang.number(Some(v), 2))
+                                .trim_end_matches(".00")
+                                .to_string()
+                        } else {
+                            text
+                        },
+                        num: numeric[j],
+                        up: sign.is_some_and(|v| v > 0.0),
+                        down: sign.is_some_and(|v| v < 0.0),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    templates.render(
+        "compare.html.j2",
+        minijinja::context! {
+            lang => lang.code(),
+            t => &t,
+            title => t.get("compare_title"),
+            base => base,
+            now => now,
+            headers => headers,
+            rows => rows,
+        },
+    )
+}
