@@ -904,3 +904,127 @@ fn every_warning_has_chinese_wording() {
         );
     }
 }
+
+/// The what-if controls of report.html, run in headless Chromium with weights set
+/// through the page's address (a dimension, a KPI and the aggregation changed), rank
+/// and grade every department of the demo as `appraise score` does with the scorecard
+/// the page writes out, and give the same composites to two decimals.
+#[test]
+fn what_if_weights_in_the_page_rank_as_appraise_does() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(chromium) = chromium else {
+        eprintln!("no Chromium here: the what-if controls are not checked");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    appraise()
+        .args(["demo", "--data"])
+        .arg(fixtures().join("demo"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let page = format!(
+        "file://{}#whatif=sharing:1,responsiveness:0.1,K1:5,aggregation:geometric",
+        out.join("report.html").display()
+    );
+    let profile = dir.path().join("profile");
+    let dom = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    let toml = dom
+        .split_once("<textarea id=\"whatif-toml\"")
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split_once("</textarea>"))
+        .map(|(text, _)| unescape(text))
+        .unwrap();
+    assert!(toml.contains("aggregation = \"geometric\""), "{toml}");
+    // (id, rank, composite, grade, published rank) as the page shows them.
+    let shown: Vec<[String; 5]> = dom
+        .split("<tr data-id=\"")
+        .skip(1)
+        .map(|row| {
+            let id = row.split('"').next().unwrap().to_string();
+            let cells: Vec<String> = row
+                .split("<td")
+                .skip(1)
+                .map(|c| {
+                    c.split_once('>')
+                        .unwrap()
+                        .1
+                        .split("</td>")
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            [
+                id,
+                cells[0].clone(),
+                cells[2].clone(),
+                cells[3].clone(),
+                cells[4].clone(),
+            ]
+        })
+        .collect();
+    assert_eq!(shown.len(), 60);
+    // The weights from the address took effect: the ranking moved.
+    assert!(shown.iter().any(|r| r[1] != r[4]), "no rank moved");
+    let card = dir.path().join("whatif.toml");
+    std::fs::write(&card, &toml).unwrap();
+    let scored = appraise()
+        .args(["score", "--period", "2026Q3", "--format", "csv", "--data"])
+        .arg(fixtures().join("demo"))
+        .arg("--scorecard")
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert!(scored.status.success(), "{scored:?}");
+    let ranking = String::from_utf8(scored.stdout).unwrap();
+    for line in ranking.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let row = shown.iter().find(|r| r[0] == f[0]).unwrap();
+        let (rank, grade) = (
+            if f[6].is_empty() { "–" } else { f[6] },
+            if f[8].is_empty() { "–" } else { f[8] },
+        );
+        assert_eq!(
+            (row[1].as_str(), row[3].as_str()),
+            (rank, grade),
+            "{}",
+            f[0]
+        );
+        if !f[5].is_empty() && !f[6].is_empty() {
+            let composite: f64 = f[5].parse().unwrap();
+            assert_eq!(row[2], format!("{composite:.2}"), "{}", f[0]);
+        }
+    }
+    assert_eq!(ranking.lines().count(), 61);
+}

@@ -40,6 +40,10 @@ pub(crate) struct ReportView<'a> {
     pub quality: Quality,
     pub redundant: Vec<Pair>,
     pub warnings: Vec<String>,
+    /// What the what-if controls recompute from, as JSON safe inside a script
+    /// element: the weights, the aggregation and grading rules, each department's
+    /// KPI scores, and the scorecard's text.
+    pub whatif: String,
 }
 
 /// One department's line of the ranking.
@@ -575,7 +579,51 @@ impl<'a> Views<'a> {
                 })
                 .collect(),
             warnings: self.warnings(&s.warnings),
+            whatif: self.whatif(),
         }
+    }
+
+    /// The what-if data ([`ReportView::whatif`]).
+    fn whatif(&self) -> String {
+        let a = self.appraisal;
+        let (s, card) = (&a.current, &a.scorecard);
+        let dim = |id: &str| card.dimensions.iter().position(|d| d.id == id);
+        let data = serde_json::json!({
+            "tie": appraise_score::TIE,
+            "aggregation": match card.aggregation {
+                appraise_score::Aggregation::Arithmetic => "arithmetic",
+                appraise_score::Aggregation::Geometric => "geometric",
+            },
+            "min_coverage": card.min_coverage,
+            "dimensions": card.dimensions.iter().map(|d| serde_json::json!({
+                "id": d.id, "title": self.dimension_title(&d.id), "weight": d.weight,
+            })).collect::<Vec<_>>(),
+            "kpis": card.kpis.iter().map(|k| serde_json::json!({
+                "id": k.id, "code": k.code, "title": self.kpi_title(&k.id),
+                "dimension": dim(&k.dimension), "weight": k.weight,
+            })).collect::<Vec<_>>(),
+            "grades": {
+                "quota": card.grades.method == appraise_score::GradeMethod::Quota,
+                "bands": card.grades.bands.iter().map(|b| serde_json::json!({
+                    "grade": b.grade, "min": b.min, "share": b.share,
+                })).collect::<Vec<_>>(),
+            },
+            // In the scoring's order (by id), which breaks ties.
+            "departments": s.departments.iter().enumerate().map(|(d, dep)| serde_json::json!({
+                "id": dep.department.id,
+                "name": self.name(d),
+                "rank": dep.rank,
+                "scores": (0..s.kpis.len()).map(|k| s.cell(d, k).score).collect::<Vec<_>>(),
+                "usable": (0..s.kpis.len()).map(|k| s.cell(d, k).treated.is_some()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "scorecard": card.text,
+        });
+        // Markup characters only occur inside JSON strings, where their \u escapes
+        // read the same: nothing in the data can end or open an element.
+        data.to_string()
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
     }
 
     /// A card's KPI table: the department's value, score, rank and weight of each KPI.

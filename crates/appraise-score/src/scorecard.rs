@@ -187,6 +187,9 @@ pub struct Scorecard {
     pub uncertainty: Uncertainty,
     /// The file it came from.
     pub path: PathBuf,
+    /// Its text, as read (the report's what-if controls write it back with other
+    /// weights).
+    pub text: String,
 }
 
 // The file as written. Spans give every error its line.
@@ -387,6 +390,7 @@ impl Scorecard {
             grades: r.grades(file.grades)?,
             uncertainty: r.uncertainty(file.uncertainty)?,
             path: path.to_path_buf(),
+            text: text.to_string(),
         })
     }
 
