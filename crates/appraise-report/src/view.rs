@@ -595,6 +595,10 @@ impl<'a> Views<'a> {
                 appraise_score::Aggregation::Geometric => "geometric",
             },
             "min_coverage": card.min_coverage,
+            "aggregations": {
+                "arithmetic": self.word("aggregation:arithmetic"),
+                "geometric": self.word("aggregation:geometric"),
+            },
             "dimensions": card.dimensions.iter().map(|d| serde_json::json!({
                 "id": d.id, "title": self.dimension_title(&d.id), "weight": d.weight,
             })).collect::<Vec<_>>(),
