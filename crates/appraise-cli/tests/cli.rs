@@ -237,12 +237,12 @@ dimension = "sharing"
 runs = 100
 "#;
 
-#[test]
-fn score_ranks_tiny_as_computed_by_hand() {
-    let dir = tempfile::tempdir().unwrap();
-    let card = dir.path().join("card.toml");
+/// `score --out <dir>/out` of fixtures/tiny's 2026Q3 with [`TINY_SCORECARD`] (written to
+/// `<dir>/card.toml`); returns the card and the output folder.
+fn score_tiny(dir: &Path) -> (PathBuf, PathBuf) {
+    let card = dir.join("card.toml");
     std::fs::write(&card, TINY_SCORECARD).unwrap();
-    let out = dir.path().join("out");
+    let out = dir.join("out");
     appraise()
         .args(["score", "--period", "2026Q3", "--data"])
         .arg(fixtures().join("tiny"))
@@ -252,6 +252,13 @@ fn score_ranks_tiny_as_computed_by_hand() {
         .arg(&out)
         .assert()
         .success();
+    (card, out)
+}
+
+#[test]
+fn score_ranks_tiny_as_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, out) = score_tiny(dir.path());
     // records_provided and consumers_served, minmax within each peer group:
     // province P1 (150, 3) vs P2 (30, 2): 100 and 0 on both;
     // city C1 (10, 1) vs C2 (0, 0): 100 and 0;
@@ -633,18 +640,7 @@ fn every_command_takes_its_zone_by_one_rule() {
 #[test]
 fn compare_sets_two_periods_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
-    let card = dir.path().join("card.toml");
-    std::fs::write(&card, TINY_SCORECARD).unwrap();
-    let score = dir.path().join("score");
-    appraise()
-        .args(["score", "--period", "2026Q3", "--data"])
-        .arg(fixtures().join("tiny"))
-        .arg("--scorecard")
-        .arg(&card)
-        .arg("--out")
-        .arg(&score)
-        .assert()
-        .success();
+    let (card, score) = score_tiny(dir.path());
     let out = dir.path().join("compare");
     appraise()
         .args([

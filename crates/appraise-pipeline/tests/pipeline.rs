@@ -224,19 +224,10 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
     use appraise_score::targets::Goal;
     use appraise_score::{Input, score};
 
-    let dir = root().join("fixtures/demo");
-    let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
     let mut rules = rules();
     rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
     let card = rules.scorecard.clone();
-    let scored = appraise(
-        &dir,
-        &data,
-        &"2026Q3".parse().unwrap(),
-        rules,
-        &mut Laps::start("kpis"),
-    )
-    .unwrap();
+    let (data, scored) = appraise_demo(rules);
     let departments = appraise_pipeline::departments(&data);
     let targets = &scored.appraisal.targets;
     assert!(targets.len() > 100, "{} targets", targets.len());
@@ -280,8 +271,6 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
 /// the department's own rate and that peer rate.
 #[test]
 fn shrunk_small_rates_leave_the_edges_unless_their_peer_group_is_there() {
-    let dir = root().join("fixtures/demo");
-    let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
     let mut rules = rules();
     let library = rules.library.clone();
     let rates: Vec<&str> = library
@@ -296,14 +285,7 @@ fn shrunk_small_rates_leave_the_edges_unless_their_peer_group_is_there() {
         text = text.replace(&line, &format!("{line}shrink = \"beta-binomial\"\n"));
     }
     rules.scorecard = Scorecard::parse(&path, &text).unwrap();
-    let scored = appraise(
-        &dir,
-        &data,
-        &"2026Q3".parse().unwrap(),
-        rules,
-        &mut Laps::start("kpis"),
-    )
-    .unwrap();
+    let (_, scored) = appraise_demo(rules);
     let s = &scored.appraisal.current;
     let (mut small, mut at_edge_before) = (0, 0);
     for (k, kpi) in s.kpis.iter().enumerate() {
@@ -352,4 +334,19 @@ fn shrunk_small_rates_leave_the_edges_unless_their_peer_group_is_there() {
         small > 100 && at_edge_before > 50,
         "{small} small, {at_edge_before} at an edge"
     );
+}
+
+/// The demo's 2026Q3 appraised through `rules`, with the data loaded.
+fn appraise_demo(rules: Rules) -> (appraise_data::Dataset, appraise_pipeline::Scored) {
+    let dir = root().join("fixtures/demo");
+    let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
+    let scored = appraise(
+        &dir,
+        &data,
+        &"2026Q3".parse().unwrap(),
+        rules,
+        &mut Laps::start("kpis"),
+    )
+    .unwrap();
+    (data, scored)
 }

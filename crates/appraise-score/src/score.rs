@@ -261,48 +261,45 @@ impl Model {
             flags,
             peer_median,
         } = out;
-        {
-            let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
-            let method = method.unwrap_or(rule.normalise);
-            for group in &self.groups {
-                let members: Vec<usize> = group
-                    .iter()
-                    .copied()
-                    .filter(|&d| usable[d].is_some())
-                    .collect();
-                let values: Vec<f64> = members
-                    .iter()
-                    .filter_map(|&d| usable[d])
-                    .map(|(raw, treated)| match method {
-                        Normalisation::Goalpost => raw,
-                        _ => treated,
-                    })
-                    .collect();
-                let (s, constant) =
-                    treat::normalise(method, rule.direction, &values, rule.goalpost);
-                for (&d, &v) in members.iter().zip(&s) {
-                    scores[d * n_kpi + k] = v;
-                    if constant {
-                        flags[d * n_kpi + k] |= Flags::CONSTANT;
-                    }
+        let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
+        let method = method.unwrap_or(rule.normalise);
+        for group in &self.groups {
+            let members: Vec<usize> = group
+                .iter()
+                .copied()
+                .filter(|&d| usable[d].is_some())
+                .collect();
+            let values: Vec<f64> = members
+                .iter()
+                .filter_map(|&d| usable[d])
+                .map(|(raw, treated)| match method {
+                    Normalisation::Goalpost => raw,
+                    _ => treated,
+                })
+                .collect();
+            let (s, constant) = treat::normalise(method, rule.direction, &values, rule.goalpost);
+            for (&d, &v) in members.iter().zip(&s) {
+                scores[d * n_kpi + k] = v;
+                if constant {
+                    flags[d * n_kpi + k] |= Flags::CONSTANT;
                 }
-                let median = stats::median(s.iter().copied());
-                for &d in group {
-                    peer_median[d * n_kpi + k] = median;
-                    if usable[d].is_some() {
-                        continue;
-                    }
-                    let (score, flag) = match rule.missing {
-                        MissingRule::Zero => (0.0, Flags::IMPUTED_ZERO),
-                        MissingRule::Median => match median {
-                            Some(m) => (m, Flags::IMPUTED_MEDIAN),
-                            None => (f64::NAN, Flags::EXCLUDED),
-                        },
-                        MissingRule::Exclude => (f64::NAN, Flags::EXCLUDED),
-                    };
-                    scores[d * n_kpi + k] = score;
-                    flags[d * n_kpi + k] |= flag;
+            }
+            let median = stats::median(s.iter().copied());
+            for &d in group {
+                peer_median[d * n_kpi + k] = median;
+                if usable[d].is_some() {
+                    continue;
                 }
+                let (score, flag) = match rule.missing {
+                    MissingRule::Zero => (0.0, Flags::IMPUTED_ZERO),
+                    MissingRule::Median => match median {
+                        Some(m) => (m, Flags::IMPUTED_MEDIAN),
+                        None => (f64::NAN, Flags::EXCLUDED),
+                    },
+                    MissingRule::Exclude => (f64::NAN, Flags::EXCLUDED),
+                };
+                scores[d * n_kpi + k] = score;
+                flags[d * n_kpi + k] |= flag;
             }
         }
     }
@@ -802,36 +799,34 @@ fn rate_kpi(
     use crate::rates::{Prior, Z95, wilson};
     let n_dept = raw.len() / card.kpis.len().max(1);
     let rule = &card.kpis[k];
-    {
-        for members in groups {
-            // (department, x, n): the cases counted and the cases.
-            let counted: Vec<(usize, f64, f64)> = members
-                .iter()
-                .filter_map(|&d| {
-                    let r = raw[k * n_dept + d]?;
-                    let n = r.cases?;
-                    Some((d, r.value.clamp(0.0, 1.0) * n, n))
-                })
-                .collect();
-            let prior = match rule.shrink {
-                Shrink::None => None,
-                Shrink::BetaBinomial => {
-                    let pairs: Vec<(f64, f64)> = counted.iter().map(|c| (c.1, c.2)).collect();
-                    Prior::fit(&pairs)
-                }
-            };
-            for (d, x, n) in counted {
-                out[k * n_dept + d] = Some(match prior {
-                    Some(p) => Rate {
-                        shrunk: Some(p.shrink(x, n)),
-                        interval: intervals.then(|| p.interval(x, n)),
-                    },
-                    None => Rate {
-                        shrunk: None,
-                        interval: intervals.then(|| wilson(x, n, Z95)),
-                    },
-                });
+    for members in groups {
+        // (department, x, n): the cases counted and the cases.
+        let counted: Vec<(usize, f64, f64)> = members
+            .iter()
+            .filter_map(|&d| {
+                let r = raw[k * n_dept + d]?;
+                let n = r.cases?;
+                Some((d, r.value.clamp(0.0, 1.0) * n, n))
+            })
+            .collect();
+        let prior = match rule.shrink {
+            Shrink::None => None,
+            Shrink::BetaBinomial => {
+                let pairs: Vec<(f64, f64)> = counted.iter().map(|c| (c.1, c.2)).collect();
+                Prior::fit(&pairs)
             }
+        };
+        for (d, x, n) in counted {
+            out[k * n_dept + d] = Some(match prior {
+                Some(p) => Rate {
+                    shrunk: Some(p.shrink(x, n)),
+                    interval: intervals.then(|| p.interval(x, n)),
+                },
+                None => Rate {
+                    shrunk: None,
+                    interval: intervals.then(|| wilson(x, n, Z95)),
+                },
+            });
         }
     }
 }
@@ -914,39 +909,37 @@ fn treat_kpi(
     let n_dept = raw.len() / n_kpi.max(1);
     let rule = &card.kpis[k];
     let mut no_sample = false;
-    {
-        for members in groups {
-            let mut kept: Vec<usize> = Vec::new();
-            for &d in members {
-                let Some(Raw {
-                    value: x, sample, ..
-                }) = raw[k * n_dept + d]
-                else {
-                    continue;
-                };
-                let enough = match sample {
-                    Some(n) => n >= 0 && n as u64 >= rule.min_sample,
-                    None => {
-                        no_sample |= rule.min_sample > 0;
-                        true
-                    }
-                };
-                if !enough {
-                    flags[d * n_kpi + k] |= Flags::BELOW_MIN_SAMPLE;
-                } else if x.is_finite() {
-                    kept.push(d);
+    for members in groups {
+        let mut kept: Vec<usize> = Vec::new();
+        for &d in members {
+            let Some(Raw {
+                value: x, sample, ..
+            }) = raw[k * n_dept + d]
+            else {
+                continue;
+            };
+            let enough = match sample {
+                Some(n) => n >= 0 && n as u64 >= rule.min_sample,
+                None => {
+                    no_sample |= rule.min_sample > 0;
+                    true
                 }
+            };
+            if !enough {
+                flags[d * n_kpi + k] |= Flags::BELOW_MIN_SAMPLE;
+            } else if x.is_finite() {
+                kept.push(d);
             }
-            let values: Vec<f64> = kept
-                .iter()
-                .map(|&d| raw[k * n_dept + d].map_or(0.0, |v| v.value))
-                .collect();
-            let (treated, treat_flags) = treat::transform(rule.transform, &values);
-            for (i, &d) in kept.iter().enumerate() {
-                flags[d * n_kpi + k] |= treat_flags[i];
-                if !treated[i].is_nan() {
-                    usable[k * n_dept + d] = Some((values[i], treated[i]));
-                }
+        }
+        let values: Vec<f64> = kept
+            .iter()
+            .map(|&d| raw[k * n_dept + d].map_or(0.0, |v| v.value))
+            .collect();
+        let (treated, treat_flags) = treat::transform(rule.transform, &values);
+        for (i, &d) in kept.iter().enumerate() {
+            flags[d * n_kpi + k] |= treat_flags[i];
+            if !treated[i].is_nan() {
+                usable[k * n_dept + d] = Some((values[i], treated[i]));
             }
         }
     }
