@@ -72,7 +72,7 @@ pub fn appraise(
         allow_empty,
         query_timeout,
     } = rules;
-    let warnings = card.check(&library)?;
+    let (kpis, warnings) = scorecard_kpis(&card, library)?;
     if appraise_data::warehouse::is_warehouse(data_dir) {
         options.kpi_cache = Some(data_dir.join(KPI_CACHE));
     }
@@ -98,10 +98,6 @@ pub fn appraise(
         .last_n(TREND_PERIODS)
         .into_iter()
         .filter(|p| p == period || first.is_some_and(|f| p.end_us(timezone) > f))
-        .collect();
-    let kpis: Vec<KpiDef> = library
-        .into_iter()
-        .filter(|k| card.kpi(&k.id).is_some())
         .collect();
     // Before any KPI runs: the period must hold data in every table the KPIs read.
     engine.scope(Some(period))?;
@@ -176,11 +172,7 @@ pub fn appraise_matrix(
         library,
         ..
     } = rules;
-    let warnings = card.check(&library)?;
-    let kpis: Vec<KpiDef> = library
-        .into_iter()
-        .filter(|k| card.kpi(&k.id).is_some())
-        .collect();
+    let (kpis, warnings) = scorecard_kpis(&card, library)?;
     let input = Input {
         departments,
         library: &kpis,
@@ -193,6 +185,20 @@ pub fn appraise_matrix(
         ..Appraisal::new(card, current, Vec::new())
     };
     Ok((appraisal, warnings))
+}
+
+/// The KPI files the scorecard uses, after checking it against the library, and what
+/// the check found.
+fn scorecard_kpis(
+    card: &Scorecard,
+    library: Vec<KpiDef>,
+) -> Result<(Vec<KpiDef>, Vec<appraise_data::Warning>), Error> {
+    let warnings = card.check(&library)?;
+    let kpis = library
+        .into_iter()
+        .filter(|k| card.kpi(&k.id).is_some())
+        .collect();
+    Ok((kpis, warnings))
 }
 
 /// The warning that the trend leaves out `p` and the periods before it, for want of
