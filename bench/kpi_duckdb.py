@@ -9,9 +9,11 @@ warehouse's Parquet files, with the tables scoped to the period as appraise scop
 - a local date column `<x>_date` beside each timestamp column `<x>_at`;
 - `calendar` and `period` as appraise computes them (CSV files given).
 
-    python kpi_duckdb.py WAREHOUSE KPI_DIR CALENDAR.csv PERIOD.csv TIMEZONE OUT.csv
+    python kpi_duckdb.py WAREHOUSE KPI_DIR CALENDAR.csv PERIOD.csv TIMEZONE OUT.csv [OVERRIDES]
 
-Writes `kpi,department_id,value` for every row a KPI returns.
+Writes `kpi,department_id,value` for every row a KPI returns. With OVERRIDES, a folder,
+a file of it replaces the KPI file of the same name: bench/duckdb/researcher holds the
+percentile KPIs as a researcher writes them in DuckDB (`quantile_cont`).
 """
 
 import csv
@@ -22,6 +24,7 @@ import sys
 import duckdb
 
 wh, kpi_dir, calendar_csv, period_csv, tz, out = sys.argv[1:7]
+overrides = pathlib.Path(sys.argv[7]) if len(sys.argv) > 7 else None
 wh = pathlib.Path(wh)
 manifest = json.loads((wh / "_warehouse.json").read_text())
 with open(period_csv) as f:
@@ -103,6 +106,8 @@ with open(out, "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["kpi", "department_id", "value"])
     for path in sorted(pathlib.Path(kpi_dir).glob("*.sql")):
+        if overrides is not None and (overrides / path.name).is_file():
+            path = overrides / path.name
         result = con.execute(path.read_text())
         names = [d[0] for d in result.description]
         for row in result.fetchall():

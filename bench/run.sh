@@ -12,7 +12,9 @@
 #             deduplicated) against DuckDB `COPY … (FORMAT parquet, PARTITION_BY (month))`
 #   kpi       every built-in KPI for 2026Q3 over the warehouse: `appraise kpi run`
 #             against DuckDB running the same .sql files over the same Parquet files with
-#             the same period scoping (bench/kpi_duckdb.py); their values are compared
+#             the same period scoping (bench/kpi_duckdb.py), and against DuckDB with the
+#             percentile KPIs as a researcher writes them (quantile_cont,
+#             bench/duckdb/researcher); every engine's values are compared
 #   run       `appraise run` end to end (KPIs for Q3 and the two quarters before it,
 #             scoring with 1,000 Monte Carlo runs, the whole report), cold (the
 #             warehouse's KPI cache emptied before each run: three quarters computed)
@@ -92,8 +94,12 @@ read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$
 record kpi appraise "$s" "$m"
 read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-duckdb.csv")
 record kpi duckdb "$s" "$m"
-# Both engines must have computed the same thing.
-python3 - "$work/kpi-appraise.csv" "$work/kpi-duckdb.csv" <<'EOF'
+# The same, with the percentile KPIs as a researcher writes them (quantile_cont).
+read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-researcher.csv" bench/duckdb/researcher)
+record kpi duckdb-researcher "$s" "$m"
+# Every engine must have computed the same thing.
+for other in kpi-duckdb kpi-researcher; do
+python3 - "$work/kpi-appraise.csv" "$work/$other.csv" <<'EOF'
 import csv, math, sys
 a = {(r["kpi"], r["department_id"]): r["value"] for r in csv.DictReader(open(sys.argv[1]))}
 d = {(r["kpi"], r["department_id"]): r["value"] for r in csv.DictReader(open(sys.argv[2]))}
@@ -105,6 +111,7 @@ for k in differ[:10]:
     print(f"  {k}: appraise {a.get(k)!r}, DuckDB {d[k]!r}", file=sys.stderr)
 sys.exit(1 if differ else 0)
 EOF
+done
 fi
 
 if has run; then
