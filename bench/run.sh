@@ -14,7 +14,9 @@
 #             against DuckDB running the same .sql files over the same Parquet files with
 #             the same period scoping (bench/kpi_duckdb.py), and against DuckDB with the
 #             percentile KPIs as a researcher writes them (quantile_cont,
-#             bench/duckdb/researcher); every engine's values are compared
+#             bench/duckdb/researcher), and against DuckDB running all 18 as one
+#             hand-fused statement (bench/duckdb/fused.sql); every engine's values are
+#             compared
 #   run       `appraise run` end to end (KPIs for Q3 and the two quarters before it,
 #             scoring with 1,000 Monte Carlo runs, the whole report), cold (the
 #             warehouse's KPI cache emptied before each run: three quarters computed)
@@ -97,8 +99,11 @@ record kpi duckdb "$s" "$m"
 # The same, with the percentile KPIs as a researcher writes them (quantile_cont).
 read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-researcher.csv" bench/duckdb/researcher)
 record kpi duckdb-researcher "$s" "$m"
+# And as one hand-fused statement that reads each table once (bench/duckdb/fused.sql).
+read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-fused.csv" bench/duckdb/fused.sql)
+record kpi duckdb-fused "$s" "$m"
 # Every engine must have computed the same thing.
-for other in kpi-duckdb kpi-researcher; do
+for other in kpi-duckdb kpi-researcher kpi-fused; do
 python3 - "$work/kpi-appraise.csv" "$work/$other.csv" <<'EOF'
 import csv, math, sys
 a = {(r["kpi"], r["department_id"]): r["value"] for r in csv.DictReader(open(sys.argv[1]))}
