@@ -9,7 +9,8 @@
 # bench/work/run-N/csv, then measures, each the median of $RUNS (default 3) runs with
 # the peak resident memory of the slowest process:
 #   ingest    `appraise ingest` (CSV → month-partitioned zstd Parquet, validated and
-#             deduplicated) against DuckDB `COPY … (FORMAT parquet, PARTITION_BY (month))`
+#             deduplicated) against DuckDB `COPY … (FORMAT parquet, PARTITION_BY (month))`,
+#             and against the same with one row per id (`SELECT DISTINCT ON (id)`)
 #   kpi       every built-in KPI for 2026Q3 over the warehouse: `appraise kpi run`
 #             against DuckDB running the same .sql files over the same Parquet files with
 #             the same period scoping (bench/kpi_duckdb.py), and against DuckDB with the
@@ -49,14 +50,17 @@ total=$(($(cat "$work"/csv/*.csv | wc -l) - 5))
 
 cat >"$work/duckdb_ingest.py" <<'EOF'
 import sys, duckdb
+# With a third argument `dedup`, each table keeps one row per id, as appraise does.
 src, dst = sys.argv[1], sys.argv[2]
+dedup = sys.argv[3:] == ["dedup"]
 con = duckdb.connect()
-parts = {"catalog": "registered_at", "exchanges": "requested_at",
-         "share_requests": "submitted_at", "services": "submitted_at"}
+parts = {"catalog": ("registered_at", "resource_id"), "exchanges": ("requested_at", "event_id"),
+         "share_requests": ("submitted_at", "request_id"), "services": ("submitted_at", "case_id")}
 con.execute(f"COPY (SELECT * FROM read_csv('{src}/departments.csv')) TO "
             f"'{dst}/departments.parquet' (FORMAT parquet, COMPRESSION zstd)")
-for table, column in parts.items():
-    con.execute(f"COPY (SELECT *, strftime({column}, '%Y-%m') AS month "
+for table, (column, key) in parts.items():
+    distinct = f"DISTINCT ON ({key}) " if dedup else ""
+    con.execute(f"COPY (SELECT {distinct}*, strftime({column}, '%Y-%m') AS month "
                 f"FROM read_csv('{src}/{table}.csv')) TO '{dst}/{table}' "
                 f"(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)")
 EOF
@@ -79,6 +83,8 @@ read -r s m < <(measured "$runs" "$work" "$bin" ingest --from "$work/csv" --into
 record ingest appraise "$s" "$m"
 read -r s m < <(measured "$runs" "$work" "$py" "$work/duckdb_ingest.py" "$work/csv" "$work/out")
 record ingest duckdb "$s" "$m"
+read -r s m < <(measured "$runs" "$work" "$py" "$work/duckdb_ingest.py" "$work/csv" "$work/out" dedup)
+record ingest duckdb-dedup "$s" "$m"
 unset -f before_run
 fi
 
