@@ -143,9 +143,9 @@ impl Formats {
 fn column_shown(name: &str) -> Option<Shown> {
     Some(match name {
         "value" | "treated_value" => return None,
-        "coverage" | "weight" => Shown::Percent,
+        "coverage" | "weight" | "shrunk_value" | "ci_low" | "ci_high" => Shown::Percent,
         "rank" | "group_rank" | "previous_rank" | "rank_change" | "numerator" | "denominator"
-        | "sample_size" => Shown::Whole,
+        | "sample_size" | "cases" => Shown::Whole,
         "score" | "peer_median" | "rank_median" | "rank_p05" | "rank_p95" => Shown::Decimals(1),
         _ => Shown::Decimals(2),
     })
