@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use appraise_kpi::facts::{ExchangeFacts, ResponseSpread};
+use appraise_score::funnel::{Funnel, funnels};
 use appraise_score::{Appraisal, Status, compare};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -151,6 +152,8 @@ pub(crate) struct Source<'a> {
     exchangers: Vec<String>,
     /// The response spreads of the busiest providers, busiest first.
     providers: Vec<&'a ResponseSpread>,
+    /// The rate KPIs' funnels, worked out once for every funnel chart and its parts.
+    funnels: std::sync::Arc<Vec<Funnel>>,
     facts: &'a ExchangeFacts,
 }
 
@@ -161,8 +164,14 @@ impl<'a> Source<'a> {
             order: appraisal.current.ranking_order(),
             exchangers: top_exchangers(facts),
             providers: top_providers(facts),
+            funnels: std::sync::Arc::new(funnels(&appraisal.current)),
             facts,
         }
+    }
+
+    /// The rate KPIs' funnels, in the scores' KPI order.
+    pub(crate) fn funnels(&self) -> &[Funnel] {
+        &self.funnels
     }
 
     /// The same source with only the rows `rows` of the ranking order: a part of a long
@@ -173,6 +182,7 @@ impl<'a> Source<'a> {
             order: self.order[rows].to_vec(),
             exchangers: self.exchangers.clone(),
             providers: self.providers.clone(),
+            funnels: self.funnels.clone(),
             facts: self.facts,
         }
     }
@@ -1060,10 +1070,7 @@ fn funnel<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, 
         text.t(&format!("kpi:{}", s.kpis[k]))
     ))?;
     pen.note(&text.t("funnel_legend"), (80, 42))?;
-    let Some(f) = appraise_score::funnel::funnels(s)
-        .into_iter()
-        .find(|f| f.kpi == k)
-    else {
+    let Some(f) = src.funnels.iter().find(|f| f.kpi == k) else {
         return Ok(());
     };
     let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);

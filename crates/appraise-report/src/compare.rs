@@ -52,6 +52,12 @@ pub fn comparison_page(
         .iter()
         .map(|f| f.data_type().is_numeric())
         .collect();
+    // Ranks and their changes whole, composites with two decimals.
+    let decimals: Vec<usize> = schema
+        .fields()
+        .iter()
+        .map(|f| if f.data_type().is_integer() { 0 } else { 2 })
+        .collect();
     let change: Vec<bool> = schema
         .fields()
         .iter()
@@ -90,9 +96,7 @@ pub fn comparison_page(
                     Cell {
                         text: if numeric[j] {
                             text.parse::<f64>()
-                                .map_or(text.clone(), |v| lang.number(Some(v), 2))
-                                .trim_end_matches(".00")
-                                .to_string()
+                                .map_or(text.clone(), |v| lang.number(Some(v), decimals[j]))
                         } else {
                             text
                         },

@@ -364,7 +364,7 @@ impl Report<'_> {
         }
         // A funnel plot per rate KPI, titled with the KPI.
         let s = &self.appraisal.current;
-        jobs.extend(appraise_score::funnel::funnels(s).into_iter().map(|f| {
+        jobs.extend(src.funnels().iter().map(|f| {
             let id = &s.kpis[f.kpi];
             (format!("funnel/{id}"), Kind::Funnel(f.kpi), id.clone())
         }));

@@ -489,9 +489,11 @@ impl<'a> Rescore<'a> {
         })
     }
 
-    /// The position of department `id`.
+    /// The position of department `id` (departments are in id order).
     pub(crate) fn position(&self, id: &str) -> Option<usize> {
-        self.scored.iter().position(|d| d.department.id == id)
+        self.scored
+            .binary_search_by(|d| d.department.id.as_str().cmp(id))
+            .ok()
     }
 
     /// The position of KPI `id`.

@@ -70,6 +70,8 @@ type Standing = (usize, u32);
 pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<Target>, Error> {
     let rescore = Rescore::new(card, input)?;
     let n_kpi = now.kpis.len();
+    // Each KPI's direction and furthest value, worked out once.
+    let bounds: Vec<Option<(bool, f64)>> = now.kpis.iter().map(|kpi| bound(input, kpi)).collect();
     let mut jobs = Vec::new();
     for (d, dep) in now.departments.iter().enumerate() {
         let (Some(grade), Some(rank)) = (dep.grade, dep.rank) else {
@@ -84,7 +86,7 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
     let found = appraise_data::parallel::on_every_core(&jobs, |&(d, k, value, standing)| {
         let id = &now.departments[d].department.id;
         let kpi = &now.kpis[k];
-        let Some(search) = Search::new(&rescore, input, id, kpi, value) else {
+        let Some(search) = bounds[k].and_then(|b| Search::new(&rescore, b, id, kpi, value)) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -110,6 +112,30 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
     Ok(found.into_iter().flatten().collect())
 }
 
+/// Whether higher values of `kpi` are better, and the furthest value it can take that
+/// way: 1 or 0 for a rate, else the best value of any department this period; `None`
+/// for a KPI outside the library or without a value.
+fn bound(input: &Input<'_>, kpi: &str) -> Option<(bool, f64)> {
+    let def = input.library.iter().find(|d| d.id == kpi)?;
+    let higher = def.direction == Direction::Higher;
+    if def.unit.as_deref() == Some("ratio") {
+        return Some((higher, if higher { 1.0 } else { 0.0 }));
+    }
+    let seen = input
+        .matrix
+        .values
+        .iter()
+        .filter(|v| v.kpi == kpi)
+        .filter_map(|v| v.value)
+        .filter(|x| x.is_finite());
+    let best = if higher {
+        seen.fold(f64::NEG_INFINITY, f64::max)
+    } else {
+        seen.fold(f64::INFINITY, f64::min)
+    };
+    best.is_finite().then_some((higher, best))
+}
+
 /// The search over one department's value of one KPI.
 struct Search<'a> {
     rescore: &'a Rescore<'a>,
@@ -122,34 +148,15 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    /// `None` where the KPI cannot move in its better direction (the department has the
-    /// best value there is, or the KPI is not in the library).
+    /// `None` where the KPI cannot move in its better direction (higher is better,
+    /// and `bound` its furthest value): the department has the best value there is.
     fn new(
         rescore: &'a Rescore<'a>,
-        input: &Input<'_>,
+        (higher, bound): (bool, f64),
         department: &str,
         kpi: &str,
         value: f64,
     ) -> Option<Search<'a>> {
-        let def = input.library.iter().find(|d| d.id == kpi)?;
-        let higher = def.direction == Direction::Higher;
-        let bound = if def.unit.as_deref() == Some("ratio") {
-            if higher { 1.0 } else { 0.0 }
-        } else {
-            let seen = input
-                .matrix
-                .values
-                .iter()
-                .filter(|v| v.kpi == kpi)
-                .filter_map(|v| v.value)
-                .filter(|x| x.is_finite());
-            let best = if higher {
-                seen.fold(f64::NEG_INFINITY, f64::max)
-            } else {
-                seen.fold(f64::INFINITY, f64::min)
-            };
-            best.is_finite().then_some(best)?
-        };
         let better = if higher { bound > value } else { bound < value };
         better.then_some(Search {
             rescore,
