@@ -1,7 +1,7 @@
 //! Hashes: the SHA-256 of files, for the manifests that let a reader check what a run
 //! read, and the 128-bit hashes of row ids that the duplicate checks keep.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::Path;
@@ -23,7 +23,7 @@ pub(crate) fn id_hash(id: &str) -> u128 {
     xxh3_128(id.as_bytes())
 }
 
-/// Places an [`id_hash`] (or a [`SeenKey`]) in a hash table by its low 64 bits: the
+/// Places an [`id_hash`] in a hash table by its low 64 bits: the
 /// key is a hash already, and hashing it again would only cost time.
 #[derive(Default)]
 pub(crate) struct IdHasher(u64);
@@ -53,38 +53,117 @@ impl Hasher for IdHasher {
 pub(crate) type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
 
 /// Shards of a [`Seen`] index: each grows on its own, so that growing one (a new
-/// table twice the size while the old one is still held) costs a 64th of the index
-/// at a time, not half of it again.
+/// table a little larger while the old one is still held) costs a 64th of the index
+/// at a time.
 const SHARDS: usize = 64;
 
-/// 96 bits of an id hash, aligned to 4 bytes so that a key and its row hash take 16
-/// bytes in a hash table (a `u128` would take 24 with the row hash beside it).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct SeenKey([u32; 3]);
+/// The fullest a shard gets before it grows, and how much it grows by: between
+/// 0.9 / 1.1 ≈ 0.82 and 0.9 of its slots are taken, about 14 bytes an id.
+const MAX_LOAD: f64 = 0.9;
+const GROWTH: f64 = 1.1;
 
-impl std::hash::Hash for SeenKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Bits of a hash already: placed by themselves.
-        state.write_u64(u64::from(self.0[0]) | u64::from(self.0[1]) << 32);
-    }
+/// The ids a load has taken, each with a hash of its row, in 12 bytes an id and some
+/// room: 70 bits of the id's 128-bit hash (6 choose the shard, 64 are the key) and the
+/// low 32 bits of the row's hash.
+///
+/// Two of 50 million ids share those 70 bits with a chance of about 10⁻⁶ (of a billion,
+/// 4·10⁻⁴); the second of such a pair is then rejected as a conflict, or with a further
+/// chance of 2⁻³² counted as a repeat. A repeated id whose row differs is told from a
+/// repeat of the same row by 32 bits of the row's hash: a conflicting row would pass
+/// for a repeat (counted as a duplicate instead of rejected) with a chance of 2⁻³²,
+/// about 2·10⁻¹⁰ per conflict.
+pub(crate) struct Seen {
+    shards: Vec<Shard>,
 }
 
-/// The ids a load has taken, each with a hash of its row, in 16 bytes an id (plus the
-/// hash table's byte of control): 102 bits of the id's 128-bit hash (6 choose the
-/// shard, 96 are the key) and the low 32 bits of the row's hash.
-///
-/// Two of a billion ids share those 102 bits with a chance below 10⁻¹³. A repeated id
-/// whose row differs is told from a repeat of the same row by 32 bits of the row's
-/// hash: a conflicting row would pass for a repeat (counted as a duplicate instead of
-/// rejected) with a chance of 2⁻³², about 2·10⁻¹⁰ per conflict.
-pub(crate) struct Seen {
-    shards: Vec<HashMap<SeenKey, u32, BuildHasherDefault<IdHasher>>>,
+/// One shard: an ordered hash table. A key's home slot is its place in the range of
+/// keys scaled to the slots (`key × slots / 2⁶⁴`), so homes rise with the keys; each
+/// key sits at or after its home, and the taken slots hold the keys in ascending
+/// order with no free slot between a key and its home. A key is found by looking on
+/// from its home past the smaller keys, and put in by moving the larger ones of its
+/// run up one slot. Keys are hashes, spread evenly, so runs stay short; a run that
+/// reaches the end goes on into slots added there.
+#[derive(Default)]
+struct Shard {
+    /// 0: a free slot (a key of 0 is kept as 1).
+    keys: Vec<u64>,
+    /// The row hash beside each key.
+    rows: Vec<u32>,
+    /// The slots homes are spread over; `keys` may run on past them.
+    slots: usize,
+    len: usize,
+}
+
+impl Shard {
+    fn home(&self, key: u64) -> usize {
+        ((u128::from(key) * self.slots as u128) >> 64) as usize
+    }
+
+    /// `key` with a row hashing to `row`: `None` the first time, after that whether
+    /// the row is the same as the first one's.
+    fn take(&mut self, key: u64, row: u32) -> Option<bool> {
+        let key = key.max(1);
+        if self.len + 1 > (self.slots as f64 * MAX_LOAD) as usize {
+            self.grow();
+        }
+        let mut at = self.home(key);
+        while at < self.keys.len() && self.keys[at] != 0 && self.keys[at] < key {
+            at += 1;
+        }
+        if at < self.keys.len() && self.keys[at] == key {
+            return Some(self.rows[at] == row);
+        }
+        // The run from `at` moves up one slot, into the first free one.
+        let free = match self.keys[at..].iter().position(|k| *k == 0) {
+            Some(free) => at + free,
+            None => {
+                self.run_on();
+                self.keys.len() - Self::RUN_ON
+            }
+        };
+        self.keys.copy_within(at..free, at + 1);
+        self.rows.copy_within(at..free, at + 1);
+        self.keys[at] = key;
+        self.rows[at] = row;
+        self.len += 1;
+        None
+    }
+
+    /// Slots added at the end at a time, for a run that reaches it.
+    const RUN_ON: usize = 64;
+
+    fn run_on(&mut self) {
+        self.keys.resize(self.keys.len() + Self::RUN_ON, 0);
+        self.rows.resize(self.rows.len() + Self::RUN_ON, 0);
+    }
+
+    /// Moves the keys, in order, into more slots.
+    fn grow(&mut self) {
+        let slots = ((self.slots as f64 * GROWTH) as usize).max(self.slots + 1024);
+        let mut grown = Shard {
+            keys: vec![0; slots],
+            rows: vec![0; slots],
+            slots,
+            len: self.len,
+        };
+        let mut next = 0;
+        for (k, r) in self.keys.iter().zip(&self.rows).filter(|(k, _)| **k != 0) {
+            let at = grown.home(*k).max(next);
+            if at == grown.keys.len() {
+                grown.run_on();
+            }
+            grown.keys[at] = *k;
+            grown.rows[at] = *r;
+            next = at + 1;
+        }
+        *self = grown;
+    }
 }
 
 impl Default for Seen {
     fn default() -> Self {
         Seen {
-            shards: (0..SHARDS).map(|_| HashMap::default()).collect(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 }
@@ -94,24 +173,56 @@ impl Seen {
     /// time, after that whether the row is the same as the first one's.
     pub(crate) fn take(&mut self, id: u128, content: u64) -> Option<bool> {
         let shard = (id >> 122) as usize % SHARDS;
-        let key = SeenKey([id as u32, (id >> 32) as u32, (id >> 64) as u32]);
-        match self.shards[shard].entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get() == content as u32),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(content as u32);
-                None
-            }
-        }
+        self.shards[shard].take(id as u64, content as u32)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
-    fn an_entry_takes_sixteen_bytes() {
-        assert_eq!(std::mem::size_of::<(SeenKey, u32)>(), 16);
+    fn a_shard_answers_as_a_map_does_through_its_growth() {
+        // Keys from a simple generator, each taken twice with the same row and once
+        // with another, in an order that mixes old and new; small keys and keys near
+        // the top run together at the ends.
+        let mut shard = Shard::default();
+        let mut model: HashMap<u64, u32> = HashMap::new();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut keys = Vec::new();
+        for i in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = match i % 1000 {
+                0 => i,
+                1 => u64::MAX - i,
+                _ => x,
+            };
+            keys.push(key);
+            for k in [key, keys[(x % keys.len() as u64) as usize]] {
+                let row = (k % 7) as u32;
+                let k = k.max(1);
+                let expected = model.get(&k).map(|r| *r == row);
+                model.entry(k).or_insert(row);
+                assert_eq!(shard.take(k, row), expected, "key {k}");
+            }
+            if i % 5 == 0 {
+                assert_eq!(shard.take(key.max(1), 99), Some(false));
+            }
+        }
+        assert_eq!(shard.len, model.len());
+        // In order, each at or after its home, no free slot between.
+        let taken: Vec<u64> = shard.keys.iter().copied().filter(|k| *k != 0).collect();
+        assert!(taken.windows(2).all(|w| w[0] < w[1]));
+        for (at, k) in shard.keys.iter().enumerate().filter(|(_, k)| **k != 0) {
+            let home = shard.home(*k);
+            assert!(at >= home && shard.keys[home..at].iter().all(|k| *k != 0));
+        }
+        // 12 bytes a slot, 82 to 90 % of them taken.
+        let load = shard.len as f64 / shard.keys.len() as f64;
+        assert!(load > 0.8 && load <= MAX_LOAD + 0.001, "load {load}");
     }
 
     #[test]
@@ -122,11 +233,11 @@ mod tests {
         assert_eq!(seen.take(b, 7), None);
         assert_eq!(seen.take(a, 7), Some(true));
         assert_eq!(seen.take(a, 8), Some(false));
-        // Ids alike in their low 64 bits, or in all bits but the shard's, are apart.
-        assert_eq!(seen.take(a ^ 1 << 70, 7), None);
+        // Ids apart in their low 64 bits, or only in the shard's, are apart.
+        assert_eq!(seen.take(a ^ 1 << 63, 7), None);
         assert_eq!(seen.take(a ^ 1 << 127, 7), None);
         assert_eq!(seen.take(a ^ 1 << 127, 7), Some(true));
-        // Bits 96 to 121 are not kept.
+        // Bits 64 to 121 are not kept.
         assert_eq!(seen.take(a ^ 1 << 100, 7), Some(true));
     }
 }
