@@ -5,8 +5,9 @@
 #   bench/run.sh EXCHANGES        e.g. 1000000, 10000000, 50000000
 #
 # Generates EXCHANGES exchange rows with `appraise generate` (seed 1, 200 departments,
-# twelve months from 2025-10, so 2026Q3 and the three quarters before it; services a fifth of that, share requests a fiftieth) into
-# bench/work/run-N/csv, then measures, each the median of $RUNS (default 3) runs with
+# twelve months from 2025-10, so 2026Q3 and the three quarters before it; services a
+# fifth of that, share requests a fiftieth) into bench/work/run-N/csv, then measures,
+# each the median of $RUNS (default 3) runs with
 # the peak resident memory of the slowest process:
 #   ingest    `appraise ingest` (CSV → month-partitioned zstd Parquet, validated and
 #             deduplicated) against DuckDB `COPY … (FORMAT parquet, PARTITION_BY (month))`,
