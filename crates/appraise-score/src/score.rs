@@ -242,16 +242,18 @@ impl Model {
             peer_median,
         };
         for k in 0..n_kpi {
-            self.normalise_kpi(k, method, &mut out);
+            self.normalise_kpi(k, method, &self.groups, &mut out);
         }
         out
     }
 
-    /// [`Model::normalise`] of KPI `k` alone: writes its column of `out`.
+    /// [`Model::normalise`] of KPI `k` alone, within the peer groups `groups` (all of
+    /// the model's, or some): writes their cells of KPI `k`'s column of `out`.
     pub(crate) fn normalise_kpi(
         &self,
         k: usize,
         method: Option<Normalisation>,
+        groups: &[Vec<usize>],
         out: &mut Normalised,
     ) {
         let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
@@ -263,7 +265,7 @@ impl Model {
         } = out;
         let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
         let method = method.unwrap_or(rule.normalise);
-        for group in &self.groups {
+        for group in groups {
             let members: Vec<usize> = group
                 .iter()
                 .copied()
@@ -456,15 +458,34 @@ pub fn score(card: &Scorecard, input: &Input<'_>) -> Result<Scores, Error> {
 
 /// A period scored, kept with what scoring computed on the way, to be scored again
 /// with one value changed ([`Rescore::standing`]): only that value's KPI goes through
-/// the rate step, treatment and normalisation again; then every composite, rank and
-/// grade is recomputed. The improvement targets' search, which a test checks against
-/// [`score`] itself.
+/// the rate step, treatment and normalisation again, and only within the department's
+/// peer group (each of those steps works within a peer group, so the other groups'
+/// results stand); then the group's composites and every rank and grade are
+/// recomputed. The improvement targets' search, which a test checks against [`score`]
+/// itself.
 pub(crate) struct Rescore<'a> {
     card: &'a Scorecard,
     prepared: Prepared,
     normalised: Normalised,
     scored: Vec<DepartmentScore>,
     shares: Vec<f64>,
+    /// Each department's peer group (a position in `prepared.model.groups`).
+    group_of: Vec<usize>,
+}
+
+/// What [`Rescore::standing`] changes, copied once from the [`Rescore`] and reused: a
+/// call resets the cells of the KPI and peer group it recomputes, so one scratch
+/// serves any number of calls.
+pub(crate) struct Scratch {
+    raw: Vec<Option<Raw>>,
+    rates: Vec<Option<Rate>>,
+    values: Vec<Option<Raw>>,
+    model: Model,
+    flags: Vec<Flags>,
+    normalised: Normalised,
+    scored: Vec<DepartmentScore>,
+    dims: Vec<f64>,
+    sum_w: Vec<f64>,
 }
 
 impl<'a> Rescore<'a> {
@@ -480,12 +501,19 @@ impl<'a> Rescore<'a> {
             &prepared.flags,
         );
         rank_and_grade(card, &mut scored, &prepared.model.groups);
+        let mut group_of = vec![0; prepared.model.n_dept];
+        for (g, members) in prepared.model.groups.iter().enumerate() {
+            for &d in members {
+                group_of[d] = g;
+            }
+        }
         Ok(Rescore {
             card,
             prepared,
             normalised,
             scored,
             shares: card.nominal_shares(),
+            group_of,
         })
     }
 
@@ -501,57 +529,87 @@ impl<'a> Rescore<'a> {
         self.card.kpis.iter().position(|k| k.id == id)
     }
 
-    /// Department `d`'s grade and rank with its value of KPI `k` set to `x`; `None`
-    /// where it has no value of `k` or is not ranked.
-    pub(crate) fn standing(&self, d: usize, k: usize, x: f64) -> Option<(usize, u32)> {
+    /// A scratch copy of the scoring for [`Rescore::standing`].
+    pub(crate) fn scratch(&self) -> Scratch {
+        let p = &self.prepared;
+        let n_dim = self.card.dimensions.len();
+        Scratch {
+            raw: p.raw.clone(),
+            rates: p.rates.clone(),
+            values: p.scored_values.clone(),
+            model: p.model.clone(),
+            flags: p.flags.clone(),
+            normalised: self.normalised.clone(),
+            scored: self.scored.clone(),
+            dims: vec![0.0; n_dim],
+            sum_w: vec![0.0; n_dim],
+        }
+    }
+
+    /// Department `d`'s grade and rank with its value of KPI `k` set to `x` (all else
+    /// as scored); `None` where it has no value of `k` or is not ranked.
+    pub(crate) fn standing(
+        &self,
+        s: &mut Scratch,
+        d: usize,
+        k: usize,
+        x: f64,
+    ) -> Option<(usize, u32)> {
         let p = &self.prepared;
         let card = self.card;
         let (n, n_kpi) = (p.model.n_dept, p.model.n_kpi());
-        let column = k * n..(k + 1) * n;
-        let mut raw = p.raw.clone();
-        raw[k * n + d].as_mut()?.value = x;
-        let mut rates = p.rates.clone();
-        rates[column.clone()].fill(None);
-        rate_kpi(card, k, &raw, &p.model.groups, false, &mut rates);
-        let mut values = p.scored_values.clone();
-        for i in column.clone() {
-            values[i] = raw[i].map(|r| Raw {
-                value: rates[i].and_then(|x| x.shrunk).unwrap_or(r.value),
+        let group = std::slice::from_ref(&p.model.groups[self.group_of[d]]);
+        let members = &group[0];
+        s.raw[k * n + d].as_mut()?.value = x;
+        for &e in members {
+            let (i, j) = (k * n + e, e * n_kpi + k);
+            s.rates[i] = None;
+            s.model.usable[i] = None;
+            s.flags[j] = Flags::NONE;
+            s.normalised.scores[j] = f64::NAN;
+            s.normalised.flags[j] = Flags::NONE;
+            s.normalised.peer_median[j] = None;
+        }
+        rate_kpi(card, k, &s.raw, group, false, &mut s.rates);
+        for &e in members {
+            let i = k * n + e;
+            s.values[i] = s.raw[i].map(|r| Raw {
+                value: s.rates[i].and_then(|x| x.shrunk).unwrap_or(r.value),
                 ..r
             });
         }
-        let mut model = p.model.clone();
-        model.usable[column].fill(None);
-        let mut flags = p.flags.clone();
-        let mut normalised = self.normalised.clone();
-        for e in 0..n {
-            let i = e * n_kpi + k;
-            flags[i] = Flags::NONE;
-            normalised.scores[i] = f64::NAN;
-            normalised.flags[i] = Flags::NONE;
-            normalised.peer_median[i] = None;
-        }
-        treat_kpi(
-            card,
-            k,
-            &values,
-            &model.groups,
-            &mut model.usable,
-            &mut flags,
-        );
-        model.normalise_kpi(k, None, &mut normalised);
-        let mut scored = self.scored.clone();
-        let n_dim = card.dimensions.len();
-        let (mut dims, mut sum_w) = (vec![0.0; n_dim], vec![0.0; n_dim]);
-        for (e, dep) in scored.iter_mut().enumerate() {
-            let row = &normalised.scores[e * n_kpi..(e + 1) * n_kpi];
-            let composite = model.weighting().aggregate(row, &mut dims, &mut sum_w);
-            dep.status = status(card, model.coverage(e, &self.shares), composite);
+        treat_kpi(card, k, &s.values, group, &mut s.model.usable, &mut s.flags);
+        s.model.normalise_kpi(k, None, group, &mut s.normalised);
+        for &e in members {
+            let row = &s.normalised.scores[e * n_kpi..(e + 1) * n_kpi];
+            let composite = s
+                .model
+                .weighting()
+                .aggregate(row, &mut s.dims, &mut s.sum_w);
+            let dep = &mut s.scored[e];
+            dep.status = status(card, s.model.coverage(e, &self.shares), composite);
             dep.composite = Some(composite).filter(|c| !c.is_nan());
+        }
+        for dep in &mut s.scored {
             (dep.rank, dep.group_rank, dep.grade) = (None, None, None);
         }
-        rank_and_grade(card, &mut scored, &model.groups);
-        scored[d].grade.zip(scored[d].rank)
+        rank_and_grade(card, &mut s.scored, &s.model.groups);
+        let standing = s.scored[d].grade.zip(s.scored[d].rank);
+        // Back to the period as scored, for the next call.
+        s.raw[k * n + d] = p.raw[k * n + d];
+        for &e in members {
+            let (i, j) = (k * n + e, e * n_kpi + k);
+            s.rates[i] = p.rates[i];
+            s.values[i] = p.scored_values[i];
+            s.model.usable[i] = p.model.usable[i];
+            s.flags[j] = p.flags[j];
+            s.normalised.scores[j] = self.normalised.scores[j];
+            s.normalised.flags[j] = self.normalised.flags[j];
+            s.normalised.peer_median[j] = self.normalised.peer_median[j];
+            s.scored[e].status = self.scored[e].status;
+            s.scored[e].composite = self.scored[e].composite;
+        }
+        standing
     }
 }
 

@@ -4,8 +4,8 @@
 //!
 //! A target is exact to the scoring model: every candidate value is scored through the
 //! same steps as [`crate::score()`], with the other departments' values and the
-//! department's other KPIs fixed (only the changed KPI's steps run again; the others'
-//! results are kept). So treatment, peer-group normalisation, missing values, aggregation,
+//! department's other KPIs fixed (only the changed KPI's steps run again, within the
+//! department's peer group; the others' results are kept). So treatment, peer-group normalisation, missing values, aggregation,
 //! ranking and grading are all recomputed as the scorecard says. The search is a
 //! bisection between the department's value (which does not reach the goal) and the
 //! furthest value the KPI can take in its better direction (which must, else no single
@@ -17,7 +17,7 @@
 
 use appraise_kpi::Direction;
 
-use crate::score::{Input, Rescore, Scores};
+use crate::score::{Input, Rescore, Scores, Scratch};
 use crate::{Error, Scorecard};
 
 /// How close the two ends of the bisection come, relative to the larger of them, before
@@ -72,44 +72,54 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
     let n_kpi = now.kpis.len();
     // Each KPI's direction and furthest value, worked out once.
     let bounds: Vec<Option<(bool, f64)>> = now.kpis.iter().map(|kpi| bound(input, kpi)).collect();
-    let mut jobs = Vec::new();
-    for (d, dep) in now.departments.iter().enumerate() {
-        let (Some(grade), Some(rank)) = (dep.grade, dep.rank) else {
-            continue;
-        };
-        for k in 0..n_kpi {
-            if let Some(value) = now.cell(d, k).value {
-                jobs.push((d, k, value, (grade, rank)));
-            }
-        }
-    }
-    let found = appraise_data::parallel::on_every_core(&jobs, |&(d, k, value, standing)| {
-        let id = &now.departments[d].department.id;
+    let ranked: Vec<(usize, Standing)> = now
+        .departments
+        .iter()
+        .enumerate()
+        .filter_map(|(d, dep)| Some((d, (dep.grade?, dep.rank?))))
+        .collect();
+    // One job per KPI, each with its own scratch copy of the scoring.
+    let kpis: Vec<usize> = (0..n_kpi).collect();
+    let found = appraise_data::parallel::on_every_core(&kpis, |&k| {
         let kpi = &now.kpis[k];
-        let Some(search) = bounds[k].and_then(|b| Search::new(&rescore, b, id, kpi, value)) else {
-            return Ok(Vec::new());
-        };
+        let mut scratch = rescore.scratch();
         let mut out = Vec::new();
-        for goal in [Goal::NextGrade, Goal::NextRank] {
-            let reached = |s: Standing| match goal {
-                Goal::NextGrade => s.0 < standing.0,
-                Goal::NextRank => s.1 < standing.1,
+        for &(d, standing) in &ranked {
+            let Some(value) = now.cell(d, k).value else {
+                continue;
             };
-            if let Some((target, (grade, rank))) = search.find(&reached) {
-                out.push(Target {
-                    department_id: id.clone(),
-                    kpi: kpi.clone(),
-                    value,
-                    target,
-                    goal,
-                    grade,
-                    rank,
-                });
+            let id = &now.departments[d].department.id;
+            let Some(search) = bounds[k].and_then(|b| Search::new(&rescore, b, id, kpi, value))
+            else {
+                continue;
+            };
+            for goal in [Goal::NextGrade, Goal::NextRank] {
+                let reached = |s: Standing| match goal {
+                    Goal::NextGrade => s.0 < standing.0,
+                    Goal::NextRank => s.1 < standing.1,
+                };
+                if let Some((target, (grade, rank))) = search.find(&mut scratch, &reached) {
+                    out.push((
+                        d,
+                        Target {
+                            department_id: id.clone(),
+                            kpi: kpi.clone(),
+                            value,
+                            target,
+                            goal,
+                            grade,
+                            rank,
+                        },
+                    ));
+                }
             }
         }
         Ok::<_, Error>(out)
     })?;
-    Ok(found.into_iter().flatten().collect())
+    // Department by department, each in the scorecard's KPI order.
+    let mut found: Vec<(usize, Target)> = found.into_iter().flatten().collect();
+    found.sort_by_key(|(d, _)| *d);
+    Ok(found.into_iter().map(|(_, t)| t).collect())
 }
 
 /// Whether higher values of `kpi` are better, and the furthest value it can take that
@@ -167,15 +177,18 @@ impl<'a> Search<'a> {
         })
     }
 
-    /// The department's grade and rank with its value set to `x`.
-    fn standing(&self, x: f64) -> Option<Standing> {
-        self.rescore.standing(self.department, self.kpi, x)
-    }
-
     /// The value closest to the department's own that reaches the goal, with the
     /// standing it gives; `None` when even the bound does not.
-    fn find(&self, reached: &dyn Fn(Standing) -> bool) -> Option<(f64, Standing)> {
-        let reaches = |x: f64| self.standing(x).filter(|&s| reached(s));
+    fn find(
+        &self,
+        scratch: &mut Scratch,
+        reached: &dyn Fn(Standing) -> bool,
+    ) -> Option<(f64, Standing)> {
+        let mut reaches = |x: f64| {
+            self.rescore
+                .standing(scratch, self.department, self.kpi, x)
+                .filter(|&s| reached(s))
+        };
         let mut at = reaches(self.bound)?;
         // `short` never reaches the goal, `long` always does.
         let (mut short, mut long) = (self.value, self.bound);
