@@ -99,7 +99,10 @@ if has kpi; then
 echo "KPI stage ..." >&2
 "$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --force --out "$work/calendar.csv"
 "$bin" sql "SELECT * FROM period" --period "$period" --data "$wh" --format csv --force --out "$work/period.csv"
-read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --format csv --force --out "$work/kpi-appraise.csv")
+# The 18 built-in KPIs the default scorecard scores (not the optional ones), as DuckDB's
+# baselines compute.
+kpis=$(grep -L '^-- optional: true' queries/kpis/*.sql | xargs -n1 basename | sed 's/\.sql$//' | paste -sd,)
+read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --kpi "$kpis" --format csv --force --out "$work/kpi-appraise.csv")
 record kpi appraise "$s" "$m"
 read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-duckdb.csv")
 record kpi duckdb "$s" "$m"

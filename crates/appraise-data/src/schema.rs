@@ -229,6 +229,12 @@ const CATALOG: &[Column] = &[
     req("update_cycle", Kind::Enum(UPDATE_CYCLES)),
     req("registered_at", Kind::Timestamp),
     opt("last_updated_at", Kind::Timestamp),
+    // Metadata the catalog-quality KPIs check (docs/kpis.md).
+    opt("description", Kind::Text),
+    opt("format", Kind::Text),
+    opt("keywords", Kind::Text),
+    opt("share_condition", Kind::Text),
+    opt("licence", Kind::Text),
 ];
 
 const EXCHANGES: &[Column] = &[

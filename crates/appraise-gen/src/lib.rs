@@ -547,6 +547,9 @@ impl<'o> Gen<'o> {
 
     fn catalog(&mut self, depts: &[Dept]) -> Vec<Resource> {
         let mut out = Vec::new();
+        // The metadata columns come from a generator of their own, so that the rows of
+        // every table are those the seed gave before they existed.
+        let mut meta = ChaCha8Rng::seed_from_u64(self.opts.seed ^ 0x6d65_7461_6461_7461);
         let registered_from = self.start_us - 3 * 365 * DAY_US;
         for (d_ix, d) in depts.iter().enumerate() {
             let n = 2 + (d.share * 4.0).round().min(20.0) as usize + self.rng.random_range(0..3);
@@ -598,12 +601,11 @@ impl<'o> Gen<'o> {
                             .random_range(registered..=registered.max(self.end_us - allowance * 2)),
                     )
                 };
-                let title = format!(
-                    "{}{}",
-                    d.name,
-                    RESOURCE_TOPICS[self.rng.random_range(0..RESOURCE_TOPICS.len())]
-                );
-                let row = vec![
+                let topic = RESOURCE_TOPICS[self.rng.random_range(0..RESOURCE_TOPICS.len())];
+                let title = format!("{}{}", d.name, topic);
+                let metadata =
+                    metadata(&mut meta, d.diligence, &title, topic, share_type, open_type);
+                let mut row = vec![
                     Val::Owned(id.clone()),
                     Val::Owned(d.id.clone()),
                     Val::Owned(title),
@@ -613,6 +615,7 @@ impl<'o> Gen<'o> {
                     ts(registered),
                     updated.map_or(Val::Null, ts),
                 ];
+                row.extend(metadata);
                 out.push(Resource {
                     id,
                     owner: d_ix,
@@ -839,6 +842,46 @@ const DAY_US: i64 = 86_400_000_000;
 /// and Parquet output hold the same values.
 fn ts(us: i64) -> Val<'static> {
     Val::Ts(us - us.rem_euclid(1000))
+}
+
+/// A resource's description, format, keywords, share condition and licence: each
+/// filled in more often the more diligent its department, a required one sometimes
+/// left out, and now and then a format no catalog recognises.
+fn metadata(
+    rng: &mut ChaCha8Rng,
+    diligence: f64,
+    title: &str,
+    topic: &str,
+    share_type: &str,
+    open_type: &str,
+) -> [Val<'static>; 5] {
+    let mut filled = |base: f64| rng.random_bool((base + (1.0 - base) * diligence).min(1.0));
+    let description = filled(0.5).then(|| Val::Owned(format!("{title}，按目录登记的周期更新")));
+    let keywords = filled(0.4).then(|| Val::Owned(topic.trim_end_matches("信息").to_string()));
+    let format = filled(0.6).then_some(());
+    let condition = (share_type != "unconditional" && filled(0.5)).then(|| {
+        Val::Str(if share_type == "none" {
+            "依据有关法律法规不予共享"
+        } else {
+            "仅限政务服务使用"
+        })
+    });
+    let licence = (open_type != "closed" && filled(0.3)).then_some(Val::Str("开放数据许可协议"));
+    let format = format.map(|()| {
+        Val::Str(pick(
+            rng,
+            &[
+                ("csv", 0.25),
+                ("xlsx", 0.2),
+                ("api", 0.25),
+                ("database", 0.15),
+                ("json", 0.08),
+                ("pdf", 0.04),
+                ("电子表格", 0.03),
+            ],
+        ))
+    });
+    [description, format, keywords, condition, licence].map(|v| v.unwrap_or(Val::Null))
 }
 
 /// The cycle allowances of DESIGN.md's `catalog_timeliness`, in days.

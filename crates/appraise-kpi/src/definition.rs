@@ -15,7 +15,7 @@
 //! ```
 //!
 //! The file stays valid SQL. Header keys: `kpi`, `title`, `dimension`, `direction`
-//! (required); `title_zh`, `unit`, `unit_zh`, `missing`, `description`,
+//! (required); `title_zh`, `unit`, `unit_zh`, `missing`, `optional`, `description`,
 //! `description_zh` (optional; the `_zh` keys are what the Chinese report shows). A
 //! value may continue over further `--` lines indented by two or more spaces.
 
@@ -64,6 +64,9 @@ pub struct KpiDef {
     pub direction: Direction,
     /// What a department with no row gets.
     pub missing: Missing,
+    /// Offered for scorecards to choose (`optional: true`): one that leaves it out is
+    /// not warned.
+    pub optional: bool,
     /// What it measures, in words.
     pub description: Option<String>,
     /// What it measures, in Chinese, if given.
@@ -74,7 +77,7 @@ pub struct KpiDef {
     pub path: PathBuf,
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "kpi",
     "title",
     "title_zh",
@@ -83,6 +86,7 @@ const KEYS: [&str; 10] = [
     "unit_zh",
     "direction",
     "missing",
+    "optional",
     "description",
     "description_zh",
 ];
@@ -200,6 +204,20 @@ impl<'t> Header<'t> {
         }
     }
 
+    fn optional(&self) -> Result<bool, Error> {
+        match self.get("optional") {
+            None => Ok(false),
+            Some((v, line)) => match v.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                other => Err((self.err)(
+                    line,
+                    format!("optional {other:?} is neither true nor false"),
+                )),
+            },
+        }
+    }
+
     fn missing(&self) -> Result<Missing, Error> {
         match self.get("missing") {
             None => Ok(Missing::None),
@@ -227,6 +245,7 @@ impl KpiDef {
         let id = h.id()?;
         let direction = h.direction()?;
         let missing = h.missing()?;
+        let optional = h.optional()?;
         let sql = h
             .body_start
             .map(|o| text[o..].trim().to_string())
@@ -246,6 +265,7 @@ impl KpiDef {
             unit_zh: h.get("unit_zh").map(|v| v.0),
             direction,
             missing,
+            optional,
             description: h.get("description").map(|v| v.0),
             description_zh: h.get("description_zh").map(|v| v.0),
             sql,

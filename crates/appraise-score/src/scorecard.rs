@@ -464,7 +464,7 @@ impl Scorecard {
             }
         }
         for def in library {
-            if !self.kpis.iter().any(|k| k.id == def.id) {
+            if !def.optional && !self.kpis.iter().any(|k| k.id == def.id) {
                 warnings.push(
                     Warning::new(
                         "kpi_not_scored",
