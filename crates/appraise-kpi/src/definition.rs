@@ -367,5 +367,16 @@ mod tests {
         assert!(e.to_string().contains("no query"), "{e}");
         let e = parse("-- title: t\nSELECT 1").unwrap_err();
         assert!(e.to_string().contains("\"kpi\""), "{e}");
+        let head = "-- kpi: a\n-- title: t\n-- dimension: d\n-- direction: higher\n";
+        let e = parse(&format!("{head}-- optional: yes\nSELECT 1"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k.sql:5") && e.contains("yes"), "{e}");
+        assert!(
+            parse(&format!("{head}-- optional: true\nSELECT 1"))
+                .unwrap()
+                .optional
+        );
+        assert!(!parse(&format!("{head}SELECT 1")).unwrap().optional);
     }
 }

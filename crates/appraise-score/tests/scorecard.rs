@@ -114,6 +114,26 @@ fn goalpost_needs_floor_and_target_pointing_the_kpis_way() {
     assert!(card.check(&[kpi("a", "lower")]).is_ok());
 }
 
+/// A library KPI the scorecard leaves out is warned of, unless it says `optional: true`.
+#[test]
+fn a_kpi_left_out_is_warned_of_unless_optional() {
+    let card = Scorecard::parse(
+        Path::new("card.toml"),
+        &format!("{HEAD}[[kpi]]\nid = \"a\"\ndimension = \"s\"\n"),
+    )
+    .expect("parses");
+    let mut optional = kpi("c", "higher");
+    optional.optional = true;
+    let library = [kpi("a", "higher"), kpi("b", "higher"), optional];
+    let warnings = card.check(&library).expect("checks");
+    let left_out: Vec<&Vec<String>> = warnings
+        .iter()
+        .filter(|w| w.code == "kpi_not_scored")
+        .flat_map(|w| w.args.iter().filter(|a| a.0 == "kpi").map(|a| &a.1))
+        .collect();
+    assert_eq!(left_out, [&vec!["b".to_string()]]);
+}
+
 #[test]
 fn unknown_method_and_unknown_key_name_their_line() {
     let e = error_of(&format!(
