@@ -33,6 +33,7 @@ pub mod robust;
 mod score;
 pub mod scorecard;
 pub mod stats;
+pub mod suppress;
 mod tables;
 pub mod targets;
 mod treat;

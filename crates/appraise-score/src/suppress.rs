@@ -1,0 +1,319 @@
+//! Small-cell suppression of a two-way table of counts published with its row and
+//! column totals and its grand total (an open-data release's department × department
+//! exchange matrix).
+//!
+//! The table is taken with its totals as one (r + 1) × (c + 1) table: the last row
+//! holds the column totals, the last column the row totals, the corner the grand
+//! total. Every cell of it, totals included, lies in exactly one row sum and one column
+//! sum. **Primary** suppression hides every count below `k`. **Secondary** suppression
+//! then hides more cells until no hidden value follows from the published ones: in
+//! such a table a hidden cell is determined by the others exactly when it is a bridge
+//! of the bipartite graph whose nodes are the rows and columns and whose edges are the
+//! hidden cells (it lies on no cycle of hidden cells); a cell on a cycle can move by
+//! any amount round the cycle, alternately up and down, and every row and column sum
+//! stays the same. So while a hidden cell is a bridge, the cheapest cell that closes a
+//! cycle through it is hidden as well: one cell joining the bridge's two sides, or,
+//! where there is none, the three other corners of a rectangle through it. A cell's
+//! cost is its count, and a total's is higher than any inner cell's, so totals are
+//! hidden only where nothing else will do.
+//!
+//! A hidden value can then not be worked out from the published cells and totals,
+//! alone or together: the test checks it by linear algebra, independently of the
+//! graph.
+
+/// Which cells of `table` ((r + 1) × (c + 1), totals last, as above) to hide for a
+/// minimum count `k`: `true` where hidden. Every count below `k` is hidden, and no
+/// hidden count can be recovered from the shown ones through the row and column sums.
+pub fn suppress(table: &[Vec<u64>], k: u64) -> Vec<Vec<bool>> {
+    let rows = table.len();
+    let cols = table.first().map_or(0, Vec::len);
+    let mut hidden: Vec<Vec<bool>> = table
+        .iter()
+        .map(|row| row.iter().map(|&x| x < k).collect())
+        .collect();
+    if rows < 2 || cols < 2 {
+        return hidden;
+    }
+    // An inner cell costs its count; a total more than any inner cell.
+    let inner_max = table[..rows - 1]
+        .iter()
+        .flat_map(|row| &row[..cols - 1])
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let cost = |i: usize, j: usize| -> u128 {
+        let x = u128::from(table[i][j]);
+        if i == rows - 1 || j == cols - 1 {
+            x + u128::from(inner_max) + 1
+        } else {
+            x
+        }
+    };
+    while let Some((i, j)) = bridge(&hidden) {
+        let side = sides(&hidden, i, j);
+        // One cell joining the two sides (a row on one, a column on the other).
+        let joining = (0..rows)
+            .flat_map(|a| (0..cols).map(move |b| (a, b)))
+            .filter(|&(a, b)| !hidden[a][b] && side.row[a].is_some() && side.col[b].is_some())
+            .filter(|&(a, b)| side.row[a] != side.col[b])
+            .min_by_key(|&(a, b)| (cost(a, b), a, b));
+        match joining {
+            Some((a, b)) => hidden[a][b] = true,
+            None => {
+                // The rectangle (i, j), (i, b), (a, j), (a, b) with the cheapest other
+                // corners.
+                let (mut best, mut at) = (u128::MAX, None);
+                for a in (0..rows).filter(|&a| a != i) {
+                    for b in (0..cols).filter(|&b| b != j) {
+                        let corners = [(i, b), (a, j), (a, b)];
+                        let c: u128 = corners
+                            .iter()
+                            .filter(|&&(x, y)| !hidden[x][y])
+                            .map(|&(x, y)| cost(x, y))
+                            .sum();
+                        if c < best {
+                            (best, at) = (c, Some(corners));
+                        }
+                    }
+                }
+                for (x, y) in at.into_iter().flatten() {
+                    hidden[x][y] = true;
+                }
+            }
+        }
+    }
+    hidden
+}
+
+/// Which side of a bridge each node of its component is on, once the bridge is cut:
+/// `Some(false)` with its row, `Some(true)` with its column, `None` outside.
+struct Sides {
+    row: Vec<Option<bool>>,
+    col: Vec<Option<bool>>,
+}
+
+fn sides(hidden: &[Vec<bool>], i: usize, j: usize) -> Sides {
+    let (rows, cols) = (hidden.len(), hidden[0].len());
+    let mut s = Sides {
+        row: vec![None; rows],
+        col: vec![None; cols],
+    };
+    // Walks from the bridge's row without the bridge, then from its column.
+    for (start_row, label) in [(true, false), (false, true)] {
+        let mut stack: Vec<(bool, usize)> = vec![(start_row, if start_row { i } else { j })];
+        while let Some((is_row, n)) = stack.pop() {
+            let seen = if is_row { &mut s.row[n] } else { &mut s.col[n] };
+            if seen.is_some() {
+                continue;
+            }
+            *seen = Some(label);
+            if is_row {
+                for b in (0..cols).filter(|&b| hidden[n][b] && (n, b) != (i, j)) {
+                    stack.push((false, b));
+                }
+            } else {
+                for a in (0..rows).filter(|&a| hidden[a][n] && (a, n) != (i, j)) {
+                    stack.push((true, a));
+                }
+            }
+        }
+    }
+    s
+}
+
+/// A hidden cell on no cycle of hidden cells (the first in row-major order), if any.
+fn bridge(hidden: &[Vec<bool>]) -> Option<(usize, usize)> {
+    let (rows, cols) = (hidden.len(), hidden.first().map_or(0, Vec::len));
+    // Nodes: rows 0..rows, columns rows..rows + cols. Iterative Tarjan lowlink.
+    let n = rows + cols;
+    let neighbours = |v: usize| -> Vec<usize> {
+        if v < rows {
+            (0..cols)
+                .filter(|&b| hidden[v][b])
+                .map(|b| rows + b)
+                .collect()
+        } else {
+            (0..rows).filter(|&a| hidden[a][v - rows]).collect()
+        }
+    };
+    let mut order = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut next = 0;
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if order[root] != usize::MAX {
+            continue;
+        }
+        // (node, parent, its neighbours, how many of them seen)
+        let mut stack: Vec<(usize, usize, Vec<usize>, usize)> =
+            vec![(root, usize::MAX, neighbours(root), 0)];
+        order[root] = next;
+        low[root] = next;
+        next += 1;
+        while let Some(top) = stack.last_mut() {
+            let (v, parent) = (top.0, top.1);
+            if top.3 < top.2.len() {
+                let w = top.2[top.3];
+                top.3 += 1;
+                if w == parent {
+                    // A simple graph: the one edge back to the parent is the tree edge.
+                    continue;
+                }
+                if order[w] == usize::MAX {
+                    order[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push((w, v, neighbours(w), 0));
+                } else {
+                    low[v] = low[v].min(order[w]);
+                }
+            } else {
+                stack.pop();
+                if parent != usize::MAX {
+                    low[parent] = low[parent].min(low[v]);
+                    if low[v] > order[parent] {
+                        let (a, b) = if v < rows { (v, parent) } else { (parent, v) };
+                        found.push((a, b - rows));
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The table with its totals: (r + 1) × (c + 1).
+    fn with_totals(inner: &[Vec<u64>]) -> Vec<Vec<u64>> {
+        let c = inner[0].len();
+        let mut t: Vec<Vec<u64>> = inner
+            .iter()
+            .map(|row| {
+                let mut r = row.clone();
+                r.push(row.iter().sum());
+                r
+            })
+            .collect();
+        let totals: Vec<u64> = (0..=c).map(|j| t.iter().map(|row| row[j]).sum()).collect();
+        t.push(totals);
+        t
+    }
+
+    /// The hidden cells whose value the shown cells determine, found by linear algebra:
+    /// each row sum and column sum of the table with totals (the total cell taken
+    /// with the sign −1) is an equation in the hidden cells; a hidden cell is
+    /// determined when its unit vector lies in the span of the equations, i.e. when
+    /// adding it as one more equation does not raise their rank.
+    fn determined(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
+        let (rows, cols) = (hidden.len(), hidden[0].len());
+        let cells: Vec<(usize, usize)> = (0..rows)
+            .flat_map(|a| (0..cols).map(move |b| (a, b)))
+            .filter(|&(a, b)| hidden[a][b])
+            .collect();
+        let sign = |last: bool| if last { -1.0 } else { 1.0 };
+        let mut equations: Vec<Vec<f64>> = Vec::new();
+        for a in 0..rows {
+            equations.push(
+                cells
+                    .iter()
+                    .map(|&(x, y)| if x == a { sign(y == cols - 1) } else { 0.0 })
+                    .collect(),
+            );
+        }
+        for b in 0..cols {
+            equations.push(
+                cells
+                    .iter()
+                    .map(|&(x, y)| if y == b { sign(x == rows - 1) } else { 0.0 })
+                    .collect(),
+            );
+        }
+        let base = rank(equations.clone());
+        cells
+            .iter()
+            .enumerate()
+            .filter(|&(e, _)| {
+                let mut with = equations.clone();
+                with.push(
+                    (0..cells.len())
+                        .map(|f| f64::from(u8::from(f == e)))
+                        .collect(),
+                );
+                rank(with) == base
+            })
+            .map(|(_, &c)| c)
+            .collect()
+    }
+
+    fn rank(mut m: Vec<Vec<f64>>) -> usize {
+        let width = m.first().map_or(0, Vec::len);
+        let mut r = 0;
+        for col in 0..width {
+            let Some(p) = (r..m.len()).find(|&i| m[i][col].abs() > 1e-9) else {
+                continue;
+            };
+            m.swap(r, p);
+            let pivot = m[r].clone();
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != r && row[col].abs() > 1e-9 {
+                    let f = row[col] / pivot[col];
+                    for (x, p) in row[col..].iter_mut().zip(&pivot[col..]) {
+                        *x -= f * p;
+                    }
+                }
+            }
+            r += 1;
+        }
+        r
+    }
+
+    #[test]
+    fn one_small_cell_takes_three_more_with_it() {
+        // 3 is below 5; alone in its row and column it would follow from the totals.
+        let t = with_totals(&[vec![3, 40, 50], vec![20, 30, 60], vec![25, 35, 45]]);
+        let h = suppress(&t, 5);
+        let hidden: Vec<(usize, usize)> = (0..4)
+            .flat_map(|a| (0..4).map(move |b| (a, b)))
+            .filter(|&(a, b)| h[a][b])
+            .collect();
+        // The cheapest rectangle through (0, 0): 40 and 20 beside it, 30 opposite
+        // (90 in all, against 100 for 40, 25 and 35).
+        assert_eq!(hidden, [(0, 0), (0, 1), (1, 0), (1, 1)]);
+        assert!(determined(&h).is_empty());
+    }
+
+    #[test]
+    fn without_secondary_suppression_a_lone_small_cell_is_recoverable() {
+        // The check itself can fail: primary suppression alone leaves 3 = 93 − 40 − 50.
+        let t = with_totals(&[vec![3, 40, 50], vec![20, 30, 60]]);
+        let primary: Vec<Vec<bool>> = t
+            .iter()
+            .map(|row| row.iter().map(|&x| x < 5).collect())
+            .collect();
+        assert_eq!(determined(&primary), [(0, 0)]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn no_hidden_count_is_recoverable_and_none_below_k_is_shown(
+            inner in prop::collection::vec(prop::collection::vec(0u64..30, 2..6), 2..6),
+            k in 1u64..12,
+        ) {
+            let width = inner[0].len();
+            let inner: Vec<Vec<u64>> = inner.into_iter().map(|mut r| { r.resize(width, 0); r }).collect();
+            let t = with_totals(&inner);
+            let h = suppress(&t, k);
+            for (row, hid) in t.iter().zip(&h) {
+                for (&x, &hidden) in row.iter().zip(hid) {
+                    prop_assert!(hidden || x >= k, "{x} shown below {k}");
+                }
+            }
+            prop_assert!(determined(&h).is_empty(), "{t:?} → {h:?}");
+        }
+    }
+}
