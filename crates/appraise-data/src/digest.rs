@@ -174,7 +174,7 @@ impl Shard {
 /// as the shards grow, one at a time by a tenth, the memory a shard lets go of is
 /// pages of the very size the next one asks for. In one block per shard each new block
 /// was a little larger than any freed one, the freed ones could not be reused, and
-/// the process held some 700 MiB more than the index at 50 million ids.
+/// the process held some 650 MiB more than the index at 50 million ids.
 #[derive(Default)]
 struct Paged<T> {
     pages: Vec<Vec<T>>,

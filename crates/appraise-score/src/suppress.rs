@@ -214,23 +214,20 @@ mod tests {
             .flat_map(|a| (0..cols).map(move |b| (a, b)))
             .filter(|&(a, b)| hidden[a][b])
             .collect();
+        // Row a: its cells, less its total (the last column); column b likewise.
         let sign = |last: bool| if last { -1.0 } else { 1.0 };
+        let equation = |in_it: &dyn Fn(usize, usize) -> Option<bool>| -> Vec<f64> {
+            cells
+                .iter()
+                .map(|&(x, y)| in_it(x, y).map_or(0.0, sign))
+                .collect()
+        };
         let mut equations: Vec<Vec<f64>> = Vec::new();
         for a in 0..rows {
-            equations.push(
-                cells
-                    .iter()
-                    .map(|&(x, y)| if x == a { sign(y == cols - 1) } else { 0.0 })
-                    .collect(),
-            );
+            equations.push(equation(&|x, y| (x == a).then_some(y == cols - 1)));
         }
         for b in 0..cols {
-            equations.push(
-                cells
-                    .iter()
-                    .map(|&(x, y)| if y == b { sign(x == rows - 1) } else { 0.0 })
-                    .collect(),
-            );
+            equations.push(equation(&|x, y| (y == b).then_some(x == rows - 1)));
         }
         let base = rank(equations.clone());
         cells

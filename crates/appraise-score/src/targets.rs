@@ -5,8 +5,9 @@
 //! A target is exact to the scoring model: every candidate value is scored through the
 //! same steps as [`crate::score()`], with the other departments' values and the
 //! department's other KPIs fixed (only the changed KPI's steps run again, within the
-//! department's peer group; the others' results are kept). So treatment, peer-group normalisation, missing values, aggregation,
-//! ranking and grading are all recomputed as the scorecard says. The search is a
+//! department's peer group; the others' results are kept). So treatment, peer-group
+//! normalisation, missing values, aggregation, ranking and grading are all recomputed
+//! as the scorecard says. The search is a
 //! bisection between the department's value (which does not reach the goal) and the
 //! furthest value the KPI can take in its better direction (which must, else no single
 //! KPI change suffices and there is no target). It stops when the two ends are within
