@@ -97,6 +97,14 @@ pub(crate) enum Command {
     /// loaded rows. Every timestamp column x_at comes with x_date, its local date; the
     /// tables period and calendar are there too.
     Sql(SqlArgs),
+    /// Write the period's open-data release: KPI values, ranking and exchange matrix as
+    /// CSV with a Frictionless datapackage.json, small cells suppressed.
+    ///
+    /// No count below --min-cell is published (zeros included), and enough other cells
+    /// of the exchange matrix are suppressed that no suppressed count can be worked out
+    /// from the published totals; a KPI row with a small count is withheld whole, and
+    /// so is a score computed from it. Suppressed figures read `[c]`.
+    Publish(PublishArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -451,6 +459,31 @@ pub(crate) struct RunArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `appraise publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    #[command(flatten)]
+    pub appraisal: AppraisalArgs,
+
+    /// Where the release goes: a new or empty folder, or one appraise wrote before
+    /// (replaced whole at the end).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The minimum cell: no published count is below it.
+    #[arg(long, value_name = "K", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_cell: u64,
+
+    /// The licence the release is published under, as an SPDX or Open Definition id
+    /// (CC-BY-4.0, CC0-1.0, ODC-By-1.0, ...).
+    #[arg(long, value_name = "ID", default_value = "CC-BY-4.0")]
+    pub licence: String,
 
     #[command(flatten)]
     pub write: WriteArgs,

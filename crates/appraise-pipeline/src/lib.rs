@@ -38,6 +38,7 @@
 
 mod appraise;
 mod laps;
+mod publish;
 mod run;
 mod runtime;
 
@@ -48,6 +49,7 @@ pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };
 pub use laps::Laps;
+pub use publish::{COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish};
 pub use run::{Contents, Done, Job, RUN_STEPS, Ranked, from_disk, latest_quarter, run};
 pub use runtime::block_on;
 

@@ -167,7 +167,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         &data,
     )
     .map_err(|source| Error::io("hashing the inputs", source))?;
-    policy_files(&mut manifest, &appraisal, &kpis, &templates, contents)?;
+    policy_files(&mut manifest, &appraisal, &kpis, Some(&templates), contents)?;
     manifest.lang = lang.code().into();
     manifest.timings = laps.finish();
     manifest.generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -206,11 +206,11 @@ impl Done {
 
 /// Records the scorecard, the KPI files and the template overrides a run used, with
 /// their hashes, in the manifest.
-fn policy_files(
+pub(crate) fn policy_files(
     manifest: &mut Manifest,
     appraisal: &appraise_score::Appraisal,
     kpis: &[appraise_kpi::KpiDef],
-    templates: &Templates,
+    templates: Option<&Templates>,
     contents: Contents,
 ) -> Result<(), Error> {
     let read = |path: &Path| {
@@ -222,7 +222,7 @@ fn policy_files(
         let (bytes, origin) = read(&k.path)?;
         manifest.kpi(&k.id, &k.path, &bytes, &origin);
     }
-    for t in templates.overrides() {
+    for t in templates.into_iter().flat_map(Templates::overrides) {
         manifest
             .template(t)
             .map_err(|source| Error::io("hashing the templates", source))?;

@@ -17,19 +17,34 @@
 //! cost is its count, and a total's is higher than any inner cell's, so totals are
 //! hidden only where nothing else will do.
 //!
+//! Cells the reader knows without their being published (`known`: a matrix's
+//! diagonal where a department's exchanges with itself are left out, always 0) are
+//! never hidden and never close a cycle: they are part of the sums like a shown cell.
+//!
 //! A hidden value can then not be worked out from the published cells and totals,
-//! alone or together: the test checks it by linear algebra, independently of the
-//! graph.
+//! alone or together: [`recoverable`] checks it by linear algebra, independently of
+//! the graph, and the tests run it on random tables.
 
 /// Which cells of `table` ((r + 1) × (c + 1), totals last, as above) to hide for a
-/// minimum count `k`: `true` where hidden. Every count below `k` is hidden, and no
-/// hidden count can be recovered from the shown ones through the row and column sums.
-pub fn suppress(table: &[Vec<u64>], k: u64) -> Vec<Vec<bool>> {
+/// minimum count `k`: `true` where hidden. Every count below `k` is hidden but the
+/// `known` cells, and no hidden count can be recovered from the shown ones through the
+/// row and column sums.
+pub fn suppress(
+    table: &[Vec<u64>],
+    k: u64,
+    known: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<bool>> {
     let rows = table.len();
     let cols = table.first().map_or(0, Vec::len);
     let mut hidden: Vec<Vec<bool>> = table
         .iter()
-        .map(|row| row.iter().map(|&x| x < k).collect())
+        .enumerate()
+        .map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(j, &x)| x < k && !known(i, j))
+                .collect()
+        })
         .collect();
     if rows < 2 || cols < 2 {
         return hidden;
@@ -54,7 +69,8 @@ pub fn suppress(table: &[Vec<u64>], k: u64) -> Vec<Vec<bool>> {
         // One cell joining the two sides (a row on one, a column on the other).
         let joining = (0..rows)
             .flat_map(|a| (0..cols).map(move |b| (a, b)))
-            .filter(|&(a, b)| !hidden[a][b] && side.row[a].is_some() && side.col[b].is_some())
+            .filter(|&(a, b)| !hidden[a][b] && !known(a, b))
+            .filter(|&(a, b)| side.row[a].is_some() && side.col[b].is_some())
             .filter(|&(a, b)| side.row[a] != side.col[b])
             .min_by_key(|&(a, b)| (cost(a, b), a, b));
         match joining {
@@ -66,6 +82,9 @@ pub fn suppress(table: &[Vec<u64>], k: u64) -> Vec<Vec<bool>> {
                 for a in (0..rows).filter(|&a| a != i) {
                     for b in (0..cols).filter(|&b| b != j) {
                         let corners = [(i, b), (a, j), (a, b)];
+                        if corners.iter().any(|&(x, y)| known(x, y)) {
+                            continue;
+                        }
                         let c: u128 = corners
                             .iter()
                             .filter(|&&(x, y)| !hidden[x][y])
@@ -76,7 +95,17 @@ pub fn suppress(table: &[Vec<u64>], k: u64) -> Vec<Vec<bool>> {
                         }
                     }
                 }
-                for (x, y) in at.into_iter().flatten() {
+                let Some(corners) = at else {
+                    // No cycle can be closed (a table of one row or column but for
+                    // known cells): nothing in it is shown.
+                    for (a, row) in hidden.iter_mut().enumerate() {
+                        for (b, h) in row.iter_mut().enumerate() {
+                            *h = !known(a, b);
+                        }
+                    }
+                    return hidden;
+                };
+                for (x, y) in corners {
                     hidden[x][y] = true;
                 }
             }
@@ -182,6 +211,64 @@ fn bridge(hidden: &[Vec<bool>]) -> Option<(usize, usize)> {
     found.into_iter().min()
 }
 
+/// The hidden cells of a table with its totals ((r + 1) × (c + 1), totals last, as in
+/// [`suppress`]) whose values follow from the shown cells through the row and column
+/// sums: an audit by linear algebra, independent of [`suppress`]'s graph.
+///
+/// Each row and column sum is a linear equation in the hidden cells (a total cell
+/// entering with −1). A hidden cell is determined exactly when every solution of the
+/// homogeneous system gives it 0: after reduction to row echelon form, when it is a
+/// pivot variable whose row has no free variable in it. The coefficients stay in
+/// {−1, 0, 1} (the system is a network matrix), so floating point is exact here.
+pub fn recoverable(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
+    let (rows, cols) = (hidden.len(), hidden.first().map_or(0, Vec::len));
+    let cells: Vec<(usize, usize)> = (0..rows)
+        .flat_map(|a| (0..cols).map(move |b| (a, b)))
+        .filter(|&(a, b)| hidden[a][b])
+        .collect();
+    let mut m: Vec<Vec<f64>> = vec![vec![0.0; cells.len()]; rows + cols];
+    for (e, &(a, b)) in cells.iter().enumerate() {
+        m[a][e] = if b == cols - 1 { -1.0 } else { 1.0 };
+        m[rows + b][e] = if a == rows - 1 { -1.0 } else { 1.0 };
+    }
+    let mut pivots: Vec<usize> = Vec::new();
+    for col in 0..cells.len() {
+        let r = pivots.len();
+        let Some(p) = (r..m.len()).find(|&i| m[i][col].abs() > 1e-9) else {
+            continue;
+        };
+        m.swap(r, p);
+        let pivot = std::mem::take(&mut m[r]);
+        for (i, row) in m.iter_mut().enumerate() {
+            if i != r && row[col].abs() > 1e-9 {
+                let f = row[col] / pivot[col];
+                for (x, q) in row[col..].iter_mut().zip(&pivot[col..]) {
+                    *x -= f * q;
+                }
+            }
+        }
+        m[r] = pivot;
+        pivots.push(col);
+    }
+    let is_pivot: Vec<bool> = {
+        let mut v = vec![false; cells.len()];
+        for &c in &pivots {
+            v[c] = true;
+        }
+        v
+    };
+    pivots
+        .iter()
+        .enumerate()
+        .filter(|&(r, _)| {
+            m[r].iter()
+                .enumerate()
+                .all(|(c, x)| is_pivot[c] || x.abs() <= 1e-9)
+        })
+        .map(|(_, &c)| cells[c])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,7 +295,7 @@ mod tests {
     /// with the sign −1) is an equation in the hidden cells; a hidden cell is
     /// determined when its unit vector lies in the span of the equations, i.e. when
     /// adding it as one more equation does not raise their rank.
-    fn determined(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
+    fn determined_by_rank(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
         let (rows, cols) = (hidden.len(), hidden[0].len());
         let cells: Vec<(usize, usize)> = (0..rows)
             .flat_map(|a| (0..cols).map(move |b| (a, b)))
@@ -272,7 +359,7 @@ mod tests {
     fn one_small_cell_takes_three_more_with_it() {
         // 3 is below 5; alone in its row and column it would follow from the totals.
         let t = with_totals(&[vec![3, 40, 50], vec![20, 30, 60], vec![25, 35, 45]]);
-        let h = suppress(&t, 5);
+        let h = suppress(&t, 5, |_, _| false);
         let hidden: Vec<(usize, usize)> = (0..4)
             .flat_map(|a| (0..4).map(move |b| (a, b)))
             .filter(|&(a, b)| h[a][b])
@@ -280,7 +367,7 @@ mod tests {
         // The cheapest rectangle through (0, 0): 40 and 20 beside it, 30 opposite
         // (90 in all, against 100 for 40, 25 and 35).
         assert_eq!(hidden, [(0, 0), (0, 1), (1, 0), (1, 1)]);
-        assert!(determined(&h).is_empty());
+        assert!(recoverable(&h).is_empty());
     }
 
     #[test]
@@ -291,7 +378,8 @@ mod tests {
             .iter()
             .map(|row| row.iter().map(|&x| x < 5).collect())
             .collect();
-        assert_eq!(determined(&primary), [(0, 0)]);
+        assert_eq!(recoverable(&primary), [(0, 0)]);
+        assert_eq!(determined_by_rank(&primary), [(0, 0)]);
     }
 
     proptest! {
@@ -304,13 +392,44 @@ mod tests {
             let width = inner[0].len();
             let inner: Vec<Vec<u64>> = inner.into_iter().map(|mut r| { r.resize(width, 0); r }).collect();
             let t = with_totals(&inner);
-            let h = suppress(&t, k);
+            let h = suppress(&t, k, |_, _| false);
             for (row, hid) in t.iter().zip(&h) {
                 for (&x, &hidden) in row.iter().zip(hid) {
                     prop_assert!(hidden || x >= k, "{x} shown below {k}");
                 }
             }
-            prop_assert!(determined(&h).is_empty(), "{t:?} → {h:?}");
+            prop_assert!(recoverable(&h).is_empty(), "{t:?} → {h:?}");
+        }
+
+        #[test]
+        fn a_known_diagonal_is_never_hidden_and_protects_nothing(
+            n in 2usize..7,
+            cells in prop::collection::vec(0u64..25, 36),
+            k in 1u64..10,
+        ) {
+            // A department × department matrix without its diagonal (always 0, and
+            // known to be): the diagonal may not close a cycle.
+            let inner: Vec<Vec<u64>> = (0..n)
+                .map(|i| (0..n).map(|j| if i == j { 0 } else { cells[i * 6 + j] }).collect())
+                .collect();
+            let t = with_totals(&inner);
+            let h = suppress(&t, k, |i, j| i == j && i < n);
+            for (i, (row, hid)) in t.iter().zip(&h).enumerate() {
+                for (j, (&x, &hidden)) in row.iter().zip(hid).enumerate() {
+                    prop_assert!(!(i == j && i < n && hidden), "diagonal ({i}, {i}) hidden");
+                    prop_assert!(hidden || x >= k || (i == j && i < n), "{x} shown below {k}");
+                }
+            }
+            prop_assert!(recoverable(&h).is_empty(), "{t:?} → {h:?}");
+        }
+
+        #[test]
+        fn the_audit_agrees_with_the_rank_test(
+            pattern in prop::collection::vec(prop::collection::vec(any::<bool>(), 2..6), 2..6),
+        ) {
+            let width = pattern[0].len();
+            let h: Vec<Vec<bool>> = pattern.into_iter().map(|mut r| { r.resize(width, false); r }).collect();
+            prop_assert_eq!(recoverable(&h), determined_by_rank(&h));
         }
     }
 }

@@ -15,6 +15,7 @@ mod generate;
 mod ingest;
 mod init;
 mod kpi;
+mod publish;
 mod run;
 mod score;
 mod sql;
@@ -44,6 +45,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Compare(args) => compare::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Init(args) => init::run(args),
+        Command::Publish(args) => publish::run(args),
     }
 }
 

@@ -1,0 +1,757 @@
+//! `appraise publish`: the open-data release of one period, with small cells
+//! suppressed.
+//!
+//! The release is a Frictionless tabular data package: `kpis.csv` (each department's
+//! KPI values with their numerators, denominators and sample sizes), `ranking.csv`,
+//! `exchanges.csv` (who exchanged with whom, a department × department matrix with
+//! its totals), `kpi_definitions.csv`, and `datapackage.json` describing them (field
+//! types, units, descriptions, the licence, and the SHA-256 of every input and of every
+//! file of the release). docs/publish.md states the rule; in short, with `K` the
+//! minimum cell:
+//!
+//! - **Matrix.** Every count below `K` is hidden, zeros included (primary); then more
+//!   cells until no hidden count can be worked out from the shown cells and totals
+//!   (secondary, [`appraise_score::suppress`]). A department's exchanges with itself
+//!   are left out: the diagonal is empty and known to be, so it protects nothing.
+//! - **KPIs.** A department's KPI row is published whole or withheld whole: withheld
+//!   when any count in it (numerator, denominator, sample size, and the value of a
+//!   KPI that counts) is below `K`, since any two of value, numerator and denominator
+//!   give the third; and when a count in it equals a total the matrix hides for that
+//!   department, which would otherwise give the hidden total away.
+//! - **Ranking.** A score computed from a withheld value is withheld too: the
+//!   dimension score of a dimension holding a withheld KPI, and the composite. Rank
+//!   and grade, which only order, are published.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use appraise_data::{Dataset, LoadOptions, load_dir, spreadsheet_safe};
+use appraise_kpi::{KpiDef, KpiMatrix, Period};
+use appraise_report::manifest::{FileHash, Manifest};
+use appraise_report::staging::{Policy, Staging};
+use appraise_score::Appraisal;
+use serde_json::{Value, json};
+
+use crate::appraise::{Rules, Scored, appraise};
+use crate::run::{Contents, policy_files};
+use crate::{Error, Laps, block_on};
+
+/// What a suppressed figure reads as in the release's CSV files (`[c]`, for
+/// confidential, as statistical offices mark it); an empty field is a value that does
+/// not exist (nothing to measure).
+pub const SUPPRESSED: &str = "[c]";
+
+/// Units of KPIs whose value is itself a count, so that a value below the minimum
+/// cell is withheld like a numerator.
+pub const COUNT_UNITS: [&str; 7] = [
+    "departments",
+    "records",
+    "exchanges",
+    "requests",
+    "cases",
+    "resources",
+    "count",
+];
+
+/// One open-data release.
+pub struct Release {
+    /// The data folder or warehouse.
+    pub data: PathBuf,
+    /// How it is read (its zone is the appraisal's).
+    pub options: LoadOptions,
+    /// The period released.
+    pub period: Period,
+    /// Scorecard, KPIs, calendar and engine settings.
+    pub rules: Rules,
+    /// The output folder.
+    pub out: PathBuf,
+    /// How the output folder may be treated.
+    pub write: Policy,
+    /// Where the package's sources find the bytes of the scorecard and the KPI files.
+    pub contents: Contents,
+    /// The minimum cell: no count below it is published.
+    pub min_cell: u64,
+    /// The licence the package is released under.
+    pub licence: Licence,
+}
+
+/// A licence, as `datapackage.json` names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Licence {
+    /// Its Open Definition / SPDX id (`CC-BY-4.0`).
+    pub name: String,
+    /// Its text's address, where the id is a known one.
+    pub path: Option<&'static str>,
+    /// Its title, where the id is a known one.
+    pub title: Option<&'static str>,
+}
+
+/// Licences whose address and title appraise knows.
+const LICENCES: [(&str, &str, &str); 6] = [
+    (
+        "CC-BY-4.0",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "Creative Commons Attribution 4.0",
+    ),
+    (
+        "CC-BY-SA-4.0",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+        "Creative Commons Attribution Share-Alike 4.0",
+    ),
+    (
+        "CC0-1.0",
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        "CC0 1.0",
+    ),
+    (
+        "ODC-By-1.0",
+        "https://opendatacommons.org/licenses/by/1-0/",
+        "Open Data Commons Attribution License 1.0",
+    ),
+    (
+        "ODbL-1.0",
+        "https://opendatacommons.org/licenses/odbl/1-0/",
+        "Open Data Commons Open Database License 1.0",
+    ),
+    (
+        "PDDL-1.0",
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+        "Open Data Commons Public Domain Dedication and License 1.0",
+    ),
+];
+
+impl Licence {
+    /// The licence of an id: a known one with its address and title, any other id
+    /// made of letters, digits, `-`, `.` and `_` as it is.
+    pub fn from_id(id: &str) -> Result<Licence, Error> {
+        if let Some(&(name, path, title)) =
+            LICENCES.iter().find(|(n, ..)| n.eq_ignore_ascii_case(id))
+        {
+            return Ok(Licence {
+                name: name.into(),
+                path: Some(path),
+                title: Some(title),
+            });
+        }
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err(Error::Input {
+                reason: format!("--licence {id:?} is not a licence id"),
+                hint: Some(format!(
+                    "give an SPDX or Open Definition id such as {}",
+                    LICENCES.map(|l| l.0).join(", ")
+                )),
+            });
+        }
+        Ok(Licence {
+            name: id.into(),
+            path: None,
+            title: None,
+        })
+    }
+}
+
+/// What a release tells its user.
+#[derive(Debug)]
+pub struct Published {
+    /// The output folder, committed.
+    pub out: PathBuf,
+    /// The period released.
+    pub period: Period,
+    /// What was loaded, with its accounting.
+    pub data: Dataset,
+    /// KPI rows, and how many of them are withheld.
+    pub kpi_rows: (usize, usize),
+    /// Departments in the exchange matrix.
+    pub departments: usize,
+    /// Matrix cells (totals included, the diagonal not) hidden as below the minimum,
+    /// and hidden besides so that none can be worked out.
+    pub hidden: (usize, usize),
+    /// Everything the user should be told.
+    pub warnings: Vec<String>,
+}
+
+/// Writes the open-data release of `job.period` into `job.out`.
+pub fn publish(job: Release) -> Result<Published, Error> {
+    let Release {
+        data: data_dir,
+        mut options,
+        period,
+        rules,
+        out,
+        write,
+        contents,
+        min_cell: k,
+        licence,
+    } = job;
+    let timeout = rules.query_timeout;
+    let staging = Staging::new(&out, &write)?;
+    // Rejected rows hold what the data held; they are not released.
+    options.rejects_dir = None;
+    let data = load_dir(&data_dir, &options).map_err(|source| Error::Load {
+        dir: data_dir.clone(),
+        source,
+    })?;
+    let Scored {
+        appraisal,
+        matrix,
+        kpis,
+        engine,
+        warnings: card_warnings,
+        coverage,
+    } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
+    let facts = block_on(engine.exchange_facts(&period, 0), timeout)??;
+
+    let exchanges = Exchanges::new(&appraisal, &facts.volumes, k);
+    let kpi_table = KpiTable::new(&matrix, &kpis, &exchanges, k);
+    let dir = staging.path();
+    let files = [
+        ("kpis.csv", kpi_table.csv(&period)),
+        ("ranking.csv", ranking_csv(&appraisal, &kpi_table.withheld)),
+        ("exchanges.csv", exchanges.csv()),
+        ("kpi_definitions.csv", definitions_csv(&appraisal, &kpis)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {name}"), e))?;
+        written.push(FileHash::of(&path, Path::new(name)).map_err(|e| Error::io("hashing", e))?);
+    }
+    let mut manifest = Manifest::new(
+        env!("CARGO_PKG_VERSION"),
+        &period.to_string(),
+        &data_dir,
+        &data,
+    )
+    .map_err(|source| Error::io("hashing the inputs", source))?;
+    policy_files(&mut manifest, &appraisal, &kpis, None, contents)?;
+    let package = package(&Package {
+        period: &period,
+        appraisal: &appraisal,
+        exchanges: &exchanges,
+        licence: &licence,
+        manifest: &manifest,
+        written: &written,
+        k,
+    });
+    let json = serde_json::to_string_pretty(&package).unwrap_or_default() + "\n";
+    std::fs::write(dir.join("datapackage.json"), json)
+        .map_err(|e| Error::io("writing datapackage.json", e))?;
+    let out = staging.commit()?;
+
+    let mut warnings: Vec<String> = data.warnings.iter().map(ToString::to_string).collect();
+    warnings.extend(coverage.iter().map(ToString::to_string));
+    warnings.extend(card_warnings.iter().map(ToString::to_string));
+    warnings.extend(appraisal.current.warnings.iter().map(ToString::to_string));
+    Ok(Published {
+        out,
+        period,
+        data,
+        kpi_rows: (
+            matrix.values.len(),
+            kpi_table.rows.iter().filter(|r| r.withheld).count(),
+        ),
+        departments: exchanges.ids.len(),
+        hidden: exchanges.hidden_counts(k),
+        warnings,
+    })
+}
+
+/// The department × department exchange matrix of the period with its totals, and
+/// which of its cells are hidden.
+struct Exchanges {
+    /// Department ids, sorted: the rows (consumers) and the columns (providers).
+    ids: Vec<String>,
+    /// (n + 1) × (n + 1): consumer rows, provider columns, totals last.
+    table: Vec<Vec<u64>>,
+    hidden: Vec<Vec<bool>>,
+}
+
+impl Exchanges {
+    fn new(appraisal: &Appraisal, volumes: &[(String, String, u64)], k: u64) -> Exchanges {
+        // Every appraised department, and any other the exchanges name.
+        let ids: BTreeSet<&str> = appraisal
+            .current
+            .departments
+            .iter()
+            .map(|d| d.department.id.as_str())
+            .chain(
+                volumes
+                    .iter()
+                    .flat_map(|(p, c, _)| [p.as_str(), c.as_str()]),
+            )
+            .collect();
+        let ids: Vec<String> = ids.into_iter().map(String::from).collect();
+        let at: BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.as_str(), i))
+            .collect();
+        let n = ids.len();
+        let mut table = vec![vec![0u64; n + 1]; n + 1];
+        for (provider, consumer, count) in volumes {
+            let (c, p) = (at[consumer.as_str()], at[provider.as_str()]);
+            if c == p {
+                continue;
+            }
+            table[c][p] += count;
+            table[c][n] += count;
+            table[n][p] += count;
+            table[n][n] += count;
+        }
+        let hidden = appraise_score::suppress::suppress(&table, k, |i, j| i == j && i < n);
+        Exchanges { ids, table, hidden }
+    }
+
+    /// The hidden totals of department `d`: as a consumer (its row) and as a provider
+    /// (its column).
+    fn hidden_totals(&self, d: &str) -> Vec<u64> {
+        let n = self.ids.len();
+        let Ok(i) = self.ids.binary_search_by(|x| x.as_str().cmp(d)) else {
+            return Vec::new();
+        };
+        [(i, n), (n, i)]
+            .into_iter()
+            .filter(|&(a, b)| self.hidden[a][b])
+            .map(|(a, b)| self.table[a][b])
+            .collect()
+    }
+
+    /// Cells hidden as below `k`, and hidden besides.
+    fn hidden_counts(&self, k: u64) -> (usize, usize) {
+        let cells = self
+            .table
+            .iter()
+            .flatten()
+            .zip(self.hidden.iter().flatten());
+        let (mut primary, mut secondary) = (0, 0);
+        for (&x, &h) in cells {
+            match (h, x < k) {
+                (true, true) => primary += 1,
+                (true, false) => secondary += 1,
+                _ => {}
+            }
+        }
+        (primary, secondary)
+    }
+
+    fn csv(&self) -> String {
+        let n = self.ids.len();
+        let mut w = writer();
+        let mut header = vec!["consumer_dept".to_string()];
+        header.extend(self.ids.iter().map(|d| safe(d)));
+        header.push("total".into());
+        row(&mut w, &header);
+        for (i, (cells, hidden)) in self.table.iter().zip(&self.hidden).enumerate() {
+            let mut line = vec![if i < n {
+                safe(&self.ids[i])
+            } else {
+                "total".into()
+            }];
+            line.extend(cells.iter().zip(hidden).enumerate().map(|(j, (x, &h))| {
+                if i == j && i < n {
+                    String::new()
+                } else if h {
+                    SUPPRESSED.into()
+                } else {
+                    x.to_string()
+                }
+            }));
+            row(&mut w, &line);
+        }
+        finish(w)
+    }
+}
+
+/// The KPI rows of the period, each published or withheld whole.
+struct KpiTable {
+    rows: Vec<KpiRow>,
+    /// Per department, the KPIs withheld with a value behind them.
+    withheld: BTreeMap<String, BTreeSet<String>>,
+}
+
+struct KpiRow {
+    department_id: String,
+    kpi: String,
+    fields: [Option<f64>; 4],
+    withheld: bool,
+}
+
+impl KpiTable {
+    fn new(matrix: &KpiMatrix, kpis: &[KpiDef], exchanges: &Exchanges, k: u64) -> KpiTable {
+        let counts_value: BTreeSet<&str> = kpis
+            .iter()
+            .filter(|d| d.unit.as_deref().is_some_and(|u| COUNT_UNITS.contains(&u)))
+            .map(|d| d.id.as_str())
+            .collect();
+        let mut withheld: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows = matrix
+            .values
+            .iter()
+            .map(|v| {
+                let sample = v.sample_size.map(|s| s as f64);
+                let value_count = v.value.filter(|_| counts_value.contains(v.kpi.as_str()));
+                let counts = [v.numerator, v.denominator, sample, value_count];
+                let totals = exchanges.hidden_totals(&v.department_id);
+                let small = counts.iter().flatten().any(|&c| c < k as f64);
+                let linked = counts
+                    .iter()
+                    .flatten()
+                    .any(|&c| totals.iter().any(|&t| c == t as f64));
+                let row_withheld = small || linked;
+                if row_withheld && v.value.is_some() {
+                    withheld
+                        .entry(v.department_id.clone())
+                        .or_default()
+                        .insert(v.kpi.clone());
+                }
+                KpiRow {
+                    department_id: v.department_id.clone(),
+                    kpi: v.kpi.clone(),
+                    fields: [v.value, v.numerator, v.denominator, sample],
+                    withheld: row_withheld,
+                }
+            })
+            .collect();
+        KpiTable { rows, withheld }
+    }
+
+    fn csv(&self, period: &Period) -> String {
+        let mut w = writer();
+        row(
+            &mut w,
+            &[
+                "period",
+                "department_id",
+                "kpi",
+                "value",
+                "numerator",
+                "denominator",
+                "sample_size",
+            ]
+            .map(String::from),
+        );
+        let mut rows: Vec<&KpiRow> = self.rows.iter().collect();
+        rows.sort_by(|a, b| (&a.department_id, &a.kpi).cmp(&(&b.department_id, &b.kpi)));
+        for r in rows {
+            let mut line = vec![period.to_string(), safe(&r.department_id), r.kpi.clone()];
+            line.extend(r.fields.iter().map(|f| match (r.withheld, f) {
+                (true, _) => SUPPRESSED.into(),
+                (false, x) => number(*x),
+            }));
+            row(&mut w, &line);
+        }
+        finish(w)
+    }
+}
+
+/// `ranking.csv`: every department of the appraisal in ranking order, with scores
+/// computed from a withheld KPI value withheld.
+fn ranking_csv(appraisal: &Appraisal, withheld: &BTreeMap<String, BTreeSet<String>>) -> String {
+    let s = &appraisal.current;
+    let card = &appraisal.scorecard;
+    let dimension_of: BTreeMap<&str, &str> = card
+        .kpis
+        .iter()
+        .map(|r| (r.id.as_str(), r.dimension.as_str()))
+        .collect();
+    let mut w = writer();
+    let mut header: Vec<String> = [
+        "department_id",
+        "name",
+        "level",
+        "peer_group",
+        "status",
+        "rank",
+        "group_rank",
+        "grade",
+        "composite",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(s.dimensions.iter().map(|d| format!("dim_{d}")));
+    row(&mut w, &header);
+    let none = BTreeSet::new();
+    for d in s.ranking_order() {
+        let dep = &s.departments[d];
+        let held = withheld.get(&dep.department.id).unwrap_or(&none);
+        let held_dims: BTreeSet<&str> = held
+            .iter()
+            .filter_map(|k| dimension_of.get(k.as_str()).copied())
+            .collect();
+        let score = |x: Option<f64>, hide: bool| if hide { SUPPRESSED.into() } else { number(x) };
+        let mut line = vec![
+            safe(&dep.department.id),
+            safe(&dep.department.name),
+            safe(&dep.department.level),
+            safe(&dep.department.peer_group),
+            dep.status.name().to_string(),
+            dep.rank.map_or(String::new(), |r| r.to_string()),
+            dep.group_rank.map_or(String::new(), |r| r.to_string()),
+            dep.grade
+                .map_or(String::new(), |g| safe(&card.grades.bands[g].grade)),
+            score(dep.composite, !held.is_empty()),
+        ];
+        line.extend(
+            s.dimensions
+                .iter()
+                .zip(&dep.dimensions)
+                .map(|(id, &x)| score(x, held_dims.contains(id.as_str()))),
+        );
+        row(&mut w, &line);
+    }
+    finish(w)
+}
+
+/// `kpi_definitions.csv`: what each KPI measures, in which unit, and its weight.
+fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef]) -> String {
+    let mut w = writer();
+    let header = [
+        "kpi",
+        "code",
+        "title",
+        "title_zh",
+        "dimension",
+        "unit",
+        "direction",
+        "weight",
+        "description",
+    ];
+    row(&mut w, &header.map(String::from));
+    for def in kpis {
+        let rule = appraisal.scorecard.kpis.iter().find(|r| r.id == def.id);
+        let text = |s: &Option<String>| s.as_deref().map_or(String::new(), safe);
+        row(
+            &mut w,
+            &[
+                def.id.clone(),
+                rule.map_or(String::new(), |r| safe(&r.code)),
+                safe(&def.title),
+                text(&def.title_zh),
+                safe(rule.map_or(&def.dimension, |r| &r.dimension)),
+                text(&def.unit),
+                match def.direction {
+                    appraise_kpi::Direction::Higher => "higher",
+                    appraise_kpi::Direction::Lower => "lower",
+                }
+                .to_string(),
+                number(rule.map(|r| r.weight)),
+                text(&def.description),
+            ],
+        );
+    }
+    finish(w)
+}
+
+struct Package<'a> {
+    period: &'a Period,
+    appraisal: &'a Appraisal,
+    exchanges: &'a Exchanges,
+    licence: &'a Licence,
+    manifest: &'a Manifest,
+    written: &'a [FileHash],
+    k: u64,
+}
+
+/// `datapackage.json`: a Frictionless tabular data package describing the files.
+fn package(p: &Package) -> Value {
+    let field = |name: &str, kind: &str, description: &str| json!({"name": name, "type": kind, "description": description});
+    let with_unit = |mut f: Value, unit: &str| {
+        f["unit"] = json!(unit);
+        f
+    };
+    let kpis = vec![
+        field("period", "string", "the period released"),
+        field("department_id", "string", "the department"),
+        field("kpi", "string", "the KPI (kpi_definitions.csv)"),
+        field(
+            "value",
+            "number",
+            "the KPI's value, in the KPI's unit (kpi_definitions.csv); empty where there was nothing to measure",
+        ),
+        field("numerator", "number", "numerator of a ratio KPI"),
+        field("denominator", "number", "denominator of a ratio KPI"),
+        with_unit(
+            field("sample_size", "integer", "observations behind the value"),
+            "observations",
+        ),
+    ];
+    let mut ranking = vec![
+        field("department_id", "string", "the department"),
+        field("name", "string", "its name"),
+        field("level", "string", "its administrative level"),
+        field("peer_group", "string", "the group it is ranked within"),
+        field(
+            "status",
+            "string",
+            "ranked, or why not (too little of the KPI weight measured)",
+        ),
+        field("rank", "integer", "rank among all departments, 1 the best"),
+        field("group_rank", "integer", "rank within its peer group"),
+        field("grade", "string", "grade"),
+        with_unit(
+            field("composite", "number", "composite score, 0 to 100"),
+            "points",
+        ),
+    ];
+    for d in &p.appraisal.scorecard.dimensions {
+        ranking.push(with_unit(
+            field(
+                &format!("dim_{}", d.id),
+                "number",
+                &format!("score of the dimension {}, 0 to 100", d.title),
+            ),
+            "points",
+        ));
+    }
+    let mut matrix = vec![field(
+        "consumer_dept",
+        "string",
+        "the consuming department (rows); the last row holds the column totals",
+    )];
+    for id in &p.exchanges.ids {
+        matrix.push(with_unit(
+            field(
+                &safe(id),
+                "integer",
+                &format!("exchanges {id} provided to the row's department"),
+            ),
+            "exchanges",
+        ));
+    }
+    matrix.push(with_unit(
+        field(
+            "total",
+            "integer",
+            "the row's exchanges with other departments",
+        ),
+        "exchanges",
+    ));
+    let definitions = vec![
+        field("kpi", "string", "the KPI's id"),
+        field("code", "string", "its short name in the report"),
+        field("title", "string", "its title"),
+        field("title_zh", "string", "its Chinese title"),
+        field("dimension", "string", "the dimension it counts towards"),
+        field("unit", "string", "the unit of its value"),
+        field("direction", "string", "whether higher or lower is better"),
+        field("weight", "number", "its weight within its dimension"),
+        field("description", "string", "what it measures"),
+    ];
+    let missing = json!(["", SUPPRESSED]);
+    let schemas: [(&str, &str, &str, Value); 4] = [
+        (
+            "kpis",
+            "kpis.csv",
+            "KPI values of every department with their numerators, denominators and sample sizes; a row with a count below the minimum cell is withheld whole ([c])",
+            json!({"fields": kpis, "missingValues": missing, "primaryKey": ["department_id", "kpi"],
+                   "foreignKeys": [{"fields": "kpi", "reference": {"resource": "kpi_definitions", "fields": "kpi"}}]}),
+        ),
+        (
+            "ranking",
+            "ranking.csv",
+            "the ranking and grades; a score computed from a withheld KPI value is withheld ([c])",
+            json!({"fields": ranking, "missingValues": missing, "primaryKey": ["department_id"]}),
+        ),
+        (
+            "exchanges",
+            "exchanges.csv",
+            "exchanges between departments in the period, consumer (row) by provider (column), with totals; a department's exchanges with itself are left out (empty); small cells and enough others are suppressed ([c]) that none can be worked out from the totals",
+            json!({"fields": matrix, "missingValues": missing, "primaryKey": ["consumer_dept"]}),
+        ),
+        (
+            "kpi_definitions",
+            "kpi_definitions.csv",
+            "what each KPI measures",
+            json!({"fields": definitions, "missingValues": [""], "primaryKey": ["kpi"]}),
+        ),
+    ];
+    let resources: Vec<Value> = schemas
+        .into_iter()
+        .map(|(name, path, description, schema)| {
+            let file = p.written.iter().find(|f| f.path == Path::new(path));
+            json!({
+                "name": name,
+                "path": path,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": description,
+                "bytes": file.map(|f| f.bytes),
+                "hash": file.map(|f| format!("sha256:{}", f.sha256)),
+                "schema": schema,
+            })
+        })
+        .collect();
+    let m = p.manifest;
+    let sources: Vec<Value> = m
+        .inputs
+        .iter()
+        .chain(&m.scorecard)
+        .map(|f| {
+            json!({"title": f.path.display().to_string(), "bytes": f.bytes, "hash": format!("sha256:{}", f.sha256)})
+        })
+        .chain(m.kpis.iter().map(|k| {
+            json!({"title": format!("KPI {}", k.id), "bytes": k.file.bytes, "hash": format!("sha256:{}", k.file.sha256)})
+        }))
+        .collect();
+    let mut licence = json!({"name": p.licence.name});
+    if let Some(path) = p.licence.path {
+        licence["path"] = json!(path);
+    }
+    if let Some(title) = p.licence.title {
+        licence["title"] = json!(title);
+    }
+    let card = &p.appraisal.scorecard;
+    json!({
+        "profile": "tabular-data-package",
+        "name": format!("appraise-{}", p.period.to_string().to_lowercase()),
+        "title": format!("Performance appraisal of government information sharing, {}", p.period),
+        "description": format!(
+            "The open-data release of the appraisal of {} under the scorecard {}: KPI values, the ranking and the exchange matrix. No count below {} is published, and no suppressed count can be worked out from the published totals.",
+            p.period, card.name, p.k
+        ),
+        "version": env!("CARGO_PKG_VERSION"),
+        "created": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "licenses": [licence],
+        "sources": sources,
+        "suppression": {
+            "min_cell": p.k,
+            "marker": SUPPRESSED,
+            "rule": "docs/publish.md",
+        },
+        "resources": resources,
+    })
+}
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::Writer::from_writer(Vec::new())
+}
+
+fn row(w: &mut csv::Writer<Vec<u8>>, fields: &[String]) {
+    // Writing into memory cannot fail.
+    let _ = w.write_record(fields);
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> String {
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Text from the data, made safe to open in a spreadsheet.
+fn safe(text: &str) -> String {
+    spreadsheet_safe(text).into_owned()
+}
+
+/// A number as the CSV gives it: shortest exact decimal, integers without a point,
+/// empty where there is none (or it is not finite).
+fn number(x: Option<f64>) -> String {
+    match x {
+        Some(x) if x.is_finite() => format!("{x}"),
+        _ => String::new(),
+    }
+}
