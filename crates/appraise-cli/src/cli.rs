@@ -105,6 +105,15 @@ pub(crate) enum Command {
     /// from the published totals; a KPI row with a small count is withheld whole, and
     /// so is a score computed from it. Suppressed figures read `[c]`.
     Publish(PublishArgs),
+    /// Flag days on which a department's exchange traffic departs from its recent weeks:
+    /// outages, latency regressions, traffic spikes.
+    ///
+    /// For each providing department (and each busy consumer→provider pair), per local
+    /// day of the period: volume, failure rate and p90 response time against the median
+    /// and MAD of the same kind of day (working or rest, from the calendar) over the
+    /// weeks before. Prints a summary; with --out writes anomalies.csv and
+    /// anomalies.json there.
+    Anomalies(AnomaliesArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -464,6 +473,30 @@ pub(crate) struct RunArgs {
     pub write: WriteArgs,
 }
 
+/// `appraise anomalies`.
+#[derive(Debug, Args)]
+pub(crate) struct AnomaliesArgs {
+    #[command(flatten)]
+    pub appraisal: AppraisalArgs,
+
+    /// Where anomalies.csv and anomalies.json go: a new or empty folder, or one
+    /// appraise wrote before.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Weeks before a day that make its baseline.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=52))]
+    pub baseline_weeks: u32,
+
+    /// The score ((observed − expected) ÷ noise) a day must pass to be flagged.
+    #[arg(long, value_name = "Z", default_value_t = 5.0)]
+    pub z: f64,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
 /// `appraise publish`.
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
@@ -581,6 +614,13 @@ pub(crate) struct GenerateArgs {
     /// report how many of each kind.
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     pub bad_rows: f64,
+
+    /// Plant N anomalies in the exchanges (outages, latency regressions, spikes at busy
+    /// providers on working days), listed in planted_anomalies.csv; traffic then follows
+    /// the working-day calendar (quiet on holidays, busy on make-up working days), also
+    /// with 0.
+    #[arg(long, value_name = "N")]
+    pub anomalies: Option<u64>,
 
     /// File format of the tables.
     #[arg(long, value_enum, default_value_t = GenerateFormat::Csv)]

@@ -86,6 +86,13 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     /// Zone the local timestamps are written in.
     pub timezone: Tz,
+    /// The working-day calendar's exceptions (date → working day), for traffic that
+    /// follows it: quiet on holidays, busy on make-up working days. Without it every
+    /// weekday is a working day.
+    pub workdays: Option<BTreeMap<NaiveDate, bool>>,
+    /// Anomalies to plant in the exchanges ([`Planted`]), listed in
+    /// `planted_anomalies.csv`.
+    pub anomalies: u64,
 }
 
 impl Default for GenerateOptions {
@@ -102,6 +109,8 @@ impl Default for GenerateOptions {
             format: OutputFormat::Csv,
             out: PathBuf::from("data"),
             timezone: appraise_data::DEFAULT_TIMEZONE,
+            workdays: None,
+            anomalies: 0,
         }
     }
 }
@@ -118,6 +127,24 @@ pub struct GenerateReport {
     /// For X-Road records: what went into them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xroad: Option<XroadTruth>,
+    /// The anomalies planted in the exchanges.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planted: Vec<Planted>,
+}
+
+/// One anomaly planted in the exchanges of a providing department on one local
+/// working day (at least 8 weeks after the start, so that a detector has a baseline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planted {
+    /// The providing department.
+    pub department_id: String,
+    /// The local day (`YYYY-MM-DD`).
+    pub day: String,
+    /// `outage`, `latency_regression` or `spike`.
+    pub kind: &'static str,
+    /// How: `failures` (every exchange fails) or `silence` (9 in 10 never happen) for
+    /// an outage; `slow` (responses 4 × slower); `fourfold` (4 × the exchanges).
+    pub how: &'static str,
 }
 
 /// Writes the five tables into `opts.out`.
@@ -155,14 +182,60 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, Error> {
     }
     report.finish(Table::Catalog, emitter)?;
 
+    let planted = g.plant(&world);
     let mut emitter = g.emitter(Table::Exchanges)?;
     let mut times = g.timeline(opts.exchanges);
+    let mut extra = opts.exchanges;
     for i in 0..opts.exchanges {
         let t = times.next(&mut g.rng);
-        let row = g.exchange(i, t, &world);
+        let mut row = g.exchange(i, t, &world);
+        let how = match &row[4] {
+            Val::Owned(provider) if !planted.is_empty() => {
+                let day = opts
+                    .timezone
+                    .timestamp_micros(t)
+                    .single()
+                    .map(|l| l.date_naive());
+                day.and_then(|d| planted.get(&(provider.clone(), d)).map(|p| p.how))
+            }
+            _ => None,
+        };
+        match how {
+            Some("failures") => {
+                row[6] = Val::Str("failed");
+                row[7] = Val::Int(0);
+                row[8] = Val::Int(0);
+            }
+            Some("silence") if g.plant_rng.random_bool(0.9) => continue,
+            Some("slow") => {
+                if let Val::Ts(at) = row[2] {
+                    row[2] = ts(t + (at - t) * 4);
+                }
+            }
+            Some("fourfold") => {
+                for k in 1..=3 {
+                    extra += 1;
+                    let mut copy = row.clone();
+                    copy[0] = Val::Owned(format!("E{extra:010}"));
+                    let shift = k * 1_000_000;
+                    copy[1] = ts(t + shift);
+                    if let Val::Ts(at) = copy[2] {
+                        copy[2] = ts(at + shift);
+                    }
+                    emitter.emit(&mut g, copy)?;
+                }
+            }
+            _ => {}
+        }
         emitter.emit(&mut g, row)?;
     }
     report.finish(Table::Exchanges, emitter)?;
+    if opts.anomalies > 0 {
+        let mut list: Vec<Planted> = planted.into_values().collect();
+        list.sort_by(|a, b| (&a.day, &a.department_id).cmp(&(&b.day, &b.department_id)));
+        write_planted(&opts.out, &list)?;
+        report.planted = list;
+    }
 
     let mut emitter = g.emitter(Table::ShareRequests)?;
     let mut times = g.timeline(opts.share_requests);
@@ -302,6 +375,8 @@ impl<'a> World<'a> {
 struct Gen<'o> {
     opts: &'o GenerateOptions,
     rng: ChaCha8Rng,
+    /// The planted anomalies' own generator, so that planting none changes nothing.
+    plant_rng: ChaCha8Rng,
     /// Start and end (exclusive) of the data, microseconds UTC.
     start_us: i64,
     end_us: i64,
@@ -463,6 +538,7 @@ impl<'o> Gen<'o> {
         Gen {
             opts,
             rng: ChaCha8Rng::seed_from_u64(opts.seed),
+            plant_rng: ChaCha8Rng::seed_from_u64(opts.seed ^ 0x616e_6f6d_616c_7920),
             start_us: start,
             end_us: end,
         }
@@ -628,7 +704,63 @@ impl<'o> Gen<'o> {
     }
 
     fn timeline(&mut self, n: u64) -> Timeline {
-        Timeline::new(self.start_us, self.end_us, n, self.opts.timezone)
+        Timeline::new(
+            self.start_us,
+            self.end_us,
+            n,
+            self.opts.timezone,
+            self.opts.workdays.as_ref(),
+        )
+    }
+
+    /// Whether `date` is a working day, by the calendar's exceptions where given.
+    fn working(&self, date: NaiveDate) -> bool {
+        let weekday = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        match &self.opts.workdays {
+            Some(w) => w.get(&date).copied().unwrap_or(weekday),
+            None => weekday,
+        }
+    }
+
+    /// The anomalies to plant, by (provider, day): each on a working day at least 8
+    /// weeks after the start, at one of the busiest quarter of providers (so that its
+    /// traffic is enough to tell), no two on one provider's day; the kinds in turn.
+    fn plant(&mut self, w: &World<'_>) -> BTreeMap<(String, NaiveDate), Planted> {
+        const HOW: [(&str, &str); 4] = [
+            ("outage", "failures"),
+            ("latency_regression", "slow"),
+            ("spike", "fourfold"),
+            ("outage", "silence"),
+        ];
+        let mut planted = BTreeMap::new();
+        let mut busiest: Vec<usize> = (0..w.depts.len()).collect();
+        busiest.sort_by(|&a, &b| w.depts[b].share.total_cmp(&w.depts[a].share));
+        busiest.truncate(w.depts.len().div_ceil(4));
+        let first = self.opts.start + chrono::Days::new(56);
+        let last = add_months(self.opts.start, self.opts.months) - chrono::Days::new(1);
+        let days: Vec<NaiveDate> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter(|d| self.working(*d))
+            .collect();
+        if days.is_empty() {
+            return planted;
+        }
+        let mut tries = 0;
+        while (planted.len() as u64) < self.opts.anomalies && tries < 100 * self.opts.anomalies {
+            tries += 1;
+            let d = days[self.plant_rng.random_range(0..days.len())];
+            let p = busiest[self.plant_rng.random_range(0..busiest.len())];
+            let id = w.depts[p].id.clone();
+            let (kind, how) = HOW[planted.len() % HOW.len()];
+            planted.entry((id.clone(), d)).or_insert(Planted {
+                department_id: id,
+                day: d.to_string(),
+                kind,
+                how,
+            });
+        }
+        planted
     }
 
     fn pick_provider(&mut self, w: &World<'_>) -> usize {
@@ -980,13 +1112,22 @@ struct Timeline {
 }
 
 impl Timeline {
-    fn new(start: i64, end: i64, n: u64, tz: Tz) -> Self {
+    fn new(
+        start: i64,
+        end: i64,
+        n: u64,
+        tz: Tz,
+        workdays: Option<&BTreeMap<NaiveDate, bool>>,
+    ) -> Self {
         let mut hours = Vec::new();
         let mut t = start;
         while t < end {
             let w = match tz.timestamp_micros(t).single() {
                 Some(local) => {
                     let weekend = matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
+                    let weekend = workdays
+                        .and_then(|w| w.get(&local.date_naive()))
+                        .map_or(weekend, |working| !working);
                     let office = (8..18).contains(&local.hour());
                     match (weekend, office) {
                         (false, true) => 1.0,
@@ -1024,6 +1165,16 @@ impl Timeline {
         debug_assert!(self.next_event <= self.n);
         self.hours[self.hour].0 + rng.random_range(0..3_600_000_000)
     }
+}
+
+/// `planted_anomalies.csv`: `department_id,day,kind,how`, by day.
+fn write_planted(dir: &Path, list: &[Planted]) -> Result<(), Error> {
+    let path = dir.join("planted_anomalies.csv");
+    let mut text = String::from("department_id,day,kind,how\n");
+    for p in list {
+        let _ = writeln!(text, "{},{},{},{}", p.department_id, p.day, p.kind, p.how);
+    }
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
 
 /// Writes good rows and, at the bad-row rate, spoiled ones after them.
@@ -1377,7 +1528,7 @@ mod tests {
         let tz = chrono_tz::Asia::Shanghai;
         let start = local_midnight(tz, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
         let end = local_midnight(tz, NaiveDate::from_ymd_opt(2026, 8, 1).unwrap());
-        let mut tl = Timeline::new(start, end, 10_000, tz);
+        let mut tl = Timeline::new(start, end, 10_000, tz, None);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let times: Vec<i64> = (0..10_000).map(|_| tl.next(&mut rng)).collect();
         assert!(times.iter().all(|t| (start..end).contains(t)));

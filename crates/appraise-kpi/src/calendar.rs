@@ -117,6 +117,11 @@ impl Calendar {
         &self.years
     }
 
+    /// The listed exceptions: date → whether it is a working day.
+    pub fn exceptions(&self) -> &BTreeMap<NaiveDate, bool> {
+        &self.exceptions
+    }
+
     /// Whether `date` is a working day, or `None` outside the covered years.
     pub fn is_workday(&self, date: NaiveDate) -> Option<bool> {
         if !self.years.contains(&date.year()) {

@@ -175,6 +175,11 @@ impl Engine {
         &self.ctx
     }
 
+    /// The working-day calendar.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
     /// Department ids, sorted.
     pub fn departments(&self) -> &[String] {
         &self.departments

@@ -31,6 +31,29 @@ pub struct ResponseSpread {
     pub quantiles: [f64; 5],
 }
 
+/// One provider's (or one consumer→provider pair's) exchanges with other departments
+/// on one local day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeDay {
+    /// The providing department.
+    pub provider: String,
+    /// The consuming department, for a pair's day; `None` for the provider's own.
+    pub consumer: Option<String>,
+    /// The local day.
+    pub day: chrono::NaiveDate,
+    /// Exchanges.
+    pub n: u64,
+    /// Of them not successful.
+    pub failed: u64,
+    /// Of them successful with a response time.
+    pub timed: u64,
+    /// The 90th percentile of those response times, in ms (approximate, t-digest).
+    pub p90_ms: Option<f64>,
+}
+
+/// `queries/facts/exchange_days.sql`.
+const DAYS_SQL: &str = include_str!("../../../queries/facts/exchange_days.sql");
+
 /// `queries/facts/exchange_volumes.sql`.
 const VOLUME_SQL: &str = include_str!("../../../queries/facts/exchange_volumes.sql");
 
@@ -80,6 +103,39 @@ impl Engine {
             }
         }
         Ok(facts)
+    }
+}
+
+impl Engine {
+    /// The exchanges of every provider, and of every consumer→provider pair, per local
+    /// day of `window` (days without exchanges have no row). Scopes the engine to
+    /// `window`.
+    pub async fn exchange_days(&self, window: &Period) -> Result<Vec<ExchangeDay>, Error> {
+        self.scope(Some(window))?;
+        let batches = self.query(DAYS_SQL).await?.collect().await?;
+        let mut days = Vec::new();
+        for b in &batches {
+            let (p, c) = (text(b, 0)?, text(b, 1)?);
+            let day = cast(b.column(2), &DataType::Date32)?;
+            let day = day.as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+            let (n, failed, timed, p90) =
+                (number(b, 3)?, number(b, 4)?, number(b, 5)?, number(b, 6)?);
+            for i in 0..b.num_rows() {
+                let Some(date) = day.value_as_date(i) else {
+                    continue;
+                };
+                days.push(ExchangeDay {
+                    provider: p.value(i).into(),
+                    consumer: c.is_valid(i).then(|| c.value(i).to_string()),
+                    day: date,
+                    n: n.value(i) as u64,
+                    failed: failed.value(i) as u64,
+                    timed: timed.value(i) as u64,
+                    p90_ms: p90.is_valid(i).then(|| p90.value(i)),
+                });
+            }
+        }
+        Ok(days)
     }
 }
 

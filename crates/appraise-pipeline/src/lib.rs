@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod anomalies;
 mod appraise;
 mod laps;
 mod publish;
@@ -45,6 +46,7 @@ mod runtime;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use anomalies::{Watch, Watched, find as find_anomalies, watch, write as write_anomalies};
 pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };

@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod anomaly;
 pub mod compare;
 pub mod diagnose;
 mod error;

@@ -29,6 +29,15 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
         format: args.format,
         out: staging.path().to_path_buf(),
         timezone: super::parse_timezone(&args.timezone)?,
+        workdays: match args.anomalies {
+            Some(_) => Some(
+                super::kpi::calendar(&crate::cli::QueryArgs::default())?
+                    .exceptions()
+                    .clone(),
+            ),
+            None => None,
+        },
+        anomalies: args.anomalies.unwrap_or(0),
     };
     let report = generate(&opts).with_context(|| format!("writing {}", args.out.display()))?;
     staging.commit()?;

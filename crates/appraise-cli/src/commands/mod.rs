@@ -9,6 +9,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, ReadArgs};
 
+mod anomalies;
 mod compare;
 mod demo;
 mod generate;
@@ -46,6 +47,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Sql(args) => sql::run(args),
         Command::Init(args) => init::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Anomalies(args) => anomalies::run(args),
     }
 }
 

@@ -1,0 +1,82 @@
+//! `appraise anomalies`: a period's exchange traffic scanned for outages, latency
+//! regressions and spikes ([`appraise_pipeline::watch`]).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use appraise_pipeline::Watch;
+use appraise_score::anomaly::{Kind, Settings};
+
+use crate::cli::AnomaliesArgs;
+
+pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
+    let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
+    if !(args.z.is_finite() && args.z > 0.0) {
+        anyhow::bail!(appraise_data::Error::Input {
+            reason: format!("--z {} is not a positive number", args.z),
+            hint: Some("the default, 5, flags about 1 day in 1,000 on ordinary traffic".into()),
+        });
+    }
+    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
+    let rules = super::rules(
+        options.timezone,
+        a.scorecard.as_deref(),
+        &a.queries,
+        &a.cluster,
+        a.allow_empty,
+    )?;
+    let mut inputs = vec![data.data.as_path()];
+    inputs.extend(a.queries.calendars.as_deref());
+    let write = super::write_policy(&args.write, &inputs);
+    let settings = Settings {
+        weeks: args.baseline_weeks,
+        z: args.z,
+        ..Settings::default()
+    };
+    let done = appraise_pipeline::watch(Watch {
+        data: data.data.clone(),
+        options,
+        period: a.period.clone(),
+        calendar: rules.calendar,
+        engine: rules.engine,
+        query_timeout: rules.query_timeout,
+        settings,
+        out: args.out.clone(),
+        write,
+    })?;
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    super::report_rejections(&done.data);
+    let found = &done.detected;
+    let count = |k: Kind| found.anomalies.iter().filter(|a| a.kind == k).count();
+    println!(
+        "anomalies {}: {} outages, {} latency regressions, {} spikes over {} department-days \
+         and {} busy pairs",
+        done.period,
+        count(Kind::Outage),
+        count(Kind::LatencyRegression),
+        count(Kind::Spike),
+        found.department_days,
+        found.pairs,
+    );
+    for x in &found.anomalies {
+        println!(
+            "  {} {}{} {} ({}): {} {:.4} against {:.4}",
+            x.day,
+            x.department_id,
+            x.consumer_id
+                .as_deref()
+                .map_or(String::new(), |c| format!(" ← {c}")),
+            x.kind.name(),
+            x.severity.name(),
+            x.metric.name(),
+            x.observed,
+            x.expected,
+        );
+    }
+    if let Some(out) = &done.out {
+        println!("anomalies: {}", out.join("anomalies.csv").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

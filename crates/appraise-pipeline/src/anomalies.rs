@@ -1,0 +1,176 @@
+//! `appraise anomalies`, and the anomaly section of a run: the exchange days of a period
+//! and the weeks before it, judged by [`appraise_score::anomaly`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use appraise_data::{Dataset, LoadOptions, load_dir};
+use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
+use appraise_report::staging::{Policy, Staging};
+use appraise_score::anomaly::{Detected, Settings, detect, window};
+use chrono::Datelike;
+
+use crate::{Error, block_on};
+
+/// One anomaly scan.
+pub struct Watch {
+    /// The data folder or warehouse.
+    pub data: PathBuf,
+    /// How it is read.
+    pub options: LoadOptions,
+    /// The period scanned; its baseline is the weeks before it.
+    pub period: Period,
+    /// The working-day calendar.
+    pub calendar: Calendar,
+    /// Engine settings.
+    pub engine: EngineOptions,
+    /// How long a query may run.
+    pub query_timeout: Duration,
+    /// The detector's settings.
+    pub settings: Settings,
+    /// Where `anomalies.csv` and `anomalies.json` go, if anywhere.
+    pub out: Option<PathBuf>,
+    /// How the output folder may be treated.
+    pub write: Policy,
+}
+
+/// What a scan found.
+#[derive(Debug)]
+pub struct Watched {
+    /// The period scanned.
+    pub period: Period,
+    /// The anomalies, and what was judged.
+    pub detected: Detected,
+    /// What was loaded.
+    pub data: Dataset,
+    /// The output folder, committed, if one was given.
+    pub out: Option<PathBuf>,
+    /// Everything the user should be told.
+    pub warnings: Vec<String>,
+}
+
+/// Scans `job.period` for anomalies and, with `job.out`, writes them there.
+pub fn watch(job: Watch) -> Result<Watched, Error> {
+    let staging = match &job.out {
+        Some(out) => Some(Staging::new(out, &job.write)?),
+        None => None,
+    };
+    let mut options = job.options;
+    options.rejects_dir = None;
+    let data = load_dir(&job.data, &options).map_err(|source| Error::Load {
+        dir: job.data.clone(),
+        source,
+    })?;
+    let engine = Engine::new(&data, job.calendar, &job.engine)?;
+    let (detected, mut warnings) = find(&engine, &job.period, &job.settings, job.query_timeout)?;
+    warnings.splice(0..0, data.warnings.iter().map(ToString::to_string));
+    let out = match staging {
+        Some(staging) => {
+            write(&detected, &job.period, &job.settings, staging.path())?;
+            Some(staging.commit()?)
+        }
+        None => None,
+    };
+    Ok(Watched {
+        period: job.period,
+        detected,
+        data,
+        out,
+        warnings,
+    })
+}
+
+/// The anomalies of `period` over the engine's data, with a warning where the
+/// calendar does not reach a day judged (such days are taken by weekday).
+pub fn find(
+    engine: &Engine,
+    period: &Period,
+    settings: &Settings,
+    timeout: Duration,
+) -> Result<(Detected, Vec<String>), Error> {
+    let days = block_on(engine.exchange_days(&window(period, settings)), timeout)??;
+    // Leave the engine scoped to the period, as the other steps expect.
+    engine.scope(Some(period))?;
+    let calendar = engine.calendar();
+    let uncovered = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let detected = detect(
+        &days,
+        period,
+        |d| {
+            calendar.is_workday(d).unwrap_or_else(|| {
+                uncovered.borrow_mut().insert(d.year());
+                d.weekday().number_from_monday() <= 5
+            })
+        },
+        settings,
+    );
+    let warnings = uncovered
+        .into_inner()
+        .into_iter()
+        .map(|y| {
+            format!(
+                "anomalies: the working-day calendar has no year {y}; its days were taken as \
+                 working Monday to Friday (hint: add {y}.csv to the calendars)"
+            )
+        })
+        .collect();
+    Ok((detected, warnings))
+}
+
+/// Writes `anomalies.csv` (a row per anomaly) and `anomalies.json` (the same with the
+/// settings and what was judged) into `dir`.
+pub fn write(
+    detected: &Detected,
+    period: &Period,
+    settings: &Settings,
+    dir: &Path,
+) -> Result<(), Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "department_id",
+        "consumer_id",
+        "day",
+        "kind",
+        "severity",
+        "metric",
+        "expected",
+        "observed",
+        "score",
+    ];
+    let io = |what: &str, e: std::io::Error| Error::io(format!("writing {what}"), e);
+    w.write_record(header)
+        .map_err(|e| io("anomalies.csv", e.into()))?;
+    for a in &detected.anomalies {
+        let id = |s: &str| appraise_data::spreadsheet_safe(s).into_owned();
+        w.write_record([
+            id(&a.department_id),
+            a.consumer_id.as_deref().map_or(String::new(), id),
+            a.day.to_string(),
+            a.kind.name().into(),
+            a.severity.name().into(),
+            a.metric.name().into(),
+            a.expected.to_string(),
+            a.observed.to_string(),
+            format!("{:.2}", a.score),
+        ])
+        .map_err(|e| io("anomalies.csv", e.into()))?;
+    }
+    let csv = w
+        .into_inner()
+        .map_err(|e| io("anomalies.csv", e.into_error()))?;
+    std::fs::write(dir.join("anomalies.csv"), csv).map_err(|e| io("anomalies.csv", e))?;
+    let json = serde_json::json!({
+        "period": period.to_string(),
+        "settings": {
+            "baseline_weeks": settings.weeks,
+            "min_baseline_days": settings.min_days,
+            "z": settings.z,
+            "busy_pair": settings.busy_pair,
+        },
+        "department_days": detected.department_days,
+        "busy_pairs": detected.pairs,
+        "anomalies": detected.anomalies,
+    });
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+    std::fs::write(dir.join("anomalies.json"), text).map_err(|e| io("anomalies.json", e))
+}

@@ -1,0 +1,28 @@
+-- Each provider's exchanges with other departments per local day, and each
+-- consumer→provider pair's (consumer_dept NULL on a provider's rows): for the anomaly
+-- detector. n: exchanges; failed: not successful; timed: successful with a response
+-- time; p90_ms: their 90th percentile (t-digest, approximate: a flag compares it with
+-- the weeks before, it is not published as a KPI).
+WITH v AS (
+    SELECT provider_dept, consumer_dept, requested_date AS day, status,
+           CASE WHEN status = 'success' AND responded_at IS NOT NULL
+                THEN (EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000
+           END AS ms
+    FROM exchanges
+    WHERE consumer_dept <> provider_dept
+)
+SELECT provider_dept, CAST(NULL AS VARCHAR) AS consumer_dept, day,
+       COUNT(*) AS n,
+       SUM(CASE WHEN status <> 'success' THEN 1 ELSE 0 END) AS failed,
+       COUNT(ms) AS timed,
+       approx_percentile_cont(ms, 0.9) AS p90_ms
+FROM v
+GROUP BY provider_dept, day
+UNION ALL
+SELECT provider_dept, consumer_dept, day,
+       COUNT(*) AS n,
+       SUM(CASE WHEN status <> 'success' THEN 1 ELSE 0 END) AS failed,
+       COUNT(ms) AS timed,
+       approx_percentile_cont(ms, 0.9) AS p90_ms
+FROM v
+GROUP BY provider_dept, consumer_dept, day
