@@ -1510,6 +1510,100 @@ fn format_val(out: &mut String, v: &Val<'_>, tz: Tz, row_no: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn planted_anomalies_change_only_their_providers_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = |name: &str, anomalies: u64| {
+            let out = tmp.path().join(name);
+            let report = generate(&GenerateOptions {
+                departments: 12,
+                months: 3,
+                exchanges: 20_000,
+                services: 100,
+                share_requests: 20,
+                out: out.clone(),
+                // A Monday as a rest day, a Sunday as a working day.
+                workdays: Some(BTreeMap::from([
+                    (NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(), false),
+                    (NaiveDate::from_ymd_opt(2026, 3, 8).unwrap(), true),
+                ])),
+                anomalies,
+                ..Default::default()
+            })
+            .unwrap();
+            let text = std::fs::read_to_string(out.join("exchanges.csv")).unwrap();
+            // Every 20th row writes its times with `T` and the offset: the same time.
+            let local = |f: &str| match f.split_once('T') {
+                Some((d, t)) => format!("{d} {}", &t[..t.len() - 6]),
+                None => f.to_string(),
+            };
+            let rows: BTreeMap<String, String> = text
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let mut f: Vec<String> = l.split(',').map(String::from).collect();
+                    f[1] = local(&f[1]);
+                    f[2] = local(&f[2]);
+                    (f[0].clone(), f.join(","))
+                })
+                .collect();
+            (report.planted, rows)
+        };
+        let (none, clean) = run("clean", 0);
+        let (planted, with) = run("planted", 8);
+        assert!(none.is_empty());
+        assert_eq!(planted.len(), 8);
+        // A row's provider and local day (timestamps are written in local time).
+        let key = |row: &str| {
+            let f: Vec<&str> = row.split(',').collect();
+            (f[4].to_string(), f[1][..10].to_string())
+        };
+        let how = |row: &str| {
+            let k = key(row);
+            planted
+                .iter()
+                .find(|p| (p.department_id.clone(), p.day.clone()) == k)
+                .map(|p| p.how)
+        };
+        let mut seen = BTreeSet::new();
+        for (id, row) in &clean {
+            match with.get(id) {
+                Some(w) if w == row => {}
+                Some(w) => {
+                    assert!(matches!(how(row), Some("failures" | "slow")), "{row} → {w}");
+                    seen.insert(how(row));
+                }
+                None => {
+                    assert_eq!(how(row), Some("silence"), "{row} dropped");
+                    seen.insert(how(row));
+                }
+            }
+        }
+        for (id, row) in with.iter().filter(|(id, _)| !clean.contains_key(*id)) {
+            assert_eq!(how(row), Some("fourfold"), "{id}: {row} added");
+            seen.insert(how(row));
+        }
+        assert_eq!(
+            seen.len(),
+            4,
+            "every way of planting changed rows: {seen:?}"
+        );
+        for p in &planted {
+            let day: NaiveDate = p.day.parse().unwrap();
+            assert!(
+                day >= NaiveDate::from_ymd_opt(2026, 2, 26).unwrap(),
+                "{p:?}"
+            );
+            assert!(
+                day != NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+                "a rest day: {p:?}"
+            );
+            let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+            assert!(!weekend || day == NaiveDate::from_ymd_opt(2026, 3, 8).unwrap());
+        }
+    }
 
     #[test]
     fn working_days_skip_weekends() {

@@ -273,7 +273,7 @@ pub fn detect(
                     .anomalies
                     .push(flag(Kind::LatencyRegression, Metric::P90Ms, p));
             }
-            if volume.2 >= z && volume.1 >= 2.0 * volume.0 {
+            if volume.2 >= z && volume.1 >= 2.0 * volume.0 && volume.1 >= MIN_SPIKE {
                 found
                     .anomalies
                     .push(flag(Kind::Spike, Metric::Volume, volume));
@@ -308,6 +308,9 @@ fn judge_volume(baseline: &[Day], today: Day) -> (f64, f64, f64) {
     let noise = mad.max(m.max(1.0).sqrt());
     (m, today.n, (today.n - m) / noise)
 }
+
+/// Exchanges a day needs to be a spike: a handful more at a quiet department is not one.
+const MIN_SPIKE: f64 = 20.0;
 
 /// Timed exchanges a day needs for its p90 to be judged, or to count in a baseline.
 const MIN_TIMED: f64 = 50.0;
@@ -346,7 +349,7 @@ fn judge_latency(baseline: &[Day], today: Day) -> Option<(f64, f64, f64)> {
         .collect();
     let (m, mad) = median_mad(&p90s)?;
     let observed = today.p90?;
-    let noise = mad.max(0.05 * m).max(f64::MIN_POSITIVE);
+    let noise = mad.max(0.1 * m).max(f64::MIN_POSITIVE);
     Some((m, observed, (observed - m) / noise))
 }
 
