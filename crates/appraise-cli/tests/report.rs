@@ -113,6 +113,9 @@ fn the_report_holds_every_promised_file() {
         "charts/movement.svg",
         "charts/exchanges.svg",
         "charts/response.svg",
+        "charts/anomalies.svg",
+        "anomalies.csv",
+        "anomalies.json",
         "departments/P1.html",
         "report.pdf",
         "departments/P1.pdf",
@@ -634,6 +637,13 @@ fn the_chinese_report_has_no_english_value_words() {
         "records",
         "departments",
         "working days",
+        "outage",
+        "spike",
+        "latency regression",
+        "failure rate",
+        "high",
+        "medium",
+        "low",
     ];
     let mut pages = vec![out.join("report.html")];
     pages.extend(
@@ -669,6 +679,7 @@ fn the_chinese_report_has_no_english_value_words() {
         "movement",
         "exchanges",
         "response",
+        "anomalies",
     ] {
         assert_labels_apart(&out.join(format!("charts/{chart}.svg")));
     }
@@ -684,6 +695,16 @@ fn the_chinese_report_has_no_english_value_words() {
         "a flag in Chinese"
     );
     assert!(cards.contains("(比率)"), "a unit in Chinese");
+    // The demo's one anomaly (its traffic runs on through the Mid-Autumn holiday):
+    // in the report's section and on the department's card, in Chinese.
+    assert!(
+        report.contains("<td>流量激增</td>"),
+        "an anomaly in the report"
+    );
+    assert!(
+        cards.contains("2026-09-25 · 流量激增 · 严重程度 中"),
+        "an anomaly on its card"
+    );
 }
 
 /// 150 generated departments (names up to 64 characters), run in `lang` into `out`.

@@ -50,9 +50,9 @@ pub struct Job {
     pub contents: Contents,
 }
 
-/// Steps of a run: load, KPIs and scoring, exchange facts, the report's own
+/// Steps of a run: load, KPIs and scoring, exchange facts, anomalies, the report's own
 /// ([`STEPS`]), and the manifest. [`run`] names each as it starts.
-pub const RUN_STEPS: usize = 4 + STEPS.len();
+pub const RUN_STEPS: usize = 5 + STEPS.len();
 
 /// What a finished run tells its user.
 #[derive(Debug)]
@@ -135,6 +135,13 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
 
     step("exchange summary");
     let facts = block_on(engine.exchange_facts(&period, TOP_DEPARTMENTS), timeout)??;
+    laps.next("anomalies");
+
+    step("anomalies");
+    let settings = appraise_score::anomaly::Settings::default();
+    let (anomalies, anomaly_warnings) =
+        crate::anomalies::find(&engine, &period, &settings, timeout)?;
+    crate::anomalies::write(&anomalies, &period, &settings, staging.path())?;
     laps.next("fonts");
 
     let (fonts, font_warning) = Fonts::find();
@@ -142,6 +149,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
     warnings.extend(card_warnings.iter().map(ToString::to_string));
     warnings.extend(appraisal.current.warnings.iter().map(ToString::to_string));
     warnings.extend(font_warning);
+    warnings.extend(anomaly_warnings);
     let report = Report {
         period: &period,
         appraisal: &appraisal,
@@ -149,6 +157,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         kpis: &kpis,
         data: &data,
         facts: &facts,
+        anomalies: &anomalies,
         lang,
         templates: &templates,
         fonts: &fonts,

@@ -15,11 +15,15 @@
 //! | exchanges | `charts/exchanges` | provider × consumer exchange counts, busiest departments |
 //! | response | `charts/response` | response-time spread (5/25/50/75/95 %), busiest providers |
 //! | movement | `charts/movement` | ranks in the previous and the current period |
+//! | anomalies | `charts/anomalies` | the period's days × the departments with the most anomalies, a mark per anomaly by kind |
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use chrono::Datelike;
+
 use appraise_kpi::facts::{ExchangeFacts, ResponseSpread};
+use appraise_score::anomaly::{Anomaly, Kind as AnomalyKind};
 use appraise_score::funnel::{Funnel, funnels};
 use appraise_score::{Appraisal, Status, compare};
 use plotters::coord::Shift;
@@ -35,7 +39,12 @@ use crate::lang::{Lang, Strings};
 pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 24] = [
+pub(crate) const KEYS: [&str; 29] = [
+    "chart_anomalies",
+    "anomalies_none",
+    "anomaly:outage",
+    "anomaly:latency_regression",
+    "anomaly:spike",
     "chart_sensitivity",
     "first_order",
     "total_order",
@@ -141,6 +150,8 @@ pub(crate) enum Kind {
     Funnel(usize),
     /// The Sobol indices of the robustness analysis.
     Sensitivity,
+    /// The anomaly calendar.
+    Anomalies,
 }
 
 /// Everything a chart reads, with what several charts derive from it worked out once.
@@ -155,10 +166,15 @@ pub(crate) struct Source<'a> {
     /// The rate KPIs' funnels, worked out once for every funnel chart and its parts.
     funnels: std::sync::Arc<Vec<Funnel>>,
     facts: &'a ExchangeFacts,
+    anomalies: &'a [Anomaly],
 }
 
 impl<'a> Source<'a> {
-    pub(crate) fn new(appraisal: &'a Appraisal, facts: &'a ExchangeFacts) -> Source<'a> {
+    pub(crate) fn new(
+        appraisal: &'a Appraisal,
+        facts: &'a ExchangeFacts,
+        anomalies: &'a [Anomaly],
+    ) -> Source<'a> {
         Source {
             appraisal,
             order: appraisal.current.ranking_order(),
@@ -166,6 +182,7 @@ impl<'a> Source<'a> {
             providers: top_providers(facts),
             funnels: std::sync::Arc::new(funnels(&appraisal.current)),
             facts,
+            anomalies,
         }
     }
 
@@ -184,6 +201,7 @@ impl<'a> Source<'a> {
             providers: self.providers.clone(),
             funnels: self.funnels.clone(),
             facts: self.facts,
+            anomalies: self.anomalies,
         }
     }
 
@@ -303,6 +321,7 @@ fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
         Kind::Movement => (wide, rows(shown)),
         Kind::Funnel(_) => (W as i32 + trend_extra(text), 560),
         Kind::Sensitivity => (W as i32, rows(3 * 2) + 8),
+        Kind::Anomalies => (wide, rows(anomaly_rows(src).len().max(1) as i32) + 24),
     };
     (w as u32, h)
 }
@@ -325,6 +344,7 @@ fn draw<DB: DrawingBackend>(
         Kind::Movement => movement(&pen, src, text),
         Kind::Funnel(k) => funnel(&pen, src, text, k),
         Kind::Sensitivity => sensitivity(&pen, src, text),
+        Kind::Anomalies => anomalies(&pen, src, text),
     }
 }
 
@@ -910,6 +930,93 @@ fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Tex
                 (100.0 * (n as f64).ln_1p() / max.ln_1p(), compact(n))
             };
             pen.shaded_cell((label_w + j as i32 * cell, y), cell, Some(level), &value)?;
+        }
+    }
+    Ok(())
+}
+
+/// The departments of the anomaly calendar: those with the most anomalies (as
+/// provider, their pairs' included), most first, ties by id; at most
+/// [`TOP_DEPARTMENTS`].
+fn anomaly_rows<'a>(src: &Source<'a>) -> Vec<&'a str> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for a in src.anomalies {
+        *count.entry(a.department_id.as_str()).or_default() += 1;
+    }
+    let mut rows: Vec<(&str, usize)> = count.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    rows.into_iter()
+        .take(TOP_DEPARTMENTS)
+        .map(|r| r.0)
+        .collect()
+}
+
+/// The colour of an anomaly's kind: red outages, orange regressions, blue spikes.
+fn anomaly_colour(kind: AnomalyKind) -> RGBColor {
+    match kind {
+        AnomalyKind::Outage => RGBColor(215, 48, 39),
+        AnomalyKind::LatencyRegression => RGBColor(240, 150, 40),
+        AnomalyKind::Spike => ACCENT,
+    }
+}
+
+/// The anomaly calendar: a row per department with anomalies (the most first), a
+/// column per day of the period, a mark per anomaly coloured by kind, and the first of
+/// each month marked below.
+fn anomalies<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+    pen.title(&text.t("chart_anomalies"))?;
+    let rows = anomaly_rows(src);
+    if rows.is_empty() {
+        return pen.note(&text.t("anomalies_none"), (16, TOP));
+    }
+    let period = &src.appraisal.current.period;
+    let days = (period.last_day - period.first_day).num_days().max(0) as i32 + 1;
+    let label_w = text.label_w();
+    let width = W as i32 + text.extra() - label_w - 16;
+    let x = |day: chrono::NaiveDate| {
+        label_w
+            + (((day - period.first_day).num_days() as f64 + 0.5) * f64::from(width)
+                / f64::from(days)) as i32
+    };
+    let mut at = label_w;
+    for kind in [
+        AnomalyKind::Outage,
+        AnomalyKind::LatencyRegression,
+        AnomalyKind::Spike,
+    ] {
+        let label = text.t(&format!("anomaly:{}", kind.name()));
+        pen.rect((at, 37), (at + 10, 47), anomaly_colour(kind).filled())?;
+        pen.text(&label, (at + 14, 42), SMALL, HPos::Left, INK)?;
+        at += 34 + text.width(&label, SMALL);
+    }
+    let bottom = TOP + rows.len() as i32 * ROW;
+    for (row, id) in rows.iter().enumerate() {
+        let row = row as i32;
+        row_label(pen, text, &src.label(text, id), row)?;
+        let y = row_y(row);
+        pen.line(vec![(label_w, y), (label_w + width, y)], LIGHT, 1)?;
+        for a in src.anomalies.iter().filter(|a| a.department_id == *id) {
+            // A pair's anomaly in the lower half of the row, the department's own in
+            // the upper, so that both show on one day.
+            let dy = if a.consumer_id.is_some() { 4 } else { -4 };
+            let cx = x(a.day);
+            pen.rect(
+                (cx - 3, y + dy - 4),
+                (cx + 3, y + dy + 4),
+                anomaly_colour(a.kind).filled(),
+            )?;
+        }
+    }
+    for day in period
+        .first_day
+        .iter_days()
+        .take_while(|d| *d <= period.last_day)
+    {
+        if day.day() == 1 || day == period.first_day {
+            let cx = x(day);
+            pen.line(vec![(cx, bottom), (cx, bottom + 5)], GREY, 1)?;
+            let label = day.format("%m-%d").to_string();
+            pen.text(&label, (cx, bottom + 14), SMALL, HPos::Center, GREY)?;
         }
     }
     Ok(())

@@ -133,6 +133,8 @@ pub struct Report<'a> {
     pub data: &'a Dataset,
     /// The exchange log of the period, summarised.
     pub facts: &'a ExchangeFacts,
+    /// The anomalies of the period's exchange traffic.
+    pub anomalies: &'a appraise_score::anomaly::Detected,
     /// The report's language.
     pub lang: Lang,
     /// Templates and wording.
@@ -179,6 +181,7 @@ impl Report<'_> {
             t: &t,
             stems: &stems,
             columns: view::kpi_columns(s),
+            anomalies: self.anomalies,
         };
         let mut warnings = Vec::new();
         let Charts {
@@ -186,12 +189,17 @@ impl Report<'_> {
             radars,
             print,
             sensitivity,
+            anomalies,
         } = self.draw_charts(dir, &views, &mut warnings)?;
 
         step(STEPS[2]);
         let mut report = views.report(charts);
         report.print_charts = print;
         report.method.sensitivity = sensitivity.map(|c| c.svg).unwrap_or_default();
+        // The calendar only where there is something on it.
+        if !self.anomalies.anomalies.is_empty() {
+            report.anomalies.chart = anomalies.map(|c| c.svg).unwrap_or_default();
+        }
         for (file, template) in [
             ("report.html", "report.html.j2"),
             ("report.md", "report.md.j2"),
@@ -321,7 +329,7 @@ impl Report<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<Charts, Error> {
         let (svg_text, png_text) = self.chart_text(views, warnings);
-        let src = Source::new(self.appraisal, self.facts);
+        let src = Source::new(self.appraisal, self.facts, &self.anomalies.anomalies);
         let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
             // Not `with_extension`: a stem may hold a dot (`dept.v2`).
             let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
@@ -351,6 +359,7 @@ impl Report<'_> {
             ("movement", Kind::Movement),
             ("exchanges", Kind::Exchanges),
             ("response", Kind::Response),
+            ("anomalies", Kind::Anomalies),
         ]
         .into_iter()
         .map(|(id, kind)| (id.to_string(), kind, format!("chart_{id}")))
@@ -385,12 +394,18 @@ impl Report<'_> {
             .iter()
             .position(|c| c.id == "sensitivity")
             .map(|i| report.remove(i));
+        // The anomaly calendar opens its own section.
+        let anomalies = report
+            .iter()
+            .position(|c| c.id == "anomalies")
+            .map(|i| report.remove(i));
         let print = print_charts(&report, &src, &svg_text)?;
         Ok(Charts {
             report,
             radars,
             print,
             sensitivity,
+            anomalies,
         })
     }
 
@@ -483,6 +498,7 @@ struct Charts {
     radars: Vec<Chart>,
     print: Vec<Chart>,
     sensitivity: Option<Chart>,
+    anomalies: Option<Chart>,
 }
 
 /// Rows of a one-row-per-department chart that one printed part shows: a part fits an A4

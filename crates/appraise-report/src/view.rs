@@ -40,10 +40,44 @@ pub(crate) struct ReportView<'a> {
     pub quality: Quality,
     pub redundant: Vec<Pair>,
     pub warnings: Vec<String>,
+    pub anomalies: AnomalySection,
     /// What the what-if controls recompute from, as JSON safe inside a script
     /// element: the weights, the aggregation and grading rules, each department's
     /// KPI scores, and the scorecard's text.
     pub whatif: String,
+}
+
+/// The report's section on anomalies in exchange traffic.
+#[derive(Debug, Serialize)]
+pub(crate) struct AnomalySection {
+    /// Department-days judged, and busy pairs.
+    pub department_days: String,
+    pub pairs: usize,
+    /// Per kind: its label and how many.
+    pub counts: Vec<(String, usize)>,
+    /// The most severe ([`ANOMALY_ROWS`] at most), by day.
+    pub rows: Vec<AnomalyRow>,
+    /// How many more are in `anomalies.csv`.
+    pub more: usize,
+    /// The anomaly calendar (SVG); empty where none was drawn.
+    pub chart: String,
+}
+
+/// Anomalies the report lists; the rest are in `anomalies.csv`.
+const ANOMALY_ROWS: usize = 40;
+
+/// One anomaly, in words.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AnomalyRow {
+    pub day: String,
+    pub department: String,
+    /// The consuming department of a pair's anomaly; empty for the department's own.
+    pub consumer: String,
+    pub kind: String,
+    pub severity: String,
+    pub metric: String,
+    pub observed: String,
+    pub expected: String,
 }
 
 /// One department's line of the ranking.
@@ -209,6 +243,8 @@ pub(crate) struct CardView<'a> {
     pub levers: Vec<LeverView>,
     /// The best lever in a sentence; or that no single KPI reaches the next grade.
     pub lever: String,
+    /// The anomalies of its exchange traffic as provider, by day.
+    pub anomalies: Vec<AnomalyRow>,
 }
 
 /// A KPI whose change alone lifts a department: to the next grade, to the next rank.
@@ -288,6 +324,8 @@ pub(crate) struct Views<'a> {
     pub stems: &'a BTreeMap<String, String>,
     /// Per KPI of `Appraisal::current`: what every card shows of it ([`kpi_columns`]).
     pub columns: Vec<KpiColumn>,
+    /// The anomalies of the period's exchange traffic.
+    pub anomalies: &'a appraise_score::anomaly::Detected,
 }
 
 /// What the report cards show of one KPI across departments, worked out once.
@@ -579,7 +617,59 @@ impl<'a> Views<'a> {
                 })
                 .collect(),
             warnings: self.warnings(&s.warnings),
+            anomalies: self.anomaly_section(),
             whatif: self.whatif(),
+        }
+    }
+
+    /// The anomaly section: counts by kind and the most severe anomalies by day; its
+    /// chart is drawn with the others.
+    fn anomaly_section(&self) -> AnomalySection {
+        use appraise_score::anomaly::Kind;
+        let found = self.anomalies;
+        let mut worst: Vec<&appraise_score::anomaly::Anomaly> = found.anomalies.iter().collect();
+        worst.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+        worst.truncate(ANOMALY_ROWS);
+        worst.sort_by(|a, b| (a.day, &a.department_id).cmp(&(b.day, &b.department_id)));
+        AnomalySection {
+            department_days: self.lang.count(found.department_days),
+            pairs: found.pairs,
+            counts: [Kind::Outage, Kind::LatencyRegression, Kind::Spike]
+                .into_iter()
+                .map(|k| {
+                    (
+                        self.word(&format!("anomaly:{}", k.name())),
+                        found.anomalies.iter().filter(|a| a.kind == k).count(),
+                    )
+                })
+                .collect(),
+            rows: worst.iter().map(|a| self.anomaly_row(a)).collect(),
+            more: found.anomalies.len().saturating_sub(ANOMALY_ROWS),
+            chart: String::new(),
+        }
+    }
+
+    fn anomaly_row(&self, a: &appraise_score::anomaly::Anomaly) -> AnomalyRow {
+        use appraise_score::anomaly::Metric;
+        let s = &self.appraisal.current;
+        let name = |id: &str| {
+            s.position(id)
+                .map_or_else(|| id.to_string(), |d| self.name(d))
+        };
+        let value = |x: f64| match a.metric {
+            Metric::Volume => self.num(Some(x), 0),
+            Metric::FailureRate => self.lang.percent(x),
+            Metric::P90Ms => format!("{} {}", self.num(Some(x), 0), self.word("unit_ms")),
+        };
+        AnomalyRow {
+            day: a.day.to_string(),
+            department: name(&a.department_id),
+            consumer: a.consumer_id.as_deref().map_or(String::new(), name),
+            kind: self.word(&format!("anomaly:{}", a.kind.name())),
+            severity: self.word(&format!("severity:{}", a.severity.name())),
+            metric: self.word(&format!("metric:{}", a.metric.name())),
+            observed: value(a.observed),
+            expected: value(a.expected),
         }
     }
 
@@ -1001,6 +1091,13 @@ impl<'a> Views<'a> {
             weaknesses,
             levers,
             lever,
+            anomalies: self
+                .anomalies
+                .anomalies
+                .iter()
+                .filter(|a| a.department_id == *id)
+                .map(|a| self.anomaly_row(a))
+                .collect(),
         }
     }
 
