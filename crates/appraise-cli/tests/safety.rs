@@ -39,6 +39,7 @@ fn out_deletes_user_files() {
         vec!["run", "--period", "2026Q3", "--data"],
         vec!["score", "--period", "2026Q3", "--data"],
         vec!["publish", "--period", "2026Q3", "--data"],
+        vec!["anomalies", "--period", "2026Q3", "--data"],
     ] {
         appraise()
             .args(&args)
@@ -237,6 +238,15 @@ fn a_period_the_data_does_not_cover() {
         .code(1)
         .stderr(predicate::str::contains("--allow-empty"));
     assert!(!out.exists(), "no release of an empty quarter");
+    appraise()
+        .args(["anomalies", "--period", "2025Q4", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--allow-empty"));
+    assert!(!out.exists(), "no anomaly scan of an empty quarter");
     appraise()
         .args(["run", "--period", "2025Q4", "--allow-empty", "--data"])
         .arg(fixtures().join("tiny"))

@@ -26,6 +26,9 @@ pub struct Watch {
     pub engine: EngineOptions,
     /// How long a query may run.
     pub query_timeout: Duration,
+    /// Scan a period the data holds no exchange in (nothing is found, with a warning);
+    /// without it that is an error.
+    pub allow_empty: bool,
     /// The detector's settings.
     pub settings: Settings,
     /// Where `anomalies.csv` and `anomalies.json` go, if anywhere.
@@ -61,9 +64,23 @@ pub fn watch(job: Watch) -> Result<Watched, Error> {
         dir: job.data.clone(),
         source,
     })?;
+    // A period without exchanges is an error, as for `run`, unless allowed.
+    let coverage = appraise_kpi::coverage::check_period(
+        &data,
+        &job.period,
+        job.engine.timezone,
+        &std::collections::BTreeSet::from([appraise_data::Table::Exchanges]),
+        job.allow_empty,
+    )?;
     let engine = Engine::new(&data, job.calendar, &job.engine)?;
     let (detected, mut warnings) = find(&engine, &job.period, &job.settings, job.query_timeout)?;
-    warnings.splice(0..0, data.warnings.iter().map(ToString::to_string));
+    warnings.splice(
+        0..0,
+        data.warnings
+            .iter()
+            .chain(&coverage)
+            .map(ToString::to_string),
+    );
     let out = match staging {
         Some(staging) => {
             write(&detected, &job.period, &job.settings, staging.path())?;
@@ -104,7 +121,7 @@ pub fn find(
         },
         settings,
     );
-    let warnings = uncovered
+    let mut warnings: Vec<String> = uncovered
         .into_inner()
         .into_iter()
         .map(|y| {
@@ -114,6 +131,13 @@ pub fn find(
             )
         })
         .collect();
+    if detected.department_days == 0 {
+        warnings.push(format!(
+            "anomalies: no day of {period} could be judged: a day needs {} days of its kind \
+             in the {} weeks before it (hint: load the weeks before the period too)",
+            settings.min_days, settings.weeks
+        ));
+    }
     Ok((detected, warnings))
 }
 

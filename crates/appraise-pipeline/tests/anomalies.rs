@@ -51,6 +51,7 @@ fn scan(dir: &Path) -> Watched {
         calendar: calendar(),
         engine: EngineOptions::default(),
         query_timeout: Duration::from_secs(600),
+        allow_empty: false,
         settings: Settings::default(),
         out: Some(dir.join("out")),
         write: Policy::default(),

@@ -8,7 +8,7 @@
 //! their median is the expected value, and their spread the noise, measured robustly
 //! by the median absolute deviation (MAD, × 1.4826 so that it estimates a standard
 //! deviation), but never taken as smaller than the noise of counting itself (√m
-//! exchanges; the binomial standard error of a failure rate; 5 % of a response time).
+//! exchanges; the binomial standard error of a failure rate; 10 % of a response time).
 //! Its score is (observed − expected) ÷ noise, and a day is flagged when the score
 //! passes `z` *and* the change is large in its own terms:
 //!
@@ -340,7 +340,7 @@ fn judge_failures(baseline: &[Day], today: Day) -> Option<(f64, f64, f64)> {
 }
 
 /// (expected, observed, score) of the day's p90 response time over the baseline's days
-/// with [`MIN_TIMED`] or more timed exchanges: noise at least 5 % of the expected.
+/// with [`MIN_TIMED`] or more timed exchanges: noise at least 10 % of the expected.
 fn judge_latency(baseline: &[Day], today: Day) -> Option<(f64, f64, f64)> {
     let p90s: Vec<f64> = baseline
         .iter()
@@ -483,12 +483,12 @@ mod tests {
         let [a] = slow.anomalies.as_slice() else {
             panic!("{:?}", slow.anomalies)
         };
-        // Baseline p90s all 500 ms: MAD 0, so the noise is 5 % of 500 = 25 ms.
+        // Baseline p90s all 500 ms: MAD 0, so the noise is 10 % of 500 = 50 ms.
         assert_eq!(
             (a.kind, a.expected, a.observed),
             (Kind::LatencyRegression, 500.0, 2000.0)
         );
-        assert!((a.score - 60.0).abs() < 1e-9);
+        assert!((a.score - 30.0).abs() < 1e-9);
         assert_eq!(a.severity, Severity::High);
     }
 

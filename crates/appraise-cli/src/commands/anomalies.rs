@@ -14,7 +14,7 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
     if !(args.z.is_finite() && args.z > 0.0) {
         anyhow::bail!(appraise_data::Error::Input {
             reason: format!("--z {} is not a positive number", args.z),
-            hint: Some("the default, 5, flags about 1 day in 1,000 on ordinary traffic".into()),
+            hint: Some("give a positive score, such as the default 5".into()),
         });
     }
     let options = super::load_options(&data.read, a.scorecard.as_deref())?;
@@ -40,6 +40,7 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
         calendar: rules.calendar,
         engine: rules.engine,
         query_timeout: rules.query_timeout,
+        allow_empty: a.allow_empty,
         settings,
         out: args.out.clone(),
         write,
