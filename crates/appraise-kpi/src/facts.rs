@@ -107,12 +107,22 @@ impl Engine {
 }
 
 impl Engine {
-    /// The exchanges of every provider, and of every consumer→provider pair, per local
-    /// day of `window` (days without exchanges have no row). Scopes the engine to
-    /// `window`.
-    pub async fn exchange_days(&self, window: &Period) -> Result<Vec<ExchangeDay>, Error> {
+    /// The exchanges of every provider, and of every consumer→provider pair with at
+    /// least `pair_exchanges` in all, per local day of `window` (days without exchanges
+    /// have no row). Scopes the engine to `window`.
+    pub async fn exchange_days(
+        &self,
+        window: &Period,
+        pair_exchanges: u64,
+    ) -> Result<Vec<ExchangeDay>, Error> {
         self.scope(Some(window))?;
-        let batches = self.query(DAYS_SQL).await?.collect().await?;
+        let least = ScalarValue::Int64(Some(i64::try_from(pair_exchanges).unwrap_or(i64::MAX)));
+        let batches = self
+            .query(DAYS_SQL)
+            .await?
+            .with_param_values(vec![least])?
+            .collect()
+            .await?;
         let mut days = Vec::new();
         for b in &batches {
             let (p, c) = (text(b, 0)?, text(b, 1)?);

@@ -8,7 +8,7 @@ use appraise_data::{Dataset, LoadOptions, load_dir};
 use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
 use appraise_report::staging::{Policy, Staging};
 use appraise_score::anomaly::{Detected, Settings, detect, window};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use crate::{Error, block_on};
 
@@ -105,10 +105,21 @@ pub fn find(
     settings: &Settings,
     timeout: Duration,
 ) -> Result<(Detected, Vec<String>), Error> {
-    let days = block_on(engine.exchange_days(&window(period, settings)), timeout)??;
+    let calendar = engine.calendar();
+    let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;
+    // A pair whose median working day holds `busy_pair` exchanges has at least that
+    // many on half the window's working days: only such pairs are read day by day.
+    let window = window(period, settings);
+    let working = window
+        .first_day
+        .iter_days()
+        .take_while(|d| *d <= window.last_day)
+        .filter(|&d| calendar.is_workday(d).unwrap_or_else(|| weekday(d)))
+        .count();
+    let least = (settings.busy_pair * working as f64 / 2.0).floor() as u64;
+    let days = block_on(engine.exchange_days(&window, least), timeout)??;
     // Leave the engine scoped to the period, as the other steps expect.
     engine.scope(Some(period))?;
-    let calendar = engine.calendar();
     let uncovered = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let detected = detect(
         &days,
@@ -116,7 +127,7 @@ pub fn find(
         |d| {
             calendar.is_workday(d).unwrap_or_else(|| {
                 uncovered.borrow_mut().insert(d.year());
-                d.weekday().number_from_monday() <= 5
+                weekday(d)
             })
         },
         settings,
