@@ -107,8 +107,9 @@ pub fn find(
 ) -> Result<(Detected, Vec<String>), Error> {
     let calendar = engine.calendar();
     let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;
-    // A pair whose median working day holds `busy_pair` exchanges has at least that
-    // many on half the window's working days: only such pairs are read day by day.
+    // Candidate busy pairs: `busy_pair` exchanges a working day of the window on
+    // average. Only they are read day by day; `detect` keeps those whose median working
+    // day holds as many.
     let window = window(period, settings);
     let working = window
         .first_day
@@ -116,7 +117,7 @@ pub fn find(
         .take_while(|d| *d <= window.last_day)
         .filter(|&d| calendar.is_workday(d).unwrap_or_else(|| weekday(d)))
         .count();
-    let least = (settings.busy_pair * working as f64 / 2.0).floor() as u64;
+    let least = (settings.busy_pair * working as f64).floor() as u64;
     let days = block_on(engine.exchange_days(&window, least), timeout)??;
     // Leave the engine scoped to the period, as the other steps expect.
     engine.scope(Some(period))?;

@@ -218,7 +218,10 @@ pub fn publish(job: Release) -> Result<Published, Error> {
     for (name, text) in &files {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {name}"), e))?;
-        written.push(FileHash::of(&path, Path::new(name)).map_err(|e| Error::io("hashing", e))?);
+        written.push(
+            FileHash::of(&path, Path::new(name))
+                .map_err(|e| Error::io(format!("hashing {name}"), e))?,
+        );
     }
     let mut manifest = Manifest::new(
         env!("CARGO_PKG_VERSION"),

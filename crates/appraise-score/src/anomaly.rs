@@ -2,8 +2,8 @@
 //! consumer→provider pair) departs from its own recent weeks.
 //!
 //! Each series (a provider, or a pair) is a run of local days with, per day, its
-//! exchanges with other departments, how many failed, and the 90th percentile of the
-//! response times of the successful ones. A day is compared with the **same kind of
+//! exchanges with other departments, how many failed, and (for a provider) the 90th
+//! percentile of the response times of the successful ones. A day is compared with the **same kind of
 //! day** (working day or rest day, from the calendar) in the `weeks` weeks before it:
 //! their median is the expected value, and their spread the noise, measured robustly
 //! by the median absolute deviation (MAD, × 1.4826 so that it estimates a standard
