@@ -713,15 +713,6 @@ impl<'o> Gen<'o> {
         )
     }
 
-    /// Whether `date` is a working day, by the calendar's exceptions where given.
-    fn working(&self, date: NaiveDate) -> bool {
-        let weekday = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        match &self.opts.workdays {
-            Some(w) => w.get(&date).copied().unwrap_or(weekday),
-            None => weekday,
-        }
-    }
-
     /// The anomalies to plant, by (provider, day): each on a working day at least 8
     /// weeks after the start, at one of the busiest quarter of providers (so that its
     /// traffic is enough to tell), no two on one provider's day; the kinds in turn.
@@ -741,7 +732,7 @@ impl<'o> Gen<'o> {
         let days: Vec<NaiveDate> = first
             .iter_days()
             .take_while(|d| *d <= last)
-            .filter(|d| self.working(*d))
+            .filter(|d| is_working(self.opts.workdays.as_ref(), *d))
             .collect();
         if days.is_empty() {
             return planted;
@@ -1124,10 +1115,7 @@ impl Timeline {
         while t < end {
             let w = match tz.timestamp_micros(t).single() {
                 Some(local) => {
-                    let weekend = matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
-                    let weekend = workdays
-                        .and_then(|w| w.get(&local.date_naive()))
-                        .map_or(weekend, |working| !working);
+                    let weekend = !is_working(workdays, local.date_naive());
                     let office = (8..18).contains(&local.hour());
                     match (weekend, office) {
                         (false, true) => 1.0,
@@ -1165,6 +1153,15 @@ impl Timeline {
         debug_assert!(self.next_event <= self.n);
         self.hours[self.hour].0 + rng.random_range(0..3_600_000_000)
     }
+}
+
+/// Whether `date` is a working day: by the calendar's exceptions where given, else
+/// Monday to Friday.
+fn is_working(workdays: Option<&BTreeMap<NaiveDate, bool>>, date: NaiveDate) -> bool {
+    let weekday = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+    workdays
+        .and_then(|w| w.get(&date).copied())
+        .unwrap_or(weekday)
 }
 
 /// `planted_anomalies.csv`: `department_id,day,kind,how`, by day.

@@ -61,6 +61,23 @@ const VOLUME_SQL: &str = include_str!("../../../queries/facts/exchange_volumes.s
 const RESPONSE_SQL: &str = include_str!("../../../queries/facts/response_spread.sql");
 
 impl Engine {
+    /// Exchanges per (provider, consumer) in `period`, self-exchanges included
+    /// ([`ExchangeFacts::volumes`]). Scopes the engine to `period`.
+    pub async fn exchange_volumes(
+        &self,
+        period: &Period,
+    ) -> Result<Vec<(String, String, u64)>, Error> {
+        self.scope(Some(period))?;
+        let mut volumes = Vec::new();
+        for b in &self.query(VOLUME_SQL).await?.collect().await? {
+            let (p, c, n) = (text(b, 0)?, text(b, 1)?, number(b, 2)?);
+            for i in 0..b.num_rows() {
+                volumes.push((p.value(i).into(), c.value(i).into(), n.value(i) as u64));
+            }
+        }
+        Ok(volumes)
+    }
+
     /// The exchange facts of `period`, with the response spreads of the `busiest`
     /// providers (by exchanges timed, ties by id). Scopes the engine to `period`.
     pub async fn exchange_facts(
@@ -68,8 +85,10 @@ impl Engine {
         period: &Period,
         busiest: usize,
     ) -> Result<ExchangeFacts, Error> {
-        self.scope(Some(period))?;
-        let volumes = self.query(VOLUME_SQL).await?.collect().await?;
+        let mut facts = ExchangeFacts {
+            volumes: self.exchange_volumes(period).await?,
+            ..Default::default()
+        };
         let busiest = ScalarValue::Int64(Some(i64::try_from(busiest).unwrap_or(i64::MAX)));
         let response = self
             .query(RESPONSE_SQL)
@@ -77,15 +96,6 @@ impl Engine {
             .with_param_values(vec![busiest])?
             .collect()
             .await?;
-        let mut facts = ExchangeFacts::default();
-        for b in &volumes {
-            let (p, c, n) = (text(b, 0)?, text(b, 1)?, number(b, 2)?);
-            for i in 0..b.num_rows() {
-                facts
-                    .volumes
-                    .push((p.value(i).into(), c.value(i).into(), n.value(i) as u64));
-            }
-        }
         for b in &response {
             let (p, n) = (text(b, 0)?, number(b, 1)?);
             let q = (2..7)

@@ -203,9 +203,9 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         warnings: card_warnings,
         coverage,
     } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
-    let facts = block_on(engine.exchange_facts(&period, 0), timeout)??;
+    let volumes = block_on(engine.exchange_volumes(&period), timeout)??;
 
-    let exchanges = Exchanges::new(&appraisal, &facts.volumes, k);
+    let exchanges = Exchanges::new(&appraisal, &volumes, k);
     let kpi_table = KpiTable::new(&matrix, &kpis, &exchanges, k);
     let dir = staging.path();
     let files = [
@@ -344,10 +344,7 @@ impl Exchanges {
     fn csv(&self) -> String {
         let n = self.ids.len();
         let mut w = writer();
-        let mut header = vec!["consumer_dept".to_string()];
-        header.extend(self.ids.iter().map(|d| safe(d)));
-        header.push("total".into());
-        row(&mut w, &header);
+        header(&mut w, &matrix_columns(&self.ids));
         for (i, (cells, hidden)) in self.table.iter().zip(&self.hidden).enumerate() {
             let mut line = vec![if i < n {
                 safe(&self.ids[i])
@@ -424,19 +421,7 @@ impl KpiTable {
 
     fn csv(&self, period: &Period) -> String {
         let mut w = writer();
-        row(
-            &mut w,
-            &[
-                "period",
-                "department_id",
-                "kpi",
-                "value",
-                "numerator",
-                "denominator",
-                "sample_size",
-            ]
-            .map(String::from),
-        );
+        header(&mut w, &kpi_columns());
         let mut rows: Vec<&KpiRow> = self.rows.iter().collect();
         rows.sort_by(|a, b| (&a.department_id, &a.kpi).cmp(&(&b.department_id, &b.kpi)));
         for r in rows {
@@ -462,21 +447,7 @@ fn ranking_csv(appraisal: &Appraisal, withheld: &BTreeMap<String, BTreeSet<Strin
         .map(|r| (r.id.as_str(), r.dimension.as_str()))
         .collect();
     let mut w = writer();
-    let mut header: Vec<String> = [
-        "department_id",
-        "name",
-        "level",
-        "peer_group",
-        "status",
-        "rank",
-        "group_rank",
-        "grade",
-        "composite",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(s.dimensions.iter().map(|d| format!("dim_{d}")));
-    row(&mut w, &header);
+    header(&mut w, &ranking_columns(appraisal));
     let none = BTreeSet::new();
     for d in s.ranking_order() {
         let dep = &s.departments[d];
@@ -512,18 +483,7 @@ fn ranking_csv(appraisal: &Appraisal, withheld: &BTreeMap<String, BTreeSet<Strin
 /// `kpi_definitions.csv`: what each KPI measures, in which unit, and its weight.
 fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef]) -> String {
     let mut w = writer();
-    let header = [
-        "kpi",
-        "code",
-        "title",
-        "title_zh",
-        "dimension",
-        "unit",
-        "direction",
-        "weight",
-        "description",
-    ];
-    row(&mut w, &header.map(String::from));
+    header(&mut w, &definition_columns());
     for def in kpis {
         let rule = appraisal.scorecard.kpis.iter().find(|r| r.id == def.id);
         let text = |s: &Option<String>| s.as_deref().map_or(String::new(), safe);
@@ -561,89 +521,12 @@ struct Package<'a> {
 
 /// `datapackage.json`: a Frictionless tabular data package describing the files.
 fn package(p: &Package) -> Value {
-    let field = |name: &str, kind: &str, description: &str| json!({"name": name, "type": kind, "description": description});
-    let with_unit = |mut f: Value, unit: &str| {
-        f["unit"] = json!(unit);
-        f
-    };
-    let kpis = vec![
-        field("period", "string", "the period released"),
-        field("department_id", "string", "the department"),
-        field("kpi", "string", "the KPI (kpi_definitions.csv)"),
-        field(
-            "value",
-            "number",
-            "the KPI's value, in the KPI's unit (kpi_definitions.csv); empty where there was nothing to measure",
-        ),
-        field("numerator", "number", "numerator of a ratio KPI"),
-        field("denominator", "number", "denominator of a ratio KPI"),
-        with_unit(
-            field("sample_size", "integer", "observations behind the value"),
-            "observations",
-        ),
-    ];
-    let mut ranking = vec![
-        field("department_id", "string", "the department"),
-        field("name", "string", "its name"),
-        field("level", "string", "its administrative level"),
-        field("peer_group", "string", "the group it is ranked within"),
-        field(
-            "status",
-            "string",
-            "ranked, or why not (too little of the KPI weight measured)",
-        ),
-        field("rank", "integer", "rank among all departments, 1 the best"),
-        field("group_rank", "integer", "rank within its peer group"),
-        field("grade", "string", "grade"),
-        with_unit(
-            field("composite", "number", "composite score, 0 to 100"),
-            "points",
-        ),
-    ];
-    for d in &p.appraisal.scorecard.dimensions {
-        ranking.push(with_unit(
-            field(
-                &format!("dim_{}", d.id),
-                "number",
-                &format!("score of the dimension {}, 0 to 100", d.title),
-            ),
-            "points",
-        ));
-    }
-    let mut matrix = vec![field(
-        "consumer_dept",
-        "string",
-        "the consuming department (rows); the last row holds the column totals",
-    )];
-    for id in &p.exchanges.ids {
-        matrix.push(with_unit(
-            field(
-                &safe(id),
-                "integer",
-                &format!("exchanges {id} provided to the row's department"),
-            ),
-            "exchanges",
-        ));
-    }
-    matrix.push(with_unit(
-        field(
-            "total",
-            "integer",
-            "the row's exchanges with other departments",
-        ),
-        "exchanges",
-    ));
-    let definitions = vec![
-        field("kpi", "string", "the KPI's id"),
-        field("code", "string", "its short name in the report"),
-        field("title", "string", "its title"),
-        field("title_zh", "string", "its Chinese title"),
-        field("dimension", "string", "the dimension it counts towards"),
-        field("unit", "string", "the unit of its value"),
-        field("direction", "string", "whether higher or lower is better"),
-        field("weight", "number", "its weight within its dimension"),
-        field("description", "string", "what it measures"),
-    ];
+    let fields =
+        |columns: Vec<Column>| -> Vec<Value> { columns.iter().map(Column::schema).collect() };
+    let kpis = fields(kpi_columns());
+    let ranking = fields(ranking_columns(p.appraisal));
+    let matrix = fields(matrix_columns(&p.exchanges.ids));
+    let definitions = fields(definition_columns());
     let missing = json!(["", SUPPRESSED]);
     let schemas: [(&str, &str, &str, Value); 4] = [
         (
@@ -729,6 +612,141 @@ fn package(p: &Package) -> Value {
         },
         "resources": resources,
     })
+}
+
+/// A column of a released file: its name, Frictionless type, description and unit.
+struct Column {
+    name: String,
+    kind: &'static str,
+    description: String,
+    unit: Option<&'static str>,
+}
+
+fn column(name: &str, kind: &'static str, description: &str) -> Column {
+    Column {
+        name: name.into(),
+        kind,
+        description: description.into(),
+        unit: None,
+    }
+}
+
+impl Column {
+    fn in_unit(self, unit: &'static str) -> Column {
+        Column {
+            unit: Some(unit),
+            ..self
+        }
+    }
+
+    /// Its field in `datapackage.json`.
+    fn schema(&self) -> Value {
+        let mut f = json!({"name": self.name, "type": self.kind, "description": self.description});
+        if let Some(unit) = self.unit {
+            f["unit"] = json!(unit);
+        }
+        f
+    }
+}
+
+/// `kpis.csv`'s columns.
+fn kpi_columns() -> Vec<Column> {
+    vec![
+        column("period", "string", "the period released"),
+        column("department_id", "string", "the department"),
+        column("kpi", "string", "the KPI (kpi_definitions.csv)"),
+        column(
+            "value",
+            "number",
+            "the KPI's value, in the KPI's unit (kpi_definitions.csv); empty where there was nothing to measure",
+        ),
+        column("numerator", "number", "numerator of a ratio KPI"),
+        column("denominator", "number", "denominator of a ratio KPI"),
+        column("sample_size", "integer", "observations behind the value").in_unit("observations"),
+    ]
+}
+
+/// `ranking.csv`'s columns: a score column per dimension of the scorecard.
+fn ranking_columns(appraisal: &Appraisal) -> Vec<Column> {
+    let mut columns = vec![
+        column("department_id", "string", "the department"),
+        column("name", "string", "its name"),
+        column("level", "string", "its administrative level"),
+        column("peer_group", "string", "the group it is ranked within"),
+        column(
+            "status",
+            "string",
+            "ranked, or why not (too little of the KPI weight measured)",
+        ),
+        column("rank", "integer", "rank among all departments, 1 the best"),
+        column("group_rank", "integer", "rank within its peer group"),
+        column("grade", "string", "grade"),
+        column("composite", "number", "composite score, 0 to 100").in_unit("points"),
+    ];
+    let s = &appraisal.current;
+    let card = &appraisal.scorecard;
+    for id in &s.dimensions {
+        let title = card
+            .dimensions
+            .iter()
+            .find(|d| &d.id == id)
+            .map_or(id, |d| &d.title);
+        columns.push(
+            column(
+                &format!("dim_{id}"),
+                "number",
+                &format!("score of the dimension {title}, 0 to 100"),
+            )
+            .in_unit("points"),
+        );
+    }
+    columns
+}
+
+/// `exchanges.csv`'s columns: the consumer, a column per provider, the row's total.
+fn matrix_columns(ids: &[String]) -> Vec<Column> {
+    let mut columns = vec![column(
+        "consumer_dept",
+        "string",
+        "the consuming department (rows); the last row holds the column totals",
+    )];
+    columns.extend(ids.iter().map(|id| {
+        column(
+            &safe(id),
+            "integer",
+            &format!("exchanges {id} provided to the row's department"),
+        )
+        .in_unit("exchanges")
+    }));
+    columns.push(
+        column(
+            "total",
+            "integer",
+            "the row's exchanges with other departments",
+        )
+        .in_unit("exchanges"),
+    );
+    columns
+}
+
+/// `kpi_definitions.csv`'s columns.
+fn definition_columns() -> Vec<Column> {
+    vec![
+        column("kpi", "string", "the KPI's id"),
+        column("code", "string", "its short name in the report"),
+        column("title", "string", "its title"),
+        column("title_zh", "string", "its Chinese title"),
+        column("dimension", "string", "the dimension it counts towards"),
+        column("unit", "string", "the unit of its value"),
+        column("direction", "string", "whether higher or lower is better"),
+        column("weight", "number", "its weight within its dimension"),
+        column("description", "string", "what it measures"),
+    ]
+}
+
+fn header(w: &mut csv::Writer<Vec<u8>>, columns: &[Column]) {
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    row(w, &names);
 }
 
 fn writer() -> csv::Writer<Vec<u8>> {

@@ -49,13 +49,13 @@ fn demo() -> (Scored, Vec<(String, String, u64)>) {
     let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
     let period = "2026Q3".parse().unwrap();
     let scored = appraise(&dir, &data, &period, rules(), &mut Laps::start("kpis")).unwrap();
-    let facts = block_on(
-        scored.engine.exchange_facts(&period, 0),
+    let volumes = block_on(
+        scored.engine.exchange_volumes(&period),
         Duration::from_secs(600),
     )
     .unwrap()
     .unwrap();
-    (scored, facts.volumes)
+    (scored, volumes)
 }
 
 #[test]

@@ -25,6 +25,8 @@
 use std::collections::BTreeMap;
 
 use appraise_kpi::Period;
+
+use crate::stats::median;
 use appraise_kpi::facts::ExchangeDay;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -215,8 +217,8 @@ pub fn detect(
             .map(|&d| (d, is_workday(d), known.get(&d).copied().unwrap_or_default()))
             .collect();
         if consumer.is_some() {
-            let working: Vec<f64> = line.iter().filter(|x| x.1).map(|x| x.2.n).collect();
-            if median(&working).is_none_or(|m| m < settings.busy_pair) {
+            let working = line.iter().filter(|x| x.1).map(|x| x.2.n);
+            if median(working).is_none_or(|m| m < settings.busy_pair) {
                 continue;
             }
             found.pairs += 1;
@@ -357,25 +359,10 @@ fn as_text<S: serde::Serializer>(day: &NaiveDate, s: S) -> Result<S::Ok, S::Erro
     s.collect_str(day)
 }
 
-fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let h = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[h]
-    } else {
-        (v[h - 1] + v[h]) / 2.0
-    })
-}
-
 /// The median, and the MAD scaled to estimate a standard deviation (× 1.4826).
 fn median_mad(values: &[f64]) -> Option<(f64, f64)> {
-    let m = median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|x| (x - m).abs()).collect();
-    Some((m, 1.4826 * median(&deviations)?))
+    let m = median(values.iter().copied())?;
+    Some((m, 1.4826 * median(values.iter().map(|x| (x - m).abs()))?))
 }
 
 #[cfg(test)]

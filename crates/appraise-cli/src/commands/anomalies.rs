@@ -25,8 +25,7 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
         &a.cluster,
         a.allow_empty,
     )?;
-    let mut inputs = vec![data.data.as_path()];
-    inputs.extend(a.queries.calendars.as_deref());
+    let inputs = super::appraisal_inputs(&data.data, a.scorecard.as_deref(), &a.queries, &options);
     let write = super::write_policy(&args.write, &inputs);
     let settings = Settings {
         weeks: args.baseline_weeks,

@@ -180,6 +180,24 @@ pub(crate) fn engine_options(
 
 /// How a command may treat its output folder: `--force`, `--wait`, and the paths it
 /// reads, which the output may not hold.
+/// What an appraisal reads, which its output folder may not hold: the data, the
+/// scorecard, the KPI and calendar folders, and the X-Road mapping files.
+pub(crate) fn appraisal_inputs<'a>(
+    data: &'a std::path::Path,
+    scorecard: Option<&'a std::path::Path>,
+    queries: &'a crate::cli::QueryArgs,
+    options: &'a LoadOptions,
+) -> Vec<&'a std::path::Path> {
+    let x = &options.xroad;
+    let mut inputs = vec![data];
+    inputs.extend(scorecard);
+    inputs.extend(queries.kpis.as_deref());
+    inputs.extend(queries.calendars.as_deref());
+    inputs.extend(x.mapping.as_deref());
+    inputs.extend(x.departments.as_deref());
+    inputs
+}
+
 pub(crate) fn write_policy(
     write: &crate::cli::WriteArgs,
     inputs: &[&std::path::Path],

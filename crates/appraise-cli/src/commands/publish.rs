@@ -20,13 +20,7 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
         a.allow_empty,
     )?;
     // The output may not hold anything the release reads.
-    let x = &options.xroad;
-    let mut inputs = vec![data.data.as_path()];
-    inputs.extend(a.scorecard.as_deref());
-    inputs.extend(a.queries.kpis.as_deref());
-    inputs.extend(a.queries.calendars.as_deref());
-    inputs.extend(x.mapping.as_deref());
-    inputs.extend(x.departments.as_deref());
+    let inputs = super::appraisal_inputs(&data.data, a.scorecard.as_deref(), &a.queries, &options);
     let write = super::write_policy(&args.write, &inputs);
     let done = appraise_pipeline::publish(Release {
         data: data.data.clone(),

@@ -66,14 +66,13 @@ impl Settings<'_> {
             self.allow_empty,
         )?;
         // The output may not hold anything the run reads.
-        let x = &options.xroad;
-        let mut inputs = vec![self.data.as_path()];
-        inputs.extend(self.scorecard.as_deref());
-        inputs.extend(self.queries.kpis.as_deref());
-        inputs.extend(self.queries.calendars.as_deref());
+        let mut inputs = super::appraisal_inputs(
+            &self.data,
+            self.scorecard.as_deref(),
+            self.queries,
+            &options,
+        );
         inputs.extend(self.report.templates.as_deref());
-        inputs.extend(x.mapping.as_deref());
-        inputs.extend(x.departments.as_deref());
         let write = super::write_policy(self.write, &inputs);
         let job = Job {
             data: self.data,
