@@ -518,6 +518,11 @@ pub(crate) struct PublishArgs {
     #[arg(long, value_name = "ID", default_value = "CC-BY-4.0")]
     pub licence: String,
 
+    /// The log of the release series this release belongs to (its months and
+    /// quarters, one minimum cell) [default: appraise-series.json beside --out].
+    #[arg(long, value_name = "FILE")]
+    pub series: Option<PathBuf>,
+
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -39,6 +39,17 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
 /// the first library error in its chain says. An error no library raised (a failed
 /// write, a panic in the query engine) is a fault.
 fn classify(err: &anyhow::Error) -> (bool, Option<String>) {
+    // A full or read-only disk is a fault whichever step wrote: the message names the
+    // output that could not be written.
+    if err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(appraise_data::Error::is_storage_fault)
+    }) {
+        return (
+            false,
+            Some("free space on that disk (or make it writable), or write the output elsewhere".into()),
+        );
+    }
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<appraise_pipeline::Error>() {
             return (e.is_input(), e.hint());

@@ -137,9 +137,10 @@ fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
 }
 
 impl crate::cli::OutputArgs {
-    /// Writes a command's result where `--out` and `--format` say.
-    pub(crate) fn write(&self, batches: &[RecordBatch]) -> Result<()> {
-        let mut out = self.stream()?;
+    /// Writes a command's result where `--out` and `--format` say; `inputs` are the
+    /// paths the command reads, which `--out` may not name.
+    pub(crate) fn write(&self, batches: &[RecordBatch], inputs: &[&std::path::Path]) -> Result<()> {
+        let mut out = self.stream(inputs)?;
         for b in batches {
             out.push(b)?;
         }
@@ -150,10 +151,13 @@ impl crate::cli::OutputArgs {
     /// to its file (or to standard output) instead of being held in memory. `--out FILE`
     /// is a new file, or with `--force` an existing one replaced; it is written beside
     /// its place and renamed into it at the end, so a failed query leaves what was there.
-    pub(crate) fn stream(&self) -> Result<Streamed> {
+    /// It may not be or lie in one of `inputs`, even with `--force`.
+    pub(crate) fn stream(&self, inputs: &[&std::path::Path]) -> Result<Streamed> {
         let target = match &self.out {
             None => None,
             Some(path) => {
+                let inputs: Vec<_> = inputs.iter().map(|p| p.to_path_buf()).collect();
+                appraise_report::staging::check_output_file(path, &inputs)?;
                 match std::fs::symlink_metadata(path) {
                     Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
                         reason: format!("{}: is a folder; --out names a file here", path.display()),

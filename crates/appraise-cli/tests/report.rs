@@ -374,6 +374,87 @@ fn names_from_the_data_are_text_not_markup() {
     }
 }
 
+/// Every text file the run wrote under `out` (reports, cards, charts, tables).
+fn text_outputs(out: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| ["html", "md", "csv", "svg", "json"].contains(&&*x.to_string_lossy()))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+/// Regression (one_control_character_in_a_name): an ESC or NUL in a department name
+/// killed `run` ("report.typ, line 148: failed to parse SVG (a non-XML character)",
+/// with a hint to remove a --templates file that was never given).
+#[test]
+fn one_control_character_in_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let departments = read(&fixtures().join("tiny/departments.csv"))
+        .replace("省公安厅", "省公安\u{1b}[31m厅\u{0}")
+        .replace("Nanjing Data Bureau", "Nanjing\u{7}\u{85} Data\tBureau");
+    let data = tiny_with_departments(dir.path(), &departments);
+    for lang in ["zh", "en"] {
+        let sub = dir.path().join(lang);
+        std::fs::create_dir_all(&sub).unwrap();
+        let out = run(&sub, &data, lang);
+        assert!(out.join("report.pdf").is_file() && out.join("departments/P2.pdf").is_file());
+        for f in text_outputs(&out) {
+            let text = read(&f);
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| appraise_data::unprintable(c) && !matches!(c, '\n' | '\r')),
+                "{}",
+                f.display()
+            );
+        }
+        let html = read(&out.join("report.html"));
+        if lang == "zh" {
+            assert!(html.contains("省公安[31m厅"), "the letters stay");
+        } else {
+            assert!(html.contains("Nanjing Data Bureau"));
+        }
+    }
+}
+
+/// Regression (a_right_to_left_override_in_a_name): U+202E in a name reversed the
+/// score shown after it in report.html ("1. Commerce44.38 B" for 83.44), and
+/// report.md carried it raw.
+#[test]
+fn a_right_to_left_override_in_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let departments = read(&fixtures().join("tiny/departments.csv"))
+        .replace("省大数据管理中心", "Commerce\u{202e}")
+        .replace("省公安厅", "\u{2067}שלום\u{2069}\u{200f}");
+    let data = tiny_with_departments(dir.path(), &departments);
+    let out = run(dir.path(), &data, "en");
+    for f in text_outputs(&out) {
+        let text = read(&f);
+        assert!(
+            !text.contains(['\u{202e}', '\u{2067}', '\u{2069}', '\u{200f}']),
+            "{}",
+            f.display()
+        );
+    }
+    // A name in the page is isolated from the numbers beside it.
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("<bdi>Commerce</bdi>"), "names are isolated");
+    assert!(html.contains("<bdi>שלום</bdi>"));
+    let card = read(&out.join("departments/P1.html"));
+    assert!(card.contains("<h1><bdi>Commerce</bdi></h1>"));
+}
+
 #[test]
 fn department_ids_become_safe_distinct_file_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,6 +524,49 @@ fn department_ids_become_safe_distinct_file_names() {
             html.contains(&format!("href=\"departments&#x2f;{c}\"")),
             "{c}"
         );
+    }
+}
+
+/// Regression (templates_unbounded_in_memory_and_time): a `report.md.j2` doubling a
+/// string 40 times aborted the process on a 4 GiB allocation (fuel caps instructions,
+/// not memory), and a `report.typ` looping 10¹⁰ times ran without end (Typst has no
+/// budget). Each is stopped with an error naming the template (exit 1) within the
+/// budgets the environment gives.
+#[test]
+fn templates_unbounded_in_memory_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "report.md.j2",
+            "{% set ns = namespace(s=\"xxxxxxxx\") %}{% for i in range(40) %}\
+             {% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+            "MiB of memory",
+        ),
+        (
+            "report.typ",
+            "#for i in range(100000) { for j in range(100000) { } }\nDone.",
+            "rendered for more than 3 s",
+        ),
+    ];
+    for (name, text, why) in cases {
+        let templates = dir.path().join(name).with_extension("d");
+        std::fs::create_dir_all(&templates).unwrap();
+        std::fs::write(templates.join(name), text).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let started = std::time::Instant::now();
+        run_command(&fixtures().join("tiny"), "en", &out)
+            .arg("--templates")
+            .arg(&templates)
+            .env("APPRAISE_TEMPLATE_TIMEOUT", "3")
+            .env("APPRAISE_TEMPLATE_MEMORY", "256")
+            .timeout(std::time::Duration::from_secs(120))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(name))
+            .stderr(predicate::str::contains(why))
+            .stderr(predicate::str::contains("hint: fix the template"));
+        assert!(started.elapsed().as_secs() < 120);
+        assert!(!out.exists(), "nothing is committed");
     }
 }
 
@@ -926,38 +1050,44 @@ fn every_warning_has_chinese_wording() {
     }
 }
 
-/// The what-if controls of report.html, run in headless Chromium with weights set
-/// through the page's address (a dimension, a KPI and the aggregation changed), rank
-/// and grade every department of the demo as `appraise score` does with the scorecard
-/// the page writes out, and give the same composites to two decimals.
-#[test]
-fn what_if_weights_in_the_page_rank_as_appraise_does() {
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+/// Chromium, where this machine has it.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|c| {
             std::process::Command::new(c)
                 .arg("--version")
                 .output()
                 .is_ok_and(|o| o.status.success())
-        });
-    let Some(chromium) = chromium else {
-        eprintln!("no Chromium here: the what-if controls are not checked");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    appraise()
-        .args(["demo", "--data"])
-        .arg(fixtures().join("demo"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let page = format!(
-        "file://{}#whatif=sharing:1,responsiveness:0.1,K1:5,aggregation:geometric",
-        out.join("report.html").display()
-    );
-    let profile = dir.path().join("profile");
+        })
+}
+
+/// The demo's report, once per test binary: (its folder, the folder holding it).
+fn demo_report() -> &'static Path {
+    static DEMO: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &DEMO
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("demo");
+            appraise()
+                .args(["demo", "--data"])
+                .arg(fixtures().join("demo"))
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .success();
+            (dir, out)
+        })
+        .1
+}
+
+/// What the demo's report.html shows with `fragment` in its address, run in headless
+/// Chromium: the what-if ranking as (id, rank, composite, grade, published rank), the
+/// scorecard it would download, and the note it shows (empty where none).
+fn what_if_page(chromium: &str, fragment: &str) -> (Vec<[String; 5]>, String, String) {
+    let out = demo_report();
+    let page = format!("file://{}#whatif={fragment}", out.join("report.html").display());
+    let profile = tempfile::tempdir().unwrap();
     let dom = std::process::Command::new(chromium)
         .args([
             "--headless",
@@ -968,7 +1098,7 @@ fn what_if_weights_in_the_page_rank_as_appraise_does() {
             "--virtual-time-budget=5000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(&page)
         .output()
         .unwrap();
@@ -980,14 +1110,15 @@ fn what_if_weights_in_the_page_rank_as_appraise_does() {
             .replace("&#39;", "'")
             .replace("&amp;", "&")
     };
-    let toml = dom
-        .split_once("<textarea id=\"whatif-toml\"")
-        .and_then(|(_, rest)| rest.split_once('>'))
-        .and_then(|(_, rest)| rest.split_once("</textarea>"))
-        .map(|(text, _)| unescape(text))
-        .unwrap();
-    assert!(toml.contains("aggregation = \"geometric\""), "{toml}");
-    // (id, rank, composite, grade, published rank) as the page shows them.
+    let element = |open: &str, close: &str| {
+        dom.split_once(open)
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .and_then(|(_, rest)| rest.split_once(close))
+            .map(|(text, _)| unescape(text))
+            .unwrap_or_default()
+    };
+    let toml = element("<textarea id=\"whatif-toml\"", "</textarea>");
+    let note = element("<p id=\"whatif-error\"", "</p>");
     let shown: Vec<[String; 5]> = dom
         .split("<tr data-id=\"")
         .skip(1)
@@ -1015,11 +1146,16 @@ fn what_if_weights_in_the_page_rank_as_appraise_does() {
             ]
         })
         .collect();
-    assert_eq!(shown.len(), 60);
-    // The weights from the address took effect: the ranking moved.
-    assert!(shown.iter().any(|r| r[1] != r[4]), "no rank moved");
+    assert_eq!(shown.len(), 60, "{fragment}");
+    (shown, toml, note)
+}
+
+/// Scores the demo with the scorecard `toml` (as the page downloads it) and checks that
+/// every department's rank, grade and composite (to two decimals) are the page's.
+fn scored_as_the_page_shows(shown: &[[String; 5]], toml: &str, fragment: &str) {
+    let dir = tempfile::tempdir().unwrap();
     let card = dir.path().join("whatif.toml");
-    std::fs::write(&card, &toml).unwrap();
+    std::fs::write(&card, toml).unwrap();
     let scored = appraise()
         .args(["score", "--period", "2026Q3", "--format", "csv", "--data"])
         .arg(fixtures().join("demo"))
@@ -1027,7 +1163,7 @@ fn what_if_weights_in_the_page_rank_as_appraise_does() {
         .arg(&card)
         .output()
         .unwrap();
-    assert!(scored.status.success(), "{scored:?}");
+    assert!(scored.status.success(), "{fragment}: {scored:?}\n{toml}");
     let ranking = String::from_utf8(scored.stdout).unwrap();
     for line in ranking.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -1039,13 +1175,64 @@ fn what_if_weights_in_the_page_rank_as_appraise_does() {
         assert_eq!(
             (row[1].as_str(), row[3].as_str()),
             (rank, grade),
-            "{}",
+            "{fragment}: {}",
             f[0]
         );
         if !f[5].is_empty() && !f[6].is_empty() {
             let composite: f64 = f[5].parse().unwrap();
-            assert_eq!(row[2], format!("{composite:.2}"), "{}", f[0]);
+            assert_eq!(row[2], format!("{composite:.2}"), "{fragment}: {}", f[0]);
         }
     }
     assert_eq!(ranking.lines().count(), 61);
+}
+
+/// The what-if controls of report.html, run in headless Chromium with weights set
+/// through the page's address (a dimension, a KPI and the aggregation changed), rank
+/// and grade every department of the demo as `appraise score` does with the scorecard
+/// the page writes out, and give the same composites to two decimals.
+#[test]
+fn what_if_weights_in_the_page_rank_as_appraise_does() {
+    let Some(chromium) = chromium() else {
+        eprintln!("no Chromium here: the what-if controls are not checked");
+        return;
+    };
+    let fragment = "sharing:1,responsiveness:0.1,K1:5,aggregation:geometric";
+    let (shown, toml, note) = what_if_page(chromium, fragment);
+    assert!(toml.contains("aggregation = \"geometric\""), "{toml}");
+    assert!(note.is_empty(), "{note}");
+    // The weights from the address took effect: the ranking moved.
+    assert!(shown.iter().any(|r| r[1] != r[4]), "no rank moved");
+    scored_as_the_page_shows(&shown, &toml, fragment);
+}
+
+/// Regression (what_if_link_injection): `#whatif=aggregation:geometric%22%20%23`
+/// showed the arithmetic ranking but downloaded a scorecard reading `aggregation =
+/// "geometric" #"` (54 of 60 departments ranked or graded otherwise when scored with
+/// it), and the page took weights appraise refuses (2e6, Infinity, 1e308, all zeros).
+/// Each hostile address leaves the published weights with a note, and the page's
+/// ranking is what `appraise score` gives with the scorecard it downloads.
+#[test]
+fn what_if_link_injection() {
+    let Some(chromium) = chromium() else {
+        eprintln!("no Chromium here: the what-if controls are not checked");
+        return;
+    };
+    for fragment in [
+        "aggregation:geometric%22%20%23",
+        "aggregation:geometric%22%0Aweight%20%3D%209",
+        "sharing:2e6",
+        "K1:Infinity",
+        "K1:1e308",
+        "K1:-1",
+        "K1:0x10",
+        "sharing:0,responsiveness:0,service:0,co_creation:0",
+        "nosuch:1",
+        "%E0%A4%A",
+    ] {
+        let (shown, toml, note) = what_if_page(chromium, fragment);
+        assert!(!note.is_empty(), "{fragment}: no note");
+        assert!(shown.iter().all(|r| r[1] == r[4]), "{fragment}: the ranking moved");
+        assert!(!toml.contains("geometric\" #"), "{fragment}");
+        scored_as_the_page_shows(&shown, &toml, fragment);
+    }
 }

@@ -620,3 +620,97 @@ fn sql_results_stream_and_an_out_file_is_replaced_only_with_force() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "one\n1\n");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+/// Regression (exit_codes_on_a_full_or_read_only_disk): `ingest`, `generate` and
+/// `validate --rejects` exited 1 when their own output could not be written, and
+/// `validate` blamed the input ("loading ...: No space left on device"). Each command
+/// runs with its output on a one-page tmpfs (full) and on a read-only one, mounted in a
+/// mount namespace of its own (`unshare`).
+#[test]
+fn exit_codes_on_a_full_or_read_only_disk() {
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=4k tmpfs /mnt"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: this machine cannot mount a tmpfs in a user namespace (unshare -rm)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("disk");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("appraise");
+    let demo = fixtures().join("demo");
+    let m = mnt.display();
+    let commands = [
+        format!("validate --data {} --rejects {m}/rejects", demo.display()),
+        format!("ingest --from {} --into {m}/wh", demo.display()),
+        format!("generate --seed 1 --departments 8 --months 1 --exchanges 2000 --out {m}/gen"),
+    ];
+    for (mount, why) in [("size=4k", "No space left on device"), ("ro", "Read-only file system")] {
+        for args in &commands {
+            let script = format!(
+                "mount -t tmpfs -o {mount} tmpfs {m} && exec {} {args}",
+                bin.display()
+            );
+            let out = std::process::Command::new("unshare")
+                .args(["-rm", "sh", "-c", &script])
+                .env("NO_COLOR", "1")
+                .env("APPRAISE_FONT", "builtin")
+                .env_remove("APPRAISE_PSEUDONYM_KEY")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{mount} {args}: {err}");
+            assert!(err.contains("cannot write") && err.contains(&*m.to_string()), "{mount} {args}: {err}");
+            assert!(err.contains(why), "{mount} {args}: {err}");
+            assert!(err.contains("hint: free space"), "{mount} {args}: {err}");
+        }
+    }
+}
+
+/// Regression (a_lock_file_that_is_a_link_truncates_its_target): `ln DATA/exchanges.csv
+/// R/.q.lock`, then `publish --out R/q`, left exchanges.csv holding the lock's process
+/// number; the same through a symbolic link at `WAREHOUSE/_warehouse.lock` on `ingest`.
+#[test]
+fn a_lock_file_that_is_a_link_truncates_its_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    let exchanges = std::fs::read(data.join("exchanges.csv")).unwrap();
+    let r = tmp.path().join("r");
+    std::fs::create_dir_all(&r).unwrap();
+    std::fs::hard_link(data.join("exchanges.csv"), r.join(".q.lock")).unwrap();
+    appraise()
+        .args(["publish", "--period", "2026Q3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(r.join("q"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(".q.lock"))
+        .stderr(predicate::str::contains("hard link"))
+        .stderr(predicate::str::contains("hint:"));
+    assert_eq!(std::fs::read(data.join("exchanges.csv")).unwrap(), exchanges);
+
+    let wh = tmp.path().join("wh");
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(&data)
+        .arg("--into")
+        .arg(&wh)
+        .assert()
+        .success();
+    std::os::unix::fs::symlink(data.join("exchanges.csv"), wh.join("_warehouse.lock")).unwrap();
+    appraise()
+        .args(["ingest", "--from"])
+        .arg(&data)
+        .arg("--into")
+        .arg(&wh)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("symbolic link"));
+    assert_eq!(std::fs::read(data.join("exchanges.csv")).unwrap(), exchanges);
+}

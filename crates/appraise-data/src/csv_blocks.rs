@@ -306,7 +306,7 @@ fn check_block(
         }
         let end = block.start + reader.position().byte() as usize;
         let line = block.lines_before + record.position().map_or(0, |p| p.line());
-        let render = || render_record(&record, map.personal);
+        let render = || render_record(&record, &map.redacted);
         if record.len() != fields {
             // The fields do not line up with the header, so the personal one cannot be
             // told apart: redacted whole where the table has one.
@@ -332,15 +332,23 @@ fn check_block(
     rows.finish()
 }
 
-/// A record as one line of CSV for a rejects file, its personal field redacted.
-fn render_record(record: &StringRecord, personal: Option<usize>) -> String {
+/// A record as one line of CSV for a rejects file, the fields `redacted` marks (the
+/// personal one, and any that may be) redacted.
+fn render_record(record: &StringRecord, redacted: &[bool]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b' '))
         .from_writer(vec![]);
     let fields = record
         .iter()
         .enumerate()
-        .map(|(i, f)| if Some(i) == personal { REDACTED } else { f });
+        .map(|(i, f)| {
+            // A field past the header's (a misaligned record) is redacted too.
+            if redacted.get(i).copied().unwrap_or(!redacted.is_empty()) {
+                REDACTED
+            } else {
+                f
+            }
+        });
     let _ = w.write_record(fields);
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
         .trim_end()
@@ -355,7 +363,7 @@ fn render_bytes(bytes: &[u8], map: &ColumnMap) -> String {
         .from_reader(bytes);
     let mut record = StringRecord::new();
     match reader.read_record(&mut record) {
-        Ok(true) => render_record(&record, map.personal),
+        Ok(true) => render_record(&record, &map.redacted),
         _ if map.redact_misaligned => REDACTED.to_string(),
         _ => String::from_utf8_lossy(bytes).trim_end().to_string(),
     }

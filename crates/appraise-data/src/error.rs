@@ -29,8 +29,9 @@ pub enum Error {
         /// How to fix it.
         hint: Option<String>,
     },
-    /// Reading or writing a file failed.
-    #[error("{}", path.display())]
+    /// Reading or writing a file failed. A write that failed because the disk is
+    /// full or read-only says so and is a fault, not the input's.
+    #[error("{}{}", if Error::is_storage_fault(cause) { "cannot write " } else { "" }, path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -57,9 +58,21 @@ impl Error {
 
     /// Whether the error is the user's input (exit code 1) rather than internal (2).
     pub fn is_input(&self) -> bool {
+        match self {
+            Error::Unreadable { .. } | Error::Input { .. } => true,
+            Error::Io { cause, .. } => !Error::is_storage_fault(cause),
+            _ => false,
+        }
+    }
+
+    /// Whether an I/O error is the disk's, not the input's: full, over quota,
+    /// read-only, or a file too large for it. Only writing fails so; appraise writes
+    /// only its own output, so such an error is a fault (exit 2) naming that output.
+    pub fn is_storage_fault(e: &std::io::Error) -> bool {
+        use std::io::ErrorKind::*;
         matches!(
-            self,
-            Error::Unreadable { .. } | Error::Input { .. } | Error::Io { .. }
+            e.kind(),
+            StorageFull | QuotaExceeded | ReadOnlyFilesystem | FileTooLarge
         )
     }
 

@@ -50,7 +50,7 @@ pub const DEFAULT_TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// [`DEFAULT_TIMEZONE`]'s IANA name.
 pub const DEFAULT_TIMEZONE_NAME: &str = "Asia/Shanghai";
-pub use validate::{Accounting, Builder, Reason, Val, parse_bool};
+pub use validate::{Accounting, Builder, Reason, Val, parse_bool, unprintable};
 
 /// Loads every table of a data folder: `<table>.{csv,jsonl,parquet,arrow}` or a folder
 /// `<table>/` of such files (or, with [`InputFormat::Xroad`], X-Road records).

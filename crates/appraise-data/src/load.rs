@@ -125,6 +125,11 @@ pub struct Dataset {
     pub warnings: Vec<Warning>,
     /// For X-Road input: what became of every record.
     pub xroad: Option<Summary>,
+    /// For a warehouse: its manifest as it was read when the warehouse was opened,
+    /// the snapshot every query reads (a later ingest does not change it). A run's
+    /// provenance names this, not the manifest as it is at the run's end.
+    /// Its size in bytes and SHA-256, as [`crate::digest::file_sha256`] gives them.
+    pub snapshot: Option<(u64, String)>,
 }
 
 impl Dataset {
@@ -305,6 +310,7 @@ pub(crate) fn load_sources(
         tables,
         warnings,
         xroad,
+        snapshot: None,
     })
 }
 
@@ -719,11 +725,7 @@ fn read_jsonl(
     let max_record = opts.max_record_bytes;
     let (encoding, text) = utf8_reader(file, opts.encoding).map_err(|e| encoding_error(path, e))?;
     let mut reader = BufReader::with_capacity(256 * 1024, text);
-    let personal = table
-        .columns()
-        .iter()
-        .find(|c| c.kind == Kind::Personal)
-        .map(|c| c.name);
+    let personal = table.columns().iter().any(|c| c.kind == Kind::Personal);
     let mut unknown = BTreeSet::new();
     let mut seen_row = false;
     let mut bytes = Vec::new();
@@ -758,9 +760,10 @@ fn read_jsonl(
             Err(e) => {
                 // Not an object: nothing says which part is personal, so in a table
                 // with a personal column none of it is written.
-                let record = match personal {
-                    Some(_) => REDACTED.to_string(),
-                    None => text.to_string(),
+                let record = if personal {
+                    REDACTED.to_string()
+                } else {
+                    text.to_string()
                 };
                 let r = Rejection {
                     reason: Reason::MalformedJson,
@@ -823,18 +826,19 @@ fn read_line(
 }
 
 /// One JSON object into the sink: its keys are the table's columns (others ignored);
-/// a value that is not a string is its JSON text. A rejected row is written with its
-/// personal field (`personal`) redacted.
+/// a value that is not a string is its JSON text. A rejected row is written with, in a
+/// table with a `personal` column, every value but those of the contract's other
+/// columns redacted: the personal one, one keyed like it in another case, unknown keys.
 fn push_object(
     sink: &mut TableSink<'_>,
     obj: serde_json::Map<String, serde_json::Value>,
-    personal: Option<&str>,
+    personal: bool,
     name: &Arc<str>,
     line_no: u64,
 ) -> Result<(), Error> {
     use serde_json::Value;
-    let texts: Vec<Option<Cow<'_, str>>> = sink
-        .table()
+    let table = sink.table();
+    let texts: Vec<Option<Cow<'_, str>>> = table
         .columns()
         .iter()
         .map(|c| match obj.get(c.name) {
@@ -846,8 +850,16 @@ fn push_object(
     let fields: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
     let raw = || {
         let mut obj = obj.clone();
-        if let Some(v) = personal.and_then(|p| obj.get_mut(p)) {
-            *v = Value::String(REDACTED.into());
+        if personal {
+            let columns = table.columns();
+            for (key, v) in obj.iter_mut() {
+                let kept = columns
+                    .iter()
+                    .any(|c| c.name == key && c.kind != Kind::Personal);
+                if !kept {
+                    *v = Value::String(REDACTED.into());
+                }
+            }
         }
         Value::Object(obj).to_string()
     };

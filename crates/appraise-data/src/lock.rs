@@ -8,7 +8,7 @@
 //! locked, and starts again if not.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -23,15 +23,14 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock at `path` for `what` (a phrase such as "the warehouse
     /// /data/wh"); with `wait`, waits for another writer to finish, else refuses.
+    ///
+    /// The file is opened without following a symbolic link, and one that is not a
+    /// regular file with one name holding at most a process number is refused: a lock
+    /// file is appraise's own, and a link or a user's file at its name is never
+    /// written through.
     pub fn acquire(path: &Path, what: &str, wait: bool) -> Result<Lock, Error> {
         loop {
-            let file = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?;
+            let file = open_own(path)?;
             if wait {
                 file.lock().map_err(|e| Error::io(path, e))?;
             } else {
@@ -62,7 +61,8 @@ impl Lock {
                     file,
                     path: path.to_path_buf(),
                 };
-                // Who holds it, for the message a second writer gets; best effort.
+                // Who holds it, for the message a second writer gets; best effort. The
+                // file was checked to be a lock file (a process number at most).
                 let _ = lock.file.set_len(0);
                 let _ = write!(lock.file, "{}", std::process::id());
                 return Ok(lock);
@@ -71,6 +71,57 @@ impl Lock {
             // the file that is there now.
         }
     }
+}
+
+/// Opens (or creates) the lock file at `path`, refusing anything that is not a lock
+/// file of appraise's: a symbolic link, a hard link (a file with another name), a
+/// folder or device, or a file holding more than a process number.
+fn open_own(path: &Path) -> Result<File, Error> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: a FIFO at the name must not stall the open.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let not_ours = |what: &str| Error::Input {
+        reason: format!("{}: {what}, not a lock file of appraise's", path.display()),
+        hint: Some(
+            "appraise keeps a lock file of its own at this name while it writes and never \
+             writes through a link or into another file: move this one away and run again"
+                .into(),
+        ),
+    };
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => not_ours("is a symbolic link"),
+                Ok(m) if m.is_dir() => not_ours("is a folder"),
+                _ => Error::io(path, e),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_ours("is not a regular file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Err(not_ours("is a hard link: the same file has another name"));
+        }
+    }
+    // A lock file holds the number of the process that holds it, or nothing yet.
+    let mut text = String::new();
+    let read = (&file).take(32).read_to_string(&mut text);
+    if meta.len() > 20 || read.is_err() || !text.trim().bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_ours("holds something other than a process number"));
+    }
+    Ok(file)
 }
 
 impl Drop for Lock {
@@ -125,5 +176,48 @@ mod tests {
         assert!(!waiter.is_finished());
         drop(first);
         waiter.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn lock_file_that_is_a_link_truncates_its_target() {
+        // Regression: a lock file made a link to a data file (hard or symbolic) was
+        // opened through the link and truncated to the lock holder's process number.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("exchanges.csv");
+        let text = "exchange_id,consumer_dept\nx1,a\n";
+        std::fs::write(&data, text).unwrap();
+        let hard = dir.path().join(".q.lock");
+        std::fs::hard_link(&data, &hard).unwrap();
+        let err = Lock::acquire(&hard, "q", false).unwrap_err();
+        assert!(err.to_string().contains("hard link"), "{err}");
+        assert!(err.hint().unwrap().contains("move this one away"));
+        #[cfg(unix)]
+        {
+            let soft = dir.path().join(".r.lock");
+            std::os::unix::fs::symlink(&data, &soft).unwrap();
+            let err = Lock::acquire(&soft, "r", true).unwrap_err();
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+            // A link to a file that does not exist yet is not created through either.
+            let dangling = dir.path().join(".s.lock");
+            std::os::unix::fs::symlink(dir.path().join("new.txt"), &dangling).unwrap();
+            assert!(Lock::acquire(&dangling, "s", false).is_err());
+            assert!(!dir.path().join("new.txt").exists());
+        }
+        // A user's file at the name is not a lock file either.
+        let users = dir.path().join(".t.lock");
+        std::fs::write(&users, "my notes").unwrap();
+        assert!(Lock::acquire(&users, "t", false).is_err());
+        assert_eq!(std::fs::read_to_string(&users).unwrap(), "my notes");
+        assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+        // A lock file a killed run left behind (its process number) is taken over.
+        let stale = dir.path().join(".u.lock");
+        std::fs::write(&stale, "4242").unwrap();
+        let lock = Lock::acquire(&stale, "u", false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&stale).unwrap(),
+            std::process::id().to_string()
+        );
+        drop(lock);
+        assert!(!stale.exists());
     }
 }

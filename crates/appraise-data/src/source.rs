@@ -129,8 +129,10 @@ pub(crate) fn check_regular(path: &Path) -> Result<(), Error> {
 pub(crate) struct ColumnMap {
     /// For each contract column, the file column holding it.
     pub source: Vec<Option<usize>>,
-    /// The file column holding personal data, redacted in rejected records.
-    pub personal: Option<usize>,
+    /// For each file column, whether a rejected record shows it as `[redacted]`: in a
+    /// table with a personal column, every column but the contract's other columns
+    /// (the personal one, one named like it in another case, and unknown ones).
+    pub redacted: Vec<bool>,
     /// Whether the table has a personal column: a record whose fields cannot be lined
     /// up with the header is then redacted whole.
     pub redact_misaligned: bool,
@@ -145,7 +147,8 @@ impl ColumnMap {
     ) -> Result<Self, Error> {
         let cols = table.columns();
         let mut source = vec![None; cols.len()];
-        let mut personal = None;
+        let has_personal = cols.iter().any(|c| c.kind == Kind::Personal);
+        let mut redacted = vec![has_personal; names.len()];
         let mut unknown = Vec::new();
         for (i, raw) in names.iter().enumerate() {
             let name = raw.trim();
@@ -160,9 +163,7 @@ impl ColumnMap {
                 }
                 Some(c) => {
                     source[c] = Some(i);
-                    if cols[c].kind == Kind::Personal {
-                        personal = Some(i);
-                    }
+                    redacted[i] = cols[c].kind == Kind::Personal;
                 }
                 None => unknown.push(name.to_string()),
             }
@@ -200,11 +201,10 @@ impl ColumnMap {
                 .list("columns", &unknown),
             );
         }
-        let redact_misaligned = cols.iter().any(|c| c.kind == Kind::Personal);
         Ok(ColumnMap {
             source,
-            personal,
-            redact_misaligned,
+            redacted,
+            redact_misaligned: has_personal,
         })
     }
 

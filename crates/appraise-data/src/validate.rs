@@ -572,18 +572,24 @@ impl Validator<'_> {
             return Ok(Val::Null);
         };
         Ok(match col.kind {
-            Kind::Text => Val::Str(s),
+            Kind::Text => printable(s),
             Kind::DeptRef => {
+                let s = printable(s);
+                let text = match &s {
+                    Val::Str(t) => t,
+                    Val::Owned(t) => t.as_str(),
+                    _ => "",
+                };
                 if let Some(known) = self.cfg.departments
-                    && !known.contains(s)
+                    && !known.contains(text)
                 {
                     return Err(Rejection::new(
                         Reason::UnknownDepartment,
                         col.name,
-                        format!("no department {s:?}"),
+                        format!("no department {text:?}"),
                     ));
                 }
-                Val::Str(s)
+                s
             }
             Kind::Enum(words) => match words.iter().find(|w| w.eq_ignore_ascii_case(s)) {
                 Some(w) => Val::Str(w),
@@ -769,6 +775,36 @@ fn content_hash(vals: &[Val<'_>], buf: &mut Vec<u8>) -> u64 {
         }
     }
     xxh3_64(buf)
+}
+
+/// Whether `c` is a character no report can carry or show faithfully: a control
+/// character (C0 but tab, DEL, C1), a bidirectional embedding, override, isolate or
+/// mark (which turn the text around it, and the numbers beside a name, right to left),
+/// or a noncharacter that XML refuses (U+FFFE, U+FFFF).
+pub fn unprintable(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{61c}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// A text field with the characters [`unprintable`] names taken out (a tab, a line
+/// break becomes a space), borrowed as it is where it has none: so a name reaches
+/// SVG, HTML, Typst, the workbook, Markdown and CSV as the letters a reader sees.
+fn printable(s: &str) -> Val<'_> {
+    let plain = |b: &u8| (0x20..0x7f).contains(b);
+    if s.bytes().all(|b| plain(&b) || b >= 0x80) && !s.chars().any(unprintable) {
+        return Val::Str(s);
+    }
+    let cleaned: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if unprintable(c) => None,
+            c => Some(c),
+        })
+        .collect();
+    Val::Owned(cleaned)
 }
 
 /// An Arrow column builder for one contract column, in the type [`Table::schema`]

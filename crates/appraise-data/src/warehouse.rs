@@ -178,14 +178,28 @@ pub fn is_warehouse(dir: &Path) -> bool {
 impl Manifest {
     /// Reads a warehouse's manifest; an empty one where there is none yet.
     pub fn read(dir: &Path) -> Result<Manifest, Error> {
+        Ok(Manifest::snapshot(dir)?.0)
+    }
+
+    /// [`Manifest::read`], with the size and SHA-256 of the bytes read (none where
+    /// there is no manifest yet): what a run names as its provenance.
+    pub fn snapshot(dir: &Path) -> Result<(Manifest, Option<(u64, String)>), Error> {
         let path = dir.join(MANIFEST);
         if !path.exists() {
-            return Ok(Manifest {
+            let empty = Manifest {
                 format: 1,
                 ..Manifest::default()
-            });
+            };
+            return Ok((empty, None));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let digest = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
+        let text = String::from_utf8(bytes).map_err(|e| Error::Unreadable {
+            path: path.clone(),
+            place: None,
+            reason: format!("not a warehouse manifest: {e}"),
+            hint: Some("the manifest is written by `appraise ingest`; do not edit it".into()),
+        })?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Unreadable {
             path: path.clone(),
             place: Some(format!("line {}", e.line())),
@@ -213,7 +227,7 @@ impl Manifest {
                 });
             }
         }
-        Ok(manifest)
+        Ok((manifest, Some(digest)))
     }
 
     /// The committed files of `table`.
@@ -263,7 +277,9 @@ impl Manifest {
 /// ([`LoadedTable::stored`](crate::LoadedTable::stored)) and counted from the manifest;
 /// only the departments are also loaded (and checked as any load checks them).
 pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
-    let manifest = Manifest::read(dir)?;
+    // Read once: the files it lists are the snapshot every query reads (an ingest only
+    // adds files, each under a name of its own), and its digest the run's provenance.
+    let (manifest, snapshot) = Manifest::snapshot(dir)?;
     if manifest.files.is_empty() {
         return Err(Error::Input {
             reason: format!("{}: the warehouse holds no data yet", dir.display()),
@@ -294,6 +310,7 @@ pub fn open(dir: &Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     {
         t.stored = departments;
     }
+    data.snapshot = snapshot;
     Ok(data)
 }
 

@@ -276,3 +276,55 @@ fn misaligned_rows_never_carry_the_applicant_id_into_rejects() {
         assert_eq!(text.matches("[redacted]").count(), 5, "{text}");
     }
 }
+
+/// Regression (personal_data_in_rejects_when_the_header_case_differs): a services file
+/// headed `Applicant_ID` (or ` applicant_id ` in another case, or a JSON key `ApplicantId`)
+/// wrote the raw id of a rejected row to the rejects file, the column not being
+/// recognised as personal.
+#[test]
+fn personal_data_in_rejects_when_the_header_case_differs() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("departments.csv"),
+        "dept_id,name,level\nD1,One,province\n",
+    )
+    .unwrap();
+    let folder = data.path().join("services");
+    std::fs::create_dir_all(&folder).unwrap();
+    let good = "C1,D1,SV1,online,2026-07-01 09:00:00,2026-07-02 09:00:00,5,completed,5,0,yes";
+    // A bad channel: the row is rejected with its fields shown.
+    let bad = "C2,D1,SV1,pigeon,2026-07-01 09:00:00,2026-07-02 09:00:00,5,completed,5,0,yes";
+    let head = "case_id,dept_id,service_id,channel,submitted_at,completed_at,promised_days,\
+                status,rating,visits,shared_data_used";
+    std::fs::write(
+        folder.join("a.csv"),
+        format!(
+            "{head},Applicant_ID,Citizen Phone\n{good},110101199001011234,13800000000\n\
+             {bad},110101199001011235,13800000001\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("b.jsonl"),
+        concat!(
+            r#"{"case_id": "C3", "dept_id": "D1", "service_id": "SV1", "channel": "online", "submitted_at": "2026-07-01 09:00:00", "promised_days": 5, "status": "in_progress"}"#,
+            "\n",
+            r#"{"case_id": "C4", "dept_id": "D1", "service_id": "SV1", "channel": "pigeon", "submitted_at": "2026-07-01 09:00:00", "promised_days": 5, "status": "in_progress", "ApplicantId": "110101199001011236", "note": "13800000002"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        rejects_dir: Some(out.path().to_path_buf()),
+        ..LoadOptions::default()
+    };
+    let loaded = load_dir(data.path(), &opts).unwrap();
+    assert_eq!(loaded.table(Table::Services).accounting.rejected, 2);
+    let text = std::fs::read_to_string(out.path().join("services.csv")).unwrap();
+    assert!(!text.contains("1101011990010112"), "{text}");
+    assert!(!text.contains("1380000000"), "{text}");
+    // The contract's other columns still show what was wrong.
+    assert!(text.contains("pigeon") && text.contains("C2") && text.contains("C4"), "{text}");
+    assert_eq!(text.matches("[redacted]").count(), 4, "{text}");
+}

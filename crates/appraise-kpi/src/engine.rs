@@ -166,6 +166,7 @@ impl Engine {
                 .collect(),
             warnings: vec![],
             xroad: None,
+            snapshot: None,
         };
         Engine::new(&data, calendar, opts)
     }

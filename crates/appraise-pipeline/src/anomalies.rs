@@ -73,7 +73,13 @@ pub fn watch(job: Watch) -> Result<Watched, Error> {
         job.allow_empty,
     )?;
     let engine = Engine::new(&data, job.calendar, &job.engine)?;
-    let (detected, mut warnings) = find(&engine, &job.period, &job.settings, job.query_timeout)?;
+    let (detected, mut warnings) = find(
+        &engine,
+        &job.period,
+        last_day(&data, job.engine.timezone),
+        &job.settings,
+        job.query_timeout,
+    )?;
     warnings.splice(
         0..0,
         data.warnings
@@ -97,14 +103,51 @@ pub fn watch(job: Watch) -> Result<Watched, Error> {
     })
 }
 
+/// The local day of the data's last exchange, if it has any.
+pub(crate) fn last_day(data: &Dataset, tz: chrono_tz::Tz) -> Option<NaiveDate> {
+    let (_, last) = data.table(appraise_data::Table::Exchanges).time_span()?;
+    chrono::DateTime::from_timestamp_micros(last).map(|t| t.with_timezone(&tz).date_naive())
+}
+
 /// The anomalies of `period` over the engine's data, with a warning where the
-/// calendar does not reach a day judged (such days are taken by weekday).
+/// calendar does not reach a day judged (such days are taken by weekday). Only days
+/// up to `last_day`, the data's last exchange day, are judged: after it the data says
+/// nothing, and a day without exchanges there is not an outage.
 pub fn find(
     engine: &Engine,
-    period: &Period,
+    asked: &Period,
+    last_day: Option<NaiveDate>,
     settings: &Settings,
     timeout: Duration,
 ) -> Result<(Detected, Vec<String>), Error> {
+    let mut clipped = Vec::new();
+    let period = &match last_day {
+        Some(last) if last < asked.last_day && last >= asked.first_day => {
+            clipped.push(format!(
+                "anomalies: the data's exchanges end on {last}; the days of {asked} after it \
+                 were not judged"
+            ));
+            Period {
+                kind: appraise_kpi::PeriodKind::Range,
+                first_day: asked.first_day,
+                last_day: last,
+            }
+        }
+        // Nothing in the period: no day is judged.
+        Some(last) if last < asked.first_day => {
+            engine.scope(Some(asked))?;
+            return Ok((Detected::default(), vec![format!(
+                "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
+            )]));
+        }
+        None => {
+            engine.scope(Some(asked))?;
+            return Ok((Detected::default(), vec![format!(
+                "anomalies: the data holds no exchanges: no day of {asked} was judged"
+            )]));
+        }
+        _ => asked.clone(),
+    };
     let calendar = engine.calendar();
     let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;
     // Candidate busy pairs: `busy_pair` exchanges a working day of the window on
@@ -120,7 +163,7 @@ pub fn find(
     let least = (settings.busy_pair * working as f64).floor() as u64;
     let days = block_on(engine.exchange_days(&window, least), timeout)??;
     // Leave the engine scoped to the period, as the other steps expect.
-    engine.scope(Some(period))?;
+    engine.scope(Some(asked))?;
     let uncovered = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let detected = detect(
         &days,
@@ -133,16 +176,14 @@ pub fn find(
         },
         settings,
     );
-    let mut warnings: Vec<String> = uncovered
-        .into_inner()
-        .into_iter()
+    let mut warnings: Vec<String> = clipped;
+    warnings.extend(uncovered.into_inner().into_iter()
         .map(|y| {
             format!(
                 "anomalies: the working-day calendar has no year {y}; its days were taken as \
                  working Monday to Friday (hint: add {y}.csv to the calendars)"
             )
-        })
-        .collect();
+        }));
     if detected.department_days == 0 {
         warnings.push(format!(
             "anomalies: no day of {period} could be judged: a day needs {} days of its kind \

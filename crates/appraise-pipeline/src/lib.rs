@@ -41,6 +41,7 @@ mod appraise;
 mod laps;
 mod publish;
 mod run;
+pub mod series;
 mod runtime;
 
 use std::path::PathBuf;

@@ -33,6 +33,7 @@ use appraise_score::Appraisal;
 use serde_json::{Value, json};
 
 use crate::appraise::{Rules, Scored, appraise};
+use crate::series::{Entry, Series, fingerprint};
 use crate::run::{Contents, policy_files};
 use crate::{Error, Laps, block_on};
 
@@ -73,6 +74,9 @@ pub struct Release {
     pub min_cell: u64,
     /// The licence the package is released under.
     pub licence: Licence,
+    /// The series log ([`crate::series`]); `None`: `appraise-series.json` beside the
+    /// output folder.
+    pub series: Option<PathBuf>,
 }
 
 /// A licence, as `datapackage.json` names it.
@@ -170,6 +174,8 @@ pub struct Published {
     /// Matrix cells (totals included, the diagonal not) hidden as below the minimum,
     /// and hidden besides so that none can be worked out.
     pub hidden: (usize, usize),
+    /// The series log the release was recorded in.
+    pub series: PathBuf,
     /// Everything the user should be told.
     pub warnings: Vec<String>,
 }
@@ -186,9 +192,18 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         contents,
         min_cell: k,
         licence,
+        series,
     } = job;
+    // Only calendar months and quarters, each protected with its family.
+    let family = crate::series::family(&period)?;
     let timeout = rules.query_timeout;
     let staging = Staging::new(&out, &write)?;
+    let series_path = series.unwrap_or_else(|| {
+        out.parent()
+            .unwrap_or(Path::new("."))
+            .join(crate::series::SERIES_FILE)
+    });
+    let mut series = Series::open(&series_path, write.wait)?;
     // Rejected rows hold what the data held; they are not released.
     options.rejects_dir = None;
     let data = load_dir(&data_dir, &options).map_err(|source| Error::Load {
@@ -203,10 +218,45 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         warnings: card_warnings,
         coverage,
     } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
-    let volumes = block_on(engine.exchange_volumes(&period), timeout)??;
+    // The figures of every member of the family: its exchanges and KPI rows. A month
+    // the data holds no exchange in cannot be released (as any uncovered period), so
+    // it does not shape the pattern: its counts would all read 0.
+    let mut members = Vec::new();
+    for member in family {
+        let v = block_on(engine.exchange_volumes(&member), timeout)??;
+        if member == period || !v.is_empty() {
+            members.push((member, v));
+        }
+    }
+    let (family, volumes): (Vec<Period>, Vec<_>) = members.into_iter().unzip();
+    let at = family.iter().position(|p| *p == period).unwrap_or(0);
+    let mut matrices = Vec::new();
+    for (i, member) in family.iter().enumerate() {
+        matrices.push(if i == at {
+            None
+        } else {
+            Some(block_on(engine.run(member, &kpis), timeout)??)
+        });
+    }
+    engine.scope(Some(&period))?;
+    let matrices: Vec<&KpiMatrix> = matrices
+        .iter()
+        .map(|m| m.as_ref().unwrap_or(&matrix))
+        .collect();
 
-    let exchanges = Exchanges::new(&appraisal, &volumes, k);
-    let kpi_table = KpiTable::new(&matrix, &kpis, &exchanges, k);
+    let exchanges = Exchanges::new(&appraisal, &volumes, at, k);
+    let kpi_table = KpiTable::new(&matrices, at, &kpis, &exchanges, k);
+    let entry = Entry {
+        period: period.to_string(),
+        family: family[0].to_string(),
+        min_cell: k,
+        data: family_data(&volumes, &matrices),
+        pattern: exchanges.pattern(&kpi_table.family_withheld),
+        out: out.display().to_string(),
+        released_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    series.check(&entry)?;
     let dir = staging.path();
     let files = [
         ("kpis.csv", kpi_table.csv(&period)),
@@ -233,6 +283,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
     policy_files(&mut manifest, &appraisal, &kpis, None, contents)?;
     let package = package(&Package {
         period: &period,
+        family: &family,
         appraisal: &appraisal,
         exchanges: &exchanges,
         licence: &licence,
@@ -244,6 +295,10 @@ pub fn publish(job: Release) -> Result<Published, Error> {
     std::fs::write(dir.join("datapackage.json"), json)
         .map_err(|e| Error::io("writing datapackage.json", e))?;
     let out = staging.commit()?;
+    series.record(Entry {
+        out: out.display().to_string(),
+        ..entry
+    })?;
 
     let mut warnings: Vec<String> = data.warnings.iter().map(ToString::to_string).collect();
     warnings.extend(coverage.iter().map(ToString::to_string));
@@ -259,22 +314,59 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         ),
         departments: exchanges.ids.len(),
         hidden: exchanges.hidden_counts(k),
+        series: series_path,
         warnings,
     })
 }
 
+/// The fingerprint of a family's figures before suppression: its exchange counts and
+/// KPI rows, member by member.
+fn family_data(volumes: &[Vec<(String, String, u64)>], matrices: &[&KpiMatrix]) -> String {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for (v, m) in volumes.iter().zip(matrices) {
+        let mut v = v.clone();
+        v.sort();
+        parts.push(format!("{v:?}").into_bytes());
+        let mut rows: Vec<String> = m
+            .values
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}|{}|{:?}|{:?}|{:?}|{:?}",
+                    r.department_id, r.kpi, r.value, r.numerator, r.denominator, r.sample_size
+                )
+            })
+            .collect();
+        rows.sort();
+        parts.push(rows.join("\n").into_bytes());
+    }
+    fingerprint(parts.iter().map(Vec::as_slice))
+}
+
 /// The department × department exchange matrix of the period with its totals, and
-/// which of its cells are hidden.
+/// which of its cells are hidden: one pattern for the whole family.
 struct Exchanges {
     /// Department ids, sorted: the rows (consumers) and the columns (providers).
     ids: Vec<String>,
-    /// (n + 1) × (n + 1): consumer rows, provider columns, totals last.
+    /// (n + 1) × (n + 1): consumer rows, provider columns, totals last; the released
+    /// period's.
     table: Vec<Vec<u64>>,
+    /// The same tables of every member of the family, the quarter first.
+    members: Vec<Vec<Vec<u64>>>,
     hidden: Vec<Vec<bool>>,
 }
 
 impl Exchanges {
-    fn new(appraisal: &Appraisal, volumes: &[(String, String, u64)], k: u64) -> Exchanges {
+    /// The matrices of the family's members (`volumes`, the quarter first; the
+    /// released one at `at`), with the family's pattern: every cell below `k` in any
+    /// member is hidden in all, and more cells (by the quarter's counts) until none
+    /// can be worked out in any member.
+    fn new(
+        appraisal: &Appraisal,
+        volumes: &[Vec<(String, String, u64)>],
+        at: usize,
+        k: u64,
+    ) -> Exchanges {
         // Every appraised department, and any other the exchanges name.
         let ids: BTreeSet<&str> = appraisal
             .current
@@ -284,43 +376,93 @@ impl Exchanges {
             .chain(
                 volumes
                     .iter()
+                    .flatten()
                     .flat_map(|(p, c, _)| [p.as_str(), c.as_str()]),
             )
             .collect();
         let ids: Vec<String> = ids.into_iter().map(String::from).collect();
-        let at: BTreeMap<&str, usize> = ids
+        let at_id: BTreeMap<&str, usize> = ids
             .iter()
             .enumerate()
             .map(|(i, d)| (d.as_str(), i))
             .collect();
         let n = ids.len();
-        let mut table = vec![vec![0u64; n + 1]; n + 1];
-        for (provider, consumer, count) in volumes {
-            let (c, p) = (at[consumer.as_str()], at[provider.as_str()]);
-            if c == p {
-                continue;
-            }
-            table[c][p] += count;
-            table[c][n] += count;
-            table[n][p] += count;
-            table[n][n] += count;
+        let members: Vec<Vec<Vec<u64>>> = volumes
+            .iter()
+            .map(|volumes| {
+                let mut table = vec![vec![0u64; n + 1]; n + 1];
+                for (provider, consumer, count) in volumes {
+                    let (c, p) = (at_id[consumer.as_str()], at_id[provider.as_str()]);
+                    if c == p {
+                        continue;
+                    }
+                    table[c][p] += count;
+                    table[c][n] += count;
+                    table[n][p] += count;
+                    table[n][n] += count;
+                }
+                table
+            })
+            .collect();
+        let primary: Vec<Vec<bool>> = (0..=n)
+            .map(|i| {
+                (0..=n)
+                    .map(|j| members.iter().any(|t| t[i][j] < k))
+                    .collect()
+            })
+            .collect();
+        let hidden =
+            appraise_score::suppress::protect(&members[0], primary, |i, j| i == j && i < n);
+        Exchanges {
+            ids,
+            table: members[at].clone(),
+            members,
+            hidden,
         }
-        let hidden = appraise_score::suppress::suppress(&table, k, |i, j| i == j && i < n);
-        Exchanges { ids, table, hidden }
     }
 
-    /// The hidden totals of department `d`: as a consumer (its row) and as a provider
-    /// (its column).
-    fn hidden_totals(&self, d: &str) -> Vec<u64> {
+    /// The hidden totals of department `d` in member `m` of the family: as a consumer
+    /// (its row) and as a provider (its column).
+    fn hidden_totals(&self, d: &str, m: usize) -> Vec<u64> {
         let n = self.ids.len();
-        let Ok(i) = self.ids.binary_search_by(|x| x.as_str().cmp(d)) else {
+        let Some(i) = self.index(d) else {
             return Vec::new();
         };
         [(i, n), (n, i)]
             .into_iter()
             .filter(|&(a, b)| self.hidden[a][b])
-            .map(|(a, b)| self.table[a][b])
+            .map(|(a, b)| self.members[m][a][b])
             .collect()
+    }
+
+    /// Whether department `d`'s row or column hides a cell between two departments:
+    /// then a count of the departments it exchanged with tells how many of the hidden
+    /// cells are not zero.
+    fn hides_partners(&self, d: &str) -> bool {
+        let n = self.ids.len();
+        self.index(d)
+            .is_some_and(|i| (0..n).any(|j| self.hidden[i][j] || self.hidden[j][i]))
+    }
+
+    fn index(&self, d: &str) -> Option<usize> {
+        self.ids.binary_search_by(|x| x.as_str().cmp(d)).ok()
+    }
+
+    /// The fingerprint of the family's pattern: the hidden cells (by department id)
+    /// and the withheld KPI rows.
+    fn pattern(&self, withheld: &BTreeSet<(String, String)>) -> String {
+        let n = self.ids.len();
+        let name = |i: usize| if i < n { self.ids[i].as_str() } else { "total" };
+        let mut cells = Vec::new();
+        for (i, row) in self.hidden.iter().enumerate() {
+            for (j, &h) in row.iter().enumerate() {
+                if h {
+                    cells.push(format!("{}|{}", name(i), name(j)));
+                }
+            }
+        }
+        let rows: Vec<String> = withheld.iter().map(|(d, k)| format!("{d}|{k}")).collect();
+        fingerprint([cells.join("\n").as_bytes(), rows.join("\n").as_bytes()])
     }
 
     /// Cells hidden as below `k`, and hidden besides.
@@ -371,6 +513,8 @@ struct KpiTable {
     rows: Vec<KpiRow>,
     /// Per department, the KPIs withheld with a value behind them.
     withheld: BTreeMap<String, BTreeSet<String>>,
+    /// The (department, KPI) rows withheld in every release of the family.
+    family_withheld: BTreeSet<(String, String)>,
 }
 
 struct KpiRow {
@@ -381,27 +525,52 @@ struct KpiRow {
 }
 
 impl KpiTable {
-    fn new(matrix: &KpiMatrix, kpis: &[KpiDef], exchanges: &Exchanges, k: u64) -> KpiTable {
-        let counts_value: BTreeSet<&str> = kpis
-            .iter()
-            .filter(|d| d.unit.as_deref().is_some_and(|u| COUNT_UNITS.contains(&u)))
-            .map(|d| d.id.as_str())
-            .collect();
-        let mut withheld: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let rows = matrix
-            .values
-            .iter()
-            .map(|v| {
+    /// The released member's rows (`matrices[at]`), a row withheld when it, or the
+    /// same department's row of the KPI in another member of the family, would give a
+    /// count below `k` or a hidden total away, or is a count of partner departments
+    /// where the department's matrix row or column hides a cell.
+    fn new(
+        matrices: &[&KpiMatrix],
+        at: usize,
+        kpis: &[KpiDef],
+        exchanges: &Exchanges,
+        k: u64,
+    ) -> KpiTable {
+        let unit_of = |id: &str| {
+            kpis.iter()
+                .find(|d| d.id == id)
+                .and_then(|d| d.unit.as_deref())
+        };
+        let mut family_withheld = BTreeSet::new();
+        for (member, m) in matrices.iter().enumerate() {
+            for v in &m.values {
+                let unit = unit_of(&v.kpi);
                 let sample = v.sample_size.map(|s| s as f64);
-                let value_count = v.value.filter(|_| counts_value.contains(v.kpi.as_str()));
+                let counts_value = unit.is_some_and(|u| COUNT_UNITS.contains(&u));
+                let value_count = v.value.filter(|_| counts_value);
                 let counts = [v.numerator, v.denominator, sample, value_count];
-                let totals = exchanges.hidden_totals(&v.department_id);
+                let totals = exchanges.hidden_totals(&v.department_id, member);
                 let small = counts.iter().flatten().any(|&c| c < k as f64);
                 let linked = counts
                     .iter()
                     .flatten()
                     .any(|&c| totals.iter().any(|&t| c == t as f64));
-                let row_withheld = small || linked;
+                // Nothing to measure says a count is 0: no request decided, no case.
+                let empty = v.value.is_none();
+                let partners = unit == Some("departments")
+                    && exchanges.hides_partners(&v.department_id);
+                if small || linked || empty || partners {
+                    family_withheld.insert((v.department_id.clone(), v.kpi.clone()));
+                }
+            }
+        }
+        let mut withheld: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows = matrices[at]
+            .values
+            .iter()
+            .map(|v| {
+                let key = (v.department_id.clone(), v.kpi.clone());
+                let row_withheld = family_withheld.contains(&key);
                 if row_withheld && v.value.is_some() {
                     withheld
                         .entry(v.department_id.clone())
@@ -411,12 +580,16 @@ impl KpiTable {
                 KpiRow {
                     department_id: v.department_id.clone(),
                     kpi: v.kpi.clone(),
-                    fields: [v.value, v.numerator, v.denominator, sample],
+                    fields: [v.value, v.numerator, v.denominator, v.sample_size.map(|s| s as f64)],
                     withheld: row_withheld,
                 }
             })
             .collect();
-        KpiTable { rows, withheld }
+        KpiTable {
+            rows,
+            withheld,
+            family_withheld,
+        }
     }
 
     fn csv(&self, period: &Period) -> String {
@@ -511,6 +684,8 @@ fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef]) -> String {
 
 struct Package<'a> {
     period: &'a Period,
+    /// The releases it is protected with: its quarter and the quarter's months.
+    family: &'a [Period],
     appraisal: &'a Appraisal,
     exchanges: &'a Exchanges,
     licence: &'a Licence,
@@ -609,6 +784,7 @@ fn package(p: &Package) -> Value {
             "min_cell": p.k,
             "marker": SUPPRESSED,
             "rule": "docs/publish.md",
+            "protected_with": p.family.iter().map(ToString::to_string).collect::<Vec<_>>(),
         },
         "resources": resources,
     })

@@ -122,3 +122,49 @@ fn every_planted_outage_is_found_with_at_most_one_false_alarm_per_1000_departmen
     );
     assert_eq!(lines.count(), a.anomalies.len());
 }
+
+fn scan_demo(period: &str) -> Watched {
+    watch(Watch {
+        data: root().join("fixtures/demo"),
+        options: Default::default(),
+        period: period.parse().unwrap(),
+        calendar: calendar(),
+        engine: EngineOptions::default(),
+        query_timeout: Duration::from_secs(600),
+        allow_empty: false,
+        settings: Settings::default(),
+        out: None,
+        write: Policy::default(),
+    })
+    .unwrap()
+}
+
+/// Regression (anomalies_on_days_the_data_does_not_cover): a period reaching past the
+/// data's last exchange (the demo ends on 2026-09-30) reported the silent days after it
+/// as outages ("exchanges 0, expected 36" on 2026-10-08 to 15).
+#[test]
+fn anomalies_on_days_the_data_does_not_cover() {
+    let last = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    let within = scan_demo("2026-09-01..2026-09-30");
+    let past = scan_demo("2026-09-01..2026-10-31");
+    assert!(past.detected.anomalies.iter().all(|a| a.day <= last), "{:?}", past.detected.anomalies);
+    // The days the data covers are judged as before, and the user is told.
+    assert_eq!(past.detected.anomalies, within.detected.anomalies);
+    assert_eq!(past.detected.department_days, within.detected.department_days);
+    assert!(
+        past.warnings.iter().any(|w| w.contains("end on 2026-09-30")),
+        "{:?}",
+        past.warnings
+    );
+}
+
+/// Regression (anomalies_over_a_period_of_centuries): `--period
+/// 2026-04-01..2500-12-31` judged every day to the year 2500 (over 300 s); the scan
+/// stops at the data's last day and finds what the data's own months give.
+#[test]
+fn anomalies_over_a_period_of_centuries() {
+    let long = scan_demo("2026-04-01..2500-12-31");
+    let covered = scan_demo("2026-04-01..2026-09-30");
+    assert_eq!(long.detected.anomalies, covered.detected.anomalies);
+    assert_eq!(long.detected.department_days, covered.detected.department_days);
+}

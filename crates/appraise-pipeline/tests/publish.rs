@@ -43,45 +43,129 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The demo's 2026Q3 as the release computes it, before suppression: the KPI matrix
-/// and the exchanges per (provider, consumer).
-fn demo() -> (Scored, Vec<(String, String, u64)>) {
+/// and the exchanges per (provider, consumer); and the same figures of its three
+/// months, which its release is protected with.
+#[allow(clippy::type_complexity)]
+fn demo() -> (
+    Scored,
+    Vec<(String, String, u64)>,
+    Vec<(appraise_kpi::KpiMatrix, Vec<(String, String, u64)>)>,
+) {
     let dir = root().join("fixtures/demo");
     let data = appraise_data::load_dir(&dir, &Default::default()).unwrap();
     let period = "2026Q3".parse().unwrap();
     let scored = appraise(&dir, &data, &period, rules(), &mut Laps::start("kpis")).unwrap();
-    let volumes = block_on(
-        scored.engine.exchange_volumes(&period),
-        Duration::from_secs(600),
-    )
+    let wait = Duration::from_secs(600);
+    let volumes = block_on(scored.engine.exchange_volumes(&period), wait)
+        .unwrap()
+        .unwrap();
+    let months = ["2026-07", "2026-08", "2026-09"]
+        .map(|m| {
+            let m = m.parse().unwrap();
+            let matrix = block_on(scored.engine.run(&m, &scored.kpis), wait)
+                .unwrap()
+                .unwrap();
+            let volumes = block_on(scored.engine.exchange_volumes(&m), wait)
+                .unwrap()
+                .unwrap();
+            (matrix, volumes)
+        })
+        .into();
+    (scored, volumes, months)
+}
+
+fn publish_demo(k: u64, out: &Path) -> appraise_pipeline::Published {
+    publish(Release {
+        data: root().join("fixtures/demo"),
+        options: Default::default(),
+        period: "2026Q3".parse().unwrap(),
+        rules: rules(),
+        out: out.to_path_buf(),
+        write: Policy::default(),
+        contents: from_disk,
+        min_cell: k,
+        licence: Licence::from_id("CC-BY-4.0").unwrap(),
+        series: None,
+    })
     .unwrap()
-    .unwrap();
-    (scored, volumes)
 }
 
 #[test]
 fn the_demo_release_shows_no_small_count_and_gives_no_suppressed_one_away() {
-    let (scored, volumes) = demo();
+    let (scored, volumes, months) = demo();
     for k in [5, 10] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("release");
-        let done = publish(Release {
-            data: root().join("fixtures/demo"),
-            options: Default::default(),
-            period: "2026Q3".parse().unwrap(),
-            rules: rules(),
-            out: out.clone(),
-            write: Policy::default(),
-            contents: from_disk,
-            min_cell: k,
-            licence: Licence::from_id("CC-BY-4.0").unwrap(),
-        })
-        .unwrap();
+        let done = publish_demo(k, &out);
         check_matrix(&out, k, &scored, &volumes);
-        let (withheld, rows) = check_kpis(&out, k, &scored, &volumes);
+        let (withheld, rows) = check_kpis(&out, k, &scored, &volumes, &months);
         assert_eq!(done.kpi_rows, (scored.matrix.values.len(), rows));
         check_ranking(&out, &scored, &withheld);
         check_package(&out);
     }
+}
+
+/// Regression (kpi_counts_show_hidden_cells_are_not_zero): `consumers_served` counts a
+/// provider's consumers, the non-zero cells of its matrix column; provider 320826-SP
+/// (demo, K = 5) showed 59 with 52 published cells, so its 7 suppressed cells were all
+/// at least 1 (two narrowed to [1, 5]). A count of partner departments is withheld
+/// wherever the department's row or column hides a cell between departments.
+#[test]
+fn kpi_counts_show_hidden_cells_are_not_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("release");
+    publish_demo(5, &out);
+    let (header, cells) = shown_matrix(&out);
+    let ids = &header;
+    let n = ids.len();
+    let (_, rows) = read_csv(&out.join("kpis.csv"));
+    let mut checked = 0;
+    for row in rows.iter().filter(|r| r[2] == "consumers_served" || r[2] == "providers_used") {
+        let d = ids.iter().position(|x| *x == row[1]).unwrap();
+        let line: Vec<Option<u64>> = if row[2] == "consumers_served" {
+            (0..n).map(|i| cells[i][d]).collect()
+        } else {
+            cells[d][..n].to_vec()
+        };
+        if line.iter().any(Option::is_none) {
+            assert_eq!(row[3], SUPPRESSED, "{row:?} published beside hidden cells");
+            checked += 1;
+        } else {
+            // Every partner shown: the count is the shown non-zero cells.
+            let partners = line.iter().filter(|c| c.is_some_and(|x| x > 0)).count();
+            assert!(row[3] == SUPPRESSED || row[3].parse::<usize>().unwrap() <= partners);
+        }
+    }
+    assert!(checked > 0, "the demo hides cells beside partner counts");
+    let sp = rows
+        .iter()
+        .find(|r| r[1] == "320826-SP" && r[2] == "consumers_served")
+        .unwrap();
+    assert_eq!(sp[3], SUPPRESSED);
+}
+
+/// Regression (empty_kpi_rows_publish_zero_counts): at any K, 31 demo rows of
+/// `request_approval_rate`, `request_decision_days` and `request_on_time_rate` were
+/// published empty, which says the department decided no request: a count of 0,
+/// below K. A row with nothing to measure is withheld like any count below K.
+#[test]
+fn empty_kpi_rows_publish_zero_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("release");
+    publish_demo(u64::MAX, &out);
+    let (_, rows) = read_csv(&out.join("kpis.csv"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(row[3..].iter().all(|c| c == SUPPRESSED), "{row:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("release");
+    publish_demo(2, &out);
+    let (_, rows) = read_csv(&out.join("kpis.csv"));
+    for row in &rows {
+        assert!(!row[3..].iter().all(String::is_empty), "{row:?} published empty");
+    }
+    assert!(rows.iter().any(|r| r[2] == "request_decision_days" && r[3] == SUPPRESSED));
 }
 
 /// exchanges.csv: shown counts are at least `k` and match the exchanges; the diagonal is
@@ -145,13 +229,16 @@ fn check_matrix(out: &Path, k: u64, scored: &Scored, volumes: &[(String, String,
 }
 
 /// kpis.csv: every row published or withheld whole, published rows as computed and with
-/// no count below `k`, withheld rows for a reason. Returns the KPIs withheld with a
-/// value, per department, and how many rows are withheld.
+/// no count below `k`, withheld rows for a reason (in the quarter or one of its
+/// months: a count below `k` or equal to a total, nothing to measure, or a count of
+/// partners beside hidden cells). Returns the KPIs withheld with a value, per
+/// department, and how many rows are withheld.
 fn check_kpis(
     out: &Path,
     k: u64,
     scored: &Scored,
     volumes: &[(String, String, u64)],
+    months: &[(appraise_kpi::KpiMatrix, Vec<(String, String, u64)>)],
 ) -> (BTreeMap<String, BTreeSet<String>>, usize) {
     let (header, rows) = read_csv(&out.join("kpis.csv"));
     let mut count = 0;
@@ -168,46 +255,77 @@ fn check_kpis(
         ]
     );
     assert_eq!(rows.len(), scored.matrix.values.len());
+    let family: Vec<(&appraise_kpi::KpiMatrix, &[(String, String, u64)])> =
+        std::iter::once((&scored.matrix, volumes))
+            .chain(months.iter().map(|(m, v)| (m, v.as_slice())))
+            .collect();
+    let unit = |kpi: &str| {
+        scored
+            .kpis
+            .iter()
+            .find(|d| d.id == kpi)
+            .and_then(|d| d.unit.clone())
+    };
+    let (ids, cells) = shown_matrix(out);
+    let beside_hidden = |d: &str| {
+        let Some(i) = ids.iter().position(|x| x == d) else {
+            return false;
+        };
+        (0..ids.len()).any(|j| cells[i][j].is_none() || cells[j][i].is_none())
+    };
+    // Why a member's row of (department, KPI) would be withheld, if it would.
+    let reason = |m: &appraise_kpi::KpiMatrix, vols: &[(String, String, u64)], d: &str, kpi: &str| {
+        let Some(v) = m.values.iter().find(|v| v.department_id == d && v.kpi == kpi) else {
+            return false;
+        };
+        let counting = unit(kpi).is_some_and(|u| appraise_pipeline::COUNT_UNITS.contains(&u.as_str()));
+        let counts: Vec<f64> = [v.numerator, v.denominator, v.sample_size.map(|s| s as f64)]
+            .into_iter()
+            .chain([v.value.filter(|_| counting)])
+            .flatten()
+            .collect();
+        // The department's totals, as consumer and as provider, where the release
+        // hides them.
+        let mut t = [0u64; 2];
+        for (p, c, x) in vols.iter().filter(|(p, c, _)| p != c) {
+            if c == d {
+                t[0] += x;
+            }
+            if p == d {
+                t[1] += x;
+            }
+        }
+        let n = ids.len();
+        let i = ids.iter().position(|x| x == d);
+        let hidden_totals: Vec<u64> = [
+            i.filter(|&i| cells[i][n].is_none()).map(|_| t[0]),
+            i.filter(|&i| cells[n][i].is_none()).map(|_| t[1]),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        v.value.is_none()
+            || counts
+                .iter()
+                .any(|&c| c < k as f64 || hidden_totals.iter().any(|&t| c == t as f64))
+            || (unit(kpi).as_deref() == Some("departments") && beside_hidden(d))
+    };
     let truth: BTreeMap<(&str, &str), &appraise_kpi::KpiValue> = scored
         .matrix
         .values
         .iter()
         .map(|v| ((v.department_id.as_str(), v.kpi.as_str()), v))
         .collect();
-    let counts_value: BTreeSet<&str> = scored
-        .kpis
-        .iter()
-        .filter(|d| {
-            d.unit
-                .as_deref()
-                .is_some_and(|u| appraise_pipeline::COUNT_UNITS.contains(&u))
-        })
-        .map(|d| d.id.as_str())
-        .collect();
-    // Totals of each department as consumer and as provider.
-    let mut totals: BTreeMap<&str, [u64; 2]> = BTreeMap::new();
-    for (p, c, x) in volumes.iter().filter(|(p, c, _)| p != c) {
-        totals.entry(c).or_default()[0] += x;
-        totals.entry(p).or_default()[1] += x;
-    }
     let mut withheld: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in &rows {
         assert_eq!(row[0], "2026Q3");
         let v = truth[&(row[1].as_str(), row[2].as_str())];
-        let counts: Vec<f64> = [v.numerator, v.denominator, v.sample_size.map(|s| s as f64)]
-            .into_iter()
-            .chain([v.value.filter(|_| counts_value.contains(v.kpi.as_str()))])
-            .flatten()
-            .collect();
         let cells = &row[3..];
         if cells.iter().all(|c| c == SUPPRESSED) {
-            let small = counts.iter().any(|&c| c < k as f64);
-            let t = totals
-                .get(v.department_id.as_str())
-                .copied()
-                .unwrap_or([0, 0]);
-            let a_total = counts.iter().any(|&c| t.iter().any(|&t| c == t as f64));
-            assert!(small || a_total, "{row:?} withheld for no reason");
+            assert!(
+                family.iter().any(|(m, vols)| reason(m, vols, &row[1], &row[2])),
+                "{row:?} withheld for no reason"
+            );
             count += 1;
             if v.value.is_some() {
                 withheld
@@ -220,8 +338,9 @@ fn check_kpis(
                 !cells.iter().any(|c| c == SUPPRESSED),
                 "{row:?} partly withheld"
             );
-            for c in &counts {
-                assert!(*c >= k as f64, "{row:?}: a count below {k}");
+            // Published: no member of the family gives a reason to withhold it.
+            for (m, vols) in &family {
+                assert!(!reason(m, vols, &row[1], &row[2]), "{row:?}: published with a reason");
             }
             let parse = |s: &str| (!s.is_empty()).then(|| s.parse::<f64>().unwrap());
             assert_eq!(parse(&cells[0]), v.value, "{row:?}");
@@ -307,4 +426,277 @@ fn a_licence_is_a_known_id_or_an_id_shaped_name() {
     let e = Licence::from_id("CC BY 4.0").unwrap_err();
     assert!(e.to_string().contains("not a licence id"), "{e}");
     assert!(e.hint().unwrap().contains("CC-BY-4.0"));
+}
+
+/// A generated province of 14 departments over 2026Q3, with few exchanges a pair: a
+/// matrix of many small cells in every month.
+fn province(dir: &Path) -> PathBuf {
+    let data = dir.join("province");
+    appraise_gen::generate(&appraise_gen::GenerateOptions {
+        seed: 11,
+        departments: 14,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+        months: 3,
+        exchanges: 4_000,
+        services: 400,
+        share_requests: 80,
+        out: data.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    data
+}
+
+fn release(
+    data: &Path,
+    period: &str,
+    k: u64,
+    out: &Path,
+    series: &Path,
+) -> Result<appraise_pipeline::Published, appraise_pipeline::Error> {
+    publish(Release {
+        data: data.to_path_buf(),
+        options: Default::default(),
+        period: period.parse().unwrap(),
+        rules: rules(),
+        out: out.to_path_buf(),
+        write: Policy::default(),
+        contents: from_disk,
+        min_cell: k,
+        licence: Licence::from_id("CC-BY-4.0").unwrap(),
+        series: Some(series.to_path_buf()),
+    })
+}
+
+/// A released matrix as anyone reads it: the department ids, and each cell of the
+/// (n + 1) × (n + 1) table with its totals, `None` where suppressed (the diagonal,
+/// left out, reads 0: a reader knows it).
+fn shown_matrix(out: &Path) -> (Vec<String>, Vec<Vec<Option<u64>>>) {
+    let (header, rows) = read_csv(&out.join("exchanges.csv"));
+    let ids = header[1..header.len() - 1].to_vec();
+    let cells = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row[1..]
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    if i == j && i < ids.len() {
+                        Some(0)
+                    } else if c == SUPPRESSED {
+                        None
+                    } else {
+                        Some(c.parse().unwrap())
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (ids, cells)
+}
+
+/// Everything the releases of a quarter and its months publish about their matrices,
+/// as linear equations in the suppressed cells (each ≥ 0): every row and column sum of
+/// every release, and every cell of the quarter as the sum of the same cell of its
+/// months. Returns the unknowns as (release, row, column) and the equations as
+/// (terms, right-hand side).
+#[allow(clippy::type_complexity)]
+fn attack_system(
+    releases: &[Vec<Vec<Option<u64>>>],
+) -> (Vec<(usize, usize, usize)>, Vec<(Vec<(usize, f64)>, f64)>) {
+    let size = releases[0].len();
+    let mut unknowns = Vec::new();
+    let mut index = BTreeMap::new();
+    for (r, cells) in releases.iter().enumerate() {
+        for (i, row) in cells.iter().enumerate() {
+            for (j, c) in row.iter().enumerate() {
+                if c.is_none() {
+                    index.insert((r, i, j), unknowns.len());
+                    unknowns.push((r, i, j));
+                }
+            }
+        }
+    }
+    let mut equations = Vec::new();
+    // sum(terms) = 0 with each term (release, row, column, coefficient).
+    let mut add = |terms: Vec<(usize, usize, usize, f64)>| {
+        let (mut lhs, mut rhs) = (Vec::new(), 0.0);
+        for (r, i, j, c) in terms {
+            match releases[r][i][j] {
+                Some(x) => rhs -= c * x as f64,
+                None => lhs.push((index[&(r, i, j)], c)),
+            }
+        }
+        if !lhs.is_empty() {
+            equations.push((lhs, rhs));
+        }
+    };
+    let t = size - 1;
+    for r in 0..releases.len() {
+        for i in 0..size {
+            // A row (the totals row too) sums to its last cell; a column likewise.
+            let mut row: Vec<_> = (0..t).map(|j| (r, i, j, 1.0)).collect();
+            row.push((r, i, t, -1.0));
+            add(row);
+            let mut col: Vec<_> = (0..t).map(|j| (r, j, i, 1.0)).collect();
+            col.push((r, t, i, -1.0));
+            add(col);
+        }
+    }
+    for i in 0..size {
+        for j in 0..size {
+            let mut cell = vec![(0, i, j, 1.0)];
+            cell.extend((1..releases.len()).map(|r| (r, i, j, -1.0)));
+            add(cell);
+        }
+    }
+    (unknowns, equations)
+}
+
+/// The unknowns the equations fix exactly, by elimination: an unknown is determined
+/// when, in reduced row echelon form, it is a pivot whose row holds no free unknown.
+fn determined(n: usize, equations: &[(Vec<(usize, f64)>, f64)]) -> Vec<usize> {
+    let mut m: Vec<Vec<f64>> = equations
+        .iter()
+        .map(|(terms, _)| {
+            let mut row = vec![0.0; n];
+            for &(i, c) in terms {
+                row[i] += c;
+            }
+            row
+        })
+        .collect();
+    let mut pivots = Vec::new();
+    for col in 0..n {
+        let r = pivots.len();
+        let Some(p) = (r..m.len()).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
+        else {
+            break;
+        };
+        if m[p][col].abs() < 1e-9 {
+            continue;
+        }
+        m.swap(r, p);
+        let pivot = m[r].clone();
+        for (i, row) in m.iter_mut().enumerate() {
+            if i != r && row[col].abs() > 1e-12 {
+                let f = row[col] / pivot[col];
+                for (x, q) in row.iter_mut().zip(&pivot) {
+                    *x -= f * q;
+                }
+            }
+        }
+        pivots.push(col);
+    }
+    let is_pivot: BTreeSet<usize> = pivots.iter().copied().collect();
+    pivots
+        .iter()
+        .enumerate()
+        .filter(|&(r, _)| {
+            m[r].iter()
+                .enumerate()
+                .all(|(c, x)| is_pivot.contains(&c) || x.abs() <= 1e-9)
+        })
+        .map(|(_, &c)| c)
+        .collect()
+}
+
+/// The bounds attacker (tests/attack/bounds.py, scipy's HiGHS): each unknown's
+/// narrowest interval. `None` where no Python with scipy is at hand.
+fn bounds(n: usize, equations: &[(Vec<(usize, f64)>, f64)]) -> Option<Vec<(f64, Option<f64>)>> {
+    use std::io::Write;
+    // CI names its Python with scipy (.ci/run): there the attacker must run.
+    let named = std::env::var("APPRAISE_PYTHON").ok();
+    let python = named.clone().unwrap_or_else(|| "python3".into());
+    let has_scipy = std::process::Command::new(&python)
+        .args(["-c", "import scipy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_scipy {
+        assert!(named.is_none(), "APPRAISE_PYTHON={python} cannot import scipy");
+        eprintln!("no Python with scipy here: the bounds attacker is not run");
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/attack/bounds.py");
+    let mut child = std::process::Command::new(&python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let system = serde_json::json!({"unknowns": n, "equations": equations});
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(system.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let intervals: Vec<(f64, Option<f64>)> = serde_json::from_slice(&out.stdout).unwrap();
+    Some(intervals)
+}
+
+/// Regression (differencing_across_releases, two_releases_at_different_k): publishing a
+/// quarter and its three months let anyone subtract (on the demo 122 hidden cells
+/// recovered at K = 5), a quarter against a range one day shorter gave the last day's
+/// counts, and a K = 5 and a K = 10 release of one period undid the larger K. Each
+/// series (one K) of a generated province publishes 2026Q3 and its months; the
+/// differencing attacker (linear algebra over every release's sums and the quarter =
+/// the sum of its months) recovers no suppressed cell, and the bounds attacker (linear
+/// programming, the cells ≥ 0) puts none in an interval narrower than K. Ranges and a
+/// second K in a series are refused.
+#[test]
+fn differencing_across_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = province(dir.path());
+    let family = ["2026Q3", "2026-07", "2026-08", "2026-09"];
+    for k in [5u64, 10] {
+        let series = dir.path().join(format!("series-{k}.json"));
+        // Published in an order other than the quarter's: the pattern is the family's.
+        let mut shown = BTreeMap::new();
+        for period in ["2026-08", "2026Q3", "2026-07", "2026-09"] {
+            let out = dir.path().join(format!("k{k}-{period}"));
+            release(&data, period, k, &out, &series).unwrap();
+            shown.insert(period, shown_matrix(&out));
+        }
+        let ids = &shown["2026Q3"].0;
+        assert!(family.iter().all(|p| shown[p].0 == *ids), "one set of departments");
+        let releases: Vec<Vec<Vec<Option<u64>>>> =
+            family.iter().map(|p| shown[p].1.clone()).collect();
+        let hidden = releases[0].iter().flatten().filter(|c| c.is_none()).count();
+        assert!(hidden > 50, "k = {k}: {hidden} hidden cells");
+        let (unknowns, equations) = attack_system(&releases);
+        let fixed = determined(unknowns.len(), &equations);
+        let named: Vec<_> = fixed.iter().map(|&u| unknowns[u]).collect();
+        assert!(named.is_empty(), "k = {k}: recovered exactly {named:?}");
+        if let Some(intervals) = bounds(unknowns.len(), &equations) {
+            let narrow: Vec<_> = intervals
+                .iter()
+                .zip(&unknowns)
+                .filter(|((lo, hi), _)| hi.is_some_and(|hi| hi - lo < k as f64 - 1e-6))
+                .map(|((lo, hi), u)| (u, *lo, *hi))
+                .collect();
+            assert!(narrow.is_empty(), "k = {k}: narrower than {k}: {narrow:?}");
+            let widest = intervals.iter().filter_map(|(lo, hi)| hi.map(|hi| hi - lo));
+            eprintln!(
+                "k = {k}: {hidden} hidden cells in the quarter, {} unknowns in the four \
+                 releases, {} equations; narrowest interval {:?}",
+                unknowns.len(),
+                equations.len(),
+                widest.reduce(f64::min)
+            );
+        }
+        // A second minimum cell in the series is refused, and so is any span of days
+        // but a month or a quarter.
+        let out = dir.path().join(format!("k{k}-again"));
+        let e = release(&data, "2026-07", 15 - k, &out, &series).unwrap_err();
+        assert!(e.to_string().contains(&format!("--min-cell {k}")), "{e}");
+        for period in ["2026-07-01..2026-09-29", "2026"] {
+            let e = release(&data, period, k, &out, &series).unwrap_err();
+            assert!(e.to_string().contains("calendar month or quarter"), "{e}");
+        }
+        assert!(!out.exists());
+    }
 }

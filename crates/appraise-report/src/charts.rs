@@ -82,8 +82,9 @@ pub struct Chart {
     pub svg: String,
 }
 
-/// What a chart writes in words: the wording and the department labels, whole (a
-/// chart makes room for its longest label rather than cut it).
+/// What a chart writes in words: the wording and the department labels, whole up to
+/// [`LABEL_EMS`] (a chart makes room for its longest label rather than cut it, up to
+/// that bound).
 pub(crate) struct Text {
     strings: Strings,
     lang: Lang,
@@ -95,8 +96,37 @@ pub(crate) struct Text {
     widest: f32,
 }
 
+/// The widest a department label is drawn, in ems: about 28 Chinese characters. A
+/// longer name is cut to fit with "…" (the tables and cards give it whole), so that no
+/// name can widen a chart without bound.
+const LABEL_EMS: f32 = 28.0;
+
+/// `label` cut with "…" to at most `ems` wide (at 1 px); as it is where it fits.
+fn fit(label: String, ems: f32, fonts: &Fonts) -> String {
+    if fonts.width(&label, 1.0) <= ems {
+        return label;
+    }
+    let chars: Vec<char> = label.chars().collect();
+    let cut = |n: usize| chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
+    // The longest prefix that fits with its ellipsis (widths grow with the prefix).
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fonts.width(&cut(mid), 1.0) <= ems {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    cut(lo)
+}
+
 impl Text {
     pub(crate) fn new(strings: Strings, lang: Lang, labels: Vec<String>, fonts: &Fonts) -> Text {
+        let labels: Vec<String> = labels
+            .into_iter()
+            .map(|l| fit(l, LABEL_EMS, fonts))
+            .collect();
         let widest = labels
             .iter()
             .map(|l| fonts.width(l, 1.0))
@@ -276,21 +306,29 @@ pub(crate) fn svg_of(kind: Kind, src: &Source<'_>, text: &Text) -> Result<String
 /// How many PNG pixels a chart unit takes: 960-unit charts become 1,920 px wide.
 pub const PNG_SCALE: f32 = 2.0;
 
-/// An SVG as PNG bytes at [`PNG_SCALE`], on white.
+/// The most pixels a PNG chart takes (64 MiB of RGBA): a chart larger at
+/// [`PNG_SCALE`] (thousands of departments in one ranking) is drawn at the scale that
+/// fits, so that memory stays bounded whatever the data.
+const MAX_PIXELS: f32 = 16.0 * 1024.0 * 1024.0;
+
+/// An SVG as PNG bytes at [`PNG_SCALE`] (less where that passes [`MAX_PIXELS`]), on
+/// white.
 fn rasterise(svg: &str, fonts: &Fonts) -> Result<Vec<u8>, String> {
     use resvg::tiny_skia::{Color, Pixmap, Transform};
     let tree =
         resvg::usvg::Tree::from_str(svg, fonts.raster_options()).map_err(|e| e.to_string())?;
+    let units = tree.size().width() * tree.size().height();
+    let scale = PNG_SCALE.min((MAX_PIXELS / units.max(1.0)).sqrt());
     let size = tree
         .size()
         .to_int_size()
-        .scale_by(PNG_SCALE)
+        .scale_by(scale)
         .ok_or("the chart has no size")?;
     let mut pixmap = Pixmap::new(size.width(), size.height()).ok_or("the chart has no size")?;
     pixmap.fill(Color::WHITE);
     resvg::render(
         &tree,
-        Transform::from_scale(PNG_SCALE, PNG_SCALE),
+        Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| e.to_string())
@@ -1365,6 +1403,25 @@ mod rank_axis_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_10000_character_department_name() {
+        // Regression: a name of 10,000 characters widened the ranking chart to 185,560
+        // px (110 s and 8.9 GB for one run); at 20,000 the run aborted.
+        let fonts = Fonts::builtin();
+        let long = "部".repeat(10_000);
+        let cut = fit(long.clone(), LABEL_EMS, &fonts);
+        assert!(cut.ends_with('…'));
+        assert!(fonts.width(&cut, 1.0) <= LABEL_EMS, "{}", fonts.width(&cut, 1.0));
+        // As many characters as fit: one more would not.
+        let n = cut.chars().count() - 1;
+        let longer: String = long.chars().take(n + 1).collect::<String>() + "…";
+        assert!(fonts.width(&longer, 1.0) > LABEL_EMS);
+        // A name that fits is kept whole.
+        assert_eq!(fit("省公安厅".into(), LABEL_EMS, &fonts), "省公安厅");
+        let text = Text::new(Strings::default(), Lang::En, vec![long], &fonts);
+        assert!(text.label_w() < 2 * LABEL_W, "{}", text.label_w());
+    }
 
     #[test]
     fn grade_colours_run_from_best_to_worst() {

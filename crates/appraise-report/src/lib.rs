@@ -21,6 +21,7 @@
 //! nothing here reads the clock (the workbook is dated with the period's last day).
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod charts;
 pub mod compare;
 pub mod fonts;
@@ -105,11 +106,24 @@ impl Error {
     /// A fix, where one is known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Template { .. } => Some(
+            // A file of the --templates folder is named by its path; a built-in one by
+            // its bare name, which no --templates file is the cause of.
+            Error::Template { name, .. } if !Error::built_in(name) => Some(
                 "fix the file, or remove it from the --templates folder to use the default".into(),
+            ),
+            Error::Template { .. } => Some(
+                "the built-in template failed on this data: look for a text in the data (a \
+                 department name, a KPI title) holding something the report cannot print"
+                    .into(),
             ),
             _ => None,
         }
+    }
+
+    /// Whether a template's name is a built-in template's (a bare file name) rather
+    /// than the path of a `--templates` file.
+    pub(crate) fn built_in(name: &Path) -> bool {
+        name.parent().is_none_or(|p| p.as_os_str().is_empty())
     }
 
     /// Whether the error is the user's input (exit 1: a template, a query) rather than
@@ -635,4 +649,25 @@ fn quality_rows(r: &view::ReportView<'_>) -> xlsx::Rows {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn a_built_in_template_failing_never_blames_a_templates_file() {
+        // Regression (one_control_character_in_a_name): the built-in report.typ failing
+        // on a name hinted to remove a --templates file that was never given.
+        let failed = |name: &str| Error::Template {
+            name: PathBuf::from(name),
+            line: Some(148),
+            reason: "failed to parse SVG".into(),
+        };
+        let built_in = failed("report.typ").hint().unwrap();
+        assert!(!built_in.contains("--templates"), "{built_in}");
+        assert!(built_in.contains("text in the data"), "{built_in}");
+        let users = failed("mine/report.typ").hint().unwrap();
+        assert!(users.contains("--templates"), "{users}");
+    }
 }

@@ -115,11 +115,18 @@ impl Manifest {
             accounting.insert(t.table.name().to_string(), t.accounting.clone());
         }
         if data.tables.iter().any(|t| t.stored.is_some()) {
-            let path = root.join(appraise_data::warehouse::MANIFEST);
-            inputs.push(FileHash::of(
-                &path,
-                Path::new(appraise_data::warehouse::MANIFEST),
-            )?);
+            // The manifest as the run read it at open, not as it is now: an ingest
+            // committing meanwhile does not change what the figures came from.
+            let shown = Path::new(appraise_data::warehouse::MANIFEST);
+            inputs.push(match &data.snapshot {
+                Some((bytes, sha256)) => FileHash {
+                    path: shown.to_path_buf(),
+                    bytes: *bytes,
+                    sha256: sha256.clone(),
+                    origin: None,
+                },
+                None => FileHash::of(&root.join(shown), shown)?,
+            });
         }
         Ok(Manifest {
             tool: "appraise".into(),
@@ -172,6 +179,31 @@ fn file_name(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provenance_hashed_at_the_end() {
+        // Regression: a run reading a warehouse while an ingest committed named the
+        // manifest as it was after the ingest, though its figures came from before.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let dir = tempfile::tempdir().unwrap();
+        let wh = dir.path().join("wh");
+        let opts = appraise_data::LoadOptions::default();
+        appraise_data::warehouse::ingest(&root.join("tiny"), &wh, &opts).unwrap();
+        let manifest = wh.join(appraise_data::warehouse::MANIFEST);
+        let at_open = appraise_data::digest::file_sha256(&manifest).unwrap();
+        let data = appraise_data::warehouse::open(&wh, &opts).unwrap();
+        // An ingest commits while the run goes on.
+        appraise_data::warehouse::ingest(&root.join("demo"), &wh, &opts).unwrap();
+        let now = appraise_data::digest::file_sha256(&manifest).unwrap();
+        assert_ne!(now, at_open);
+        let m = Manifest::new("0", "2026Q3", &wh, &data).unwrap();
+        let named = m
+            .inputs
+            .iter()
+            .find(|f| f.path == Path::new(appraise_data::warehouse::MANIFEST))
+            .unwrap();
+        assert_eq!((named.bytes, named.sha256.clone()), at_open);
+    }
 
     #[test]
     fn hashes_a_file_as_sha256sum_does() {

@@ -191,12 +191,15 @@ pub(crate) fn typeset<V: Serialize>(
             reason: first.map_or("typesetting failed".into(), |e| e.message.to_string()),
         }
     };
+    // An office's template is watched: the typesetter cannot be stopped otherwise.
+    let watch = crate::budget::Watch::start(template_name, crate::Error::built_in(template_name));
     let document: PagedDocument = typst::compile(&doc).output.map_err(|e| fail(&e))?;
     let options = typst_pdf::PdfOptions {
         ident: typst::foundations::Smart::Custom(template_name.display().to_string()),
         ..Default::default()
     };
     let pdf = typst_pdf::pdf(&document, &options).map_err(|e| fail(&e));
+    drop(watch);
     // Typst memoises its work for the next compile of the same document; each card is
     // compiled once, so the memo is released rather than kept for the process's life.
     typst::comemo::evict(0);

@@ -84,12 +84,9 @@ impl Staging {
         let parent = parent.to_path_buf();
         check_place(&target, policy)?;
         let created = create_parents(&parent)?;
-        // Unique within the process too, should one process stage a folder twice.
-        static STAGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut staging = Staging {
             target: target.clone(),
-            work: parent.join(format!(".{name}.partial-{}-{n}", std::process::id())),
+            work: PathBuf::new(),
             policy: policy.clone(),
             created,
             made_work: false,
@@ -108,21 +105,10 @@ impl Staging {
             }
         });
         // Under the lock no other run is writing: leftovers of killed runs go.
-        let prefix = format!(".{name}.partial-");
-        for entry in std::fs::read_dir(&parent)
-            .map_err(|e| Error::io(&parent, e))?
-            .flatten()
-        {
-            let leftover = entry.path();
-            if entry.file_name().to_string_lossy().starts_with(&prefix)
-                && leftover.join(STAGING_MARK).is_file()
-            {
-                remove_owned_tree(&leftover, &files_under(&leftover)?)?;
-            }
-        }
+        clear_leftovers(&parent, &format!(".{name}.partial-"))?;
         // What is there now must be writable over, before any work is done.
         staging.plan_commit(&BTreeSet::new())?;
-        std::fs::create_dir_all(&staging.work).map_err(|e| Error::io(&staging.work, e))?;
+        staging.work = make_work(&parent, &name)?;
         staging.made_work = true;
         std::fs::write(staging.work.join(STAGING_MARK), b"")
             .map_err(|e| Error::io(&staging.work, e))?;
@@ -138,26 +124,30 @@ impl Staging {
     /// only appraise's files (or nothing), file by file beside other files with
     /// `force`.
     pub fn commit(mut self) -> Result<PathBuf, Error> {
-        std::fs::remove_file(self.work.join(STAGING_MARK)).map_err(|e| Error::io(&self.work, e))?;
-        let files = files_under(&self.work)?;
+        let mark = self.work.join(STAGING_MARK);
+        let mut files = files_under(&self.work)?;
+        files.remove(STAGING_MARK);
         let owned = Owned {
             tool: format!("appraise {}", env!("CARGO_PKG_VERSION")),
             files: files.clone(),
         };
         let text = serde_json::to_string_pretty(&owned).unwrap_or_default() + "\n";
         let marker = self.work.join(OWNED);
+        // The list goes in before the staging mark goes, so that a run killed at any
+        // moment leaves a folder that carries one of appraise's two marks.
         std::fs::write(&marker, text).map_err(|e| Error::io(&marker, e))?;
+        std::fs::remove_file(&mark).map_err(|e| Error::io(&self.work, e))?;
         match self.plan_commit(&files)? {
             Plan::Create => {
                 std::fs::rename(&self.work, &self.target)
                     .map_err(|e| Error::io(&self.target, e))?;
             }
             Plan::Swap { old } => {
-                let aside = PathBuf::from(format!("{}.old", self.work.display()));
-                std::fs::rename(&self.target, &aside).map_err(|e| Error::io(&self.target, e))?;
-                std::fs::rename(&self.work, &self.target)
-                    .map_err(|e| Error::io(&self.target, e))?;
-                remove_owned_tree(&aside, &old)?;
+                // The previous output ends up at the staging name, listed by its own
+                // OWNED: removed now, or as a leftover by the next run if this one is
+                // killed first.
+                swap(&self.work, &self.target)?;
+                remove_owned_tree(&self.work, &old)?;
             }
             Plan::Beside { old } => {
                 remove_listed(&self.target, &old)?;
@@ -236,7 +226,15 @@ impl Staging {
                 ),
             ));
         }
-        if let Some(clash) = files.iter().find(|f| foreign.contains(f)) {
+        // A file of someone else's at an output file's name, or at the name of a
+        // folder an output file goes into (a link to another folder among them).
+        let in_the_way = |f: &String| {
+            foreign.iter().any(|x| {
+                let x = x.trim_end_matches('/');
+                f.as_str() == x || f.starts_with(&format!("{x}/"))
+            })
+        };
+        if let Some(clash) = files.iter().find(|f| in_the_way(f)) {
             return Err(refusal(
                 &target.join(clash),
                 "is in the way of a file of the output and was not written by appraise",
@@ -271,6 +269,71 @@ impl Drop for Staging {
             }
         }
     }
+}
+
+/// Staging folders made by this process: unique within it too, should one process
+/// stage a folder twice.
+static STAGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Makes a fresh staging folder `.<name>.partial-<pid>-<n>` in `parent`, exclusively:
+/// a folder already at the name (whoever made it) is left alone and the next `n` is
+/// taken.
+fn make_work(parent: &Path, name: &str) -> Result<PathBuf, Error> {
+    loop {
+        let n = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let work = parent.join(format!(".{name}.partial-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&work) {
+            Ok(()) => return Ok(work),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1_000_000 => {}
+            Err(e) => return Err(Error::io(&work, e)),
+        }
+    }
+}
+
+/// Clears what killed runs left in `parent` under names starting with `prefix`: a
+/// staging folder (it carries [`STAGING_MARK`]) or an output moved aside or staged
+/// whole (it carries [`OWNED`]), each a real folder, not a link. Only the files such a
+/// folder lists as appraise's go; anything else keeps the folder.
+fn clear_leftovers(parent: &Path, prefix: &str) -> Result<(), Error> {
+    for entry in std::fs::read_dir(parent)
+        .map_err(|e| Error::io(parent, e))?
+        .flatten()
+    {
+        let leftover = entry.path();
+        let is_dir = std::fs::symlink_metadata(&leftover).is_ok_and(|m| m.is_dir());
+        if !entry.file_name().to_string_lossy().starts_with(prefix) || !is_dir {
+            continue;
+        }
+        let marked = |f: &str| std::fs::symlink_metadata(leftover.join(f)).is_ok_and(|m| m.is_file());
+        if marked(STAGING_MARK) {
+            remove_owned_tree(&leftover, &files_under(&leftover)?)?;
+        } else if marked(OWNED)
+            && let Some(owned) = read_owned(&leftover)?
+        {
+            remove_owned_tree(&leftover, &owned.files)?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts the folder `from` at `to` and the folder that was at `to` at `from`. On Linux
+/// one `renameat2(RENAME_EXCHANGE)`: `to` is never absent, whenever a run is killed.
+/// Elsewhere two renames, with `to` absent between them.
+fn swap(from: &Path, to: &Path) -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // A file system without the exchange (some network ones): two renames.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(Error::io(to, e.into())),
+        }
+    }
+    let aside = PathBuf::from(format!("{}.old", from.display()));
+    std::fs::rename(to, &aside).map_err(|e| Error::io(to, e))?;
+    std::fs::rename(from, to).map_err(|e| Error::io(to, e))?;
+    std::fs::rename(&aside, from).map_err(|e| Error::io(from, e))
 }
 
 /// `path` made absolute, with symbolic links resolved as far as it exists.
@@ -319,6 +382,28 @@ fn check_place(target: &Path, policy: &Policy) -> Result<(), Error> {
                 target,
                 &format!("holds {}, which this command reads", input.display()),
                 Some("write the output into a folder of its own".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output *file* (`sql --out`, `kpi run --out`) that is one of the inputs
+/// the command reads, or lies in an input folder, whatever `--force` says: the file
+/// would replace data the command is reading.
+pub fn check_output_file(file: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+    let file = absolute(file)?;
+    for input in inputs {
+        let Ok(input) = absolute(input) else { continue };
+        if file.starts_with(&input) {
+            return Err(refusal(
+                &file,
+                &format!(
+                    "{} {}, which this command reads",
+                    if file == input { "is" } else { "is in" },
+                    input.display()
+                ),
+                Some("write the result to a file of its own, outside the data".into()),
             ));
         }
     }
@@ -413,6 +498,11 @@ fn remove_listed(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
     let mut folders = BTreeSet::new();
     for f in files.iter().map(String::as_str).chain([OWNED]) {
         let p = dir.join(f.trim_end_matches('/'));
+        // Only what lies in `dir` itself, reached through real folders, and is what
+        // the list says (a file, or a folder): never through a link.
+        if !reached_without_links(dir, f) {
+            continue;
+        }
         let removed = if f.ends_with('/') {
             std::fs::remove_dir(&p)
         } else {
@@ -438,6 +528,37 @@ fn remove_listed(dir: &Path, files: &BTreeSet<String>) -> Result<(), Error> {
         let _ = std::fs::remove_dir(dir.join(f));
     }
     Ok(())
+}
+
+/// Whether the listed entry `f` (relative, `/`-separated; a folder ends in `/`) of
+/// `dir` is reached through real folders, none of them a symbolic link, and is a
+/// regular file (or, for a folder, a real folder).
+fn reached_without_links(dir: &Path, f: &str) -> bool {
+    let (path, folder) = match f.strip_suffix('/') {
+        Some(p) => (p, true),
+        None => (f, false),
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.iter().any(|c| c.is_empty() || *c == "." || *c == "..") {
+        return false;
+    }
+    let mut at = dir.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+            return false;
+        };
+        let last = i + 1 == parts.len();
+        let fits = if last && !folder {
+            meta.is_file()
+        } else {
+            meta.is_dir()
+        };
+        if !fits {
+            return false;
+        }
+    }
+    true
 }
 
 /// Removes a folder of appraise's own (a staging folder, or an earlier output moved
@@ -702,5 +823,149 @@ mod tests {
         let target = dir.path().join("reports/out/rejects");
         drop(Staging::new(&target, &Policy::default()).unwrap());
         assert!(names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn force_with_a_forged_list_deletes_through_a_symlink() {
+        // Regression: an output folder holding a link to the data and a list naming a
+        // file through it made `--force` delete the data file.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("exchanges.csv"), "rows").unwrap();
+        let target = dir.path().join("out");
+        std::fs::create_dir_all(&target).unwrap();
+        std::os::unix::fs::symlink(&data, target.join("link")).unwrap();
+        let forged = r#"{"tool": "x", "files": ["link/exchanges.csv", "link/"]}"#;
+        std::fs::write(target.join(OWNED), forged).unwrap();
+        let force = Policy {
+            force: true,
+            ..Policy::default()
+        };
+        stage(&target, &[("ranking.csv", "x")], &force).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(data.join("exchanges.csv")).unwrap(),
+            "rows"
+        );
+        assert!(std::fs::symlink_metadata(target.join("link")).unwrap().is_symlink());
+        // A link at the name of a folder the output writes into is in the way: nothing
+        // is written through it.
+        std::os::unix::fs::symlink(&data, target.join("charts")).unwrap();
+        let err = stage(&target, &[("charts/a.svg", "x")], &force).unwrap_err();
+        assert!(err.to_string().contains("in the way"), "{err}");
+        assert_eq!(names(&data), ["exchanges.csv"]);
+        // A listed entry that is a folder where the list says file is not removed.
+        std::fs::create_dir_all(target.join("sub")).unwrap();
+        std::fs::write(target.join("sub/mine.txt"), "mine").unwrap();
+        assert!(!reached_without_links(&target, "sub"));
+        assert!(!reached_without_links(&target, "link/exchanges.csv"));
+        assert!(reached_without_links(&target, "sub/mine.txt"));
+    }
+
+    #[test]
+    fn a_staging_name_collision() {
+        // Regression: a folder made beforehand at the staging name of the coming run
+        // was deleted with its files when the run failed, and moved into the output
+        // and listed as appraise's own when it succeeded.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("q");
+        let next = STAGED.load(std::sync::atomic::Ordering::Relaxed);
+        let planted: Vec<PathBuf> = (next..next + 64)
+            .map(|n| {
+                let p = dir
+                    .path()
+                    .join(format!(".q.partial-{}-{n}", std::process::id()));
+                std::fs::create_dir_all(&p).unwrap();
+                std::fs::write(p.join("mine.txt"), "mine").unwrap();
+                p
+            })
+            .collect();
+        {
+            let staging = Staging::new(&target, &Policy::default()).unwrap();
+            assert!(!planted.contains(&staging.path().to_path_buf()));
+            std::fs::write(staging.path().join("ranking.csv"), "half").unwrap();
+            // dropped: the run failed
+        }
+        stage(&target, &[("ranking.csv", "x")], &Policy::default()).unwrap();
+        for p in &planted {
+            assert_eq!(std::fs::read_to_string(p.join("mine.txt")).unwrap(), "mine");
+        }
+        assert_eq!(names(&target), [OWNED, "ranking.csv"]);
+        // A second run replaces the output and still leaves them.
+        stage(&target, &[("ranking.csv", "y")], &Policy::default()).unwrap();
+        assert!(planted.iter().all(|p| p.join("mine.txt").is_file()));
+    }
+
+    #[test]
+    fn a_kill_during_the_swap_leaves_no_copy_of_the_report() {
+        // Regression: a run killed during the final swap left the whole previous
+        // report at `.out.partial-N-0.old`, which nothing cleared.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        stage(&target, &[("ranking.csv", "1")], &Policy::default()).unwrap();
+        // What a killed run leaves: the previous output moved aside (the two-rename
+        // swap) or swapped to the staging name (the exchange), each with its list;
+        // and a finished output staged before its swap.
+        let owned = r#"{"tool": "appraise", "files": ["ranking.csv", "cards/a.html"]}"#;
+        for leftover in [".out.partial-4242-0.old", ".out.partial-4242-1", ".out.partial-7-0"] {
+            let p = dir.path().join(leftover);
+            std::fs::create_dir_all(p.join("cards")).unwrap();
+            std::fs::write(p.join("ranking.csv"), "old").unwrap();
+            std::fs::write(p.join("cards/a.html"), "old").unwrap();
+            std::fs::write(p.join(OWNED), owned).unwrap();
+        }
+        // A look-alike holding a user's file beside a list keeps that file.
+        let users = dir.path().join(".out.partial-9-0");
+        std::fs::create_dir_all(&users).unwrap();
+        std::fs::write(users.join(OWNED), owned).unwrap();
+        std::fs::write(users.join("mine.txt"), "mine").unwrap();
+        // A link named like a leftover is not followed.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join(STAGING_MARK), "").unwrap();
+        std::fs::write(elsewhere.join("ranking.csv"), "theirs").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(".out.partial-5-0")).unwrap();
+
+        stage(&target, &[("ranking.csv", "2")], &Policy::default()).unwrap();
+        assert_eq!(names(dir.path()), [".out.partial-5-0", ".out.partial-9-0", "elsewhere", "out"]);
+        assert_eq!(names(&users), ["mine.txt"]);
+        assert_eq!(names(&elsewhere), [STAGING_MARK, "ranking.csv"]);
+        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "2");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_swap_leaves_the_output_present_at_every_moment() {
+        // The exchange puts the new folder in place and the old at the staging name in
+        // one step: at no moment is there no output.
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(a.join("new"), "").unwrap();
+        std::fs::write(b.join("old"), "").unwrap();
+        swap(&a, &b).unwrap();
+        assert_eq!(names(&b), ["new"]);
+        assert_eq!(names(&a), ["old"]);
+    }
+
+    #[test]
+    fn sql_out_with_force_overwrites_an_input() {
+        // Regression: `sql --out DATA/exchanges.csv --force` replaced the data file the
+        // query was reading.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("exchanges.csv"), "rows").unwrap();
+        let inputs = vec![data.clone(), dir.path().join("scorecard.toml")];
+        for out in [data.join("exchanges.csv"), data.join("new.csv")] {
+            let err = check_output_file(&out, &inputs).unwrap_err();
+            assert!(err.to_string().contains("which this command reads"), "{err}");
+        }
+        // Through a link to the data folder, and naming a single input file.
+        std::os::unix::fs::symlink(&data, dir.path().join("d")).unwrap();
+        assert!(check_output_file(&dir.path().join("d/exchanges.csv"), &inputs).is_err());
+        assert!(check_output_file(&dir.path().join("scorecard.toml"), &inputs).is_err());
+        check_output_file(&dir.path().join("result.csv"), &inputs).unwrap();
     }
 }

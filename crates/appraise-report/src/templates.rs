@@ -151,15 +151,27 @@ impl Templates {
         self.strings.get(lang.code()).cloned().unwrap_or_default()
     }
 
-    /// Renders the template `name` with `context`.
+    /// Renders the template `name` with `context`: an office's template (from
+    /// `--templates`) within the budgets of [`crate::budget`], every page at most
+    /// [`crate::budget::MAX_PAGE_BYTES`].
     pub(crate) fn render(&self, name: &str, context: impl Serialize) -> Result<String, Error> {
-        let template = self
-            .env
-            .get_template(name)
-            .map_err(|e| template_error(name, None, &e))?;
+        let origin = self
+            .overrides
+            .iter()
+            .find(|p| p.file_name().is_some_and(|f| f == name))
+            .map(PathBuf::as_path);
+        let fail = |e: &minijinja::Error| template_error(name, origin, e);
+        let template = self.env.get_template(name).map_err(|e| fail(&e))?;
+        let _watch = crate::budget::Watch::start(origin.unwrap_or(Path::new(name)), origin.is_none());
+        let mut page = crate::budget::Capped(Vec::new());
         template
-            .render(Value::from_serialize(&context))
-            .map_err(|e| template_error(name, None, &e))
+            .render_captured_to(Value::from_serialize(&context), &mut page)
+            .map_err(|e| fail(&e))?;
+        String::from_utf8(page.0).map_err(|e| Error::Template {
+            name: origin.map_or_else(|| PathBuf::from(name), Path::to_path_buf),
+            line: None,
+            reason: format!("the page is not UTF-8: {e}"),
+        })
     }
 }
 

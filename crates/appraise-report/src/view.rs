@@ -685,6 +685,14 @@ impl<'a> Views<'a> {
                 appraise_score::Aggregation::Geometric => "geometric",
             },
             "min_coverage": card.min_coverage,
+            "max_weight": appraise_score::scorecard::MAX_WEIGHT,
+            "messages": {
+                "weight": self.word("whatif_bad_weight"),
+                "address": self.word("whatif_bad_address"),
+                "aggregation": self.word("whatif_bad_aggregation"),
+                "dimensions": self.word("whatif_zero_dimensions"),
+                "kpis": self.word("whatif_zero_kpis"),
+            },
             "aggregations": {
                 "arithmetic": self.word("aggregation:arithmetic"),
                 "geometric": self.word("aggregation:geometric"),

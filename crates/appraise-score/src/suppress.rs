@@ -34,15 +34,32 @@ pub fn suppress(
     k: u64,
     known: impl Fn(usize, usize) -> bool,
 ) -> Vec<Vec<bool>> {
+    let primary: Vec<Vec<bool>> = table
+        .iter()
+        .map(|row| row.iter().map(|&x| x < k).collect())
+        .collect();
+    protect(table, primary, known)
+}
+
+/// Secondary suppression from a given set of `primary` cells (hidden whatever their
+/// count; the `known` cells among them are not): more cells are hidden, by their
+/// count in `table`, until no hidden cell can be worked out from the shown ones. The
+/// releases of one series share one such pattern (`primary` the cells below the
+/// minimum in any of them, `table` the widest of them).
+pub fn protect(
+    table: &[Vec<u64>],
+    primary: Vec<Vec<bool>>,
+    known: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<bool>> {
     let rows = table.len();
     let cols = table.first().map_or(0, Vec::len);
-    let mut hidden: Vec<Vec<bool>> = table
-        .iter()
+    let mut hidden: Vec<Vec<bool>> = primary
+        .into_iter()
         .enumerate()
         .map(|(i, row)| {
-            row.iter()
+            row.into_iter()
                 .enumerate()
-                .map(|(j, &x)| x < k && !known(i, j))
+                .map(|(j, h)| h && !known(i, j))
                 .collect()
         })
         .collect();

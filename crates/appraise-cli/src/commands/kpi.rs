@@ -111,6 +111,7 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
         Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(anyhow::Error::from)?;
     let matrix = super::block_on(engine.run(&period, &kpis))?.map_err(anyhow::Error::from)?;
     let batch = matrix.to_batch().map_err(anyhow::Error::from)?;
-    args.output.write(&[batch])?;
+    let inputs = super::appraisal_inputs(&args.data.data, None, &args.queries, &opts);
+    args.output.write(&[batch], &inputs)?;
     Ok(ExitCode::SUCCESS)
 }

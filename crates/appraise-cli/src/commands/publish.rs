@@ -32,6 +32,7 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
         contents: crate::policy::contents,
         min_cell: args.min_cell,
         licence,
+        series: args.series.clone(),
     })?;
     for w in &done.warnings {
         eprintln!("warning: {w}");
@@ -40,13 +41,15 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     let (rows, withheld) = done.kpi_rows;
     let (primary, secondary) = done.hidden;
     println!(
-        "release {}: {rows} KPI rows, {withheld} withheld (a count below {k}); exchange \
-         matrix of {n} departments: {primary} cells below {k} suppressed, {secondary} more \
-         so that none can be worked out from the totals",
+        "release {}: {rows} KPI rows, {withheld} withheld (a count below {k} in it or in a \
+         release it nests with); exchange matrix of {n} departments: {primary} cells below {k} \
+         suppressed, {secondary} more so that none can be worked out from the totals or the \
+         other releases of its quarter",
         done.period,
         k = args.min_cell,
         n = done.departments,
     );
     println!("package: {}", done.out.join("datapackage.json").display());
+    println!("series: {}", done.series.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -104,7 +104,7 @@ fn score_matrix(
     let data = appraise_data::load_departments(file, opts)?;
     super::report_rejections(&data);
     let departments = appraise_pipeline::departments(&data);
-    let matrix = appraise_kpi::KpiMatrix::read_csv(matrix, period)?;
+    let matrix = appraise_kpi::KpiMatrix::read_csv(matrix, period, opts.max_record_bytes)?;
     let (appraisal, mut warnings) =
         appraise_pipeline::appraise_matrix(&departments, &matrix, rules)?;
     warnings.splice(0..0, data.warnings);

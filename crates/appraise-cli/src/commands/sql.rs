@@ -21,7 +21,8 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
         .map_err(anyhow::Error::from)?;
     // The result streams to its file or to the terminal as it comes: memory holds the
     // engine's working set, not the result.
-    let mut out = args.output.stream()?;
+    let inputs = super::appraisal_inputs(&args.data.data, None, &args.queries, &opts);
+    let mut out = args.output.stream(&inputs)?;
     let tz = opts.timezone;
     let schema = super::block_on(async {
         let mut df = engine
