@@ -47,7 +47,10 @@ fn classify(err: &anyhow::Error) -> (bool, Option<String>) {
     }) {
         return (
             false,
-            Some("free space on that disk (or make it writable), or write the output elsewhere".into()),
+            Some(
+                "free space on that disk (or make it writable), or write the output elsewhere"
+                    .into(),
+            ),
         );
     }
     for cause in err.chain() {

@@ -383,10 +383,9 @@ fn text_outputs(out: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| ["html", "md", "csv", "svg", "json"].contains(&&*x.to_string_lossy()))
-            {
+            } else if p.extension().is_some_and(|x| {
+                ["html", "md", "csv", "svg", "json"].contains(&&*x.to_string_lossy())
+            }) {
                 files.push(p);
             }
         }
@@ -402,7 +401,7 @@ fn one_control_character_in_a_name() {
     let dir = tempfile::tempdir().unwrap();
     let departments = read(&fixtures().join("tiny/departments.csv"))
         .replace("省公安厅", "省公安\u{1b}[31m厅\u{0}")
-        .replace("Nanjing Data Bureau", "Nanjing\u{7}\u{85} Data\tBureau");
+        .replace("Nanjing Data Bureau", "Nanjing\u{7}\u{85} Data Bureau\u{b}");
     let data = tiny_with_departments(dir.path(), &departments);
     for lang in ["zh", "en"] {
         let sub = dir.path().join(lang);
@@ -412,9 +411,7 @@ fn one_control_character_in_a_name() {
         for f in text_outputs(&out) {
             let text = read(&f);
             assert!(
-                !text
-                    .chars()
-                    .any(|c| appraise_data::unprintable(c) && !matches!(c, '\n' | '\r')),
+                !text.chars().any(appraise_data::unprintable),
                 "{}",
                 f.display()
             );
@@ -435,8 +432,11 @@ fn one_control_character_in_a_name() {
 fn a_right_to_left_override_in_a_name() {
     let dir = tempfile::tempdir().unwrap();
     let departments = read(&fixtures().join("tiny/departments.csv"))
-        .replace("省大数据管理中心", "Commerce\u{202e}")
-        .replace("省公安厅", "\u{2067}שלום\u{2069}\u{200f}");
+        .replace("Provincial Big Data Centre", "Commerce\u{202e}")
+        .replace(
+            "Provincial Department of Public Security",
+            "\u{2067}שלום\u{2069}\u{200f}",
+        );
     let data = tiny_with_departments(dir.path(), &departments);
     let out = run(dir.path(), &data, "en");
     for f in text_outputs(&out) {
@@ -1086,7 +1086,10 @@ fn demo_report() -> &'static Path {
 /// scorecard it would download, and the note it shows (empty where none).
 fn what_if_page(chromium: &str, fragment: &str) -> (Vec<[String; 5]>, String, String) {
     let out = demo_report();
-    let page = format!("file://{}#whatif={fragment}", out.join("report.html").display());
+    let page = format!(
+        "file://{}#whatif={fragment}",
+        out.join("report.html").display()
+    );
     let profile = tempfile::tempdir().unwrap();
     let dom = std::process::Command::new(chromium)
         .args([
@@ -1231,7 +1234,10 @@ fn what_if_link_injection() {
     ] {
         let (shown, toml, note) = what_if_page(chromium, fragment);
         assert!(!note.is_empty(), "{fragment}: no note");
-        assert!(shown.iter().all(|r| r[1] == r[4]), "{fragment}: the ranking moved");
+        assert!(
+            shown.iter().all(|r| r[1] == r[4]),
+            "{fragment}: the ranking moved"
+        );
         assert!(!toml.contains("geometric\" #"), "{fragment}");
         scored_as_the_page_shows(&shown, &toml, fragment);
     }

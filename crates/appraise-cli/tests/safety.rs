@@ -646,7 +646,10 @@ fn exit_codes_on_a_full_or_read_only_disk() {
         format!("ingest --from {} --into {m}/wh", demo.display()),
         format!("generate --seed 1 --departments 8 --months 1 --exchanges 2000 --out {m}/gen"),
     ];
-    for (mount, why) in [("size=4k", "No space left on device"), ("ro", "Read-only file system")] {
+    for (mount, why) in [
+        ("size=4k", "No space left on device"),
+        ("ro", "Read-only file system"),
+    ] {
         for args in &commands {
             let script = format!(
                 "mount -t tmpfs -o {mount} tmpfs {m} && exec {} {args}",
@@ -661,7 +664,10 @@ fn exit_codes_on_a_full_or_read_only_disk() {
                 .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{mount} {args}: {err}");
-            assert!(err.contains("cannot write") && err.contains(&*m.to_string()), "{mount} {args}: {err}");
+            assert!(
+                err.contains("cannot write") && err.contains(&*m.to_string()),
+                "{mount} {args}: {err}"
+            );
             assert!(err.contains(why), "{mount} {args}: {err}");
             assert!(err.contains("hint: free space"), "{mount} {args}: {err}");
         }
@@ -676,7 +682,10 @@ fn a_lock_file_that_is_a_link_truncates_its_target() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    for e in std::fs::read_dir(fixtures().join("tiny")).unwrap().flatten() {
+    for e in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
         std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
     }
     let exchanges = std::fs::read(data.join("exchanges.csv")).unwrap();
@@ -693,7 +702,10 @@ fn a_lock_file_that_is_a_link_truncates_its_target() {
         .stderr(predicate::str::contains(".q.lock"))
         .stderr(predicate::str::contains("hard link"))
         .stderr(predicate::str::contains("hint:"));
-    assert_eq!(std::fs::read(data.join("exchanges.csv")).unwrap(), exchanges);
+    assert_eq!(
+        std::fs::read(data.join("exchanges.csv")).unwrap(),
+        exchanges
+    );
 
     let wh = tmp.path().join("wh");
     appraise()
@@ -712,5 +724,8 @@ fn a_lock_file_that_is_a_link_truncates_its_target() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("symbolic link"));
-    assert_eq!(std::fs::read(data.join("exchanges.csv")).unwrap(), exchanges);
+    assert_eq!(
+        std::fs::read(data.join("exchanges.csv")).unwrap(),
+        exchanges
+    );
 }

@@ -338,17 +338,14 @@ fn render_record(record: &StringRecord, redacted: &[bool]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b' '))
         .from_writer(vec![]);
-    let fields = record
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            // A field past the header's (a misaligned record) is redacted too.
-            if redacted.get(i).copied().unwrap_or(!redacted.is_empty()) {
-                REDACTED
-            } else {
-                f
-            }
-        });
+    let fields = record.iter().enumerate().map(|(i, f)| {
+        // A field past the header's (a misaligned record) is redacted too.
+        if redacted.get(i).copied().unwrap_or(!redacted.is_empty()) {
+            REDACTED
+        } else {
+            f
+        }
+    });
     let _ = w.write_record(fields);
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default())
         .trim_end()

@@ -8,7 +8,7 @@
 //! locked, and starts again if not.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -64,6 +64,7 @@ impl Lock {
                 // Who holds it, for the message a second writer gets; best effort. The
                 // file was checked to be a lock file (a process number at most).
                 let _ = lock.file.set_len(0);
+                let _ = lock.file.rewind();
                 let _ = write!(lock.file, "{}", std::process::id());
                 return Ok(lock);
             }

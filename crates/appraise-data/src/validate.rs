@@ -778,33 +778,56 @@ fn content_hash(vals: &[Val<'_>], buf: &mut Vec<u8>) -> u64 {
 }
 
 /// Whether `c` is a character no report can carry or show faithfully: a control
-/// character (C0 but tab, DEL, C1), a bidirectional embedding, override, isolate or
-/// mark (which turn the text around it, and the numbers beside a name, right to left),
-/// or a noncharacter that XML refuses (U+FFFE, U+FFFF).
+/// character (C0 but tab, line feed and carriage return; DEL; C1), a bidirectional
+/// embedding, override, isolate or mark (which turn the text around it, and the
+/// numbers beside a name, right to left), or a noncharacter that XML refuses (U+FFFE,
+/// U+FFFF).
 pub fn unprintable(c: char) -> bool {
     matches!(c,
-        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
         | '\u{61c}' | '\u{fffe}' | '\u{ffff}')
 }
 
-/// A text field with the characters [`unprintable`] names taken out (a tab, a line
-/// break becomes a space), borrowed as it is where it has none: so a name reaches
-/// SVG, HTML, Typst, the workbook, Markdown and CSV as the letters a reader sees.
+/// A text field with the characters [`unprintable`] names taken out, borrowed as it is
+/// where it has none: so a name reaches SVG, HTML, Typst, the workbook, Markdown and
+/// CSV as the letters a reader sees.
 fn printable(s: &str) -> Val<'_> {
-    let plain = |b: &u8| (0x20..0x7f).contains(b);
-    if s.bytes().all(|b| plain(&b) || b >= 0x80) && !s.chars().any(unprintable) {
+    // Every such character is an ASCII control or starts with one of these bytes
+    // (C1: C2; U+061C: D8; U+200E.., U+202A.., U+2066..: E2; U+FFFE, U+FFFF: EF): most
+    // fields are passed on a scan of their bytes.
+    let suspect = |b: u8| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2 | 0xef)
+    };
+    if !s.bytes().any(suspect) || !s.chars().any(unprintable) {
         return Val::Str(s);
     }
-    let cleaned: String = s
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            c if unprintable(c) => None,
-            c => Some(c),
-        })
-        .collect();
-    Val::Owned(cleaned)
+    Val::Owned(s.chars().filter(|&c| !unprintable(c)).collect())
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::*;
+
+    #[test]
+    fn every_unprintable_character_is_caught_by_the_byte_scan() {
+        // The fast path may pass a field only if no character of it is unprintable:
+        // every unprintable character's first byte is one the scan stops at.
+        for c in (0..=0x10ffff)
+            .filter_map(char::from_u32)
+            .filter(|&c| unprintable(c))
+        {
+            let s = c.to_string();
+            assert!(
+                matches!(printable(&s), Val::Owned(ref t) if t.is_empty()),
+                "{:x}",
+                c as u32
+            );
+        }
+        assert!(matches!(printable("省公安厅 “共享” a\tb\nc"), Val::Str(_)));
+        assert!(matches!(printable("A\u{202e}B\u{1b}C"), Val::Owned(ref t) if t == "ABC"));
+    }
 }
 
 /// An Arrow column builder for one contract column, in the type [`Table::schema`]

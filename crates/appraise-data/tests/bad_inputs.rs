@@ -325,6 +325,9 @@ fn personal_data_in_rejects_when_the_header_case_differs() {
     assert!(!text.contains("1101011990010112"), "{text}");
     assert!(!text.contains("1380000000"), "{text}");
     // The contract's other columns still show what was wrong.
-    assert!(text.contains("pigeon") && text.contains("C2") && text.contains("C4"), "{text}");
+    assert!(
+        text.contains("pigeon") && text.contains("C2") && text.contains("C4"),
+        "{text}"
+    );
     assert_eq!(text.matches("[redacted]").count(), 4, "{text}");
 }

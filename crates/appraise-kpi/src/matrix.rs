@@ -89,9 +89,8 @@ impl KpiMatrix {
         };
         // Every line is bounded before anything is parsed: a file without line breaks
         // takes no more memory than one record.
-        let header = first_line(open()?, max_record).map_err(|(line, reason)| {
-            fail(format!("line {line}: {reason}"))
-        })?;
+        let header = first_line(open()?, max_record)
+            .map_err(|(line, reason)| fail(format!("line {line}: {reason}")))?;
         let schema = Self::schema();
         let want: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         let got: Vec<&str> = header.trim_end().split(',').map(str::trim).collect();
@@ -242,18 +241,31 @@ mod tests {
         );
         let err = read(&text, 1 << 20).unwrap_err().to_string();
         assert!(err.contains("line 5"), "{err}");
-        assert!(err.contains("\"C1\"") && err.contains("first is on line 2"), "{err}");
+        assert!(
+            err.contains("\"C1\"") && err.contains("first is on line 2"),
+            "{err}"
+        );
         // The same department and KPI in another period is not a duplicate.
-        let ok = read(&format!("{HEADER}2026Q3,C1,records_provided,10,,,\n2026Q2,C1,records_provided,5,,,\n"), 1 << 20).unwrap();
+        let ok = read(
+            &format!("{HEADER}2026Q3,C1,records_provided,10,,,\n2026Q2,C1,records_provided,5,,,\n"),
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(ok.get("C1", "records_provided").unwrap().value, Some(10.0));
     }
 
     #[test]
     fn a_newline_free_kpi_matrix() {
         // Regression: a file without line breaks was read whole into memory.
-        let long = format!("{HEADER}2026Q3,{},records_provided,1,,,\n", "D".repeat(5000));
+        let long = format!(
+            "{HEADER}2026Q3,{},records_provided,1,,,\n",
+            "D".repeat(5000)
+        );
         let err = read(&long, 4096).unwrap_err().to_string();
-        assert!(err.contains("line 2: a line longer than 4096 bytes"), "{err}");
+        assert!(
+            err.contains("line 2: a line longer than 4096 bytes"),
+            "{err}"
+        );
         let header_only = "p".repeat(10_000);
         let err = read(&header_only, 4096).unwrap_err().to_string();
         assert!(err.contains("line 1: a line longer"), "{err}");

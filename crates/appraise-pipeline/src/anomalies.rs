@@ -136,15 +136,21 @@ pub fn find(
         // Nothing in the period: no day is judged.
         Some(last) if last < asked.first_day => {
             engine.scope(Some(asked))?;
-            return Ok((Detected::default(), vec![format!(
-                "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
-            )]));
+            return Ok((
+                Detected::default(),
+                vec![format!(
+                    "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
+                )],
+            ));
         }
         None => {
             engine.scope(Some(asked))?;
-            return Ok((Detected::default(), vec![format!(
-                "anomalies: the data holds no exchanges: no day of {asked} was judged"
-            )]));
+            return Ok((
+                Detected::default(),
+                vec![format!(
+                    "anomalies: the data holds no exchanges: no day of {asked} was judged"
+                )],
+            ));
         }
         _ => asked.clone(),
     };
@@ -177,13 +183,12 @@ pub fn find(
         settings,
     );
     let mut warnings: Vec<String> = clipped;
-    warnings.extend(uncovered.into_inner().into_iter()
-        .map(|y| {
-            format!(
-                "anomalies: the working-day calendar has no year {y}; its days were taken as \
+    warnings.extend(uncovered.into_inner().into_iter().map(|y| {
+        format!(
+            "anomalies: the working-day calendar has no year {y}; its days were taken as \
                  working Monday to Friday (hint: add {y}.csv to the calendars)"
-            )
-        }));
+        )
+    }));
     if detected.department_days == 0 {
         warnings.push(format!(
             "anomalies: no day of {period} could be judged: a day needs {} days of its kind \

@@ -41,8 +41,8 @@ mod appraise;
 mod laps;
 mod publish;
 mod run;
-pub mod series;
 mod runtime;
+pub mod series;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -33,8 +33,8 @@ use appraise_score::Appraisal;
 use serde_json::{Value, json};
 
 use crate::appraise::{Rules, Scored, appraise};
-use crate::series::{Entry, Series, fingerprint};
 use crate::run::{Contents, policy_files};
+use crate::series::{Entry, Series, fingerprint};
 use crate::{Error, Laps, block_on};
 
 /// What a suppressed figure reads as in the release's CSV files (`[c]`, for
@@ -557,8 +557,8 @@ impl KpiTable {
                     .any(|&c| totals.iter().any(|&t| c == t as f64));
                 // Nothing to measure says a count is 0: no request decided, no case.
                 let empty = v.value.is_none();
-                let partners = unit == Some("departments")
-                    && exchanges.hides_partners(&v.department_id);
+                let partners =
+                    unit == Some("departments") && exchanges.hides_partners(&v.department_id);
                 if small || linked || empty || partners {
                     family_withheld.insert((v.department_id.clone(), v.kpi.clone()));
                 }
@@ -580,7 +580,12 @@ impl KpiTable {
                 KpiRow {
                     department_id: v.department_id.clone(),
                     kpi: v.kpi.clone(),
-                    fields: [v.value, v.numerator, v.denominator, v.sample_size.map(|s| s as f64)],
+                    fields: [
+                        v.value,
+                        v.numerator,
+                        v.denominator,
+                        v.sample_size.map(|s| s as f64),
+                    ],
                     withheld: row_withheld,
                 }
             })

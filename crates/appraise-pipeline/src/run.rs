@@ -139,14 +139,13 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
 
     step("anomalies");
     let settings = appraise_score::anomaly::Settings::default();
-    let (anomalies, anomaly_warnings) =
-        crate::anomalies::find(
-            &engine,
-            &period,
-            crate::anomalies::last_day(&data, options.timezone),
-            &settings,
-            timeout,
-        )?;
+    let (anomalies, anomaly_warnings) = crate::anomalies::find(
+        &engine,
+        &period,
+        crate::anomalies::last_day(&data, options.timezone),
+        &settings,
+        timeout,
+    )?;
     crate::anomalies::write(&anomalies, &period, &settings, staging.path())?;
     laps.next("fonts");
 

@@ -158,7 +158,12 @@ impl Series {
     /// those an earlier release of it was made from.
     pub fn check(&self, next: &Entry) -> Result<(), Error> {
         let series = self.path.display();
-        if let Some(e) = self.log.releases.iter().find(|e| e.min_cell != next.min_cell) {
+        if let Some(e) = self
+            .log
+            .releases
+            .iter()
+            .find(|e| e.min_cell != next.min_cell)
+        {
             return Err(Error::Input {
                 reason: format!(
                     "the series {series} was released with --min-cell {} ({} to {}); a release \
@@ -176,7 +181,8 @@ impl Series {
         let earlier = self.log.releases.iter().find(|e| e.family == next.family);
         if let Some(e) = earlier.filter(|e| e.data != next.data || e.pattern != next.pattern) {
             let what = if e.data != next.data {
-                "the data of the family has changed"
+                "the figures of the family (its exchanges, or its KPIs and their values) have \
+                 changed"
             } else {
                 "this appraise hides other cells than the one that made it"
             };
@@ -261,8 +267,14 @@ mod tests {
                 .map(ToString::to_string)
                 .collect()
         };
-        assert_eq!(labels("2026-08"), ["2026Q3", "2026-07", "2026-08", "2026-09"]);
-        assert_eq!(labels("2026Q4"), ["2026Q4", "2026-10", "2026-11", "2026-12"]);
+        assert_eq!(
+            labels("2026-08"),
+            ["2026Q3", "2026-07", "2026-08", "2026-09"]
+        );
+        assert_eq!(
+            labels("2026Q4"),
+            ["2026Q4", "2026-10", "2026-11", "2026-12"]
+        );
         for refused in ["2026", "2026-07-01..2026-09-29", "2026-07-01..2026-09-30"] {
             let e = family(&refused.parse().unwrap()).unwrap_err();
             assert!(e.to_string().contains("calendar month or quarter"), "{e}");
@@ -282,7 +294,7 @@ mod tests {
         assert!(e.to_string().contains("--min-cell 5"), "{e}");
         // The same family from changed data is refused too.
         let e = s.check(&entry("2026-07", 5, "other")).unwrap_err();
-        assert!(e.to_string().contains("data of the family has changed"), "{e}");
+        assert!(e.to_string().contains("figures of the family"), "{e}");
         s.check(&entry("2026-07", 5, "d")).unwrap();
         assert_eq!(s.releases().len(), 1);
         // A second writer of the series waits or is refused.

@@ -147,12 +147,21 @@ fn anomalies_on_days_the_data_does_not_cover() {
     let last = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
     let within = scan_demo("2026-09-01..2026-09-30");
     let past = scan_demo("2026-09-01..2026-10-31");
-    assert!(past.detected.anomalies.iter().all(|a| a.day <= last), "{:?}", past.detected.anomalies);
+    assert!(
+        past.detected.anomalies.iter().all(|a| a.day <= last),
+        "{:?}",
+        past.detected.anomalies
+    );
     // The days the data covers are judged as before, and the user is told.
     assert_eq!(past.detected.anomalies, within.detected.anomalies);
-    assert_eq!(past.detected.department_days, within.detected.department_days);
+    assert_eq!(
+        past.detected.department_days,
+        within.detected.department_days
+    );
     assert!(
-        past.warnings.iter().any(|w| w.contains("end on 2026-09-30")),
+        past.warnings
+            .iter()
+            .any(|w| w.contains("end on 2026-09-30")),
         "{:?}",
         past.warnings
     );
@@ -166,5 +175,8 @@ fn anomalies_over_a_period_of_centuries() {
     let long = scan_demo("2026-04-01..2500-12-31");
     let covered = scan_demo("2026-04-01..2026-09-30");
     assert_eq!(long.detected.anomalies, covered.detected.anomalies);
-    assert_eq!(long.detected.department_days, covered.detected.department_days);
+    assert_eq!(
+        long.detected.department_days,
+        covered.detected.department_days
+    );
 }

@@ -120,7 +120,10 @@ fn kpi_counts_show_hidden_cells_are_not_zero() {
     let n = ids.len();
     let (_, rows) = read_csv(&out.join("kpis.csv"));
     let mut checked = 0;
-    for row in rows.iter().filter(|r| r[2] == "consumers_served" || r[2] == "providers_used") {
+    for row in rows
+        .iter()
+        .filter(|r| r[2] == "consumers_served" || r[2] == "providers_used")
+    {
         let d = ids.iter().position(|x| *x == row[1]).unwrap();
         let line: Vec<Option<u64>> = if row[2] == "consumers_served" {
             (0..n).map(|i| cells[i][d]).collect()
@@ -163,9 +166,15 @@ fn empty_kpi_rows_publish_zero_counts() {
     publish_demo(2, &out);
     let (_, rows) = read_csv(&out.join("kpis.csv"));
     for row in &rows {
-        assert!(!row[3..].iter().all(String::is_empty), "{row:?} published empty");
+        assert!(
+            !row[3..].iter().all(String::is_empty),
+            "{row:?} published empty"
+        );
     }
-    assert!(rows.iter().any(|r| r[2] == "request_decision_days" && r[3] == SUPPRESSED));
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "request_decision_days" && r[3] == SUPPRESSED)
+    );
 }
 
 /// exchanges.csv: shown counts are at least `k` and match the exchanges; the diagonal is
@@ -274,42 +283,48 @@ fn check_kpis(
         (0..ids.len()).any(|j| cells[i][j].is_none() || cells[j][i].is_none())
     };
     // Why a member's row of (department, KPI) would be withheld, if it would.
-    let reason = |m: &appraise_kpi::KpiMatrix, vols: &[(String, String, u64)], d: &str, kpi: &str| {
-        let Some(v) = m.values.iter().find(|v| v.department_id == d && v.kpi == kpi) else {
-            return false;
-        };
-        let counting = unit(kpi).is_some_and(|u| appraise_pipeline::COUNT_UNITS.contains(&u.as_str()));
-        let counts: Vec<f64> = [v.numerator, v.denominator, v.sample_size.map(|s| s as f64)]
+    let reason =
+        |m: &appraise_kpi::KpiMatrix, vols: &[(String, String, u64)], d: &str, kpi: &str| {
+            let Some(v) = m
+                .values
+                .iter()
+                .find(|v| v.department_id == d && v.kpi == kpi)
+            else {
+                return false;
+            };
+            let counting =
+                unit(kpi).is_some_and(|u| appraise_pipeline::COUNT_UNITS.contains(&u.as_str()));
+            let counts: Vec<f64> = [v.numerator, v.denominator, v.sample_size.map(|s| s as f64)]
+                .into_iter()
+                .chain([v.value.filter(|_| counting)])
+                .flatten()
+                .collect();
+            // The department's totals, as consumer and as provider, where the release
+            // hides them.
+            let mut t = [0u64; 2];
+            for (p, c, x) in vols.iter().filter(|(p, c, _)| p != c) {
+                if c == d {
+                    t[0] += x;
+                }
+                if p == d {
+                    t[1] += x;
+                }
+            }
+            let n = ids.len();
+            let i = ids.iter().position(|x| x == d);
+            let hidden_totals: Vec<u64> = [
+                i.filter(|&i| cells[i][n].is_none()).map(|_| t[0]),
+                i.filter(|&i| cells[n][i].is_none()).map(|_| t[1]),
+            ]
             .into_iter()
-            .chain([v.value.filter(|_| counting)])
             .flatten()
             .collect();
-        // The department's totals, as consumer and as provider, where the release
-        // hides them.
-        let mut t = [0u64; 2];
-        for (p, c, x) in vols.iter().filter(|(p, c, _)| p != c) {
-            if c == d {
-                t[0] += x;
-            }
-            if p == d {
-                t[1] += x;
-            }
-        }
-        let n = ids.len();
-        let i = ids.iter().position(|x| x == d);
-        let hidden_totals: Vec<u64> = [
-            i.filter(|&i| cells[i][n].is_none()).map(|_| t[0]),
-            i.filter(|&i| cells[n][i].is_none()).map(|_| t[1]),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        v.value.is_none()
-            || counts
-                .iter()
-                .any(|&c| c < k as f64 || hidden_totals.iter().any(|&t| c == t as f64))
-            || (unit(kpi).as_deref() == Some("departments") && beside_hidden(d))
-    };
+            v.value.is_none()
+                || counts
+                    .iter()
+                    .any(|&c| c < k as f64 || hidden_totals.iter().any(|&t| c == t as f64))
+                || (unit(kpi).as_deref() == Some("departments") && beside_hidden(d))
+        };
     let truth: BTreeMap<(&str, &str), &appraise_kpi::KpiValue> = scored
         .matrix
         .values
@@ -323,7 +338,9 @@ fn check_kpis(
         let cells = &row[3..];
         if cells.iter().all(|c| c == SUPPRESSED) {
             assert!(
-                family.iter().any(|(m, vols)| reason(m, vols, &row[1], &row[2])),
+                family
+                    .iter()
+                    .any(|(m, vols)| reason(m, vols, &row[1], &row[2])),
                 "{row:?} withheld for no reason"
             );
             count += 1;
@@ -340,7 +357,10 @@ fn check_kpis(
             );
             // Published: no member of the family gives a reason to withhold it.
             for (m, vols) in &family {
-                assert!(!reason(m, vols, &row[1], &row[2]), "{row:?}: published with a reason");
+                assert!(
+                    !reason(m, vols, &row[1], &row[2]),
+                    "{row:?}: published with a reason"
+                );
             }
             let parse = |s: &str| (!s.is_empty()).then(|| s.parse::<f64>().unwrap());
             assert_eq!(parse(&cells[0]), v.value, "{row:?}");
@@ -614,7 +634,10 @@ fn bounds(n: usize, equations: &[(Vec<(usize, f64)>, f64)]) -> Option<Vec<(f64, 
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_scipy {
-        assert!(named.is_none(), "APPRAISE_PYTHON={python} cannot import scipy");
+        assert!(
+            named.is_none(),
+            "APPRAISE_PYTHON={python} cannot import scipy"
+        );
         eprintln!("no Python with scipy here: the bounds attacker is not run");
         return None;
     }
@@ -662,7 +685,10 @@ fn differencing_across_releases() {
             shown.insert(period, shown_matrix(&out));
         }
         let ids = &shown["2026Q3"].0;
-        assert!(family.iter().all(|p| shown[p].0 == *ids), "one set of departments");
+        assert!(
+            family.iter().all(|p| shown[p].0 == *ids),
+            "one set of departments"
+        );
         let releases: Vec<Vec<Vec<Option<u64>>>> =
             family.iter().map(|p| shown[p].1.clone()).collect();
         let hidden = releases[0].iter().flatten().filter(|c| c.is_none()).count();

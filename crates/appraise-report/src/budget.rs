@@ -58,7 +58,11 @@ impl Watch {
                     return;
                 }
                 if start.elapsed() > Duration::from_secs(seconds) {
-                    over(&template, &format!("it rendered for more than {seconds} s"), TIMEOUT_ENV);
+                    over(
+                        &template,
+                        &format!("it rendered for more than {seconds} s"),
+                        TIMEOUT_ENV,
+                    );
                 }
                 if resident().is_some_and(|now| now.saturating_sub(base) > limit) {
                     over(

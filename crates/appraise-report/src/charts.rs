@@ -96,10 +96,11 @@ pub(crate) struct Text {
     widest: f32,
 }
 
-/// The widest a department label is drawn, in ems: about 28 Chinese characters. A
+/// The widest a department label is drawn, in ems: 40 Chinese characters, or about 80
+/// letters of an English name (the longest names of a province run to about 35 ems). A
 /// longer name is cut to fit with "…" (the tables and cards give it whole), so that no
 /// name can widen a chart without bound.
-const LABEL_EMS: f32 = 28.0;
+const LABEL_EMS: f32 = 40.0;
 
 /// `label` cut with "…" to at most `ems` wide (at 1 px); as it is where it fits.
 fn fit(label: String, ems: f32, fonts: &Fonts) -> String {
@@ -1412,7 +1413,11 @@ mod tests {
         let long = "部".repeat(10_000);
         let cut = fit(long.clone(), LABEL_EMS, &fonts);
         assert!(cut.ends_with('…'));
-        assert!(fonts.width(&cut, 1.0) <= LABEL_EMS, "{}", fonts.width(&cut, 1.0));
+        assert!(
+            fonts.width(&cut, 1.0) <= LABEL_EMS,
+            "{}",
+            fonts.width(&cut, 1.0)
+        );
         // As many characters as fit: one more would not.
         let n = cut.chars().count() - 1;
         let longer: String = long.chars().take(n + 1).collect::<String>() + "…";

@@ -304,7 +304,8 @@ fn clear_leftovers(parent: &Path, prefix: &str) -> Result<(), Error> {
         if !entry.file_name().to_string_lossy().starts_with(prefix) || !is_dir {
             continue;
         }
-        let marked = |f: &str| std::fs::symlink_metadata(leftover.join(f)).is_ok_and(|m| m.is_file());
+        let marked =
+            |f: &str| std::fs::symlink_metadata(leftover.join(f)).is_ok_and(|m| m.is_file());
         if marked(STAGING_MARK) {
             remove_owned_tree(&leftover, &files_under(&leftover)?)?;
         } else if marked(OWNED)
@@ -539,7 +540,10 @@ fn reached_without_links(dir: &Path, f: &str) -> bool {
         None => (f, false),
     };
     let parts: Vec<&str> = path.split('/').collect();
-    if parts.iter().any(|c| c.is_empty() || *c == "." || *c == "..") {
+    if parts
+        .iter()
+        .any(|c| c.is_empty() || *c == "." || *c == "..")
+    {
         return false;
     }
     let mut at = dir.to_path_buf();
@@ -847,7 +851,11 @@ mod tests {
             std::fs::read_to_string(data.join("exchanges.csv")).unwrap(),
             "rows"
         );
-        assert!(std::fs::symlink_metadata(target.join("link")).unwrap().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(target.join("link"))
+                .unwrap()
+                .is_symlink()
+        );
         // A link at the name of a folder the output writes into is in the way: nothing
         // is written through it.
         std::os::unix::fs::symlink(&data, target.join("charts")).unwrap();
@@ -907,7 +915,11 @@ mod tests {
         // swap) or swapped to the staging name (the exchange), each with its list;
         // and a finished output staged before its swap.
         let owned = r#"{"tool": "appraise", "files": ["ranking.csv", "cards/a.html"]}"#;
-        for leftover in [".out.partial-4242-0.old", ".out.partial-4242-1", ".out.partial-7-0"] {
+        for leftover in [
+            ".out.partial-4242-0.old",
+            ".out.partial-4242-1",
+            ".out.partial-7-0",
+        ] {
             let p = dir.path().join(leftover);
             std::fs::create_dir_all(p.join("cards")).unwrap();
             std::fs::write(p.join("ranking.csv"), "old").unwrap();
@@ -927,10 +939,16 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, dir.path().join(".out.partial-5-0")).unwrap();
 
         stage(&target, &[("ranking.csv", "2")], &Policy::default()).unwrap();
-        assert_eq!(names(dir.path()), [".out.partial-5-0", ".out.partial-9-0", "elsewhere", "out"]);
+        assert_eq!(
+            names(dir.path()),
+            [".out.partial-5-0", ".out.partial-9-0", "elsewhere", "out"]
+        );
         assert_eq!(names(&users), ["mine.txt"]);
         assert_eq!(names(&elsewhere), [STAGING_MARK, "ranking.csv"]);
-        assert_eq!(std::fs::read_to_string(target.join("ranking.csv")).unwrap(), "2");
+        assert_eq!(
+            std::fs::read_to_string(target.join("ranking.csv")).unwrap(),
+            "2"
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -960,7 +978,10 @@ mod tests {
         let inputs = vec![data.clone(), dir.path().join("scorecard.toml")];
         for out in [data.join("exchanges.csv"), data.join("new.csv")] {
             let err = check_output_file(&out, &inputs).unwrap_err();
-            assert!(err.to_string().contains("which this command reads"), "{err}");
+            assert!(
+                err.to_string().contains("which this command reads"),
+                "{err}"
+            );
         }
         // Through a link to the data folder, and naming a single input file.
         std::os::unix::fs::symlink(&data, dir.path().join("d")).unwrap();

@@ -162,7 +162,8 @@ impl Templates {
             .map(PathBuf::as_path);
         let fail = |e: &minijinja::Error| template_error(name, origin, e);
         let template = self.env.get_template(name).map_err(|e| fail(&e))?;
-        let _watch = crate::budget::Watch::start(origin.unwrap_or(Path::new(name)), origin.is_none());
+        let _watch =
+            crate::budget::Watch::start(origin.unwrap_or(Path::new(name)), origin.is_none());
         let mut page = crate::budget::Capped(Vec::new());
         template
             .render_captured_to(Value::from_serialize(&context), &mut page)
