@@ -425,6 +425,32 @@ fn one_control_character_in_a_name() {
     }
 }
 
+/// Regression (a_10000_character_department_name_in_the_report): `run --lang en` with
+/// a name of 10,000 characters took 110 s and 8.9 GB (ranking.png 185,560 × 2,864 px),
+/// aborted at 20,000, and overprinted another department's composite in the PDF.
+#[test]
+fn a_10000_character_department_name_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let departments = read(&fixtures().join("tiny/departments.csv"))
+        .replace("Nanjing Data Bureau", &format!("N{}", "L".repeat(20_000)));
+    let data = tiny_with_departments(dir.path(), &departments);
+    let out = run(dir.path(), &data, "en");
+    for chart in ["ranking", "heatmap", "movement"] {
+        let png = std::fs::read(out.join(format!("charts/{chart}.png"))).unwrap();
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width < 2 * 1400, "{chart}.png is {width} px wide");
+    }
+    // The table gives the name whole; the summary cuts it where it would overprint.
+    assert!(read(&out.join("report.html")).contains(&"L".repeat(20_000)));
+    if let Some(text) = poppler(
+        "pdftotext",
+        &["-f", "3", "-l", "3"],
+        &out.join("report.pdf"),
+    ) {
+        assert!(text.contains('…'), "{text}");
+    }
+}
+
 /// Regression (a_right_to_left_override_in_a_name): U+202E in a name reversed the
 /// score shown after it in report.html ("1. Commerce44.38 B" for 83.44), and
 /// report.md carried it raw.

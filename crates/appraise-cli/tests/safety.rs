@@ -729,3 +729,41 @@ fn a_lock_file_that_is_a_link_truncates_its_target() {
         exchanges
     );
 }
+
+/// Regression (sql_out_and_kpi_run_out_with_force_overwrite_an_input): `sql --out
+/// DATA/exchanges.csv --force` and `kpi run --out ... --force` replaced the data file
+/// the command was reading.
+#[test]
+fn sql_out_and_kpi_run_out_with_force_overwrite_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    let exchanges = std::fs::read(data.join("exchanges.csv")).unwrap();
+    for args in [
+        vec!["sql", "SELECT 1 AS x", "--format", "csv", "--data"],
+        vec![
+            "kpi", "run", "--period", "2026Q3", "--format", "csv", "--data",
+        ],
+    ] {
+        appraise()
+            .args(&args)
+            .arg(&data)
+            .arg("--out")
+            .arg(data.join("exchanges.csv"))
+            .arg("--force")
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("which this command reads"))
+            .stderr(predicate::str::contains("hint:"));
+        assert_eq!(
+            std::fs::read(data.join("exchanges.csv")).unwrap(),
+            exchanges
+        );
+    }
+}
