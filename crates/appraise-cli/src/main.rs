@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         // The reader of the output has gone (`appraise sql ... | head`): nothing to say.
         Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             let (input, hint) = classify(&err);
             if let Some(hint) = hint {
                 eprintln!("hint: {hint}");
@@ -25,6 +25,22 @@ fn main() -> ExitCode {
             ExitCode::from(if input { 1 } else { 2 })
         }
     }
+}
+
+/// The error with its causes, each once. A failed write of appraise's own output (a
+/// full or read-only disk) is told from the write on, without the step that was
+/// under way ("loading DIR: "), which would blame the input.
+fn message(err: &anyhow::Error) -> String {
+    let causes: Vec<String> = err.chain().map(ToString::to_string).collect();
+    let from = causes
+        .iter()
+        .position(|c| c.starts_with("cannot write "))
+        .unwrap_or(0);
+    let full = format!("{err:#}");
+    if from == 0 {
+        return full;
+    }
+    causes[from..].join(": ")
 }
 
 /// Whether the error is a write to a pipe whose reader has gone.

@@ -670,6 +670,11 @@ fn exit_codes_on_a_full_or_read_only_disk() {
             );
             assert!(err.contains(why), "{mount} {args}: {err}");
             assert!(err.contains("hint: free space"), "{mount} {args}: {err}");
+            // The message starts at the write, not at the step under way.
+            assert!(
+                err.starts_with("error: cannot write"),
+                "{mount} {args}: {err}"
+            );
         }
     }
 }
