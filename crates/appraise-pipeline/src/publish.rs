@@ -360,7 +360,7 @@ impl Exchanges {
     /// The matrices of the family's members (`volumes`, the quarter first; the
     /// released one at `at`), with the family's pattern: every cell below `k` in any
     /// member is hidden in all, and more cells (by the quarter's counts) until none
-    /// can be worked out in any member.
+    /// can be worked out in any member, nor put in an interval narrower than `k`.
     fn new(
         appraisal: &Appraisal,
         volumes: &[Vec<(String, String, u64)>],
@@ -411,8 +411,11 @@ impl Exchanges {
                     .collect()
             })
             .collect();
+        let known = |i: usize, j: usize| i == j && i < n;
+        let hidden = appraise_score::suppress::protect(&members[0], primary, known);
+        // No hidden cell of any member put in an interval narrower than k.
         let hidden =
-            appraise_score::suppress::protect(&members[0], primary, |i, j| i == j && i < n);
+            appraise_score::suppress::protect_intervals(&members, &members[0], hidden, known, k);
         Exchanges {
             ids,
             table: members[at].clone(),

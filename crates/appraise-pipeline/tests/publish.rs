@@ -449,11 +449,12 @@ fn a_licence_is_a_known_id_or_an_id_shaped_name() {
 }
 
 /// A generated province of 14 departments over 2026Q3, with few exchanges a pair: a
-/// matrix of many small cells in every month.
+/// matrix of many small cells in every month. (Seed 1: protected by cycles alone, 7
+/// cells of its July at K = 5 and 56 at K = 10 lay in intervals narrower than K.)
 fn province(dir: &Path) -> PathBuf {
     let data = dir.join("province");
     appraise_gen::generate(&appraise_gen::GenerateOptions {
-        seed: 11,
+        seed: 1,
         departments: 14,
         start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
         months: 3,

@@ -131,6 +131,232 @@ pub fn protect(
     hidden
 }
 
+/// Protection by intervals, for releases that share one pattern (a quarter and its
+/// months): starting from `hidden` (a pattern [`protect`] made), more cells are hidden
+/// until, in every table of `tables`, no hidden cell can be put in an interval
+/// narrower than `k` by anyone who knows the shown cells, the sums and that every
+/// count is at least 0 (the bounds a linear program finds). `costs` orders the cells
+/// to hide (their counts; totals after every inner cell), and after each addition the
+/// pattern is made cycle-safe again with [`protect`].
+///
+/// A hidden cell's interval is read off the table as a flow network ([`Network`]):
+/// how far it can rise is the flow the other hidden cells can carry round from its
+/// column back to its row, how far it can fall the flow the other way, at most its own
+/// count. Hiding a cell only adds capacity, so no interval narrows as cells are
+/// added: each cell is checked until it holds, and the cells added are checked in
+/// their turn.
+pub fn protect_intervals(
+    tables: &[Vec<Vec<u64>>],
+    costs: &[Vec<u64>],
+    mut hidden: Vec<Vec<bool>>,
+    known: impl Fn(usize, usize) -> bool + Copy,
+    k: u64,
+) -> Vec<Vec<bool>> {
+    let rows = hidden.len();
+    let cols = hidden.first().map_or(0, Vec::len);
+    let inner_max = costs[..rows.saturating_sub(1)]
+        .iter()
+        .flat_map(|r| &r[..cols.saturating_sub(1)])
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let cost = |i: usize, j: usize| -> u128 {
+        let x = u128::from(costs[i][j]);
+        if i + 1 == rows || j + 1 == cols {
+            x + u128::from(inner_max) + 1
+        } else {
+            x
+        }
+    };
+    // (table, row, column) whose interval holds; it holds for good, since hiding more
+    // cells only widens intervals.
+    let mut held: std::collections::BTreeSet<(usize, usize, usize)> = Default::default();
+    loop {
+        let mut added = false;
+        for (m, table) in tables.iter().enumerate() {
+            let mut net = Network::new(table, &hidden);
+            for (i, j) in (0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))) {
+                if !hidden[i][j] || held.contains(&(m, i, j)) {
+                    continue;
+                }
+                // Widen until the cell's interval is k wide in this table.
+                while let Some(reached) = net.narrow(i, j, k) {
+                    let widening = (0..rows)
+                        .flat_map(|a| (0..cols).map(move |b| (a, b)))
+                        .filter(|&(a, b)| !hidden[a][b] && !known(a, b))
+                        .filter(|&(a, b)| net.crosses(&reached, a, b))
+                        .min_by_key(|&(a, b)| (cost(a, b), a, b));
+                    let Some((a, b)) = widening else {
+                        // Nothing can widen it: nothing in the table is shown.
+                        for (a, row) in hidden.iter_mut().enumerate() {
+                            for (b, h) in row.iter_mut().enumerate() {
+                                *h = !known(a, b);
+                            }
+                        }
+                        return hidden;
+                    };
+                    hidden[a][b] = true;
+                    added = true;
+                    net = Network::new(table, &hidden);
+                }
+                held.insert((m, i, j));
+            }
+        }
+        if !added {
+            return hidden;
+        }
+        // The cells added may be bridges: close their cycles, then check them too.
+        hidden = protect(costs, hidden, known);
+    }
+}
+
+/// The narrowest interval a hidden cell `(i, j)` of `table` can be put in from the
+/// shown cells, the row and column sums and every count being at least 0: (lowest,
+/// highest), the highest `None` where nothing bounds it. Integer flows: exact.
+pub fn interval(
+    table: &[Vec<u64>],
+    hidden: &[Vec<bool>],
+    i: usize,
+    j: usize,
+) -> (u64, Option<u64>) {
+    let net = Network::new(table, hidden);
+    let x = table[i][j];
+    let (up, _) = net.flow(i, j, true, u64::MAX);
+    let (down, _) = net.flow(i, j, false, x);
+    (x - down.min(x), (up < net.unbounded).then(|| x + up))
+}
+
+/// A table with its totals as a flow network over its hidden cells: a node per row
+/// (the totals row too) and per column. With `y` the table whose row and column totals
+/// are negated (the grand total is not), every row and column of `y` sums to 0, and a
+/// change of the hidden cells that keeps every sum is a circulation: a flow of `t`
+/// from row `a` to column `b` raises `y[a][b]` by `t`. Where that raises the count the
+/// edge is unbounded; where it lowers it, the count bounds it (no count below 0).
+struct Network {
+    rows: usize,
+    /// The table's counts.
+    count: Vec<Vec<u64>>,
+    /// Capacities, `[from][to]` over the row nodes, then the column nodes.
+    cap: Vec<Vec<u64>>,
+    /// A capacity no flow reaches: the table's total and one more.
+    unbounded: u64,
+}
+
+impl Network {
+    fn new(table: &[Vec<u64>], hidden: &[Vec<bool>]) -> Network {
+        let rows = table.len();
+        let cols = table.first().map_or(0, Vec::len);
+        let unbounded = table
+            .iter()
+            .flatten()
+            .fold(1u64, |a, &x| a.saturating_add(x));
+        let mut net = Network {
+            rows,
+            count: table.to_vec(),
+            cap: vec![vec![0u64; rows + cols]; rows + cols],
+            unbounded,
+        };
+        for (a, row) in hidden.iter().enumerate() {
+            for (b, &h) in row.iter().enumerate() {
+                if h {
+                    let (raise, lower) = net.edges(a, b);
+                    net.cap[a][rows + b] = raise;
+                    net.cap[rows + b][a] = lower;
+                }
+            }
+        }
+        net
+    }
+
+    /// A cell's edges: (row → column, raising `y`; column → row, lowering it). Inner
+    /// cells and the grand total count as `y`, the other totals as `−y`.
+    fn edges(&self, a: usize, b: usize) -> (u64, u64) {
+        let x = self.count[a][b];
+        if self.plain(a, b) {
+            (self.unbounded, x)
+        } else {
+            (x, self.unbounded)
+        }
+    }
+
+    fn plain(&self, a: usize, b: usize) -> bool {
+        let cols = self.cap.len() - self.rows;
+        (a + 1 == self.rows) == (b + 1 == cols)
+    }
+
+    /// The flow, at most `limit`, by which cell `(i, j)` can rise (`rising`) or fall
+    /// while the other hidden cells keep every sum (its own edges left out), by
+    /// shortest augmenting paths; with the nodes the source still reaches, the side of
+    /// the cut that bounds it.
+    fn flow(&self, i: usize, j: usize, rising: bool, limit: u64) -> (u64, Vec<bool>) {
+        let n = self.cap.len();
+        let (row, col) = (i, self.rows + j);
+        // The count rises: y rises for a plain cell, so the flow runs round from its
+        // column back to its row; for a total, y falls, from its row to its column.
+        let (source, sink) = if rising == self.plain(i, j) {
+            (col, row)
+        } else {
+            (row, col)
+        };
+        let mut cap = self.cap.clone();
+        cap[row][col] = 0;
+        cap[col][row] = 0;
+        let mut total = 0u64;
+        loop {
+            let mut prev = vec![usize::MAX; n];
+            prev[source] = source;
+            let mut queue = std::collections::VecDeque::from([source]);
+            while let Some(v) = queue.pop_front() {
+                if v == sink {
+                    break;
+                }
+                for (w, &c) in cap[v].iter().enumerate() {
+                    if c > 0 && prev[w] == usize::MAX {
+                        prev[w] = v;
+                        queue.push_back(w);
+                    }
+                }
+            }
+            if total >= limit || prev[sink] == usize::MAX {
+                return (total, prev.iter().map(|&p| p != usize::MAX).collect());
+            }
+            let mut push = limit - total;
+            let mut v = sink;
+            while v != source {
+                push = push.min(cap[prev[v]][v]);
+                v = prev[v];
+            }
+            let mut v = sink;
+            while v != source {
+                cap[prev[v]][v] -= push;
+                cap[v][prev[v]] = cap[v][prev[v]].saturating_add(push);
+                v = prev[v];
+            }
+            total = total.saturating_add(push);
+        }
+    }
+
+    /// `None` where cell `(i, j)`'s interval is at least `k` wide; else the nodes the
+    /// flow of its rise reaches (the cut that bounds it).
+    fn narrow(&self, i: usize, j: usize, k: u64) -> Option<Vec<bool>> {
+        let (up, reached) = self.flow(i, j, true, k);
+        if up >= k {
+            return None;
+        }
+        let x = self.count[i][j];
+        let (down, _) = self.flow(i, j, false, x.min(k - up));
+        (up + down < k).then_some(reached)
+    }
+
+    /// Whether hiding the shown cell `(a, b)` adds an edge with room for flow from a
+    /// node the rise reaches (`reached`) to one it does not.
+    fn crosses(&self, reached: &[bool], a: usize, b: usize) -> bool {
+        let col = self.rows + b;
+        let (raise, lower) = self.edges(a, b);
+        (reached[a] && !reached[col] && raise > 0) || (reached[col] && !reached[a] && lower > 0)
+    }
+}
+
 /// Which side of a bridge each node of its component is on, once the bridge is cut:
 /// `Some(false)` with its row, `Some(true)` with its column, `None` outside.
 struct Sides {
@@ -397,6 +623,114 @@ mod tests {
             .collect();
         assert_eq!(recoverable(&primary), [(0, 0)]);
         assert_eq!(determined_by_rank(&primary), [(0, 0)]);
+    }
+
+    #[test]
+    fn a_cell_hidden_with_its_rectangle_lies_between_its_sums() {
+        // [[1, 2], [3, 4]] with every inner cell hidden and the totals shown (3, 7 by
+        // row; 4, 6 by column): x01 = 3 − x00, x10 = 4 − x00, x11 = 3 + x00, all at
+        // least 0: so 0 ≤ x00 ≤ 3, and x11 runs from 3 to 6.
+        let t = with_totals(&[vec![1, 2], vec![3, 4]]);
+        let mut h = vec![vec![false; 3]; 3];
+        for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            h[a][b] = true;
+        }
+        assert_eq!(interval(&t, &h, 0, 0), (0, Some(3)));
+        assert_eq!(interval(&t, &h, 1, 1), (3, Some(6)));
+        // The grand total hidden with a rectangle of totals: nothing bounds it.
+        let mut g = vec![vec![false; 3]; 3];
+        for (a, b) in [(0, 0), (0, 2), (2, 0), (2, 2)] {
+            g[a][b] = true;
+        }
+        assert_eq!(interval(&t, &g, 2, 2), (9, None));
+        assert_eq!(interval(&t, &g, 0, 0), (0, None));
+    }
+
+    /// Every filling of the hidden cells of `t` with counts 0..=`bound` that keeps every
+    /// row and column sum: each hidden cell's least and greatest value among them.
+    fn brute_intervals(t: &[Vec<u64>], h: &[Vec<bool>], bound: u64) -> Vec<(u64, u64)> {
+        let cells: Vec<(usize, usize)> = (0..t.len())
+            .flat_map(|a| (0..t[0].len()).map(move |b| (a, b)))
+            .filter(|&(a, b)| h[a][b])
+            .collect();
+        let mut found = vec![(u64::MAX, 0u64); cells.len()];
+        let mut x: Vec<Vec<u64>> = t.to_vec();
+        let sums_hold = |x: &[Vec<u64>]| {
+            let (r, c) = (x.len(), x[0].len());
+            (0..r).all(|a| x[a][..c - 1].iter().sum::<u64>() == x[a][c - 1])
+                && (0..c).all(|b| (0..r - 1).map(|a| x[a][b]).sum::<u64>() == x[r - 1][b])
+        };
+        let mut digits = vec![0u64; cells.len()];
+        loop {
+            for (d, &(a, b)) in digits.iter().zip(&cells) {
+                x[a][b] = *d;
+            }
+            if sums_hold(&x) {
+                for (f, d) in found.iter_mut().zip(&digits) {
+                    *f = (f.0.min(*d), f.1.max(*d));
+                }
+            }
+            let Some(p) = digits.iter().position(|&d| d < bound) else {
+                return found;
+            };
+            for d in &mut digits[..p] {
+                *d = 0;
+            }
+            digits[p] += 1;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+        #[test]
+        fn intervals_are_those_every_filling_of_the_hidden_cells_gives(
+            inner in prop::collection::vec(prop::collection::vec(0u64..4, 2), 2),
+            picks in prop::sample::subsequence((0usize..9).collect::<Vec<_>>(), 4),
+        ) {
+            // Checked against brute force: every filling of four hidden cells of a 2 × 2
+            // table with its totals, with counts up to a bound of twice the grand total
+            // and two; the flow's highest value, where past the bound (or unbounded),
+            // reads as the bound.
+            let t = with_totals(&inner);
+            let mut h = vec![vec![false; 3]; 3];
+            for p in picks {
+                h[p / 3][p % 3] = true;
+            }
+            let bound = 2 * t[2][2] + 2;
+            let brute = brute_intervals(&t, &h, bound);
+            let cells = (0..3).flat_map(|a| (0..3).map(move |b| (a, b)));
+            for ((a, b), (lo, hi)) in cells.filter(|&(a, b)| h[a][b]).zip(brute) {
+                let (flo, fhi) = interval(&t, &h, a, b);
+                prop_assert_eq!(flo, lo, "low of ({}, {}) in {:?} hiding {:?}", a, b, t, h);
+                prop_assert_eq!(fhi.unwrap_or(u64::MAX).min(bound), hi, "high of ({}, {}) in {:?} hiding {:?}", a, b, t, h);
+            }
+        }
+
+        #[test]
+        fn after_interval_protection_no_hidden_cell_is_narrower_than_k(
+            inner in prop::collection::vec(prop::collection::vec(0u64..12, 3..7), 3..7),
+            k in 2u64..8,
+        ) {
+            let n = inner.len().min(inner[0].len());
+            let inner: Vec<Vec<u64>> = inner.into_iter().take(n).map(|mut r| { r.resize(n, 0); r }).collect();
+            let known = |i: usize, j: usize| i == j && i < n;
+            let inner: Vec<Vec<u64>> = inner.iter().enumerate()
+                .map(|(i, r)| r.iter().enumerate().map(|(j, &x)| if i == j { 0 } else { x }).collect())
+                .collect();
+            let t = with_totals(&inner);
+            let h = protect_intervals(&[t.clone()], &t, suppress(&t, k, known), known, k);
+            prop_assert!(recoverable(&h).is_empty());
+            for (a, row) in h.iter().enumerate() {
+                for (b, &hidden) in row.iter().enumerate() {
+                    prop_assert!(hidden || t[a][b] >= k || known(a, b));
+                    if hidden {
+                        let (lo, hi) = interval(&t, &h, a, b);
+                        prop_assert!(lo <= t[a][b] && hi.is_none_or(|hi| hi >= t[a][b]));
+                        prop_assert!(hi.is_none_or(|hi| hi - lo >= k), "({a}, {b}) in {t:?}: [{lo}, {hi:?}]");
+                    }
+                }
+            }
+        }
     }
 
     proptest! {
