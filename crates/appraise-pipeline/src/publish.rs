@@ -9,15 +9,21 @@
 //! file of the release). docs/publish.md states the rule; in short, with `K` the
 //! minimum cell:
 //!
-//! - **Matrix.** Every count below `K` is hidden, zeros included (primary); then more
-//!   cells until no hidden count can be worked out from the shown cells and totals
-//!   (secondary, [`appraise_score::suppress`]). A department's exchanges with itself
-//!   are left out: the diagonal is empty and known to be, so it protects nothing.
+//! - **Family.** A release is protected with the releases it nests with, its quarter
+//!   and the quarter's months ([`crate::series`]): they share one pattern of hidden
+//!   cells and withheld rows, computed from all of their figures.
+//! - **Matrix.** Every count below `K` in any member of the family is hidden, zeros
+//!   included (primary); then more cells until no hidden count can be worked out from
+//!   the shown cells and totals (secondary), nor put in an interval narrower than `K`
+//!   ([`appraise_score::suppress`]). A department's exchanges with itself are left out:
+//!   the diagonal is empty and known to be, so it protects nothing.
 //! - **KPIs.** A department's KPI row is published whole or withheld whole: withheld
 //!   when any count in it (numerator, denominator, sample size, and the value of a
 //!   KPI that counts) is below `K`, since any two of value, numerator and denominator
-//!   give the third; and when a count in it equals a total the matrix hides for that
-//!   department, which would otherwise give the hidden total away.
+//!   give the third; when a count in it equals a total the matrix hides for that
+//!   department, which would otherwise give the hidden total away; when it has nothing
+//!   to measure (a count of 0); when it counts partner departments beside hidden
+//!   cells. In any member of the family.
 //! - **Ranking.** A score computed from a withheld value is withheld too: the
 //!   dimension score of a dimension holding a withheld KPI, and the composite. Rank
 //!   and grade, which only order, are published.
