@@ -1268,3 +1268,48 @@ fn what_if_link_injection() {
         scored_as_the_page_shows(&shown, &toml, fragment);
     }
 }
+
+/// Regression (rate_intervals_collapse_to_one_number): a card formatted a rate's 95 %
+/// interval at the KPI's display precision, which is whole numbers where every value
+/// is (every exchange of fixtures/tiny made to succeed: every success rate is 1), so
+/// the card read "1 / 95%: 1–1" where scores.csv says 0.21–1.00. A Wilson interval
+/// always has width: no card may show one number twice.
+#[test]
+fn rate_intervals_collapse_to_one_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_with_departments(dir.path(), &read(&fixtures().join("tiny/departments.csv")));
+    let exchanges = read(&data.join("exchanges.csv"))
+        .replace(",failed,", ",success,")
+        .replace(",rejected,", ",success,")
+        .replace(",timeout,", ",success,");
+    std::fs::write(data.join("exchanges.csv"), exchanges).unwrap();
+    let out = dir.path().join("out");
+    appraise()
+        .args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut seen = 0;
+    for e in std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().extension().is_none_or(|x| x != "html") {
+            continue;
+        }
+        let html = read(&e.path());
+        for part in html.split("95%: ").skip(1) {
+            let range = part.split('<').next().unwrap();
+            let (lo, hi) = range.split_once('–').unwrap();
+            assert_ne!(lo, hi, "{}: {range}", e.path().display());
+            assert!(
+                lo.contains('.') && hi.contains('.'),
+                "{range}: at least two decimals"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "{seen} intervals on the cards");
+}

@@ -474,6 +474,20 @@ impl<'a> Views<'a> {
         self.lang.number(v, decimals)
     }
 
+    /// A rate's 95 % interval as a range, at the column's precision or finer (up to
+    /// four decimals, at least two): as many decimals as its ends need to differ, so
+    /// that an interval never reads as one number (`1–1` for 0.61–1.00).
+    fn range(&self, lo: f64, hi: f64, decimals: usize) -> String {
+        let mut d = decimals.max(2);
+        loop {
+            let (a, b) = (self.num(Some(lo), d), self.num(Some(hi), d));
+            if a != b || d >= 4 || lo >= hi {
+                return format!("{a}–{b}");
+            }
+            d += 1;
+        }
+    }
+
     /// The file stem of the card of the department at position `d`.
     pub(crate) fn stem(&self, d: usize) -> &str {
         let id = &self.appraisal.current.departments[d].department.id;
@@ -756,11 +770,7 @@ impl<'a> Views<'a> {
                         .unwrap_or_default(),
                     value: self.num(cell.value, column.decimals),
                     interval: cell.interval.map_or(String::new(), |(lo, hi)| {
-                        format!(
-                            "{}–{}",
-                            self.num(Some(lo), column.decimals),
-                            self.num(Some(hi), column.decimals)
-                        )
+                        self.range(lo, hi, column.decimals)
                     }),
                     shrunk: cell
                         .shrunk
