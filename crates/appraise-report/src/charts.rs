@@ -391,6 +391,9 @@ fn draw<DB: DrawingBackend>(
 struct Pen<'a, DB: DrawingBackend>(&'a DrawingArea<DB, Shift>);
 
 const INK: RGBColor = RGBColor(33, 37, 41);
+const WHITE: RGBColor = RGBColor(255, 255, 255);
+/// The outline of a grade's bar and legend swatch: the lightest grade on white paper.
+const EDGE: RGBColor = RGBColor(108, 117, 125);
 const GREY: RGBColor = RGBColor(160, 160, 160);
 const LIGHT: RGBColor = RGBColor(230, 230, 230);
 const ACCENT: RGBColor = RGBColor(31, 96, 168);
@@ -465,18 +468,61 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
 
 /// The colour of grade band `g` of `n`: green for the best, red for the worst.
 pub(crate) fn grade_colour(g: Option<usize>, n: usize) -> RGBColor {
-    const SCALE: [RGBColor; 5] = [
-        RGBColor(26, 152, 80),
-        RGBColor(145, 207, 96),
-        RGBColor(230, 196, 60),
-        RGBColor(252, 141, 89),
-        RGBColor(215, 48, 39),
-    ];
+    // Which of the five colours n grades take: the lightest and darkest always, the
+    // middle ones from the light end (four grades: a failing one much darker).
+    let picks: &[usize] = match n {
+        0 | 1 => &[0],
+        2 => &[0, 4],
+        3 => &[0, 2, 4],
+        4 => &[0, 1, 2, 4],
+        _ => &[0, 1, 2, 3, 4],
+    };
     match g {
         None => GREY,
-        Some(_) if n <= 1 => SCALE[0],
-        Some(g) => SCALE[(g * (SCALE.len() - 1) + (n - 1) / 2) / (n - 1)],
+        Some(g) => GRADES[picks[g.min(picks.len() - 1)]],
     }
+}
+
+/// The grades' colours, best first: from light green through gold and orange to dark
+/// red, each darker than the one before (CIE L* 85, 70, 58, 40, 25; four grades take
+/// the first three and the last), so that grades stay apart in grayscale print
+/// and for colour-blind readers: every two of them, as drawn for 2 to 5 grades, differ
+/// by a CIE76 ΔE of 10 or more in grayscale and in simulated deuteranopia and
+/// protanopia (`grade_colours_survive_grayscale_and_colour_blindness`). The worse the
+/// grade, the darker: a failing grade stands out most on a gray page.
+const GRADES: [RGBColor; 5] = [
+    RGBColor(0x95, 0xE8, 0x8F),
+    RGBColor(0xB8, 0xAE, 0x43),
+    RGBColor(0xBF, 0x7D, 0x2D),
+    RGBColor(0xA1, 0x3F, 0x1F),
+    RGBColor(0x7D, 0x00, 0x18),
+];
+
+/// The text colour on a grade's colour: ink or white, whichever contrasts more (every
+/// grade's is at least 4.5:1, WCAG AA for text).
+pub(crate) fn grade_ink(background: RGBColor) -> RGBColor {
+    if contrast(background, WHITE) > contrast(background, INK) {
+        WHITE
+    } else {
+        INK
+    }
+}
+
+/// WCAG 2 contrast ratio of two colours.
+fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+    let luminance = |c: RGBColor| {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
 }
 
 /// White → blue for a score of 0 → 100.
@@ -528,6 +574,7 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             (x + 12, 26),
             grade_colour(Some(g), bands.len()).filled(),
         )?;
+        pen.rect((x, 14), (x + 12, 26), EDGE.stroke_width(1))?;
         pen.text(&b.grade, (x + 16, 20), LABEL, HPos::Left, INK)?;
         x += 44;
     }
@@ -541,8 +588,11 @@ fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
             Some(v) if dep.status == Status::Ranked => {
                 let colour = grade_colour(dep.grade, bands.len());
                 pen.rect((bar0, y - 7), (bar_x(v), y + 7), colour.filled())?;
+                pen.rect((bar0, y - 7), (bar_x(v), y + 7), EDGE.stroke_width(1))?;
+                // The grade in letters beside the value: colour is never its only sign.
+                let grade = dep.grade.map_or("", |g| bands[g].grade.as_str());
                 pen.text(
-                    &text.lang.number(Some(v), 1),
+                    &format!("{} {grade}", text.lang.number(Some(v), 1)),
                     (bar_x(v) + 4, y),
                     SMALL,
                     HPos::Left,
@@ -1371,9 +1421,10 @@ fn sensitivity<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &T
     Ok(())
 }
 
-/// The colours of a rank gained and a rank lost.
-const RISE: RGBColor = RGBColor(26, 152, 80);
-const FALL: RGBColor = RGBColor(215, 48, 39);
+/// The colours of a rank gained and a rank lost: blue and dark red, apart in lightness
+/// and for colour-blind readers (▲ and ▼ say it in print too).
+const RISE: RGBColor = ACCENT;
+const FALL: RGBColor = RGBColor(0x7D, 0x00, 0x18);
 
 #[cfg(test)]
 mod rank_axis_tests {
@@ -1430,10 +1481,110 @@ mod tests {
 
     #[test]
     fn grade_colours_run_from_best_to_worst() {
-        assert_eq!(grade_colour(Some(0), 4), RGBColor(26, 152, 80));
-        assert_eq!(grade_colour(Some(3), 4), RGBColor(215, 48, 39));
+        assert_eq!(grade_colour(Some(0), 4), GRADES[0]);
+        assert_eq!(grade_colour(Some(3), 4), GRADES[4]);
         assert_eq!(grade_colour(None, 4), GREY);
-        assert_eq!(grade_colour(Some(0), 1), RGBColor(26, 152, 80));
+        assert_eq!(grade_colour(Some(0), 1), GRADES[0]);
+        // Each grade darker than the one before.
+        for pair in GRADES.windows(2) {
+            assert!(lab(pair[0])[0] > lab(pair[1])[0] + 10.0, "{pair:?}");
+        }
+    }
+
+    /// CIE L*a*b* (D65) of an sRGB colour.
+    fn lab(c: RGBColor) -> [f64; 3] {
+        lab_linear(linear(c))
+    }
+
+    fn linear(c: RGBColor) -> [f64; 3] {
+        [c.0, c.1, c.2].map(|v| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        })
+    }
+
+    fn lab_linear([r, g, b]: [f64; 3]) -> [f64; 3] {
+        let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+        let f = |t: f64| {
+            if t > 0.008856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        [
+            116.0 * f(y) - 16.0,
+            500.0 * (f(x) - f(y)),
+            200.0 * (f(y) - f(z)),
+        ]
+    }
+
+    /// A colour as a reader sees it: printed in grayscale (the luma of ITU-R BT.601,
+    /// which office printers and PDF viewers use), or with deuteranopia or protanopia
+    /// (Machado, Oliveira and Fernandes 2009, severity 1, on linear RGB).
+    fn seen(c: RGBColor, how: &str) -> [f64; 3] {
+        let m: [[f64; 3]; 3] = match how {
+            "deuteranopia" => [
+                [0.367322, 0.860646, -0.227968],
+                [0.280085, 0.672501, 0.047413],
+                [-0.011820, 0.042940, 0.968881],
+            ],
+            "protanopia" => [
+                [0.152286, 1.052583, -0.204868],
+                [0.114503, 0.786281, 0.099216],
+                [-0.003882, -0.048116, 1.051998],
+            ],
+            _ => {
+                let g = 0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2);
+                let v = g.round() as u8;
+                return lab(RGBColor(v, v, v));
+            }
+        };
+        let l = linear(c);
+        let out = m.map(|row| (row[0] * l[0] + row[1] * l[1] + row[2] * l[2]).clamp(0.0, 1.0));
+        lab_linear(out)
+    }
+
+    #[test]
+    fn grade_colours_survive_grayscale_and_colour_blindness() {
+        // Regression (grade_colours_collapse_in_grayscale): A #1A9850 and D #D73027 had
+        // gray values 106 and 97, B and C 176 and 168, so A = D and B = C in grayscale
+        // print and for deuteranopes. ΔE 10 is four times the just-noticeable
+        // difference (about 2.3): two marks side by side, or a mark and its legend,
+        // read as different.
+        let de = |a: [f64; 3], b: [f64; 3]| {
+            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+        };
+        for n in 2..=5 {
+            let colours: Vec<RGBColor> = (0..n).map(|g| grade_colour(Some(g), n)).collect();
+            for how in ["grayscale", "deuteranopia", "protanopia"] {
+                for (i, a) in colours.iter().enumerate() {
+                    for b in &colours[i + 1..] {
+                        let d = de(seen(*a, how), seen(*b, how));
+                        assert!(
+                            d >= 10.0,
+                            "{n} grades, {how}: {a:?} and {b:?} differ by {d:.1}"
+                        );
+                    }
+                }
+            }
+            // The letters on a grade's badge: WCAG AA.
+            for c in &colours {
+                assert!(contrast(*c, grade_ink(*c)) >= 4.5, "{c:?}");
+            }
+        }
+        // The old palette fails the same check.
+        let old = [RGBColor(26, 152, 80), RGBColor(215, 48, 39)];
+        assert!(de(seen(old[0], "grayscale"), seen(old[1], "grayscale")) < 10.0);
+        // A rise and a fall stay apart too.
+        assert!(de(seen(RISE, "deuteranopia"), seen(FALL, "deuteranopia")) >= 10.0);
+        assert!(de(seen(RISE, "grayscale"), seen(FALL, "grayscale")) >= 10.0);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use appraise_kpi::{KpiDef, KpiMatrix};
 use appraise_score::{Appraisal, Scores, compare, competition_ranks};
 use serde::Serialize;
 
-use crate::charts::{Chart, grade_colour, kpi_key};
+use crate::charts::{Chart, grade_colour, grade_ink, kpi_key};
 use crate::lang::{Lang, Strings};
 
 /// The main report.
@@ -97,6 +97,8 @@ pub(crate) struct RankRow {
     pub grade: String,
     pub grade_label: String,
     pub colour: String,
+    /// The text colour on `colour`.
+    pub ink: String,
     pub dimensions: Vec<String>,
     pub previous_rank: String,
     pub change: String,
@@ -110,6 +112,7 @@ pub(crate) struct GradeCount {
     pub grade: String,
     pub label: String,
     pub colour: String,
+    pub ink: String,
     pub count: usize,
     pub share: String,
 }
@@ -169,6 +172,7 @@ pub(crate) struct BandView {
     pub label: String,
     pub rule: String,
     pub colour: String,
+    pub ink: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -564,6 +568,10 @@ impl<'a> Views<'a> {
             composite: self.num(dep.composite, 2),
             composite_sort: dep.composite.unwrap_or(-1.0),
             colour: hex(grade_colour(dep.grade, a.scorecard.grades.bands.len())),
+            ink: hex(grade_ink(grade_colour(
+                dep.grade,
+                a.scorecard.grades.bands.len(),
+            ))),
             grade,
             grade_label,
             dimensions: dep.dimensions.iter().map(|v| self.num(*v, 1)).collect(),
@@ -852,6 +860,7 @@ impl<'a> Views<'a> {
                     grade,
                     label,
                     colour: hex(grade_colour(Some(g), bands.len())),
+                    ink: hex(grade_ink(grade_colour(Some(g), bands.len()))),
                     count,
                     share: self.lang.percent(count as f64 / ranked.len().max(1) as f64),
                 }
@@ -952,6 +961,7 @@ impl<'a> Views<'a> {
                         _ => self.word("band_rest"),
                     },
                     colour: hex(grade_colour(Some(g), card.grades.bands.len())),
+                    ink: hex(grade_ink(grade_colour(Some(g), card.grades.bands.len()))),
                 }
             })
             .collect();
