@@ -2,7 +2,7 @@
 -- title: Median working days to decide a share request
 -- title_zh: 共享申请办理时长中位数（工作日）
 -- unit_zh: 工作日
--- description_zh: 向其提出、在考核期末前已作出决定的共享申请，从提交到决定所用工作日数的中位数；工作日按当地日期计，即（提交日, 决定日]内的工作日数。
+-- description_zh: 向其提出、在考核期末前已作出决定的共享申请，从提交到决定所用工作日数的中位数；工作日按当地日期计，即提交日次日至决定日（含）之间的工作日数。
 -- dimension: responsiveness
 -- unit: working days
 -- direction: lower

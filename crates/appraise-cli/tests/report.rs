@@ -1313,3 +1313,87 @@ fn rate_intervals_collapse_to_one_number() {
     }
     assert!(seen >= 6, "{seen} intervals on the cards");
 }
+
+/// The text a person reads in an HTML page: no tags, scripts, styles or code blocks,
+/// entities decoded.
+fn page_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        text.push(' ');
+        rest = &rest[at..];
+        let skip = ["script", "style", "pre"].into_iter().find_map(|t| {
+            rest.starts_with(&format!("<{t}"))
+                .then(|| rest.find(&format!("</{t}>")).map(|e| e + t.len() + 3))
+                .flatten()
+        });
+        let end = skip.unwrap_or_else(|| rest.find('>').map_or(rest.len(), |e| e + 1));
+        rest = &rest[end..];
+    }
+    text.push_str(rest);
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x2f;", "/")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Half-width punctuation against a Chinese character (`考核期: `, `已排名, 1`).
+fn half_width_beside_han(text: &str) -> Vec<String> {
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !matches!(c, ',' | ':' | ';' | '!' | '?') {
+            continue;
+        }
+        let before = i > 0 && han(chars[i - 1]);
+        let after = chars.get(i + 1).is_some_and(|&n| han(n))
+            || (chars.get(i + 1) == Some(&' ') && chars.get(i + 2).is_some_and(|&n| han(n)));
+        if before || after {
+            let from = i.saturating_sub(12);
+            found.push(chars[from..(i + 12).min(chars.len())].iter().collect());
+        }
+    }
+    found
+}
+
+/// Regression (half_width_punctuation_in_chinese): the Chinese report, cards and PDF
+/// wrote "考核期: 2026 年第三季度" and "59 已排名, 1 数据不足未排名": half-width colons and
+/// commas, and the space Typst puts between Chinese and digits.
+#[test]
+fn half_width_punctuation_in_chinese() {
+    let out = demo_report();
+    let mut pages = vec![page_text(&read(&out.join("report.html")))];
+    for e in std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "html") {
+            pages.push(page_text(&read(&e.path())));
+        }
+    }
+    if let Some(pdf) = poppler("pdftotext", &[], &out.join("report.pdf")) {
+        assert!(
+            pdf.contains("2026年第三季度"),
+            "no space between Chinese and digits"
+        );
+        pages.push(pdf);
+    }
+    let cards = std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten();
+    if let Some(card) = cards
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "pdf"))
+        && let Some(text) = poppler("pdftotext", &[], &card)
+    {
+        pages.push(text);
+    }
+    for page in &pages {
+        let found = half_width_beside_han(page);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
