@@ -1151,7 +1151,7 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         let v = 10f64.powf(e);
         pen.line(vec![(x(v), TOP), (x(v), bottom - 10)], LIGHT, 1)?;
         pen.text(
-            &format!("{} ms", text.lang.number(Some(v), 0)),
+            &with_unit(text, &text.lang.number(Some(v), 0), "unit_ms"),
             (x(v), bottom),
             SMALL,
             HPos::Center,
@@ -1297,11 +1297,10 @@ fn funnel<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, 
         let t = ((r - bottom) / (top - bottom)).clamp(0.0, 1.0);
         y1 - (t * f64::from(y1 - y0)) as i32
     };
-    for i in 0..=4 {
-        let r = bottom + (top - bottom) * f64::from(i) / 4.0;
+    for r in rate_ticks(bottom, top) {
         pen.line(vec![(x0, y(r)), (x1, y(r))], LIGHT, 1)?;
         pen.text(
-            &format!("{:.1}%", r * 100.0),
+            &format!("{}%", (r * 100.0).round()),
             (x0 - 8, y(r)),
             SMALL,
             HPos::Right,
@@ -1421,6 +1420,35 @@ fn sensitivity<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &T
     Ok(())
 }
 
+/// A number with its unit in the chart's words: `100 ms`, `100毫秒` (Chinese sets no
+/// space between a number and a Chinese unit).
+fn with_unit(text: &Text, number: &str, unit: &str) -> String {
+    match text.lang {
+        Lang::Zh => format!("{number}{}", text.t(unit)),
+        Lang::En => format!("{number} {}", text.t(unit)),
+    }
+}
+
+/// Ticks of a rate axis from `bottom` to `top` (multiples of 5 %): at round steps of
+/// 5, 10, 20, 25 or 50 %, the smallest that gives at most six.
+fn rate_ticks(bottom: f64, top: f64) -> Vec<f64> {
+    // In whole percent, so that the steps add up exactly.
+    let (lo, hi) = (
+        (bottom * 100.0).round() as i64,
+        (top * 100.0).round() as i64,
+    );
+    let step = [5, 10, 20, 25, 50]
+        .into_iter()
+        .find(|s| (hi - lo) / s <= 5)
+        .unwrap_or(100);
+    let first = (lo + step - 1).div_euclid(step) * step;
+    (0..)
+        .map(|i| first + i * step)
+        .take_while(|&t| t <= hi)
+        .map(|t| t as f64 / 100.0)
+        .collect()
+}
+
 /// The colours of a rank gained and a rank lost: blue and dark red, apart in lightness
 /// and for colour-blind readers (▲ and ▼ say it in print too).
 const RISE: RGBColor = ACCENT;
@@ -1440,6 +1468,22 @@ mod rank_axis_tests {
         let mut ys = [495, 498, 500];
         spread(&mut ys, 13, 64, 500);
         assert_eq!(ys, [474, 487, 500]);
+    }
+
+    #[test]
+    fn funnel_ticks_fall_at_round_percents() {
+        // Regression (funnel_ticks_at_88_8_percent): five ticks spread evenly over
+        // 55–100 % fell on 66.25, 77.5 and 88.75 %.
+        let pct = |b: f64, t: f64| -> Vec<i64> {
+            super::rate_ticks(b, t)
+                .iter()
+                .map(|r| (r * 100.0).round() as i64)
+                .collect()
+        };
+        assert_eq!(pct(0.55, 1.0), [60, 70, 80, 90, 100]);
+        assert_eq!(pct(0.90, 1.0), [90, 95, 100]);
+        assert_eq!(pct(0.0, 1.0), [0, 20, 40, 60, 80, 100]);
+        assert_eq!(pct(0.35, 0.6), [35, 40, 45, 50, 55, 60]);
     }
 
     #[test]
