@@ -1397,3 +1397,46 @@ fn half_width_punctuation_in_chinese() {
         assert!(found.is_empty(), "{found:?}");
     }
 }
+
+/// Regression (pdf_card_lacks_group_rank_change_and_reason): the PDF card showed "–"
+/// for an unranked department's rank beside its composite, without the reason the HTML
+/// card gives, and no group rank or change. Every figure of the HTML card's summary is
+/// on the PDF card.
+#[test]
+fn pdf_card_lacks_group_rank_change_and_reason() {
+    let out = demo_report();
+    let unranked = std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .find(|p| read(p).contains("数据不足"))
+        .expect("the demo has an unranked department");
+    let Some(text) = poppler("pdftotext", &[], &unranked.with_extension("pdf")) else {
+        return;
+    };
+    // "组内名次", "状态：数据不足", "指标覆盖率", "上期名次", "名次变化" as strings.toml words them.
+    let strings =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reports/templates/strings.toml"));
+    let zh = strings.split("\n[en]\n").next().unwrap();
+    let word = |key: &str| {
+        zh.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("no {key}"))
+            .to_string()
+    };
+    for key in [
+        "group_rank",
+        "status",
+        "coverage",
+        "previous_rank",
+        "change",
+    ] {
+        assert!(text.contains(&word(key)), "{key}: {text}");
+    }
+    assert!(
+        text.contains(&format!("{}：数据不足", word("status"))),
+        "{text}"
+    );
+}
