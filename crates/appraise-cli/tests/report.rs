@@ -1440,3 +1440,43 @@ fn pdf_card_lacks_group_rank_change_and_reason() {
         "{text}"
     );
 }
+
+/// Regression (english_in_the_chinese_report): the Chinese report linked every chart's
+/// files as "SVG · PNG", and each Chinese card set the department's English name under
+/// its Chinese one.
+#[test]
+fn english_in_the_chinese_report() {
+    let out = demo_report();
+    let report = page_text(&read(&out.join("report.html")));
+    for word in ["SVG", "PNG"] {
+        assert!(!report.contains(word), "{word} in the Chinese report");
+    }
+    let departments = read(&fixtures().join("demo/departments.csv"));
+    let english: Vec<&str> = departments
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2))
+        .filter(|n| n.len() > 3)
+        .collect();
+    assert!(english.len() > 50);
+    let mut cards = 0;
+    for e in std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+    {
+        let path = e.path();
+        let text = match path.extension().and_then(|x| x.to_str()) {
+            Some("html") => page_text(&read(&path)),
+            Some("pdf") => match poppler("pdftotext", &[], &path) {
+                Some(t) => t,
+                None => continue,
+            },
+            _ => continue,
+        };
+        cards += 1;
+        for name in &english {
+            assert!(!text.contains(name), "{}: {name}", path.display());
+        }
+    }
+    assert!(cards >= 60);
+}
