@@ -233,9 +233,10 @@ fn the_workbook_reads_back_with_its_sheets() {
     // KPI values: the long matrix, 6 departments × 3 KPIs.
     let kpis = wb.worksheet_range("KPI values").unwrap();
     assert_eq!(kpis.height(), 1 + 6 * 3);
+    // A KPI is named by its title in the workbook (the CSV keeps the id).
     let p1 = kpis
         .rows()
-        .find(|r| r[1] == "P1" && r[2] == "records_provided")
+        .find(|r| r[1] == "P1" && r[2] == "Records provided to other departments")
         .unwrap();
     assert_eq!(p1[3].get_float(), Some(150.0));
     // Data quality: every tiny row loads.
@@ -1479,4 +1480,32 @@ fn english_in_the_chinese_report() {
         }
     }
     assert!(cards >= 60);
+}
+
+/// Regression (workbook_values_in_english): the Chinese workbook wrote coded values as
+/// they are stored: levels (province, city, county), statuses (ranked,
+/// insufficient_data), KPI ids and the flags of a score (below_min_sample).
+#[test]
+fn workbook_values_in_english() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let out = demo_report();
+    let mut wb: Xlsx<_> = open_workbook(out.join("appraisal.xlsx")).unwrap();
+    let coded = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == ';')
+    };
+    let mut cells = 0;
+    // The data dictionary maps the CSV columns' ids to their headers: ids are its point.
+    for sheet in wb.sheet_names().into_iter().filter(|s| s != "数据字典") {
+        let range = wb.worksheet_range(&sheet).unwrap();
+        for row in range.rows().skip(1) {
+            for cell in row {
+                let text = cell.to_string();
+                assert!(!coded(&text), "{sheet}: {text}");
+                cells += 1;
+            }
+        }
+    }
+    assert!(cells > 1000);
 }

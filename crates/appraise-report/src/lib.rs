@@ -251,7 +251,15 @@ impl Report<'_> {
         report: &view::ReportView<'_>,
     ) -> Result<(), Error> {
         let t = views.t;
+        // Coded values are written in words: levels, statuses, flags, and KPIs by title.
+        let mut words = t.clone();
+        for k in self.kpis {
+            words
+                .0
+                .insert(format!("kpi:{}", k.id), views.kpi_title(&k.id));
+        }
         let sheets = xlsx::Sheets {
+            words: &words,
             ranking: &tables[0],
             kpis: &tables[1],
             scores: &tables[2],

@@ -30,6 +30,9 @@ pub(crate) enum Shown {
 
 /// What the workbook holds.
 pub(crate) struct Sheets<'a> {
+    /// The report's wording, with each KPI's title as `kpi:<id>`: a coded value of the
+    /// tables (a level, a status, a flag, a KPI id) is written in words.
+    pub words: &'a crate::lang::Strings,
     pub ranking: &'a RecordBatch,
     pub kpis: &'a RecordBatch,
     pub scores: &'a RecordBatch,
@@ -93,6 +96,7 @@ fn build(s: &Sheets<'_>) -> Result<Workbook, XlsxError> {
             batch,
             headers,
             kpi_shown: &s.kpi_shown,
+            words: s.words,
             frozen,
         };
         batch_sheet(ws, &table, &header, &formats)?;
@@ -156,6 +160,7 @@ struct Table<'a> {
     batch: &'a RecordBatch,
     headers: &'a [String],
     kpi_shown: &'a std::collections::BTreeMap<String, Shown>,
+    words: &'a crate::lang::Strings,
     /// Columns kept in view when scrolling right.
     frozen: u16,
 }
@@ -215,7 +220,8 @@ fn batch_sheet(
             let values = values.as_string::<i32>();
             for i in 0..values.len() {
                 if values.is_valid(i) {
-                    ws.write_string(i as u32 + 1, col, fit_cell(values.value(i)))?;
+                    let text = in_words(field.name(), values.value(i), t.words);
+                    ws.write_string(i as u32 + 1, col, fit_cell(&text))?;
                 }
             }
         }
@@ -226,6 +232,28 @@ fn batch_sheet(
         batch.num_columns() as u16,
         t.frozen,
     )
+}
+
+/// A coded value of the column `column` in the report's words, where it has some: a
+/// level or peer group (`level:<name>`), a status (`status:<name>`), the flags of a
+/// score (`flag:<name>`, `;`-separated, joined by `sep`), a KPI (its title). The CSV
+/// and Parquet tables keep the codes, for programs.
+fn in_words(column: &str, value: &str, words: &crate::lang::Strings) -> String {
+    let word = |key: String| words.0.get(&key).cloned();
+    let shown = match column {
+        "level" | "peer_group" => word(format!("level:{value}")),
+        "status" => word(format!("status:{value}")),
+        "kpi" => word(format!("kpi:{value}")),
+        "flags" if !value.is_empty() => Some(
+            value
+                .split(';')
+                .map(|f| word(format!("flag:{f}")).unwrap_or_else(|| f.to_string()))
+                .collect::<Vec<_>>()
+                .join(&words.get("sep")),
+        ),
+        _ => None,
+    };
+    shown.unwrap_or_else(|| value.to_string())
 }
 
 /// A cell of text that reads as a number: `12.5%` (a share), `1,234` (whole), `0.35`
