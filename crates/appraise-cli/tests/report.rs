@@ -1270,6 +1270,40 @@ fn what_if_link_injection() {
     }
 }
 
+/// fixtures/tiny with every exchange made to succeed: every department's exchange success
+/// rate is 1.
+fn tiny_all_succeed(dir: &Path) -> PathBuf {
+    let data = tiny_with_departments(dir, &read(&fixtures().join("tiny/departments.csv")));
+    let exchanges = read(&data.join("exchanges.csv"))
+        .replace(",failed,", ",success,")
+        .replace(",rejected,", ",success,")
+        .replace(",timeout,", ",success,");
+    std::fs::write(data.join("exchanges.csv"), exchanges).unwrap();
+    data
+}
+
+/// Regression (a_degenerate_funnel_takes_half_a_page): a funnel plot where every
+/// department's rate is the same (all at 100 %) was drawn and printed anyway.
+#[test]
+fn a_degenerate_funnel_takes_half_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_all_succeed(dir.path());
+    let out = dir.path().join("out");
+    appraise()
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let funnels = out.join("charts/funnel");
+    assert!(!funnels.join("exchange_success_rate.svg").exists());
+    // The other rates still have theirs, and funnel.csv keeps every rate.
+    assert!(std::fs::read_dir(&funnels).unwrap().count() > 0);
+    assert!(read(&out.join("funnel.csv")).contains("exchange_success_rate"));
+    assert!(!read(&out.join("report.html")).contains("charts/funnel/exchange_success_rate"));
+}
+
 /// Regression (rate_intervals_collapse_to_one_number): a card formatted a rate's 95 %
 /// interval at the KPI's display precision, which is whole numbers where every value
 /// is (every exchange of fixtures/tiny made to succeed: every success rate is 1), so
@@ -1278,12 +1312,7 @@ fn what_if_link_injection() {
 #[test]
 fn rate_intervals_collapse_to_one_number() {
     let dir = tempfile::tempdir().unwrap();
-    let data = tiny_with_departments(dir.path(), &read(&fixtures().join("tiny/departments.csv")));
-    let exchanges = read(&data.join("exchanges.csv"))
-        .replace(",failed,", ",success,")
-        .replace(",rejected,", ",success,")
-        .replace(",timeout,", ",success,");
-    std::fs::write(data.join("exchanges.csv"), exchanges).unwrap();
+    let data = tiny_all_succeed(dir.path());
     let out = dir.path().join("out");
     appraise()
         .args(["run", "--period", "2026Q3", "--lang", "en", "--data"])

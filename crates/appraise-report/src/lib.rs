@@ -393,9 +393,10 @@ impl Report<'_> {
                 "chart_sensitivity".into(),
             ));
         }
-        // A funnel plot per rate KPI, titled with the KPI.
+        // A funnel plot per rate KPI, titled with the KPI; none where every department
+        // has the same rate (the data-quality notes say so, and funnel.csv has it).
         let s = &self.appraisal.current;
-        jobs.extend(src.funnels().iter().map(|f| {
+        jobs.extend(src.funnels().iter().filter(|f| !f.degenerate()).map(|f| {
             let id = &s.kpis[f.kpi];
             (format!("funnel/{id}"), Kind::Funnel(f.kpi), id.clone())
         }));

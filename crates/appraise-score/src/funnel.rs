@@ -44,6 +44,16 @@ impl Funnel {
     }
 }
 
+impl Funnel {
+    /// Whether every department has the same rate (every one at 100 %, say): a funnel
+    /// plot of it shows one line of dots and says nothing a sentence does not.
+    pub fn degenerate(&self) -> bool {
+        self.points
+            .iter()
+            .all(|p| (p.rate - self.points[0].rate).abs() < 1e-12)
+    }
+}
+
 /// The funnels of every KPI with cases (the rates), in the scores' KPI order.
 pub fn funnels(s: &Scores) -> Vec<Funnel> {
     let mut out = Vec::new();
