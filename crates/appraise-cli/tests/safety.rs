@@ -18,6 +18,19 @@ fn users_folder(dir: &Path) {
     std::fs::write(dir.join("sub/analysis.R"), "my analysis").unwrap();
 }
 
+/// A copy of fixtures/tiny in `dir/data`, to be written over by an attack.
+fn tiny_copy(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(fixtures().join("tiny"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    data
+}
+
 fn users_files_survive(dir: &Path) {
     assert_eq!(
         std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
@@ -84,14 +97,7 @@ fn out_deletes_the_data_and_the_working_folder() {
     // Regression: --out set to the data folder deleted the input data; --out "$PWD"
     // wiped the current folder; --out naming a file replaced it.
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for f in std::fs::read_dir(fixtures().join("tiny"))
-        .unwrap()
-        .flatten()
-    {
-        std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
-    }
+    let data = tiny_copy(tmp.path());
     let before = std::fs::read(data.join("exchanges.csv")).unwrap();
     for force in [false, true] {
         let mut cmd = appraise();
@@ -685,14 +691,7 @@ fn exit_codes_on_a_full_or_read_only_disk() {
 #[test]
 fn a_lock_file_that_is_a_link_truncates_its_target() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for e in std::fs::read_dir(fixtures().join("tiny"))
-        .unwrap()
-        .flatten()
-    {
-        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
-    }
+    let data = tiny_copy(tmp.path());
     let exchanges = std::fs::read(data.join("exchanges.csv")).unwrap();
     let r = tmp.path().join("r");
     std::fs::create_dir_all(&r).unwrap();
@@ -741,14 +740,7 @@ fn a_lock_file_that_is_a_link_truncates_its_target() {
 #[test]
 fn sql_out_and_kpi_run_out_with_force_overwrite_an_input() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for e in std::fs::read_dir(fixtures().join("tiny"))
-        .unwrap()
-        .flatten()
-    {
-        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
-    }
+    let data = tiny_copy(tmp.path());
     let exchanges = std::fs::read(data.join("exchanges.csv")).unwrap();
     for args in [
         vec!["sql", "SELECT 1 AS x", "--format", "csv", "--data"],

@@ -75,19 +75,7 @@ fn demo() -> (
 }
 
 fn publish_demo(k: u64, out: &Path) -> appraise_pipeline::Published {
-    publish(Release {
-        data: root().join("fixtures/demo"),
-        options: Default::default(),
-        period: "2026Q3".parse().unwrap(),
-        rules: rules(),
-        out: out.to_path_buf(),
-        write: Policy::default(),
-        contents: from_disk,
-        min_cell: k,
-        licence: Licence::from_id("CC-BY-4.0").unwrap(),
-        series: None,
-    })
-    .unwrap()
+    release(&root().join("fixtures/demo"), "2026Q3", k, out, None).unwrap()
 }
 
 #[test]
@@ -468,12 +456,14 @@ fn province(dir: &Path) -> PathBuf {
     data
 }
 
+/// The release of `period` of `data` at minimum cell `k` into `out`, recorded in the
+/// series log `series` (the default one beside `out` where `None`).
 fn release(
     data: &Path,
     period: &str,
     k: u64,
     out: &Path,
-    series: &Path,
+    series: Option<&Path>,
 ) -> Result<appraise_pipeline::Published, appraise_pipeline::Error> {
     publish(Release {
         data: data.to_path_buf(),
@@ -485,7 +475,7 @@ fn release(
         contents: from_disk,
         min_cell: k,
         licence: Licence::from_id("CC-BY-4.0").unwrap(),
-        series: Some(series.to_path_buf()),
+        series: series.map(Path::to_path_buf),
     })
 }
 
@@ -682,7 +672,7 @@ fn differencing_across_releases() {
         let mut shown = BTreeMap::new();
         for period in ["2026-08", "2026Q3", "2026-07", "2026-09"] {
             let out = dir.path().join(format!("k{k}-{period}"));
-            release(&data, period, k, &out, &series).unwrap();
+            release(&data, period, k, &out, Some(&series)).unwrap();
             shown.insert(period, shown_matrix(&out));
         }
         let ids = &shown["2026Q3"].0;
@@ -718,10 +708,10 @@ fn differencing_across_releases() {
         // A second minimum cell in the series is refused, and so is any span of days
         // but a month or a quarter.
         let out = dir.path().join(format!("k{k}-again"));
-        let e = release(&data, "2026-07", 15 - k, &out, &series).unwrap_err();
+        let e = release(&data, "2026-07", 15 - k, &out, Some(&series)).unwrap_err();
         assert!(e.to_string().contains(&format!("--min-cell {k}")), "{e}");
         for period in ["2026-07-01..2026-09-29", "2026"] {
-            let e = release(&data, period, k, &out, &series).unwrap_err();
+            let e = release(&data, period, k, &out, Some(&series)).unwrap_err();
             assert!(e.to_string().contains("calendar month or quarter"), "{e}");
         }
         assert!(!out.exists());
