@@ -1538,3 +1538,17 @@ fn workbook_values_in_english() {
     }
     assert!(cells > 1000);
 }
+
+/// Regression (the_tool_signs_the_bulletin): the printed bulletin said "由 appraise 生成"
+/// and named manifest.json and anomalies.csv: the office's bulletin names neither the
+/// tool nor its files.
+#[test]
+fn the_tool_signs_the_bulletin() {
+    let out = demo_report();
+    let Some(text) = poppler("pdftotext", &[], &out.join("report.pdf")) else {
+        return;
+    };
+    for word in ["appraise", "manifest.json", "anomalies.csv", "SHA-256"] {
+        assert!(!text.contains(word), "{word} in the bulletin");
+    }
+}
