@@ -806,30 +806,6 @@ fn printable(s: &str) -> Val<'_> {
     Val::Owned(s.chars().filter(|&c| !unprintable(c)).collect())
 }
 
-#[cfg(test)]
-mod printable_tests {
-    use super::*;
-
-    #[test]
-    fn every_unprintable_character_is_caught_by_the_byte_scan() {
-        // The fast path may pass a field only if no character of it is unprintable:
-        // every unprintable character's first byte is one the scan stops at.
-        for c in (0..=0x10ffff)
-            .filter_map(char::from_u32)
-            .filter(|&c| unprintable(c))
-        {
-            let s = c.to_string();
-            assert!(
-                matches!(printable(&s), Val::Owned(ref t) if t.is_empty()),
-                "{:x}",
-                c as u32
-            );
-        }
-        assert!(matches!(printable("省公安厅 “共享” a\tb\nc"), Val::Str(_)));
-        assert!(matches!(printable("A\u{202e}B\u{1b}C"), Val::Owned(ref t) if t == "ABC"));
-    }
-}
-
 /// An Arrow column builder for one contract column, in the type [`Table::schema`]
 /// gives it.
 pub enum Builder {
@@ -881,5 +857,29 @@ impl Builder {
             Builder::Int(b) => Arc::new(b.finish()),
             Builder::Bool(b) => Arc::new(b.finish()),
         }
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::*;
+
+    #[test]
+    fn every_unprintable_character_is_caught_by_the_byte_scan() {
+        // The fast path may pass a field only if no character of it is unprintable:
+        // every unprintable character's first byte is one the scan stops at.
+        for c in (0..=0x10ffff)
+            .filter_map(char::from_u32)
+            .filter(|&c| unprintable(c))
+        {
+            let s = c.to_string();
+            assert!(
+                matches!(printable(&s), Val::Owned(ref t) if t.is_empty()),
+                "{:x}",
+                c as u32
+            );
+        }
+        assert!(matches!(printable("省公安厅 “共享” a\tb\nc"), Val::Str(_)));
+        assert!(matches!(printable("A\u{202e}B\u{1b}C"), Val::Owned(ref t) if t == "ABC"));
     }
 }

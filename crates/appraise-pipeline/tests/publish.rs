@@ -42,6 +42,12 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Exchanges per (provider, consumer, count).
+type Volumes = Vec<(String, String, u64)>;
+
+/// A release of the family as the checks read it: its KPI matrix and its exchanges.
+type Member<'a> = (&'a appraise_kpi::KpiMatrix, &'a [(String, String, u64)]);
+
 /// The demo's 2026Q3 as the release computes it, before suppression: the KPI matrix
 /// and the exchanges per (provider, consumer); and the same figures of its three
 /// months, which its release is protected with.
@@ -235,7 +241,7 @@ fn check_kpis(
     k: u64,
     scored: &Scored,
     volumes: &[(String, String, u64)],
-    months: &[(appraise_kpi::KpiMatrix, Vec<(String, String, u64)>)],
+    months: &[(appraise_kpi::KpiMatrix, Volumes)],
 ) -> (BTreeMap<String, BTreeSet<String>>, usize) {
     let (header, rows) = read_csv(&out.join("kpis.csv"));
     let mut count = 0;
@@ -252,10 +258,9 @@ fn check_kpis(
         ]
     );
     assert_eq!(rows.len(), scored.matrix.values.len());
-    let family: Vec<(&appraise_kpi::KpiMatrix, &[(String, String, u64)])> =
-        std::iter::once((&scored.matrix, volumes))
-            .chain(months.iter().map(|(m, v)| (m, v.as_slice())))
-            .collect();
+    let family: Vec<Member<'_>> = std::iter::once((&scored.matrix, volumes))
+        .chain(months.iter().map(|(m, v)| (m, v.as_slice())))
+        .collect();
     let unit = |kpi: &str| {
         scored
             .kpis

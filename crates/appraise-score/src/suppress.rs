@@ -718,7 +718,7 @@ mod tests {
                 .map(|(i, r)| r.iter().enumerate().map(|(j, &x)| if i == j { 0 } else { x }).collect())
                 .collect();
             let t = with_totals(&inner);
-            let h = protect_intervals(&[t.clone()], &t, suppress(&t, k, known), known, k);
+            let h = protect_intervals(std::slice::from_ref(&t), &t, suppress(&t, k, known), known, k);
             prop_assert!(recoverable(&h).is_empty());
             for (a, row) in h.iter().enumerate() {
                 for (b, &hidden) in row.iter().enumerate() {
