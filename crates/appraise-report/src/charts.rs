@@ -1151,7 +1151,9 @@ fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text
         let v = 10f64.powf(e);
         pen.line(vec![(x(v), TOP), (x(v), bottom - 10)], LIGHT, 1)?;
         pen.text(
-            &with_unit(text, &text.lang.number(Some(v), 0), "unit_ms"),
+            &text
+                .lang
+                .with_unit(&text.lang.number(Some(v), 0), &text.t("unit_ms")),
             (x(v), bottom),
             SMALL,
             HPos::Center,
@@ -1418,15 +1420,6 @@ fn sensitivity<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &T
         pen.text(&format!("{v}"), (x(v), bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
-}
-
-/// A number with its unit in the chart's words: `100 ms`, `100毫秒` (Chinese sets no
-/// space between a number and a Chinese unit).
-fn with_unit(text: &Text, number: &str, unit: &str) -> String {
-    match text.lang {
-        Lang::Zh => format!("{number}{}", text.t(unit)),
-        Lang::En => format!("{number} {}", text.t(unit)),
-    }
 }
 
 /// Ticks of a rate axis from `bottom` to `top` (multiples of 5 %): at round steps of

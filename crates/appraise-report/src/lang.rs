@@ -39,6 +39,15 @@ impl Lang {
         group_thousands(&n.to_string())
     }
 
+    /// A number with its unit: `100 ms`, `100毫秒` (Chinese sets no space between a
+    /// number and a Chinese unit).
+    pub fn with_unit(self, number: &str, unit: &str) -> String {
+        match self {
+            Lang::Zh => format!("{number}{unit}"),
+            Lang::En => format!("{number} {unit}"),
+        }
+    }
+
     /// A share as a percentage with one decimal.
     pub fn percent(self, v: f64) -> String {
         format!("{}%", self.number(Some(v * 100.0), 1))
@@ -144,6 +153,8 @@ mod tests {
         assert_eq!(Lang::En.count(1000), "1,000");
         assert_eq!(Lang::Zh.percent(0.1234), "12.3%");
         assert_eq!(Lang::En.percent(0.5), "50.0%");
+        assert_eq!(Lang::Zh.with_unit("1,000", "毫秒"), "1,000毫秒");
+        assert_eq!(Lang::En.with_unit("1,000", "ms"), "1,000 ms");
     }
 
     #[test]

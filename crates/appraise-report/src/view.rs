@@ -680,7 +680,9 @@ impl<'a> Views<'a> {
         let value = |x: f64| match a.metric {
             Metric::Volume => self.num(Some(x), 0),
             Metric::FailureRate => self.lang.percent(x),
-            Metric::P90Ms => format!("{} {}", self.num(Some(x), 0), self.word("unit_ms")),
+            Metric::P90Ms => self
+                .lang
+                .with_unit(&self.num(Some(x), 0), &self.word("unit_ms")),
         };
         AnomalyRow {
             day: a.day.to_string(),
