@@ -120,39 +120,35 @@ pub fn find(
     settings: &Settings,
     timeout: Duration,
 ) -> Result<(Detected, Vec<String>), Error> {
-    let mut clipped = Vec::new();
-    let period = &match last_day {
-        Some(last) if last < asked.last_day && last >= asked.first_day => {
-            clipped.push(format!(
-                "anomalies: the data's exchanges end on {last}; the days of {asked} after it \
-                 were not judged"
-            ));
-            Period {
-                kind: appraise_kpi::PeriodKind::Range,
-                first_day: asked.first_day,
-                last_day: last,
-            }
-        }
-        // Nothing in the period: no day is judged.
-        Some(last) if last < asked.first_day => {
-            engine.scope(Some(asked))?;
+    // Nothing in the period: no day is judged (and no query run, so the engine keeps
+    // its scope).
+    let last = match last_day {
+        Some(last) if last >= asked.first_day => last,
+        Some(last) => {
+            let why = format!("the data's exchanges end on {last}, before {asked}");
             return Ok((
                 Detected::default(),
-                vec![format!(
-                    "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
-                )],
+                vec![format!("anomalies: {why}: no day was judged")],
             ));
         }
         None => {
-            engine.scope(Some(asked))?;
-            return Ok((
-                Detected::default(),
-                vec![format!(
-                    "anomalies: the data holds no exchanges: no day of {asked} was judged"
-                )],
-            ));
+            let why = format!("the data holds no exchanges: no day of {asked} was judged");
+            return Ok((Detected::default(), vec![format!("anomalies: {why}")]));
         }
-        _ => asked.clone(),
+    };
+    let mut clipped = Vec::new();
+    let period = &if last < asked.last_day {
+        clipped.push(format!(
+            "anomalies: the data's exchanges end on {last}; the days of {asked} after it \
+             were not judged"
+        ));
+        Period {
+            kind: appraise_kpi::PeriodKind::Range,
+            first_day: asked.first_day,
+            last_day: last,
+        }
+    } else {
+        asked.clone()
     };
     let calendar = engine.calendar();
     let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;

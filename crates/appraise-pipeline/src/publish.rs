@@ -354,11 +354,11 @@ fn family_data(volumes: &[Vec<(String, String, u64)>], matrices: &[&KpiMatrix]) 
 struct Exchanges {
     /// Department ids, sorted: the rows (consumers) and the columns (providers).
     ids: Vec<String>,
-    /// (n + 1) × (n + 1): consumer rows, provider columns, totals last; the released
-    /// period's.
-    table: Vec<Vec<u64>>,
-    /// The same tables of every member of the family, the quarter first.
+    /// (n + 1) × (n + 1) tables, consumer rows, provider columns, totals last: every
+    /// member's of the family, the quarter first.
     members: Vec<Vec<Vec<u64>>>,
+    /// Which member is released.
+    at: usize,
     hidden: Vec<Vec<bool>>,
 }
 
@@ -424,8 +424,8 @@ impl Exchanges {
             appraise_score::suppress::protect_intervals(&members, &members[0], hidden, known, k);
         Exchanges {
             ids,
-            table: members[at].clone(),
             members,
+            at,
             hidden,
         }
     }
@@ -476,8 +476,7 @@ impl Exchanges {
 
     /// Cells hidden as below `k`, and hidden besides.
     fn hidden_counts(&self, k: u64) -> (usize, usize) {
-        let cells = self
-            .table
+        let cells = self.members[self.at]
             .iter()
             .flatten()
             .zip(self.hidden.iter().flatten());
@@ -496,7 +495,7 @@ impl Exchanges {
         let n = self.ids.len();
         let mut w = writer();
         header(&mut w, &matrix_columns(&self.ids));
-        for (i, (cells, hidden)) in self.table.iter().zip(&self.hidden).enumerate() {
+        for (i, (cells, hidden)) in self.members[self.at].iter().zip(&self.hidden).enumerate() {
             let mut line = vec![if i < n {
                 safe(&self.ids[i])
             } else {

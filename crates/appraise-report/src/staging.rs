@@ -475,21 +475,9 @@ fn read_owned(dir: &Path) -> Result<Option<Owned>, Error> {
         reason: format!("not a list of appraise's files: {e}"),
         hint: Some("appraise writes this file; restore it or remove the folder by hand".into()),
     })?;
-    // A listed path that climbs out of the folder is not appraise's.
-    let files = owned
-        .files
-        .into_iter()
-        .filter(|f| {
-            let path = f.strip_suffix('/').unwrap_or(f);
-            !path
-                .split('/')
-                .any(|c| c == ".." || c == "." || c.is_empty())
-        })
-        .collect();
-    Ok(Some(Owned {
-        tool: owned.tool,
-        files,
-    }))
+    // A listed path that climbs out of the folder, or through a link, is never
+    // removed: `remove_listed` reaches each only through the folder's own folders.
+    Ok(Some(owned))
 }
 
 /// Removes the `files` (relative paths; folders end in `/`) of `dir` that exist, and
