@@ -119,16 +119,6 @@ pub fn appraise(
     let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
     laps.next("scoring");
     let current = score_matrix(&matrix)?;
-    laps.next("targets");
-    let targets = appraise_score::targets::targets(
-        &card,
-        &Input {
-            departments: &departments,
-            library: &kpis,
-            matrix: &matrix,
-        },
-        &current,
-    )?;
     let mut earlier = Vec::with_capacity(periods.len());
     for p in periods.iter().rev().filter(|p| *p != period) {
         laps.next("kpis");
@@ -145,9 +135,20 @@ pub fn appraise(
         laps.next("scoring");
         earlier.push(score_matrix(&matrix)?);
     }
+    laps.next("targets");
+    let input = Input {
+        departments: &departments,
+        library: &kpis,
+        matrix: &matrix,
+    };
+    let (targets, routes) = (
+        appraise_score::targets::targets(&card, &input, &current, &earlier)?,
+        appraise_score::targets::routes(&card, &input, &current, &earlier)?,
+    );
     Ok(Scored {
         appraisal: Appraisal {
             targets,
+            routes,
             ..Appraisal::new(card, current, earlier)
         },
         matrix,
@@ -179,9 +180,11 @@ pub fn appraise_matrix(
         matrix,
     };
     let current = score(&card, &input)?;
-    let targets = appraise_score::targets::targets(&card, &input, &current)?;
+    let targets = appraise_score::targets::targets(&card, &input, &current, &[])?;
+    let routes = appraise_score::targets::routes(&card, &input, &current, &[])?;
     let appraisal = Appraisal {
         targets,
+        routes,
         ..Appraisal::new(card, current, Vec::new())
     };
     Ok((appraisal, warnings))

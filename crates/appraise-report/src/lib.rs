@@ -332,6 +332,7 @@ impl Report<'_> {
             ("sensitivity", a.sensitivity_table()),
             ("trend", a.trend_table()),
             ("targets", a.targets_table()),
+            ("routes", a.routes_table()),
             ("funnel", a.funnel_table()),
             ("correlations", a.correlations_table()),
             ("profiles", a.profiles_table()),

@@ -1129,29 +1129,27 @@ impl<'a> Views<'a> {
         }
     }
 
-    /// A card's levers ([`appraise_score::targets`]): each KPI with a target, ordered
-    /// by the effort of its next-grade target (else its next-rank one), at most five;
-    /// and the best lever in words. The effort of a target is the change it asks for
-    /// as a share of how far the departments' values of that KPI spread this period
-    /// (highest minus lowest), so that KPIs in different units compare.
+    /// A card's levers ([`appraise_score::targets`]): the route to the next grade in
+    /// words, and each KPI with a plausible target, ordered by the relative change its
+    /// next-grade target asks for (else its next-rank one), at most five. A target
+    /// that is not plausible (beyond twice the value and the department's own best)
+    /// is left out of the card; `targets.csv` keeps it.
     fn levers(&self, d: usize) -> (Vec<LeverView>, String) {
-        use appraise_score::targets::{Goal, Target};
+        use appraise_score::targets::{Goal, Target, factor};
         let a = self.appraisal;
         let s = &a.current;
         let id = &s.departments[d].department.id;
         let mine: Vec<&Target> = a
             .targets
             .iter()
-            .filter(|t| &t.department_id == id)
+            .filter(|t| &t.department_id == id && t.plausible)
             .collect();
         let effort = |t: &Target| {
-            let k = s.kpis.iter().position(|x| *x == t.kpi).unwrap_or(0);
-            let values = (0..s.departments.len()).filter_map(|e| s.cell(e, k).value);
-            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
-            let spread = if hi > lo { hi - lo } else { 1.0 };
-            (t.target - t.value).abs() / spread
+            if t.value > 0.0 {
+                factor(t.value, t.target) - 1.0
+            } else {
+                f64::INFINITY
+            }
         };
         let of = |kpi: &str, goal: Goal| mine.iter().find(|t| t.kpi == kpi && t.goal == goal);
         let mut kpis: Vec<(&str, f64, f64)> = Vec::new();
@@ -1168,21 +1166,20 @@ impl<'a> Views<'a> {
                 .then(a.2.total_cmp(&b.2))
                 .then(a.0.cmp(b.0))
         });
-        let bands = &a.scorecard.grades.bands;
-        let shown = |kpi: &str, x: f64| {
+        let decimals = |kpi: &str| {
             let k = s.kpis.iter().position(|id| id == kpi).unwrap_or(0);
-            self.num(Some(x), self.columns[k].decimals)
+            self.columns[k].decimals
         };
+        let shown = |kpi: &str, x: f64| self.num(Some(x), decimals(kpi));
         // A target is shown rounded away from the value, so that the figure printed
         // still reaches the goal.
-        let shown_target = |t: &Target| {
-            let k = s.kpis.iter().position(|id| *id == t.kpi).unwrap_or(0);
-            let decimals = self.columns[k].decimals;
+        let shown_target = |kpi: &str, value: f64, target: f64| {
+            let decimals = decimals(kpi);
             let scale = 10f64.powi(decimals as i32);
-            let x = if t.target > t.value {
-                (t.target * scale).ceil() / scale
+            let x = if target > value {
+                (target * scale).ceil() / scale
             } else {
-                (t.target * scale).floor() / scale
+                (target * scale).floor() / scale
             };
             self.num(Some(x), decimals)
         };
@@ -1196,7 +1193,7 @@ impl<'a> Views<'a> {
                             Goal::NextGrade => self.grade(Some(t.grade)).0,
                             Goal::NextRank => t.rank.to_string(),
                         };
-                        format!("{} → {reaches}", shown_target(t))
+                        format!("{} → {reaches}", shown_target(kpi, t.value, t.target))
                     })
                 };
                 LeverView {
@@ -1210,25 +1207,39 @@ impl<'a> Views<'a> {
                 }
             })
             .collect();
-        let best = kpis
-            .first()
-            .filter(|k| k.1.is_finite())
-            .and_then(|k| of(k.0, Goal::NextGrade));
-        let top = s.departments[d].grade == Some(0) && !bands.is_empty();
-        let lever = match best {
-            Some(t) => self
-                .word("lever")
-                .replace("{kpi}", &self.kpi_title(&t.kpi))
-                .replace("{value}", &shown(&t.kpi, t.value))
-                .replace("{target}", &shown_target(t))
-                .replace("{grade}", &{
-                    let (grade, label) = self.grade(Some(t.grade));
-                    match (label.is_empty(), self.lang) {
-                        (true, _) => grade,
-                        (false, Lang::Zh) => format!("{grade}（{label}）"),
-                        (false, Lang::En) => format!("{grade} ({label})"),
-                    }
-                }),
+        let top = s.departments[d].grade == Some(0) && !a.scorecard.grades.bands.is_empty();
+        let route = a.routes.iter().find(|r| &r.department_id == id);
+        let lever = match route {
+            Some(r) => {
+                let steps: Vec<String> = r
+                    .steps
+                    .iter()
+                    .map(|x| {
+                        self.word("lever_step")
+                            .replace("{kpi}", &self.kpi_title(&x.kpi))
+                            .replace("{value}", &shown(&x.kpi, x.value))
+                            .replace("{target}", &shown_target(&x.kpi, x.value, x.target))
+                    })
+                    .collect();
+                let (grade, label) = self.grade(Some(r.grade));
+                let grade = match (label.is_empty(), self.lang) {
+                    (true, Lang::Zh) => format!("{grade}级"),
+                    (true, Lang::En) => grade,
+                    (false, Lang::Zh) => format!("{grade}级（{label}）"),
+                    (false, Lang::En) => format!("{grade} ({label})"),
+                };
+                let steps = match steps.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => format!(
+                        "{}{}{last}",
+                        rest.join(&self.word("lever_join")),
+                        self.word("lever_join_last")
+                    ),
+                    _ => steps.concat(),
+                };
+                self.word("lever")
+                    .replace("{grade}", &grade)
+                    .replace("{steps}", &steps)
+            }
             None if top => self.word("lever_top"),
             None if s.departments[d].rank.is_none() => String::new(),
             None => self.word("lever_none"),

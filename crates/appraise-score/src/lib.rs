@@ -68,6 +68,9 @@ pub struct Appraisal {
     /// Improvement targets of the current period ([`targets::targets`]; empty until
     /// set, as they need the KPI matrix).
     pub targets: Vec<targets::Target>,
+    /// Each department's route to the next grade ([`targets::routes`]; empty until
+    /// set, as they need the KPI matrix).
+    pub routes: Vec<targets::Route>,
 }
 
 impl Appraisal {
@@ -83,6 +86,7 @@ impl Appraisal {
             robustness,
             correlations,
             targets: Vec::new(),
+            routes: Vec::new(),
         }
     }
 

@@ -555,31 +555,50 @@ impl<'a> Rescore<'a> {
         k: usize,
         x: f64,
     ) -> Option<(usize, u32)> {
+        self.standing_with(s, d, &[(k, x)]).map(|(standing, _)| standing)
+    }
+
+    /// Department `d`'s grade and rank, and its composite, with each KPI `k` of
+    /// `changes` set to its `x` (all else as scored); `None` where it lacks a value of
+    /// one of them or is not ranked. Each KPI appears once in `changes`.
+    pub(crate) fn standing_with(
+        &self,
+        s: &mut Scratch,
+        d: usize,
+        changes: &[(usize, f64)],
+    ) -> Option<((usize, u32), f64)> {
         let p = &self.prepared;
         let card = self.card;
         let (n, n_kpi) = (p.model.n_dept, p.model.n_kpi());
         let group = std::slice::from_ref(&p.model.groups[self.group_of[d]]);
         let members = &group[0];
-        s.raw[k * n + d].as_mut()?.value = x;
-        for &e in members {
-            let (i, j) = (k * n + e, e * n_kpi + k);
-            s.rates[i] = None;
-            s.model.usable[i] = None;
-            s.flags[j] = Flags::NONE;
-            s.normalised.scores[j] = f64::NAN;
-            s.normalised.flags[j] = Flags::NONE;
-            s.normalised.peer_median[j] = None;
+        if changes.iter().any(|&(k, _)| s.raw[k * n + d].is_none()) {
+            return None;
         }
-        rate_kpi(card, k, &s.raw, group, false, &mut s.rates);
-        for &e in members {
-            let i = k * n + e;
-            s.values[i] = s.raw[i].map(|r| Raw {
-                value: s.rates[i].and_then(|x| x.shrunk).unwrap_or(r.value),
-                ..r
-            });
+        for &(k, x) in changes {
+            if let Some(raw) = s.raw[k * n + d].as_mut() {
+                raw.value = x;
+            }
+            for &e in members {
+                let (i, j) = (k * n + e, e * n_kpi + k);
+                s.rates[i] = None;
+                s.model.usable[i] = None;
+                s.flags[j] = Flags::NONE;
+                s.normalised.scores[j] = f64::NAN;
+                s.normalised.flags[j] = Flags::NONE;
+                s.normalised.peer_median[j] = None;
+            }
+            rate_kpi(card, k, &s.raw, group, false, &mut s.rates);
+            for &e in members {
+                let i = k * n + e;
+                s.values[i] = s.raw[i].map(|r| Raw {
+                    value: s.rates[i].and_then(|x| x.shrunk).unwrap_or(r.value),
+                    ..r
+                });
+            }
+            treat_kpi(card, k, &s.values, group, &mut s.model.usable, &mut s.flags);
+            s.model.normalise_kpi(k, None, group, &mut s.normalised);
         }
-        treat_kpi(card, k, &s.values, group, &mut s.model.usable, &mut s.flags);
-        s.model.normalise_kpi(k, None, group, &mut s.normalised);
         for &e in members {
             let row = &s.normalised.scores[e * n_kpi..(e + 1) * n_kpi];
             let composite = s
@@ -594,18 +613,25 @@ impl<'a> Rescore<'a> {
             (dep.rank, dep.group_rank, dep.grade) = (None, None, None);
         }
         rank_and_grade(card, &mut s.scored, &s.model.groups);
-        let standing = s.scored[d].grade.zip(s.scored[d].rank);
+        let standing = s.scored[d]
+            .grade
+            .zip(s.scored[d].rank)
+            .zip(s.scored[d].composite);
         // Back to the period as scored, for the next call.
-        s.raw[k * n + d] = p.raw[k * n + d];
+        for &(k, _) in changes {
+            s.raw[k * n + d] = p.raw[k * n + d];
+            for &e in members {
+                let (i, j) = (k * n + e, e * n_kpi + k);
+                s.rates[i] = p.rates[i];
+                s.values[i] = p.scored_values[i];
+                s.model.usable[i] = p.model.usable[i];
+                s.flags[j] = p.flags[j];
+                s.normalised.scores[j] = self.normalised.scores[j];
+                s.normalised.flags[j] = self.normalised.flags[j];
+                s.normalised.peer_median[j] = self.normalised.peer_median[j];
+            }
+        }
         for &e in members {
-            let (i, j) = (k * n + e, e * n_kpi + k);
-            s.rates[i] = p.rates[i];
-            s.values[i] = p.scored_values[i];
-            s.model.usable[i] = p.model.usable[i];
-            s.flags[j] = p.flags[j];
-            s.normalised.scores[j] = self.normalised.scores[j];
-            s.normalised.flags[j] = self.normalised.flags[j];
-            s.normalised.peer_median[j] = self.normalised.peer_median[j];
             s.scored[e].status = self.scored[e].status;
             s.scored[e].composite = self.scored[e].composite;
         }

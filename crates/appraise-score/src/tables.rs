@@ -220,7 +220,8 @@ impl Appraisal {
         ])
     }
 
-    /// Improvement targets: `department_id, kpi, value, target, goal, reaches`, by
+    /// Improvement targets: `department_id, kpi, value, target, goal, reaches,
+    /// plausible`, by
     /// department then KPI, the grade goal first. `value` and `target` are exact (not
     /// rounded to [`SIGNIFICANT_DIGITS`]), so that scoring the matrix with the target
     /// reaches the goal; `reaches` is the grade (for `next_grade`) or the rank (for
@@ -246,6 +247,52 @@ impl Appraisal {
                         crate::targets::Goal::NextRank => x.rank.to_string(),
                     })
                 })),
+            ),
+            (
+                "plausible",
+                Arc::new(
+                    t.iter()
+                        .map(|x| Some(x.plausible))
+                        .collect::<BooleanArray>(),
+                ),
+            ),
+        ])
+    }
+
+    /// Routes to the next grade: `department_id, step, kpi, value, target, factor,
+    /// effort, reaches`, one row per KPI a route changes (`step` 1, 2, 3),
+    /// by department. `value` and `target` are exact: scoring the matrix with every
+    /// target of a route reaches `reaches`, the grade; `factor` is the step's
+    /// [`crate::targets::Step::factor`], `effort` the route's.
+    pub fn routes_table(&self) -> Result<RecordBatch, Error> {
+        let rows: Vec<(usize, &crate::targets::Route, &crate::targets::Step)> = self
+            .routes
+            .iter()
+            .flat_map(|r| r.steps.iter().enumerate().map(move |(i, s)| (i + 1, r, s)))
+            .collect();
+        let bands = &self.scorecard.grades.bands;
+        let exact = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        batch(vec![
+            (
+                "department_id",
+                text(rows.iter().map(|(_, r, _)| Some(&r.department_id))),
+            ),
+            (
+                "step",
+                Arc::new(
+                    rows.iter()
+                        .map(|(i, _, _)| Some(*i as i64))
+                        .collect::<Int64Array>(),
+                ),
+            ),
+            ("kpi", text(rows.iter().map(|(_, _, s)| Some(&s.kpi)))),
+            ("value", exact(rows.iter().map(|(_, _, s)| s.value).collect())),
+            ("target", exact(rows.iter().map(|(_, _, s)| s.target).collect())),
+            ("factor", float(rows.iter().map(|(_, _, s)| Some(s.factor())))),
+            ("effort", float(rows.iter().map(|(_, r, _)| Some(r.effort)))),
+            (
+                "reaches",
+                text(rows.iter().map(|(_, r, _)| Some(bands[r.grade].grade.clone()))),
             ),
         ])
     }

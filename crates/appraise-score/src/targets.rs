@@ -61,18 +61,27 @@ pub struct Target {
     pub grade: usize,
     /// The rank the target value gives.
     pub rank: u32,
+    /// Whether the target lies within the KPI's plausible reach ([`plausible_cap`]).
+    pub plausible: bool,
 }
 
 /// Where a department stands: its grade (band position) and rank.
 type Standing = (usize, u32);
 
 /// The targets of every ranked department on every KPI it has a value of, for both
-/// goals; none where no change of that KPI alone reaches the goal.
-pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<Target>, Error> {
+/// goals; none where no change of that KPI alone reaches the goal. `history` (earlier
+/// periods, scored through the same scorecard) tells which targets are plausible.
+pub fn targets(
+    card: &Scorecard,
+    input: &Input<'_>,
+    now: &Scores,
+    history: &[Scores],
+) -> Result<Vec<Target>, Error> {
     let rescore = Rescore::new(card, input)?;
     let n_kpi = now.kpis.len();
-    // Each KPI's direction and furthest value, worked out once.
+    // Each KPI's direction, furthest value and best value, worked out once.
     let bounds: Vec<Option<(bool, f64)>> = now.kpis.iter().map(|kpi| bound(input, kpi)).collect();
+    let seen: Vec<Option<(bool, f64)>> = now.kpis.iter().map(|kpi| observed(input, kpi)).collect();
     let ranked: Vec<(usize, Standing)> = now
         .departments
         .iter()
@@ -94,6 +103,8 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
             else {
                 continue;
             };
+            let (higher, best) = seen[k].unwrap_or((true, value));
+            let cap = plausible_cap(value, higher, best, own_best(history, id, kpi, higher));
             for goal in [Goal::NextGrade, Goal::NextRank] {
                 let reached = |s: Standing| match goal {
                     Goal::NextGrade => s.0 < standing.0,
@@ -110,6 +121,7 @@ pub fn targets(card: &Scorecard, input: &Input<'_>, now: &Scores) -> Result<Vec<
                             goal,
                             grade,
                             rank,
+                            plausible: if higher { target <= cap } else { target >= cap },
                         },
                     ));
                 }
@@ -132,6 +144,14 @@ fn bound(input: &Input<'_>, kpi: &str) -> Option<(bool, f64)> {
     if def.unit.as_deref() == Some("ratio") {
         return Some((higher, if higher { 1.0 } else { 0.0 }));
     }
+    observed(input, kpi)
+}
+
+/// Whether higher values of `kpi` are better, and the best value any department has
+/// this period; `None` for a KPI outside the library or without a value.
+fn observed(input: &Input<'_>, kpi: &str) -> Option<(bool, f64)> {
+    let def = input.library.iter().find(|d| d.id == kpi)?;
+    let higher = def.direction == Direction::Higher;
     let seen = input
         .matrix
         .values
@@ -145,6 +165,31 @@ fn bound(input: &Input<'_>, kpi: &str) -> Option<(bool, f64)> {
         seen.fold(f64::INFINITY, f64::min)
     };
     best.is_finite().then_some((higher, best))
+}
+
+/// The department's best value of `kpi` in the periods of `history` (highest where
+/// `higher` is better, else lowest), if it has one.
+fn own_best(history: &[Scores], department: &str, kpi: &str, higher: bool) -> Option<f64> {
+    history
+        .iter()
+        .filter_map(|h| {
+            let k = h.kpis.iter().position(|x| x == kpi)?;
+            h.cell(h.position(department)?, k).value
+        })
+        .filter(|x| x.is_finite())
+        .reduce(if higher { f64::max } else { f64::min })
+}
+
+/// How far a KPI of value `v` plausibly moves in one period: to `v` × [`MAX_FACTOR`]
+/// where `higher` values are better (÷ where lower are), or to the department's `own`
+/// best of earlier periods if that is further; never beyond `best`, the best value
+/// any department has this period.
+pub fn plausible_cap(v: f64, higher: bool, best: f64, own: Option<f64>) -> f64 {
+    let doubled = if higher { v * MAX_FACTOR } else { v / MAX_FACTOR };
+    let reach = own.map_or(doubled, |o| {
+        if higher { o.max(doubled) } else { o.min(doubled) }
+    });
+    if higher { reach.min(best) } else { reach.max(best) }
 }
 
 /// The search over one department's value of one KPI.
@@ -209,4 +254,282 @@ impl<'a> Search<'a> {
         }
         Some((long, at))
     }
+}
+
+/// How far a KPI plausibly moves in one period ([`plausible_cap`]): to twice its value
+/// where higher is better, to half where lower is (unless the department's own history
+/// reaches further).
+pub const MAX_FACTOR: f64 = 2.0;
+
+/// The most KPIs a route of the cheapest kind changes together; where none of them
+/// reaches the next grade, a broad route moves more.
+pub const MAX_STEPS: usize = 3;
+
+/// How many KPIs the routes of up to [`MAX_STEPS`] KPIs choose among: those whose
+/// plausible move alone raises the composite most.
+pub const CANDIDATES: usize = 6;
+
+/// How close the two ends of a route's search come, in ln f, before it stops: a
+/// millionth of the factor, far below the precision a target is printed at.
+const ROUTE_PRECISION: f64 = 1e-6;
+
+/// One KPI of a [`Route`]: from its value to its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The KPI changed.
+    pub kpi: String,
+    /// Its value now.
+    pub value: f64,
+    /// The value the route asks for.
+    pub target: f64,
+}
+
+impl Step {
+    /// How many times better the target is than the value ([`factor`]).
+    pub fn factor(&self) -> f64 {
+        factor(self.value, self.target)
+    }
+}
+
+/// How many times better `target` is than `value` (both positive): target ÷ value
+/// where it is higher, value ÷ target where lower; always ≥ 1.
+pub fn factor(value: f64, target: f64) -> f64 {
+    let f = target / value;
+    if f >= 1.0 { f } else { 1.0 / f }
+}
+
+/// A department's least-effort way to the next grade within plausible moves
+/// ([`routes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// The department.
+    pub department_id: String,
+    /// The KPIs changed, in the scorecard's order.
+    pub steps: Vec<Step>,
+    /// The route's effort: the sum over its steps of (factor − 1), the relative
+    /// changes it asks for (0.25 = a quarter better on one KPI).
+    pub effort: f64,
+    /// The grade (band position) the route gives.
+    pub grade: usize,
+    /// The rank the route gives.
+    pub rank: u32,
+}
+
+/// Each department's route to the next grade, if it has one: the KPIs it changes,
+/// each moved by the same factor `f` in its better direction and stopped at its
+/// [`plausible_cap`], with the least effort that reaches a better grade. Sets of up to
+/// [`MAX_STEPS`] KPIs are searched among the [`CANDIDATES`] that gain the composite
+/// most; where none reaches, the broad route moves the fewest KPIs, those that gain
+/// most, that do. A KPI whose value is 0 or less has no relative change and is left
+/// out. `history` holds earlier periods, scored through the same scorecard.
+pub fn routes(
+    card: &Scorecard,
+    input: &Input<'_>,
+    now: &Scores,
+    history: &[Scores],
+) -> Result<Vec<Route>, Error> {
+    let rescore = Rescore::new(card, input)?;
+    let seen: Vec<Option<(bool, f64)>> = now.kpis.iter().map(|kpi| observed(input, kpi)).collect();
+    // Departments below the top grade, with their standing.
+    let below: Vec<(usize, Standing)> = now
+        .departments
+        .iter()
+        .enumerate()
+        .filter_map(|(d, dep)| Some((d, (dep.grade?, dep.rank?))))
+        .filter(|(_, (grade, _))| *grade > 0)
+        .collect();
+    let found = appraise_data::parallel::on_every_core(&below, |&(d, standing)| {
+        let id = &now.departments[d].department.id;
+        let Some(at) = rescore.position(id) else {
+            return Ok::<_, Error>(None);
+        };
+        // Each KPI the department can move: its position, value, direction and cap.
+        let mut movable = Vec::new();
+        for (k, kpi) in now.kpis.iter().enumerate() {
+            let (Some(v), Some((higher, best)), Some(pos)) =
+                (now.cell(d, k).value, seen[k], rescore.kpi(kpi))
+            else {
+                continue;
+            };
+            let cap = plausible_cap(v, higher, best, own_best(history, id, kpi, higher));
+            let moves = if higher { cap > v } else { cap < v };
+            // A cap of 0 where lower is better has no finite factor.
+            if v.is_finite() && v > 0.0 && cap > 0.0 && moves {
+                movable.push(Movable { kpi: pos, id: kpi.clone(), value: v, higher, cap });
+            }
+        }
+        let reached = |s: Standing| s.0 < standing.0;
+        let mut scratch = rescore.scratch();
+        let Some((effort, f, set, (grade, rank))) =
+            cheapest(&rescore, &mut scratch, at, &movable, &reached)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Route {
+            department_id: id.clone(),
+            steps: set
+                .iter()
+                .map(|&i| {
+                    let m = &movable[i];
+                    Step { kpi: m.id.clone(), value: m.value, target: m.at(f) }
+                })
+                .collect(),
+            effort,
+            grade,
+            rank,
+        }))
+    })?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// A KPI a route may change.
+struct Movable {
+    /// Its position in the scoring.
+    kpi: usize,
+    id: String,
+    value: f64,
+    higher: bool,
+    /// How far it may move ([`plausible_cap`]).
+    cap: f64,
+}
+
+impl Movable {
+    /// The factor at which the KPI reaches its cap.
+    fn cap_factor(&self) -> f64 {
+        factor(self.value, self.cap)
+    }
+
+    /// The KPI's value moved by factor `f` in its better direction, stopped at its cap.
+    fn at(&self, f: f64) -> f64 {
+        if f >= self.cap_factor() {
+            self.cap
+        } else if self.higher {
+            self.value * f
+        } else {
+            self.value / f
+        }
+    }
+}
+
+/// The effort of moving the KPIs of `set` by factor `f`: the sum of their relative
+/// changes, each stopped at its cap.
+fn effort(movable: &[Movable], set: &[usize], f: f64) -> f64 {
+    set.iter().map(|&i| f.min(movable[i].cap_factor()) - 1.0).sum()
+}
+
+/// The route found for one department: its effort, factor, the members of
+/// `movable` it moves (in order) and the standing it gives.
+type Found = (f64, f64, Vec<usize>, Standing);
+
+/// The least-effort set of KPIs that reaches the goal ([`routes`]). Sets of up to
+/// [`MAX_STEPS`] are tried smallest first; a set is searched only if it reaches the
+/// goal at the factor where its effort equals the best found so far (else it cannot
+/// do better). Failing those, the broad route: the `m` KPIs that gain most, for the
+/// smallest `m` that reaches the goal.
+fn cheapest(
+    rescore: &Rescore<'_>,
+    scratch: &mut Scratch,
+    department: usize,
+    movable: &[Movable],
+    reached: &dyn Fn(Standing) -> bool,
+) -> Option<Found> {
+    let mut changes = Vec::with_capacity(movable.len());
+    let mut score_at = |set: &[usize], f: f64| {
+        changes.clear();
+        changes.extend(set.iter().map(|&i| (movable[i].kpi, movable[i].at(f))));
+        rescore.standing_with(scratch, department, &changes)
+    };
+    // The KPIs that raise the composite at their cap, most first.
+    let now = score_at(&[], 1.0).map_or(f64::NEG_INFINITY, |(_, c)| c);
+    let mut gains: Vec<(usize, f64)> = (0..movable.len())
+        .filter_map(|i| {
+            let (_, c) = score_at(&[i], movable[i].cap_factor())?;
+            (c > now).then_some((i, c - now))
+        })
+        .collect();
+    gains.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let ordered: Vec<usize> = gains.iter().map(|g| g.0).collect();
+    // The smallest factor up to `limit` at which `set` reaches the goal, with the
+    // standing it gives; `None` where `limit` does not.
+    let mut search = |set: &[usize], limit: f64| -> Option<(f64, Standing)> {
+        let mut reaching = |f: f64| score_at(set, f).map(|(s, _)| s).filter(|&s| reached(s));
+        let mut at = reaching(limit)?;
+        // Bisect ln f: `short` never reaches the goal, `long` always does.
+        let (mut short, mut long) = (0.0f64, limit.ln());
+        for _ in 0..64 {
+            if long - short <= ROUTE_PRECISION {
+                break;
+            }
+            let mid = (short + long) / 2.0;
+            match reaching(mid.exp()) {
+                Some(s) => {
+                    long = mid;
+                    at = s;
+                }
+                None => short = mid,
+            }
+        }
+        Some((long.exp(), at))
+    };
+    let most = |set: &[usize]| set.iter().map(|&i| movable[i].cap_factor()).fold(1.0, f64::max);
+    let mut candidates: Vec<usize> = ordered.iter().copied().take(CANDIDATES).collect();
+    candidates.sort_unstable();
+    let mut best: Option<Found> = None;
+    for set in subsets(candidates.len(), MAX_STEPS) {
+        let set: Vec<usize> = set.iter().map(|&i| candidates[i]).collect();
+        let most = most(&set);
+        // The factor beyond which this set costs more than the best so far.
+        let limit = match &best {
+            Some((e, ..)) if effort(movable, &set, most) > *e => {
+                let (mut lo, mut hi) = (1.0, most);
+                for _ in 0..60 {
+                    let mid = (lo + hi) / 2.0;
+                    if effort(movable, &set, mid) > *e {
+                        hi = mid;
+                    } else {
+                        lo = mid;
+                    }
+                }
+                lo
+            }
+            _ => most,
+        };
+        let Some((f, at)) = search(&set, limit) else {
+            continue;
+        };
+        let e = effort(movable, &set, f);
+        if best.as_ref().is_none_or(|b| e < b.0) {
+            best = Some((e, f, set, at));
+        }
+    }
+    if best.is_some() {
+        return best;
+    }
+    (MAX_STEPS + 1..=ordered.len()).find_map(|m| {
+        let mut set: Vec<usize> = ordered[..m].to_vec();
+        set.sort_unstable();
+        let (f, at) = search(&set, most(&set))?;
+        Some((effort(movable, &set, f), f, set, at))
+    })
+}
+
+/// Every set of 1 to `most` of `0..n`, smallest first, each in increasing order.
+fn subsets(n: usize, most: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut layer: Vec<Vec<usize>> = vec![Vec::new()];
+    for _ in 0..most.min(n) {
+        layer = layer
+            .iter()
+            .flat_map(|set| {
+                let from = set.last().map_or(0, |&l| l + 1);
+                (from..n).map(move |i| {
+                    let mut next = set.clone();
+                    next.push(i);
+                    next
+                })
+            })
+            .collect();
+        out.extend(layer.iter().cloned());
+    }
+    out
 }

@@ -112,7 +112,7 @@ fn score_matrix(
 }
 
 /// Writes every table of the appraisal into `dir` (`ranking`, `scores`, `sensitivity`,
-/// `trend`, `targets`, `funnel`, `correlations`, `profiles`), in `format` (`table` writes CSV).
+/// `trend`, `targets`, `routes`, `funnel`, `correlations`, `profiles`), in `format` (`table` writes CSV).
 pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputFormat) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (format, ext) = match format {
@@ -120,12 +120,13 @@ pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputForm
         OutputFormat::Json => (OutputFormat::Json, "json"),
         OutputFormat::Parquet => (OutputFormat::Parquet, "parquet"),
     };
-    let tables: [(&str, RecordBatch); 8] = [
+    let tables: [(&str, RecordBatch); 9] = [
         ("ranking", appraisal.ranking_table()?),
         ("scores", appraisal.scores_table()?),
         ("sensitivity", appraisal.sensitivity_table()?),
         ("trend", appraisal.trend_table()?),
         ("targets", appraisal.targets_table()?),
+        ("routes", appraisal.routes_table()?),
         ("funnel", appraisal.funnel_table()?),
         ("correlations", appraisal.correlations_table()?),
         ("profiles", appraisal.profiles_table()?),
