@@ -265,6 +265,223 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
     }
 }
 
+/// Every route to the next grade of the demo reaches the grade it states when the
+/// matrix is scored with all its targets, and falls short when the steps that move by
+/// the route's factor move a hair less (1e-5 of the factor): the factor is the least
+/// that reaches. No single plausible next-grade target is cheaper than the route.
+#[test]
+fn every_route_reaches_its_grade_and_a_hair_short_does_not() {
+    use appraise_score::targets::{Goal, factor};
+    use appraise_score::{Input, score};
+
+    let mut rules = rules();
+    rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
+    let card = rules.scorecard.clone();
+    let (data, scored) = appraise_demo(rules);
+    let departments = appraise_pipeline::departments(&data);
+    let a = &scored.appraisal;
+    assert!(a.routes.len() > 40, "{} routes", a.routes.len());
+    assert!(a.routes.iter().any(|r| r.steps.len() > 1));
+    let standing = |id: &str, steps: &[(&str, f64)]| {
+        let mut matrix = scored.matrix.clone();
+        for (kpi, x) in steps {
+            let row = matrix
+                .values
+                .iter_mut()
+                .find(|v| v.department_id == id && v.kpi == *kpi)
+                .unwrap();
+            row.value = Some(*x);
+        }
+        let input = Input {
+            departments: &departments,
+            library: &scored.kpis,
+            matrix: &matrix,
+        };
+        let s = score(&card, &input).unwrap();
+        let d = &s.departments[s.position(id).unwrap()];
+        (d.grade.unwrap(), d.rank.unwrap())
+    };
+    for r in &a.routes {
+        let now = &a.current.departments[a.current.position(&r.department_id).unwrap()];
+        let grade = now.grade.unwrap();
+        let full: Vec<(&str, f64)> = r.steps.iter().map(|s| (s.kpi.as_str(), s.target)).collect();
+        assert_eq!(
+            standing(&r.department_id, &full),
+            (r.grade, r.rank),
+            "{r:?}"
+        );
+        assert!(r.grade < grade, "{r:?}");
+        let f = r.steps.iter().map(|s| s.factor()).fold(1.0, f64::max);
+        let short: Vec<(&str, f64)> = r
+            .steps
+            .iter()
+            .map(|s| {
+                let x = if (s.factor() - f).abs() <= 1e-9 * f {
+                    let less = f * (1.0 - 1e-5);
+                    if s.target > s.value {
+                        s.value * less
+                    } else {
+                        s.value / less
+                    }
+                } else {
+                    s.target
+                };
+                (s.kpi.as_str(), x)
+            })
+            .collect();
+        let below = standing(&r.department_id, &short);
+        assert!(below.0 >= grade, "{r:?}: {short:?} already gives {below:?}");
+        let effort: f64 = r.steps.iter().map(|s| s.factor() - 1.0).sum();
+        assert!((effort - r.effort).abs() < 1e-9, "{r:?}");
+        for t in a.targets.iter().filter(|t| {
+            t.department_id == r.department_id && t.goal == Goal::NextGrade && t.plausible
+        }) {
+            let single = factor(t.value, t.target) - 1.0;
+            assert!(single >= r.effort - 1e-5, "{t:?} is cheaper than {r:?}");
+        }
+    }
+}
+
+/// On generated provinces of 150 and 300 departments (heavy-tailed volumes) and the
+/// demo, no advice a card gives asks for more than the best value of its KPI this
+/// period, or for more than twice a department's value unless the department itself did
+/// better before; and every D-grade department with any plausible target has a route to
+/// C.
+#[test]
+fn levers_stay_plausible_and_every_d_with_a_target_has_a_route_to_c() {
+    use appraise_kpi::Direction;
+    use appraise_score::targets::{MAX_FACTOR, factor};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut provinces = vec![(root().join("fixtures/demo"), 0)];
+    for (seed, n) in [(5u64, 150usize), (7, 300)] {
+        let out = dir.path().join(format!("p{n}"));
+        appraise_gen::generate(&appraise_gen::GenerateOptions {
+            seed,
+            departments: n,
+            start: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            months: 6,
+            exchanges: 60_000,
+            out: out.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+        provinces.push((out, n));
+    }
+    for (data_dir, n) in provinces {
+        let mut rules = rules();
+        rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
+        let data = appraise_data::load_dir(&data_dir, &Default::default()).unwrap();
+        let period = "2026Q3".parse().unwrap();
+        let scored = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis")).unwrap();
+        let a = &scored.appraisal;
+        let s = &a.current;
+        let higher = |kpi: &str| {
+            scored.kpis.iter().find(|k| k.id == kpi).unwrap().direction == Direction::Higher
+        };
+        let best = |kpi: &str| {
+            let seen = scored.matrix.values.iter().filter(|v| v.kpi == kpi);
+            let seen = seen.filter_map(|v| v.value);
+            if higher(kpi) {
+                seen.fold(f64::MIN, f64::max)
+            } else {
+                seen.fold(f64::MAX, f64::min)
+            }
+        };
+        let own_best = |id: &str, kpi: &str| {
+            a.history
+                .iter()
+                .filter_map(|h| {
+                    let k = h.kpis.iter().position(|x| x == kpi)?;
+                    h.cell(h.position(id)?, k).value
+                })
+                .fold(if higher(kpi) { f64::MIN } else { f64::MAX }, |b, x| {
+                    if higher(kpi) { b.max(x) } else { b.min(x) }
+                })
+        };
+        // Every step of every route and every plausible target: within the best
+        // value seen, and, but for a route marked not plausible, within twice the
+        // value or the department's own best.
+        let advice = a
+            .routes
+            .iter()
+            .flat_map(|r| {
+                r.steps
+                    .iter()
+                    .map(move |st| (&r.department_id, &st.kpi, st.value, st.target, r.plausible))
+            })
+            .chain(
+                a.targets
+                    .iter()
+                    .filter(|t| t.plausible)
+                    .map(|t| (&t.department_id, &t.kpi, t.value, t.target, true)),
+            );
+        let mut checked = 0;
+        for (id, kpi, value, target, plausible) in advice {
+            let (best, own) = (best(kpi), own_best(id, kpi));
+            let within = |x: f64, y: f64| {
+                if higher(kpi) {
+                    x <= y + 1e-9 * y.abs()
+                } else {
+                    x >= y - 1e-9 * y.abs()
+                }
+            };
+            assert!(
+                within(target, best),
+                "{n}: {id} {kpi} {value} → {target} passes the best {best}"
+            );
+            assert!(
+                !plausible
+                    || factor(value, target) <= MAX_FACTOR * (1.0 + 1e-9)
+                    || within(target, own),
+                "{n}: {id} {kpi} {value} → {target} is more than ×{MAX_FACTOR} and past its own best {own}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 100, "{n}: {checked}");
+        let bands = &a.scorecard.grades.bands;
+        let d_grade = bands.iter().position(|b| b.grade == "D").unwrap();
+        let departments = appraise_pipeline::departments(&data);
+        let mut ds = 0;
+        for dep in s.departments.iter().filter(|d| d.grade == Some(d_grade)) {
+            let id = &dep.department.id;
+            if !a
+                .targets
+                .iter()
+                .any(|t| &t.department_id == id && t.plausible)
+            {
+                continue;
+            }
+            ds += 1;
+            match a.routes.iter().find(|r| &r.department_id == id) {
+                Some(r) => assert_eq!(bands[r.grade].grade, "C", "{n}: {r:?}"),
+                // No route: even every KPI at the best value seen does not reach C.
+                None => {
+                    let mut matrix = scored.matrix.clone();
+                    for v in matrix.values.iter_mut().filter(|v| &v.department_id == id) {
+                        if v.value.is_some() {
+                            v.value = Some(best(&v.kpi));
+                        }
+                    }
+                    let input = appraise_score::Input {
+                        departments: &departments,
+                        library: &scored.kpis,
+                        matrix: &matrix,
+                    };
+                    let at_best = appraise_score::score(&a.scorecard, &input).unwrap();
+                    let grade = at_best.departments[at_best.position(id).unwrap()].grade;
+                    assert_eq!(
+                        grade,
+                        Some(d_grade),
+                        "{n}: {id} has no route, yet reaches {grade:?}"
+                    );
+                }
+            }
+        }
+        assert!(ds >= 20, "{n}: {ds} D-grade departments with a target");
+    }
+}
+
 /// On the demo with every rate KPI shrunk (`shrink = "beta-binomial"`), no rate behind
 /// fewer than 20 cases is scored at exactly 0 or 100 % unless its peer group's pooled
 /// rate is (worked out here from the KPI matrix), and every shrunk rate lies between

@@ -1236,9 +1236,8 @@ impl<'a> Views<'a> {
                     ),
                     _ => steps.concat(),
                 };
-                self.word("lever")
-                    .replace("{grade}", &grade)
-                    .replace("{steps}", &steps)
+                let lever = self.word(if r.plausible { "lever" } else { "lever_far" });
+                lever.replace("{grade}", &grade).replace("{steps}", &steps)
             }
             None if top => self.word("lever_top"),
             None if s.departments[d].rank.is_none() => String::new(),

@@ -555,7 +555,8 @@ impl<'a> Rescore<'a> {
         k: usize,
         x: f64,
     ) -> Option<(usize, u32)> {
-        self.standing_with(s, d, &[(k, x)]).map(|(standing, _)| standing)
+        self.standing_with(s, d, &[(k, x)])
+            .map(|(standing, _)| standing)
     }
 
     /// Department `d`'s grade and rank, and its composite, with each KPI `k` of

@@ -260,7 +260,7 @@ impl Appraisal {
     }
 
     /// Routes to the next grade: `department_id, step, kpi, value, target, factor,
-    /// effort, reaches`, one row per KPI a route changes (`step` 1, 2, 3),
+    /// effort, plausible, reaches`, one row per KPI a route changes (`step` 1, 2, 3),
     /// by department. `value` and `target` are exact: scoring the matrix with every
     /// target of a route reaches `reaches`, the grade; `factor` is the step's
     /// [`crate::targets::Step::factor`], `effort` the route's.
@@ -286,13 +286,33 @@ impl Appraisal {
                 ),
             ),
             ("kpi", text(rows.iter().map(|(_, _, s)| Some(&s.kpi)))),
-            ("value", exact(rows.iter().map(|(_, _, s)| s.value).collect())),
-            ("target", exact(rows.iter().map(|(_, _, s)| s.target).collect())),
-            ("factor", float(rows.iter().map(|(_, _, s)| Some(s.factor())))),
+            (
+                "value",
+                exact(rows.iter().map(|(_, _, s)| s.value).collect()),
+            ),
+            (
+                "target",
+                exact(rows.iter().map(|(_, _, s)| s.target).collect()),
+            ),
+            (
+                "factor",
+                float(rows.iter().map(|(_, _, s)| Some(s.factor()))),
+            ),
             ("effort", float(rows.iter().map(|(_, r, _)| Some(r.effort)))),
             (
+                "plausible",
+                Arc::new(
+                    rows.iter()
+                        .map(|(_, r, _)| Some(r.plausible))
+                        .collect::<BooleanArray>(),
+                ),
+            ),
+            (
                 "reaches",
-                text(rows.iter().map(|(_, r, _)| Some(bands[r.grade].grade.clone()))),
+                text(
+                    rows.iter()
+                        .map(|(_, r, _)| Some(bands[r.grade].grade.clone())),
+                ),
             ),
         ])
     }

@@ -185,11 +185,23 @@ fn own_best(history: &[Scores], department: &str, kpi: &str, higher: bool) -> Op
 /// best of earlier periods if that is further; never beyond `best`, the best value
 /// any department has this period.
 pub fn plausible_cap(v: f64, higher: bool, best: f64, own: Option<f64>) -> f64 {
-    let doubled = if higher { v * MAX_FACTOR } else { v / MAX_FACTOR };
+    let doubled = if higher {
+        v * MAX_FACTOR
+    } else {
+        v / MAX_FACTOR
+    };
     let reach = own.map_or(doubled, |o| {
-        if higher { o.max(doubled) } else { o.min(doubled) }
+        if higher {
+            o.max(doubled)
+        } else {
+            o.min(doubled)
+        }
     });
-    if higher { reach.min(best) } else { reach.max(best) }
+    if higher {
+        reach.min(best)
+    } else {
+        reach.max(best)
+    }
 }
 
 /// The search over one department's value of one KPI.
@@ -265,8 +277,9 @@ pub const MAX_FACTOR: f64 = 2.0;
 /// reaches the next grade, a broad route moves more.
 pub const MAX_STEPS: usize = 3;
 
-/// How many KPIs the routes of up to [`MAX_STEPS`] KPIs choose among: those whose
-/// plausible move alone raises the composite most.
+/// How many KPIs the routes of two to [`MAX_STEPS`] KPIs choose among: those whose
+/// move to their cap alone raises the composite most. A route of one KPI may take
+/// any.
 pub const CANDIDATES: usize = 6;
 
 /// How close the two ends of a route's search come, in ln f, before it stops: a
@@ -309,6 +322,9 @@ pub struct Route {
     /// The route's effort: the sum over its steps of (factor − 1), the relative
     /// changes it asks for (0.25 = a quarter better on one KPI).
     pub effort: f64,
+    /// Whether every step stays within its [`plausible_cap`]. Only where no such
+    /// route exists are the steps allowed as far as the best value this period.
+    pub plausible: bool,
     /// The grade (band position) the route gives.
     pub grade: usize,
     /// The rank the route gives.
@@ -317,11 +333,14 @@ pub struct Route {
 
 /// Each department's route to the next grade, if it has one: the KPIs it changes,
 /// each moved by the same factor `f` in its better direction and stopped at its
-/// [`plausible_cap`], with the least effort that reaches a better grade. Sets of up to
-/// [`MAX_STEPS`] KPIs are searched among the [`CANDIDATES`] that gain the composite
-/// most; where none reaches, the broad route moves the fewest KPIs, those that gain
-/// most, that do. A KPI whose value is 0 or less has no relative change and is left
-/// out. `history` holds earlier periods, scored through the same scorecard.
+/// [`plausible_cap`], with the least effort that reaches a better grade. Every KPI
+/// alone is tried, and sets of two to [`MAX_STEPS`] KPIs among the [`CANDIDATES`] that
+/// gain the composite most; where none reaches, the broad route moves the fewest KPIs, those that gain
+/// most, that do. Where no route reaches within the plausible caps, the same search
+/// runs with each KPI allowed as far as the best value any department has this period
+/// (a route that is not [`Route::plausible`]). A KPI whose value is 0 or less has no
+/// relative change and is left out. `history` holds earlier periods, scored through
+/// the same scorecard.
 pub fn routes(
     card: &Scorecard,
     input: &Input<'_>,
@@ -352,35 +371,57 @@ pub fn routes(
                 continue;
             };
             let cap = plausible_cap(v, higher, best, own_best(history, id, kpi, higher));
-            let moves = if higher { cap > v } else { cap < v };
-            // A cap of 0 where lower is better has no finite factor.
-            if v.is_finite() && v > 0.0 && cap > 0.0 && moves {
-                movable.push(Movable { kpi: pos, id: kpi.clone(), value: v, higher, cap });
+            // A cap of 0 (lower is better) has no finite factor: half the value, or
+            // the plausible cap, stands in for it.
+            let cap = if cap > 0.0 { cap } else { v / MAX_FACTOR };
+            let wide = if best > 0.0 { best } else { cap };
+            let moves = if higher { wide > v } else { wide < v };
+            if v.is_finite() && v > 0.0 && moves {
+                movable.push(Movable {
+                    kpi: pos,
+                    id: kpi.clone(),
+                    value: v,
+                    higher,
+                    caps: [cap, wide],
+                });
             }
         }
         let reached = |s: Standing| s.0 < standing.0;
         let mut scratch = rescore.scratch();
-        let Some((effort, f, set, (grade, rank))) =
-            cheapest(&rescore, &mut scratch, at, &movable, &reached)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Route {
-            department_id: id.clone(),
-            steps: set
+        for tier in [PLAUSIBLE, WIDE] {
+            let Some((effort, f, set, (grade, rank))) =
+                cheapest(&rescore, &mut scratch, at, &movable, tier, &reached)
+            else {
+                continue;
+            };
+            let steps = set
                 .iter()
                 .map(|&i| {
                     let m = &movable[i];
-                    Step { kpi: m.id.clone(), value: m.value, target: m.at(f) }
+                    Step {
+                        kpi: m.id.clone(),
+                        value: m.value,
+                        target: m.at(f, tier),
+                    }
                 })
-                .collect(),
-            effort,
-            grade,
-            rank,
-        }))
+                .collect();
+            return Ok(Some(Route {
+                department_id: id.clone(),
+                steps,
+                effort,
+                plausible: tier == PLAUSIBLE,
+                grade,
+                rank,
+            }));
+        }
+        Ok(None)
     })?;
     Ok(found.into_iter().flatten().collect())
 }
+
+/// The caps a route's steps stop at: [`plausible_cap`], or the best value this period.
+const PLAUSIBLE: usize = 0;
+const WIDE: usize = 1;
 
 /// A KPI a route may change.
 struct Movable {
@@ -389,20 +430,21 @@ struct Movable {
     id: String,
     value: f64,
     higher: bool,
-    /// How far it may move ([`plausible_cap`]).
-    cap: f64,
+    /// How far it may move: plausibly, and at most.
+    caps: [f64; 2],
 }
 
 impl Movable {
-    /// The factor at which the KPI reaches its cap.
-    fn cap_factor(&self) -> f64 {
-        factor(self.value, self.cap)
+    /// The factor at which the KPI reaches its cap of `tier`.
+    fn cap_factor(&self, tier: usize) -> f64 {
+        factor(self.value, self.caps[tier])
     }
 
-    /// The KPI's value moved by factor `f` in its better direction, stopped at its cap.
-    fn at(&self, f: f64) -> f64 {
-        if f >= self.cap_factor() {
-            self.cap
+    /// The KPI's value moved by factor `f` in its better direction, stopped at its cap
+    /// of `tier`.
+    fn at(&self, f: f64, tier: usize) -> f64 {
+        if f >= self.cap_factor(tier) {
+            self.caps[tier]
         } else if self.higher {
             self.value * f
         } else {
@@ -413,16 +455,18 @@ impl Movable {
 
 /// The effort of moving the KPIs of `set` by factor `f`: the sum of their relative
 /// changes, each stopped at its cap.
-fn effort(movable: &[Movable], set: &[usize], f: f64) -> f64 {
-    set.iter().map(|&i| f.min(movable[i].cap_factor()) - 1.0).sum()
+fn effort(movable: &[Movable], set: &[usize], f: f64, tier: usize) -> f64 {
+    set.iter()
+        .map(|&i| f.min(movable[i].cap_factor(tier)) - 1.0)
+        .sum()
 }
 
 /// The route found for one department: its effort, factor, the members of
 /// `movable` it moves (in order) and the standing it gives.
 type Found = (f64, f64, Vec<usize>, Standing);
 
-/// The least-effort set of KPIs that reaches the goal ([`routes`]). Sets of up to
-/// [`MAX_STEPS`] are tried smallest first; a set is searched only if it reaches the
+/// The least-effort set of KPIs that reaches the goal within the caps of `tier`
+/// ([`routes`]): each KPI alone, then pairs and triples of the candidates; a set is searched only if it reaches the
 /// goal at the factor where its effort equals the best found so far (else it cannot
 /// do better). Failing those, the broad route: the `m` KPIs that gain most, for the
 /// smallest `m` that reaches the goal.
@@ -431,19 +475,23 @@ fn cheapest(
     scratch: &mut Scratch,
     department: usize,
     movable: &[Movable],
+    tier: usize,
     reached: &dyn Fn(Standing) -> bool,
 ) -> Option<Found> {
     let mut changes = Vec::with_capacity(movable.len());
     let mut score_at = |set: &[usize], f: f64| {
         changes.clear();
-        changes.extend(set.iter().map(|&i| (movable[i].kpi, movable[i].at(f))));
+        changes.extend(
+            set.iter()
+                .map(|&i| (movable[i].kpi, movable[i].at(f, tier))),
+        );
         rescore.standing_with(scratch, department, &changes)
     };
     // The KPIs that raise the composite at their cap, most first.
     let now = score_at(&[], 1.0).map_or(f64::NEG_INFINITY, |(_, c)| c);
     let mut gains: Vec<(usize, f64)> = (0..movable.len())
         .filter_map(|i| {
-            let (_, c) = score_at(&[i], movable[i].cap_factor())?;
+            let (_, c) = score_at(&[i], movable[i].cap_factor(tier))?;
             (c > now).then_some((i, c - now))
         })
         .collect();
@@ -471,20 +519,32 @@ fn cheapest(
         }
         Some((long.exp(), at))
     };
-    let most = |set: &[usize]| set.iter().map(|&i| movable[i].cap_factor()).fold(1.0, f64::max);
+    let most = |set: &[usize]| {
+        set.iter()
+            .map(|&i| movable[i].cap_factor(tier))
+            .fold(1.0, f64::max)
+    };
+    // Every KPI alone, then the pairs and triples of the candidates.
     let mut candidates: Vec<usize> = ordered.iter().copied().take(CANDIDATES).collect();
     candidates.sort_unstable();
+    let mut singles: Vec<usize> = ordered.clone();
+    singles.sort_unstable();
+    let sets = singles.iter().map(|&i| vec![i]).chain(
+        subsets(candidates.len(), MAX_STEPS)
+            .into_iter()
+            .filter(|set| set.len() > 1)
+            .map(|set| set.iter().map(|&i| candidates[i]).collect()),
+    );
     let mut best: Option<Found> = None;
-    for set in subsets(candidates.len(), MAX_STEPS) {
-        let set: Vec<usize> = set.iter().map(|&i| candidates[i]).collect();
+    for set in sets {
         let most = most(&set);
         // The factor beyond which this set costs more than the best so far.
         let limit = match &best {
-            Some((e, ..)) if effort(movable, &set, most) > *e => {
+            Some((e, ..)) if effort(movable, &set, most, tier) > *e => {
                 let (mut lo, mut hi) = (1.0, most);
                 for _ in 0..60 {
                     let mid = (lo + hi) / 2.0;
-                    if effort(movable, &set, mid) > *e {
+                    if effort(movable, &set, mid, tier) > *e {
                         hi = mid;
                     } else {
                         lo = mid;
@@ -497,7 +557,7 @@ fn cheapest(
         let Some((f, at)) = search(&set, limit) else {
             continue;
         };
-        let e = effort(movable, &set, f);
+        let e = effort(movable, &set, f, tier);
         if best.as_ref().is_none_or(|b| e < b.0) {
             best = Some((e, f, set, at));
         }
@@ -509,7 +569,7 @@ fn cheapest(
         let mut set: Vec<usize> = ordered[..m].to_vec();
         set.sort_unstable();
         let (f, at) = search(&set, most(&set))?;
-        Some((effort(movable, &set, f), f, set, at))
+        Some((effort(movable, &set, f, tier), f, set, at))
     })
 }
 
