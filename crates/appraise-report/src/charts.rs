@@ -80,6 +80,31 @@ pub struct Chart {
     pub title: String,
     /// The SVG document.
     pub svg: String,
+    /// Whether the PDF prints it on a landscape page (its text would be too small
+    /// across a portrait one: [`crate::print_charts`]).
+    pub landscape: bool,
+    /// What it draws, to draw it again for print.
+    #[serde(skip)]
+    pub(crate) kind: Option<Kind>,
+}
+
+impl Chart {
+    /// Its width and height in chart units, and the em size of its smallest text:
+    /// read from the SVG document as plotters writes it.
+    pub(crate) fn measure(&self) -> Option<(f64, f64, f64)> {
+        let attr = |name: &str| {
+            let at = self.svg.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = at + self.svg[at..].find('"')?;
+            self.svg[at..end].parse::<f64>().ok()
+        };
+        let smallest = self
+            .svg
+            .split("font-size=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse::<f64>().ok())
+            .fold(f64::INFINITY, f64::min);
+        Some((attr("width")?, attr("height")?, smallest))
+    }
 }
 
 /// What a chart writes in words: the wording and the department labels, whole up to
@@ -168,7 +193,7 @@ impl Text {
 }
 
 /// The charts the report can draw.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Kind {
     Ranking,
     Heatmap,
@@ -254,10 +279,10 @@ type R = Result<(), String>;
 
 /// Text sizes (plotters' sizes: see [`em`]): chart titles, department labels and
 /// notes, axis and value text, and the values in grid cells.
-const TITLE: f64 = 18.0;
-const LABEL: f64 = 13.0;
-const SMALL: f64 = 12.0;
-const CELL: f64 = 10.5;
+const TITLE: f64 = 22.0;
+const LABEL: f64 = 17.0;
+const SMALL: f64 = 16.0;
+const CELL: f64 = 16.0;
 
 /// The em size in pixels of text drawn at plotters' `size`: its SVG backend writes
 /// `font-size` as the size / 1.24.
@@ -336,13 +361,13 @@ fn rasterise(svg: &str, fonts: &Fonts) -> Result<Vec<u8>, String> {
 }
 
 const W: u32 = 960;
-const ROW: i32 = 22;
-const TOP: i32 = 64;
+const ROW: i32 = 26;
+const TOP: i32 = 70;
 const LABEL_W: i32 = 260;
 
 /// A chart's size: [`W`] wide, and wider by what its labels need beyond the default
 /// label column; radar charts as wide as their title.
-fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
+pub(crate) fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
     // The rows drawn: every department, or a part's (`Source::part`).
     let shown = src.order.len() as i32;
     let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
@@ -353,7 +378,7 @@ fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
             let key = HeatmapKey::new(src, text);
             (key.width().max(wide), rows(shown) + key.height())
         }
-        Kind::Radar(d) => (520.max(text.width(&text.labels[d], TITLE) + 32), 560),
+        Kind::Radar(_) => (RADAR_W, 440),
         Kind::Trend => (W as i32 + trend_extra(text), 560),
         Kind::Exchanges => (wide, rows(src.exchangers.len() as i32)),
         Kind::Response => (wide, rows(src.providers.len() as i32)),
@@ -699,7 +724,7 @@ fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text)
         let (col, line) = ((j % key.columns) as i32, (j / key.columns) as i32);
         pen.text(
             entry,
-            (16 + col * key.column_w, top + line * 16),
+            (16 + col * key.column_w, top + line * 20),
             SMALL,
             HPos::Left,
             INK,
@@ -752,15 +777,21 @@ impl HeatmapKey {
     }
 
     fn height(&self) -> u32 {
-        (self.entries.len().div_ceil(self.columns) as u32) * 16 + 12
+        (self.entries.len().div_ceil(self.columns) as u32) * 20 + 12
     }
 }
 
+/// A radar chart's width: half a card's width in print, where its smallest text
+/// prints at 7.5 pt.
+const RADAR_W: i32 = 400;
+
 fn radar<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text, d: usize) -> R {
     let s = &src.appraisal.current;
-    pen.title(&text.labels[d])?;
-    pen.note(&text.t("radar_legend"), (16, 42))?;
-    let (cx, cy, r) = (260.0, 310.0, 190.0);
+    // The department's name, cut to the chart's width (the card gives it whole).
+    let room = (RADAR_W - 32) as f32 / em(TITLE);
+    pen.title(&fit(text.labels[d].clone(), room, &text.fonts))?;
+    pen.note(&text.t("radar_legend"), (16, 44))?;
+    let (cx, cy, r) = (200.0, 250.0, 140.0);
     let k = s.kpis.len();
     if k < 3 {
         return pen.note(&text.t("radar_too_few"), (16, 80));

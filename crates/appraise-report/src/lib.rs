@@ -212,7 +212,10 @@ impl Report<'_> {
         report.method.sensitivity = sensitivity.map(|c| c.svg).unwrap_or_default();
         // The calendar only where there is something on it.
         if !self.anomalies.anomalies.is_empty() {
-            report.anomalies.chart = anomalies.map(|c| c.svg).unwrap_or_default();
+            if let Some(c) = anomalies {
+                report.anomalies.print_landscape = c.landscape;
+                report.anomalies.chart = c.svg;
+            }
         }
         for (file, template) in [
             ("report.html", "report.html.j2"),
@@ -373,7 +376,13 @@ impl Report<'_> {
                 ),
                 _ => views.t.get(title),
             };
-            Ok(Chart { id, title, svg })
+            Ok(Chart {
+                id,
+                title,
+                svg,
+                landscape: false,
+                kind: Some(kind),
+            })
         };
         let mut jobs: Vec<(String, Kind, String)> = [
             ("ranking", Kind::Ranking),
@@ -418,11 +427,16 @@ impl Report<'_> {
             .iter()
             .position(|c| c.id == "sensitivity")
             .map(|i| report.remove(i));
-        // The anomaly calendar opens its own section.
+        // The anomaly calendar opens its own section (its print layout decided as the
+        // others').
         let anomalies = report
             .iter()
             .position(|c| c.id == "anomalies")
             .map(|i| report.remove(i));
+        let anomalies = match anomalies {
+            Some(c) => print_charts(&[c], &src, &svg_text)?.into_iter().next(),
+            None => None,
+        };
         let print = print_charts(&report, &src, &svg_text)?;
         Ok(Charts {
             report,
@@ -525,13 +539,21 @@ struct Charts {
     anomalies: Option<Chart>,
 }
 
-/// Rows of a one-row-per-department chart that one printed part shows: a part fits an A4
-/// page at a readable size.
-const PRINT_ROWS: usize = 50;
+/// The smallest text a printed chart may carry, in points.
+pub const MIN_PRINT_PT: f64 = 6.5;
 
-/// The report's charts for print: a ranking, heatmap or movement chart of more than [`PRINT_ROWS`]
-/// departments in parts of at most that many rows (`1/3`, `2/3`, ... in the title), on
-/// the scales of the whole; the others as they are.
+/// Where `report.typ` prints a chart, in points: the text width of an A4 page with the
+/// PDF's margins (18 mm each side), and the height it gives a chart (21 cm on a
+/// portrait page, 15 cm on a landscape one, below a heading and above the caption).
+const PORTRAIT: (f64, f64) = (174.0 * MM, 210.0 * MM);
+const LANDSCAPE: (f64, f64) = (261.0 * MM, 150.0 * MM);
+const MM: f64 = 72.0 / 25.4;
+
+/// The report's charts for print, each laid out so that its smallest text prints at
+/// [`MIN_PRINT_PT`] or more: across the text width of a portrait page, or of a
+/// landscape one where the portrait page would print it smaller. A ranking, heatmap or
+/// movement chart too tall for the page is drawn again in parts of equal size (`1/3`,
+/// `2/3`, ... in the title), on the scales of the whole, as few parts as fit.
 fn print_charts(
     charts: &[Chart],
     src: &Source<'_>,
@@ -539,24 +561,39 @@ fn print_charts(
 ) -> Result<Vec<Chart>, Error> {
     let mut out = Vec::new();
     for chart in charts {
-        let kind = match chart.id.as_str() {
-            "ranking" => Kind::Ranking,
-            "heatmap" => Kind::Heatmap,
-            "movement" => Kind::Movement,
-            _ => {
-                out.push(chart.clone());
-                continue;
-            }
-        };
-        let n = src.rows();
-        if n <= PRINT_ROWS {
+        let Some((width, height, smallest)) = chart.measure() else {
             out.push(chart.clone());
             continue;
-        }
-        // Parts of equal size, the last no smaller than the others by more than one row.
-        let parts = n.div_ceil(PRINT_ROWS);
-        let per = n.div_ceil(parts);
-        for (i, start) in (0..n).step_by(per).enumerate() {
+        };
+        let (page_w, page_h) = if smallest * PORTRAIT.0 / width >= MIN_PRINT_PT {
+            PORTRAIT
+        } else {
+            LANDSCAPE
+        };
+        let scale = page_w / width;
+        let landscape = page_w == LANDSCAPE.0;
+        let kind = chart
+            .kind
+            .filter(|k| matches!(k, Kind::Ranking | Kind::Heatmap | Kind::Movement));
+        let n = src.rows();
+        let (Some(kind), true) = (kind, height * scale > page_h) else {
+            out.push(Chart {
+                landscape,
+                ..chart.clone()
+            });
+            continue;
+        };
+        // The fewest parts of equal size (the last no smaller by more than one row)
+        // that each fit the page.
+        let per_of = |parts: usize| n.div_ceil(parts);
+        let fits = |parts: usize| {
+            let rows = src.part(0..per_of(parts).min(n));
+            let (_, h) = charts::size(kind, &rows, text);
+            f64::from(h) * scale <= page_h
+        };
+        let parts = (1..=n.max(1)).find(|&p| fits(p)).unwrap_or(n.max(1));
+        let per = per_of(parts);
+        for (i, start) in (0..n).step_by(per.max(1)).enumerate() {
             let part = src.part(start..(start + per).min(n));
             let svg = charts::svg_of(kind, &part, text).map_err(|reason| Error::Chart {
                 chart: chart.id.clone(),
@@ -566,6 +603,8 @@ fn print_charts(
                 id: format!("{}-{}", chart.id, i + 1),
                 title: format!("{} ({}/{parts})", chart.title, i + 1),
                 svg,
+                landscape,
+                kind: Some(kind),
             });
         }
     }

@@ -61,6 +61,8 @@ pub(crate) struct AnomalySection {
     pub more: usize,
     /// The anomaly calendar (SVG); empty where none was drawn.
     pub chart: String,
+    /// The calendar as the PDF prints it (portrait or landscape).
+    pub print_landscape: bool,
 }
 
 /// Anomalies the report lists; the rest are in `anomalies.csv`.
@@ -667,6 +669,7 @@ impl<'a> Views<'a> {
             rows: worst.iter().map(|a| self.anomaly_row(a)).collect(),
             more: found.anomalies.len().saturating_sub(ANOMALY_ROWS),
             chart: String::new(),
+            print_landscape: false,
         }
     }
 
