@@ -689,6 +689,50 @@ fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The smallest text of a PDF in points, with its word: the height of each word's box
+/// as `pdftotext -bbox` gives it (the font size); `None` without poppler-utils.
+fn smallest_text(pdf: &Path) -> Option<(f64, String)> {
+    let boxes = poppler("pdftotext", &["-bbox"], pdf)?;
+    let number = |line: &str, name: &str| -> Option<f64> {
+        let at = line.find(&format!("{name}=\""))? + name.len() + 2;
+        line[at..].split('"').next()?.parse().ok()
+    };
+    boxes
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .filter_map(|l| {
+            let size = number(l, "yMax")? - number(l, "yMin")?;
+            let word = l.split('>').nth(1)?.split('<').next()?.to_string();
+            Some((size, word))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// The demo's Chinese bulletin and cards print no text below 6.5 pt, charts included:
+/// measured in the PDF, as a reader holding the page sees it.
+#[test]
+fn chart_text_in_the_pdf_is_at_least_6_5_pt() {
+    let out = demo_report();
+    let mut pdfs = vec![out.join("report.pdf")];
+    pdfs.extend(
+        std::fs::read_dir(out.join("departments"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pdf")),
+    );
+    for pdf in &pdfs {
+        let Some((size, word)) = smallest_text(pdf) else {
+            eprintln!("poppler-utils is not installed: text sizes are not measured here");
+            return;
+        };
+        assert!(size >= 6.49, "{}: {word:?} at {size:.2} pt", pdf.display());
+    }
+    // The bulletin's charts are there to measure: the ranking's labels among them.
+    let (_, word) = smallest_text(&pdfs[0]).unwrap();
+    assert!(!word.is_empty());
+}
+
 #[test]
 fn the_pdf_bulletin_is_a4_with_its_sections_and_chinese_text() {
     // With the system's fonts, as a user runs it: a CJK font where one is installed
@@ -948,9 +992,9 @@ fn assert_labels_apart(svg: &Path) -> Vec<String> {
 }
 
 /// At 150 departments every chart's texts stand apart and inside the chart, every
-/// department's name is written whole in the ranking, heatmap, movement and its radar,
-/// and the PDF shows the ranking, the heatmap and the movement chart in three parts of
-/// 50 rows each, so that every label stays readable on an A4 page.
+/// department's name is written whole in the ranking, heatmap and movement chart (and
+/// on its radar as far as it fits), the PDFs print no text below 6.5 pt, and the PDF
+/// shows the ranking, the heatmap and the movement chart in parts that fit a page.
 #[test]
 fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
     let dir = tempfile::tempdir().unwrap();
@@ -986,10 +1030,27 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
                 assert!(texts.contains(&name(d)), "{lang} {chart}: {}", name(d));
             }
         }
+        // The radar's title is the name, cut with "…" where it is wider than the radar
+        // (the card's heading gives it whole).
         for d in &departments {
             let radar = charts.join(format!("radar/{}.svg", d[0]));
             let texts = assert_labels_apart(&radar);
-            assert_eq!(texts[0], name(d), "the title of {}", radar.display());
+            let title = texts[0].trim_end_matches('…');
+            assert!(name(d).starts_with(title), "the title of {}: {title}", radar.display());
+            assert!(title.chars().count() >= 8.min(name(d).chars().count()), "{title}");
+        }
+        // Every text of the PDFs, charts included, prints at 6.5 pt or more.
+        for pdf in std::iter::once(out.join("report.pdf")).chain(
+            std::fs::read_dir(out.join("departments"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+                .take(20),
+        ) {
+            if let Some((size, word)) = smallest_text(&pdf) {
+                assert!(size >= 6.49, "{lang}: {}: {word:?} at {size:.2} pt", pdf.display());
+            }
         }
     }
     let out = dir.path().join("en");
@@ -1001,12 +1062,10 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
         eprintln!("poppler-utils is not installed: the PDF's parts are not checked here");
         return;
     };
-    for part in ["(1/3)", "(2/3)", "(3/3)"] {
-        assert_eq!(
-            text.matches(part).count(),
-            3,
-            "the ranking, the heatmap and the movement chart, part {part}"
-        );
+    // The ranking, the heatmap and the movement chart, each in parts that fit a page.
+    for chart in ["Composite and rank interval", "KPI scores by department", "Rank movement"] {
+        assert!(text.contains(&format!("{chart} (1/")), "{chart} in parts");
+        assert!(text.contains(&format!("{chart} (2/")), "{chart} in parts");
     }
 }
 

@@ -166,7 +166,7 @@ impl Text {
         }
     }
 
-    fn t(&self, key: &str) -> String {
+    pub(crate) fn t(&self, key: &str) -> String {
         self.strings.get(key)
     }
 

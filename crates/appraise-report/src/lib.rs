@@ -601,7 +601,13 @@ fn print_charts(
             })?;
             out.push(Chart {
                 id: format!("{}-{}", chart.id, i + 1),
-                title: format!("{} ({}/{parts})", chart.title, i + 1),
+                title: format!(
+                    "{}{}",
+                    chart.title,
+                    text.t("chart_part")
+                        .replace("{i}", &(i + 1).to_string())
+                        .replace("{n}", &parts.to_string())
+                ),
                 svg,
                 landscape,
                 kind: Some(kind),
