@@ -733,6 +733,67 @@ fn chart_text_in_the_pdf_is_at_least_6_5_pt() {
     assert!(!word.is_empty());
 }
 
+/// The cover is the issuing office's: with `[bulletin]` set, its issuer, document
+/// number, date of issue and logo are printed and there is no draft note; unset, each
+/// is a bracketed placeholder and the cover says the bulletin is a draft. A logo that
+/// is not what its extension says stops the run with a hint. The key findings open
+/// the bulletin, worked out here from ranking.csv.
+#[test]
+fn the_bulletin_is_the_office_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let issued_card = dir.path().join("card.toml");
+    let base = read(&card());
+    let logo = r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#b22222"/></svg>"##;
+    std::fs::write(dir.path().join("logo.svg"), logo).unwrap();
+    let bulletin = "\n[bulletin]\nissuer_zh = \"江苏省政务服务管理办公室\"\ndocument_number = \"苏政务办〔2026〕12号\"\nissued = 2026-10-15\nlogo = \"logo.svg\"\n";
+    std::fs::write(&issued_card, format!("{base}{bulletin}")).unwrap();
+    let run_with = |card: &Path, out: &Path| {
+        let mut cmd = appraise();
+        cmd.args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
+            .arg(fixtures().join("tiny"))
+            .arg("--scorecard")
+            .arg(card)
+            .arg("--out")
+            .arg(out)
+            // The system's fonts, as a user runs it: the issuer's characters.
+            .env_remove("APPRAISE_FONT");
+        cmd
+    };
+    let issued = dir.path().join("issued");
+    run_with(&issued_card, &issued).assert().success();
+    let html = read(&issued.join("report.html"));
+    for words in ["江苏省政务服务管理办公室", "苏政务办〔2026〕12号", "2026年10月15日"] {
+        assert!(html.contains(words), "{words}");
+    }
+    assert!(!html.contains("草稿"));
+    if let Some(text) = poppler("pdftotext", &[], &issued.join("report.pdf")) {
+        let cover = text.split('\u{c}').next().unwrap();
+        assert!(cover.contains("江苏省政务服务管理办公室") && cover.contains("苏政务办〔2026〕12号"), "{cover}");
+        assert!(cover.contains("2026年10月15日") && !cover.contains("草稿"), "{cover}");
+        // The findings come first after the contents: the grade counts of ranking.csv.
+        let ranking = read(&issued.join("ranking.csv"));
+        let graded = |g: &str| ranking.lines().skip(1).filter(|l| l.split(',').nth(8) == Some(g)).count();
+        let findings = text.split('\u{c}').nth(2).unwrap();
+        assert!(findings.contains("主要结论"), "{findings}");
+        let ranked = ranking.lines().skip(1).filter(|l| l.contains(",ranked,")).count();
+        assert!(findings.contains(&format!("本期 {ranked} 个部门参与排名")), "{findings}");
+        assert!(findings.contains(&format!("A级 {} 个", graded("A"))), "{findings}");
+        assert!(findings.contains(&format!("D级 {} 个", graded("D"))), "{findings}");
+    }
+    // Unset: placeholders, and the draft note.
+    let draft = dir.path().join("draft");
+    run_with(&card(), &draft).assert().success();
+    let html = read(&draft.join("report.html"));
+    for words in ["〔发布单位〕", "〔文号〕", "〔发布日期〕", "草稿"] {
+        assert!(html.contains(words), "{words}");
+    }
+    // A logo that is not an SVG.
+    std::fs::write(dir.path().join("logo.svg"), "not an image").unwrap();
+    let out = run_with(&issued_card, &dir.path().join("bad")).assert().failure().code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("logo.svg") && err.contains("is not a valid SVG file") && err.contains("hint:"), "{err}");
+}
+
 #[test]
 fn the_pdf_bulletin_is_a4_with_its_sections_and_chinese_text() {
     // With the system's fonts, as a user runs it: a CJK font where one is installed

@@ -100,6 +100,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The bulletin's logo (the scorecard's `[bulletin] logo`) cannot be printed.
+    #[error("{}: {reason}", path.display())]
+    Logo {
+        /// The logo's file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -116,6 +124,11 @@ impl Error {
                  department name, a KPI title) holding something the report cannot print"
                     .into(),
             ),
+            Error::Logo { .. } => Some(format!(
+                "set logo in the scorecard's [bulletin] section to a PNG, JPEG or SVG file of \
+                 at most {} MiB, or remove it",
+                MAX_LOGO >> 20
+            )),
             _ => None,
         }
     }
@@ -129,8 +142,36 @@ impl Error {
     /// Whether the error is the user's input (exit 1: a template, a query) rather than
     /// a fault (exit 2: a file that cannot be written, a chart that cannot be drawn).
     pub fn is_input(&self) -> bool {
-        matches!(self, Error::Template { .. })
+        matches!(self, Error::Template { .. } | Error::Logo { .. })
     }
+}
+
+/// The largest logo file the bulletin prints.
+const MAX_LOGO: u64 = 2 << 20;
+
+/// The bytes of the bulletin's logo at `path`, checked to be what its extension says:
+/// a PNG or JPEG by its signature, an SVG by parsing it.
+fn read_logo(path: &Path, format: &str) -> Result<Vec<u8>, Error> {
+    let fail = |reason: String| Error::Logo {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot be read: {e}")))?
+        .len();
+    if size > MAX_LOGO {
+        return Err(fail(format!("is {size} bytes, more than {MAX_LOGO}")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
+    let fits = match format {
+        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "jpg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        _ => resvg::usvg::Tree::from_data(&bytes, &resvg::usvg::Options::default()).is_ok(),
+    };
+    if !fits {
+        return Err(fail(format!("is not a valid {} file", format.to_uppercase())));
+    }
+    Ok(bytes)
 }
 
 /// Everything a report is made of.
@@ -208,6 +249,9 @@ impl Report<'_> {
 
         step(STEPS[2]);
         let mut report = views.report(charts);
+        if let Some(logo) = &self.appraisal.scorecard.bulletin.logo {
+            report.bulletin.logo = Some(read_logo(logo, &report.bulletin.logo_format)?);
+        }
         report.print_charts = print;
         report.method.sensitivity = sensitivity.map(|c| c.svg).unwrap_or_default();
         // The calendar only where there is something on it.

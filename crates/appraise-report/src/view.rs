@@ -41,10 +41,29 @@ pub(crate) struct ReportView<'a> {
     pub redundant: Vec<Pair>,
     pub warnings: Vec<String>,
     pub anomalies: AnomalySection,
+    /// Who issues the bulletin, as its cover prints it.
+    pub bulletin: BulletinView,
+    /// The key findings, in plain sentences generated from the figures.
+    pub findings: Vec<String>,
     /// What the what-if controls recompute from, as JSON safe inside a script
     /// element: the weights, the aggregation and grading rules, each department's
     /// KPI scores, and the scorecard's text.
     pub whatif: String,
+}
+
+/// The cover's issuer, document number, date of issue and logo (the scorecard's
+/// `[bulletin]`); an unset one is a placeholder in brackets, and `draft` says that one
+/// is.
+#[derive(Debug, Serialize)]
+pub(crate) struct BulletinView {
+    pub issuer: String,
+    pub document_number: String,
+    pub issued: String,
+    pub draft: bool,
+    /// The logo's bytes and format (`png`, `jpg`, `svg`), read when the report is
+    /// written; none where unset.
+    pub logo: Option<Vec<u8>>,
+    pub logo_format: String,
 }
 
 /// The report's section on anomalies in exchange traffic.
@@ -593,6 +612,127 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// The cover's issuer, document number and date (the logo is read by the writer).
+    fn bulletin(&self) -> BulletinView {
+        let b = &self.appraisal.scorecard.bulletin;
+        let issuer = match self.lang {
+            Lang::Zh => b.issuer_zh.clone().or(b.issuer.clone()),
+            Lang::En => b.issuer.clone().or(b.issuer_zh.clone()),
+        };
+        let unset = |key: &str| format!("{}{}{}", self.word("bracket_open"), self.word(key), self.word("bracket_close"));
+        BulletinView {
+            draft: issuer.is_none() || b.document_number.is_none() || b.issued.is_none(),
+            issuer: issuer.unwrap_or_else(|| unset("bulletin_issuer")),
+            document_number: b.document_number.clone().unwrap_or_else(|| unset("bulletin_number")),
+            issued: b.issued.map_or_else(|| unset("bulletin_issued"), |d| self.lang.date(d)),
+            logo: None,
+            logo_format: b
+                .logo
+                .as_ref()
+                .and_then(|p| p.extension())
+                .and_then(|e| e.to_str())
+                .map(|e| match e.to_ascii_lowercase().as_str() {
+                    "jpeg" => "jpg".to_string(),
+                    e => e.to_string(),
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The key findings in plain sentences, from the figures: the grades, the
+    /// composite's median and its change, the top department, the largest moves in rank
+    /// and grade, the departments not ranked, the values resting on few cases, and the
+    /// anomalies found.
+    fn findings(&self, ranked: &[usize], risers: &[RankRow], fallers: &[RankRow]) -> Vec<String> {
+        let a = self.appraisal;
+        let s = &a.current;
+        let mut out = Vec::new();
+        let fill = |key: &str, args: &[(&str, String)]| {
+            args.iter()
+                .fold(self.word(key), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+        };
+        let counts: Vec<String> = self
+            .grade_counts(ranked)
+            .iter()
+            .map(|g| fill("finding_grade_count", &[("grade", g.grade.clone()), ("count", g.count.to_string())]))
+            .collect();
+        out.push(fill(
+            "finding_grades",
+            &[("ranked", ranked.len().to_string()), ("counts", counts.join(&self.word("list_sep")))],
+        ));
+        let median = |scores: &Scores| {
+            let mut c: Vec<f64> = scores.ranked().iter().filter_map(|&d| scores.departments[d].composite).collect();
+            c.sort_by(f64::total_cmp);
+            (!c.is_empty()).then(|| {
+                let m = c.len() / 2;
+                if c.len() % 2 == 1 { c[m] } else { (c[m - 1] + c[m]) / 2.0 }
+            })
+        };
+        if let Some(now) = median(s) {
+            match a.previous().and_then(median) {
+                Some(before) => out.push(fill(
+                    if now >= before { "finding_median_up" } else { "finding_median_down" },
+                    &[("median", self.num(Some(now), 2)), ("change", self.num(Some((now - before).abs()), 2))],
+                )),
+                None => out.push(fill("finding_median", &[("median", self.num(Some(now), 2))])),
+            }
+        }
+        if let Some(&first) = s.ranking_order().first().filter(|&&d| s.departments[d].rank.is_some()) {
+            out.push(fill(
+                "finding_top",
+                &[("name", self.name(first)), ("composite", self.num(s.departments[first].composite, 2))],
+            ));
+        }
+        if let (Some(up), Some(down)) = (risers.first(), fallers.first()) {
+            out.push(fill(
+                "finding_movers",
+                &[
+                    ("riser", up.name.clone()),
+                    ("up", (up.change_sort.abs() as i64).to_string()),
+                    ("faller", down.name.clone()),
+                    ("down", (down.change_sort.abs() as i64).to_string()),
+                ],
+            ));
+        }
+        if let Some(p) = a.previous() {
+            let (mut better, mut worse) = (0, 0);
+            for &d in ranked {
+                let dep = &s.departments[d];
+                let before = p.position(&dep.department.id).and_then(|e| p.departments[e].grade);
+                match (dep.grade, before) {
+                    (Some(g), Some(b)) if g < b => better += 1,
+                    (Some(g), Some(b)) if g > b => worse += 1,
+                    _ => {}
+                }
+            }
+            out.push(fill("finding_grade_moves", &[("better", better.to_string()), ("worse", worse.to_string())]));
+        }
+        let unranked = s.departments.len() - ranked.len();
+        if unranked > 0 {
+            out.push(fill("finding_unranked", &[("count", unranked.to_string())]));
+        }
+        let scored = s.cells.iter().filter(|c| c.score.is_some()).count();
+        let few = s
+            .cells
+            .iter()
+            .filter(|c| c.score.is_some() && c.flags.contains(appraise_score::Flags::LOW_N))
+            .count();
+        if few > 0 {
+            out.push(fill(
+                "finding_low_n",
+                &[
+                    ("share", self.lang.percent(few as f64 / scored.max(1) as f64)),
+                    ("n", appraise_score::rates::LOW_N.to_string()),
+                ],
+            ));
+        }
+        let found = self.anomalies.anomalies.len();
+        if found > 0 {
+            out.push(fill("finding_anomalies", &[("count", found.to_string())]));
+        }
+        out
+    }
+
     pub(crate) fn report(&self, charts: Vec<Chart>) -> ReportView<'a> {
         let a = self.appraisal;
         let s = &a.current;
@@ -605,6 +745,7 @@ impl<'a> Views<'a> {
             .cloned()
             .collect();
         let (risers, fallers) = movers(&ranked_rows);
+        let findings = self.findings(&ranked, &risers, &fallers);
         let ends = SUMMARY_ROWS.min(ranked_rows.len() / 2);
         let bottom: Vec<RankRow> = ranked_rows.iter().rev().take(ends).cloned().collect();
         ReportView {
@@ -641,6 +782,8 @@ impl<'a> Views<'a> {
                 .collect(),
             warnings: self.warnings(&s.warnings),
             anomalies: self.anomaly_section(),
+            bulletin: self.bulletin(),
+            findings,
             whatif: self.whatif(),
         }
     }

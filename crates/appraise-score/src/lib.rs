@@ -46,7 +46,7 @@ pub use score::{
     Cell, Department, DepartmentScore, Input, Scores, Status, TIE, competition_ranks, score,
 };
 pub use scorecard::{
-    Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink, Transform,
+    Aggregation, Bulletin, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink, Transform,
 };
 pub use tables::{SIGNIFICANT_DIGITS, comparison, published};
 

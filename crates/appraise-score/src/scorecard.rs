@@ -185,6 +185,8 @@ pub struct Scorecard {
     pub grades: Grades,
     /// The robustness analysis.
     pub uncertainty: Uncertainty,
+    /// Who issues the bulletin (`[bulletin]`; all unset where the section is absent).
+    pub bulletin: Bulletin,
     /// The file it came from.
     pub path: PathBuf,
     /// Its text, as read (the report's what-if controls write it back with other
@@ -204,6 +206,51 @@ struct FileToml {
     kpi: Vec<KpiToml>,
     grades: Option<GradesToml>,
     uncertainty: Option<UncertaintyToml>,
+    bulletin: Option<BulletinToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulletinToml {
+    issuer: Option<String>,
+    issuer_zh: Option<String>,
+    document_number: Option<String>,
+    issued: Option<Spanned<DateToml>>,
+    logo: Option<Spanned<String>>,
+}
+
+/// A date as `2026-10-15`.
+fn iso_date<S: serde::Serializer>(d: &Option<chrono::NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// A date as TOML writes it (`2026-10-15`), or as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DateToml {
+    Date(toml::value::Datetime),
+    Text(String),
+}
+
+/// Who issues the bulletin and how it is filed, as its cover prints it: the
+/// scorecard's `[bulletin]` section. Each is optional; the cover prints a placeholder
+/// for one unset, so that a draft is never mistaken for the issued bulletin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Bulletin {
+    /// The issuing office, in English.
+    pub issuer: Option<String>,
+    /// The issuing office, in Chinese.
+    pub issuer_zh: Option<String>,
+    /// The document number (文号), for example `苏政务办〔2026〕12号`.
+    pub document_number: Option<String>,
+    /// The date of issue.
+    #[serde(serialize_with = "iso_date")]
+    pub issued: Option<chrono::NaiveDate>,
+    /// The logo: a PNG, JPEG or SVG file, its path relative to the scorecard's folder.
+    pub logo: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -389,6 +436,7 @@ impl Scorecard {
             kpis,
             grades: r.grades(file.grades)?,
             uncertainty: r.uncertainty(file.uncertainty)?,
+            bulletin: r.bulletin(file.bulletin)?,
             path: path.to_path_buf(),
             text: text.to_string(),
         })
@@ -739,6 +787,60 @@ impl Reader<'_> {
     }
 
     /// The robustness analysis's settings, within their bounds.
+    /// The `[bulletin]` section: the date checked, the logo's path resolved against the
+    /// scorecard's folder and its kind checked by its extension.
+    fn bulletin(&self, given: Option<BulletinToml>) -> Result<Bulletin, Error> {
+        let Some(b) = given else {
+            return Ok(Bulletin::default());
+        };
+        let issued = match b.issued {
+            None => None,
+            Some(date) => {
+                let line = self.line(&date);
+                let text = match date.into_inner() {
+                    DateToml::Date(d) => d.to_string(),
+                    DateToml::Text(t) => t,
+                };
+                let parsed = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
+                Some(parsed.map_err(|_| {
+                    self.err(
+                        line,
+                        format!("issued = {text:?} is not a date"),
+                        Some("write the date of issue as 2026-10-15"),
+                    )
+                })?)
+            }
+        };
+        let logo = match b.logo {
+            None => None,
+            Some(logo) => {
+                let line = self.line(&logo);
+                let name = logo.into_inner();
+                let kind = Path::new(&name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase);
+                if !matches!(kind.as_deref(), Some("png" | "jpg" | "jpeg" | "svg")) {
+                    return Err(self.err(
+                        line,
+                        format!("logo = {name:?} is not a PNG, JPEG or SVG file"),
+                        Some("give the path of a .png, .jpg or .svg file, relative to the scorecard"),
+                    ));
+                }
+                let folder = self.path.parent().unwrap_or(Path::new("."));
+                Some(folder.join(name))
+            }
+        };
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(Bulletin {
+            issuer: text(b.issuer),
+            issuer_zh: text(b.issuer_zh),
+            document_number: text(b.document_number),
+            issued,
+            logo,
+        })
+    }
+
     fn uncertainty(&self, given: Option<UncertaintyToml>) -> Result<Uncertainty, Error> {
         let Some(u) = given else {
             return Ok(Uncertainty {
