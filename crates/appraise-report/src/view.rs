@@ -677,19 +677,28 @@ impl<'a> Views<'a> {
                 None => out.push(fill("finding_median", &[("median", self.num(Some(now), 2))])),
             }
         }
-        if let Some(&first) = s.ranking_order().first().filter(|&&d| s.departments[d].rank.is_some()) {
-            out.push(fill(
-                "finding_top",
-                &[("name", self.name(first)), ("composite", self.num(s.departments[first].composite, 2))],
-            ));
+        let short = |d: usize| short_text(&self.name(d));
+        let first: Vec<usize> = ranked
+            .iter()
+            .copied()
+            .filter(|&d| s.departments[d].rank == Some(1))
+            .collect();
+        if let Some(&top) = first.first() {
+            let composite = ("composite", self.num(s.departments[top].composite, 2));
+            out.push(if first.len() == 1 {
+                fill("finding_top", &[("name", short(top)), composite])
+            } else {
+                let names: Vec<String> = first.iter().map(|&d| short(d)).collect();
+                fill("finding_top_tied", &[("names", names.join(&self.word("list_sep"))), composite])
+            });
         }
         if let (Some(up), Some(down)) = (risers.first(), fallers.first()) {
             out.push(fill(
                 "finding_movers",
                 &[
-                    ("riser", up.name.clone()),
+                    ("riser", short_text(&up.name)),
                     ("up", (up.change_sort.abs() as i64).to_string()),
-                    ("faller", down.name.clone()),
+                    ("faller", short_text(&down.name)),
                     ("down", (down.change_sort.abs() as i64).to_string()),
                 ],
             ));
@@ -1390,6 +1399,15 @@ impl<'a> Views<'a> {
             None => self.word("lever_none"),
         };
         (levers, lever)
+    }
+}
+
+/// A name as a sentence gives it: cut at 40 characters with "…", as in the summary's
+/// lists (the ranking gives it whole).
+fn short_text(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
     }
 }
 
