@@ -2,7 +2,7 @@
 -- title: Median response time
 -- title_zh: 响应时间中位数
 -- unit_zh: 毫秒
--- description_zh: 向其他部门提供的、有响应时间的成功交换中，响应时间（responded_at − requested_at，毫秒）的精确第50百分位数（按排序后第 (n−1)×0.5 位在相邻两值间线性插值）。
+-- description_zh: 向其他部门提供的、有响应时间的成功交换中，响应时间（响应时刻减去请求时刻，以毫秒计）的精确第50百分位数（按排序后第 (n−1)×0.5 位在相邻两值间线性插值）。
 -- dimension: responsiveness
 -- unit: ms
 -- direction: lower

@@ -1699,6 +1699,100 @@ fn zh_texts(out: &Path) -> Vec<(String, String)> {
     texts
 }
 
+/// The words of Latin letters in `text` (two letters or more, with inner `-` or `_`).
+fn latin_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphabetic() || (!word.is_empty() && (c == '-' || c == '_')) {
+            word.push(c);
+        } else {
+            let w = word.trim_end_matches(['-', '_']);
+            if w.chars().filter(char::is_ascii_alphabetic).count() >= 2 {
+                words.push(w.to_string());
+            }
+            word.clear();
+        }
+    }
+    words
+}
+
+/// The text of an HTML page a reader sees: without scripts, styles, code blocks (the
+/// KPI queries), tags and attributes.
+fn visible_text(html: &str) -> String {
+    let mut text = html.to_string();
+    for (open, close) in [("<script", "</script>"), ("<style", "</style>"), ("<pre", "</pre>")] {
+        while let Some(a) = text.find(open) {
+            let b = text[a..].find(close).map_or(text.len(), |b| a + b + close.len());
+            text.replace_range(a..b, " ");
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+}
+
+/// Regression (english_in_the_chinese_outputs): the Chinese report, cards, workbook
+/// and PDFs carry no word of Latin letters but the KPI queries of the appendix, the
+/// departments' ids, and proper names of formats and systems (JSON, X-Road).
+#[test]
+fn english_in_the_chinese_outputs() {
+    let out = demo_report();
+    let mut allowed: std::collections::BTreeSet<String> =
+        ["JSON", "X-Road"].into_iter().map(String::from).collect();
+    for e in std::fs::read_dir(fixtures().join("../queries/kpis")).unwrap().flatten() {
+        let sql: String = read(&e.path())
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        allowed.extend(latin_words(&sql));
+    }
+    let departments = read(&fixtures().join("demo/departments.csv"));
+    for line in departments.lines().skip(1) {
+        allowed.extend(latin_words(line.split(',').next().unwrap()));
+    }
+    let (mut found, mut seen) = (Vec::new(), 0);
+    let texts = zh_texts(out);
+    assert!(texts.len() > 1000, "{} texts", texts.len());
+    for (place, text) in texts {
+        // The data dictionary maps the CSV columns' ids: ids are its point.
+        if place.ends_with("数据字典") {
+            continue;
+        }
+        let text = if place.ends_with(".html") {
+            visible_text(&text)
+        } else if place.ends_with(".md") {
+            // Link and image targets are files, not text.
+            text.split("](").enumerate().map(|(i, part)| if i == 0 { part } else { part.split_once(')').map_or("", |(_, rest)| rest) }).collect::<Vec<_>>().join(" ")
+        } else {
+            text
+        };
+        for w in latin_words(&text) {
+            seen += 1;
+            if !allowed.contains(&w) {
+                found.push(format!("{place}: {w}"));
+            }
+        }
+    }
+    // The queries of the appendix are there, and allowed.
+    assert!(seen > 100, "{seen} words of Latin letters in all");
+    found.sort();
+    found.dedup();
+    assert!(found.is_empty(), "{} Latin words, e.g. {:?}", found.len(), &found[..found.len().min(40)]);
+}
+
 /// One word for each idea: no variant that docs/glossary.md rules out appears in the
 /// Chinese strings or in any Chinese output of the demo.
 #[test]

@@ -207,6 +207,9 @@ pub(crate) struct SobolView {
 pub(crate) struct KpiView {
     pub key: String,
     pub id: String,
+    /// The id as the appendix shows it beside the title: in English; none in Chinese,
+    /// whose reader has the title (the workbook's data dictionary maps ids).
+    pub code: String,
     pub title: String,
     pub dimension: String,
     pub unit: String,
@@ -1161,9 +1164,11 @@ impl<'a> Views<'a> {
                     .scorecard
                     .kpi(id)
                     .map_or(def.dimension.clone(), |r| r.dimension.clone());
+                let english = self.lang == Lang::En;
                 Some(KpiView {
                     key: kpi_key(&self.appraisal.scorecard, id),
                     id: id.clone(),
+                    code: if english { id.clone() } else { String::new() },
                     title: self.kpi_title(id),
                     dimension: self.dimension_title(&dimension),
                     unit: self.unit(def),
@@ -1172,10 +1177,13 @@ impl<'a> Views<'a> {
                         (Lang::Zh, Some(zh)) => zh.clone(),
                         _ => def.description.clone().unwrap_or_default(),
                     },
-                    sql: def.sql.clone(),
+                    // The Chinese appendix: the query without its English comments, and
+                    // no file name.
+                    sql: if english { def.sql.clone() } else { without_comments(&def.sql) },
                     file: def
                         .path
                         .file_name()
+                        .filter(|_| english)
                         .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
                 })
             })
@@ -1400,6 +1408,36 @@ impl<'a> Views<'a> {
         };
         (levers, lever)
     }
+}
+
+/// `sql` without its comments (`--` to the end of the line, outside a quoted string or
+/// name), and without the lines left empty by them.
+fn without_comments(sql: &str) -> String {
+    let mut out = Vec::new();
+    for line in sql.lines() {
+        let mut quote: Option<char> = None;
+        let mut cut = line.len();
+        let mut chars = line.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '-') if chars.peek().is_some_and(|&(_, n)| n == '-') => {
+                    cut = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let kept = line[..cut].trim_end();
+        if !kept.trim().is_empty() || line.trim().is_empty() && cut == line.len() {
+            out.push(kept);
+        }
+    }
+    // No blank lines at the head, where the header was.
+    let start = out.iter().position(|l| !l.trim().is_empty()).unwrap_or(out.len());
+    out[start..].join("\n")
 }
 
 /// A name as a sentence gives it: cut at 40 characters with "…", as in the summary's
