@@ -764,23 +764,52 @@ fn the_bulletin_is_the_office_s_own() {
     let issued = dir.path().join("issued");
     run_with(&issued_card, &issued).assert().success();
     let html = read(&issued.join("report.html"));
-    for words in ["江苏省政务服务管理办公室", "苏政务办〔2026〕12号", "2026年10月15日"] {
+    for words in [
+        "江苏省政务服务管理办公室",
+        "苏政务办〔2026〕12号",
+        "2026年10月15日",
+    ] {
         assert!(html.contains(words), "{words}");
     }
     assert!(!html.contains("草稿"));
     if let Some(text) = poppler("pdftotext", &[], &issued.join("report.pdf")) {
         let cover = text.split('\u{c}').next().unwrap();
-        assert!(cover.contains("江苏省政务服务管理办公室") && cover.contains("苏政务办〔2026〕12号"), "{cover}");
-        assert!(cover.contains("2026年10月15日") && !cover.contains("草稿"), "{cover}");
+        assert!(
+            cover.contains("江苏省政务服务管理办公室") && cover.contains("苏政务办〔2026〕12号"),
+            "{cover}"
+        );
+        assert!(
+            cover.contains("2026年10月15日") && !cover.contains("草稿"),
+            "{cover}"
+        );
         // The findings come first after the contents: the grade counts of ranking.csv.
         let ranking = read(&issued.join("ranking.csv"));
-        let graded = |g: &str| ranking.lines().skip(1).filter(|l| l.split(',').nth(8) == Some(g)).count();
+        let graded = |g: &str| {
+            ranking
+                .lines()
+                .skip(1)
+                .filter(|l| l.split(',').nth(8) == Some(g))
+                .count()
+        };
         let findings = text.split('\u{c}').nth(2).unwrap();
         assert!(findings.contains("主要结论"), "{findings}");
-        let ranked = ranking.lines().skip(1).filter(|l| l.contains(",ranked,")).count();
-        assert!(findings.contains(&format!("本期 {ranked} 个部门参与排名")), "{findings}");
-        assert!(findings.contains(&format!("A级 {} 个", graded("A"))), "{findings}");
-        assert!(findings.contains(&format!("D级 {} 个", graded("D"))), "{findings}");
+        let ranked = ranking
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(",ranked,"))
+            .count();
+        assert!(
+            findings.contains(&format!("本期 {ranked} 个部门参与排名")),
+            "{findings}"
+        );
+        assert!(
+            findings.contains(&format!("A级 {} 个", graded("A"))),
+            "{findings}"
+        );
+        assert!(
+            findings.contains(&format!("D级 {} 个", graded("D"))),
+            "{findings}"
+        );
     }
     // Unset: placeholders, and the draft note.
     let draft = dir.path().join("draft");
@@ -791,9 +820,17 @@ fn the_bulletin_is_the_office_s_own() {
     }
     // A logo that is not an SVG.
     std::fs::write(dir.path().join("logo.svg"), "not an image").unwrap();
-    let out = run_with(&issued_card, &dir.path().join("bad")).assert().failure().code(1);
+    let out = run_with(&issued_card, &dir.path().join("bad"))
+        .assert()
+        .failure()
+        .code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("logo.svg") && err.contains("is not a valid SVG file") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("logo.svg")
+            && err.contains("is not a valid SVG file")
+            && err.contains("hint:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1099,8 +1136,15 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
             let radar = charts.join(format!("radar/{}.svg", d[0]));
             let texts = assert_labels_apart(&radar);
             let title = texts[0].trim_end_matches('…');
-            assert!(name(d).starts_with(title), "the title of {}: {title}", radar.display());
-            assert!(title.chars().count() >= 8.min(name(d).chars().count()), "{title}");
+            assert!(
+                name(d).starts_with(title),
+                "the title of {}: {title}",
+                radar.display()
+            );
+            assert!(
+                title.chars().count() >= 8.min(name(d).chars().count()),
+                "{title}"
+            );
         }
         // Every text of the PDFs, charts included, prints at 6.5 pt or more.
         for pdf in std::iter::once(out.join("report.pdf")).chain(
@@ -1112,7 +1156,11 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
                 .take(20),
         ) {
             if let Some((size, word)) = smallest_text(&pdf) {
-                assert!(size >= 6.49, "{lang}: {}: {word:?} at {size:.2} pt", pdf.display());
+                assert!(
+                    size >= 6.49,
+                    "{lang}: {}: {word:?} at {size:.2} pt",
+                    pdf.display()
+                );
             }
         }
     }
@@ -1126,7 +1174,11 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
         return;
     };
     // The ranking, the heatmap and the movement chart, each in parts that fit a page.
-    for chart in ["Composite and rank interval", "KPI scores by department", "Rank movement"] {
+    for chart in [
+        "Composite and rank interval",
+        "KPI scores by department",
+        "Rank movement",
+    ] {
         assert!(text.contains(&format!("{chart} (1/")), "{chart} in parts");
         assert!(text.contains(&format!("{chart} (2/")), "{chart} in parts");
     }
@@ -1145,7 +1197,40 @@ fn the_chinese_report_writes_its_warnings_in_chinese() {
     let data = tiny_with_departments(dir.path(), &departments);
     std::fs::write(data.join("misc.csv"), "a,b\n1,2\n").unwrap();
     std::fs::remove_file(data.join("services.csv")).unwrap();
-    let zh = read(&run(dir.path(), &data, "zh").join("report.html"));
+    let out = dir.path().join("out");
+    let said = run_command(&data, "zh", &out).assert().success();
+    let zh = read(&out.join("report.html"));
+    // The terminal says it in Chinese too: no word of Latin letters but the files and
+    // columns of the data, the paths, and the id of a dimension a KPI file names that
+    // this scorecard does not have (so has no title for).
+    let terminal = [&said.get_output().stdout, &said.get_output().stderr]
+        .map(|b| String::from_utf8_lossy(b).to_string())
+        .join("\n");
+    let terminal = terminal.replace(&*dir.path().to_string_lossy(), "");
+    for w in latin_words(&terminal) {
+        assert!(
+            [
+                "departments",
+                "csv",
+                "misc",
+                "note",
+                "html",
+                "out",
+                "report",
+                "data",
+                "co_creation",
+                "built-in",
+                "DejaVu",
+                "Sans",
+            ]
+            .contains(&w.as_str()),
+            "{w:?} in {terminal}"
+        );
+    }
+    assert!(
+        terminal.contains("警告：") && terminal.contains("个部门已排名"),
+        "{terminal}"
+    );
     for words in [
         "departments.csv：不属于部门表的列已忽略：note",
         "misc.csv：没有名为 misc 的表（表名为 部门、资源目录、数据交换、共享申请、政务服务办件）",
@@ -1670,7 +1755,10 @@ fn zh_texts(out: &Path) -> Vec<(String, String)> {
         ("report.html".to_string(), read(&out.join("report.html"))),
         ("report.md".to_string(), read(&out.join("report.md"))),
     ];
-    for e in std::fs::read_dir(out.join("departments")).unwrap().flatten() {
+    for e in std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+    {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "html") {
             texts.push((p.display().to_string(), read(&p)));
@@ -1721,9 +1809,15 @@ fn latin_words(text: &str) -> Vec<String> {
 /// KPI queries), tags and attributes.
 fn visible_text(html: &str) -> String {
     let mut text = html.to_string();
-    for (open, close) in [("<script", "</script>"), ("<style", "</style>"), ("<pre", "</pre>")] {
+    for (open, close) in [
+        ("<script", "</script>"),
+        ("<style", "</style>"),
+        ("<pre", "</pre>"),
+    ] {
         while let Some(a) = text.find(open) {
-            let b = text[a..].find(close).map_or(text.len(), |b| a + b + close.len());
+            let b = text[a..]
+                .find(close)
+                .map_or(text.len(), |b| a + b + close.len());
             text.replace_range(a..b, " ");
         }
     }
@@ -1740,7 +1834,9 @@ fn visible_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// Regression (english_in_the_chinese_outputs): the Chinese report, cards, workbook
@@ -1751,7 +1847,10 @@ fn english_in_the_chinese_outputs() {
     let out = demo_report();
     let mut allowed: std::collections::BTreeSet<String> =
         ["JSON", "X-Road"].into_iter().map(String::from).collect();
-    for e in std::fs::read_dir(fixtures().join("../queries/kpis")).unwrap().flatten() {
+    for e in std::fs::read_dir(fixtures().join("../queries/kpis"))
+        .unwrap()
+        .flatten()
+    {
         let sql: String = read(&e.path())
             .lines()
             .map(|l| l.split("--").next().unwrap_or(""))
@@ -1775,7 +1874,17 @@ fn english_in_the_chinese_outputs() {
             visible_text(&text)
         } else if place.ends_with(".md") {
             // Link and image targets are files, not text.
-            text.split("](").enumerate().map(|(i, part)| if i == 0 { part } else { part.split_once(')').map_or("", |(_, rest)| rest) }).collect::<Vec<_>>().join(" ")
+            text.split("](")
+                .enumerate()
+                .map(|(i, part)| {
+                    if i == 0 {
+                        part
+                    } else {
+                        part.split_once(')').map_or("", |(_, rest)| rest)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
         } else {
             text
         };
@@ -1790,7 +1899,12 @@ fn english_in_the_chinese_outputs() {
     assert!(seen > 100, "{seen} words of Latin letters in all");
     found.sort();
     found.dedup();
-    assert!(found.is_empty(), "{} Latin words, e.g. {:?}", found.len(), &found[..found.len().min(40)]);
+    assert!(
+        found.is_empty(),
+        "{} Latin words, e.g. {:?}",
+        found.len(),
+        &found[..found.len().min(40)]
+    );
 }
 
 /// One word for each idea: no variant that docs/glossary.md rules out appears in the

@@ -1,6 +1,7 @@
 //! `appraise anomalies`, and the anomaly section of a run: the exchange days of a period
 //! and the weeks before it, judged by [`appraise_score::anomaly`].
 
+use appraise_data::Warning;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -73,20 +74,20 @@ pub fn watch(job: Watch) -> Result<Watched, Error> {
         job.allow_empty,
     )?;
     let engine = Engine::new(&data, job.calendar, &job.engine)?;
-    let (detected, mut warnings) = find(
+    let (detected, found) = find(
         &engine,
         &job.period,
         last_day(&data, job.engine.timezone),
         &job.settings,
         job.query_timeout,
     )?;
-    warnings.splice(
-        0..0,
-        data.warnings
-            .iter()
-            .chain(&coverage)
-            .map(ToString::to_string),
-    );
+    let warnings = data
+        .warnings
+        .iter()
+        .chain(&coverage)
+        .chain(&found)
+        .map(ToString::to_string)
+        .collect();
     let out = match staging {
         Some(staging) => {
             write(&detected, &job.period, &job.settings, staging.path())?;
@@ -119,29 +120,40 @@ pub fn find(
     last_day: Option<NaiveDate>,
     settings: &Settings,
     timeout: Duration,
-) -> Result<(Detected, Vec<String>), Error> {
+) -> Result<(Detected, Vec<Warning>), Error> {
     // Nothing in the period: no day is judged (and no query run, so the engine keeps
     // its scope).
     let last = match last_day {
         Some(last) if last >= asked.first_day => last,
         Some(last) => {
-            let why = format!("the data's exchanges end on {last}, before {asked}");
-            return Ok((
-                Detected::default(),
-                vec![format!("anomalies: {why}: no day was judged")],
-            ));
+            let text = format!(
+                "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
+            );
+            let w = Warning::new("anomalies_before", text)
+                .arg("last", last)
+                .arg("period", asked);
+            return Ok((Detected::default(), vec![w]));
         }
         None => {
-            let why = format!("the data holds no exchanges: no day of {asked} was judged");
-            return Ok((Detected::default(), vec![format!("anomalies: {why}")]));
+            let text =
+                format!("anomalies: the data holds no exchanges: no day of {asked} was judged");
+            let w = Warning::new("anomalies_no_exchanges", text).arg("period", asked);
+            return Ok((Detected::default(), vec![w]));
         }
     };
     let mut clipped = Vec::new();
     let period = &if last < asked.last_day {
-        clipped.push(format!(
-            "anomalies: the data's exchanges end on {last}; the days of {asked} after it \
-             were not judged"
-        ));
+        clipped.push(
+            Warning::new(
+                "anomalies_clipped",
+                format!(
+                    "anomalies: the data's exchanges end on {last}; the days of {asked} after \
+                     it were not judged"
+                ),
+            )
+            .arg("last", last)
+            .arg("period", asked),
+        );
         Period {
             kind: appraise_kpi::PeriodKind::Range,
             first_day: asked.first_day,
@@ -178,19 +190,31 @@ pub fn find(
         },
         settings,
     );
-    let mut warnings: Vec<String> = clipped;
+    let mut warnings: Vec<Warning> = clipped;
     warnings.extend(uncovered.into_inner().into_iter().map(|y| {
-        format!(
-            "anomalies: the working-day calendar has no year {y}; its days were taken as \
+        Warning::new(
+            "anomalies_calendar",
+            format!(
+                "anomalies: the working-day calendar has no year {y}; its days were taken as \
                  working Monday to Friday (hint: add {y}.csv to the calendars)"
+            ),
         )
+        .arg("year", y)
     }));
     if detected.department_days == 0 {
-        warnings.push(format!(
-            "anomalies: no day of {period} could be judged: a day needs {} days of its kind \
-             in the {} weeks before it (hint: load the weeks before the period too)",
-            settings.min_days, settings.weeks
-        ));
+        warnings.push(
+            Warning::new(
+                "anomalies_unjudged",
+                format!(
+                    "anomalies: no day of {period} could be judged: a day needs {} days of its \
+                     kind in the {} weeks before it (hint: load the weeks before the period too)",
+                    settings.min_days, settings.weeks
+                ),
+            )
+            .arg("period", period)
+            .arg("min_days", settings.min_days)
+            .arg("weeks", settings.weeks),
+        );
     }
     Ok((detected, warnings))
 }

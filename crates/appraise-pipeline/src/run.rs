@@ -71,8 +71,13 @@ pub struct Done {
     pub unranked: usize,
     /// The robustness assumption the ranking depends on most.
     pub decisive: Option<&'static str>,
-    /// Everything the user should be told: load, scorecard, coverage, fonts, report.
+    /// Everything the user should be told: load, scorecard, coverage, fonts, report
+    /// (in the report's language).
     pub warnings: Vec<String>,
+    /// The report's language.
+    pub lang: Lang,
+    /// Its wording (`strings.toml`), for what the user is told.
+    pub words: appraise_report::lang::Strings,
 }
 
 /// One line of the ranking.
@@ -150,11 +155,6 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
     laps.next("fonts");
 
     let (fonts, font_warning) = Fonts::find();
-    let mut warnings: Vec<String> = data.warnings.iter().map(ToString::to_string).collect();
-    warnings.extend(card_warnings.iter().map(ToString::to_string));
-    warnings.extend(appraisal.current.warnings.iter().map(ToString::to_string));
-    warnings.extend(font_warning);
-    warnings.extend(anomaly_warnings);
     let report = Report {
         period: &period,
         appraisal: &appraisal,
@@ -167,6 +167,17 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         templates: &templates,
         fonts: &fonts,
     };
+    // Everything the user is told, in the report's language.
+    let coded: Vec<appraise_data::Warning> = data
+        .warnings
+        .iter()
+        .chain(&card_warnings)
+        .chain(&appraisal.current.warnings)
+        .chain(&anomaly_warnings)
+        .cloned()
+        .collect();
+    let mut warnings = report.in_words(&coded);
+    warnings.extend(font_warning);
     warnings.extend(report.write(staging.path(), &mut |name| {
         laps.next(&format!("report: {name}"));
         step(name);
@@ -189,7 +200,15 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         .map_err(|source| Error::io("writing manifest.json", source))?;
     staging.commit()?;
 
-    Ok(Done::new(out, period, &appraisal, data, warnings))
+    let words = templates.strings(lang);
+    Ok(Done::new(
+        out,
+        period,
+        &appraisal,
+        data,
+        warnings,
+        (lang, words),
+    ))
 }
 
 impl Done {
@@ -199,6 +218,7 @@ impl Done {
         appraisal: &appraise_score::Appraisal,
         data: Dataset,
         warnings: Vec<String>,
+        (lang, words): (Lang, appraise_report::lang::Strings),
     ) -> Done {
         let ranking = ranking(appraisal);
         Done {
@@ -214,6 +234,8 @@ impl Done {
                 .map(|a| a.name()),
             data,
             warnings,
+            lang,
+            words,
         }
     }
 }

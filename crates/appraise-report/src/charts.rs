@@ -1544,7 +1544,10 @@ mod tests {
         // A name that fits is kept whole.
         assert_eq!(fit("省公安厅".into(), LABEL_EMS, &fonts), "省公安厅");
         let text = Text::new(Strings::default(), Lang::En, vec![long], &fonts);
-        assert!(text.label_w() < 2 * LABEL_W, "{}", text.label_w());
+        // The label column is bounded: the cut name, a rank beside it, and a margin.
+        let bound = (LABEL_EMS * em(LABEL)).ceil() as i32 + text.width("150 ", LABEL) + 16;
+        assert!(text.label_w() <= bound, "{} > {bound}", text.label_w());
+        assert!(text.label_w() < 3 * LABEL_W, "{}", text.label_w());
     }
 
     #[test]

@@ -137,6 +137,13 @@ impl Strings {
     pub fn get(&self, key: &str) -> String {
         self.0.get(key).cloned().unwrap_or_else(|| key.to_string())
     }
+
+    /// The text for `key` with each `{name}` of `args` replaced by its value.
+    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
+        args.iter().fold(self.get(key), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -169,7 +169,10 @@ fn read_logo(path: &Path, format: &str) -> Result<Vec<u8>, Error> {
         _ => resvg::usvg::Tree::from_data(&bytes, &resvg::usvg::Options::default()).is_ok(),
     };
     if !fits {
-        return Err(fail(format!("is not a valid {} file", format.to_uppercase())));
+        return Err(fail(format!(
+            "is not a valid {} file",
+            format.to_uppercase()
+        )));
     }
     Ok(bytes)
 }
@@ -209,6 +212,25 @@ pub const STEPS: [&str; 6] = [
 ];
 
 impl Report<'_> {
+    /// `warnings` in the report's language ([`view`]'s `warning:<code>` strings; a
+    /// warning without one in its English sentence), for the terminal.
+    pub fn in_words(&self, warnings: &[appraise_data::Warning]) -> Vec<String> {
+        let t = self.templates.strings(self.lang);
+        let stems = BTreeMap::new();
+        let views = Views {
+            appraisal: self.appraisal,
+            matrix: self.matrix,
+            kpis: self.kpis,
+            data: self.data,
+            lang: self.lang,
+            t: &t,
+            stems: &stems,
+            columns: view::kpi_columns(&self.appraisal.current),
+            anomalies: self.anomalies,
+        };
+        views.warnings(warnings)
+    }
+
     /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
     /// starts. Returns warnings for the reader (a missing CJK font).
     pub fn write(&self, dir: &Path, step: &mut dyn FnMut(&str)) -> Result<Vec<String>, Error> {
@@ -534,14 +556,15 @@ impl Report<'_> {
             .collect();
         let substituted = !wording_drawn || png_labels != labels;
         if substituted {
-            warnings.push(format!(
-                "the chart font ({}) cannot draw some text: PNG charts show {}",
-                fonts.source,
-                if wording_drawn {
-                    "English names or ids for some departments"
-                } else {
-                    "English wording, and English names or ids for departments"
-                }
+            let t = self.templates.strings(self.lang);
+            let shown = t.get(if wording_drawn {
+                "font_fallback_names"
+            } else {
+                "font_fallback_all"
+            });
+            warnings.push(t.fill(
+                "font_fallback",
+                &[("font", &fonts.source.to_string()), ("shown", &shown)],
             ));
         }
         (

@@ -485,7 +485,7 @@ impl<'a> Views<'a> {
         })
     }
 
-    fn warnings(&self, all: &[appraise_data::Warning]) -> Vec<String> {
+    pub(crate) fn warnings(&self, all: &[appraise_data::Warning]) -> Vec<String> {
         all.iter().map(|w| self.warning(w)).collect()
     }
 
@@ -622,12 +622,24 @@ impl<'a> Views<'a> {
             Lang::Zh => b.issuer_zh.clone().or(b.issuer.clone()),
             Lang::En => b.issuer.clone().or(b.issuer_zh.clone()),
         };
-        let unset = |key: &str| format!("{}{}{}", self.word("bracket_open"), self.word(key), self.word("bracket_close"));
+        let unset = |key: &str| {
+            format!(
+                "{}{}{}",
+                self.word("bracket_open"),
+                self.word(key),
+                self.word("bracket_close")
+            )
+        };
         BulletinView {
             draft: issuer.is_none() || b.document_number.is_none() || b.issued.is_none(),
             issuer: issuer.unwrap_or_else(|| unset("bulletin_issuer")),
-            document_number: b.document_number.clone().unwrap_or_else(|| unset("bulletin_number")),
-            issued: b.issued.map_or_else(|| unset("bulletin_issued"), |d| self.lang.date(d)),
+            document_number: b
+                .document_number
+                .clone()
+                .unwrap_or_else(|| unset("bulletin_number")),
+            issued: b
+                .issued
+                .map_or_else(|| unset("bulletin_issued"), |d| self.lang.date(d)),
             logo: None,
             logo_format: b
                 .logo
@@ -651,33 +663,60 @@ impl<'a> Views<'a> {
         let s = &a.current;
         let mut out = Vec::new();
         let fill = |key: &str, args: &[(&str, String)]| {
-            args.iter()
-                .fold(self.word(key), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+            args.iter().fold(self.word(key), |text, (name, value)| {
+                text.replace(&format!("{{{name}}}"), value)
+            })
         };
         let counts: Vec<String> = self
             .grade_counts(ranked)
             .iter()
-            .map(|g| fill("finding_grade_count", &[("grade", g.grade.clone()), ("count", g.count.to_string())]))
+            .map(|g| {
+                fill(
+                    "finding_grade_count",
+                    &[("grade", g.grade.clone()), ("count", g.count.to_string())],
+                )
+            })
             .collect();
         out.push(fill(
             "finding_grades",
-            &[("ranked", ranked.len().to_string()), ("counts", counts.join(&self.word("list_sep")))],
+            &[
+                ("ranked", ranked.len().to_string()),
+                ("counts", counts.join(&self.word("list_sep"))),
+            ],
         ));
         let median = |scores: &Scores| {
-            let mut c: Vec<f64> = scores.ranked().iter().filter_map(|&d| scores.departments[d].composite).collect();
+            let mut c: Vec<f64> = scores
+                .ranked()
+                .iter()
+                .filter_map(|&d| scores.departments[d].composite)
+                .collect();
             c.sort_by(f64::total_cmp);
             (!c.is_empty()).then(|| {
                 let m = c.len() / 2;
-                if c.len() % 2 == 1 { c[m] } else { (c[m - 1] + c[m]) / 2.0 }
+                if c.len() % 2 == 1 {
+                    c[m]
+                } else {
+                    (c[m - 1] + c[m]) / 2.0
+                }
             })
         };
         if let Some(now) = median(s) {
             match a.previous().and_then(median) {
                 Some(before) => out.push(fill(
-                    if now >= before { "finding_median_up" } else { "finding_median_down" },
-                    &[("median", self.num(Some(now), 2)), ("change", self.num(Some((now - before).abs()), 2))],
+                    if now >= before {
+                        "finding_median_up"
+                    } else {
+                        "finding_median_down"
+                    },
+                    &[
+                        ("median", self.num(Some(now), 2)),
+                        ("change", self.num(Some((now - before).abs()), 2)),
+                    ],
                 )),
-                None => out.push(fill("finding_median", &[("median", self.num(Some(now), 2))])),
+                None => out.push(fill(
+                    "finding_median",
+                    &[("median", self.num(Some(now), 2))],
+                )),
             }
         }
         let short = |d: usize| short_text(&self.name(d));
@@ -692,7 +731,10 @@ impl<'a> Views<'a> {
                 fill("finding_top", &[("name", short(top)), composite])
             } else {
                 let names: Vec<String> = first.iter().map(|&d| short(d)).collect();
-                fill("finding_top_tied", &[("names", names.join(&self.word("list_sep"))), composite])
+                fill(
+                    "finding_top_tied",
+                    &[("names", names.join(&self.word("list_sep"))), composite],
+                )
             });
         }
         if let (Some(up), Some(down)) = (risers.first(), fallers.first()) {
@@ -710,14 +752,19 @@ impl<'a> Views<'a> {
             let (mut better, mut worse) = (0, 0);
             for &d in ranked {
                 let dep = &s.departments[d];
-                let before = p.position(&dep.department.id).and_then(|e| p.departments[e].grade);
+                let before = p
+                    .position(&dep.department.id)
+                    .and_then(|e| p.departments[e].grade);
                 match (dep.grade, before) {
                     (Some(g), Some(b)) if g < b => better += 1,
                     (Some(g), Some(b)) if g > b => worse += 1,
                     _ => {}
                 }
             }
-            out.push(fill("finding_grade_moves", &[("better", better.to_string()), ("worse", worse.to_string())]));
+            out.push(fill(
+                "finding_grade_moves",
+                &[("better", better.to_string()), ("worse", worse.to_string())],
+            ));
         }
         let unranked = s.departments.len() - ranked.len();
         if unranked > 0 {
@@ -733,7 +780,10 @@ impl<'a> Views<'a> {
             out.push(fill(
                 "finding_low_n",
                 &[
-                    ("share", self.lang.percent(few as f64 / scored.max(1) as f64)),
+                    (
+                        "share",
+                        self.lang.percent(few as f64 / scored.max(1) as f64),
+                    ),
                     ("n", appraise_score::rates::LOW_N.to_string()),
                 ],
             ));
@@ -1179,7 +1229,11 @@ impl<'a> Views<'a> {
                     },
                     // The Chinese appendix: the query without its English comments, and
                     // no file name.
-                    sql: if english { def.sql.clone() } else { without_comments(&def.sql) },
+                    sql: if english {
+                        def.sql.clone()
+                    } else {
+                        without_comments(&def.sql)
+                    },
                     file: def
                         .path
                         .file_name()
@@ -1436,7 +1490,10 @@ fn without_comments(sql: &str) -> String {
         }
     }
     // No blank lines at the head, where the header was.
-    let start = out.iter().position(|l| !l.trim().is_empty()).unwrap_or(out.len());
+    let start = out
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(out.len());
     out[start..].join("\n")
 }
 

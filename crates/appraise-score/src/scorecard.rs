@@ -518,7 +518,11 @@ impl Scorecard {
                         "kpi_not_scored",
                         format!("KPI {} is not in the scorecard and is not scored", def.id),
                     )
-                    .arg("kpi", &def.id),
+                    .arg("kpi", &def.id)
+                    // Its title, for the report's language: the report knows only the
+                    // scorecard's KPIs.
+                    .arg("title", &def.title)
+                    .arg("title_zh", def.title_zh.as_deref().unwrap_or(&def.title)),
                 );
             }
         }
@@ -824,7 +828,9 @@ impl Reader<'_> {
                     return Err(self.err(
                         line,
                         format!("logo = {name:?} is not a PNG, JPEG or SVG file"),
-                        Some("give the path of a .png, .jpg or .svg file, relative to the scorecard"),
+                        Some(
+                            "give the path of a .png, .jpg or .svg file, relative to the scorecard",
+                        ),
                     ));
                 }
                 let folder = self.path.parent().unwrap_or(Path::new("."));

@@ -118,37 +118,66 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-/// Where the report is, what happened to the rows, how many departments ranked.
+/// Where the report is, what happened to the rows, how many departments ranked: in
+/// the report's language.
 pub(crate) fn summary(done: &Done) {
-    for w in &done.warnings {
-        eprintln!("warning: {w}");
+    let w = &done.words;
+    for warning in &done.warnings {
+        eprintln!("{}", w.fill("cli:warning", &[("text", warning)]));
     }
-    let sum = |f: fn(&appraise_data::Accounting) -> u64| -> u64 {
-        done.data.tables.iter().map(|t| f(&t.accounting)).sum()
+    let sum = |f: fn(&appraise_data::Accounting) -> u64| -> String {
+        done.data
+            .tables
+            .iter()
+            .map(|t| f(&t.accounting))
+            .sum::<u64>()
+            .to_string()
+    };
+    // Periods in Chinese words, or as the command line writes them (2026Q3).
+    let period_of = |p: &appraise_kpi::Period| match done.lang {
+        appraise_report::lang::Lang::Zh => done.lang.period(p),
+        appraise_report::lang::Lang::En => p.to_string(),
+    };
+    let period = period_of(&done.period);
+    let compared = done.previous.as_ref().map_or(String::new(), |p| {
+        w.fill("cli:compared", &[("previous", &period_of(p))])
+    });
+    println!(
+        "{}",
+        w.fill(
+            "cli:appraisal",
+            &[
+                ("period", &period),
+                ("compared", &compared),
+                ("ranked", &done.ranking.len().to_string()),
+                ("unranked", &done.unranked.to_string()),
+            ]
+        )
+    );
+    let rejected = sum(|a| a.rejected);
+    let rejects = if rejected != "0" {
+        let path = done.out.join("rejects").display().to_string();
+        w.fill("cli:rejects", &[("path", &path)])
+    } else {
+        String::new()
     };
     println!(
-        "appraisal {}{}: {} departments ranked, {} not ranked (insufficient data)",
-        done.period,
-        done.previous
-            .as_ref()
-            .map_or(String::new(), |p| format!(" compared with {p}")),
-        done.ranking.len(),
-        done.unranked
-    );
-    println!(
-        "rows: {} read, {} loaded, {} rejected, {} duplicates{}",
-        sum(|a| a.read),
-        sum(|a| a.loaded),
-        sum(|a| a.rejected),
-        sum(|a| a.duplicates),
-        if sum(|a| a.rejected) > 0 {
-            format!(" (rejected rows: {})", done.out.join("rejects").display())
-        } else {
-            String::new()
-        }
+        "{}",
+        w.fill(
+            "cli:rows",
+            &[
+                ("read", &sum(|a| a.read)),
+                ("loaded", &sum(|a| a.loaded)),
+                ("rejected", &rejected),
+                ("duplicates", &sum(|a| a.duplicates)),
+                ("rejects", &rejects),
+            ]
+        )
     );
     if let Some(a) = done.decisive {
-        println!("the ranking depends most on the {a}");
+        let assumption = w.get(&format!("assumption:{a}"));
+        println!("{}", w.fill("cli:decisive", &[("assumption", &assumption)]));
     }
-    println!("report: {}", done.out.join("report.html").display());
+    let report = done.out.join("report.html").display().to_string();
+    println!("{}", w.fill("cli:report", &[("path", &report)]));
 }
