@@ -523,6 +523,11 @@ pub(crate) struct PublishArgs {
     #[arg(long, value_name = "FILE")]
     pub series: Option<PathBuf>,
 
+    /// The language of the package's descriptions, of kpi_definitions.csv's words and
+    /// of what the command prints (the data files' codes and columns are the same).
+    #[arg(long, value_enum, default_value_t = Language::Zh)]
+    pub lang: Language,
+
     #[command(flatten)]
     pub write: WriteArgs,
 }

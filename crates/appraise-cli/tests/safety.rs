@@ -248,7 +248,15 @@ fn a_period_the_data_does_not_cover() {
         assert!(!out.exists(), "{command} wrote an empty quarter");
     }
     appraise()
-        .args(["run", "--period", "2025Q4", "--allow-empty", "--data"])
+        .args([
+            "run",
+            "--period",
+            "2025Q4",
+            "--allow-empty",
+            "--lang",
+            "en",
+            "--data",
+        ])
         .arg(fixtures().join("tiny"))
         .arg("--out")
         .arg(&out)

@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use appraise_data::{Dataset, LoadOptions, load_dir, spreadsheet_safe};
 use appraise_kpi::{KpiDef, KpiMatrix, Period};
+use appraise_report::lang::{Lang, Strings};
 use appraise_report::manifest::{FileHash, Manifest};
 use appraise_report::staging::{Policy, Staging};
 use appraise_score::Appraisal;
@@ -83,6 +84,9 @@ pub struct Release {
     /// The series log ([`crate::series`]); `None`: `appraise-series.json` beside the
     /// output folder.
     pub series: Option<PathBuf>,
+    /// The language of the package's descriptions and of `kpi_definitions.csv`'s
+    /// words (the data files' codes and column names are the same in both).
+    pub lang: Lang,
 }
 
 /// A licence, as `datapackage.json` names it.
@@ -199,7 +203,9 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         min_cell: k,
         licence,
         series,
+        lang,
     } = job;
+    let t = appraise_report::templates::Templates::load(None)?.strings(lang);
     // Only calendar months and quarters, each protected with its family.
     let family = crate::series::family(&period)?;
     let timeout = rules.query_timeout;
@@ -268,7 +274,10 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         ("kpis.csv", kpi_table.csv(&period)),
         ("ranking.csv", ranking_csv(&appraisal, &kpi_table.withheld)),
         ("exchanges.csv", exchanges.csv()),
-        ("kpi_definitions.csv", definitions_csv(&appraisal, &kpis)),
+        (
+            "kpi_definitions.csv",
+            definitions_csv(&appraisal, &kpis, lang, &t),
+        ),
     ];
     let mut written = Vec::new();
     for (name, text) in &files {
@@ -296,6 +305,8 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         manifest: &manifest,
         written: &written,
         k,
+        lang,
+        t: &t,
     });
     let json = serde_json::to_string_pretty(&package).unwrap_or_default() + "\n";
     std::fs::write(dir.join("datapackage.json"), json)
@@ -494,7 +505,8 @@ impl Exchanges {
     fn csv(&self) -> String {
         let n = self.ids.len();
         let mut w = writer();
-        header(&mut w, &matrix_columns(&self.ids));
+        // The header: the columns' names (their descriptions are the package's).
+        header(&mut w, &matrix_columns(&self.ids, &Strings::default()));
         for (i, (cells, hidden)) in self.members[self.at].iter().zip(&self.hidden).enumerate() {
             let mut line = vec![if i < n {
                 safe(&self.ids[i])
@@ -607,7 +619,7 @@ impl KpiTable {
 
     fn csv(&self, period: &Period) -> String {
         let mut w = writer();
-        header(&mut w, &kpi_columns());
+        header(&mut w, &kpi_columns(&Strings::default()));
         let mut rows: Vec<&KpiRow> = self.rows.iter().collect();
         rows.sort_by(|a, b| (&a.department_id, &a.kpi).cmp(&(&b.department_id, &b.kpi)));
         for r in rows {
@@ -633,7 +645,10 @@ fn ranking_csv(appraisal: &Appraisal, withheld: &BTreeMap<String, BTreeSet<Strin
         .map(|r| (r.id.as_str(), r.dimension.as_str()))
         .collect();
     let mut w = writer();
-    header(&mut w, &ranking_columns(appraisal));
+    header(
+        &mut w,
+        &ranking_columns(appraisal, Lang::En, &Strings::default()),
+    );
     let none = BTreeSet::new();
     for d in s.ranking_order() {
         let dep = &s.departments[d];
@@ -667,9 +682,10 @@ fn ranking_csv(appraisal: &Appraisal, withheld: &BTreeMap<String, BTreeSet<Strin
 }
 
 /// `kpi_definitions.csv`: what each KPI measures, in which unit, and its weight.
-fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef]) -> String {
+fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef], lang: Lang, t: &Strings) -> String {
     let mut w = writer();
-    header(&mut w, &definition_columns());
+    header(&mut w, &definition_columns(t));
+    let zh = lang == Lang::Zh;
     for def in kpis {
         let rule = appraisal.scorecard.kpis.iter().find(|r| r.id == def.id);
         let text = |s: &Option<String>| s.as_deref().map_or(String::new(), safe);
@@ -681,14 +697,21 @@ fn definitions_csv(appraisal: &Appraisal, kpis: &[KpiDef]) -> String {
                 safe(&def.title),
                 text(&def.title_zh),
                 safe(rule.map_or(&def.dimension, |r| &r.dimension)),
-                text(&def.unit),
-                match def.direction {
-                    appraise_kpi::Direction::Higher => "higher",
-                    appraise_kpi::Direction::Lower => "lower",
-                }
-                .to_string(),
+                text(if zh && def.unit_zh.is_some() {
+                    &def.unit_zh
+                } else {
+                    &def.unit
+                }),
+                t.get(match def.direction {
+                    appraise_kpi::Direction::Higher => "direction:higher",
+                    appraise_kpi::Direction::Lower => "direction:lower",
+                }),
                 number(rule.map(|r| r.weight)),
-                text(&def.description),
+                text(if zh && def.description_zh.is_some() {
+                    &def.description_zh
+                } else {
+                    &def.description
+                }),
             ],
         );
     }
@@ -705,41 +728,45 @@ struct Package<'a> {
     manifest: &'a Manifest,
     written: &'a [FileHash],
     k: u64,
+    /// The language and wording of the package's descriptions.
+    lang: Lang,
+    t: &'a Strings,
 }
 
 /// `datapackage.json`: a Frictionless tabular data package describing the files.
 fn package(p: &Package) -> Value {
     let fields =
         |columns: Vec<Column>| -> Vec<Value> { columns.iter().map(Column::schema).collect() };
-    let kpis = fields(kpi_columns());
-    let ranking = fields(ranking_columns(p.appraisal));
-    let matrix = fields(matrix_columns(&p.exchanges.ids));
-    let definitions = fields(definition_columns());
+    let t = p.t;
+    let kpis = fields(kpi_columns(t));
+    let ranking = fields(ranking_columns(p.appraisal, p.lang, t));
+    let matrix = fields(matrix_columns(&p.exchanges.ids, t));
+    let definitions = fields(definition_columns(t));
     let missing = json!(["", SUPPRESSED]);
-    let schemas: [(&str, &str, &str, Value); 4] = [
+    let schemas: [(&str, &str, String, Value); 4] = [
         (
             "kpis",
             "kpis.csv",
-            "KPI values of every department with their numerators, denominators and sample sizes; a row with a count below the minimum cell is withheld whole ([c])",
+            t.get("publish:kpis"),
             json!({"fields": kpis, "missingValues": missing, "primaryKey": ["department_id", "kpi"],
                    "foreignKeys": [{"fields": "kpi", "reference": {"resource": "kpi_definitions", "fields": "kpi"}}]}),
         ),
         (
             "ranking",
             "ranking.csv",
-            "the ranking and grades; a score computed from a withheld KPI value is withheld ([c])",
+            t.get("publish:ranking"),
             json!({"fields": ranking, "missingValues": missing, "primaryKey": ["department_id"]}),
         ),
         (
             "exchanges",
             "exchanges.csv",
-            "exchanges between departments in the period, consumer (row) by provider (column), with totals; a department's exchanges with itself are left out (empty); small cells and enough others are suppressed ([c]) that none can be worked out from the totals",
+            t.get("publish:exchanges"),
             json!({"fields": matrix, "missingValues": missing, "primaryKey": ["consumer_dept"]}),
         ),
         (
             "kpi_definitions",
             "kpi_definitions.csv",
-            "what each KPI measures",
+            t.get("publish:kpi_definitions"),
             json!({"fields": definitions, "missingValues": [""], "primaryKey": ["kpi"]}),
         ),
     ];
@@ -781,13 +808,22 @@ fn package(p: &Package) -> Value {
         licence["title"] = json!(title);
     }
     let card = &p.appraisal.scorecard;
+    // The period in Chinese words, or as the data's files write it (2026Q3).
+    let period_words = match p.lang {
+        Lang::Zh => p.lang.period(p.period),
+        Lang::En => p.period.to_string(),
+    };
+    let card_name = match (p.lang, &card.name_zh) {
+        (Lang::Zh, Some(zh)) => zh.clone(),
+        _ => card.name.clone(),
+    };
     json!({
         "profile": "tabular-data-package",
         "name": format!("appraise-{}", p.period.to_string().to_lowercase()),
-        "title": format!("Performance appraisal of government information sharing, {}", p.period),
-        "description": format!(
-            "The open-data release of the appraisal of {} under the scorecard {}: KPI values, the ranking and the exchange matrix. No count below {} is published, and no suppressed count can be worked out from the published totals.",
-            p.period, card.name, p.k
+        "title": t.fill("publish:title", &[("period", &period_words)]),
+        "description": t.fill(
+            "publish:description",
+            &[("period", &period_words), ("scorecard", &card_name), ("k", &p.k.to_string())],
         ),
         "version": env!("CARGO_PKG_VERSION"),
         "created": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -838,53 +874,47 @@ impl Column {
     }
 }
 
-/// `kpis.csv`'s columns.
-fn kpi_columns() -> Vec<Column> {
+/// `kpis.csv`'s columns, described in `t`'s words.
+fn kpi_columns(t: &Strings) -> Vec<Column> {
+    let d = |name: &str| t.get(&format!("publish:kpis:{name}"));
     vec![
-        column("period", "string", "the period released"),
-        column("department_id", "string", "the department"),
-        column("kpi", "string", "the KPI (kpi_definitions.csv)"),
-        column(
-            "value",
-            "number",
-            "the KPI's value, in the KPI's unit (kpi_definitions.csv); empty where there was nothing to measure",
-        ),
-        column("numerator", "number", "numerator of a ratio KPI"),
-        column("denominator", "number", "denominator of a ratio KPI"),
-        column("sample_size", "integer", "observations behind the value").in_unit("observations"),
+        column("period", "string", &d("period")),
+        column("department_id", "string", &d("department_id")),
+        column("kpi", "string", &d("kpi")),
+        column("value", "number", &d("value")),
+        column("numerator", "number", &d("numerator")),
+        column("denominator", "number", &d("denominator")),
+        column("sample_size", "integer", &d("sample_size")).in_unit("observations"),
     ]
 }
 
 /// `ranking.csv`'s columns: a score column per dimension of the scorecard.
-fn ranking_columns(appraisal: &Appraisal) -> Vec<Column> {
+fn ranking_columns(appraisal: &Appraisal, lang: Lang, t: &Strings) -> Vec<Column> {
+    let d = |name: &str| t.get(&format!("publish:ranking:{name}"));
     let mut columns = vec![
-        column("department_id", "string", "the department"),
-        column("name", "string", "its name"),
-        column("level", "string", "its administrative level"),
-        column("peer_group", "string", "the group it is ranked within"),
-        column(
-            "status",
-            "string",
-            "ranked, or why not (too little of the KPI weight measured)",
-        ),
-        column("rank", "integer", "rank among all departments, 1 the best"),
-        column("group_rank", "integer", "rank within its peer group"),
-        column("grade", "string", "grade"),
-        column("composite", "number", "composite score, 0 to 100").in_unit("points"),
+        column("department_id", "string", &d("department_id")),
+        column("name", "string", &d("name")),
+        column("level", "string", &d("level")),
+        column("peer_group", "string", &d("peer_group")),
+        column("status", "string", &d("status")),
+        column("rank", "integer", &d("rank")),
+        column("group_rank", "integer", &d("group_rank")),
+        column("grade", "string", &d("grade")),
+        column("composite", "number", &d("composite")).in_unit("points"),
     ];
     let s = &appraisal.current;
     let card = &appraisal.scorecard;
     for id in &s.dimensions {
-        let title = card
-            .dimensions
-            .iter()
-            .find(|d| &d.id == id)
-            .map_or(id, |d| &d.title);
+        let dim = card.dimensions.iter().find(|d| &d.id == id);
+        let title = dim.map_or(id.clone(), |d| match (lang, &d.title_zh) {
+            (Lang::Zh, Some(zh)) => zh.clone(),
+            _ => d.title.clone(),
+        });
         columns.push(
             column(
                 &format!("dim_{id}"),
                 "number",
-                &format!("score of the dimension {title}, 0 to 100"),
+                &t.fill("publish:ranking:dimension", &[("title", &title)]),
             )
             .in_unit("points"),
         );
@@ -893,43 +923,38 @@ fn ranking_columns(appraisal: &Appraisal) -> Vec<Column> {
 }
 
 /// `exchanges.csv`'s columns: the consumer, a column per provider, the row's total.
-fn matrix_columns(ids: &[String]) -> Vec<Column> {
+fn matrix_columns(ids: &[String], t: &Strings) -> Vec<Column> {
     let mut columns = vec![column(
         "consumer_dept",
         "string",
-        "the consuming department (rows); the last row holds the column totals",
+        &t.get("publish:exchanges:consumer_dept"),
     )];
     columns.extend(ids.iter().map(|id| {
         column(
             &safe(id),
             "integer",
-            &format!("exchanges {id} provided to the row's department"),
+            &t.fill("publish:exchanges:provider", &[("id", id)]),
         )
         .in_unit("exchanges")
     }));
-    columns.push(
-        column(
-            "total",
-            "integer",
-            "the row's exchanges with other departments",
-        )
-        .in_unit("exchanges"),
-    );
+    columns
+        .push(column("total", "integer", &t.get("publish:exchanges:total")).in_unit("exchanges"));
     columns
 }
 
 /// `kpi_definitions.csv`'s columns.
-fn definition_columns() -> Vec<Column> {
+fn definition_columns(t: &Strings) -> Vec<Column> {
+    let d = |name: &str| t.get(&format!("publish:kpi_definitions:{name}"));
     vec![
-        column("kpi", "string", "the KPI's id"),
-        column("code", "string", "its short name in the report"),
-        column("title", "string", "its title"),
-        column("title_zh", "string", "its Chinese title"),
-        column("dimension", "string", "the dimension it counts towards"),
-        column("unit", "string", "the unit of its value"),
-        column("direction", "string", "whether higher or lower is better"),
-        column("weight", "number", "its weight within its dimension"),
-        column("description", "string", "what it measures"),
+        column("kpi", "string", &d("kpi")),
+        column("code", "string", &d("code")),
+        column("title", "string", &d("title")),
+        column("title_zh", "string", &d("title_zh")),
+        column("dimension", "string", &d("dimension")),
+        column("unit", "string", &d("unit")),
+        column("direction", "string", &d("direction")),
+        column("weight", "number", &d("weight")),
+        column("description", "string", &d("description")),
     ]
 }
 

@@ -13,6 +13,7 @@ use appraise_kpi::{Calendar, EngineOptions, load_library};
 use appraise_pipeline::{
     Laps, Licence, Release, Rules, SUPPRESSED, Scored, appraise, block_on, from_disk, publish,
 };
+use appraise_report::lang::Lang;
 use appraise_report::staging::Policy;
 use appraise_score::Scorecard;
 use appraise_score::suppress::recoverable;
@@ -427,6 +428,80 @@ fn check_package(out: &Path) {
     );
 }
 
+/// A Chinese release describes itself in Chinese: the package's title and every
+/// description, and kpi_definitions.csv's titles, units, directions and descriptions
+/// hold no word of Latin letters but the names of the release's files and columns and
+/// the codes its data files use; the English release says the same in English.
+#[test]
+fn release_metadata_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("zh");
+    release_in(
+        Lang::Zh,
+        &root().join("fixtures/demo"),
+        "2026Q3",
+        10,
+        &out,
+        None,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(out.join("datapackage.json")).unwrap();
+    let p: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut said = vec![
+        p["title"].as_str().unwrap().to_string(),
+        p["description"].as_str().unwrap().to_string(),
+    ];
+    for r in p["resources"].as_array().unwrap() {
+        said.push(r["description"].as_str().unwrap().to_string());
+        for f in r["schema"]["fields"].as_array().unwrap() {
+            said.push(f["description"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(said[0].contains("2026年第三季度"), "{}", said[0]);
+    let definitions = std::fs::read_to_string(out.join("kpi_definitions.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(definitions.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    for row in rows.records() {
+        let row = row.unwrap();
+        for column in ["title_zh", "unit", "direction", "description"] {
+            let at = header.iter().position(|h| h == column).unwrap();
+            said.push(row[at].to_string());
+        }
+    }
+    // Files, columns (the departments' ids among them) and codes of the data files
+    // are named as they are.
+    let matrix = std::fs::read_to_string(out.join("exchanges.csv")).unwrap();
+    let mut allowed: Vec<&str> = vec!["kpi_definitions", "csv", "ranked", "insufficient_data"];
+    allowed.extend(matrix.lines().next().unwrap().split([',', '-']));
+    for text in &said {
+        let latin: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+            .filter(|w| w.chars().filter(char::is_ascii_alphabetic).count() >= 2)
+            .filter(|w| !allowed.contains(w))
+            .collect();
+        assert!(latin.is_empty(), "{latin:?} in {text:?}");
+    }
+    assert!(said.iter().any(|s| s.contains("越高越好")));
+    // The English release: the same package in English.
+    let en = dir.path().join("en");
+    release_in(
+        Lang::En,
+        &root().join("fixtures/demo"),
+        "2026Q3",
+        10,
+        &en,
+        Some(&dir.path().join("en-series.json")),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(en.join("datapackage.json")).unwrap();
+    assert!(text.contains("Performance appraisal of government information sharing, 2026Q3"));
+    assert!(
+        std::fs::read_to_string(en.join("kpi_definitions.csv"))
+            .unwrap()
+            .contains("higher is better")
+    );
+}
+
 #[test]
 fn a_licence_is_a_known_id_or_an_id_shaped_name() {
     let cc0 = Licence::from_id("cc0-1.0").unwrap();
@@ -470,6 +545,18 @@ fn release(
     out: &Path,
     series: Option<&Path>,
 ) -> Result<appraise_pipeline::Published, appraise_pipeline::Error> {
+    release_in(Lang::En, data, period, k, out, series)
+}
+
+/// [`release`], its descriptions in `lang`.
+fn release_in(
+    lang: Lang,
+    data: &Path,
+    period: &str,
+    k: u64,
+    out: &Path,
+    series: Option<&Path>,
+) -> Result<appraise_pipeline::Published, appraise_pipeline::Error> {
     publish(Release {
         data: data.to_path_buf(),
         options: Default::default(),
@@ -481,6 +568,7 @@ fn release(
         min_cell: k,
         licence: Licence::from_id("CC-BY-4.0").unwrap(),
         series: series.map(Path::to_path_buf),
+        lang,
     })
 }
 

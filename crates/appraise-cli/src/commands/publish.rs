@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use appraise_pipeline::{Licence, Release};
 
-use crate::cli::PublishArgs;
+use appraise_report::lang::Lang;
+use appraise_report::templates::Templates;
+
+use crate::cli::{Language, PublishArgs};
 
 pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
@@ -22,6 +25,10 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     // The output may not hold anything the release reads.
     let inputs = super::appraisal_inputs(&data.data, a.scorecard.as_deref(), &a.queries, &options);
     let write = super::write_policy(&args.write, &inputs);
+    let lang = match args.lang {
+        Language::Zh => Lang::Zh,
+        Language::En => Lang::En,
+    };
     let done = appraise_pipeline::publish(Release {
         data: data.data.clone(),
         options,
@@ -33,23 +40,38 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
         min_cell: args.min_cell,
         licence,
         series: args.series.clone(),
+        lang,
     })?;
-    for w in &done.warnings {
-        eprintln!("warning: {w}");
+    let w = Templates::load(None)?.strings(lang);
+    for warning in &done.warnings {
+        eprintln!("{}", w.fill("cli:warning", &[("text", warning)]));
     }
     super::report_rejections(&done.data);
     let (rows, withheld) = done.kpi_rows;
     let (primary, secondary) = done.hidden;
+    let period = match lang {
+        Lang::Zh => lang.period(&done.period),
+        Lang::En => done.period.to_string(),
+    };
+    let count = |n: usize| n.to_string();
     println!(
-        "release {}: {rows} KPI rows, {withheld} withheld (a count below {k} in it or in a \
-         release it nests with); exchange matrix of {n} departments: {primary} cells below {k} \
-         suppressed, {secondary} more so that none can be worked out from the totals or the \
-         other releases of its quarter",
-        done.period,
-        k = args.min_cell,
-        n = done.departments,
+        "{}",
+        w.fill(
+            "cli:release",
+            &[
+                ("period", &period),
+                ("rows", &count(rows)),
+                ("withheld", &count(withheld)),
+                ("k", &args.min_cell.to_string()),
+                ("departments", &count(done.departments)),
+                ("primary", &count(primary)),
+                ("secondary", &count(secondary)),
+            ]
+        )
     );
-    println!("package: {}", done.out.join("datapackage.json").display());
-    println!("series: {}", done.series.display());
+    let package = done.out.join("datapackage.json").display().to_string();
+    println!("{}", w.fill("cli:package", &[("path", &package)]));
+    let series = done.series.display().to_string();
+    println!("{}", w.fill("cli:series", &[("path", &series)]));
     Ok(ExitCode::SUCCESS)
 }
