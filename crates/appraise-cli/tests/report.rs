@@ -1944,6 +1944,77 @@ fn the_glossary_has_one_word_for_each_idea() {
     }
 }
 
+/// Under each funnel plot, a sentence says what the limits mean and names every
+/// department outside them, by side and limit, as funnel.csv classes them; none
+/// within them is named.
+#[test]
+fn funnels_name_their_outliers_at_95_and_99_8() {
+    let out = demo_report();
+    let html = read(&out.join("report.html"));
+    let names: std::collections::BTreeMap<String, String> = read(&out.join("ranking.csv"))
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    let funnel = read(&out.join("funnel.csv"));
+    let (mut outside, mut notes) = (0, 0);
+    for kpi in funnel
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let Some(at) = html.find(&format!("<figure id=\"chart-funnel&#x2f;{kpi}\"")) else {
+            continue; // a degenerate funnel is not drawn
+        };
+        let figure = &html[at..at + html[at..].find("</figure>").unwrap()];
+        let note = figure.split("<p class=\"muted\">").nth(1).unwrap();
+        assert!(note.starts_with("控制限表示"), "{note}");
+        notes += 1;
+        // The note's clauses, in its order: above 99.8 %, above 95 %, below 95 %, below 99.8 %.
+        let clause = |signal: &str| {
+            let key = match signal {
+                "above_99.8" => "高于 99.8% 控制限：",
+                "above_95" => "高于 95% 控制限（在 99.8% 控制限以内）：",
+                "below_95" => "低于 95% 控制限（在 99.8% 控制限以内）：",
+                _ => "低于 99.8% 控制限：",
+            };
+            note.split(key)
+                .nth(1)
+                .map(|rest| rest.split('。').next().unwrap().to_string())
+        };
+        for line in funnel
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(1) == Some(kpi))
+        {
+            let f: Vec<&str> = line.split(',').collect();
+            let name = &names[f[0]];
+            let listed_anywhere = ["above_99.8", "above_95", "below_95", "below_99.8"]
+                .iter()
+                .any(|s| clause(s).is_some_and(|c| c.split('、').any(|n| n == name)));
+            if f[9] == "within" {
+                assert!(!listed_anywhere, "{kpi}: {name} is within the limits");
+                continue;
+            }
+            outside += 1;
+            let listed = clause(f[9]).unwrap_or_default();
+            assert!(
+                listed.split('、').any(|n| n == name),
+                "{kpi}: {name} ({}) not in {note}",
+                f[9]
+            );
+        }
+    }
+    assert!(
+        notes >= 10 && outside >= 5,
+        "{notes} notes, {outside} outside"
+    );
+}
+
 /// Regression (the_tool_signs_the_bulletin): the printed bulletin said "由 appraise 生成"
 /// and named manifest.json and anomalies.csv: the office's bulletin names neither the
 /// tool nor its files.

@@ -80,6 +80,9 @@ pub struct Chart {
     pub title: String,
     /// The SVG document.
     pub svg: String,
+    /// What a reader needs to read it, under it: for a funnel plot, what the limits
+    /// mean and which departments lie outside them; empty for most.
+    pub note: String,
     /// Whether the PDF prints it on a landscape page (its text would be too small
     /// across a portrait one: [`crate::print_charts`]).
     pub landscape: bool,

@@ -442,10 +442,15 @@ impl Report<'_> {
                 ),
                 _ => views.t.get(title),
             };
+            let note = match kind {
+                Kind::Funnel(k) => views.funnel_note(&src, k),
+                _ => String::new(),
+            };
             Ok(Chart {
                 id,
                 title,
                 svg,
+                note,
                 landscape: false,
                 kind: Some(kind),
             })
@@ -676,6 +681,7 @@ fn print_charts(
                         .replace("{n}", &parts.to_string())
                 ),
                 svg,
+                note: chart.note.clone(),
                 landscape,
                 kind: Some(kind),
             });

@@ -45,6 +45,8 @@ pub(crate) struct ReportView<'a> {
     pub bulletin: BulletinView,
     /// The key findings, in plain sentences generated from the figures.
     pub findings: Vec<String>,
+    /// What the rank interval is, in a sentence (empty without the robustness runs).
+    pub interval_note: String,
     /// What the what-if controls recompute from, as JSON safe inside a script
     /// element: the weights, the aggregation and grading rules, each department's
     /// KPI scores, and the scorecard's text.
@@ -615,6 +617,43 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// The note under KPI `k`'s funnel plot: what its limits mean, then the departments
+    /// outside the 99.8 % limits and those outside only the 95 % ones, above and below
+    /// (or that none is).
+    pub(crate) fn funnel_note(&self, src: &crate::charts::Source<'_>, k: usize) -> String {
+        let Some(f) = src.funnels().iter().find(|f| f.kpi == k) else {
+            return String::new();
+        };
+        let names = |signal: i8| {
+            let mut n: Vec<String> = f
+                .points
+                .iter()
+                .filter(|p| p.signal == signal)
+                .map(|p| short_text(&self.name(p.department)))
+                .collect();
+            n.sort();
+            n.join(&self.word("list_sep"))
+        };
+        let mut note = self.word("funnel_explain");
+        let mut any = false;
+        for (signal, key) in [
+            (2, "funnel_above_998"),
+            (1, "funnel_above_95"),
+            (-1, "funnel_below_95"),
+            (-2, "funnel_below_998"),
+        ] {
+            let list = names(signal);
+            if !list.is_empty() {
+                any = true;
+                note.push_str(&self.word(key).replace("{names}", &list));
+            }
+        }
+        if !any {
+            note.push_str(&self.word("funnel_within"));
+        }
+        note.trim_end().to_string()
+    }
+
     /// The cover's issuer, document number and date (the logo is read by the writer).
     fn bulletin(&self) -> BulletinView {
         let b = &self.appraisal.scorecard.bulletin;
@@ -846,6 +885,12 @@ impl<'a> Views<'a> {
             anomalies: self.anomaly_section(),
             bulletin: self.bulletin(),
             findings,
+            interval_note: match a.scorecard.uncertainty.runs {
+                0 => String::new(),
+                runs => self
+                    .word("interval_note")
+                    .replace("{runs}", &self.lang.count(runs as u64)),
+            },
             whatif: self.whatif(),
         }
     }

@@ -50,6 +50,24 @@ fn float(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
     )
 }
 
+/// Counts (a rate's cases) as integers; as numbers where one is not whole (a KPI whose
+/// denominator is a sum of fractions), so that nothing is rounded away.
+fn count(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
+    let v: Vec<Option<f64>> = v.into_iter().collect();
+    if v.iter()
+        .flatten()
+        .all(|x| x.fract() == 0.0 && x.abs() < 9e15)
+    {
+        Arc::new(
+            v.into_iter()
+                .map(|x| x.map(|x| x as i64))
+                .collect::<Int64Array>(),
+        )
+    } else {
+        float(v)
+    }
+}
+
 fn uint(v: impl IntoIterator<Item = Option<u32>>) -> ArrayRef {
     Arc::new(v.into_iter().collect::<UInt32Array>())
 }
@@ -191,7 +209,7 @@ impl Appraisal {
             ("weight", float(cells().map(|c| c.weight))),
             ("contribution", float(cells().map(|c| c.contribution))),
             ("peer_median", float(cells().map(|c| c.peer_median))),
-            ("cases", float(cells().map(|c| c.cases))),
+            ("cases", count(cells().map(|c| c.cases))),
             ("shrunk_value", float(cells().map(|c| c.shrunk))),
             ("ci_low", float(cells().map(|c| c.interval.map(|i| i.0)))),
             ("ci_high", float(cells().map(|c| c.interval.map(|i| i.1)))),
@@ -343,7 +361,7 @@ impl Appraisal {
             ),
             ("kpi", text(rows.iter().map(|(f, _)| Some(&s.kpis[f.kpi])))),
             ("rate", float(rows.iter().map(|(_, p)| Some(p.rate)))),
-            ("cases", float(rows.iter().map(|(_, p)| Some(p.cases)))),
+            ("cases", count(rows.iter().map(|(_, p)| Some(p.cases)))),
             ("centre", float(rows.iter().map(|(f, _)| Some(f.centre)))),
             ("lower_95", limit(0.95, false)),
             ("upper_95", limit(0.95, true)),
