@@ -672,10 +672,6 @@ fn without_a_cjk_font_png_charts_say_so_and_fall_back_to_english() {
         .assert()
         .success()
         .stderr(predicate::str::contains("图片格式的图表改为显示英文措辞"));
-    run_command(&fixtures().join("tiny"), "en", &dir.path().join("en"))
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("PNG charts show English wording"));
 }
 
 /// Runs a poppler tool on `pdf`; `None` where poppler-utils is not installed (`.ci/run`

@@ -277,8 +277,9 @@ fn a_period_the_data_does_not_cover() {
         .arg(&partly)
         .assert()
         .success()
+        // The terminal (Chinese, as the report) names the months.
         .stderr(predicate::str::contains(
-            "only partly covered: exchanges, share_requests, services have no rows in 2026-04, 2026-05 (exchanges: 2026-06-30 to 2026-10-01;",
+            "警告：考核期2026年第二季度只有部分月份有数据：数据交换、共享申请、政务服务办件在 2026-04、2026-05 没有记录",
         ));
     let html = std::fs::read_to_string(partly.join("report.html")).unwrap();
     // The report (Chinese by default) says it in its own words.
