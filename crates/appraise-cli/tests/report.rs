@@ -2011,6 +2011,77 @@ fn funnels_name_their_outliers_at_95_and_99_8() {
     );
 }
 
+/// Regression (one_event_fills_the_anomaly_table): a provider's outage and the outages
+/// of its busy pairs took a row each (11 of the table's 40). The table lists one row per
+/// event (a provider's day of one kind), saying how many of its pairs were flagged with
+/// it, as anomalies.csv counts them.
+#[test]
+fn one_event_fills_the_anomaly_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    appraise()
+        .args([
+            "generate",
+            "--seed",
+            "5",
+            "--departments",
+            "12",
+            "--start",
+            "2026-04-01",
+        ])
+        .args([
+            "--months",
+            "6",
+            "--exchanges",
+            "200000",
+            "--anomalies",
+            "8",
+            "--out",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    appraise()
+        .args(["run", "--period", "2026Q3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    // Events by provider, day and kind: their own row, and their pairs' rows.
+    let mut events: std::collections::BTreeMap<(String, String, String), (bool, usize)> =
+        Default::default();
+    for line in read(&out.join("anomalies.csv")).lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let e = events
+            .entry((f[0].to_string(), f[2].to_string(), f[3].to_string()))
+            .or_default();
+        if f[1].is_empty() {
+            e.0 = true;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let with_pairs: Vec<usize> = events
+        .values()
+        .filter(|(own, pairs)| *own && *pairs > 0)
+        .map(|(_, pairs)| *pairs)
+        .collect();
+    assert!(!with_pairs.is_empty(), "{events:?}");
+    let html = read(&out.join("report.html"));
+    let section = &html[html.find("id=\"anomalies\"").unwrap()..];
+    let table = &section[..section.find("</table>").unwrap()];
+    let rows = table.matches("<tr><td>").count();
+    assert_eq!(rows, events.len().min(40), "one row per event");
+    for n in &with_pairs {
+        assert!(
+            table.contains(&format!("同时有 {n} 个交换对异常")),
+            "{n} pairs"
+        );
+    }
+}
+
 /// Regression (the_tool_signs_the_bulletin): the printed bulletin said "由 appraise 生成"
 /// and named manifest.json and anomalies.csv: the office's bulletin names neither the
 /// tool nor its files.

@@ -76,9 +76,9 @@ pub(crate) struct AnomalySection {
     pub pairs: usize,
     /// Per kind: its label and how many.
     pub counts: Vec<(String, usize)>,
-    /// The most severe ([`ANOMALY_ROWS`] at most), by day.
+    /// The most severe events ([`ANOMALY_ROWS`] at most, [`events`]), by day.
     pub rows: Vec<AnomalyRow>,
-    /// How many more are in `anomalies.csv`.
+    /// How many more events there are (all in `anomalies.csv`).
     pub more: usize,
     /// The anomaly calendar (SVG); empty where none was drawn.
     pub chart: String,
@@ -86,8 +86,59 @@ pub(crate) struct AnomalySection {
     pub print_landscape: bool,
 }
 
-/// Anomalies the report lists; the rest are in `anomalies.csv`.
+/// Anomaly events the report lists; the rest are in `anomalies.csv`.
 const ANOMALY_ROWS: usize = 40;
+
+/// One event of anomalies: what a provider's day of one kind shows, its own series and
+/// its busy pairs together. `head` is the provider's own anomaly, or the strongest pair's
+/// where its own series was not flagged; `pairs` the pairs flagged besides the head.
+struct Event<'a> {
+    head: &'a appraise_score::anomaly::Anomaly,
+    pairs: usize,
+    /// The largest |score| of the event.
+    score: f64,
+}
+
+/// `anomalies` grouped into events (by day, provider and kind), in that order.
+fn events<'a>(
+    anomalies: impl Iterator<Item = &'a appraise_score::anomaly::Anomaly>,
+) -> Vec<Event<'a>> {
+    let mut groups: BTreeMap<
+        (chrono::NaiveDate, &str, &str),
+        Vec<&appraise_score::anomaly::Anomaly>,
+    > = BTreeMap::new();
+    for a in anomalies {
+        groups
+            .entry((a.day, a.department_id.as_str(), a.kind.name()))
+            .or_default()
+            .push(a);
+    }
+    groups
+        .into_values()
+        .filter_map(|members| {
+            let strongest = |m: &[&'a appraise_score::anomaly::Anomaly]| {
+                m.iter().copied().max_by(|a, b| {
+                    a.score
+                        .abs()
+                        .total_cmp(&b.score.abs())
+                        .then(b.consumer_id.cmp(&a.consumer_id))
+                })
+            };
+            let own: Vec<_> = members
+                .iter()
+                .copied()
+                .filter(|a| a.consumer_id.is_none())
+                .collect();
+            let head = strongest(&own).or_else(|| strongest(&members))?;
+            Some(Event {
+                head,
+                pairs: members.iter().filter(|a| a.consumer_id.is_some()).count()
+                    - usize::from(head.consumer_id.is_some()),
+                score: members.iter().map(|a| a.score.abs()).fold(0.0, f64::max),
+            })
+        })
+        .collect()
+}
 
 /// One anomaly, in words.
 #[derive(Debug, Clone, Serialize)]
@@ -900,10 +951,13 @@ impl<'a> Views<'a> {
     fn anomaly_section(&self) -> AnomalySection {
         use appraise_score::anomaly::Kind;
         let found = self.anomalies;
-        let mut worst: Vec<&appraise_score::anomaly::Anomaly> = found.anomalies.iter().collect();
-        worst.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+        let mut worst = events(found.anomalies.iter());
+        let all = worst.len();
+        worst.sort_by(|a, b| b.score.total_cmp(&a.score));
         worst.truncate(ANOMALY_ROWS);
-        worst.sort_by(|a, b| (a.day, &a.department_id).cmp(&(b.day, &b.department_id)));
+        worst.sort_by(|a, b| {
+            (a.head.day, &a.head.department_id).cmp(&(b.head.day, &b.head.department_id))
+        });
         AnomalySection {
             department_days: self.lang.count(found.department_days),
             pairs: found.pairs,
@@ -916,15 +970,18 @@ impl<'a> Views<'a> {
                     )
                 })
                 .collect(),
-            rows: worst.iter().map(|a| self.anomaly_row(a)).collect(),
-            more: found.anomalies.len().saturating_sub(ANOMALY_ROWS),
+            rows: worst.iter().map(|e| self.anomaly_row(e)).collect(),
+            more: all.saturating_sub(ANOMALY_ROWS),
             chart: String::new(),
             print_landscape: false,
         }
     }
 
-    fn anomaly_row(&self, a: &appraise_score::anomaly::Anomaly) -> AnomalyRow {
+    /// An event in words: its head, with the pairs flagged besides in the consumer's
+    /// column.
+    fn anomaly_row(&self, e: &Event<'_>) -> AnomalyRow {
         use appraise_score::anomaly::Metric;
+        let a = e.head;
         let s = &self.appraisal.current;
         let name = |id: &str| {
             s.position(id)
@@ -940,7 +997,18 @@ impl<'a> Views<'a> {
         AnomalyRow {
             day: a.day.to_string(),
             department: name(&a.department_id),
-            consumer: a.consumer_id.as_deref().map_or(String::new(), name),
+            consumer: {
+                let consumer = a.consumer_id.as_deref().map_or(String::new(), name);
+                let n = e.pairs.to_string();
+                match (consumer.is_empty(), e.pairs) {
+                    (_, 0) => consumer,
+                    (true, _) => self.word("anomaly_pairs").replace("{n}", &n),
+                    (false, _) => self
+                        .word("anomaly_more_pairs")
+                        .replace("{consumer}", &consumer)
+                        .replace("{n}", &n),
+                }
+            },
             kind: self.word(&format!("anomaly:{}", a.kind.name())),
             severity: self.word(&format!("severity:{}", a.severity.name())),
             metric: self.word(&format!("metric:{}", a.metric.name())),
@@ -1381,13 +1449,15 @@ impl<'a> Views<'a> {
             weaknesses,
             levers,
             lever,
-            anomalies: self
-                .anomalies
-                .anomalies
-                .iter()
-                .filter(|a| a.department_id == *id)
-                .map(|a| self.anomaly_row(a))
-                .collect(),
+            anomalies: events(
+                self.anomalies
+                    .anomalies
+                    .iter()
+                    .filter(|a| a.department_id == *id),
+            )
+            .iter()
+            .map(|e| self.anomaly_row(e))
+            .collect(),
         }
     }
 
