@@ -69,6 +69,93 @@ pub(crate) fn accounting_table(data: &Dataset) -> String {
     s
 }
 
+/// [`accounting_table`] and [`data_summary`] in the words of `w` (a Chinese run's
+/// terminal): a line per table, the rejections by reason, the departments by level and
+/// each log's span. Lines, not aligned columns: Chinese characters take two columns.
+pub(crate) fn data_in_words(
+    data: &Dataset,
+    tz: chrono_tz::Tz,
+    w: &appraise_report::lang::Strings,
+) -> String {
+    let mut s = String::new();
+    let word = |group: &str, value: &str| {
+        w.0.get(&format!("{group}:{value}"))
+            .cloned()
+            .unwrap_or_else(|| value.to_string())
+    };
+    for t in &data.tables {
+        let a = &t.accounting;
+        let counts = [a.read, a.loaded, a.rejected, a.duplicates].map(|n| n.to_string());
+        let _ = writeln!(
+            s,
+            "{}",
+            w.fill(
+                "cli:table_rows",
+                &[
+                    ("table", &word("table", t.table.name())),
+                    ("read", &counts[0]),
+                    ("loaded", &counts[1]),
+                    ("rejected", &counts[2]),
+                    ("duplicates", &counts[3]),
+                ]
+            )
+        );
+        for (reason, n) in &t.accounting.reasons {
+            let _ = writeln!(
+                s,
+                "  {}",
+                w.fill(
+                    "cli:reason_rows",
+                    &[
+                        ("reason", &word("reason", reason)),
+                        ("count", &n.to_string())
+                    ]
+                )
+            );
+        }
+    }
+    let depts = data.table(Table::Departments);
+    let levels: Vec<String> = depts
+        .value_counts("level")
+        .iter()
+        .map(|(l, n)| {
+            w.fill(
+                "cli:level_count",
+                &[("level", &word("level", l)), ("count", &n.to_string())],
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "{}",
+        w.fill(
+            "cli:departments",
+            &[
+                ("count", &depts.num_rows().to_string()),
+                ("levels", &levels.join(&w.get("list_sep")))
+            ]
+        )
+    );
+    for table in [Table::Exchanges, Table::ShareRequests, Table::Services] {
+        let t = data.table(table);
+        let name = word("table", table.name());
+        let line = match t.time_span() {
+            Some((lo, hi)) => w.fill(
+                "cli:span",
+                &[
+                    ("table", &name),
+                    ("count", &t.num_rows().to_string()),
+                    ("first", &local_date(lo, tz)),
+                    ("last", &local_date(hi, tz)),
+                ],
+            ),
+            None => w.fill("cli:no_rows", &[("table", &name)]),
+        };
+        let _ = writeln!(s, "{line}");
+    }
+    s
+}
+
 /// What became of every X-Road record: paired, orphaned, repeated or unusable.
 pub(crate) fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
     let mut s = String::new();

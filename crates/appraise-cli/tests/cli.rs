@@ -133,8 +133,12 @@ fn the_demo_summarises_the_demo_data() {
         .arg(out.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("departments"))
-        .stdout(predicate::str::contains("Ranking for 2026Q3"));
+        // In Chinese, as the report (the default).
+        .stdout(predicate::str::contains("部门 60 个（"))
+        .stdout(predicate::str::contains("数据交换：读取 30070 行"))
+        .stdout(predicate::str::contains("2026年第三季度排名"))
+        .stdout(predicate::str::contains("Ranking").not())
+        .stdout(predicate::str::contains(" read,").not());
     let ranking = std::fs::read_to_string(out.path().join("ranking.csv")).unwrap();
     assert_eq!(ranking.lines().count(), 60 + 1);
     let kpis = std::fs::read_to_string(out.path().join("kpis.csv")).unwrap();

@@ -277,11 +277,9 @@ impl Report<'_> {
         report.print_charts = print;
         report.method.sensitivity = sensitivity.map(|c| c.svg).unwrap_or_default();
         // The calendar only where there is something on it.
-        if !self.anomalies.anomalies.is_empty() {
-            if let Some(c) = anomalies {
-                report.anomalies.print_landscape = c.landscape;
-                report.anomalies.chart = c.svg;
-            }
+        if let Some(c) = anomalies.filter(|_| !self.anomalies.anomalies.is_empty()) {
+            report.anomalies.print_landscape = c.landscape;
+            report.anomalies.chart = c.svg;
         }
         for (file, template) in [
             ("report.html", "report.html.j2"),

@@ -38,16 +38,40 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         allow_empty: false,
     };
     let done = settings.run(options, None, args.out)?;
-    println!("appraise demo: {}", data.display());
-    print!("{}", output::accounting_table(&done.data));
-    print!("{}", output::data_summary(&done.data, timezone));
-    println!(
-        "\nRanking for {}{}:",
-        done.period,
-        done.previous
-            .as_ref()
-            .map_or(String::new(), |p| format!(", compared with {p}"))
-    );
+    let w = &done.words;
+    let previous = done.previous.as_ref();
+    match done.lang {
+        appraise_report::lang::Lang::Zh => {
+            println!(
+                "{}",
+                w.fill("cli:demo", &[("data", &data.display().to_string())])
+            );
+            print!("{}", output::data_in_words(&done.data, timezone, w));
+            let compared = previous.map_or(String::new(), |p| {
+                w.fill("cli:compared", &[("previous", &done.lang.period(p))])
+            });
+            println!(
+                "\n{}",
+                w.fill(
+                    "cli:ranking",
+                    &[
+                        ("period", &done.lang.period(&done.period)),
+                        ("compared", &compared)
+                    ]
+                )
+            );
+        }
+        appraise_report::lang::Lang::En => {
+            println!("appraise demo: {}", data.display());
+            print!("{}", output::accounting_table(&done.data));
+            print!("{}", output::data_summary(&done.data, timezone));
+            println!(
+                "\nRanking for {}{}:",
+                done.period,
+                previous.map_or(String::new(), |p| format!(", compared with {p}"))
+            );
+        }
+    }
     for r in done.ranking.iter().take(10) {
         println!(
             "  {:>3}  {:<12} {:>6.2}  {}  {}",
