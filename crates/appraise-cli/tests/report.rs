@@ -691,6 +691,18 @@ fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The department cards of a run's output with extension `ext` (`html`, `pdf`), by name.
+fn cards(out: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(out.join("departments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    found.sort();
+    found
+}
+
 /// The smallest text of a PDF in points, with its word: the height of each word's box
 /// as `pdftotext -bbox` gives it (the font size); `None` without poppler-utils.
 fn smallest_text(pdf: &Path) -> Option<(f64, String)> {
@@ -716,13 +728,7 @@ fn smallest_text(pdf: &Path) -> Option<(f64, String)> {
 fn chart_text_in_the_pdf_is_at_least_6_5_pt() {
     let out = demo_report();
     let mut pdfs = vec![out.join("report.pdf")];
-    pdfs.extend(
-        std::fs::read_dir(out.join("departments"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "pdf")),
-    );
+    pdfs.extend(cards(out, "pdf"));
     for pdf in &pdfs {
         let Some((size, word)) = smallest_text(pdf) else {
             eprintln!("poppler-utils is not installed: text sizes are not measured here");
@@ -941,13 +947,7 @@ fn the_chinese_report_has_no_english_value_words() {
         "low",
     ];
     let mut pages = vec![out.join("report.html")];
-    pages.extend(
-        std::fs::read_dir(out.join("departments"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "html")),
-    );
+    pages.extend(cards(&out, "html"));
     for page in &pages {
         let html = read(page);
         // The KPI appendix's SQL is code, not wording.
@@ -1147,14 +1147,9 @@ fn at_150_departments_chart_labels_do_not_overlap_and_no_name_is_cut() {
             );
         }
         // Every text of the PDFs, charts included, prints at 6.5 pt or more.
-        for pdf in std::iter::once(out.join("report.pdf")).chain(
-            std::fs::read_dir(out.join("departments"))
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
-                .take(20),
-        ) {
+        for pdf in
+            std::iter::once(out.join("report.pdf")).chain(cards(&out, "pdf").into_iter().take(20))
+        {
             if let Some((size, word)) = smallest_text(&pdf) {
                 assert!(
                     size >= 6.49,
@@ -1755,14 +1750,8 @@ fn zh_texts(out: &Path) -> Vec<(String, String)> {
         ("report.html".to_string(), read(&out.join("report.html"))),
         ("report.md".to_string(), read(&out.join("report.md"))),
     ];
-    for e in std::fs::read_dir(out.join("departments"))
-        .unwrap()
-        .flatten()
-    {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "html") {
-            texts.push((p.display().to_string(), read(&p)));
-        }
+    for p in cards(out, "html") {
+        texts.push((p.display().to_string(), read(&p)));
     }
     let mut wb: Xlsx<_> = open_workbook(out.join("appraisal.xlsx")).unwrap();
     for sheet in wb.sheet_names() {
@@ -1773,12 +1762,7 @@ fn zh_texts(out: &Path) -> Vec<(String, String)> {
             }
         }
     }
-    let card = std::fs::read_dir(out.join("departments"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "pdf"))
-        .unwrap();
+    let card = cards(out, "pdf").swap_remove(0);
     for pdf in [out.join("report.pdf"), card] {
         if let Some(text) = poppler("pdftotext", &[], &pdf) {
             texts.push((pdf.display().to_string(), text));

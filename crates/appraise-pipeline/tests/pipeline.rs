@@ -222,7 +222,6 @@ fn the_trend_reaches_back_eight_quarters_as_far_as_the_calendar_goes() {
 #[test]
 fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
     use appraise_score::targets::Goal;
-    use appraise_score::{Input, score};
 
     let mut rules = rules();
     rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
@@ -232,23 +231,8 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
     let targets = &scored.appraisal.targets;
     assert!(targets.len() > 100, "{} targets", targets.len());
     let now = &scored.appraisal.current;
-    let standing = |id: &str, kpi: &str, x: f64| {
-        let mut matrix = scored.matrix.clone();
-        let row = matrix
-            .values
-            .iter_mut()
-            .find(|v| v.department_id == id && v.kpi == kpi)
-            .unwrap();
-        row.value = Some(x);
-        let input = Input {
-            departments: &departments,
-            library: &scored.kpis,
-            matrix: &matrix,
-        };
-        let s = score(&card, &input).unwrap();
-        let d = &s.departments[s.position(id).unwrap()];
-        (d.grade.unwrap(), d.rank.unwrap())
-    };
+    let standing =
+        |id: &str, kpi: &str, x: f64| standing_with(&card, &departments, &scored, id, &[(kpi, x)]);
     for t in targets {
         let before = &now.departments[now.position(&t.department_id).unwrap()];
         let (grade, rank) = (before.grade.unwrap(), before.rank.unwrap());
@@ -272,7 +256,6 @@ fn every_target_reaches_its_goal_and_a_hair_short_does_not() {
 #[test]
 fn every_route_reaches_its_grade_and_a_hair_short_does_not() {
     use appraise_score::targets::{Goal, factor};
-    use appraise_score::{Input, score};
 
     let mut rules = rules();
     rules.scorecard = Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap();
@@ -282,25 +265,8 @@ fn every_route_reaches_its_grade_and_a_hair_short_does_not() {
     let a = &scored.appraisal;
     assert!(a.routes.len() > 40, "{} routes", a.routes.len());
     assert!(a.routes.iter().any(|r| r.steps.len() > 1));
-    let standing = |id: &str, steps: &[(&str, f64)]| {
-        let mut matrix = scored.matrix.clone();
-        for (kpi, x) in steps {
-            let row = matrix
-                .values
-                .iter_mut()
-                .find(|v| v.department_id == id && v.kpi == *kpi)
-                .unwrap();
-            row.value = Some(*x);
-        }
-        let input = Input {
-            departments: &departments,
-            library: &scored.kpis,
-            matrix: &matrix,
-        };
-        let s = score(&card, &input).unwrap();
-        let d = &s.departments[s.position(id).unwrap()];
-        (d.grade.unwrap(), d.rank.unwrap())
-    };
+    let standing =
+        |id: &str, steps: &[(&str, f64)]| standing_with(&card, &departments, &scored, id, steps);
     for r in &a.routes {
         let now = &a.current.departments[a.current.position(&r.department_id).unwrap()];
         let grade = now.grade.unwrap();
@@ -480,6 +446,34 @@ fn levers_stay_plausible_and_every_d_with_a_target_has_a_route_to_c() {
         }
         assert!(ds >= 20, "{n}: {ds} D-grade departments with a target");
     }
+}
+
+/// The grade and rank of department `id` when the period is scored with each KPI of
+/// `steps` set to its value, all else as `scored`.
+fn standing_with(
+    card: &Scorecard,
+    departments: &[appraise_score::Department],
+    scored: &appraise_pipeline::Scored,
+    id: &str,
+    steps: &[(&str, f64)],
+) -> (usize, u32) {
+    let mut matrix = scored.matrix.clone();
+    for (kpi, x) in steps {
+        let row = matrix
+            .values
+            .iter_mut()
+            .find(|v| v.department_id == id && v.kpi == *kpi)
+            .unwrap();
+        row.value = Some(*x);
+    }
+    let input = appraise_score::Input {
+        departments,
+        library: &scored.kpis,
+        matrix: &matrix,
+    };
+    let s = appraise_score::score(card, &input).unwrap();
+    let d = &s.departments[s.position(id).unwrap()];
+    (d.grade.unwrap(), d.rank.unwrap())
 }
 
 /// On the demo with every rate KPI shrunk (`shrink = "beta-binomial"`), no rate behind

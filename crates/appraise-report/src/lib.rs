@@ -46,7 +46,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::charts::{Chart, Kind, Source, Text};
 use crate::fonts::Fonts;
-use crate::lang::Lang;
+use crate::lang::{Lang, Strings};
 use crate::tables::TableFormat;
 use crate::templates::Templates;
 use crate::view::Views;
@@ -216,19 +216,23 @@ impl Report<'_> {
     /// warning without one in its English sentence), for the terminal.
     pub fn in_words(&self, warnings: &[appraise_data::Warning]) -> Vec<String> {
         let t = self.templates.strings(self.lang);
-        let stems = BTreeMap::new();
-        let views = Views {
+        self.views(&t, &BTreeMap::new()).warnings(warnings)
+    }
+
+    /// The views of the report's pages, in the words `t`, with the departments' file
+    /// stems.
+    fn views<'v>(&'v self, t: &'v Strings, stems: &'v BTreeMap<String, String>) -> Views<'v> {
+        Views {
             appraisal: self.appraisal,
             matrix: self.matrix,
             kpis: self.kpis,
             data: self.data,
             lang: self.lang,
-            t: &t,
-            stems: &stems,
+            t,
+            stems,
             columns: view::kpi_columns(&self.appraisal.current),
             anomalies: self.anomalies,
-        };
-        views.warnings(warnings)
+        }
     }
 
     /// Writes every output into `dir`, calling `step` with each of [`STEPS`] as it
@@ -249,17 +253,7 @@ impl Report<'_> {
                 .map(|(id, stem)| (id.to_string(), stem))
                 .collect();
         let t = self.templates.strings(self.lang);
-        let views = Views {
-            appraisal: self.appraisal,
-            matrix: self.matrix,
-            kpis: self.kpis,
-            data: self.data,
-            lang: self.lang,
-            t: &t,
-            stems: &stems,
-            columns: view::kpi_columns(s),
-            anomalies: self.anomalies,
-        };
+        let views = self.views(&t, &stems);
         let mut warnings = Vec::new();
         let Charts {
             report: charts,
