@@ -986,20 +986,28 @@ fn the_chinese_report_has_no_english_value_words() {
     );
     let cards: String = pages[1..].iter().map(|p| read(p)).collect();
     assert!(
-        cards.contains("样本不足") || cards.contains("不计分"),
+        cards.contains("样本少于20") && cards.contains("低于样本量下限"),
         "a flag in Chinese"
     );
     assert!(cards.contains("(比率)"), "a unit in Chinese");
     // The demo's one anomaly (its traffic runs on through the Mid-Autumn holiday):
-    // in the report's section and on the department's card, in Chinese.
+    // in the report's section and on the department's card, in Chinese. Regression
+    // (a_known_holiday_false_alarm): it was printed as any other day's; it now says
+    // the day is a public holiday, judged against rest days.
     assert!(
         report.contains("<td>流量激增</td>"),
         "an anomaly in the report"
     );
     assert!(
-        cards.contains("2026-09-25 · 流量激增 · 严重程度 中"),
+        report.contains("<td>2026-09-25（节假日，按休息日比较）</td>"),
+        "the holiday in the report"
+    );
+    assert!(
+        cards.contains("2026-09-25（节假日，按休息日比较） · 流量激增 · 严重程度 中"),
         "an anomaly on its card"
     );
+    // A working day is not marked: 2026-09-25 is the only day flagged.
+    assert_eq!(report.matches("节假日，按休息日比较").count(), 1);
 }
 
 /// 150 generated departments (names up to 64 characters), run in `lang` into `out`.

@@ -995,7 +995,12 @@ impl<'a> Views<'a> {
                 .with_unit(&self.num(Some(x), 0), &self.word("unit_ms")),
         };
         AnomalyRow {
-            day: a.day.to_string(),
+            day: if self.anomalies.holidays.contains(&a.day) {
+                self.word("anomaly_holiday")
+                    .replace("{day}", &a.day.to_string())
+            } else {
+                a.day.to_string()
+            },
             department: name(&a.department_id),
             consumer: {
                 let consumer = a.consumer_id.as_deref().map_or(String::new(), name);

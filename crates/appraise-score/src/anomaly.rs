@@ -28,7 +28,7 @@ use appraise_kpi::Period;
 
 use crate::stats::median;
 use appraise_kpi::facts::ExchangeDay;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
 /// The detector's settings.
@@ -166,6 +166,11 @@ pub struct Detected {
     pub department_days: u64,
     /// Busy pairs judged.
     pub pairs: usize,
+    /// The flagged days that are public holidays: rest days that fall Monday to
+    /// Friday. Such a day is judged against rest days; where the data's traffic does
+    /// not follow the holiday (as on a working day), it shows as a spike, and a reader
+    /// should know.
+    pub holidays: std::collections::BTreeSet<NaiveDate>,
 }
 
 /// One day of a series.
@@ -290,6 +295,12 @@ pub fn detect(
             b.kind,
         ))
     });
+    found.holidays = found
+        .anomalies
+        .iter()
+        .map(|a| a.day)
+        .filter(|&d| d.weekday().number_from_monday() <= 5 && !is_workday(d))
+        .collect();
     found
 }
 
