@@ -39,7 +39,7 @@ use crate::lang::{Lang, Strings};
 pub const TOP_DEPARTMENTS: usize = 15;
 
 /// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 29] = [
+pub(crate) const KEYS: [&str; 30] = [
     "chart_anomalies",
     "anomalies_none",
     "anomaly:outage",
@@ -51,6 +51,7 @@ pub(crate) const KEYS: [&str; 29] = [
     "assumption:weights",
     "assumption:normalisation",
     "assumption:aggregation",
+    "assumption:sampling",
     "chart_funnel",
     "funnel_legend",
     "chart_ranking",
@@ -387,7 +388,14 @@ pub(crate) fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
         Kind::Response => (wide, rows(src.providers.len() as i32)),
         Kind::Movement => (wide, rows(shown)),
         Kind::Funnel(_) => (W as i32 + trend_extra(text), 560),
-        Kind::Sensitivity => (W as i32, rows(3 * 2) + 8),
+        Kind::Sensitivity => {
+            let factors = src
+                .appraisal
+                .robustness
+                .as_ref()
+                .map_or(0, |r| r.sobol.len());
+            (W as i32, rows(2 * factors as i32) + 8)
+        }
         Kind::Anomalies => (wide, rows(anomaly_rows(src).len().max(1) as i32) + 24),
     };
     (w as u32, h)
@@ -1449,7 +1457,7 @@ fn sensitivity<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &T
             )?;
         }
     }
-    let bottom = row_y(6) - 4;
+    let bottom = row_y(2 * r.sobol.len() as i32) - 4;
     for v in [0.0, 0.25, 0.5, 0.75, 1.0] {
         pen.text(&format!("{v}"), (x(v), bottom), SMALL, HPos::Center, GREY)?;
     }

@@ -218,6 +218,8 @@ pub(crate) struct Method {
     pub weight_noise: String,
     pub evaluations: usize,
     pub mean_rank_change: String,
+    /// What the robustness analysis varies, in a sentence.
+    pub intro: String,
     pub sobol: Vec<SobolView>,
     /// The Sobol indices as a chart (SVG); empty without the robustness analysis.
     pub sensitivity: String,
@@ -936,11 +938,12 @@ impl<'a> Views<'a> {
             anomalies: self.anomaly_section(),
             bulletin: self.bulletin(),
             findings,
-            interval_note: match a.scorecard.uncertainty.runs {
-                0 => String::new(),
-                runs => self
+            interval_note: match &a.robustness {
+                None => String::new(),
+                Some(r) => self
                     .word("interval_note")
-                    .replace("{runs}", &self.lang.count(runs as u64)),
+                    .replace("{runs}", &self.lang.count(r.runs as u64))
+                    .replace("{factors}", &self.factors(r)),
             },
             whatif: self.whatif(),
         }
@@ -1304,6 +1307,10 @@ impl<'a> Views<'a> {
             weight_noise: format!("± {}", self.lang.percent(card.uncertainty.weight_noise)),
             evaluations: r.map_or(0, |r| r.evaluations),
             mean_rank_change: self.num(r.map(|r| r.mean_rank_change), 2),
+            intro: r.map_or(String::new(), |r| {
+                self.word("robustness_intro")
+                    .replace("{factors}", &self.factors(r))
+            }),
             sobol: r.map_or(Vec::new(), |r| {
                 r.sobol
                     .iter()
@@ -1319,6 +1326,29 @@ impl<'a> Views<'a> {
                 .and_then(|r| r.decisive())
                 .map(|x| self.word(&format!("assumption:{}", x.name()))),
         }
+    }
+
+    /// `items` as one phrase: joined by the words `{key}` and, before the last,
+    /// `{key}_last` ("a, b and c").
+    fn joined(&self, items: &[String], key: &str) -> String {
+        match items.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!(
+                "{}{}{last}",
+                rest.join(&self.word(key)),
+                self.word(&format!("{key}_last"))
+            ),
+            _ => items.concat(),
+        }
+    }
+
+    /// The factors the robustness analysis varied, as one phrase.
+    fn factors(&self, r: &appraise_score::Robustness) -> String {
+        let names: Vec<String> = r
+            .sobol
+            .iter()
+            .map(|s| self.word(&format!("assumption:{}", s.assumption.name())))
+            .collect();
+        self.joined(&names, "list_join")
     }
 
     fn appendix(&self) -> Vec<KpiView> {
@@ -1565,14 +1595,7 @@ impl<'a> Views<'a> {
                     (false, Lang::Zh) => format!("{grade}级（{label}）"),
                     (false, Lang::En) => format!("{grade} ({label})"),
                 };
-                let steps = match steps.split_last() {
-                    Some((last, rest)) if !rest.is_empty() => format!(
-                        "{}{}{last}",
-                        rest.join(&self.word("lever_join")),
-                        self.word("lever_join_last")
-                    ),
-                    _ => steps.concat(),
-                };
+                let steps = self.joined(&steps, "lever_join");
                 let lever = self.word(if r.plausible { "lever" } else { "lever_far" });
                 lever.replace("{grade}", &grade).replace("{steps}", &steps)
             }

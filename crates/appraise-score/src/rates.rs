@@ -72,6 +72,14 @@ pub fn binomial_tails(theta: f64, n: u64, x: u64) -> (f64, f64) {
     (at_most, at_least)
 }
 
+/// Jeffreys' prior Beta(½, ½): what a rate that is not shrunk is uncertain by, in the
+/// robustness analysis (its posterior Beta(x + ½, n − x + ½)).
+pub const JEFFREYS: Prior = Prior {
+    alpha: 0.5,
+    beta: 0.5,
+    fitted: false,
+};
+
 /// A Beta(α, β) prior of a peer group's rates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prior {
@@ -121,10 +129,15 @@ impl Prior {
         (x + self.alpha) / (n + self.alpha + self.beta)
     }
 
+    /// The posterior Beta(x + α, n − x + β) of `x` counted out of `n`: its (a, b).
+    pub fn posterior(&self, x: f64, n: f64) -> (f64, f64) {
+        (x + self.alpha, (n - x).max(0.0) + self.beta)
+    }
+
     /// The central 95 % interval of the posterior Beta(x + α, n − x + β); the posterior
     /// mean twice where it is degenerate (a prior and data all at 0 or all at 1).
     pub fn interval(&self, x: f64, n: f64) -> (f64, f64) {
-        let (a, b) = (x + self.alpha, (n - x).max(0.0) + self.beta);
+        let (a, b) = self.posterior(x, n);
         match Beta::new(a, b) {
             Ok(post) => (post.inverse_cdf(0.025), post.inverse_cdf(0.975)),
             Err(_) => {

@@ -8,7 +8,9 @@ use appraise_kpi::{Direction, KpiDef, KpiMatrix};
 use serde::Serialize;
 
 use crate::flags::Flags;
-use crate::scorecard::{Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink};
+use crate::scorecard::{
+    Aggregation, GradeMethod, MissingRule, Normalisation, Scorecard, Shrink, Transform,
+};
 use crate::{Error, stats, treat};
 
 /// Composites closer than this are tied.
@@ -101,6 +103,9 @@ struct Raw {
 struct Rate {
     shrunk: Option<f64>,
     interval: Option<(f64, f64)>,
+    /// The rate's posterior Beta(a, b): its uncertainty, which the robustness analysis
+    /// samples.
+    posterior: (f64, f64),
 }
 
 /// One department's result.
@@ -184,11 +189,15 @@ pub(crate) struct Model {
     pub groups: Vec<Vec<usize>>,
     /// KPI-major: the raw and treated value where usable.
     pub usable: Vec<Option<(f64, f64)>>,
+    /// KPI-major: each rate's posterior Beta(a, b) as measured (the robustness
+    /// analysis samples it; a search over values does not read it).
+    pub posterior: Vec<Option<(f64, f64)>>,
     pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rule {
+    pub transform: Transform,
     pub normalise: Normalisation,
     pub direction: Direction,
     pub missing: MissingRule,
@@ -203,6 +212,17 @@ pub(crate) struct Normalised {
     pub flags: Vec<Flags>,
     /// KPI-major per department: the peer median of the real scores.
     pub peer_median: Vec<Option<f64>>,
+}
+
+impl Normalised {
+    /// No score yet for `n_dept` × `n_kpi` cells.
+    pub(crate) fn new(n_dept: usize, n_kpi: usize) -> Normalised {
+        Normalised {
+            scores: vec![f64::NAN; n_dept * n_kpi],
+            flags: vec![Flags::NONE; n_dept * n_kpi],
+            peer_median: vec![None; n_dept * n_kpi],
+        }
+    }
 }
 
 impl Model {
@@ -232,16 +252,8 @@ impl Model {
     /// Normalises every KPI within each peer group and applies the missing-value rule;
     /// `method` overrides the scorecard's normalisation of every KPI.
     pub(crate) fn normalise(&self, method: Option<Normalisation>) -> Normalised {
-        let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
-        let scores = vec![f64::NAN; n_dept * n_kpi];
-        let flags = vec![Flags::NONE; n_dept * n_kpi];
-        let peer_median = vec![None; n_dept * n_kpi];
-        let mut out = Normalised {
-            scores,
-            flags,
-            peer_median,
-        };
-        for k in 0..n_kpi {
+        let mut out = Normalised::new(self.n_dept, self.n_kpi());
+        for k in 0..self.n_kpi() {
             self.normalise_kpi(k, method, &self.groups, &mut out);
         }
         out
@@ -256,14 +268,27 @@ impl Model {
         groups: &[Vec<usize>],
         out: &mut Normalised,
     ) {
-        let (n_dept, n_kpi) = (self.n_dept, self.n_kpi());
+        let usable = &self.usable[k * self.n_dept..(k + 1) * self.n_dept];
+        self.normalise_column(k, usable, method, groups, out);
+    }
+
+    /// [`Model::normalise_kpi`] with KPI `k`'s usable values given (`usable`, one per
+    /// department) in place of the model's.
+    pub(crate) fn normalise_column(
+        &self,
+        k: usize,
+        usable: &[Option<(f64, f64)>],
+        method: Option<Normalisation>,
+        groups: &[Vec<usize>],
+        out: &mut Normalised,
+    ) {
+        let n_kpi = self.n_kpi();
         let rule = &self.rules[k];
         let Normalised {
             scores,
             flags,
             peer_median,
         } = out;
-        let usable = &self.usable[k * n_dept..(k + 1) * n_dept];
         let method = method.unwrap_or(rule.normalise);
         for group in groups {
             let members: Vec<usize> = group
@@ -708,6 +733,7 @@ fn prepare(card: &Scorecard, input: &Input<'_>, intervals: bool) -> Result<Prepa
         aggregation: card.aggregation,
         groups,
         usable,
+        posterior: rates.iter().map(|r| r.map(|r| r.posterior)).collect(),
         rules,
     };
     Ok(Prepared {
@@ -883,7 +909,7 @@ fn rate_kpi(
     intervals: bool,
     out: &mut [Option<Rate>],
 ) {
-    use crate::rates::{Prior, Z95, wilson};
+    use crate::rates::{JEFFREYS, Prior, Z95, wilson};
     let n_dept = raw.len() / card.kpis.len().max(1);
     let rule = &card.kpis[k];
     for members in groups {
@@ -908,10 +934,12 @@ fn rate_kpi(
                 Some(p) => Rate {
                     shrunk: Some(p.shrink(x, n)),
                     interval: intervals.then(|| p.interval(x, n)),
+                    posterior: p.posterior(x, n),
                 },
                 None => Rate {
                     shrunk: None,
                     interval: intervals.then(|| wilson(x, n, Z95)),
+                    posterior: JEFFREYS.posterior(x, n),
                 },
             });
         }
@@ -953,6 +981,7 @@ fn treat_values(
                 hint: Some("`appraise kpi list` shows the KPIs".into()),
             })?;
         rules.push(Rule {
+            transform: rule.transform,
             normalise: rule.normalise,
             direction: def.direction,
             missing: rule.missing,

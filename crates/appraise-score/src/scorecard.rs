@@ -162,6 +162,8 @@ pub struct Uncertainty {
     pub seed: u64,
     /// Each weight is multiplied by U(1 − noise, 1 + noise).
     pub weight_noise: f64,
+    /// Whether each run draws every rate from its posterior (sampling noise).
+    pub sampling: bool,
 }
 
 /// A read and checked scorecard.
@@ -329,6 +331,8 @@ struct UncertaintyToml {
     seed: u64,
     #[serde(default = "default_noise")]
     weight_noise: Spanned<f64>,
+    #[serde(default = "yes")]
+    sampling: bool,
 }
 
 fn default_timezone() -> Spanned<String> {
@@ -353,6 +357,9 @@ fn default_runs_spanned() -> Spanned<usize> {
     Spanned::new(0..0, default_runs())
 }
 
+fn yes() -> bool {
+    true
+}
 fn default_runs() -> usize {
     1000
 }
@@ -853,6 +860,7 @@ impl Reader<'_> {
                 runs: default_runs(),
                 seed: default_seed(),
                 weight_noise: 0.25,
+                sampling: true,
             });
         };
         let noise = *u.weight_noise.get_ref();
@@ -874,6 +882,7 @@ impl Reader<'_> {
             runs: *u.runs.get_ref(),
             seed: u.seed,
             weight_noise: noise,
+            sampling: u.sampling,
         })
     }
 }
