@@ -2100,3 +2100,85 @@ fn the_tool_signs_the_bulletin() {
         assert!(!text.contains(word), "{word} in the bulletin");
     }
 }
+
+/// The colours an SVG chart draws with (`fill` and `stroke` attributes).
+fn svg_colours(path: &Path) -> Vec<[u8; 3]> {
+    use appraise_report::vision::parse_hex;
+    let text = read(path);
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut colours: Vec<[u8; 3]> = doc
+        .descendants()
+        .flat_map(|n| [n.attribute("fill"), n.attribute("stroke")])
+        .flatten()
+        .filter_map(parse_hex)
+        .collect();
+    colours.sort_unstable();
+    colours.dedup();
+    colours
+}
+
+/// Every SVG file under `dir`, recursively.
+fn svgs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(svgs_under(&path));
+        } else if path.extension().is_some_and(|e| e == "svg") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+// Print that survives grayscale and colour-blind readers, checked on what is drawn:
+// every chart of the demo (ranking, heatmap, trend, movement, exchanges, response,
+// funnels, radars, anomalies, sensitivity). Its coloured marks (chroma C* ≥ 15; grays,
+// ink and white carry no category) are seen as a grayscale printer, a deuteranope and
+// a protanope see them: two category colours of one chart stay ΔE ≥ 10 apart
+// (`vision::DISTINCT`), and a sequential scale (more than 12 colours: the heatmaps)
+// keeps its order of lightness, so that darker still means more. Regression
+// (anomaly_outages_and_spikes_gray_alike): the anomaly calendar's red outages
+// (#D73027) and blue spikes (#1F60A8) printed as the same gray (ΔE 5.0).
+#[test]
+fn every_chart_keeps_its_colours_apart_in_grayscale_and_for_colour_blind_readers() {
+    use appraise_report::vision::{DISTINCT, Vision, chroma, delta_e, lab};
+    let charts = svgs_under(&demo_report().join("charts"));
+    assert!(charts.len() >= 20, "{charts:?}");
+    let mut pairs = 0;
+    for chart in &charts {
+        let marks: Vec<[u8; 3]> = svg_colours(chart)
+            .into_iter()
+            .filter(|&c| chroma(lab(c, Vision::Normal)) >= 15.0)
+            .collect();
+        for how in Vision::IMPAIRED {
+            for (i, &a) in marks.iter().enumerate() {
+                for &b in &marks[i + 1..] {
+                    let (na, nb) = (lab(a, Vision::Normal), lab(b, Vision::Normal));
+                    let (sa, sb) = (lab(a, how), lab(b, how));
+                    if marks.len() > 12 {
+                        if (na[0] - nb[0]).abs() >= 3.0 {
+                            assert_eq!(
+                                na[0] < nb[0],
+                                sa[0] < sb[0],
+                                "{}: {a:?} and {b:?} swap lightness ({how:?})",
+                                chart.display()
+                            );
+                        }
+                    } else {
+                        pairs += 1;
+                        let d = delta_e(sa, sb);
+                        assert!(
+                            d >= DISTINCT,
+                            "{}: {a:?} and {b:?} differ by ΔE {d:.1} ({how:?})",
+                            chart.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The ranking alone has four grade colours and the interval's blue.
+    assert!(pairs >= 30, "{pairs}");
+}

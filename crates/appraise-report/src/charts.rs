@@ -1082,10 +1082,11 @@ fn anomaly_rows<'a>(src: &Source<'a>) -> Vec<&'a str> {
         .collect()
 }
 
-/// The colour of an anomaly's kind: red outages, orange regressions, blue spikes.
+/// The colour of an anomaly's kind: dark red outages, orange regressions, blue spikes;
+/// three lightnesses, apart in grayscale print and for colour-blind readers.
 fn anomaly_colour(kind: AnomalyKind) -> RGBColor {
     match kind {
-        AnomalyKind::Outage => RGBColor(215, 48, 39),
+        AnomalyKind::Outage => FALL,
         AnomalyKind::LatencyRegression => RGBColor(240, 150, 40),
         AnomalyKind::Spike => ACCENT,
     }
@@ -1534,6 +1535,7 @@ mod rank_axis_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vision::{DISTINCT, Vision, delta_e};
 
     #[test]
     fn a_10000_character_department_name() {
@@ -1573,85 +1575,29 @@ mod tests {
         }
     }
 
-    /// CIE L*a*b* (D65) of an sRGB colour.
+    /// L*a*b* of `c` as `vision` sees it.
+    fn seen(c: RGBColor, vision: Vision) -> [f64; 3] {
+        crate::vision::lab([c.0, c.1, c.2], vision)
+    }
+
     fn lab(c: RGBColor) -> [f64; 3] {
-        lab_linear(linear(c))
-    }
-
-    fn linear(c: RGBColor) -> [f64; 3] {
-        [c.0, c.1, c.2].map(|v| {
-            let v = f64::from(v) / 255.0;
-            if v <= 0.04045 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        })
-    }
-
-    fn lab_linear([r, g, b]: [f64; 3]) -> [f64; 3] {
-        let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-        let f = |t: f64| {
-            if t > 0.008856 {
-                t.cbrt()
-            } else {
-                7.787 * t + 16.0 / 116.0
-            }
-        };
-        [
-            116.0 * f(y) - 16.0,
-            500.0 * (f(x) - f(y)),
-            200.0 * (f(y) - f(z)),
-        ]
-    }
-
-    /// A colour as a reader sees it: printed in grayscale (the luma of ITU-R BT.601,
-    /// which office printers and PDF viewers use), or with deuteranopia or protanopia
-    /// (Machado, Oliveira and Fernandes 2009, severity 1, on linear RGB).
-    fn seen(c: RGBColor, how: &str) -> [f64; 3] {
-        let m: [[f64; 3]; 3] = match how {
-            "deuteranopia" => [
-                [0.367322, 0.860646, -0.227968],
-                [0.280085, 0.672501, 0.047413],
-                [-0.011820, 0.042940, 0.968881],
-            ],
-            "protanopia" => [
-                [0.152286, 1.052583, -0.204868],
-                [0.114503, 0.786281, 0.099216],
-                [-0.003882, -0.048116, 1.051998],
-            ],
-            _ => {
-                let g = 0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2);
-                let v = g.round() as u8;
-                return lab(RGBColor(v, v, v));
-            }
-        };
-        let l = linear(c);
-        let out = m.map(|row| (row[0] * l[0] + row[1] * l[1] + row[2] * l[2]).clamp(0.0, 1.0));
-        lab_linear(out)
+        seen(c, Vision::Normal)
     }
 
     #[test]
     fn grade_colours_survive_grayscale_and_colour_blindness() {
         // Regression (grade_colours_collapse_in_grayscale): A #1A9850 and D #D73027 had
         // gray values 106 and 97, B and C 176 and 168, so A = D and B = C in grayscale
-        // print and for deuteranopes. ΔE 10 is four times the just-noticeable
-        // difference (about 2.3): two marks side by side, or a mark and its legend,
-        // read as different.
-        let de = |a: [f64; 3], b: [f64; 3]| {
-            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
-        };
+        // print and for deuteranopes. ΔE 10: `vision::DISTINCT`.
         for n in 2..=5 {
             let colours: Vec<RGBColor> = (0..n).map(|g| grade_colour(Some(g), n)).collect();
-            for how in ["grayscale", "deuteranopia", "protanopia"] {
+            for how in Vision::IMPAIRED {
                 for (i, a) in colours.iter().enumerate() {
                     for b in &colours[i + 1..] {
-                        let d = de(seen(*a, how), seen(*b, how));
+                        let d = delta_e(seen(*a, how), seen(*b, how));
                         assert!(
-                            d >= 10.0,
-                            "{n} grades, {how}: {a:?} and {b:?} differ by {d:.1}"
+                            d >= DISTINCT,
+                            "{n} grades, {how:?}: {a:?} and {b:?} differ by {d:.1}"
                         );
                     }
                 }
@@ -1663,10 +1609,12 @@ mod tests {
         }
         // The old palette fails the same check.
         let old = [RGBColor(26, 152, 80), RGBColor(215, 48, 39)];
-        assert!(de(seen(old[0], "grayscale"), seen(old[1], "grayscale")) < 10.0);
+        let g = Vision::Grayscale;
+        assert!(delta_e(seen(old[0], g), seen(old[1], g)) < DISTINCT);
         // A rise and a fall stay apart too.
-        assert!(de(seen(RISE, "deuteranopia"), seen(FALL, "deuteranopia")) >= 10.0);
-        assert!(de(seen(RISE, "grayscale"), seen(FALL, "grayscale")) >= 10.0);
+        for how in Vision::IMPAIRED {
+            assert!(delta_e(seen(RISE, how), seen(FALL, how)) >= DISTINCT);
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod staging;
 pub mod tables;
 pub mod templates;
 mod view;
+pub mod vision;
 mod xlsx;
 
 use std::collections::BTreeMap;
