@@ -788,6 +788,12 @@ fn the_bulletin_is_the_office_s_own() {
             cover.contains("2026年10月15日") && !cover.contains("草稿"),
             "{cover}"
         );
+        let info = poppler("pdfinfo", &[], &issued.join("report.pdf")).unwrap_or_default();
+        assert!(
+            info.lines()
+                .any(|l| l.starts_with("Author:") && l.contains("江苏省政务服务管理办公室")),
+            "{info}"
+        );
         // The findings come first after the contents: the grade counts of ranking.csv.
         let ranking = read(&issued.join("ranking.csv"));
         let graded = |g: &str| {
@@ -989,7 +995,16 @@ fn the_chinese_report_has_no_english_value_words() {
         cards.contains("样本少于20") && cards.contains("低于样本量下限"),
         "a flag in Chinese"
     );
-    assert!(cards.contains("(比率)"), "a unit in Chinese");
+    // Regression (half_width_brackets_on_zh_cards): "(比率)" and "95%: 0.51–1.00".
+    assert!(
+        cards.contains("（比率）"),
+        "a unit in Chinese, in full-width brackets"
+    );
+    assert!(
+        !cards.contains("(比率)") && !cards.contains("95%: "),
+        "half-width in zh"
+    );
+    assert!(cards.contains("95%："), "a rate's interval");
     // The demo's one anomaly: in the report's section and on the department's card,
     // in Chinese.
     assert!(
@@ -2099,6 +2114,19 @@ fn the_tool_signs_the_bulletin() {
     for word in ["appraise", "manifest.json", "anomalies.csv", "SHA-256"] {
         assert!(!text.contains(word), "{word} in the bulletin");
     }
+    // Nor its metadata: the author is the issuer, or none while unset.
+    for pdf in [
+        out.join("report.pdf"),
+        out.join("departments/320000-MZ.pdf"),
+    ] {
+        let info = poppler("pdfinfo", &[], &pdf).unwrap_or_default();
+        let author = info.lines().find(|l| l.starts_with("Author:"));
+        assert!(
+            author.is_none_or(|a| !a.contains("appraise")),
+            "{}: {author:?}",
+            pdf.display()
+        );
+    }
 }
 
 /// The colours an SVG chart draws with (`fill` and `stroke` attributes).
@@ -2181,4 +2209,31 @@ fn every_chart_keeps_its_colours_apart_in_grayscale_and_for_colour_blind_readers
     }
     // The ranking alone has four grade colours and the interval's blue.
     assert!(pairs >= 30, "{pairs}");
+}
+
+// Regression (unranked_card_without_a_reason): 省民政厅 had a composite of 60.77 and a
+// rank of "–" with no word why. Its KPIs with a usable value carry 0.65 of the weight
+// (ranking.csv), below the scorecard's min_coverage of 2/3: the card says so, in the
+// HTML and in print, with the rank interval explained beside it.
+#[test]
+fn an_unranked_card_says_why() {
+    let out = demo_report();
+    let row = read(&out.join("ranking.csv"))
+        .lines()
+        .find(|l| l.starts_with("320000-MZ,"))
+        .map(str::to_string)
+        .unwrap();
+    assert!(
+        row.contains(",insufficient_data,") && row.ends_with(",0.65"),
+        "{row}"
+    );
+    let reason = "未参加排名与评级：有可用取值的指标占权重的 65.0%，低于考核方案要求的 66.7%。";
+    let html = read(&out.join("departments/320000-MZ.html"));
+    assert!(html.contains(reason), "html");
+    assert!(html.contains("名次区间：计入权重"), "the interval explained");
+    // A ranked department's card gives no reason.
+    assert!(!read(&out.join("departments/320000-SW.html")).contains("未参加排名"));
+    if let Some(text) = poppler("pdftotext", &[], &out.join("departments/320000-MZ.pdf")) {
+        assert!(text.replace('\n', "").contains(reason), "{text}");
+    }
 }

@@ -59,6 +59,8 @@ pub(crate) struct ReportView<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct BulletinView {
     pub issuer: String,
+    /// The issuer as the PDF's author; empty where unset (never the tool's name).
+    pub author: String,
     pub document_number: String,
     pub issued: String,
     pub draft: bool,
@@ -327,6 +329,10 @@ pub(crate) struct CardView<'a> {
     pub lever: String,
     /// The anomalies of its exchange traffic as provider, by day.
     pub anomalies: Vec<AnomalyRow>,
+    /// Why it is not ranked, in a sentence; empty when it is.
+    pub reason: String,
+    /// What the rank interval is, in a sentence; empty without the robustness analysis.
+    pub interval_note: String,
 }
 
 /// A KPI whose change alone lifts a department: to the next grade, to the next rank.
@@ -351,6 +357,8 @@ pub(crate) struct CardKpi {
     pub key: String,
     pub id: String,
     pub title: String,
+    /// The unit in the brackets of the report's language, as it follows the title
+    /// ("（比率）", " (ratio)"); empty without one.
     pub unit: String,
     pub value: String,
     /// For a rate: its 95 % interval (`0.21–0.72`), and the rate scored where the
@@ -724,6 +732,7 @@ impl<'a> Views<'a> {
         };
         BulletinView {
             draft: issuer.is_none() || b.document_number.is_none() || b.issued.is_none(),
+            author: issuer.clone().unwrap_or_default(),
             issuer: issuer.unwrap_or_else(|| unset("bulletin_issuer")),
             document_number: b
                 .document_number
@@ -938,13 +947,7 @@ impl<'a> Views<'a> {
             anomalies: self.anomaly_section(),
             bulletin: self.bulletin(),
             findings,
-            interval_note: match &a.robustness {
-                None => String::new(),
-                Some(r) => self
-                    .word("interval_note")
-                    .replace("{runs}", &self.lang.count(r.runs as u64))
-                    .replace("{factors}", &self.factors(r)),
-            },
+            interval_note: self.interval_note(),
             whatif: self.whatif(),
         }
     }
@@ -1105,6 +1108,8 @@ impl<'a> Views<'a> {
                         .iter()
                         .find(|x| &x.id == kpi)
                         .map(|x| self.unit(x))
+                        .filter(|u| !u.is_empty())
+                        .map(|u| self.word("unit_after_title").replace("{unit}", &u))
                         .unwrap_or_default(),
                     value: self.num(cell.value, column.decimals),
                     interval: cell.interval.map_or(String::new(), |(lo, hi)| {
@@ -1341,6 +1346,35 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// What a rank interval is, in a sentence; empty without the robustness analysis.
+    fn interval_note(&self) -> String {
+        self.appraisal
+            .robustness
+            .as_ref()
+            .map_or(String::new(), |r| {
+                self.word("interval_note")
+                    .replace("{runs}", &self.lang.count(r.runs as u64))
+                    .replace("{factors}", &self.factors(r))
+            })
+    }
+
+    /// Why department `d` is not ranked, in a sentence; empty when it is.
+    fn unranked_reason(&self, d: usize) -> String {
+        let dep = &self.appraisal.current.departments[d];
+        if dep.status == appraise_score::Status::Ranked {
+            return String::new();
+        }
+        if dep.composite.is_none() {
+            return self.word("unranked_no_score");
+        }
+        self.word("unranked_coverage")
+            .replace("{coverage}", &self.lang.percent(dep.coverage))
+            .replace(
+                "{required}",
+                &self.lang.percent(self.appraisal.scorecard.min_coverage),
+            )
+    }
+
     /// The factors the robustness analysis varied, as one phrase.
     fn factors(&self, r: &appraise_score::Robustness) -> String {
         let names: Vec<String> = r
@@ -1493,6 +1527,8 @@ impl<'a> Views<'a> {
             .iter()
             .map(|e| self.anomaly_row(e))
             .collect(),
+            reason: self.unranked_reason(d),
+            interval_note: self.interval_note(),
         }
     }
 
