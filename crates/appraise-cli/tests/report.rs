@@ -1707,6 +1707,35 @@ fn pdf_card_lacks_group_rank_change_and_reason() {
         text.contains(&format!("{}：数据不足", word("status"))),
         "{text}"
     );
+    // Every column header of the HTML card's tables is in the PDF card (sample size and
+    // contribution were not). A header wrapped over lines in its column is found as its
+    // characters in order within three times its length.
+    let html = read(&unranked);
+    let flat: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let found = |header: &str| {
+        let h: Vec<char> = header.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..flat.len()).any(|start| {
+            let mut i = 0;
+            for &c in flat[start..].iter().take(3 * h.len()) {
+                if i < h.len() && c == h[i] {
+                    i += 1;
+                }
+            }
+            i == h.len() && flat[start] == h[0]
+        })
+    };
+    let headers: Vec<String> = html
+        .split("<th")
+        .skip(1)
+        .filter_map(|part| part.split_once('>')?.1.split_once("</th>"))
+        .map(|(inner, _)| inner.to_string())
+        .filter(|h| !h.is_empty() && !h.contains('<'))
+        .collect();
+    assert!(headers.len() >= 20, "{headers:?}");
+    for header in &headers {
+        assert!(found(header), "{header} is not in the PDF card");
+    }
+    assert!(!found("不存在的列"));
 }
 
 /// Regression (english_in_the_chinese_report): the Chinese report linked every chart's
@@ -2230,7 +2259,10 @@ fn an_unranked_card_says_why() {
     let reason = "未参加排名与评级：有可用取值的指标占权重的 65.0%，低于考核方案要求的 66.7%。";
     let html = read(&out.join("departments/320000-MZ.html"));
     assert!(html.contains(reason), "html");
-    assert!(html.contains("名次区间：计入权重"), "the interval explained");
+    assert!(
+        html.contains("名次区间：计入权重"),
+        "the interval explained"
+    );
     // A ranked department's card gives no reason.
     assert!(!read(&out.join("departments/320000-SW.html")).contains("未参加排名"));
     if let Some(text) = poppler("pdftotext", &[], &out.join("departments/320000-MZ.pdf")) {
