@@ -480,6 +480,32 @@ mod tests {
     use super::*;
     use crate::{Department, Input, Scorecard, score};
 
+    /// Scores `values` through `card`, the departments they name in one peer group.
+    fn scored(card: &Scorecard, library: &[KpiDef], values: Vec<KpiValue>) -> Scores {
+        let mut ids: Vec<&str> = values.iter().map(|v| v.department_id.as_str()).collect();
+        ids.dedup();
+        let departments: Vec<Department> = ids
+            .iter()
+            .map(|&id| Department {
+                id: id.into(),
+                name: id.into(),
+                name_en: String::new(),
+                level: "x".into(),
+                peer_group: "x".into(),
+            })
+            .collect();
+        let matrix = KpiMatrix {
+            period: "2026Q3".parse().expect("a period"),
+            values,
+        };
+        let input = Input {
+            departments: &departments,
+            library,
+            matrix: &matrix,
+        };
+        score(card, &input).expect("scores")
+    }
+
     // Regression: the Monte Carlo's precomputed logs once turned a missing score (NaN)
     // into ln 1 = 0, a present score, under geometric aggregation. The nominal draw
     // must reproduce the nominal ranks exactly, missing values and all.
@@ -509,16 +535,6 @@ mod tests {
                 ("d2", 5.0, Some(9.0)),
                 ("d3", 1.0, Some(1.0)),
             ];
-            let departments: Vec<Department> = cells
-                .iter()
-                .map(|c| Department {
-                    id: c.0.into(),
-                    name: c.0.into(),
-                    name_en: String::new(),
-                    level: "x".into(),
-                    peer_group: "x".into(),
-                })
-                .collect();
             let value = |d: &str, k: &str, v: Option<f64>| KpiValue {
                 department_id: d.into(),
                 kpi: k.into(),
@@ -531,16 +547,7 @@ mod tests {
                 .iter()
                 .flat_map(|c| [value(c.0, "p", Some(c.1)), value(c.0, "q", c.2)])
                 .collect();
-            let matrix = KpiMatrix {
-                period: "2026Q3".parse().expect("a period"),
-                values,
-            };
-            let input = Input {
-                departments: &departments,
-                library: &library,
-                matrix: &matrix,
-            };
-            let scores = score(&card, &input).expect("scores");
+            let scores = scored(&card, &library, values);
             let eval = Evaluator::new(&scores);
             let nominal = Draw {
                 weights: vec![1.0; 3],
@@ -573,18 +580,7 @@ mod tests {
         let text = "-- kpi: r\n-- title: t\n-- dimension: s\n-- direction: higher\n\
                     -- unit: ratio\nSELECT 1\n";
         let library = [KpiDef::parse(Path::new("r.sql"), text).expect("kpi")];
-        let rates = [("d1", 0.9), ("d2", 0.8), ("d3", 0.1)];
-        let departments: Vec<Department> = rates
-            .iter()
-            .map(|c| Department {
-                id: c.0.into(),
-                name: c.0.into(),
-                name_en: String::new(),
-                level: "x".into(),
-                peer_group: "x".into(),
-            })
-            .collect();
-        let values = rates
+        let values = [("d1", 0.9), ("d2", 0.8), ("d3", 0.1)]
             .iter()
             .map(|&(d, p)| KpiValue {
                 department_id: d.into(),
@@ -595,16 +591,7 @@ mod tests {
                 sample_size: None,
             })
             .collect();
-        let matrix = KpiMatrix {
-            period: "2026Q3".parse().expect("a period"),
-            values,
-        };
-        let input = Input {
-            departments: &departments,
-            library: &library,
-            matrix: &matrix,
-        };
-        let scores = score(&card, &input).expect("scores");
+        let scores = scored(&card, &library, values);
         let r = robustness(&scores, &card.uncertainty);
         (scores, r)
     }
