@@ -122,6 +122,14 @@ fn generate_then_validate_accounts_for_the_injected_rows() {
     let found_total = found["rejected"].as_u64().unwrap() + found["duplicates"].as_u64().unwrap();
     assert_eq!(injected_total, found_total);
     assert_eq!(found["read"], report["rows"]["exchanges"]);
+    // Regression (generate_reports_its_staging_folder): the files listed were those of
+    // the staging folder, gone once the output was committed.
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let f = Path::new(f.as_str().unwrap());
+        assert!(f.is_file() && f.parent() == Some(data.path()), "{f:?}");
+    }
 }
 
 #[test]

@@ -39,7 +39,13 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
         },
         anomalies: args.anomalies.unwrap_or(0),
     };
-    let report = generate(&opts).with_context(|| format!("writing {}", args.out.display()))?;
+    let mut report = generate(&opts).with_context(|| format!("writing {}", args.out.display()))?;
+    // The files where they are once committed, not in the staging folder.
+    for file in &mut report.files {
+        if let Ok(name) = file.strip_prefix(staging.path()) {
+            *file = args.out.join(name);
+        }
+    }
     staging.commit()?;
     // The report is data: scripts read which bad rows went in.
     println!("{}", serde_json::to_string_pretty(&report)?);
