@@ -244,7 +244,7 @@ impl crate::cli::OutputArgs {
             None => None,
             Some(path) => {
                 let inputs: Vec<_> = inputs.iter().map(|p| p.to_path_buf()).collect();
-                appraise_report::staging::check_output_file(path, &inputs)?;
+                appraise_data::staging::check_output_file(path, &inputs)?;
                 match std::fs::symlink_metadata(path) {
                     Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
                         reason: format!("{}: is a folder; --out names a file here", path.display()),

@@ -5,9 +5,9 @@ use appraise_data::Warning;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use appraise_data::staging::{Policy, Staging};
 use appraise_data::{Dataset, LoadOptions, load_dir};
 use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
-use appraise_report::staging::{Policy, Staging};
 use appraise_score::anomaly::{Detected, Settings, detect, window};
 use chrono::{Datelike, NaiveDate};
 

@@ -31,11 +31,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use appraise_data::manifest::{FileHash, Manifest};
+use appraise_data::staging::{Policy, Staging};
 use appraise_data::{Dataset, LoadOptions, load_dir, spreadsheet_safe};
 use appraise_kpi::{KpiDef, KpiMatrix, Period};
 use appraise_report::lang::{Lang, Strings};
-use appraise_report::manifest::{FileHash, Manifest};
-use appraise_report::staging::{Policy, Staging};
 use appraise_score::Appraisal;
 use serde_json::{Value, json};
 

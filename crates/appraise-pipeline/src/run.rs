@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use appraise_data::manifest::Manifest;
+use appraise_data::staging::{Policy, Staging};
 use appraise_data::{Dataset, LoadOptions, Table, load_dir};
 use appraise_kpi::Period;
 use appraise_report::charts::TOP_DEPARTMENTS;
 use appraise_report::fonts::Fonts;
 use appraise_report::lang::Lang;
-use appraise_report::manifest::Manifest;
-use appraise_report::staging::{Policy, Staging};
 use appraise_report::templates::Templates;
 use appraise_report::{Report, STEPS};
 use chrono::Datelike;

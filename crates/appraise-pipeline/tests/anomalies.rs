@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use appraise_data::staging::Policy;
 use appraise_gen::{GenerateOptions, Planted, generate};
 use appraise_kpi::{Calendar, EngineOptions};
 use appraise_pipeline::{Watch, Watched, watch};
-use appraise_report::staging::Policy;
 use appraise_score::anomaly::{Kind, Settings};
 use chrono::NaiveDate;
 

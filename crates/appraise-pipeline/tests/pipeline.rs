@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use appraise_data::staging::Policy;
 use appraise_kpi::{Calendar, EngineOptions, load_library};
 use appraise_pipeline::{Error, Job, Laps, RUN_STEPS, Rules, appraise, block_on, from_disk, run};
 use appraise_report::lang::Lang;
-use appraise_report::staging::Policy;
 use appraise_report::templates::Templates;
 use appraise_score::Scorecard;
 

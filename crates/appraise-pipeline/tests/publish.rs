@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use appraise_data::staging::Policy;
 use appraise_kpi::{Calendar, EngineOptions, load_library};
 use appraise_pipeline::{
     Laps, Licence, Release, Rules, SUPPRESSED, Scored, appraise, block_on, from_disk, publish,
 };
 use appraise_report::lang::Lang;
-use appraise_report::staging::Policy;
 use appraise_score::Scorecard;
 use appraise_score::suppress::recoverable;
 

@@ -2,7 +2,7 @@
 //! report card per department, and the tables a researcher re-derives every figure
 //! from.
 //!
-//! [`Report::write`] writes into a folder (the CLI hands it a [`staging::Staging`]
+//! [`Report::write`] writes into a folder (the CLI hands it a [`appraise_data::staging::Staging`]
 //! folder, moved into place at the end):
 //!
 //! | file | what |
@@ -26,10 +26,8 @@ pub mod charts;
 pub mod compare;
 pub mod fonts;
 pub mod lang;
-pub mod manifest;
 pub mod names;
 mod pdf;
-pub mod staging;
 pub mod tables;
 pub mod templates;
 mod view;

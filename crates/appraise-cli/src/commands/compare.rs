@@ -24,7 +24,7 @@ pub(crate) fn run(args: CompareArgs) -> Result<ExitCode> {
     inputs.extend(a.scorecard.as_deref());
     inputs.extend(base_card);
     let policy = super::write_policy(&args.write, &inputs);
-    let staging = appraise_report::staging::Staging::new(&args.out, &policy)?;
+    let staging = appraise_data::staging::Staging::new(&args.out, &policy)?;
     let templates = appraise_report::templates::Templates::load(None)?;
     let opts = super::load_options(&data.read, a.scorecard.as_deref())?;
     let loaded = appraise_data::load_dir(&data.data, &opts)

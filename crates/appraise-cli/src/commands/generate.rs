@@ -16,7 +16,7 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
         })
     })?;
     let staging =
-        appraise_report::staging::Staging::new(&args.out, &super::write_policy(&args.write, &[]))?;
+        appraise_data::staging::Staging::new(&args.out, &super::write_policy(&args.write, &[]))?;
     let opts = GenerateOptions {
         seed: args.seed,
         departments: args.departments,

@@ -201,8 +201,8 @@ pub(crate) fn appraisal_inputs<'a>(
 pub(crate) fn write_policy(
     write: &crate::cli::WriteArgs,
     inputs: &[&std::path::Path],
-) -> appraise_report::staging::Policy {
-    appraise_report::staging::Policy {
+) -> appraise_data::staging::Policy {
+    appraise_data::staging::Policy {
         force: write.force,
         wait: write.wait,
         inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
@@ -212,7 +212,7 @@ pub(crate) fn write_policy(
 /// Where `validate` and `ingest` put rejected rows: `--rejects DIR` when given, else
 /// `reports/out/rejects` only when rows were rejected. Staged like any output folder.
 pub(crate) struct Rejects {
-    staging: appraise_report::staging::Staging,
+    staging: appraise_data::staging::Staging,
     asked: bool,
 }
 
@@ -231,8 +231,7 @@ impl Rejects {
         inputs.extend(read.mapping.as_deref());
         inputs.extend(read.departments.as_deref());
         inputs.extend(read.pseudonym_key_file.as_deref());
-        let staging =
-            appraise_report::staging::Staging::new(target, &write_policy(write, &inputs))?;
+        let staging = appraise_data::staging::Staging::new(target, &write_policy(write, &inputs))?;
         Ok(Rejects {
             staging,
             asked: asked.is_some(),

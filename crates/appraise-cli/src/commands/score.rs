@@ -33,7 +33,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
             inputs.extend(q.kpis.as_deref());
             inputs.extend(q.calendars.as_deref());
             let policy = super::write_policy(&args.output.write, &inputs);
-            Some(appraise_report::staging::Staging::new(dir, &policy)?)
+            Some(appraise_data::staging::Staging::new(dir, &policy)?)
         }
     };
     let opts = super::load_options(&args.read, a.scorecard.as_deref())?;

@@ -27,8 +27,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use appraise_data::Error;
-use appraise_data::lock::Lock;
+use crate::Error;
+use crate::lock::Lock;
 use serde::{Deserialize, Serialize};
 
 /// The file in every output folder that lists the files appraise wrote there.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use appraise_data::{Accounting, Dataset};
+use crate::{Accounting, Dataset};
 use serde::Serialize;
 
 /// A file and its fingerprint.
@@ -31,7 +31,7 @@ pub struct FileHash {
 impl FileHash {
     /// Hashes a file, streaming; `shown` is the path the manifest gives.
     pub fn of(path: &Path, shown: &Path) -> io::Result<FileHash> {
-        let (bytes, sha256) = appraise_data::digest::file_sha256(path)?;
+        let (bytes, sha256) = crate::digest::file_sha256(path)?;
         Ok(FileHash {
             path: shown.to_path_buf(),
             bytes,
@@ -88,7 +88,7 @@ pub struct Manifest {
     pub accounting: BTreeMap<String, Accounting>,
     /// For X-Road input: what became of every record (pairs, orphans, repeats).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub xroad: Option<appraise_data::xroad::Summary>,
+    pub xroad: Option<crate::xroad::Summary>,
     /// Seconds per step. Differs between runs.
     pub timings: Vec<(String, f64)>,
 }
@@ -117,7 +117,7 @@ impl Manifest {
         if data.tables.iter().any(|t| t.stored.is_some()) {
             // The manifest as the run read it at open, not as it is now: an ingest
             // committing meanwhile does not change what the figures came from.
-            let shown = Path::new(appraise_data::warehouse::MANIFEST);
+            let shown = Path::new(crate::warehouse::MANIFEST);
             inputs.push(match &data.snapshot {
                 Some((bytes, sha256)) => FileHash {
                     path: shown.to_path_buf(),
@@ -187,20 +187,20 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
         let dir = tempfile::tempdir().unwrap();
         let wh = dir.path().join("wh");
-        let opts = appraise_data::LoadOptions::default();
-        appraise_data::warehouse::ingest(&root.join("tiny"), &wh, &opts).unwrap();
-        let manifest = wh.join(appraise_data::warehouse::MANIFEST);
-        let at_open = appraise_data::digest::file_sha256(&manifest).unwrap();
-        let data = appraise_data::warehouse::open(&wh, &opts).unwrap();
+        let opts = crate::LoadOptions::default();
+        crate::warehouse::ingest(&root.join("tiny"), &wh, &opts).unwrap();
+        let manifest = wh.join(crate::warehouse::MANIFEST);
+        let at_open = crate::digest::file_sha256(&manifest).unwrap();
+        let data = crate::warehouse::open(&wh, &opts).unwrap();
         // An ingest commits while the run goes on.
-        appraise_data::warehouse::ingest(&root.join("demo"), &wh, &opts).unwrap();
-        let now = appraise_data::digest::file_sha256(&manifest).unwrap();
+        crate::warehouse::ingest(&root.join("demo"), &wh, &opts).unwrap();
+        let now = crate::digest::file_sha256(&manifest).unwrap();
         assert_ne!(now, at_open);
         let m = Manifest::new("0", "2026Q3", &wh, &data).unwrap();
         let named = m
             .inputs
             .iter()
-            .find(|f| f.path == Path::new(appraise_data::warehouse::MANIFEST))
+            .find(|f| f.path == Path::new(crate::warehouse::MANIFEST))
             .unwrap();
         assert_eq!((named.bytes, named.sha256.clone()), at_open);
     }
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn lists_every_input_and_balances_the_rows() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tiny");
-        let data = appraise_data::load_dir(&root, &Default::default()).unwrap();
+        let data = crate::load_dir(&root, &Default::default()).unwrap();
         let m = Manifest::new("0.1.0", "2026Q3", &root, &data).unwrap();
         let files: usize = data.tables.iter().map(|t| t.files.len()).sum();
         assert_eq!(m.inputs.len(), files);
