@@ -368,37 +368,19 @@ impl Report<'_> {
 
     /// Writes the tables; returns the ranking, KPI and score tables for the workbook.
     fn write_tables(&self, dir: &Path) -> Result<[RecordBatch; 3], Error> {
-        let a = self.appraisal;
-        let table = |e: &dyn std::fmt::Display| Error::Table {
+        let [(_, ranking), (_, scores), ..] =
+            tables::write_appraisal(self.appraisal, dir, TableFormat::Csv)?;
+        let kpis = self.matrix.to_batch().map_err(|e| Error::Table {
             path: dir.to_path_buf(),
             reason: e.to_string(),
-        };
-        let ranking = a.ranking_table().map_err(|e| table(&e))?;
-        let kpis = self.matrix.to_batch().map_err(|e| table(&e))?;
-        let scores = a.scores_table().map_err(|e| table(&e))?;
-        let people = tables::for_spreadsheets(&ranking);
-        let outputs = [
-            ("ranking", &people, TableFormat::Csv),
+        })?;
+        for (name, batch, format) in [
             ("ranking", &ranking, TableFormat::Json),
             ("kpis", &kpis, TableFormat::Csv),
-            ("scores", &scores, TableFormat::Csv),
             ("scores", &scores, TableFormat::Parquet),
-        ];
-        for (name, batch, format) in outputs {
+        ] {
             let path = dir.join(format!("{name}.{}", format.extension()));
             tables::write(std::slice::from_ref(batch), format, &path)?;
-        }
-        for (name, batch) in [
-            ("sensitivity", a.sensitivity_table()),
-            ("trend", a.trend_table()),
-            ("targets", a.targets_table()),
-            ("routes", a.routes_table()),
-            ("funnel", a.funnel_table()),
-            ("correlations", a.correlations_table()),
-            ("profiles", a.profiles_table()),
-        ] {
-            let batch = tables::for_spreadsheets(&batch.map_err(|e| table(&e))?);
-            tables::write(&[batch], TableFormat::Csv, &dir.join(format!("{name}.csv")))?;
         }
         Ok([ranking, kpis, scores])
     }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use appraise_score::Appraisal;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::Error;
@@ -49,6 +50,29 @@ pub fn for_spreadsheets(batch: &RecordBatch) -> RecordBatch {
         .collect();
     // Same schema, same lengths: this cannot fail.
     RecordBatch::try_new(batch.schema(), columns).unwrap_or_else(|_| batch.clone())
+}
+
+/// Writes every table of `appraisal` ([`Appraisal::tables`]) into `dir` as
+/// `<name>.<ext>` in `format`; as CSV, the summaries [`for_spreadsheets`] and
+/// `scores.csv` exact. The tables, for a caller that writes more of them.
+pub fn write_appraisal(
+    appraisal: &Appraisal,
+    dir: &Path,
+    format: TableFormat,
+) -> Result<[(&'static str, RecordBatch); 9], Error> {
+    let tables = appraisal.tables().map_err(|e| Error::Table {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    for (name, batch) in &tables {
+        let path = dir.join(format!("{name}.{}", format.extension()));
+        if format == TableFormat::Csv && *name != "scores" {
+            write(&[for_spreadsheets(batch)], format, &path)?;
+        } else {
+            write(std::slice::from_ref(batch), format, &path)?;
+        }
+    }
+    Ok(tables)
 }
 
 /// Writes `batches` to `path` in `format`.

@@ -73,6 +73,23 @@ fn uint(v: impl IntoIterator<Item = Option<u32>>) -> ArrayRef {
 }
 
 impl Appraisal {
+    /// Every table of the appraisal by the stem of its file, in the order they are
+    /// written: `ranking`, `scores`, `sensitivity`, `trend`, `targets`, `routes`,
+    /// `funnel`, `correlations`, `profiles`.
+    pub fn tables(&self) -> Result<[(&'static str, RecordBatch); 9], Error> {
+        Ok([
+            ("ranking", self.ranking_table()?),
+            ("scores", self.scores_table()?),
+            ("sensitivity", self.sensitivity_table()?),
+            ("trend", self.trend_table()?),
+            ("targets", self.targets_table()?),
+            ("routes", self.routes_table()?),
+            ("funnel", self.funnel_table()?),
+            ("correlations", self.correlations_table()?),
+            ("profiles", self.profiles_table()?),
+        ])
+    }
+
     /// One row per department in ranking order: `department_id, name, level,
     /// peer_group, status, composite, rank, group_rank, grade, dim_<id>...`, then
     /// `previous_composite, composite_change, previous_rank, rank_change, rank_median,

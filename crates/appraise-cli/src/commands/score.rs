@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use appraise_score::Appraisal;
-use datafusion::arrow::array::RecordBatch;
 
 use crate::cli::{OutputFormat, ReadArgs, ScoreArgs};
 use crate::output;
@@ -111,33 +110,15 @@ fn score_matrix(
     Ok((appraisal, warnings))
 }
 
-/// Writes every table of the appraisal into `dir` (`ranking`, `scores`, `sensitivity`,
-/// `trend`, `targets`, `routes`, `funnel`, `correlations`, `profiles`), in `format` (`table` writes CSV).
+/// Writes every table of the appraisal into `dir` in `format` (`table` writes CSV).
 pub(crate) fn write_tables(appraisal: &Appraisal, dir: &Path, format: OutputFormat) -> Result<()> {
+    use appraise_report::tables::{TableFormat, write_appraisal};
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let (format, ext) = match format {
-        OutputFormat::Table | OutputFormat::Csv => (OutputFormat::Csv, "csv"),
-        OutputFormat::Json => (OutputFormat::Json, "json"),
-        OutputFormat::Parquet => (OutputFormat::Parquet, "parquet"),
+    let format = match format {
+        OutputFormat::Table | OutputFormat::Csv => TableFormat::Csv,
+        OutputFormat::Json => TableFormat::Json,
+        OutputFormat::Parquet => TableFormat::Parquet,
     };
-    let tables: [(&str, RecordBatch); 9] = [
-        ("ranking", appraisal.ranking_table()?),
-        ("scores", appraisal.scores_table()?),
-        ("sensitivity", appraisal.sensitivity_table()?),
-        ("trend", appraisal.trend_table()?),
-        ("targets", appraisal.targets_table()?),
-        ("routes", appraisal.routes_table()?),
-        ("funnel", appraisal.funnel_table()?),
-        ("correlations", appraisal.correlations_table()?),
-        ("profiles", appraisal.profiles_table()?),
-    ];
-    for (name, mut batch) in tables {
-        // The CSV summaries are for people: safe to open in a spreadsheet. scores.csv
-        // stays exact, as in the report.
-        if format == OutputFormat::Csv && name != "scores" {
-            batch = appraise_report::tables::for_spreadsheets(&batch);
-        }
-        output::write_batches(&[batch], format, Some(&dir.join(format!("{name}.{ext}"))))?;
-    }
+    write_appraisal(appraisal, dir, format)?;
     Ok(())
 }
