@@ -9,7 +9,8 @@
 //! use std::time::Duration;
 //! use appraise_kpi::{Calendar, EngineOptions, load_library};
 //! use appraise_pipeline::{Job, Rules, from_disk, run};
-//! use appraise_report::{lang::Lang, staging::Policy, templates::Templates};
+//! use appraise_data::staging::Policy;
+//! use appraise_report::{lang::Lang, templates::Templates};
 //! use appraise_score::Scorecard;
 //!
 //! let job = Job {
@@ -38,6 +39,7 @@
 
 mod anomalies;
 mod appraise;
+mod compare;
 mod laps;
 mod publish;
 mod run;
@@ -51,6 +53,7 @@ pub use anomalies::{Watch, Watched, find as find_anomalies, watch, write as writ
 pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };
+pub use compare::{Compared, Comparison, compare};
 pub use laps::Laps;
 pub use publish::{COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish};
 pub use run::{Contents, Done, Job, RUN_STEPS, Ranked, from_disk, latest_quarter, run};
