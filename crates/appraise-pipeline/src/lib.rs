@@ -44,6 +44,7 @@ mod laps;
 mod publish;
 mod run;
 mod runtime;
+mod score;
 pub mod series;
 
 use std::path::PathBuf;
@@ -58,6 +59,7 @@ pub use laps::Laps;
 pub use publish::{COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish};
 pub use run::{Contents, Done, Job, RUN_STEPS, Ranked, from_disk, latest_quarter, run};
 pub use runtime::block_on;
+pub use score::{ScoreDone, ScoreInput, Scoring, score};
 
 /// What stops an appraisal: a stage's own error (with its hint and whether it is the
 /// user's input), or one of the pipeline's.
