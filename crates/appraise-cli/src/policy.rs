@@ -11,7 +11,7 @@ use appraise_kpi::{Calendar, KpiDef};
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
 /// The folder name built-in files go by in messages and in the manifest.
-pub(crate) const BUILT_IN: &str = "(built-in)";
+pub(crate) use appraise_pipeline::BUILT_IN;
 
 /// The file or folder of a policy setting: the flag's, the working folder's, or
 /// `None` for the built-in copy.
@@ -90,28 +90,6 @@ pub(crate) fn scorecard_zone(flag: Option<&Path>) -> Result<String> {
         .and_then(|z| z.as_str())
         .unwrap_or(appraise_data::DEFAULT_TIMEZONE_NAME)
         .to_string())
-}
-
-/// The bytes of a policy file a run used, and where it came from (`built-in`, or its
-/// path), for the manifest.
-pub(crate) fn contents(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
-    if let Ok(rel) = path.strip_prefix(BUILT_IN) {
-        let name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        let text = match rel.parent().and_then(Path::to_str) {
-            Some("kpis") => KPIS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
-            Some("calendars") => CALENDARS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
-            _ if name == "scorecard.toml" => Some(SCORECARD),
-            _ => None,
-        };
-        let text = text.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no such built-in file")
-        })?;
-        return Ok((text.as_bytes().to_vec(), "built-in".into()));
-    }
-    appraise_pipeline::from_disk(path)
 }
 
 /// Every built-in policy and template file, by its path under a project folder.

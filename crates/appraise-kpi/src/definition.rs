@@ -75,6 +75,9 @@ pub struct KpiDef {
     pub sql: String,
     /// The file it came from.
     pub path: PathBuf,
+    /// The file's text as read: what the run manifest hashes.
+    #[serde(skip)]
+    pub text: String,
 }
 
 const KEYS: [&str; 11] = [
@@ -270,6 +273,7 @@ impl KpiDef {
             description_zh: h.get("description_zh").map(|v| v.0),
             sql,
             path: path.to_path_buf(),
+            text: text.to_string(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! use std::path::PathBuf;
 //! use std::time::Duration;
 //! use appraise_kpi::{Calendar, EngineOptions, load_library};
-//! use appraise_pipeline::{Job, Rules, from_disk, run};
+//! use appraise_pipeline::{Job, Rules, run};
 //! use appraise_data::staging::Policy;
 //! use appraise_report::{lang::Lang, templates::Templates};
 //! use appraise_score::Scorecard;
@@ -29,7 +29,6 @@
 //!     lang: Lang::Zh,
 //!     out: PathBuf::from("reports/out/demo"),
 //!     write: Policy::default(),
-//!     contents: from_disk,
 //! };
 //! let done = run(job, &mut |_step| {})?;
 //! println!("{} departments ranked", done.ranking.len());
@@ -57,7 +56,7 @@ pub use appraise::{
 pub use compare::{Compared, Comparison, compare};
 pub use laps::Laps;
 pub use publish::{COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish};
-pub use run::{Contents, Done, Job, RUN_STEPS, Ranked, from_disk, latest_quarter, run};
+pub use run::{BUILT_IN, Done, Job, RUN_STEPS, Ranked, latest_quarter, run};
 pub use runtime::block_on;
 pub use score::{ScoreDone, ScoreInput, Scoring, score};
 

@@ -40,7 +40,7 @@ use appraise_score::Appraisal;
 use serde_json::{Value, json};
 
 use crate::appraise::{Rules, Scored, appraise};
-use crate::run::{Contents, policy_files};
+use crate::run::policy_files;
 use crate::series::{Entry, Series, fingerprint};
 use crate::{Error, Laps, block_on};
 
@@ -75,8 +75,6 @@ pub struct Release {
     pub out: PathBuf,
     /// How the output folder may be treated.
     pub write: Policy,
-    /// Where the package's sources find the bytes of the scorecard and the KPI files.
-    pub contents: Contents,
     /// The minimum cell: no count below it is published.
     pub min_cell: u64,
     /// The licence the package is released under.
@@ -199,7 +197,6 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         rules,
         out,
         write,
-        contents,
         min_cell: k,
         licence,
         series,
@@ -295,7 +292,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         &data,
     )
     .map_err(|source| Error::io("hashing the inputs", source))?;
-    policy_files(&mut manifest, &appraisal, &kpis, None, contents)?;
+    policy_files(&mut manifest, &appraisal, &kpis, None)?;
     let package = package(&Package {
         period: &period,
         family: &family,

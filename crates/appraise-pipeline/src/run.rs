@@ -18,14 +18,17 @@ use chrono::Datelike;
 use crate::appraise::{Rules, Scored, appraise};
 use crate::{Error, Laps, block_on};
 
-/// The bytes of a policy file a run used and where it came from (`built-in`, or its
-/// path), for the manifest: [`from_disk`], or the caller's, where it has policy files
-/// of its own (the binary's built-in copies).
-pub type Contents = fn(&Path) -> std::io::Result<(Vec<u8>, String)>;
+/// The folder name of the policy files built into a program (the binary's KPIs,
+/// calendars and scorecard), under which their paths are given: `(built-in)/kpis/x.sql`.
+pub const BUILT_IN: &str = "(built-in)";
 
-/// [`Contents`] of a file on disk: its bytes, and its path as its origin.
-pub fn from_disk(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
-    Ok((std::fs::read(path)?, path.display().to_string()))
+/// Where a policy file came from, for the manifest: `built-in`, or its path.
+fn origin(path: &Path) -> String {
+    if path.starts_with(BUILT_IN) {
+        "built-in".into()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// One appraisal, from data folder to report.
@@ -46,8 +49,6 @@ pub struct Job {
     pub out: PathBuf,
     /// How the output folder may be treated.
     pub write: Policy,
-    /// Where the manifest finds the bytes of the scorecard and the KPI files.
-    pub contents: Contents,
 }
 
 /// Steps of a run: load, KPIs and scoring, exchange facts, anomalies, the report's own
@@ -107,7 +108,6 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         lang,
         out,
         write,
-        contents,
     } = job;
     let timeout = rules.query_timeout;
     let mut laps = Laps::start("load");
@@ -192,7 +192,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         &data,
     )
     .map_err(|source| Error::io("hashing the inputs", source))?;
-    policy_files(&mut manifest, &appraisal, &kpis, Some(&templates), contents)?;
+    policy_files(&mut manifest, &appraisal, &kpis, Some(&templates))?;
     manifest.lang = lang.code().into();
     manifest.timings = laps.finish();
     manifest.generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -241,22 +241,17 @@ impl Done {
 }
 
 /// Records the scorecard, the KPI files and the template overrides a run used, with
-/// their hashes, in the manifest.
+/// the hashes of their texts as read, in the manifest.
 pub(crate) fn policy_files(
     manifest: &mut Manifest,
     appraisal: &appraise_score::Appraisal,
     kpis: &[appraise_kpi::KpiDef],
     templates: Option<&Templates>,
-    contents: Contents,
 ) -> Result<(), Error> {
-    let read = |path: &Path| {
-        contents(path).map_err(|source| Error::io(format!("reading {}", path.display()), source))
-    };
-    let (bytes, origin) = read(&appraisal.scorecard.path)?;
-    manifest.scorecard(&appraisal.scorecard.path, &bytes, &origin);
+    let card = &appraisal.scorecard;
+    manifest.scorecard(&card.path, card.text.as_bytes(), &origin(&card.path));
     for k in kpis {
-        let (bytes, origin) = read(&k.path)?;
-        manifest.kpi(&k.id, &k.path, &bytes, &origin);
+        manifest.kpi(&k.id, &k.path, k.text.as_bytes(), &origin(&k.path));
     }
     for t in templates.into_iter().flat_map(Templates::overrides) {
         manifest

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use appraise_data::staging::Policy;
 use appraise_kpi::{Calendar, EngineOptions, load_library};
-use appraise_pipeline::{Error, Job, Laps, RUN_STEPS, Rules, appraise, block_on, from_disk, run};
+use appraise_pipeline::{Error, Job, Laps, RUN_STEPS, Rules, appraise, block_on, run};
 use appraise_report::lang::Lang;
 use appraise_report::templates::Templates;
 use appraise_score::Scorecard;
@@ -52,7 +52,6 @@ fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
         lang: Lang::En,
         out: dir.path().join("out"),
         write: Policy::default(),
-        contents: from_disk,
     };
     let mut steps = Vec::new();
     let done = run(job, &mut |s| steps.push(s.to_string())).unwrap();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use appraise_data::staging::Policy;
 use appraise_kpi::{Calendar, EngineOptions, load_library};
 use appraise_pipeline::{
-    Laps, Licence, Release, Rules, SUPPRESSED, Scored, appraise, block_on, from_disk, publish,
+    Laps, Licence, Release, Rules, SUPPRESSED, Scored, appraise, block_on, publish,
 };
 use appraise_report::lang::Lang;
 use appraise_score::Scorecard;
@@ -564,7 +564,6 @@ fn release_in(
         rules: rules(),
         out: out.to_path_buf(),
         write: Policy::default(),
-        contents: from_disk,
         min_cell: k,
         licence: Licence::from_id("CC-BY-4.0").unwrap(),
         series: series.map(Path::to_path_buf),

@@ -36,7 +36,6 @@ pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
         rules,
         out: args.out.clone(),
         write,
-        contents: crate::policy::contents,
         min_cell: args.min_cell,
         licence,
         series: args.series.clone(),

@@ -86,7 +86,6 @@ impl Settings<'_> {
             },
             out,
             write,
-            contents: crate::policy::contents,
         };
         let bar = progress_bar();
         // A step counts as done when the next one starts.
