@@ -174,7 +174,8 @@ pub struct Scorecard {
     /// Its Chinese name.
     pub name_zh: Option<String>,
     /// The appraisal's time zone (period edges, working days).
-    pub timezone: String,
+    #[serde(serialize_with = "zone_name")]
+    pub timezone: chrono_tz::Tz,
     /// How KPI scores and dimension scores are combined.
     pub aggregation: Aggregation,
     /// Share of the KPI weight a department needs to be ranked.
@@ -335,6 +336,11 @@ struct UncertaintyToml {
     sampling: bool,
 }
 
+/// A zone as its IANA name.
+fn zone_name<S: serde::Serializer>(zone: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(zone.name())
+}
+
 fn default_timezone() -> Spanned<String> {
     Spanned::new(0..0, appraise_data::DEFAULT_TIMEZONE_NAME.into())
 }
@@ -421,14 +427,14 @@ impl Scorecard {
         })?;
         let h = file.scorecard;
         let timezone_line = line_of(text, h.timezone.span());
-        let timezone = h.timezone.into_inner();
-        if timezone.parse::<chrono_tz::Tz>().is_err() {
+        let name = h.timezone.into_inner();
+        let Ok(timezone) = name.parse::<chrono_tz::Tz>() else {
             return Err(r.err(
                 timezone_line,
-                format!("unknown time zone {timezone:?}"),
+                format!("unknown time zone {name:?}"),
                 Some("use an IANA name such as Asia/Shanghai"),
             ));
-        }
+        };
         let min_coverage = r.min_coverage(h.min_coverage)?;
         let dimensions = r.dimensions(file.dimension)?;
         let kpis = r.kpis(file.kpi, &dimensions)?;

@@ -17,10 +17,10 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
             hint: Some("give a positive score, such as the default 5".into()),
         });
     }
-    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
+    let (card, options) = super::scorecard_and_options(&data.read, a.scorecard.as_deref())?;
     let rules = super::rules(
+        card,
         options.timezone,
-        a.scorecard.as_deref(),
         &a.queries,
         &a.cluster,
         a.allow_empty,

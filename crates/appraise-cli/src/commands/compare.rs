@@ -19,17 +19,21 @@ pub(crate) fn run(args: CompareArgs) -> Result<ExitCode> {
     }
     let base_period = args.base_period.clone().unwrap_or_else(|| a.period.clone());
     let base_card = args.base_scorecard.as_deref().or(a.scorecard.as_deref());
-    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
+    let (card, options) = super::scorecard_and_options(&data.read, a.scorecard.as_deref())?;
     let rules = |card| {
         super::rules(
-            options.timezone,
             card,
+            options.timezone,
             &a.queries,
             &a.cluster,
             a.allow_empty,
         )
     };
-    let (base, now) = (rules(base_card)?, rules(a.scorecard.as_deref())?);
+    let base = match &args.base_scorecard {
+        Some(path) => crate::policy::scorecard(Some(path))?,
+        None => card.clone(),
+    };
+    let (base, now) = (rules(base)?, rules(card)?);
     // The output may not hold anything either appraisal reads.
     let mut inputs =
         super::appraisal_inputs(&data.data, a.scorecard.as_deref(), &a.queries, &options);

@@ -22,9 +22,10 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             ),
         });
     }
-    // The zone of the scorecard the demo uses, as for any run.
+    // The scorecard a run uses without flags, and its zone.
+    let card = crate::policy::scorecard(None)?;
     let options = LoadOptions {
-        timezone: super::parse_timezone(&crate::policy::scorecard_zone(None)?)?,
+        timezone: card.timezone,
         ..LoadOptions::default()
     };
     let timezone = options.timezone;
@@ -37,7 +38,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         write: &args.write,
         allow_empty: false,
     };
-    let done = settings.run(options, None, args.out)?;
+    let done = settings.run(card, options, None, args.out)?;
     let w = &done.words;
     let previous = done.previous.as_ref();
     match done.lang {

@@ -8,7 +8,7 @@ use appraise_data::warehouse;
 use crate::cli::IngestArgs;
 
 pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
-    let mut opts = super::load_options(&args.read, None)?;
+    let mut opts = super::load_options(&args.read, super::zone(&args.read, None)?)?;
     let rejects =
         super::Rejects::start(args.rejects.as_deref(), &args.write, &args.from, &args.read)?;
     opts.rejects_dir = Some(rejects.path().to_path_buf());

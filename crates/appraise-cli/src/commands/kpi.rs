@@ -102,7 +102,7 @@ fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
         }
         kpis.retain(|k| args.kpi.contains(&k.id));
     }
-    let opts = super::load_options(&args.data.read, None)?;
+    let opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
     let engine_opts = super::engine_options(opts.timezone, &args.cluster);
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;

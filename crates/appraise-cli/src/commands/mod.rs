@@ -134,12 +134,9 @@ pub(crate) fn zone(read: &ReadArgs, scorecard: Option<&std::path::Path>) -> Resu
     }
 }
 
-/// Load settings from the reading flags (flags over environment over defaults); the
-/// zone as [`zone`] finds it.
-pub(crate) fn load_options(
-    read: &ReadArgs,
-    scorecard: Option<&std::path::Path>,
-) -> Result<LoadOptions> {
+/// Load settings from the reading flags (flags over environment over defaults), in the
+/// appraisal's zone `timezone`.
+pub(crate) fn load_options(read: &ReadArgs, timezone: chrono_tz::Tz) -> Result<LoadOptions> {
     let encoding = match &read.encoding {
         None => None,
         Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
@@ -152,7 +149,7 @@ pub(crate) fn load_options(
     let pseudonymiser = Pseudonymiser::from_env_or_file(read.pseudonym_key_file.as_deref())
         .context("reading the pseudonymisation key")?;
     Ok(LoadOptions {
-        timezone: zone(read, scorecard)?,
+        timezone,
         input_format: read.input_format,
         encoding,
         pseudonymiser,
@@ -164,6 +161,21 @@ pub(crate) fn load_options(
         max_record_bytes: read.max_record_bytes,
         ..LoadOptions::default()
     })
+}
+
+/// The scorecard a scoring command uses (`scorecard`, else `queries/scorecard.toml`,
+/// else the built-in one), parsed once, and the load settings in the appraisal's zone:
+/// `--timezone`, else the scorecard's.
+pub(crate) fn scorecard_and_options(
+    read: &ReadArgs,
+    scorecard: Option<&std::path::Path>,
+) -> Result<(appraise_score::Scorecard, LoadOptions)> {
+    let card = crate::policy::scorecard(scorecard)?;
+    let zone = match &read.timezone {
+        Some(name) => parse_timezone(name)?,
+        None => card.timezone,
+    };
+    Ok((card, load_options(read, zone)?))
 }
 
 /// The engine's settings: the zone of dates and periods, and where queries run.
@@ -270,18 +282,18 @@ pub(crate) fn query_timeout() -> std::time::Duration {
         .unwrap_or(std::time::Duration::from_secs(3600))
 }
 
-/// The rules of an appraisal from its flags: the scorecard, KPI library and calendar
-/// (the built-in ones where no flag or local file names them), the engine's zone and
-/// cluster.
+/// The rules of an appraisal: `scorecard`, and from the flags the KPI library and
+/// calendar (the built-in ones where no flag or local file names them), the engine's
+/// zone and cluster.
 pub(crate) fn rules(
+    scorecard: appraise_score::Scorecard,
     timezone: chrono_tz::Tz,
-    scorecard: Option<&std::path::Path>,
     queries: &crate::cli::QueryArgs,
     cluster: &crate::cli::ClusterArgs,
     allow_empty: bool,
 ) -> Result<appraise_pipeline::Rules> {
     Ok(appraise_pipeline::Rules {
-        scorecard: crate::policy::scorecard(scorecard)?,
+        scorecard,
         library: kpi::library(queries)?,
         calendar: kpi::calendar(queries)?,
         engine: engine_options(timezone, cluster),

@@ -14,10 +14,10 @@ use crate::cli::{Language, PublishArgs};
 pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
     let licence = Licence::from_id(&args.licence)?;
-    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
+    let (card, options) = super::scorecard_and_options(&data.read, a.scorecard.as_deref())?;
     let rules = super::rules(
+        card,
         options.timezone,
-        a.scorecard.as_deref(),
         &a.queries,
         &a.cluster,
         a.allow_empty,

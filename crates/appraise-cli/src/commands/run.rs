@@ -21,7 +21,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports/out").join(period.to_string()));
-    let options = super::load_options(&data.read, a.scorecard.as_deref())?;
+    let (card, options) = super::scorecard_and_options(&data.read, a.scorecard.as_deref())?;
     let settings = Settings {
         data: data.data.clone(),
         scorecard: a.scorecard.clone(),
@@ -31,7 +31,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         write: &args.write,
         allow_empty: a.allow_empty,
     };
-    let done = settings.run(options, Some(period), out)?;
+    let done = settings.run(card, options, Some(period), out)?;
     summary(&done);
     Ok(ExitCode::SUCCESS)
 }
@@ -49,9 +49,11 @@ pub(crate) struct Settings<'a> {
 
 impl Settings<'_> {
     /// Runs the appraisal of `period` (`None`: the latest exchange's quarter) into
-    /// `out`, with a progress bar at a terminal.
+    /// `out` by `scorecard` (the one `self.scorecard` names), with a progress bar at a
+    /// terminal.
     pub(crate) fn run(
         self,
+        scorecard: appraise_score::Scorecard,
         options: appraise_data::LoadOptions,
         period: Option<Period>,
         out: PathBuf,
@@ -59,8 +61,8 @@ impl Settings<'_> {
         // Templates and policy files first: a broken one fails before any work is done.
         let templates = Templates::load(self.report.templates.as_deref())?;
         let rules = super::rules(
+            scorecard,
             options.timezone,
-            self.scorecard.as_deref(),
             self.queries,
             self.cluster,
             self.allow_empty,

@@ -56,10 +56,10 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
             format,
         )
     });
-    let options = super::load_options(&args.read, a.scorecard.as_deref())?;
+    let (card, options) = super::scorecard_and_options(&args.read, a.scorecard.as_deref())?;
     let rules = super::rules(
+        card,
         options.timezone,
-        a.scorecard.as_deref(),
         &a.queries,
         &a.cluster,
         a.allow_empty,

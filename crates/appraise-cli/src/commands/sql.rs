@@ -9,7 +9,7 @@ use futures::StreamExt;
 use crate::cli::SqlArgs;
 
 pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
-    let opts = super::load_options(&args.data.read, None)?;
+    let opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
     let data = appraise_data::load_dir(&args.data.data, &opts)
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     super::report_rejections(&data);

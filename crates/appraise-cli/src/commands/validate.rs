@@ -9,7 +9,7 @@ use crate::cli::{SummaryFormat, ValidateArgs};
 use crate::output;
 
 pub(crate) fn run(args: ValidateArgs) -> Result<ExitCode> {
-    let mut opts = super::load_options(&args.data.read, None)?;
+    let mut opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
     let rejects = super::Rejects::start(
         args.rejects.as_deref(),
         &args.write,
