@@ -1,0 +1,133 @@
+//! A rate KPI's funnel plot: rates against cases, with control limits.
+
+use super::*;
+
+/// A rate KPI's funnel plot: each department's rate against its cases (log scale),
+/// the rate of all departments, and the 95 % (blue) and 99.8 % (grey) control limits;
+/// a department outside the 99.8 % limits is drawn dark and named at the right, one
+/// outside the 95 % in blue.
+pub(super) fn funnel<DB: DrawingBackend>(
+    pen: &Pen<'_, DB>,
+    src: &Source<'_>,
+    text: &Text,
+    k: usize,
+) -> R {
+    let s = &src.appraisal.current;
+    pen.title(&format!(
+        "{} · {}",
+        text.t("chart_funnel"),
+        text.t(&format!("kpi:{}", s.kpis[k]))
+    ))?;
+    pen.note(&text.t("funnel_legend"), (80, 42))?;
+    let Some(f) = src.funnels.iter().find(|f| f.kpi == k) else {
+        return Ok(());
+    };
+    let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);
+    let most = f.points.iter().map(|p| p.cases).fold(1.0, f64::max);
+    let fewest = f
+        .points
+        .iter()
+        .map(|p| p.cases)
+        .fold(most, f64::min)
+        .max(1.0);
+    let (lo, hi) = (
+        fewest.log10().floor(),
+        most.log10().ceil().max(fewest.log10().floor() + 1.0),
+    );
+    let x = |n: f64| x0 + ((n.max(1.0).log10() - lo) / (hi - lo) * f64::from(x1 - x0)) as i32;
+    // The rate axis spans the points and the 99.8 % limits at their cases, in steps of
+    // 5 %.
+    let (bottom, top) = f.points.iter().fold((f.centre, f.centre), |(b, t), p| {
+        let (l, u) = f.limits(p.cases, 0.998);
+        (b.min(p.rate).min(l), t.max(p.rate).max(u))
+    });
+    let (bottom, top) = (
+        (bottom * 20.0).floor() / 20.0,
+        ((top * 20.0).ceil() / 20.0).min(1.0),
+    );
+    let top = if top > bottom { top } else { bottom + 0.05 };
+    let y = |r: f64| {
+        let t = ((r - bottom) / (top - bottom)).clamp(0.0, 1.0);
+        y1 - (t * f64::from(y1 - y0)) as i32
+    };
+    for r in rate_ticks(bottom, top) {
+        pen.line(vec![(x0, y(r)), (x1, y(r))], LIGHT, 1)?;
+        pen.text(
+            &format!("{}%", (r * 100.0).round()),
+            (x0 - 8, y(r)),
+            SMALL,
+            HPos::Right,
+            GREY,
+        )?;
+    }
+    let mut e = lo;
+    while e <= hi {
+        let n = 10f64.powf(e);
+        pen.text(
+            &text.lang.number(Some(n), 0),
+            (x(n), y1 + 16),
+            SMALL,
+            HPos::Center,
+            GREY,
+        )?;
+        e += 1.0;
+    }
+    // The limits, drawn through 80 case counts spread evenly on the log scale.
+    let ns: Vec<f64> = (0..=80)
+        .map(|i| 10f64.powf(lo + (hi - lo) * f64::from(i) / 80.0))
+        .collect();
+    for (level, colour) in [(0.998, GREY), (0.95, ACCENT)] {
+        for upper in [false, true] {
+            let points = ns
+                .iter()
+                .map(|&n| {
+                    let (l, u) = f.limits(n, level);
+                    (x(n), y(if upper { u } else { l }))
+                })
+                .collect();
+            pen.line(points, colour, 1)?;
+        }
+    }
+    pen.line(vec![(x0, y(f.centre)), (x1, y(f.centre))], INK, 1)?;
+    let mut named = Vec::new();
+    for p in &f.points {
+        let (colour, r) = match p.signal.abs() {
+            2 => (INK, 4),
+            1 => (ACCENT, 3),
+            _ => (GREY, 3),
+        };
+        pen.dot((x(p.cases), y(p.rate)), r, colour)?;
+        if p.signal.abs() == 2 {
+            named.push((y(p.rate), p.department, x(p.cases)));
+        }
+    }
+    // Named at the right, moved apart, with a leader to the dot.
+    named.sort();
+    let mut ys: Vec<i32> = named.iter().map(|e| e.0).collect();
+    spread(&mut ys, 14, y0, y1);
+    for ((dot_y, d, dot_x), label_y) in named.into_iter().zip(ys) {
+        pen.line(vec![(dot_x + 4, dot_y), (x1 + 10, label_y)], LIGHT, 1)?;
+        pen.text(&text.labels[d], (x1 + 14, label_y), SMALL, HPos::Left, INK)?;
+    }
+    Ok(())
+}
+
+/// Ticks of a rate axis from `bottom` to `top` (multiples of 5 %): at round steps of
+/// 5, 10, 20, 25 or 50 %, the smallest that gives at most six.
+pub(super) fn rate_ticks(bottom: f64, top: f64) -> Vec<f64> {
+    // In whole percent, so that the steps add up exactly.
+    let (lo, hi) = (
+        (bottom * 100.0).round() as i64,
+        (top * 100.0).round() as i64,
+    );
+    let step = [5, 10, 20, 25, 50]
+        .into_iter()
+        .find(|s| (hi - lo) / s <= 5)
+        .unwrap_or(100);
+    let first = (lo + step - 1).div_euclid(step) * step;
+    (0..)
+        .map(|i| first + i * step)
+        .take_while(|&t| t <= hi)
+        .map(|t| t as f64 / 100.0)
+        .collect()
+}
