@@ -43,7 +43,7 @@ use appraise_kpi::{KpiDef, KpiMatrix};
 use appraise_score::Appraisal;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::charts::{Chart, Kind, Source, Text};
+use crate::charts::{CHARTS, Chart, Kind, Section, Source, Text};
 use crate::fonts::Fonts;
 use crate::lang::{Lang, Strings};
 use crate::tables::TableFormat;
@@ -395,7 +395,7 @@ impl Report<'_> {
     ) -> Result<Charts, Error> {
         let (svg_text, png_text) = self.chart_text(views, warnings);
         let src = Source::new(self.appraisal, self.facts, &self.anomalies.anomalies);
-        let draw = |id: String, kind: Kind, title: &str| -> Result<Chart, Error> {
+        let draw = |id: String, kind: Kind| -> Result<Chart, Error> {
             // Not `with_extension`: a stem may hold a dot (`dept.v2`).
             let path = |ext: &str| dir.join("charts").join(format!("{id}.{ext}"));
             let svg = charts::render(
@@ -407,17 +407,17 @@ impl Report<'_> {
                 self.fonts,
             )?;
             write_file(&path("svg"), &svg)?;
-            let title = match kind {
-                Kind::Funnel(_) => format!(
-                    "{} · {}",
-                    views.t.get("chart_funnel"),
-                    views.kpi_title(title)
+            let spec = kind.spec();
+            let (title, note) = match spec.section {
+                Section::PerKpi => (
+                    format!(
+                        "{} · {}",
+                        views.t.get(spec.title),
+                        views.kpi_title(&self.appraisal.current.kpis[kind.arg])
+                    ),
+                    views.funnel_note(&src, kind.arg),
                 ),
-                _ => views.t.get(title),
-            };
-            let note = match kind {
-                Kind::Funnel(k) => views.funnel_note(&src, k),
-                _ => String::new(),
+                _ => (views.t.get(spec.title), String::new()),
             };
             Ok(Chart {
                 id,
@@ -428,55 +428,47 @@ impl Report<'_> {
                 kind: Some(kind),
             })
         };
-        let mut jobs: Vec<(String, Kind, String)> = [
-            ("ranking", Kind::Ranking),
-            ("heatmap", Kind::Heatmap),
-            ("trend", Kind::Trend),
-            ("movement", Kind::Movement),
-            ("exchanges", Kind::Exchanges),
-            ("response", Kind::Response),
-            ("anomalies", Kind::Anomalies),
-        ]
-        .into_iter()
-        .map(|(id, kind)| (id.to_string(), kind, format!("chart_{id}")))
-        .collect();
-        if self.appraisal.robustness.is_some() {
-            jobs.push((
-                "sensitivity".into(),
-                Kind::Sensitivity,
-                "chart_sensitivity".into(),
-            ));
-        }
-        // A funnel plot per rate KPI, titled with the KPI; none where every department
-        // has the same rate (the data-quality notes say so, and funnel.csv has it).
+        // Every chart of the registry the report has: one of each, a funnel plot per
+        // rate KPI (none where every department has the same rate: the data-quality
+        // notes say so, and funnel.csv has it), then a radar per department.
         let s = &self.appraisal.current;
-        jobs.extend(src.funnels().iter().filter(|f| !f.degenerate()).map(|f| {
-            let id = &s.kpis[f.kpi];
-            (format!("funnel/{id}"), Kind::Funnel(f.kpi), id.clone())
-        }));
-        let shared = jobs.len();
-        jobs.extend((0..self.appraisal.current.departments.len()).map(|d| {
-            (
-                format!("radar/{}", views.stem(d)),
-                Kind::Radar(d),
-                "radar".to_string(),
-            )
-        }));
-        let mut report = appraise_data::parallel::on_every_core(&jobs, |(id, kind, title)| {
-            draw(id.clone(), *kind, title)
-        })?;
+        let mut jobs: Vec<(String, Kind)> = Vec::new();
+        for (chart, spec) in CHARTS.iter().enumerate() {
+            if !spec.shown(&src) {
+                continue;
+            }
+            let one = |arg: usize, stem: &str| (stem.to_string(), Kind { chart, arg });
+            match spec.section {
+                Section::PerKpi => jobs.extend(
+                    src.funnels()
+                        .iter()
+                        .filter(|f| !f.degenerate())
+                        .map(|f| one(f.kpi, &format!("{}/{}", spec.id, s.kpis[f.kpi]))),
+                ),
+                Section::PerDepartment => jobs.extend(
+                    (0..s.departments.len())
+                        .map(|d| one(d, &format!("{}/{}", spec.id, views.stem(d)))),
+                ),
+                _ => jobs.push(one(0, spec.id)),
+            }
+        }
+        let shared = jobs
+            .iter()
+            .take_while(|(_, kind)| kind.spec().section != Section::PerDepartment)
+            .count();
+        let mut report =
+            appraise_data::parallel::on_every_core(&jobs, |(id, kind)| draw(id.clone(), *kind))?;
         let radars = report.split_off(shared);
-        // The sensitivity chart goes beside its table in the methodology.
-        let sensitivity = report
-            .iter()
-            .position(|c| c.id == "sensitivity")
-            .map(|i| report.remove(i));
-        // The anomaly calendar opens its own section (its print layout decided as the
-        // others').
-        let anomalies = report
-            .iter()
-            .position(|c| c.id == "anomalies")
-            .map(|i| report.remove(i));
+        // The sensitivity chart goes beside its table in the methodology; the anomaly
+        // calendar opens its own section (its print layout decided as the others').
+        let mut take = |section: Section| {
+            report
+                .iter()
+                .position(|c| c.kind.is_some_and(|k| k.spec().section == section))
+                .map(|i| report.remove(i))
+        };
+        let sensitivity = take(Section::Methodology);
+        let anomalies = take(Section::Anomalies);
         let anomalies = match anomalies {
             Some(c) => print_charts(&[c], &src, &svg_text)?.into_iter().next(),
             None => None,
@@ -509,7 +501,7 @@ impl Report<'_> {
         let wording_drawn = svg_strings
             .0
             .iter()
-            .filter(|(k, _)| charts::KEYS.contains(&k.as_str()) || k.starts_with("kpi:"))
+            .filter(|(k, _)| charts::words().any(|w| w == k.as_str()) || k.starts_with("kpi:"))
             .all(|(_, v)| fonts.covers(v))
             && fonts.covers(&self.lang.period(&s.period));
         let (png_strings, png_lang) = if wording_drawn {
@@ -617,9 +609,7 @@ fn print_charts(
         };
         let scale = page_w / width;
         let landscape = page_w == LANDSCAPE.0;
-        let kind = chart
-            .kind
-            .filter(|k| matches!(k, Kind::Ranking | Kind::Heatmap | Kind::Movement));
+        let kind = chart.kind.filter(|k| k.spec().split);
         let n = src.rows();
         let (Some(kind), true) = (kind, height * scale > page_h) else {
             out.push(Chart {

@@ -2,6 +2,27 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "anomalies",
+    title: "chart_anomalies",
+    section: Section::Anomalies,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &[
+    "chart_anomalies",
+    "anomalies_none",
+    "anomaly:outage",
+    "anomaly:latency_regression",
+    "anomaly:spike",
+];
+
 /// The departments of the anomaly calendar: those with the most anomalies (as
 /// provider, their pairs' included), most first, ties by id; at most
 /// [`TOP_DEPARTMENTS`].
@@ -31,7 +52,7 @@ pub(super) fn anomaly_colour(kind: AnomalyKind) -> RGBColor {
 /// The anomaly calendar: a row per department with anomalies (the most first), a
 /// column per day of the period, a mark per anomaly coloured by kind, and the first of
 /// each month marked below.
-pub(super) fn anomalies<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     pen.title(&text.t("chart_anomalies"))?;
     let rows = anomaly_rows(src);
     if rows.is_empty() {
@@ -88,4 +109,12 @@ pub(super) fn anomalies<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>,
         }
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (
+        wide(text),
+        rows_height(anomaly_rows(src).len().max(1) as i32) + 24,
+    )
 }

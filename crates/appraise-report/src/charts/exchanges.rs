@@ -2,7 +2,22 @@
 
 use super::*;
 
-pub(super) fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "exchanges",
+    title: "chart_exchanges",
+    section: Section::Charts,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["chart_exchanges", "exchanges_axes", "no_exchanges"];
+
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     pen.title(&text.t("chart_exchanges"))?;
     let ids = &src.exchangers;
     if ids.is_empty() {
@@ -47,4 +62,9 @@ pub(super) fn exchanges<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>,
         }
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (wide(text), rows_height(src.exchangers.len() as i32))
 }

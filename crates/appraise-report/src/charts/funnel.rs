@@ -2,16 +2,26 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "funnel",
+    title: "chart_funnel",
+    section: Section::PerKpi,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["chart_funnel", "funnel_legend"];
+
 /// A rate KPI's funnel plot: each department's rate against its cases (log scale),
 /// the rate of all departments, and the 95 % (blue) and 99.8 % (grey) control limits;
 /// a department outside the 99.8 % limits is drawn dark and named at the right, one
 /// outside the 95 % in blue.
-pub(super) fn funnel<DB: DrawingBackend>(
-    pen: &Pen<'_, DB>,
-    src: &Source<'_>,
-    text: &Text,
-    k: usize,
-) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, k: usize) -> R {
     let s = &src.appraisal.current;
     pen.title(&format!(
         "{} · {}",
@@ -130,4 +140,9 @@ pub(super) fn rate_ticks(bottom: f64, top: f64) -> Vec<f64> {
         .take_while(|&t| t <= hi)
         .map(|t| t as f64 / 100.0)
         .collect()
+}
+
+/// Its size in chart units.
+pub(super) fn size(_: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (W as i32 + trend_extra(text), 560)
 }

@@ -2,7 +2,22 @@
 
 use super::*;
 
-pub(super) fn heatmap<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "heatmap",
+    title: "chart_heatmap",
+    section: Section::Charts,
+    split: true,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["chart_heatmap"];
+
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     let s = &src.appraisal.current;
     pen.title(&format!(
         "{} · {}",
@@ -97,4 +112,13 @@ impl HeatmapKey {
     pub(super) fn height(&self) -> u32 {
         (self.entries.len().div_ceil(self.columns) as u32) * 20 + 12
     }
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    let key = HeatmapKey::new(src, text);
+    (
+        key.width().max(wide(text)),
+        rows_height(src.rows() as i32) + key.height(),
+    )
 }

@@ -47,48 +47,17 @@ mod response;
 mod sensitivity;
 mod trend;
 
-use anomalies::anomaly_rows;
-use heatmap::HeatmapKey;
-use radar::RADAR_W;
 use trend::trend_extra;
 
 /// Departments shown in the exchange matrix and the response-time chart, and so how
 /// many response spreads the report needs ([`appraise_kpi::Engine::exchange_facts`]).
 pub const TOP_DEPARTMENTS: usize = 15;
 
-/// The keys of `strings.toml` that charts write (besides `kpi:<id>`, the KPI titles).
-pub(crate) const KEYS: [&str; 30] = [
-    "chart_anomalies",
-    "anomalies_none",
-    "anomaly:outage",
-    "anomaly:latency_regression",
-    "anomaly:spike",
-    "chart_sensitivity",
-    "first_order",
-    "total_order",
-    "assumption:weights",
-    "assumption:normalisation",
-    "assumption:aggregation",
-    "assumption:sampling",
-    "chart_funnel",
-    "funnel_legend",
-    "chart_ranking",
-    "chart_heatmap",
-    "chart_trend",
-    "chart_exchanges",
-    "chart_response",
-    "chart_movement",
-    "composite",
-    "rank_interval",
-    "insufficient_data",
-    "radar_legend",
-    "radar_too_few",
-    "no_exchanges",
-    "no_previous",
-    "exchanges_axes",
-    "response_legend",
-    "trend_note",
-];
+/// The keys of `strings.toml` that charts draw (besides `kpi:<id>`, the KPI titles):
+/// each chart's [`Spec::words`].
+pub(crate) fn words() -> impl Iterator<Item = &'static str> {
+    CHARTS.iter().flat_map(|c| c.words.iter().copied())
+}
 
 /// One chart, drawn.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -214,22 +183,87 @@ impl Text {
     }
 }
 
-/// The charts the report can draw.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Kind {
-    Ranking,
-    Heatmap,
-    Radar(usize),
-    Trend,
-    Exchanges,
-    Response,
-    Movement,
-    /// The funnel plot of KPI `k` (a position in the scores).
-    Funnel(usize),
-    /// The Sobol indices of the robustness analysis.
-    Sensitivity,
-    /// The anomaly calendar.
+/// Where a chart goes in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    /// Among the report's charts.
+    Charts,
+    /// One per rate KPI, among the report's charts (the funnel plots).
+    PerKpi,
+    /// Its own section (the anomaly calendar).
     Anomalies,
+    /// Beside its table in the methodology (the Sobol indices).
+    Methodology,
+    /// One per department, on its card (the radars).
+    PerDepartment,
+}
+
+/// The drawing backend of every chart: the SVG is drawn, the PNG rasterised from it.
+type Svg<'a> = SVGBackend<'a>;
+
+/// A chart the report can draw: a file in this folder and a row of [`CHARTS`].
+pub(crate) struct Spec {
+    /// Its file stem under `charts/` (the folder of a per-KPI or per-department chart).
+    pub id: &'static str,
+    /// The key of its title in `strings.toml`.
+    pub title: &'static str,
+    /// Where it goes.
+    pub section: Section,
+    /// Whether print splits it into parts of fewer rows where it is too tall for a page.
+    pub split: bool,
+    /// The keys of `strings.toml` it draws: the font check reads them.
+    pub words: &'static [&'static str],
+    /// Whether the report has it (the Sobol indices need the robustness analysis).
+    shown: fn(&Source<'_>) -> bool,
+    /// Its size in chart units, for its argument (the KPI or department position).
+    size: fn(&Source<'_>, &Text, usize) -> (i32, u32),
+    /// Draws it.
+    draw: fn(&Pen<'_, Svg<'_>>, &Source<'_>, &Text, usize) -> R,
+}
+
+impl Spec {
+    /// Whether the report has this chart.
+    pub(crate) fn shown(&self, src: &Source<'_>) -> bool {
+        (self.shown)(src)
+    }
+}
+
+/// Every chart, in the order they are drawn and shown. Adding a chart: its file here
+/// (its [`Spec`] as `CHART`, with `draw` and `size`), its row, and its title in
+/// `strings.toml`.
+pub(crate) const CHARTS: [Spec; 10] = [
+    ranking::CHART,
+    heatmap::CHART,
+    trend::CHART,
+    movement::CHART,
+    exchanges::CHART,
+    response::CHART,
+    anomalies::CHART,
+    sensitivity::CHART,
+    funnel::CHART,
+    radar::CHART,
+];
+
+/// A [`Spec::shown`] for a chart every report has.
+fn always(_: &Source<'_>) -> bool {
+    true
+}
+
+/// One chart to draw: a row of [`CHARTS`] and its argument (the position of the KPI of
+/// a funnel plot, of the department of a radar; 0 for the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kind {
+    /// Its row of [`CHARTS`].
+    pub chart: usize,
+    /// Its argument.
+    pub arg: usize,
+}
+
+impl Kind {
+    /// Its row of [`CHARTS`].
+    pub(crate) fn spec(self) -> &'static Spec {
+        &CHARTS[self.chart]
+    }
 }
 
 /// Everything a chart reads, with what several charts derive from it worked out once.
@@ -390,55 +424,23 @@ const LABEL_W: i32 = 260;
 /// A chart's size: [`W`] wide, and wider by what its labels need beyond the default
 /// label column; radar charts as wide as their title.
 pub(crate) fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
-    // The rows drawn: every department, or a part's (`Source::part`).
-    let shown = src.order.len() as i32;
-    let rows = |n: i32| (TOP + n * ROW + 48).max(160) as u32;
-    let wide = W as i32 + text.extra();
-    let (w, h) = match kind {
-        Kind::Ranking => (wide, rows(shown)),
-        Kind::Heatmap => {
-            let key = HeatmapKey::new(src, text);
-            (key.width().max(wide), rows(shown) + key.height())
-        }
-        Kind::Radar(_) => (RADAR_W, 440),
-        Kind::Trend => (W as i32 + trend_extra(text), 560),
-        Kind::Exchanges => (wide, rows(src.exchangers.len() as i32)),
-        Kind::Response => (wide, rows(src.providers.len() as i32)),
-        Kind::Movement => (wide, rows(shown)),
-        Kind::Funnel(_) => (W as i32 + trend_extra(text), 560),
-        Kind::Sensitivity => {
-            let factors = src
-                .appraisal
-                .robustness
-                .as_ref()
-                .map_or(0, |r| r.sobol.len());
-            (W as i32, rows(2 * factors as i32) + 8)
-        }
-        Kind::Anomalies => (wide, rows(anomaly_rows(src).len().max(1) as i32) + 24),
-    };
+    let (w, h) = (kind.spec().size)(src, text, kind.arg);
     (w as u32, h)
 }
 
-fn draw<DB: DrawingBackend>(
-    kind: Kind,
-    src: &Source<'_>,
-    text: &Text,
-    area: &DrawingArea<DB, Shift>,
-) -> R {
+/// The height of a chart of `n` rows.
+fn rows_height(n: i32) -> u32 {
+    (TOP + n * ROW + 48).max(160) as u32
+}
+
+/// The width of a chart of rows with their labels.
+fn wide(text: &Text) -> i32 {
+    W as i32 + text.extra()
+}
+
+fn draw(kind: Kind, src: &Source<'_>, text: &Text, area: &DrawingArea<Svg<'_>, Shift>) -> R {
     area.fill(&WHITE).map_err(|e| e.to_string())?;
-    let pen = Pen(area);
-    match kind {
-        Kind::Ranking => ranking::ranking(&pen, src, text),
-        Kind::Heatmap => heatmap::heatmap(&pen, src, text),
-        Kind::Radar(d) => radar::radar(&pen, src, text, d),
-        Kind::Trend => trend::trend(&pen, src, text),
-        Kind::Exchanges => exchanges::exchanges(&pen, src, text),
-        Kind::Response => response::response(&pen, src, text),
-        Kind::Movement => movement::movement(&pen, src, text),
-        Kind::Funnel(k) => funnel::funnel(&pen, src, text, k),
-        Kind::Sensitivity => sensitivity::sensitivity(&pen, src, text),
-        Kind::Anomalies => anomalies::anomalies(&pen, src, text),
-    }
+    (kind.spec().draw)(&Pen(area), src, text, kind.arg)
 }
 
 /// Drawing primitives in pixels.

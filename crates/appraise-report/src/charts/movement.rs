@@ -2,11 +2,26 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "movement",
+    title: "chart_movement",
+    section: Section::Charts,
+    split: true,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["chart_movement", "insufficient_data", "no_previous"];
+
 /// Rank movement: a row per department in ranking order, on one rank axis, with a line
 /// from last period's rank (grey dot) to this period's (dark dot), green where it rose
 /// and red where it fell, and the change beside it. A row per department, so that a
 /// long list can be printed in parts like the ranking.
-pub(super) fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     let a = src.appraisal;
     let s = &a.current;
     let Some(prev) = a.previous() else {
@@ -71,4 +86,9 @@ pub(super) fn movement<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, 
         pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (wide(text), rows_height(src.rows() as i32))
 }

@@ -2,16 +2,26 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "radar",
+    title: "radar",
+    section: Section::PerDepartment,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["radar_legend", "radar_too_few"];
+
 /// A radar chart's width: half a card's width in print, where its smallest text
 /// prints at 7.5 pt.
 pub(super) const RADAR_W: i32 = 400;
 
-pub(super) fn radar<DB: DrawingBackend>(
-    pen: &Pen<'_, DB>,
-    src: &Source<'_>,
-    text: &Text,
-    d: usize,
-) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, d: usize) -> R {
     let s = &src.appraisal.current;
     // The department's name, cut to the chart's width (the card gives it whole).
     let room = (RADAR_W - 32) as f32 / em(TITLE);
@@ -57,8 +67,8 @@ pub(super) fn radar<DB: DrawingBackend>(
 
 /// One series of a radar: filled where every axis has a value; otherwise its points
 /// and the edges between neighbours that both have one, so a gap stays a gap.
-pub(super) fn radar_series<DB: DrawingBackend>(
-    pen: &Pen<'_, DB>,
+pub(super) fn radar_series(
+    pen: &Pen<'_, Svg<'_>>,
     values: &[Option<f64>],
     at: &dyn Fn(usize, f64) -> (i32, i32),
     colour: RGBColor,
@@ -81,4 +91,9 @@ pub(super) fn radar_series<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(_: &Source<'_>, _: &Text, _: usize) -> (i32, u32) {
+    (RADAR_W, 440)
 }

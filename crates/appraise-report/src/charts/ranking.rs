@@ -2,9 +2,29 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "ranking",
+    title: "chart_ranking",
+    section: Section::Charts,
+    split: true,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &[
+    "chart_ranking",
+    "composite",
+    "rank_interval",
+    "insufficient_data",
+];
+
 /// The ranking chart: a bar per department with its grade's colour and rank interval.
 /// Drawing code, one element after another down the page.
-pub(super) fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     let a = src.appraisal;
     let s = &a.current;
     let bands = &a.scorecard.grades.bands;
@@ -91,4 +111,9 @@ pub(super) fn ranking<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, t
         pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (wide(text), rows_height(src.rows() as i32))
 }

@@ -2,7 +2,27 @@
 
 use super::*;
 
-pub(super) fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "response",
+    title: "chart_response",
+    section: Section::Charts,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &[
+    "chart_response",
+    "no_exchanges",
+    "response_legend",
+    "unit_ms",
+];
+
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     pen.title(&text.t("chart_response"))?;
     let spreads = &src.providers;
     if spreads.is_empty() {
@@ -65,4 +85,9 @@ pub(super) fn response<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, 
         pen.line(vec![(p50, y - 7), (p50, y + 7)], INK, 2)?;
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (wide(text), rows_height(src.providers.len() as i32))
 }

@@ -2,14 +2,33 @@
 
 use super::*;
 
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "sensitivity",
+    title: "chart_sensitivity",
+    section: Section::Methodology,
+    split: false,
+    shown: |src| src.appraisal.robustness.is_some(),
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &[
+    "chart_sensitivity",
+    "first_order",
+    "total_order",
+    "assumption:weights",
+    "assumption:normalisation",
+    "assumption:aggregation",
+    "assumption:sampling",
+];
+
 /// The Sobol indices of the robustness analysis: per assumption, its first-order index
 /// (the share of the rank variance it causes alone, blue) and its total index (with
 /// its interactions, grey), on one 0–1 scale.
-pub(super) fn sensitivity<DB: DrawingBackend>(
-    pen: &Pen<'_, DB>,
-    src: &Source<'_>,
-    text: &Text,
-) -> R {
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     pen.title(&text.t("chart_sensitivity"))?;
     let Some(r) = &src.appraisal.robustness else {
         return Ok(());
@@ -65,4 +84,14 @@ pub(super) fn sensitivity<DB: DrawingBackend>(
         pen.text(&format!("{v}"), (x(v), bottom), SMALL, HPos::Center, GREY)?;
     }
     Ok(())
+}
+
+/// Its size in chart units.
+pub(super) fn size(src: &Source<'_>, _: &Text, _: usize) -> (i32, u32) {
+    let factors = src
+        .appraisal
+        .robustness
+        .as_ref()
+        .map_or(0, |r| r.sobol.len());
+    (W as i32, rows_height(2 * factors as i32) + 8)
 }

@@ -2,7 +2,22 @@
 
 use super::*;
 
-pub(super) fn trend<DB: DrawingBackend>(pen: &Pen<'_, DB>, src: &Source<'_>, text: &Text) -> R {
+/// Its row of [`CHARTS`].
+pub(super) const CHART: Spec = Spec {
+    id: "trend",
+    title: "chart_trend",
+    section: Section::Charts,
+    split: false,
+    shown: always,
+    words: WORDS,
+    size,
+    draw,
+};
+
+/// The keys of `strings.toml` it draws (besides `kpi:<id>`, the KPI titles).
+pub(super) const WORDS: &[&str] = &["chart_trend", "trend_note"];
+
+pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
     let a = src.appraisal;
     let s = &a.current;
     pen.title(&text.t("chart_trend"))?;
@@ -93,8 +108,8 @@ pub(super) fn trend_extra(text: &Text) -> i32 {
 
 /// Labels beside line ends `(y, department, x)`, moved apart just enough not to
 /// overlap within `span`, with a leader where one had to move.
-pub(super) fn name_line_ends<DB: DrawingBackend>(
-    pen: &Pen<'_, DB>,
+pub(super) fn name_line_ends(
+    pen: &Pen<'_, Svg<'_>>,
     text: &Text,
     mut ends: Vec<(i32, usize, i32)>,
     span: (i32, i32),
@@ -113,3 +128,8 @@ pub(super) fn name_line_ends<DB: DrawingBackend>(
 
 /// Departments named at each end of the trend chart's ranking.
 pub(super) const TREND_NAMED: usize = 5;
+
+/// Its size in chart units.
+pub(super) fn size(_: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (W as i32 + trend_extra(text), 560)
+}
