@@ -45,8 +45,10 @@ mod radar;
 mod ranking;
 mod response;
 mod sensitivity;
+mod sparkline;
 mod trend;
 
+pub(crate) use sparkline::sparkline;
 use trend::trend_extra;
 
 /// Departments shown in the exchange matrix and the response-time chart, and so how
