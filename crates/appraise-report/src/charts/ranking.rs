@@ -1,4 +1,5 @@
-//! The ranking: each department's composite as a bar coloured by grade, with its 5–95 % rank interval.
+//! The ranking: each department's composite as a bar coloured by grade, with its 5–95 %
+//! rank interval.
 
 use super::*;
 
