@@ -55,7 +55,9 @@ pub use appraise::{
 };
 pub use compare::{Compared, Comparison, compare};
 pub use laps::Laps;
-pub use publish::{COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish};
+pub use publish::{
+    COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish, rule as disclosure,
+};
 pub use run::{BUILT_IN, Done, Job, RUN_STEPS, Ranked, latest_quarter, run};
 pub use runtime::block_on;
 pub use score::{ScoreDone, ScoreInput, Scoring, score};

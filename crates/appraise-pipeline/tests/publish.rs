@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use appraise_data::staging::Policy;
 use appraise_kpi::{Calendar, EngineOptions, load_library};
+use appraise_pipeline::disclosure::recoverable;
 use appraise_pipeline::{
     Laps, Licence, Release, Rules, SUPPRESSED, Scored, appraise, block_on, publish,
 };
 use appraise_report::lang::Lang;
 use appraise_score::Scorecard;
-use appraise_score::suppress::recoverable;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -34,7 +34,6 @@ pub mod robust;
 mod score;
 pub mod scorecard;
 pub mod stats;
-pub mod suppress;
 mod tables;
 pub mod targets;
 mod treat;

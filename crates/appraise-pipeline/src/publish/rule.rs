@@ -1,6 +1,18 @@
-//! Small-cell suppression of a two-way table of counts published with its row and
-//! column totals and its grand total (an open-data release's department × department
-//! exchange matrix).
+//! The disclosure rule of a release, whole: what `appraise publish` may not show.
+//!
+//! - **The matrix** ([`suppress`], [`protect`], [`protect_intervals`]): small-cell
+//!   suppression of the department × department exchange matrix, below.
+//! - **The family** (`Exchanges`): one pattern of hidden cells for a release and the
+//!   releases it nests with, and the totals it hides per department.
+//! - **The rows** (`KpiTable`): a department's KPI row published whole or withheld
+//!   whole, and the scores computed from a withheld value withheld with it.
+//!
+//! docs/publish.md states the rule for a reader; `super::write` writes what it lets
+//! through.
+//!
+//! **The matrix.** Small-cell suppression of a two-way table of counts published with
+//! its row and column totals and its grand total (an open-data release's department ×
+//! department exchange matrix).
 //!
 //! The table is taken with its totals as one (r + 1) × (c + 1) table: the last row
 //! holds the column totals, the last column the row totals, the corner the grand
@@ -24,6 +36,8 @@
 //! A hidden value can then not be worked out from the published cells and totals,
 //! alone or together: [`recoverable`] checks it by linear algebra, independently of
 //! the graph, and the tests run it on random tables.
+
+use super::*;
 
 /// Which cells of `table` ((r + 1) × (c + 1), totals last, as above) to hide for a
 /// minimum count `k`: `true` where hidden. Every count below `k` is hidden but the
@@ -510,6 +524,240 @@ pub fn recoverable(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
         })
         .map(|(_, &c)| cells[c])
         .collect()
+}
+
+// The rule applied to a family of releases: the matrix and the KPI rows.
+
+/// The department × department exchange matrix of the period with its totals, and
+/// which of its cells are hidden: one pattern for the whole family.
+pub(super) struct Exchanges {
+    /// Department ids, sorted: the rows (consumers) and the columns (providers).
+    pub(super) ids: Vec<String>,
+    /// (n + 1) × (n + 1) tables, consumer rows, provider columns, totals last: every
+    /// member's of the family, the quarter first.
+    pub(super) members: Vec<Vec<Vec<u64>>>,
+    /// Which member is released.
+    pub(super) at: usize,
+    pub(super) hidden: Vec<Vec<bool>>,
+}
+
+impl Exchanges {
+    /// The matrices of the family's members (`volumes`, the quarter first; the
+    /// released one at `at`), with the family's pattern: every cell below `k` in any
+    /// member is hidden in all, and more cells (by the quarter's counts) until none
+    /// can be worked out in any member, nor put in an interval narrower than `k`.
+    pub(super) fn new(
+        appraisal: &Appraisal,
+        volumes: &[Vec<(String, String, u64)>],
+        at: usize,
+        k: u64,
+    ) -> Exchanges {
+        // Every appraised department, and any other the exchanges name.
+        let ids: BTreeSet<&str> = appraisal
+            .current
+            .departments
+            .iter()
+            .map(|d| d.department.id.as_str())
+            .chain(
+                volumes
+                    .iter()
+                    .flatten()
+                    .flat_map(|(p, c, _)| [p.as_str(), c.as_str()]),
+            )
+            .collect();
+        let ids: Vec<String> = ids.into_iter().map(String::from).collect();
+        let at_id: BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.as_str(), i))
+            .collect();
+        let n = ids.len();
+        let members: Vec<Vec<Vec<u64>>> = volumes
+            .iter()
+            .map(|volumes| {
+                let mut table = vec![vec![0u64; n + 1]; n + 1];
+                for (provider, consumer, count) in volumes {
+                    let (c, p) = (at_id[consumer.as_str()], at_id[provider.as_str()]);
+                    if c == p {
+                        continue;
+                    }
+                    table[c][p] += count;
+                    table[c][n] += count;
+                    table[n][p] += count;
+                    table[n][n] += count;
+                }
+                table
+            })
+            .collect();
+        let primary: Vec<Vec<bool>> = (0..=n)
+            .map(|i| {
+                (0..=n)
+                    .map(|j| members.iter().any(|t| t[i][j] < k))
+                    .collect()
+            })
+            .collect();
+        let known = |i: usize, j: usize| i == j && i < n;
+        let hidden = protect(&members[0], primary, known);
+        // No hidden cell of any member put in an interval narrower than k.
+        let hidden = protect_intervals(&members, &members[0], hidden, known, k);
+        Exchanges {
+            ids,
+            members,
+            at,
+            hidden,
+        }
+    }
+
+    /// The hidden totals of department `d` in member `m` of the family: as a consumer
+    /// (its row) and as a provider (its column).
+    pub(super) fn hidden_totals(&self, d: &str, m: usize) -> Vec<u64> {
+        let n = self.ids.len();
+        let Some(i) = self.index(d) else {
+            return Vec::new();
+        };
+        [(i, n), (n, i)]
+            .into_iter()
+            .filter(|&(a, b)| self.hidden[a][b])
+            .map(|(a, b)| self.members[m][a][b])
+            .collect()
+    }
+
+    /// Whether department `d`'s row or column hides a cell between two departments:
+    /// then a count of the departments it exchanged with tells how many of the hidden
+    /// cells are not zero.
+    pub(super) fn hides_partners(&self, d: &str) -> bool {
+        let n = self.ids.len();
+        self.index(d)
+            .is_some_and(|i| (0..n).any(|j| self.hidden[i][j] || self.hidden[j][i]))
+    }
+
+    pub(super) fn index(&self, d: &str) -> Option<usize> {
+        self.ids.binary_search_by(|x| x.as_str().cmp(d)).ok()
+    }
+
+    /// The fingerprint of the family's pattern: the hidden cells (by department id)
+    /// and the withheld KPI rows.
+    pub(super) fn pattern(&self, withheld: &BTreeSet<(String, String)>) -> String {
+        let n = self.ids.len();
+        let name = |i: usize| if i < n { self.ids[i].as_str() } else { "total" };
+        let mut cells = Vec::new();
+        for (i, row) in self.hidden.iter().enumerate() {
+            for (j, &h) in row.iter().enumerate() {
+                if h {
+                    cells.push(format!("{}|{}", name(i), name(j)));
+                }
+            }
+        }
+        let rows: Vec<String> = withheld.iter().map(|(d, k)| format!("{d}|{k}")).collect();
+        fingerprint([cells.join("\n").as_bytes(), rows.join("\n").as_bytes()])
+    }
+
+    /// Cells hidden as below `k`, and hidden besides.
+    pub(super) fn hidden_counts(&self, k: u64) -> (usize, usize) {
+        let cells = self.members[self.at]
+            .iter()
+            .flatten()
+            .zip(self.hidden.iter().flatten());
+        let (mut primary, mut secondary) = (0, 0);
+        for (&x, &h) in cells {
+            match (h, x < k) {
+                (true, true) => primary += 1,
+                (true, false) => secondary += 1,
+                _ => {}
+            }
+        }
+        (primary, secondary)
+    }
+}
+
+/// The KPI rows of the period, each published or withheld whole.
+pub(super) struct KpiTable {
+    pub(super) rows: Vec<KpiRow>,
+    /// Per department, the KPIs withheld with a value behind them.
+    pub(super) withheld: BTreeMap<String, BTreeSet<String>>,
+    /// The (department, KPI) rows withheld in every release of the family.
+    pub(super) family_withheld: BTreeSet<(String, String)>,
+}
+
+pub(super) struct KpiRow {
+    pub(super) department_id: String,
+    pub(super) kpi: String,
+    pub(super) fields: [Option<f64>; 4],
+    pub(super) withheld: bool,
+}
+
+impl KpiTable {
+    /// The released member's rows (`matrices[at]`), a row withheld when it, or the
+    /// same department's row of the KPI in another member of the family, would give a
+    /// count below `k` or a hidden total away, or is a count of partner departments
+    /// where the department's matrix row or column hides a cell.
+    pub(super) fn new(
+        matrices: &[&KpiMatrix],
+        at: usize,
+        kpis: &[KpiDef],
+        exchanges: &Exchanges,
+        k: u64,
+    ) -> KpiTable {
+        let unit_of = |id: &str| {
+            kpis.iter()
+                .find(|d| d.id == id)
+                .and_then(|d| d.unit.as_deref())
+        };
+        let mut family_withheld = BTreeSet::new();
+        for (member, m) in matrices.iter().enumerate() {
+            for v in &m.values {
+                let unit = unit_of(&v.kpi);
+                let sample = v.sample_size.map(|s| s as f64);
+                let counts_value = unit.is_some_and(|u| COUNT_UNITS.contains(&u));
+                let value_count = v.value.filter(|_| counts_value);
+                let counts = [v.numerator, v.denominator, sample, value_count];
+                let totals = exchanges.hidden_totals(&v.department_id, member);
+                let small = counts.iter().flatten().any(|&c| c < k as f64);
+                let linked = counts
+                    .iter()
+                    .flatten()
+                    .any(|&c| totals.iter().any(|&t| c == t as f64));
+                // Nothing to measure says a count is 0: no request decided, no case.
+                let empty = v.value.is_none();
+                let partners =
+                    unit == Some("departments") && exchanges.hides_partners(&v.department_id);
+                if small || linked || empty || partners {
+                    family_withheld.insert((v.department_id.clone(), v.kpi.clone()));
+                }
+            }
+        }
+        let mut withheld: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows = matrices[at]
+            .values
+            .iter()
+            .map(|v| {
+                let key = (v.department_id.clone(), v.kpi.clone());
+                let row_withheld = family_withheld.contains(&key);
+                if row_withheld && v.value.is_some() {
+                    withheld
+                        .entry(v.department_id.clone())
+                        .or_default()
+                        .insert(v.kpi.clone());
+                }
+                KpiRow {
+                    department_id: v.department_id.clone(),
+                    kpi: v.kpi.clone(),
+                    fields: [
+                        v.value,
+                        v.numerator,
+                        v.denominator,
+                        v.sample_size.map(|s| s as f64),
+                    ],
+                    withheld: row_withheld,
+                }
+            })
+            .collect();
+        KpiTable {
+            rows,
+            withheld,
+            family_withheld,
+        }
+    }
 }
 
 #[cfg(test)]
