@@ -8,13 +8,13 @@ use std::time::Duration;
 use appraise_data::staging::{Policy, Staging};
 use appraise_data::{Dataset, LoadOptions, load_dir};
 use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
-use appraise_score::anomaly::{Detected, Settings, detect, window};
+use appraise_score::anomaly::{self, Found, Settings, window};
 use chrono::{Datelike, NaiveDate};
 
 use crate::{Error, block_on};
 
 /// One anomaly scan.
-pub struct Watch {
+pub struct AnomaliesJob {
     /// The data folder or warehouse.
     pub data: PathBuf,
     /// How it is read.
@@ -40,11 +40,11 @@ pub struct Watch {
 
 /// What a scan found.
 #[derive(Debug)]
-pub struct Watched {
+pub struct AnomaliesFound {
     /// The period scanned.
     pub period: Period,
     /// The anomalies, and what was judged.
-    pub detected: Detected,
+    pub detected: Found,
     /// What was loaded.
     pub data: Dataset,
     /// The output folder, committed, if one was given.
@@ -54,7 +54,7 @@ pub struct Watched {
 }
 
 /// Scans `job.period` for anomalies and, with `job.out`, writes them there.
-pub fn watch(job: Watch) -> Result<Watched, Error> {
+pub fn anomalies(job: AnomaliesJob) -> Result<AnomaliesFound, Error> {
     let staging = match &job.out {
         Some(out) => Some(Staging::new(out, &job.write)?),
         None => None,
@@ -95,7 +95,7 @@ pub fn watch(job: Watch) -> Result<Watched, Error> {
         }
         None => None,
     };
-    Ok(Watched {
+    Ok(AnomaliesFound {
         period: job.period,
         detected,
         data,
@@ -120,7 +120,7 @@ pub fn find(
     last_day: Option<NaiveDate>,
     settings: &Settings,
     timeout: Duration,
-) -> Result<(Detected, Vec<Warning>), Error> {
+) -> Result<(Found, Vec<Warning>), Error> {
     // Nothing in the period: no day is judged (and no query run, so the engine keeps
     // its scope).
     let last = match last_day {
@@ -132,13 +132,13 @@ pub fn find(
             let w = Warning::new("anomalies_before", text)
                 .arg("last", last)
                 .arg("period", asked);
-            return Ok((Detected::default(), vec![w]));
+            return Ok((Found::default(), vec![w]));
         }
         None => {
             let text =
                 format!("anomalies: the data holds no exchanges: no day of {asked} was judged");
             let w = Warning::new("anomalies_no_exchanges", text).arg("period", asked);
-            return Ok((Detected::default(), vec![w]));
+            return Ok((Found::default(), vec![w]));
         }
     };
     let mut clipped = Vec::new();
@@ -165,7 +165,7 @@ pub fn find(
     let calendar = engine.calendar();
     let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;
     // Candidate busy pairs: `busy_pair` exchanges a working day of the window on
-    // average. Only they are read day by day; `detect` keeps those whose median working
+    // average. Only they are read day by day; `anomaly::find` keeps those whose median working
     // day holds as many.
     let window = window(period, settings);
     let working = window
@@ -179,7 +179,7 @@ pub fn find(
     // Leave the engine scoped to the period, as the other steps expect.
     engine.scope(Some(asked))?;
     let uncovered = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    let detected = detect(
+    let detected = anomaly::find(
         &days,
         period,
         |d| {
@@ -222,7 +222,7 @@ pub fn find(
 /// Writes `anomalies.csv` (a row per anomaly) and `anomalies.json` (the same with the
 /// settings and what was judged) into `dir`.
 pub fn write(
-    detected: &Detected,
+    detected: &Found,
     period: &Period,
     settings: &Settings,
     dir: &Path,

@@ -49,7 +49,9 @@ pub mod series;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use anomalies::{Watch, Watched, find as find_anomalies, watch, write as write_anomalies};
+pub use anomalies::{
+    AnomaliesFound, AnomaliesJob, anomalies, find as find_anomalies, write as write_anomalies,
+};
 pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };

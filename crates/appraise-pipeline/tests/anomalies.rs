@@ -12,7 +12,7 @@ use std::time::Duration;
 use appraise_data::staging::Policy;
 use appraise_gen::{GenerateOptions, Planted, generate};
 use appraise_kpi::{Calendar, EngineOptions};
-use appraise_pipeline::{Watch, Watched, watch};
+use appraise_pipeline::{AnomaliesFound, AnomaliesJob, anomalies};
 use appraise_score::anomaly::{Kind, Settings};
 use chrono::NaiveDate;
 
@@ -43,8 +43,8 @@ fn traffic(dir: &Path, planted: u64) -> Vec<Planted> {
     report.planted
 }
 
-fn scan(dir: &Path) -> Watched {
-    watch(Watch {
+fn scan(dir: &Path) -> AnomaliesFound {
+    anomalies(AnomaliesJob {
         data: dir.to_path_buf(),
         options: Default::default(),
         period: "2026Q2".parse().unwrap(),
@@ -123,8 +123,8 @@ fn every_planted_outage_is_found_with_at_most_one_false_alarm_per_1000_departmen
     assert_eq!(lines.count(), a.anomalies.len());
 }
 
-fn scan_demo(period: &str) -> Watched {
-    watch(Watch {
+fn scan_demo(period: &str) -> AnomaliesFound {
+    anomalies(AnomaliesJob {
         data: root().join("fixtures/demo"),
         options: Default::default(),
         period: period.parse().unwrap(),

@@ -191,7 +191,7 @@ pub struct Report<'a> {
     /// The exchange log of the period, summarised.
     pub facts: &'a ExchangeFacts,
     /// The anomalies of the period's exchange traffic.
-    pub anomalies: &'a appraise_score::anomaly::Detected,
+    pub anomalies: &'a appraise_score::anomaly::Found,
     /// The report's language.
     pub lang: Lang,
     /// Templates and wording.

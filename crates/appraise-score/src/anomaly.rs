@@ -159,7 +159,7 @@ pub struct Anomaly {
 
 /// What the detector found, and over how much.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Detected {
+pub struct Found {
     /// Flagged days, by day, department, consumer and kind.
     pub anomalies: Vec<Anomaly>,
     /// Department-days judged: provider series × period days with a baseline.
@@ -184,12 +184,12 @@ struct Day {
 
 /// Flags the anomalies of `period` in `days` (the exchange days of the period and of
 /// the `weeks` weeks before it), with `is_workday` telling the kind of each day.
-pub fn detect(
+pub fn find(
     days: &[ExchangeDay],
     period: &Period,
     is_workday: impl Fn(NaiveDate) -> bool,
     settings: &Settings,
-) -> Detected {
+) -> Found {
     let mut series: BTreeMap<(&str, Option<&str>), BTreeMap<NaiveDate, Day>> = BTreeMap::new();
     for d in days {
         series
@@ -206,7 +206,7 @@ pub fn detect(
             );
     }
     let window_start = window(period, settings).first_day;
-    let mut found = Detected::default();
+    let mut found = Found::default();
     for ((provider, consumer), known) in &series {
         // From the series' first exchange, every day, those without exchanges as 0.
         let Some(&first) = known.keys().next() else {
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn a_working_day_with_no_traffic_is_an_outage_against_the_median_working_day() {
-        let found = detect(
+        let found = find(
             &steady(day("P", d("2026-07-01"), 0, 0, 500.0)),
             &july_1(),
             weekday,
@@ -457,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_failure_burst_is_an_outage_and_a_slow_day_a_regression() {
-        let found = detect(
+        let found = find(
             &steady(day("P", d("2026-07-01"), 80, 60, 2000.0)),
             &july_1(),
             weekday,
@@ -472,7 +472,7 @@ mod tests {
         assert!((a.expected - 0.025).abs() < 0.0005, "{}", a.expected);
         assert_eq!(a.observed, 0.75);
 
-        let slow = detect(
+        let slow = find(
             &steady(day("P", d("2026-07-01"), 80, 2, 2000.0)),
             &july_1(),
             weekday,
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn an_ordinary_day_and_a_quiet_rest_day_are_not_flagged() {
-        let ordinary = detect(
+        let ordinary = find(
             &steady(day("P", d("2026-07-01"), 81, 2, 520.0)),
             &july_1(),
             weekday,
@@ -500,7 +500,7 @@ mod tests {
         );
         assert_eq!(ordinary.anomalies, []);
         // 2026-07-01 taken as a rest day: 8 exchanges are its usual.
-        let rest = detect(
+        let rest = find(
             &steady(day("P", d("2026-07-01"), 6, 0, 500.0)),
             &july_1(),
             |x| weekday(x) && x != d("2026-07-01"),
@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn a_day_four_times_as_busy_is_a_spike() {
-        let found = detect(
+        let found = find(
             &steady(day("P", d("2026-07-01"), 320, 8, 500.0)),
             &july_1(),
             weekday,
@@ -528,7 +528,7 @@ mod tests {
             day("P", d("2026-06-30"), 40, 1, 500.0),
             day("P", d("2026-07-01"), 0, 0, 500.0),
         ];
-        let found = detect(&days, &july_1(), weekday, &Settings::default());
+        let found = find(&days, &july_1(), weekday, &Settings::default());
         assert_eq!((found.department_days, found.anomalies.len()), (0, 0));
     }
 }

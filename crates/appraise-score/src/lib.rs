@@ -24,7 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod anomaly;
-pub mod compare;
+pub mod change;
 pub mod diagnose;
 mod error;
 pub mod flags;

@@ -8,7 +8,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{Field, Schema};
 
-use crate::{Appraisal, Error, compare, diagnose};
+use crate::{Appraisal, Error, change, diagnose};
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, Error> {
     let fields: Vec<Field> = columns
@@ -162,9 +162,9 @@ impl Appraisal {
     fn change_columns(&self, order: &[usize]) -> Vec<(String, ArrayRef)> {
         let s = &self.current;
         let mut columns = Vec::new();
-        let changes: Vec<Option<compare::Change>> = order
+        let changes: Vec<Option<change::Change>> = order
             .iter()
-            .map(|&d| self.previous().map(|p| compare::change(s, p, d)))
+            .map(|&d| self.previous().map(|p| change::change(s, p, d)))
             .collect();
         columns.push((
             "previous_composite".into(),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use appraise_score::{Appraisal, Flags, Status, compare, diagnose};
+use appraise_score::{Appraisal, Flags, Status, change, diagnose};
 use common::{card, close, departments, kpi, matrix, run};
 
 const TWO_DIMENSIONS: &str = r#"
@@ -364,10 +364,10 @@ fn comparison_trend_and_profiles() {
     let before = scores_of(&text, &[(50.0, 50.0), (70.0, 70.0), (60.0, 60.0)]);
     let now = scores_of(&text, &[(80.0, 60.0), (40.0, 40.0), (60.0, 60.0)]);
     // d1: 50 → 70 (composite), rank 3 → 1: +2 places; d2 70 → 40, rank 1 → 3: −2.
-    let c = compare::change(&now, &before, 0);
+    let c = change::change(&now, &before, 0);
     assert!(close(c.composite_change, 20.0));
     assert_eq!((c.previous_rank, c.rank_change), (Some(3), Some(2)));
-    assert_eq!(compare::change(&now, &before, 1).rank_change, Some(-2));
+    assert_eq!(change::change(&now, &before, 1).rank_change, Some(-2));
     // d1's p = 80 against the peer median of (80, 40, 60) = 60: +20, a strength;
     // q = 60 against median 60: neither.
     let p = diagnose::profile(&now, 0);

@@ -1,10 +1,10 @@
 //! `appraise anomalies`: a period's exchange traffic scanned for outages, latency
-//! regressions and spikes ([`appraise_pipeline::watch`]).
+//! regressions and spikes ([`appraise_pipeline::anomalies()`]).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use appraise_pipeline::Watch;
+use appraise_pipeline::AnomaliesJob;
 use appraise_score::anomaly::{Kind, Settings};
 
 use crate::cli::AnomaliesArgs;
@@ -32,7 +32,7 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
         z: args.z,
         ..Settings::default()
     };
-    let done = appraise_pipeline::watch(Watch {
+    let done = appraise_pipeline::anomalies(AnomaliesJob {
         data: data.data.clone(),
         options,
         period: a.period.clone(),

@@ -27,7 +27,7 @@ use chrono::Datelike;
 use appraise_kpi::facts::{ExchangeFacts, ResponseSpread};
 use appraise_score::anomaly::{Anomaly, Kind as AnomalyKind};
 use appraise_score::funnel::{Funnel, funnels};
-use appraise_score::{Appraisal, Status, compare};
+use appraise_score::{Appraisal, Status, change};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

@@ -38,7 +38,7 @@ pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usi
         .iter()
         .map(|&d| {
             (
-                compare::change(s, prev, d).previous_rank,
+                change::change(s, prev, d).previous_rank,
                 s.departments[d].rank,
             )
         })

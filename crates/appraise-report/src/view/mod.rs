@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use appraise_data::Dataset;
 use appraise_kpi::{KpiDef, KpiMatrix};
-use appraise_score::{Appraisal, Scores, compare, competition_ranks};
+use appraise_score::{Appraisal, Scores, change, competition_ranks};
 use serde::Serialize;
 
 use crate::charts::{Chart, grade_colour, grade_ink, kpi_key, sparkline};
@@ -63,7 +63,7 @@ pub(crate) struct Views<'a> {
     /// Per KPI of `Appraisal::current`: what every card shows of it ([`kpi_columns`]).
     pub columns: Vec<KpiColumn>,
     /// The anomalies of the period's exchange traffic.
-    pub anomalies: &'a appraise_score::anomaly::Detected,
+    pub anomalies: &'a appraise_score::anomaly::Found,
 }
 
 /// What the report cards show of one KPI across departments, worked out once.
@@ -278,7 +278,7 @@ impl<'a> Views<'a> {
         let a = self.appraisal;
         let s = &a.current;
         let dep = &s.departments[d];
-        let change = a.previous().map(|p| compare::change(s, p, d));
+        let change = a.previous().map(|p| change::change(s, p, d));
         let interval = a
             .robustness
             .as_ref()

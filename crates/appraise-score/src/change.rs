@@ -1,4 +1,4 @@
-//! Comparison with earlier periods scored through the same scorecard.
+//! A department's change since an earlier period scored through the same scorecard.
 
 use serde::Serialize;
 
