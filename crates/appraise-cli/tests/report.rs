@@ -645,6 +645,25 @@ fn templates_override_file_by_file_and_errors_name_the_line() {
 
     // A Typst template is overridden the same way; an error in it names its line.
     std::fs::remove_file(templates.join("report.md.j2")).unwrap();
+    // An unknown key in an office's strings.toml: the reason, and the fix as a hint of
+    // its own (regression hints_written_into_messages: it was part of the reason).
+    std::fs::write(
+        templates.join("strings.toml"),
+        "[en]\nno_such_key = \"x\"\n",
+    )
+    .unwrap();
+    run()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "unknown key \"no_such_key\" in [en]\n",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: copy the key from the built-in strings.toml",
+        ))
+        .stderr(predicate::str::contains("(hint:").not());
+    std::fs::remove_file(templates.join("strings.toml")).unwrap();
+
     std::fs::write(
         templates.join("report.typ"),
         "#let d = json(\"data.json\")\n= #d.period\n#let x = (\n",

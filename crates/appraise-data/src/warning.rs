@@ -13,6 +13,8 @@ pub struct Warning {
     /// The values the sentence names, each a list of items (one for a single value).
     pub args: Vec<(&'static str, Vec<String>)>,
     text: String,
+    /// How to act on it, where known: printed on its own line as `hint:`.
+    hint: Option<String>,
 }
 
 impl Warning {
@@ -22,6 +24,27 @@ impl Warning {
             code,
             args: Vec::new(),
             text: text.into(),
+            hint: None,
+        }
+    }
+
+    /// The warning with how to act on it.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Warning {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// How to act on it, where known.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The English sentence with its hint, as a reader of the English report and of the
+    /// manifest sees it: "… (hint: …)".
+    pub fn sentence(&self) -> String {
+        match &self.hint {
+            Some(h) => format!("{} (hint: {h})", self.text),
+            None => self.text.clone(),
         }
     }
 
@@ -53,9 +76,40 @@ impl fmt::Display for Warning {
     }
 }
 
-/// As its English sentence: the shape of `--json` output and the manifest.
+/// As its English sentence with its hint ([`Warning::sentence`]): the shape of `--json`
+/// output and the manifest.
 impl serde::Serialize for Warning {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        s.serialize_str(&self.sentence())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression (hints_written_into_messages): "(hint: …)" was part of six messages'
+    // text, so a terminal printed it inside the warning. The hint is its own field: the
+    // terminal prints it on its own line, and the English sentence (report, manifest)
+    // ends with it.
+    #[test]
+    fn a_hint_is_kept_apart_from_the_warning() {
+        let w = Warning::new("trend_calendar", "the trend leaves out 2024Q4")
+            .with_hint("add queries/calendars/cn-2024.csv");
+        assert_eq!(w.to_string(), "the trend leaves out 2024Q4");
+        assert_eq!(w.hint(), Some("add queries/calendars/cn-2024.csv"));
+        assert_eq!(
+            w.sentence(),
+            "the trend leaves out 2024Q4 (hint: add queries/calendars/cn-2024.csv)"
+        );
+        assert_eq!(
+            serde_json::to_string(&w).unwrap_or_default(),
+            "\"the trend leaves out 2024Q4 (hint: add queries/calendars/cn-2024.csv)\""
+        );
+        let plain = Warning::new("no_table", "no services table");
+        assert_eq!(
+            (plain.hint(), plain.sentence()),
+            (None, "no services table".into())
+        );
     }
 }

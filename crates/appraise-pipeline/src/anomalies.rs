@@ -50,7 +50,7 @@ pub struct AnomaliesFound {
     /// The output folder, committed, if one was given.
     pub out: Option<PathBuf>,
     /// Everything the user should be told.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Scans `job.period` for anomalies and, with `job.out`, writes them there.
@@ -86,7 +86,7 @@ pub fn anomalies(job: AnomaliesJob) -> Result<AnomaliesFound, Error> {
         .iter()
         .chain(&coverage)
         .chain(&found)
-        .map(ToString::to_string)
+        .cloned()
         .collect();
     let out = match staging {
         Some(staging) => {
@@ -196,9 +196,10 @@ pub fn find(
             "anomalies_calendar",
             format!(
                 "anomalies: the working-day calendar has no year {y}; its days were taken as \
-                 working Monday to Friday (hint: add {y}.csv to the calendars)"
+                 working Monday to Friday"
             ),
         )
+        .with_hint(format!("add {y}.csv to the calendars"))
         .arg("year", y)
     }));
     if detected.department_days == 0 {
@@ -207,10 +208,11 @@ pub fn find(
                 "anomalies_unjudged",
                 format!(
                     "anomalies: no day of {period} could be judged: a day needs {} days of its \
-                     kind in the {} weeks before it (hint: load the weeks before the period too)",
+                     kind in the {} weeks before it",
                     settings.min_days, settings.weeks
                 ),
             )
+            .with_hint("load the weeks before the period too")
             .arg("period", period)
             .arg("min_days", settings.min_days)
             .arg("weeks", settings.weeks),

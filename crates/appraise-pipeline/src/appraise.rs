@@ -211,9 +211,10 @@ fn trend_cut(p: &Period, year: i32) -> appraise_data::Warning {
         "trend_calendar",
         format!(
             "the trend leaves out {p} and earlier periods: the working-day calendar does not \
-             cover {year} (hint: add queries/calendars/cn-{year}.csv to score them)"
+             cover {year}"
         ),
     )
+    .with_hint(format!("add queries/calendars/cn-{year}.csv to score them"))
     .arg("period", p)
     .arg("year", year)
 }

@@ -174,10 +174,10 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         .chain(&card_warnings)
         .chain(&appraisal.current.warnings)
         .chain(&anomaly_warnings)
+        .chain(&font_warning)
         .cloned()
         .collect();
     let mut warnings = report.in_words(&coded);
-    warnings.extend(font_warning);
     warnings.extend(report.write(staging.path(), &mut |name| {
         laps.next(&format!("report: {name}"));
         step(name);

@@ -161,7 +161,7 @@ fn anomalies_on_days_the_data_does_not_cover() {
     assert!(
         past.warnings
             .iter()
-            .any(|w| w.contains("end on 2026-09-30")),
+            .any(|w| w.text().contains("end on 2026-09-30")),
         "{:?}",
         past.warnings
     );

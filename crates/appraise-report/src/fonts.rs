@@ -16,6 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
+use appraise_data::Warning;
+
 use ab_glyph::{Font as _, FontRef};
 use plotters::style::{FontStyle, register_font};
 
@@ -64,11 +66,23 @@ pub struct Fonts {
     pub cjk: bool,
 }
 
+/// The warning that `APPRAISE_FONT` names no font appraise can read.
+fn unreadable_font(path: &Path) -> Warning {
+    Warning::new(
+        "font_unreadable",
+        format!(
+            "{FONT_VARIABLE}={} is not a readable TrueType/OpenType font",
+            path.display()
+        ),
+    )
+    .arg("font", path.display())
+}
+
 impl Fonts {
     /// Finds a font and registers it with plotters as `sans-serif`. A warning says why
     /// Chinese text will be substituted in PNG charts when no CJK font is found.
-    pub fn find() -> (Fonts, Option<String>) {
-        let mut warning = None;
+    pub fn find() -> (Fonts, Option<Warning>) {
+        let mut unreadable = None;
         if let Some(path) = std::env::var_os(FONT_VARIABLE) {
             if path == "builtin" {
                 return (Fonts::builtin(), None);
@@ -76,12 +90,7 @@ impl Fonts {
             let path = PathBuf::from(path);
             match load(&path) {
                 Some(f) => return (f, None),
-                None => {
-                    warning = Some(format!(
-                        "{FONT_VARIABLE}={} is not a readable TrueType/OpenType font",
-                        path.display()
-                    ));
-                }
+                None => unreadable = Some(path),
             }
         }
         if let Some(f) = FONT_DIRS
@@ -89,17 +98,21 @@ impl Fonts {
             .flat_map(|d| find_files(Path::new(d), CJK_FONTS))
             .find_map(|p| load(&p).filter(|f| f.cjk))
         {
-            return (f, warning);
+            return (f, unreadable.as_deref().map(unreadable_font));
         }
-        let builtin = Fonts::builtin();
+        let hint = "install a CJK font, on Debian `apt-get install fonts-noto-cjk`, or set \
+                    APPRAISE_FONT to a font file";
         let why = "no CJK font found: PNG charts write English labels and ids where a name \
-                   has Chinese characters (hint: install a CJK font, on Debian `apt-get \
-                   install fonts-noto-cjk`, or set APPRAISE_FONT to a font file)";
-        let warning = Some(match warning {
-            Some(w) => format!("{w}; {why}"),
-            None => why.to_string(),
-        });
-        (builtin, warning)
+                   has Chinese characters";
+        let warning = match unreadable {
+            Some(path) => Warning::new(
+                "no_cjk_font_unreadable",
+                format!("{}; {why}", unreadable_font(&path)),
+            )
+            .arg("font", path.display()),
+            None => Warning::new("no_cjk_font", why),
+        };
+        (Fonts::builtin(), Some(warning.with_hint(hint)))
     }
 
     /// DejaVu Sans, built in: Latin, Greek and Cyrillic, no Chinese.

@@ -98,6 +98,8 @@ pub enum Error {
         line: Option<usize>,
         /// Why.
         reason: String,
+        /// How to fix it, where the rule broken says (else the general advice).
+        hint: Option<String>,
     },
     /// The bulletin's logo (the scorecard's `[bulletin] logo`) cannot be printed.
     #[error("{}: {reason}", path.display())]
@@ -115,6 +117,7 @@ impl Error {
         match self {
             // A file of the --templates folder is named by its path; a built-in one by
             // its bare name, which no --templates file is the cause of.
+            Error::Template { hint: Some(h), .. } => Some(h.clone()),
             Error::Template { name, .. } if !Error::built_in(name) => Some(
                 "fix the file, or remove it from the --templates folder to use the default".into(),
             ),
@@ -754,6 +757,7 @@ mod error_tests {
             name: PathBuf::from(name),
             line: Some(148),
             reason: "failed to parse SVG".into(),
+            hint: None,
         };
         let built_in = failed("report.typ").hint().unwrap();
         assert!(!built_in.contains("--templates"), "{built_in}");

@@ -164,12 +164,14 @@ pub(crate) fn typeset<V: Serialize>(
         name: template_name.to_path_buf(),
         line: None,
         reason: format!("the data does not encode: {e}"),
+        hint: None,
     })?;
     let (Some(main_id), Some(data_id)) = (file_id("main.typ"), file_id("data.json")) else {
         return Err(Error::Template {
             name: template_name.to_path_buf(),
             line: None,
             reason: "the typesetter refused its own file names".into(),
+            hint: None,
         });
     };
     let doc = Document {
@@ -189,6 +191,7 @@ pub(crate) fn typeset<V: Serialize>(
             name: template_name.to_path_buf(),
             line,
             reason: first.map_or("typesetting failed".into(), |e| e.message.to_string()),
+            hint: None,
         }
     };
     // An office's template is watched: the typesetter cannot be stopped otherwise.

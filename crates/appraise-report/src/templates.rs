@@ -172,6 +172,7 @@ impl Templates {
             name: origin.map_or_else(|| PathBuf::from(name), Path::to_path_buf),
             line: None,
             reason: format!("the page is not UTF-8: {e}"),
+            hint: None,
         })
     }
 }
@@ -199,6 +200,7 @@ fn template_error(name: &str, path: Option<&Path>, e: &minijinja::Error) -> Erro
         name: path.map_or_else(|| PathBuf::from(name), Path::to_path_buf),
         line: e.line(),
         reason: e.to_string(),
+        hint: None,
     }
 }
 
@@ -214,6 +216,7 @@ fn check_keys(known: &BTreeMap<String, Strings>, text: &str, path: &Path) -> Res
                 name: path.to_path_buf(),
                 line: line_of(text, &format!("[{lang}]")),
                 reason: format!("unknown language table [{lang}]; the file holds [zh] and [en]"),
+                hint: None,
             });
         }
         for key in table.keys() {
@@ -224,9 +227,11 @@ fn check_keys(known: &BTreeMap<String, Strings>, text: &str, path: &Path) -> Res
                 return Err(Error::Template {
                     name: path.to_path_buf(),
                     line: line_of(text, key),
-                    reason: format!(
-                        "unknown key {key:?} in [{lang}] (hint: copy the key from the \
-                         built-in strings.toml, which `appraise init` writes out)"
+                    reason: format!("unknown key {key:?} in [{lang}]"),
+                    hint: Some(
+                        "copy the key from the built-in strings.toml, which `appraise init` \
+                         writes out"
+                            .into(),
                     ),
                 });
             }
@@ -253,10 +258,8 @@ fn merge(into: &mut BTreeMap<String, Strings>, text: &str, path: &Path) -> Resul
             line: e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
-            reason: format!(
-                "{} (hint: the file holds [zh] and [en] tables of key = \"text\")",
-                e.message()
-            ),
+            reason: e.message().trim().to_string(),
+            hint: Some("the file holds [zh] and [en] tables of key = \"text\"".into()),
         })?;
     for (lang, table) in parsed {
         into.entry(lang).or_default().0.extend(table);

@@ -45,7 +45,7 @@ pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
         write,
     })?;
     for w in &done.warnings {
-        eprintln!("warning: {w}");
+        super::warn(w);
     }
     super::report_rejections(&done.data);
     let found = &done.detected;

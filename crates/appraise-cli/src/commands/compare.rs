@@ -53,7 +53,7 @@ pub(crate) fn run(args: CompareArgs) -> Result<ExitCode> {
     })?;
     super::report_rejections(&done.data);
     for w in &done.warnings {
-        eprintln!("warning: {w}");
+        super::warn(w);
     }
     eprintln!("comparison: {}", done.out.join("compare.html").display());
     Ok(ExitCode::SUCCESS)

@@ -25,7 +25,7 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
             )
         })?;
     for w in &done.warnings {
-        eprintln!("warning: {w}");
+        super::warn(w);
     }
     println!(
         "{:<16} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12}",

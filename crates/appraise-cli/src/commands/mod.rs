@@ -302,6 +302,14 @@ pub(crate) fn rules(
     })
 }
 
+/// A warning on stderr, and on the next line how to act on it where known.
+pub(crate) fn warn(w: &appraise_data::Warning) {
+    eprintln!("warning: {w}");
+    if let Some(hint) = w.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
 /// A one-line note on stderr when rows were rejected, so nobody misses it.
 pub(crate) fn report_rejections(data: &appraise_data::Dataset) {
     let rejected: u64 = data.tables.iter().map(|t| t.accounting.rejected).sum();

@@ -73,7 +73,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     })?;
     super::report_rejections(&done.data);
     for w in done.warnings.iter().chain(&done.appraisal.current.warnings) {
-        eprintln!("warning: {w}");
+        super::warn(w);
     }
     match &done.out {
         None => {

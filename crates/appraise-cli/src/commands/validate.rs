@@ -31,7 +31,7 @@ pub(crate) fn run(args: ValidateArgs) -> Result<ExitCode> {
         SummaryFormat::Table => {
             print!("{}", output::accounting_table(&data));
             for w in &data.warnings {
-                eprintln!("warning: {w}");
+                super::warn(w);
             }
         }
     }

@@ -171,7 +171,7 @@ impl<'a> Views<'a> {
     /// the strings have none.
     fn warning(&self, w: &appraise_data::Warning) -> String {
         let Some(template) = self.t.0.get(&format!("warning:{}", w.code)) else {
-            return w.text().to_string();
+            return w.sentence();
         };
         let sep = match self.lang {
             Lang::Zh => "、",
