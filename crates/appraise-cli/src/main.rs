@@ -7,6 +7,17 @@ mod commands;
 mod output;
 mod policy;
 
+/// A command line that cannot be carried out as given: a flag's value, or flags that do
+/// not go together. The user's input (exit 1), with its fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub(crate) struct Usage {
+    /// What is wrong.
+    pub reason: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
 fn main() -> ExitCode {
     // A panic anywhere (printing to a full disk, a fault in a library) ends in an error
     // message and exit 2, not a crash.
@@ -70,6 +81,9 @@ fn classify(err: &anyhow::Error) -> (bool, Option<String>) {
         );
     }
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<Usage>() {
+            return (true, e.hint.clone());
+        }
         if let Some(e) = cause.downcast_ref::<appraise_pipeline::Error>() {
             return (e.is_input(), e.hint());
         }

@@ -246,11 +246,11 @@ impl crate::cli::OutputArgs {
                 let inputs: Vec<_> = inputs.iter().map(|p| p.to_path_buf()).collect();
                 appraise_data::staging::check_output_file(path, &inputs)?;
                 match std::fs::symlink_metadata(path) {
-                    Ok(m) if m.is_dir() => bail!(appraise_data::Error::Input {
+                    Ok(m) if m.is_dir() => bail!(crate::Usage {
                         reason: format!("{}: is a folder; --out names a file here", path.display()),
                         hint: Some("give a file name, e.g. --out result.csv".into()),
                     }),
-                    Ok(_) if !self.force => bail!(appraise_data::Error::Input {
+                    Ok(_) if !self.force => bail!(crate::Usage {
                         reason: format!("{}: the file exists", path.display()),
                         hint: Some("pass --force to replace it, or choose another name".into()),
                     }),
@@ -278,7 +278,7 @@ impl crate::cli::OutputArgs {
             OutputFormat::Json => Writer::Json(datafusion::arrow::json::ArrayWriter::new(sink()?)),
             OutputFormat::Parquet => {
                 let Some((tmp, _)) = &target else {
-                    bail!(appraise_data::Error::Input {
+                    bail!(crate::Usage {
                         reason: "--format parquet writes a file".into(),
                         hint: Some("add --out FILE.parquet".into()),
                     });
@@ -449,7 +449,7 @@ pub(crate) fn write_batches(
         (OutputFormat::Csv, Some(p)) => return Ok(write(batches, TableFormat::Csv, p)?),
         (OutputFormat::Json, Some(p)) => return Ok(write(batches, TableFormat::Json, p)?),
         (OutputFormat::Parquet, Some(p)) => return Ok(write(batches, TableFormat::Parquet, p)?),
-        (OutputFormat::Parquet, None) => bail!(appraise_data::Error::Input {
+        (OutputFormat::Parquet, None) => bail!(crate::Usage {
             reason: "--format parquet writes a file".into(),
             hint: Some("add --out FILE.parquet".into()),
         }),

@@ -69,27 +69,22 @@ pub(crate) fn scorecard(flag: Option<&Path>) -> Result<appraise_score::Scorecard
 
 /// The zone the scorecard names (`[scorecard] timezone`), read on its own so that a
 /// command that scores nothing needs no more of the scorecard than that.
-pub(crate) fn scorecard_zone(flag: Option<&Path>) -> Result<String> {
-    let (text, shown) = match choose(flag, "queries/scorecard.toml") {
+pub(crate) fn scorecard_zone(flag: Option<&Path>) -> Result<chrono_tz::Tz> {
+    let zone = match choose(flag, "queries/scorecard.toml") {
         Some(path) => {
             let text =
-                std::fs::read_to_string(&path).map_err(|e| appraise_data::Error::io(&path, e))?;
-            (text, path.display().to_string())
+                std::fs::read_to_string(&path).map_err(|cause| appraise_score::Error::Io {
+                    path: path.clone(),
+                    cause,
+                })?;
+            appraise_score::Scorecard::zone_in(&path, &text)
         }
-        None => (SCORECARD.to_string(), format!("{BUILT_IN}/scorecard.toml")),
+        None => appraise_score::Scorecard::zone_in(
+            &Path::new(BUILT_IN).join("scorecard.toml"),
+            SCORECARD,
+        ),
     };
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        anyhow::Error::new(appraise_data::Error::Input {
-            reason: format!("{shown}: {}", e.message().trim()),
-            hint: Some("fix the scorecard, or name the zone with --timezone".into()),
-        })
-    })?;
-    Ok(table
-        .get("scorecard")
-        .and_then(|s| s.get("timezone"))
-        .and_then(|z| z.as_str())
-        .unwrap_or(appraise_data::DEFAULT_TIMEZONE_NAME)
-        .to_string())
+    Ok(zone?)
 }
 
 /// Every built-in policy and template file, by its path under a project folder.

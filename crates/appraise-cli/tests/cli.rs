@@ -724,3 +724,39 @@ fn compare_sets_two_periods_side_by_side() {
         .code(1)
         .stderr(predicate::str::contains("nothing to compare"));
 }
+
+// Regression (usage_errors_raised_as_data_errors): the binary raised its own rules (flags
+// that do not go together, a KPI id not in the library) as data errors. Each is now the
+// error of the crate whose rule it is, still the user's input (exit 1), with its fix
+// as a hint.
+#[test]
+fn a_usage_problem_is_input_with_its_hint() {
+    let tiny = fixtures().join("tiny");
+    appraise()
+        .args(["kpi", "run", "--period", "2026Q3", "--kpi", "no_such_kpi", "--data"])
+        .arg(&tiny)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: no KPI \"no_such_kpi\" in the KPI library\nhint: `appraise kpi list` shows the KPIs",
+        ));
+    appraise()
+        .args([
+            "score", "--period", "2026Q3", "--format", "parquet", "--data",
+        ])
+        .arg(&tiny)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: --format parquet writes files\nhint: add --out DIR",
+        ));
+    appraise()
+        .args(["validate", "--timezone", "Mars/Olympus", "--data"])
+        .arg(&tiny)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "unknown time zone \"Mars/Olympus\"",
+        ))
+        .stderr(predicate::str::contains("hint: use an IANA name"));
+}

@@ -312,6 +312,18 @@ pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
     library_from(texts)
 }
 
+/// The KPIs of `library` whose ids `ids` names, in the library's order; all of them
+/// where `ids` is empty. An id the library does not hold is an error.
+pub fn select(library: Vec<KpiDef>, ids: &[String]) -> Result<Vec<KpiDef>, Error> {
+    if let Some(id) = ids.iter().find(|id| !library.iter().any(|k| &k.id == *id)) {
+        return Err(Error::UnknownKpi { id: id.clone() });
+    }
+    Ok(library
+        .into_iter()
+        .filter(|k| ids.is_empty() || ids.contains(&k.id))
+        .collect())
+}
+
 /// The KPIs of files given as (path, text), in that order; two files with one id are
 /// refused.
 pub fn library_from(files: Vec<(PathBuf, String)>) -> Result<Vec<KpiDef>, Error> {

@@ -18,6 +18,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A KPI asked for by id that the library does not hold.
+    #[error("no KPI {id:?} in the KPI library")]
+    UnknownKpi {
+        /// The id asked for.
+        id: String,
+    },
     /// A query the sandbox refuses.
     #[error("{origin}: {reason}")]
     Refused {
@@ -129,6 +135,7 @@ impl Error {
                 "add queries/calendars/cn-{year}.csv (date,kind,name) with {year}'s holidays and make-up workdays"
             )),
             Error::Refused { .. } => Some("a KPI or query is one read-only SELECT (or WITH ... SELECT)".into()),
+            Error::UnknownKpi { .. } => Some("`appraise kpi list` shows the KPIs".into()),
             Error::Matrix { .. } => Some(
                 "a KPI matrix is a CSV file with the header period,department_id,kpi,value,numerator,denominator,sample_size (as appraise writes kpis.csv)"
                     .into(),

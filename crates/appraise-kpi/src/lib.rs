@@ -50,7 +50,7 @@ pub mod period;
 pub mod sandbox;
 
 pub use calendar::Calendar;
-pub use definition::{Direction, KpiDef, Missing, library_from, load_library};
+pub use definition::{Direction, KpiDef, Missing, library_from, load_library, select};
 pub use engine::{Engine, EngineOptions, date_column, extended_schema};
 pub use error::Error;
 pub use matrix::{KpiMatrix, KpiValue};

@@ -414,6 +414,33 @@ impl Scorecard {
         Scorecard::parse(path, &text)
     }
 
+    /// The zone a scorecard's text names (`[scorecard] timezone`, by default
+    /// [`appraise_data::DEFAULT_TIMEZONE_NAME`]), read without the rest of the scorecard:
+    /// a command that scores nothing needs no more of it. `path` is for messages.
+    pub fn zone_in(path: &Path, text: &str) -> Result<chrono_tz::Tz, Error> {
+        let r = Reader { path, text };
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map_or(0, |s| line_of(text, s));
+            r.err(
+                line,
+                e.message().trim().to_string(),
+                Some("fix the scorecard, or name the zone with --timezone"),
+            )
+        })?;
+        let name = table
+            .get("scorecard")
+            .and_then(|s| s.get("timezone"))
+            .and_then(|z| z.as_str())
+            .unwrap_or(appraise_data::DEFAULT_TIMEZONE_NAME);
+        name.parse().map_err(|_| {
+            r.err(
+                0,
+                format!("unknown time zone {name:?}"),
+                Some("use an IANA name such as Asia/Shanghai"),
+            )
+        })
+    }
+
     /// Reads and checks a scorecard's text; `path` is for messages.
     pub fn parse(path: &Path, text: &str) -> Result<Scorecard, Error> {
         let r = Reader { path, text };

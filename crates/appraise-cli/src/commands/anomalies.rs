@@ -12,7 +12,7 @@ use crate::cli::AnomaliesArgs;
 pub(crate) fn run(args: AnomaliesArgs) -> Result<ExitCode> {
     let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
     if !(args.z.is_finite() && args.z > 0.0) {
-        anyhow::bail!(appraise_data::Error::Input {
+        anyhow::bail!(crate::Usage {
             reason: format!("--z {} is not a positive number", args.z),
             hint: Some("give a positive score, such as the default 5".into()),
         });

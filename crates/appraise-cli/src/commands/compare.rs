@@ -12,7 +12,7 @@ use crate::cli::{CompareArgs, Language};
 pub(crate) fn run(args: CompareArgs) -> Result<ExitCode> {
     let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
     if args.base_period.is_none() && args.base_scorecard.is_none() {
-        anyhow::bail!(appraise_data::Error::Input {
+        anyhow::bail!(crate::Usage {
             reason: "nothing to compare: the same period under the same scorecard".into(),
             hint: Some("add --base-period P, --base-scorecard FILE, or both".into()),
         });

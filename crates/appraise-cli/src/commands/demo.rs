@@ -14,7 +14,7 @@ use crate::output;
 pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     let data = args.data.unwrap_or_else(|| PathBuf::from("fixtures/demo"));
     if !data.is_dir() {
-        anyhow::bail!(appraise_data::Error::Input {
+        anyhow::bail!(crate::Usage {
             reason: format!("no demo data at {}", data.display()),
             hint: Some(
                 "run the demo from the appraise folder (it holds fixtures/demo), or pass --data DIR"

@@ -10,7 +10,7 @@ use crate::cli::GenerateArgs;
 
 pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
     let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
-        anyhow::Error::new(appraise_data::Error::Input {
+        anyhow::Error::new(crate::Usage {
             reason: format!("--start {:?} is not a date", args.start),
             hint: Some("write it as YYYY-MM-DD, e.g. 2026-01-01".into()),
         })

@@ -18,7 +18,7 @@ pub(crate) fn run(args: InitArgs) -> Result<ExitCode> {
         .map(|p| p.display().to_string())
         .collect();
     if !present.is_empty() {
-        anyhow::bail!(appraise_data::Error::Input {
+        anyhow::bail!(crate::Usage {
             reason: format!("{} exist already: {}", present.len(), present.join(", ")),
             hint: Some(
                 "init writes into a new folder, or one without queries/ and reports/templates/"

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, Period};
 
 use crate::cli::{KpiCheckArgs, KpiCommand, KpiListArgs, KpiRunArgs, OutputFormat, QueryArgs};
@@ -90,18 +90,7 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
     let period = args.period.clone();
-    let mut kpis = library(&args.queries)?;
-    if !args.kpi.is_empty() {
-        for id in &args.kpi {
-            if !kpis.iter().any(|k| &k.id == id) {
-                bail!(appraise_data::Error::Input {
-                    reason: format!("no KPI {id:?} in the KPI library"),
-                    hint: Some("`appraise kpi list` shows the KPIs".into()),
-                });
-            }
-        }
-        kpis.retain(|k| args.kpi.contains(&k.id));
-    }
+    let kpis = appraise_kpi::select(library(&args.queries)?, &args.kpi)?;
     let opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
     let engine_opts = super::engine_options(opts.timezone, &args.cluster);
     let data = appraise_data::load_dir(&args.data.data, &opts)

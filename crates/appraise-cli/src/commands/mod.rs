@@ -117,7 +117,7 @@ fn init_logging(verbose: u8) {
 /// A time zone by IANA name.
 pub(crate) fn parse_timezone(name: &str) -> Result<chrono_tz::Tz> {
     name.parse::<chrono_tz::Tz>().map_err(|_| {
-        anyhow::Error::new(appraise_data::Error::Input {
+        anyhow::Error::new(crate::Usage {
             reason: format!("unknown time zone {name:?}"),
             hint: Some("use an IANA name such as Asia/Shanghai".into()),
         })
@@ -130,7 +130,7 @@ pub(crate) fn parse_timezone(name: &str) -> Result<chrono_tz::Tz> {
 pub(crate) fn zone(read: &ReadArgs, scorecard: Option<&std::path::Path>) -> Result<chrono_tz::Tz> {
     match &read.timezone {
         Some(name) => parse_timezone(name),
-        None => parse_timezone(&crate::policy::scorecard_zone(scorecard)?),
+        None => crate::policy::scorecard_zone(scorecard),
     }
 }
 
@@ -140,7 +140,7 @@ pub(crate) fn load_options(read: &ReadArgs, timezone: chrono_tz::Tz) -> Result<L
     let encoding = match &read.encoding {
         None => None,
         Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
-            anyhow::Error::new(appraise_data::Error::Input {
+            anyhow::Error::new(crate::Usage {
                 reason: format!("unknown encoding {label:?}"),
                 hint: Some("use utf-8, gb18030 or gbk".into()),
             })

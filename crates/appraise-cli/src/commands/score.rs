@@ -15,7 +15,7 @@ use crate::output;
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let a = &args.policy;
     if args.output.format == OutputFormat::Parquet && args.output.out.is_none() {
-        anyhow::bail!(appraise_data::Error::Input {
+        anyhow::bail!(crate::Usage {
             reason: "--format parquet writes files".into(),
             hint: Some("add --out DIR".into()),
         });
@@ -23,15 +23,13 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let input = match (&args.kpi_matrix, &args.data) {
         (Some(matrix), _) => ScoreInput::Matrix {
             matrix: matrix.clone(),
-            departments: args.read.departments.clone().ok_or_else(|| {
-                appraise_data::Error::Input {
-                    reason: "--kpi-matrix needs the departments".into(),
-                    hint: Some("add --departments FILE (departments.csv of the data)".into()),
-                }
+            departments: args.read.departments.clone().ok_or_else(|| crate::Usage {
+                reason: "--kpi-matrix needs the departments".into(),
+                hint: Some("add --departments FILE (departments.csv of the data)".into()),
             })?,
         },
         (None, Some(dir)) => ScoreInput::Data(dir.clone()),
-        (None, None) => anyhow::bail!(appraise_data::Error::Input {
+        (None, None) => anyhow::bail!(crate::Usage {
             reason: "nothing to score".into(),
             hint: Some("pass --data DIR, or --kpi-matrix FILE with --departments FILE".into()),
         }),
