@@ -61,6 +61,15 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// A result cannot be written where it was asked for (`--out` names a folder, a
+    /// file that exists, Parquet to a terminal).
+    #[error("{reason}")]
+    Output {
+        /// What is wrong.
+        reason: String,
+        /// How to fix it.
+        hint: String,
+    },
     /// A table could not be encoded.
     #[error("{}: {reason}", path.display())]
     Table {
@@ -118,6 +127,7 @@ impl Error {
             // A file of the --templates folder is named by its path; a built-in one by
             // its bare name, which no --templates file is the cause of.
             Error::Template { hint: Some(h), .. } => Some(h.clone()),
+            Error::Output { hint, .. } => Some(hint.clone()),
             Error::Template { name, .. } if !Error::built_in(name) => Some(
                 "fix the file, or remove it from the --templates folder to use the default".into(),
             ),
@@ -144,7 +154,10 @@ impl Error {
     /// Whether the error is the user's input (exit 1: a template, a query) rather than
     /// a fault (exit 2: a file that cannot be written, a chart that cannot be drawn).
     pub fn is_input(&self) -> bool {
-        matches!(self, Error::Template { .. } | Error::Logo { .. })
+        matches!(
+            self,
+            Error::Template { .. } | Error::Logo { .. } | Error::Output { .. }
+        )
     }
 }
 

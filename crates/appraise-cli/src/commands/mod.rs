@@ -302,6 +302,70 @@ pub(crate) fn rules(
     })
 }
 
+impl crate::cli::OutputArgs {
+    /// The format `--format` asks for.
+    fn result_format(&self) -> appraise_report::tables::ResultFormat {
+        result_format(self.format)
+    }
+
+    /// A writer of a result that comes batch by batch, where `--out` and `--format` say:
+    /// `--out FILE` is a new file, or with `--force` an existing one replaced, and may
+    /// not be or lie in one of `inputs`, even with `--force`.
+    pub(crate) fn stream(
+        &self,
+        inputs: &[&std::path::Path],
+    ) -> Result<appraise_report::tables::Stream> {
+        if let Some(path) = &self.out {
+            let inputs: Vec<_> = inputs.iter().map(|p| p.to_path_buf()).collect();
+            appraise_data::staging::check_output_file(path, &inputs)?;
+        }
+        Ok(appraise_report::tables::Stream::open(
+            self.result_format(),
+            self.out.as_deref(),
+            self.force,
+        )?)
+    }
+
+    /// Writes a command's result where `--out` and `--format` say.
+    pub(crate) fn write(
+        &self,
+        batches: &[datafusion::arrow::record_batch::RecordBatch],
+        inputs: &[&std::path::Path],
+    ) -> Result<()> {
+        let mut out = self.stream(inputs)?;
+        for b in batches {
+            out.push(b)?;
+        }
+        finish(out, batches.first().map(|b| b.schema()))
+    }
+}
+
+/// The table format or file format of `--format`.
+pub(crate) fn result_format(
+    format: crate::cli::OutputFormat,
+) -> appraise_report::tables::ResultFormat {
+    use crate::cli::OutputFormat;
+    use appraise_report::tables::{ResultFormat, TableFormat};
+    match format {
+        OutputFormat::Table => ResultFormat::Table,
+        OutputFormat::Csv => ResultFormat::File(TableFormat::Csv),
+        OutputFormat::Json => ResultFormat::File(TableFormat::Json),
+        OutputFormat::Parquet => ResultFormat::File(TableFormat::Parquet),
+    }
+}
+
+/// Ends a result, and says how many rows a table left out.
+pub(crate) fn finish(
+    out: appraise_report::tables::Stream,
+    schema: Option<datafusion::arrow::datatypes::SchemaRef>,
+) -> Result<()> {
+    let hidden = out.finish(schema)?;
+    if hidden > 0 {
+        eprintln!("{hidden} more rows not shown; --format csv, json or parquet gives them all");
+    }
+    Ok(())
+}
+
 /// A warning on stderr, and on the next line how to act on it where known.
 pub(crate) fn warn(w: &appraise_data::Warning) {
     eprintln!("warning: {w}");

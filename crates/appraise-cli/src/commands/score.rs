@@ -10,7 +10,6 @@ use appraise_pipeline::{ScoreInput, Scoring};
 use appraise_report::tables::TableFormat;
 
 use crate::cli::{OutputFormat, ScoreArgs};
-use crate::output;
 
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
     let a = &args.policy;
@@ -77,9 +76,15 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         None => {
             let mut ranking = done.appraisal.ranking_table()?;
             if args.output.format == OutputFormat::Table {
-                ranking = output::two_decimals(&ranking)?;
+                ranking = appraise_report::tables::two_decimals(&ranking)?;
             }
-            output::write_batches(&[ranking], args.output.format, None)?
+            let mut out = appraise_report::tables::Stream::open(
+                super::result_format(args.output.format),
+                None,
+                false,
+            )?;
+            out.push(&ranking)?;
+            super::finish(out, Some(ranking.schema()))?
         }
         Some(dir) => eprintln!("ranking and scores: {}", dir.display()),
     }

@@ -41,7 +41,7 @@ pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
         }
         Ok::<_, anyhow::Error>(stream.schema())
     })??;
-    out.finish(Some(schema))?;
+    super::finish(out, Some(schema))?;
     Ok(ExitCode::SUCCESS)
 }
 
