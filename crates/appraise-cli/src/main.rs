@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 mod cli;
 mod commands;
-mod output;
 mod policy;
 
 /// A command line that cannot be carried out as given: a flag's value, or flags that do

@@ -28,6 +28,7 @@ pub mod fonts;
 pub mod lang;
 pub mod names;
 mod pdf;
+pub mod summary;
 pub mod tables;
 pub mod templates;
 mod view;

@@ -9,7 +9,6 @@ use appraise_data::LoadOptions;
 
 use super::run::Settings;
 use crate::cli::{ClusterArgs, DemoArgs, QueryArgs};
-use crate::output;
 
 pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     let data = args.data.unwrap_or_else(|| PathBuf::from("fixtures/demo"));
@@ -47,7 +46,10 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
                 "{}",
                 w.fill("cli:demo", &[("data", &data.display().to_string())])
             );
-            print!("{}", output::data_in_words(&done.data, timezone, w));
+            print!(
+                "{}",
+                appraise_report::summary::data_in_words(&done.data, timezone, w)
+            );
             let compared = previous.map_or(String::new(), |p| {
                 w.fill("cli:compared", &[("previous", &done.lang.period(p))])
             });
@@ -64,8 +66,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         }
         appraise_report::lang::Lang::En => {
             println!("appraise demo: {}", data.display());
-            print!("{}", output::accounting_table(&done.data));
-            print!("{}", output::data_summary(&done.data, timezone));
+            print!("{}", appraise_report::summary::accounting_table(&done.data));
+            print!(
+                "{}",
+                appraise_report::summary::data_summary(&done.data, timezone)
+            );
             println!(
                 "\nRanking for {}{}:",
                 done.period,

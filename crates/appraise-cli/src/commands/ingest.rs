@@ -43,7 +43,7 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
         );
     }
     if let Some(x) = &done.xroad {
-        print!("{}", crate::output::xroad_summary(x));
+        print!("{}", appraise_report::summary::xroad_summary(x));
     }
     println!(
         "{} files committed to {}",

@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use appraise_data::load_dir;
 
 use crate::cli::{SummaryFormat, ValidateArgs};
-use crate::output;
 
 pub(crate) fn run(args: ValidateArgs) -> Result<ExitCode> {
     let mut opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
@@ -27,9 +26,9 @@ pub(crate) fn run(args: ValidateArgs) -> Result<ExitCode> {
         .with_context(|| format!("loading {}", args.data.data.display()))?;
     let written = rejects.finish(data.tables.iter().map(|t| t.accounting.rejected).sum())?;
     match args.format {
-        SummaryFormat::Json => println!("{}", output::accounting_json(&data)),
+        SummaryFormat::Json => println!("{}", appraise_report::summary::accounting_json(&data)),
         SummaryFormat::Table => {
-            print!("{}", output::accounting_table(&data));
+            print!("{}", appraise_report::summary::accounting_table(&data));
             for w in &data.warnings {
                 super::warn(w);
             }

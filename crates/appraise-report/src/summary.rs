@@ -1,4 +1,6 @@
-//! Rendering of summaries for a terminal (tables) and for scripts (JSON).
+//! A data set summarised for a terminal (a table, or lines in the report's words) and
+//! for scripts (JSON): rows read, loaded and rejected per table, rejections by reason,
+//! departments by level, each log's span, and what became of X-Road records.
 
 use std::fmt::Write as _;
 
@@ -7,7 +9,7 @@ use serde_json::json;
 
 /// `{"tables": {"<table>": {"read", "loaded", "rejected", "duplicates", "reasons"}},
 /// "warnings": [...]}` — a shape scripts depend on.
-pub(crate) fn accounting_json(data: &Dataset) -> String {
+pub fn accounting_json(data: &Dataset) -> String {
     let tables: serde_json::Map<String, serde_json::Value> = data
         .tables
         .iter()
@@ -21,7 +23,7 @@ pub(crate) fn accounting_json(data: &Dataset) -> String {
 }
 
 /// Rows read, loaded, rejected and duplicated per table, then rejections by reason.
-pub(crate) fn accounting_table(data: &Dataset) -> String {
+pub fn accounting_table(data: &Dataset) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -65,11 +67,7 @@ pub(crate) fn accounting_table(data: &Dataset) -> String {
 /// [`accounting_table`] and [`data_summary`] in the words of `w` (a Chinese run's
 /// terminal): a line per table, the rejections by reason, the departments by level and
 /// each log's span. Lines, not aligned columns: Chinese characters take two columns.
-pub(crate) fn data_in_words(
-    data: &Dataset,
-    tz: chrono_tz::Tz,
-    w: &appraise_report::lang::Strings,
-) -> String {
+pub fn data_in_words(data: &Dataset, tz: chrono_tz::Tz, w: &crate::lang::Strings) -> String {
     let mut s = String::new();
     let word = |group: &str, value: &str| {
         w.0.get(&format!("{group}:{value}"))
@@ -150,7 +148,7 @@ pub(crate) fn data_in_words(
 }
 
 /// What became of every X-Road record: paired, orphaned, repeated or unusable.
-pub(crate) fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
+pub fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nX-Road records {:>12}", x.records);
     for (what, n) in [
@@ -180,7 +178,7 @@ pub(crate) fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
 }
 
 /// What the data covers: departments by level and the span of each log.
-pub(crate) fn data_summary(data: &Dataset, tz: chrono_tz::Tz) -> String {
+pub fn data_summary(data: &Dataset, tz: chrono_tz::Tz) -> String {
     let mut s = String::new();
     let depts = data.table(Table::Departments);
     let levels: Vec<String> = depts
