@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use appraise_pipeline::{ScoreInput, Scoring};
-use appraise_report::tables::TableFormat;
+use appraise_report::tables::{ResultFormat, TableFormat};
 
 use crate::cli::{OutputFormat, ScoreArgs};
 
@@ -42,10 +42,10 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode> {
         inputs.extend(a.scorecard.as_deref());
         inputs.extend(q.kpis.as_deref());
         inputs.extend(q.calendars.as_deref());
-        let format = match args.output.format {
-            OutputFormat::Table | OutputFormat::Csv => TableFormat::Csv,
-            OutputFormat::Json => TableFormat::Json,
-            OutputFormat::Parquet => TableFormat::Parquet,
+        // Tables for a person are written as CSV.
+        let format = match super::result_format(args.output.format) {
+            ResultFormat::Table => TableFormat::Csv,
+            ResultFormat::File(format) => format,
         };
         (
             dir.clone(),
