@@ -502,40 +502,54 @@ impl Appraisal {
 ///   `points_change` add up to its `composite_change`).
 pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, RecordBatch), Error> {
     let (a, b) = (&base.current, &now.current);
-    let mut ids: Vec<&str> = b
-        .ranking_order()
-        .into_iter()
-        .map(|d| b.departments[d].department.id.as_str())
-        .collect();
-    for d in a.ranking_order() {
-        let id = a.departments[d].department.id.as_str();
-        if b.position(id).is_none() {
-            ids.push(id);
-        }
-    }
-    let mut kpis: Vec<&str> = b.kpis.iter().map(String::as_str).collect();
-    kpis.extend(
-        a.kpis
-            .iter()
-            .map(String::as_str)
-            .filter(|k| !b.kpis.iter().any(|x| x == k)),
+    let ids = union_of(
+        b.ranking_order()
+            .into_iter()
+            .map(|d| b.departments[d].department.id.as_str()),
+        a.ranking_order()
+            .into_iter()
+            .map(|d| a.departments[d].department.id.as_str()),
     );
-    let cell = |s: &'_ crate::Scores, id: &str, kpi: &str| -> Option<crate::Cell> {
+    let kpis = union_of(
+        b.kpis.iter().map(String::as_str),
+        a.kpis.iter().map(String::as_str),
+    );
+    let rows = kpi_rows(a, b, &ids, &kpis);
+    let kpi_table = kpi_changes(&rows)?;
+    let departments = department_changes(base, now, &ids, &rows)?;
+    Ok((departments, kpi_table))
+}
+
+/// The items of `first` in order, then those of `then` not among them.
+fn union_of<'a>(
+    first: impl Iterator<Item = &'a str>,
+    then: impl Iterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut out: Vec<&str> = first.collect();
+    let then: Vec<&str> = then.filter(|x| !out.contains(x)).collect();
+    out.extend(then);
+    out
+}
+
+/// A department's KPI in both appraisals: value, score and points (contribution), the
+/// base's before the other's.
+type KpiRow<'a> = (&'a str, &'a str, [Option<f64>; 6]);
+
+/// Every department × KPI of either appraisal, in the order of `ids` and `kpis`.
+fn kpi_rows<'a>(
+    a: &crate::Scores,
+    b: &crate::Scores,
+    ids: &[&'a str],
+    kpis: &[&'a str],
+) -> Vec<KpiRow<'a>> {
+    let cell = |s: &crate::Scores, id: &str, kpi: &str| -> Option<crate::Cell> {
         let d = s.position(id)?;
         let k = s.kpis.iter().position(|x| x == kpi)?;
         Some(s.cell(d, k).clone())
     };
-    let dep = |s: &'_ crate::Scores, id: &str| s.position(id).map(|d| s.departments[d].clone());
-    let grade = |x: &Appraisal, d: &Option<crate::DepartmentScore>| {
-        d.as_ref()
-            .and_then(|d| d.grade)
-            .map(|g| x.scorecard.grades.bands[g].grade.clone())
-    };
-    let change = |x: Option<f64>, y: Option<f64>| x.zip(y).map(|(x, y)| y - x);
-    // Per department and KPI.
     let mut rows = Vec::new();
-    for id in &ids {
-        for kpi in &kpis {
+    for id in ids {
+        for kpi in kpis {
             let (ca, cb) = (cell(a, id, kpi), cell(b, id, kpi));
             let get = |c: &Option<crate::Cell>, f: fn(&crate::Cell) -> Option<f64>| {
                 c.as_ref().and_then(f)
@@ -554,9 +568,19 @@ pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, Rec
             ));
         }
     }
+    rows
+}
+
+/// `y − x` where both are known.
+fn difference(x: Option<f64>, y: Option<f64>) -> Option<f64> {
+    x.zip(y).map(|(x, y)| y - x)
+}
+
+/// The per-KPI table of [`comparison`].
+fn kpi_changes(rows: &[KpiRow<'_>]) -> Result<RecordBatch, Error> {
     let col = |i: usize| float(rows.iter().map(|r| r.2[i]));
-    let diff = |i: usize| float(rows.iter().map(|r| change(r.2[i], r.2[i + 1])));
-    let kpi_table = batch(vec![
+    let diff = |i: usize| float(rows.iter().map(|r| difference(r.2[i], r.2[i + 1])));
+    batch(vec![
         ("department_id", text(rows.iter().map(|r| Some(r.0)))),
         ("kpi", text(rows.iter().map(|r| Some(r.1)))),
         ("value_base", col(0)),
@@ -576,29 +600,47 @@ pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, Rec
                     .then(|| r.2[5].unwrap_or(0.0) - r.2[4].unwrap_or(0.0))
             })),
         ),
-    ])?;
-    // Per department, with the KPIs that moved its composite most.
-    let explained: Vec<String> = ids
+    ])
+}
+
+/// The KPIs that moved department `id`'s composite most, at most three, as
+/// `kpi (+points)` joined by `;`.
+fn explained_by(id: &str, rows: &[KpiRow<'_>]) -> String {
+    let mut moves: Vec<(&str, f64)> = rows
         .iter()
-        .map(|id| {
-            let mut moves: Vec<(&str, f64)> = rows
-                .iter()
-                .filter(|r| r.0 == *id)
-                .filter_map(|r| {
-                    let points = r.2[5].unwrap_or(0.0) - r.2[4].unwrap_or(0.0);
-                    (points != 0.0).then_some((r.1, points))
-                })
-                .collect();
-            moves.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(y.0)));
-            moves
-                .iter()
-                .take(3)
-                .map(|(k, p)| format!("{k} ({p:+.2})"))
-                .collect::<Vec<_>>()
-                .join(";")
+        .filter(|r| r.0 == id)
+        .filter_map(|r| {
+            let points = r.2[5].unwrap_or(0.0) - r.2[4].unwrap_or(0.0);
+            (points != 0.0).then_some((r.1, points))
         })
         .collect();
-    let (da, db): (Vec<_>, Vec<_>) = ids.iter().map(|id| (dep(a, id), dep(b, id))).unzip();
+    moves.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(y.0)));
+    moves
+        .iter()
+        .take(3)
+        .map(|(k, p)| format!("{k} ({p:+.2})"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The per-department table of [`comparison`], with the KPIs that moved each composite
+/// most.
+fn department_changes(
+    base: &Appraisal,
+    now: &Appraisal,
+    ids: &[&str],
+    rows: &[KpiRow<'_>],
+) -> Result<RecordBatch, Error> {
+    let dep = |s: &crate::Scores, id: &str| s.position(id).map(|d| s.departments[d].clone());
+    let grade = |x: &Appraisal, d: &Option<crate::DepartmentScore>| {
+        d.as_ref()
+            .and_then(|d| d.grade)
+            .map(|g| x.scorecard.grades.bands[g].grade.clone())
+    };
+    let (da, db): (Vec<_>, Vec<_>) = ids
+        .iter()
+        .map(|id| (dep(&base.current, id), dep(&now.current, id)))
+        .unzip();
     let name = |i: usize| {
         db[i]
             .as_ref()
@@ -615,14 +657,15 @@ pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, Rec
     };
     let (ca, cb) = (composite(&da), composite(&db));
     let (ra, rb) = (rank(&da), rank(&db));
-    let departments = batch(vec![
+    let explained: Vec<String> = ids.iter().map(|id| explained_by(id, rows)).collect();
+    batch(vec![
         ("department_id", text(ids.iter().map(|id| Some(*id)))),
         ("name", text((0..ids.len()).map(name))),
         ("composite_base", float(ca.clone())),
         ("composite", float(cb.clone())),
         (
             "composite_change",
-            float(ca.iter().zip(&cb).map(|(x, y)| change(*x, *y))),
+            float(ca.iter().zip(&cb).map(|(x, y)| difference(*x, *y))),
         ),
         ("rank_base", uint(ra.clone())),
         ("rank", uint(rb.clone())),
@@ -638,8 +681,7 @@ pub fn comparison(base: &Appraisal, now: &Appraisal) -> Result<(RecordBatch, Rec
         ("grade_base", text(da.iter().map(|d| grade(base, d)))),
         ("grade", text(db.iter().map(|d| grade(now, d)))),
         ("explained_by", text(explained.iter().map(Some))),
-    ])?;
-    Ok((departments, kpi_table))
+    ])
 }
 
 #[cfg(test)]

@@ -232,116 +232,130 @@ impl<'a> Views<'a> {
         risers: &[RankRow],
         fallers: &[RankRow],
     ) -> Vec<String> {
-        let a = self.appraisal;
-        let s = &a.current;
-        let mut out = Vec::new();
-        let fill = |key: &str, args: &[(&str, String)]| {
-            args.iter().fold(self.word(key), |text, (name, value)| {
-                text.replace(&format!("{{{name}}}"), value)
-            })
-        };
+        let mut out = vec![self.grades_finding(ranked)];
+        out.extend(self.median_finding());
+        out.extend(self.top_finding(ranked));
+        out.extend(self.movers_finding(risers, fallers));
+        out.extend(self.grade_moves_finding(ranked));
+        out.extend(self.caveats(ranked));
+        out
+    }
+
+    /// The finding `key` with each `{name}` of it replaced by its value.
+    fn fill(&self, key: &str, args: &[(&str, String)]) -> String {
+        args.iter().fold(self.word(key), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+    }
+
+    /// How many departments are ranked, and how many in each grade.
+    fn grades_finding(&self, ranked: &[usize]) -> String {
         let counts: Vec<String> = self
             .grade_counts(ranked)
             .iter()
             .map(|g| {
-                fill(
+                self.fill(
                     "finding_grade_count",
                     &[("grade", g.grade.clone()), ("count", g.count.to_string())],
                 )
             })
             .collect();
-        out.push(fill(
+        self.fill(
             "finding_grades",
             &[
                 ("ranked", ranked.len().to_string()),
                 ("counts", counts.join(&self.word("list_sep"))),
             ],
-        ));
-        let median = |scores: &Scores| {
-            let mut c: Vec<f64> = scores
-                .ranked()
-                .iter()
-                .filter_map(|&d| scores.departments[d].composite)
-                .collect();
-            c.sort_by(f64::total_cmp);
-            (!c.is_empty()).then(|| {
-                let m = c.len() / 2;
-                if c.len() % 2 == 1 {
-                    c[m]
+        )
+    }
+
+    /// The median composite of the ranked departments, and its change since the
+    /// previous period.
+    fn median_finding(&self) -> Option<String> {
+        let a = self.appraisal;
+        let now = median_composite(&a.current)?;
+        Some(match a.previous().and_then(median_composite) {
+            Some(before) => self.fill(
+                if now >= before {
+                    "finding_median_up"
                 } else {
-                    (c[m - 1] + c[m]) / 2.0
-                }
-            })
-        };
-        if let Some(now) = median(s) {
-            match a.previous().and_then(median) {
-                Some(before) => out.push(fill(
-                    if now >= before {
-                        "finding_median_up"
-                    } else {
-                        "finding_median_down"
-                    },
-                    &[
-                        ("median", self.num(Some(now), 2)),
-                        ("change", self.num(Some((now - before).abs()), 2)),
-                    ],
-                )),
-                None => out.push(fill(
-                    "finding_median",
-                    &[("median", self.num(Some(now), 2))],
-                )),
-            }
-        }
-        let short = |d: usize| short_text(&self.name(d));
+                    "finding_median_down"
+                },
+                &[
+                    ("median", self.num(Some(now), 2)),
+                    ("change", self.num(Some((now - before).abs()), 2)),
+                ],
+            ),
+            None => self.fill("finding_median", &[("median", self.num(Some(now), 2))]),
+        })
+    }
+
+    /// The department ranked first (or those tied first), with its composite.
+    fn top_finding(&self, ranked: &[usize]) -> Option<String> {
+        let s = &self.appraisal.current;
         let first: Vec<usize> = ranked
             .iter()
             .copied()
             .filter(|&d| s.departments[d].rank == Some(1))
             .collect();
-        if let Some(&top) = first.first() {
-            let composite = ("composite", self.num(s.departments[top].composite, 2));
-            out.push(if first.len() == 1 {
-                fill("finding_top", &[("name", short(top)), composite])
-            } else {
-                let names: Vec<String> = first.iter().map(|&d| short(d)).collect();
-                fill(
-                    "finding_top_tied",
-                    &[("names", names.join(&self.word("list_sep"))), composite],
-                )
-            });
-        }
-        if let (Some(up), Some(down)) = (risers.first(), fallers.first()) {
-            out.push(fill(
-                "finding_movers",
-                &[
-                    ("riser", short_text(&up.name)),
-                    ("up", (up.change_sort.abs() as i64).to_string()),
-                    ("faller", short_text(&down.name)),
-                    ("down", (down.change_sort.abs() as i64).to_string()),
-                ],
-            ));
-        }
-        if let Some(p) = a.previous() {
-            let (mut better, mut worse) = (0, 0);
-            for &d in ranked {
-                let dep = &s.departments[d];
-                let before = p
-                    .position(&dep.department.id)
-                    .and_then(|e| p.departments[e].grade);
-                match (dep.grade, before) {
-                    (Some(g), Some(b)) if g < b => better += 1,
-                    (Some(g), Some(b)) if g > b => worse += 1,
-                    _ => {}
-                }
+        let &top = first.first()?;
+        let composite = ("composite", self.num(s.departments[top].composite, 2));
+        let short = |d: usize| short_text(&self.name(d));
+        Some(if first.len() == 1 {
+            self.fill("finding_top", &[("name", short(top)), composite])
+        } else {
+            let names: Vec<String> = first.iter().map(|&d| short(d)).collect();
+            self.fill(
+                "finding_top_tied",
+                &[("names", names.join(&self.word("list_sep"))), composite],
+            )
+        })
+    }
+
+    /// The largest rise and the largest fall in rank.
+    fn movers_finding(&self, risers: &[RankRow], fallers: &[RankRow]) -> Option<String> {
+        let (up, down) = (risers.first()?, fallers.first()?);
+        Some(self.fill(
+            "finding_movers",
+            &[
+                ("riser", short_text(&up.name)),
+                ("up", (up.change_sort.abs() as i64).to_string()),
+                ("faller", short_text(&down.name)),
+                ("down", (down.change_sort.abs() as i64).to_string()),
+            ],
+        ))
+    }
+
+    /// How many ranked departments moved up a grade and how many down.
+    fn grade_moves_finding(&self, ranked: &[usize]) -> Option<String> {
+        let s = &self.appraisal.current;
+        let p = self.appraisal.previous()?;
+        let (mut better, mut worse) = (0, 0);
+        for &d in ranked {
+            let dep = &s.departments[d];
+            let before = p
+                .position(&dep.department.id)
+                .and_then(|e| p.departments[e].grade);
+            match (dep.grade, before) {
+                (Some(g), Some(b)) if g < b => better += 1,
+                (Some(g), Some(b)) if g > b => worse += 1,
+                _ => {}
             }
-            out.push(fill(
-                "finding_grade_moves",
-                &[("better", better.to_string()), ("worse", worse.to_string())],
-            ));
         }
+        Some(self.fill(
+            "finding_grade_moves",
+            &[("better", better.to_string()), ("worse", worse.to_string())],
+        ))
+    }
+
+    /// What to read the figures with: the departments not ranked, the share of scores
+    /// resting on few cases, the anomalies found.
+    fn caveats(&self, ranked: &[usize]) -> Vec<String> {
+        let s = &self.appraisal.current;
+        let mut out = Vec::new();
         let unranked = s.departments.len() - ranked.len();
         if unranked > 0 {
-            out.push(fill("finding_unranked", &[("count", unranked.to_string())]));
+            out.push(self.fill("finding_unranked", &[("count", unranked.to_string())]));
         }
         let scored = s.cells.iter().filter(|c| c.score.is_some()).count();
         let few = s
@@ -350,7 +364,7 @@ impl<'a> Views<'a> {
             .filter(|c| c.score.is_some() && c.flags.contains(appraise_score::Flags::LOW_N))
             .count();
         if few > 0 {
-            out.push(fill(
+            out.push(self.fill(
                 "finding_low_n",
                 &[
                     (
@@ -363,7 +377,7 @@ impl<'a> Views<'a> {
         }
         let found = self.anomalies.anomalies.len();
         if found > 0 {
-            out.push(fill("finding_anomalies", &[("count", found.to_string())]));
+            out.push(self.fill("finding_anomalies", &[("count", found.to_string())]));
         }
         out
     }
@@ -567,4 +581,23 @@ impl<'a> Views<'a> {
             warnings: self.warnings(&self.data.warnings),
         }
     }
+}
+
+/// The median composite of the ranked departments (the mean of the middle two for an
+/// even count).
+fn median_composite(scores: &Scores) -> Option<f64> {
+    let mut c: Vec<f64> = scores
+        .ranked()
+        .iter()
+        .filter_map(|&d| scores.departments[d].composite)
+        .collect();
+    c.sort_by(f64::total_cmp);
+    (!c.is_empty()).then(|| {
+        let m = c.len() / 2;
+        if c.len() % 2 == 1 {
+            c[m]
+        } else {
+            (c[m - 1] + c[m]) / 2.0
+        }
+    })
 }
