@@ -233,26 +233,12 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         warnings: card_warnings,
         coverage,
     } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
-    // The figures of every member of the family: its exchanges and KPI rows. A month
-    // the data holds no exchange in cannot be released (as any uncovered period), so
-    // it does not shape the pattern: its counts would all read 0.
-    let mut members = Vec::new();
-    for member in family {
-        let v = block_on(engine.exchange_volumes(&member), timeout)??;
-        if member == period || !v.is_empty() {
-            members.push((member, v));
-        }
-    }
-    let (family, volumes): (Vec<Period>, Vec<_>) = members.into_iter().unzip();
-    let at = family.iter().position(|p| *p == period).unwrap_or(0);
-    let mut matrices = Vec::new();
-    for (i, member) in family.iter().enumerate() {
-        matrices.push(if i == at {
-            None
-        } else {
-            Some(block_on(engine.run(member, &kpis), timeout)??)
-        });
-    }
+    let Figures {
+        family,
+        volumes,
+        at,
+        matrices,
+    } = family_figures(&engine, family, &period, &kpis, timeout)?;
     engine.scope(Some(&period))?;
     let matrices: Vec<&KpiMatrix> = matrices
         .iter()
@@ -273,24 +259,18 @@ pub fn publish(job: Release) -> Result<Published, Error> {
     };
     series.check(&entry)?;
     let dir = staging.path();
-    let files = [
-        ("kpis.csv", kpi_table.csv(&period)),
-        ("ranking.csv", ranking_csv(&appraisal, &kpi_table.withheld)),
-        ("exchanges.csv", exchanges.csv()),
-        (
-            "kpi_definitions.csv",
-            definitions_csv(&appraisal, &kpis, lang, &t),
-        ),
-    ];
-    let mut written = Vec::new();
-    for (name, text) in &files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {name}"), e))?;
-        written.push(
-            FileHash::of(&path, Path::new(name))
-                .map_err(|e| Error::io(format!("hashing {name}"), e))?,
-        );
-    }
+    let written = write_files(
+        dir,
+        &[
+            ("kpis.csv", kpi_table.csv(&period)),
+            ("ranking.csv", ranking_csv(&appraisal, &kpi_table.withheld)),
+            ("exchanges.csv", exchanges.csv()),
+            (
+                "kpi_definitions.csv",
+                definitions_csv(&appraisal, &kpis, lang, &t),
+            ),
+        ],
+    )?;
     let mut manifest = Manifest::new(
         env!("CARGO_PKG_VERSION"),
         &period.to_string(),
@@ -320,10 +300,12 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         ..entry
     })?;
 
-    let mut warnings: Vec<String> = data.warnings.iter().map(ToString::to_string).collect();
-    warnings.extend(coverage.iter().map(ToString::to_string));
-    warnings.extend(card_warnings.iter().map(ToString::to_string));
-    warnings.extend(appraisal.current.warnings.iter().map(ToString::to_string));
+    let warnings = (data.warnings.iter())
+        .chain(&coverage)
+        .chain(&card_warnings)
+        .chain(&appraisal.current.warnings)
+        .map(appraise_data::Warning::sentence)
+        .collect();
     Ok(Published {
         out,
         period,
@@ -337,6 +319,65 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         series: series_path,
         warnings,
     })
+}
+
+/// The figures of every member of a release's family: its exchange counts, and the KPI
+/// rows of every member but the period released (`at`), whose matrix is the
+/// appraisal's.
+struct Figures {
+    family: Vec<Period>,
+    volumes: Vec<Vec<(String, String, u64)>>,
+    at: usize,
+    matrices: Vec<Option<KpiMatrix>>,
+}
+
+/// [`Figures`] of `family`. A month the data holds no exchange in cannot be released
+/// (as any uncovered period), so it does not shape the pattern: its counts would all
+/// read 0.
+fn family_figures(
+    engine: &appraise_kpi::Engine,
+    family: Vec<Period>,
+    period: &Period,
+    kpis: &[KpiDef],
+    timeout: std::time::Duration,
+) -> Result<Figures, Error> {
+    let mut members = Vec::new();
+    for member in family {
+        let v = block_on(engine.exchange_volumes(&member), timeout)??;
+        if member == *period || !v.is_empty() {
+            members.push((member, v));
+        }
+    }
+    let (family, volumes): (Vec<Period>, Vec<_>) = members.into_iter().unzip();
+    let at = family.iter().position(|p| p == period).unwrap_or(0);
+    let mut matrices = Vec::new();
+    for (i, member) in family.iter().enumerate() {
+        matrices.push(if i == at {
+            None
+        } else {
+            Some(block_on(engine.run(member, kpis), timeout)??)
+        });
+    }
+    Ok(Figures {
+        family,
+        volumes,
+        at,
+        matrices,
+    })
+}
+
+/// Writes the release's CSV files into `dir`; their hashes for the package.
+fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<FileHash>, Error> {
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {name}"), e))?;
+        written.push(
+            FileHash::of(&path, Path::new(name))
+                .map_err(|e| Error::io(format!("hashing {name}"), e))?,
+        );
+    }
+    Ok(written)
 }
 
 /// The fingerprint of a family's figures before suppression: its exchange counts and
