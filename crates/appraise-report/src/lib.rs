@@ -445,30 +445,7 @@ impl Report<'_> {
                 kind: Some(kind),
             })
         };
-        // Every chart of the registry the report has: one of each, a funnel plot per
-        // rate KPI (none where every department has the same rate: the data-quality
-        // notes say so, and funnel.csv has it), then a radar per department.
-        let s = &self.appraisal.current;
-        let mut jobs: Vec<(String, Kind)> = Vec::new();
-        for (chart, spec) in CHARTS.iter().enumerate() {
-            if !spec.shown(&src) {
-                continue;
-            }
-            let one = |arg: usize, stem: &str| (stem.to_string(), Kind { chart, arg });
-            match spec.section {
-                Section::PerKpi => jobs.extend(
-                    src.funnels()
-                        .iter()
-                        .filter(|f| !f.degenerate())
-                        .map(|f| one(f.kpi, &format!("{}/{}", spec.id, s.kpis[f.kpi]))),
-                ),
-                Section::PerDepartment => jobs.extend(
-                    (0..s.departments.len())
-                        .map(|d| one(d, &format!("{}/{}", spec.id, views.stem(d)))),
-                ),
-                _ => jobs.push(one(0, spec.id)),
-            }
-        }
+        let jobs = chart_jobs(&src, &self.appraisal.current, views);
         let shared = jobs
             .iter()
             .take_while(|(_, kind)| kind.spec().section != Section::PerDepartment)
@@ -602,6 +579,36 @@ pub const MIN_PRINT_PT: f64 = 6.5;
 const PORTRAIT: (f64, f64) = (174.0 * MM, 210.0 * MM);
 const LANDSCAPE: (f64, f64) = (261.0 * MM, 150.0 * MM);
 const MM: f64 = 72.0 / 25.4;
+
+/// Every chart of the registry ([`CHARTS`]) the report has, with its file stem: one of
+/// each, a funnel plot per rate KPI (none where every department has the same rate: the
+/// data-quality notes say so, and funnel.csv has it), then a radar per department.
+fn chart_jobs(
+    src: &Source<'_>,
+    s: &appraise_score::Scores,
+    views: &Views<'_>,
+) -> Vec<(String, Kind)> {
+    let mut jobs = Vec::new();
+    for (chart, spec) in CHARTS.iter().enumerate() {
+        if !spec.shown(src) {
+            continue;
+        }
+        let one = |arg: usize, stem: &str| (stem.to_string(), Kind { chart, arg });
+        match spec.section {
+            Section::PerKpi => jobs.extend(
+                src.funnels()
+                    .iter()
+                    .filter(|f| !f.degenerate())
+                    .map(|f| one(f.kpi, &format!("{}/{}", spec.id, s.kpis[f.kpi]))),
+            ),
+            Section::PerDepartment => jobs.extend(
+                (0..s.departments.len()).map(|d| one(d, &format!("{}/{}", spec.id, views.stem(d)))),
+            ),
+            _ => jobs.push(one(0, spec.id)),
+        }
+    }
+    jobs
+}
 
 /// The report's charts for print, each laid out so that its smallest text prints at
 /// [`MIN_PRINT_PT`] or more: across the text width of a portrait page, or of a
