@@ -336,10 +336,14 @@ impl<'a> Views<'a> {
     /// that is not plausible (beyond twice the value and the department's own best)
     /// is left out of the card; `targets.csv` keeps it.
     pub(super) fn levers(&self, d: usize) -> (Vec<LeverView>, String) {
+        (self.lever_table(d), self.route_sentence(d))
+    }
+
+    /// The KPIs with a plausible target, least relative change first, at most five.
+    fn lever_table(&self, d: usize) -> Vec<LeverView> {
         use appraise_score::targets::{Goal, Target, factor};
         let a = self.appraisal;
-        let s = &a.current;
-        let id = &s.departments[d].department.id;
+        let id = &a.current.departments[d].department.id;
         let mine: Vec<&Target> = a
             .targets
             .iter()
@@ -367,25 +371,7 @@ impl<'a> Views<'a> {
                 .then(a.2.total_cmp(&b.2))
                 .then(a.0.cmp(b.0))
         });
-        let decimals = |kpi: &str| {
-            let k = s.kpis.iter().position(|id| id == kpi).unwrap_or(0);
-            self.columns[k].decimals
-        };
-        let shown = |kpi: &str, x: f64| self.num(Some(x), decimals(kpi));
-        // A target is shown rounded away from the value, so that the figure printed
-        // still reaches the goal.
-        let shown_target = |kpi: &str, value: f64, target: f64| {
-            let decimals = decimals(kpi);
-            let scale = 10f64.powi(decimals as i32);
-            let x = if target > value {
-                (target * scale).ceil() / scale
-            } else {
-                (target * scale).floor() / scale
-            };
-            self.num(Some(x), decimals)
-        };
-        let levers: Vec<LeverView> = kpis
-            .iter()
+        kpis.iter()
             .take(5)
             .map(|&(kpi, _, _)| {
                 let target = |goal: Goal| {
@@ -394,12 +380,12 @@ impl<'a> Views<'a> {
                             Goal::NextGrade => self.grade(Some(t.grade)).0,
                             Goal::NextRank => t.rank.to_string(),
                         };
-                        format!("{} → {reaches}", shown_target(kpi, t.value, t.target))
+                        format!("{} → {reaches}", self.shown_target(kpi, t.value, t.target))
                     })
                 };
                 LeverView {
                     title: self.kpi_title(kpi),
-                    value: shown(
+                    value: self.shown_value(
                         kpi,
                         mine.iter().find(|t| t.kpi == kpi).map_or(0.0, |t| t.value),
                     ),
@@ -407,10 +393,20 @@ impl<'a> Views<'a> {
                     rank_target: target(Goal::NextRank),
                 }
             })
-            .collect();
-        let top = s.departments[d].grade == Some(0) && !a.scorecard.grades.bands.is_empty();
-        let route = a.routes.iter().find(|r| &r.department_id == id);
-        let lever = match route {
+            .collect()
+    }
+
+    /// The route to the next grade in a sentence; or that the department is at the top
+    /// grade, or that no route reaches the next one (nothing for one not ranked).
+    fn route_sentence(&self, d: usize) -> String {
+        let a = self.appraisal;
+        let dep = &a.current.departments[d];
+        let top = dep.grade == Some(0) && !a.scorecard.grades.bands.is_empty();
+        match a
+            .routes
+            .iter()
+            .find(|r| r.department_id == dep.department.id)
+        {
             Some(r) => {
                 let steps: Vec<String> = r
                     .steps
@@ -418,8 +414,8 @@ impl<'a> Views<'a> {
                     .map(|x| {
                         self.word("lever_step")
                             .replace("{kpi}", &self.kpi_title(&x.kpi))
-                            .replace("{value}", &shown(&x.kpi, x.value))
-                            .replace("{target}", &shown_target(&x.kpi, x.value, x.target))
+                            .replace("{value}", &self.shown_value(&x.kpi, x.value))
+                            .replace("{target}", &self.shown_target(&x.kpi, x.value, x.target))
                     })
                     .collect();
                 let (grade, label) = self.grade(Some(r.grade));
@@ -434,9 +430,33 @@ impl<'a> Views<'a> {
                 lever.replace("{grade}", &grade).replace("{steps}", &steps)
             }
             None if top => self.word("lever_top"),
-            None if s.departments[d].rank.is_none() => String::new(),
+            None if dep.rank.is_none() => String::new(),
             None => self.word("lever_none"),
+        }
+    }
+
+    /// The decimals KPI `kpi`'s values are shown with.
+    fn kpi_decimals(&self, kpi: &str) -> usize {
+        let s = &self.appraisal.current;
+        let k = s.kpis.iter().position(|id| id == kpi).unwrap_or(0);
+        self.columns[k].decimals
+    }
+
+    /// A value of KPI `kpi` as the card shows it.
+    fn shown_value(&self, kpi: &str, x: f64) -> String {
+        self.num(Some(x), self.kpi_decimals(kpi))
+    }
+
+    /// A target of KPI `kpi` as the card shows it: rounded away from the value, so
+    /// that the figure printed still reaches the goal.
+    fn shown_target(&self, kpi: &str, value: f64, target: f64) -> String {
+        let decimals = self.kpi_decimals(kpi);
+        let scale = 10f64.powi(decimals as i32);
+        let x = if target > value {
+            (target * scale).ceil() / scale
+        } else {
+            (target * scale).floor() / scale
         };
-        (levers, lever)
+        self.num(Some(x), decimals)
     }
 }
