@@ -99,6 +99,8 @@ pub struct Ranked {
 /// Runs `job`; `step` is told the name of each step as it starts ([`RUN_STEPS`] in
 /// all). The steps read top to bottom as the run makes them, each a call or two.
 pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
+    // Long: the run's steps in order, each named by its `step` and timed by `laps`; as
+    // functions of their own they would hand the same dozen values along.
     let Job {
         data: data_dir,
         mut options,

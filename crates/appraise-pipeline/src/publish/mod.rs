@@ -196,6 +196,9 @@ pub struct Published {
 
 /// Writes the open-data release of `job.period` into `job.out`.
 pub fn publish(job: Release) -> Result<Published, Error> {
+    // Long: the release's steps in order (load, appraise, the family's figures, the
+    // rule, the files, the package, the series log), each a few lines over the same
+    // values; the rule and the writing are functions of their own (`rule`, `write`).
     let Release {
         data: data_dir,
         mut options,
