@@ -32,94 +32,155 @@ pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, k: usi
     let Some(f) = src.funnels.iter().find(|f| f.kpi == k) else {
         return Ok(());
     };
-    let (x0, x1, y0, y1) = (80, W as i32 - 260, TOP, 500);
-    let most = f.points.iter().map(|p| p.cases).fold(1.0, f64::max);
-    let fewest = f
-        .points
-        .iter()
-        .map(|p| p.cases)
-        .fold(most, f64::min)
-        .max(1.0);
-    let (lo, hi) = (
-        fewest.log10().floor(),
-        most.log10().ceil().max(fewest.log10().floor() + 1.0),
-    );
-    let x = |n: f64| x0 + ((n.max(1.0).log10() - lo) / (hi - lo) * f64::from(x1 - x0)) as i32;
-    // The rate axis spans the points and the 99.8 % limits at their cases, in steps of
-    // 5 %.
-    let (bottom, top) = f.points.iter().fold((f.centre, f.centre), |(b, t), p| {
-        let (l, u) = f.limits(p.cases, 0.998);
-        (b.min(p.rate).min(l), t.max(p.rate).max(u))
-    });
-    let (bottom, top) = (
-        (bottom * 20.0).floor() / 20.0,
-        ((top * 20.0).ceil() / 20.0).min(1.0),
-    );
-    let top = if top > bottom { top } else { bottom + 0.05 };
-    let y = |r: f64| {
-        let t = ((r - bottom) / (top - bottom)).clamp(0.0, 1.0);
-        y1 - (t * f64::from(y1 - y0)) as i32
-    };
-    for r in rate_ticks(bottom, top) {
-        pen.line(vec![(x0, y(r)), (x1, y(r))], LIGHT, 1)?;
-        pen.text(
-            &format!("{}%", (r * 100.0).round()),
-            (x0 - 8, y(r)),
-            SMALL,
-            HPos::Right,
-            GREY,
-        )?;
-    }
-    let mut e = lo;
-    while e <= hi {
-        let n = 10f64.powf(e);
-        pen.text(
-            &text.lang.number(Some(n), 0),
-            (x(n), y1 + 16),
-            SMALL,
-            HPos::Center,
-            GREY,
-        )?;
-        e += 1.0;
-    }
-    // The limits, drawn through 80 case counts spread evenly on the log scale.
-    let ns: Vec<f64> = (0..=80)
-        .map(|i| 10f64.powf(lo + (hi - lo) * f64::from(i) / 80.0))
-        .collect();
-    for (level, colour) in [(0.998, GREY), (0.95, ACCENT)] {
-        for upper in [false, true] {
-            let points = ns
-                .iter()
-                .map(|&n| {
-                    let (l, u) = f.limits(n, level);
-                    (x(n), y(if upper { u } else { l }))
-                })
-                .collect();
-            pen.line(points, colour, 1)?;
+    let frame = Frame::of(f);
+    frame.axes(pen, text)?;
+    frame.limits(pen, f)?;
+    frame.points(pen, f, text)
+}
+
+/// The plot's area and scales: cases on a log scale across, the rate up.
+struct Frame {
+    x0: i32,
+    x1: i32,
+    y0: i32,
+    y1: i32,
+    /// The powers of ten the case axis spans.
+    lo: f64,
+    hi: f64,
+    /// The rates the rate axis spans.
+    bottom: f64,
+    top: f64,
+}
+
+impl Frame {
+    /// The frame of funnel `f`: the case axis spans its points' cases in whole powers of
+    /// ten; the rate axis the points and the 99.8 % limits at their cases, in steps of
+    /// 5 %.
+    fn of(f: &Funnel) -> Frame {
+        let most = f.points.iter().map(|p| p.cases).fold(1.0, f64::max);
+        let fewest = f
+            .points
+            .iter()
+            .map(|p| p.cases)
+            .fold(most, f64::min)
+            .max(1.0);
+        let (lo, hi) = (
+            fewest.log10().floor(),
+            most.log10().ceil().max(fewest.log10().floor() + 1.0),
+        );
+        let (bottom, top) = f.points.iter().fold((f.centre, f.centre), |(b, t), p| {
+            let (l, u) = f.limits(p.cases, 0.998);
+            (b.min(p.rate).min(l), t.max(p.rate).max(u))
+        });
+        let (bottom, top) = (
+            (bottom * 20.0).floor() / 20.0,
+            ((top * 20.0).ceil() / 20.0).min(1.0),
+        );
+        let top = if top > bottom { top } else { bottom + 0.05 };
+        Frame {
+            x0: 80,
+            x1: W as i32 - 260,
+            y0: TOP,
+            y1: 500,
+            lo,
+            hi,
+            bottom,
+            top,
         }
     }
-    pen.line(vec![(x0, y(f.centre)), (x1, y(f.centre))], INK, 1)?;
-    let mut named = Vec::new();
-    for p in &f.points {
-        let (colour, r) = match p.signal.abs() {
-            2 => (INK, 4),
-            1 => (ACCENT, 3),
-            _ => (GREY, 3),
-        };
-        pen.dot((x(p.cases), y(p.rate)), r, colour)?;
-        if p.signal.abs() == 2 {
-            named.push((y(p.rate), p.department, x(p.cases)));
+
+    fn x(&self, n: f64) -> i32 {
+        self.x0
+            + ((n.max(1.0).log10() - self.lo) / (self.hi - self.lo) * f64::from(self.x1 - self.x0))
+                as i32
+    }
+
+    fn y(&self, r: f64) -> i32 {
+        let t = ((r - self.bottom) / (self.top - self.bottom)).clamp(0.0, 1.0);
+        self.y1 - (t * f64::from(self.y1 - self.y0)) as i32
+    }
+
+    /// The rate ticks with their grid lines, and the powers of ten of the cases.
+    fn axes(&self, pen: &Pen<'_, Svg<'_>>, text: &Text) -> R {
+        for r in rate_ticks(self.bottom, self.top) {
+            pen.line(vec![(self.x0, self.y(r)), (self.x1, self.y(r))], LIGHT, 1)?;
+            pen.text(
+                &format!("{}%", (r * 100.0).round()),
+                (self.x0 - 8, self.y(r)),
+                SMALL,
+                HPos::Right,
+                GREY,
+            )?;
         }
+        let mut e = self.lo;
+        while e <= self.hi {
+            let n = 10f64.powf(e);
+            pen.text(
+                &text.lang.number(Some(n), 0),
+                (self.x(n), self.y1 + 16),
+                SMALL,
+                HPos::Center,
+                GREY,
+            )?;
+            e += 1.0;
+        }
+        Ok(())
     }
-    // Named at the right, moved apart, with a leader to the dot.
-    named.sort();
-    let mut ys: Vec<i32> = named.iter().map(|e| e.0).collect();
-    spread(&mut ys, 14, y0, y1);
-    for ((dot_y, d, dot_x), label_y) in named.into_iter().zip(ys) {
-        pen.line(vec![(dot_x + 4, dot_y), (x1 + 10, label_y)], LIGHT, 1)?;
-        pen.text(&text.labels[d], (x1 + 14, label_y), SMALL, HPos::Left, INK)?;
+
+    /// The 95 % and 99.8 % limits, drawn through 80 case counts spread evenly on the log
+    /// scale, and the centre line.
+    fn limits(&self, pen: &Pen<'_, Svg<'_>>, f: &Funnel) -> R {
+        let (lo, hi) = (self.lo, self.hi);
+        let ns: Vec<f64> = (0..=80)
+            .map(|i| 10f64.powf(lo + (hi - lo) * f64::from(i) / 80.0))
+            .collect();
+        for (level, colour) in [(0.998, GREY), (0.95, ACCENT)] {
+            for upper in [false, true] {
+                let points = ns
+                    .iter()
+                    .map(|&n| {
+                        let (l, u) = f.limits(n, level);
+                        (self.x(n), self.y(if upper { u } else { l }))
+                    })
+                    .collect();
+                pen.line(points, colour, 1)?;
+            }
+        }
+        let centre = self.y(f.centre);
+        pen.line(vec![(self.x0, centre), (self.x1, centre)], INK, 1)
     }
-    Ok(())
+
+    /// A dot per department, darker beyond the limits; those beyond the 99.8 % limits
+    /// named at the right, moved apart, with a leader to the dot.
+    fn points(&self, pen: &Pen<'_, Svg<'_>>, f: &Funnel, text: &Text) -> R {
+        let mut named = Vec::new();
+        for p in &f.points {
+            let (colour, r) = match p.signal.abs() {
+                2 => (INK, 4),
+                1 => (ACCENT, 3),
+                _ => (GREY, 3),
+            };
+            let at = (self.x(p.cases), self.y(p.rate));
+            pen.dot(at, r, colour)?;
+            if p.signal.abs() == 2 {
+                named.push((at.1, p.department, at.0));
+            }
+        }
+        named.sort();
+        let mut ys: Vec<i32> = named.iter().map(|e| e.0).collect();
+        spread(&mut ys, 14, self.y0, self.y1);
+        for ((dot_y, d, dot_x), label_y) in named.into_iter().zip(ys) {
+            pen.line(vec![(dot_x + 4, dot_y), (self.x1 + 10, label_y)], LIGHT, 1)?;
+            pen.text(
+                &text.labels[d],
+                (self.x1 + 14, label_y),
+                SMALL,
+                HPos::Left,
+                INK,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Ticks of a rate axis from `bottom` to `top` (multiples of 5 %): at round steps of
