@@ -157,6 +157,8 @@ pub(super) struct Package<'a> {
 
 /// `datapackage.json`: a Frictionless tabular data package describing the files.
 pub(super) fn package(p: &Package) -> Value {
+    // Long: declarative, the package as Frictionless lays it out (four resources with
+    // their schemas, the licence, the sources with their hashes, the suppression).
     let fields =
         |columns: Vec<Column>| -> Vec<Value> { columns.iter().map(Column::schema).collect() };
     let t = p.t;
