@@ -192,52 +192,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, Error> {
     report.finish(Table::Catalog, emitter)?;
 
     let planted = g.plant(&world);
-    let mut emitter = g.emitter(Table::Exchanges)?;
-    let mut times = g.timeline(opts.exchanges);
-    let mut extra = opts.exchanges;
-    for i in 0..opts.exchanges {
-        let t = times.next(&mut g.rng);
-        let mut row = g.exchange(i, t, &world);
-        let how = match &row[4] {
-            Val::Owned(provider) if !planted.is_empty() => {
-                let day = opts
-                    .timezone
-                    .timestamp_micros(t)
-                    .single()
-                    .map(|l| l.date_naive());
-                day.and_then(|d| planted.get(&(provider.clone(), d)).map(|p| p.how))
-            }
-            _ => None,
-        };
-        match how {
-            Some("failures") => {
-                row[6] = Val::Str("failed");
-                row[7] = Val::Int(0);
-                row[8] = Val::Int(0);
-            }
-            Some("silence") if g.plant_rng.random_bool(0.9) => continue,
-            Some("slow") => {
-                if let Val::Ts(at) = row[2] {
-                    row[2] = ts(t + (at - t) * 4);
-                }
-            }
-            Some("fourfold") => {
-                for k in 1..=3 {
-                    extra += 1;
-                    let mut copy = row.clone();
-                    copy[0] = Val::Owned(format!("E{extra:010}"));
-                    let shift = k * 1_000_000;
-                    copy[1] = ts(t + shift);
-                    if let Val::Ts(at) = copy[2] {
-                        copy[2] = ts(at + shift);
-                    }
-                    emitter.emit(&mut g, copy)?;
-                }
-            }
-            _ => {}
-        }
-        emitter.emit(&mut g, row)?;
-    }
+    let emitter = g.write_exchanges(&world, &planted)?;
     report.finish(Table::Exchanges, emitter)?;
     if opts.anomalies > 0 {
         let mut list: Vec<Planted> = planted.into_values().collect();
@@ -245,23 +200,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport, Error> {
         write_planted(&opts.out, &list)?;
         report.planted = list;
     }
-
-    let mut emitter = g.emitter(Table::ShareRequests)?;
-    let mut times = g.timeline(opts.share_requests);
-    for i in 0..opts.share_requests {
-        let t = times.next(&mut g.rng);
-        let row = g.share_request(i, t, &world);
-        emitter.emit(&mut g, row)?;
-    }
+    let emitter = g.write_rows(
+        Table::ShareRequests,
+        opts.share_requests,
+        &world,
+        Gen::share_request,
+    )?;
     report.finish(Table::ShareRequests, emitter)?;
-
-    let mut emitter = g.emitter(Table::Services)?;
-    let mut times = g.timeline(opts.services);
-    for i in 0..opts.services {
-        let t = times.next(&mut g.rng);
-        let row = g.service(i, t, &world);
-        emitter.emit(&mut g, row)?;
-    }
+    let emitter = g.write_rows(Table::Services, opts.services, &world, Gen::service)?;
     report.finish(Table::Services, emitter)?;
     Ok(report)
 }

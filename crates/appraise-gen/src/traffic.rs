@@ -142,6 +142,81 @@ pub(crate) fn write_planted(dir: &Path, list: &[Planted]) -> Result<(), Error> {
 }
 
 impl<'o> Gen<'o> {
+    /// Writes the exchanges, each changed as a planted anomaly of its provider's day
+    /// says: failed, silent (nine in ten left out), four times slower, or fourfold.
+    pub(crate) fn write_exchanges(
+        &mut self,
+        world: &World<'_>,
+        planted: &BTreeMap<(String, NaiveDate), Planted>,
+    ) -> Result<Emitter, Error> {
+        let opts = self.opts;
+        let mut emitter = self.emitter(Table::Exchanges)?;
+        let mut times = self.timeline(opts.exchanges);
+        let mut extra = opts.exchanges;
+        for i in 0..opts.exchanges {
+            let t = times.next(&mut self.rng);
+            let mut row = self.exchange(i, t, world);
+            let how = match &row[4] {
+                Val::Owned(provider) if !planted.is_empty() => {
+                    let day = opts
+                        .timezone
+                        .timestamp_micros(t)
+                        .single()
+                        .map(|l| l.date_naive());
+                    day.and_then(|d| planted.get(&(provider.clone(), d)).map(|p| p.how))
+                }
+                _ => None,
+            };
+            match how {
+                Some("failures") => {
+                    row[6] = Val::Str("failed");
+                    row[7] = Val::Int(0);
+                    row[8] = Val::Int(0);
+                }
+                Some("silence") if self.plant_rng.random_bool(0.9) => continue,
+                Some("slow") => {
+                    if let Val::Ts(at) = row[2] {
+                        row[2] = ts(t + (at - t) * 4);
+                    }
+                }
+                Some("fourfold") => {
+                    for k in 1..=3 {
+                        extra += 1;
+                        let mut copy = row.clone();
+                        copy[0] = Val::Owned(format!("E{extra:010}"));
+                        let shift = k * 1_000_000;
+                        copy[1] = ts(t + shift);
+                        if let Val::Ts(at) = copy[2] {
+                            copy[2] = ts(at + shift);
+                        }
+                        emitter.emit(self, copy)?;
+                    }
+                }
+                _ => {}
+            }
+            emitter.emit(self, row)?;
+        }
+        Ok(emitter)
+    }
+
+    /// Writes `n` rows of `table`, each made by `make` at its time on the timeline.
+    pub(crate) fn write_rows(
+        &mut self,
+        table: Table,
+        n: u64,
+        world: &World<'_>,
+        make: fn(&mut Gen<'o>, u64, i64, &World<'_>) -> Row,
+    ) -> Result<Emitter, Error> {
+        let mut emitter = self.emitter(table)?;
+        let mut times = self.timeline(n);
+        for i in 0..n {
+            let t = times.next(&mut self.rng);
+            let row = make(self, i, t, world);
+            emitter.emit(self, row)?;
+        }
+        Ok(emitter)
+    }
+
     pub(crate) fn timeline(&mut self, n: u64) -> Timeline {
         Timeline::new(
             self.start_us,
