@@ -123,51 +123,16 @@ pub fn find(
 ) -> Result<(Found, Vec<Warning>), Error> {
     // Nothing in the period: no day is judged (and no query run, so the engine keeps
     // its scope).
-    let last = match last_day {
-        Some(last) if last >= asked.first_day => last,
-        Some(last) => {
-            let text = format!(
-                "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
-            );
-            let w = Warning::new("anomalies_before", text)
-                .arg("last", last)
-                .arg("period", asked);
-            return Ok((Found::default(), vec![w]));
-        }
-        None => {
-            let text =
-                format!("anomalies: the data holds no exchanges: no day of {asked} was judged");
-            let w = Warning::new("anomalies_no_exchanges", text).arg("period", asked);
-            return Ok((Found::default(), vec![w]));
-        }
-    };
-    let mut clipped = Vec::new();
-    let period = &if last < asked.last_day {
-        clipped.push(
-            Warning::new(
-                "anomalies_clipped",
-                format!(
-                    "anomalies: the data's exchanges end on {last}; the days of {asked} after \
-                     it were not judged"
-                ),
-            )
-            .arg("last", last)
-            .arg("period", asked),
-        );
-        Period {
-            kind: appraise_kpi::PeriodKind::Range,
-            first_day: asked.first_day,
-            last_day: last,
-        }
-    } else {
-        asked.clone()
+    let (period, clipped) = match judged_days(asked, last_day) {
+        Ok(judged) => judged,
+        Err(w) => return Ok((Found::default(), vec![w])),
     };
     let calendar = engine.calendar();
     let weekday = |d: NaiveDate| d.weekday().number_from_monday() <= 5;
     // Candidate busy pairs: `busy_pair` exchanges a working day of the window on
-    // average. Only they are read day by day; `anomaly::find` keeps those whose median working
-    // day holds as many.
-    let window = window(period, settings);
+    // average. Only they are read day by day; `anomaly::find` keeps those whose median
+    // working day holds as many.
+    let window = window(&period, settings);
     let working = window
         .first_day
         .iter_days()
@@ -181,7 +146,7 @@ pub fn find(
     let uncovered = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let detected = anomaly::find(
         &days,
-        period,
+        &period,
         |d| {
             calendar.is_workday(d).unwrap_or_else(|| {
                 uncovered.borrow_mut().insert(d.year());
@@ -190,35 +155,84 @@ pub fn find(
         },
         settings,
     );
-    let mut warnings: Vec<Warning> = clipped;
-    warnings.extend(uncovered.into_inner().into_iter().map(|y| {
-        Warning::new(
-            "anomalies_calendar",
-            format!(
-                "anomalies: the working-day calendar has no year {y}; its days were taken as \
-                 working Monday to Friday"
-            ),
-        )
-        .with_hint(format!("add {y}.csv to the calendars"))
-        .arg("year", y)
-    }));
+    let mut warnings: Vec<Warning> = clipped.into_iter().collect();
+    warnings.extend(uncovered.into_inner().into_iter().map(calendar_missing));
     if detected.department_days == 0 {
-        warnings.push(
-            Warning::new(
-                "anomalies_unjudged",
-                format!(
-                    "anomalies: no day of {period} could be judged: a day needs {} days of its \
-                     kind in the {} weeks before it",
-                    settings.min_days, settings.weeks
-                ),
-            )
-            .with_hint("load the weeks before the period too")
-            .arg("period", period)
-            .arg("min_days", settings.min_days)
-            .arg("weeks", settings.weeks),
-        );
+        warnings.push(unjudged(&period, settings));
     }
     Ok((detected, warnings))
+}
+
+/// The days of `asked` that can be judged: up to the last day of the data's exchanges,
+/// with a warning where that ends the period early; `Err` with the warning where no day
+/// can be.
+fn judged_days(
+    asked: &Period,
+    last_day: Option<NaiveDate>,
+) -> Result<(Period, Option<Warning>), Warning> {
+    let last = match last_day {
+        Some(last) if last >= asked.first_day => last,
+        Some(last) => {
+            let text = format!(
+                "anomalies: the data's exchanges end on {last}, before {asked}: no day was judged"
+            );
+            return Err(Warning::new("anomalies_before", text)
+                .arg("last", last)
+                .arg("period", asked));
+        }
+        None => {
+            let text =
+                format!("anomalies: the data holds no exchanges: no day of {asked} was judged");
+            return Err(Warning::new("anomalies_no_exchanges", text).arg("period", asked));
+        }
+    };
+    if last >= asked.last_day {
+        return Ok((asked.clone(), None));
+    }
+    let clipped = Warning::new(
+        "anomalies_clipped",
+        format!(
+            "anomalies: the data's exchanges end on {last}; the days of {asked} after it were \
+             not judged"
+        ),
+    )
+    .arg("last", last)
+    .arg("period", asked);
+    let period = Period {
+        kind: appraise_kpi::PeriodKind::Range,
+        first_day: asked.first_day,
+        last_day: last,
+    };
+    Ok((period, Some(clipped)))
+}
+
+/// The warning that the calendar has no year `y`.
+fn calendar_missing(y: i32) -> Warning {
+    Warning::new(
+        "anomalies_calendar",
+        format!(
+            "anomalies: the working-day calendar has no year {y}; its days were taken as \
+             working Monday to Friday"
+        ),
+    )
+    .with_hint(format!("add {y}.csv to the calendars"))
+    .arg("year", y)
+}
+
+/// The warning that no day of `period` could be judged.
+fn unjudged(period: &Period, settings: &Settings) -> Warning {
+    Warning::new(
+        "anomalies_unjudged",
+        format!(
+            "anomalies: no day of {period} could be judged: a day needs {} days of its kind \
+             in the {} weeks before it",
+            settings.min_days, settings.weeks
+        ),
+    )
+    .with_hint("load the weeks before the period too")
+    .arg("period", period)
+    .arg("min_days", settings.min_days)
+    .arg("weeks", settings.weeks)
 }
 
 /// Writes `anomalies.csv` (a row per anomaly) and `anomalies.json` (the same with the
