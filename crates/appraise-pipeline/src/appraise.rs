@@ -78,27 +78,8 @@ pub fn appraise(
     }
     let timezone = options.timezone;
     let engine = Engine::new(data, calendar, &options)?;
-    let departments = departments(data);
-    if departments.is_empty() {
-        // A header-only departments file, or every department rejected: nothing to rank.
-        return Err(Error::Input {
-            reason: format!("{}: no department was loaded", data_dir.display()),
-            hint: Some(
-                "the departments table needs at least one valid row; `appraise validate --data DIR` lists the rejected ones"
-                    .into(),
-            ),
-        });
-    }
-    // Earlier periods only where the data reaches back to them.
-    let first = data
-        .table(Table::Exchanges)
-        .time_span()
-        .map(|(first, _)| first);
-    let periods: Vec<Period> = period
-        .last_n(TREND_PERIODS)
-        .into_iter()
-        .filter(|p| p == period || first.is_some_and(|f| p.end_us(timezone) > f))
-        .collect();
+    let departments = loaded_departments(data, data_dir)?;
+    let periods = trend_periods(data, period, timezone);
     // Before any KPI runs: the period must hold data in every table the KPIs read.
     engine.scope(Some(period))?;
     let mut read = BTreeSet::new();
@@ -141,22 +122,63 @@ pub fn appraise(
         library: &kpis,
         matrix: &matrix,
     };
-    let (targets, routes) = (
-        appraise_score::targets::targets(&card, &input, &current, &earlier)?,
-        appraise_score::targets::routes(&card, &input, &current, &earlier)?,
-    );
     Ok(Scored {
-        appraisal: Appraisal {
-            targets,
-            routes,
-            ..Appraisal::new(card, current, earlier)
-        },
+        appraisal: with_targets(card, &input, current, earlier)?,
         matrix,
         kpis,
         engine,
         warnings,
         coverage,
     })
+}
+
+/// The departments that loaded; an error where none did (a header-only departments
+/// file, or every department rejected): nothing to rank.
+fn loaded_departments(data: &Dataset, data_dir: &Path) -> Result<Vec<Department>, Error> {
+    let departments = departments(data);
+    if departments.is_empty() {
+        return Err(Error::Input {
+            reason: format!("{}: no department was loaded", data_dir.display()),
+            hint: Some(
+                "the departments table needs at least one valid row; `appraise validate --data DIR` lists the rejected ones"
+                    .into(),
+            ),
+        });
+    }
+    Ok(departments)
+}
+
+/// The appraisal of `current` with its history, and each department's improvement
+/// targets and route to the next grade.
+fn with_targets(
+    card: Scorecard,
+    input: &Input<'_>,
+    current: appraise_score::Scores,
+    earlier: Vec<appraise_score::Scores>,
+) -> Result<Appraisal, Error> {
+    let (targets, routes) = (
+        appraise_score::targets::targets(&card, input, &current, &earlier)?,
+        appraise_score::targets::routes(&card, input, &current, &earlier)?,
+    );
+    Ok(Appraisal {
+        targets,
+        routes,
+        ..Appraisal::new(card, current, earlier)
+    })
+}
+
+/// `period` and the [`TREND_PERIODS`] before it, the earlier ones only where the data's
+/// exchanges reach back to them.
+fn trend_periods(data: &Dataset, period: &Period, timezone: chrono_tz::Tz) -> Vec<Period> {
+    let first = data
+        .table(Table::Exchanges)
+        .time_span()
+        .map(|(first, _)| first);
+    period
+        .last_n(TREND_PERIODS)
+        .into_iter()
+        .filter(|p| p == period || first.is_some_and(|f| p.end_us(timezone) > f))
+        .collect()
 }
 
 /// Scores a KPI matrix given as it is (an earlier run's `kpis.csv`, edited, or a
