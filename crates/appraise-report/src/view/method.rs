@@ -107,57 +107,8 @@ impl<'a> Views<'a> {
     pub(super) fn method(&self) -> Method {
         let a = self.appraisal;
         let card = &a.scorecard;
-        let shares = card.nominal_shares();
-        let kpis = a
-            .current
-            .kpis
-            .iter()
-            .filter_map(|id| {
-                let rule = card.kpi(id)?;
-                let def = self.kpis.iter().find(|d| &d.id == id);
-                Some(RuleView {
-                    key: kpi_key(&self.appraisal.scorecard, id),
-                    id: id.clone(),
-                    title: self.kpi_title(id),
-                    dimension: self.dimension_title(&rule.dimension),
-                    weight: self.num(Some(rule.weight), 2),
-                    share: shares
-                        .get(card.kpis.iter().position(|r| &r.id == id)?)
-                        .map_or("–".into(), |s| self.lang.percent(*s)),
-                    direction: def.map_or(String::new(), |d| {
-                        self.word(&format!("direction:{}", name_of(&d.direction)))
-                    }),
-                    transform: self.word(&format!("transform:{}", name_of(&rule.transform))),
-                    normalise: self.word(&format!("normalise:{}", name_of(&rule.normalise))),
-                    goalposts: match (rule.floor, rule.target) {
-                        (Some(f), Some(t)) => format!("{f} → {t}"),
-                        _ => "–".into(),
-                    },
-                    missing: self.word(&format!("missing:{}", name_of(&rule.missing))),
-                    min_sample: rule.min_sample,
-                })
-            })
-            .collect();
-        let bands = card
-            .grades
-            .bands
-            .iter()
-            .enumerate()
-            .map(|(g, b)| {
-                let (grade, label) = self.grade(Some(g));
-                BandView {
-                    grade,
-                    label,
-                    rule: match (b.min, b.share) {
-                        (Some(m), _) => format!("≥ {}", self.num(Some(m), 1)),
-                        (_, Some(s)) => format!("≤ {}", self.lang.percent(s)),
-                        _ => self.word("band_rest"),
-                    },
-                    colour: hex(grade_colour(Some(g), card.grades.bands.len())),
-                    ink: hex(grade_ink(grade_colour(Some(g), card.grades.bands.len()))),
-                }
-            })
-            .collect();
+        let kpis = self.rule_views();
+        let bands = self.band_views();
         let r = a.robustness.as_ref();
         Method {
             aggregation: self.word(&format!("aggregation:{}", name_of(&card.aggregation))),
@@ -189,6 +140,68 @@ impl<'a> Views<'a> {
                 .and_then(|r| r.decisive())
                 .map(|x| self.word(&format!("assumption:{}", x.name()))),
         }
+    }
+
+    /// Each KPI's rule as the scorecard sets it: weight and share, direction,
+    /// transform, normalisation, goalposts, missing-value rule, minimum sample.
+    fn rule_views(&self) -> Vec<RuleView> {
+        let a = self.appraisal;
+        let card = &a.scorecard;
+        let shares = card.nominal_shares();
+        a.current
+            .kpis
+            .iter()
+            .filter_map(|id| {
+                let rule = card.kpi(id)?;
+                let def = self.kpis.iter().find(|d| &d.id == id);
+                Some(RuleView {
+                    key: kpi_key(card, id),
+                    id: id.clone(),
+                    title: self.kpi_title(id),
+                    dimension: self.dimension_title(&rule.dimension),
+                    weight: self.num(Some(rule.weight), 2),
+                    share: shares
+                        .get(card.kpis.iter().position(|r| &r.id == id)?)
+                        .map_or("–".into(), |s| self.lang.percent(*s)),
+                    direction: def.map_or(String::new(), |d| {
+                        self.word(&format!("direction:{}", name_of(&d.direction)))
+                    }),
+                    transform: self.word(&format!("transform:{}", name_of(&rule.transform))),
+                    normalise: self.word(&format!("normalise:{}", name_of(&rule.normalise))),
+                    goalposts: match (rule.floor, rule.target) {
+                        (Some(f), Some(t)) => format!("{f} → {t}"),
+                        _ => "–".into(),
+                    },
+                    missing: self.word(&format!("missing:{}", name_of(&rule.missing))),
+                    min_sample: rule.min_sample,
+                })
+            })
+            .collect()
+    }
+
+    /// The grade bands, best first, with their rule and colours.
+    fn band_views(&self) -> Vec<BandView> {
+        let card = &self.appraisal.scorecard;
+        let n = card.grades.bands.len();
+        card.grades
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(g, b)| {
+                let (grade, label) = self.grade(Some(g));
+                BandView {
+                    grade,
+                    label,
+                    rule: match (b.min, b.share) {
+                        (Some(m), _) => format!("≥ {}", self.num(Some(m), 1)),
+                        (_, Some(s)) => format!("≤ {}", self.lang.percent(s)),
+                        _ => self.word("band_rest"),
+                    },
+                    colour: hex(grade_colour(Some(g), n)),
+                    ink: hex(grade_ink(grade_colour(Some(g), n))),
+                }
+            })
+            .collect()
     }
 
     /// The factors the robustness analysis varied, as one phrase.
