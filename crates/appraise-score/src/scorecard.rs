@@ -490,51 +490,13 @@ impl Scorecard {
         for rule in &self.kpis {
             let Some(def) = library.iter().find(|d| d.id == rule.id) else {
                 let known: Vec<&str> = library.iter().map(|d| d.id.as_str()).collect();
-                return Err(Error::Scorecard {
-                    path: self.path.clone(),
-                    line: rule.line,
-                    reason: format!("unknown KPI {:?}", rule.id),
-                    hint: Some(format!("the KPI library has: {}", known.join(", "))),
-                });
+                return Err(self.rule_error(
+                    rule,
+                    format!("unknown KPI {:?}", rule.id),
+                    format!("the KPI library has: {}", known.join(", ")),
+                ));
             };
-            if rule.shrink != Shrink::None && def.unit.as_deref() != Some("ratio") {
-                return Err(Error::Scorecard {
-                    path: self.path.clone(),
-                    line: rule.line,
-                    reason: format!(
-                        "KPI {:?} has shrink = \"beta-binomial\", but its unit is {:?}, not ratio",
-                        rule.id,
-                        def.unit.as_deref().unwrap_or("none")
-                    ),
-                    hint: Some(
-                        "shrinkage is for rates (a share of a denominator): remove shrink from this KPI"
-                            .into(),
-                    ),
-                });
-            }
-            if let (Some(floor), Some(target)) = (rule.floor, rule.target) {
-                let wrong = match def.direction {
-                    Direction::Higher => target < floor,
-                    Direction::Lower => target > floor,
-                };
-                if wrong {
-                    return Err(Error::Scorecard {
-                        path: self.path.clone(),
-                        line: rule.line,
-                        reason: format!(
-                            "KPI {:?} is better {}, but its goalpost runs from floor {floor} to target {target}",
-                            rule.id,
-                            match def.direction {
-                                Direction::Higher => "higher",
-                                Direction::Lower => "lower",
-                            }
-                        ),
-                        hint: Some(
-                            "swap floor and target: floor scores 0, target scores 100".into(),
-                        ),
-                    });
-                }
-            }
+            self.check_rule(rule, def)?;
             if def.dimension != rule.dimension {
                 warnings.push(
                     Warning::new(
@@ -567,6 +529,51 @@ impl Scorecard {
             }
         }
         Ok(warnings)
+    }
+
+    /// The rules of KPI `rule` that need its file `def`: shrinkage only for a rate, and
+    /// goalposts that run the way the KPI is better.
+    fn check_rule(&self, rule: &KpiRule, def: &KpiDef) -> Result<(), Error> {
+        if rule.shrink != Shrink::None && def.unit.as_deref() != Some("ratio") {
+            return Err(self.rule_error(
+                rule,
+                format!(
+                    "KPI {:?} has shrink = \"beta-binomial\", but its unit is {:?}, not ratio",
+                    rule.id,
+                    def.unit.as_deref().unwrap_or("none")
+                ),
+                "shrinkage is for rates (a share of a denominator): remove shrink from this KPI"
+                    .into(),
+            ));
+        }
+        if let (Some(floor), Some(target)) = (rule.floor, rule.target) {
+            let (wrong, better) = match def.direction {
+                Direction::Higher => (target < floor, "higher"),
+                Direction::Lower => (target > floor, "lower"),
+            };
+            if wrong {
+                return Err(self.rule_error(
+                    rule,
+                    format!(
+                        "KPI {:?} is better {better}, but its goalpost runs from floor {floor} \
+                         to target {target}",
+                        rule.id
+                    ),
+                    "swap floor and target: floor scores 0, target scores 100".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error of KPI `rule`'s line of the scorecard.
+    fn rule_error(&self, rule: &KpiRule, reason: String, hint: String) -> Error {
+        Error::Scorecard {
+            path: self.path.clone(),
+            line: rule.line,
+            reason,
+            hint: Some(hint),
+        }
     }
 
     /// The rule for a KPI.
