@@ -561,6 +561,8 @@ impl Validator<'_> {
     /// One field by its column's kind. One arm per kind, each short; the match is the
     /// whole of the per-field contract, kept in one place (docs/data.md lists it).
     fn parse_field<'f>(&self, col: &Column, raw: Option<&'f str>) -> Result<Val<'f>, Rejection> {
+        // Long: one arm per column kind of the contract, each a parse and its rejection;
+        // the kinds read best side by side.
         let Some(s) = raw else {
             if col.required {
                 return Err(Rejection::new(

@@ -334,6 +334,8 @@ impl<'o> Gen<'o> {
     }
 
     pub(crate) fn catalog(&mut self, depts: &[Dept]) -> Vec<Resource> {
+        // Long: each resource's fields drawn in turn from the one random stream
+        // (reordering them would change every file).
         let mut out = Vec::new();
         // The metadata columns come from a generator of their own, so that the rows of
         // every table are those the seed gave before they existed.

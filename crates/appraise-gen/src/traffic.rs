@@ -384,6 +384,8 @@ impl<'o> Gen<'o> {
     /// Service case `i`, submitted at `t`. Long on purpose: the random draws stay in
     /// one place, in the order that makes a seed give the same rows.
     pub(crate) fn service(&mut self, i: u64, t: i64, w: &World<'_>) -> Row {
+        // Long: one service case's fields in the table's column order, each drawn in
+        // turn from the one random stream (reordering them would change every file).
         let depts = w.depts;
         // Cities and counties handle most cases.
         let d_ix = loop {

@@ -264,6 +264,8 @@ impl Gen<'_> {
         w: &World<'_>,
         truth: &mut XroadTruth,
     ) -> Vec<(u64, String)> {
+        // Long: one exchange's two records, their fields drawn in turn from the one
+        // random stream (reordering them would change every file).
         let depts = w.depts;
         let p = self.pick_provider(w);
         let c = self.other(p, depts.len());
