@@ -26,6 +26,8 @@ pub(super) const WORDS: &[&str] = &[
 /// The ranking chart: a bar per department with its grade's colour and rank interval.
 /// Drawing code, one element after another down the page.
 pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
+    // Long: the chart's elements one after another down the page (title, legend, a
+    // row per department, axes), sharing its two scales.
     let a = src.appraisal;
     let s = &a.current;
     let bands = &a.scorecard.grades.bands;

@@ -18,6 +18,8 @@ pub(super) const CHART: Spec = Spec {
 pub(super) const WORDS: &[&str] = &["chart_trend", "trend_note"];
 
 pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usize) -> R {
+    // Long: the chart's elements one after another (title, axes, the grey lines, the
+    // coloured ones, their names), sharing its two scales.
     let a = src.appraisal;
     let s = &a.current;
     pen.title(&text.t("chart_trend"))?;
