@@ -226,6 +226,9 @@ struct Evaluator<'a> {
     rows: [Rows; 3],
     /// The KPIs with rates to sample.
     rates: Vec<usize>,
+    /// Per rate KPI (as `rates`), each department's posterior, built once for every
+    /// run; `None` where there is no rate or the posterior is not a distribution.
+    posteriors: Vec<Option<Beta<f64>>>,
     n_kpi: usize,
 }
 
@@ -256,12 +259,17 @@ impl<'a> Evaluator<'a> {
             Rows::new(rows_of(Normalisation::Rank)),
         ];
         let n = model.n_dept;
-        let rates = (0..n_kpi)
+        let rates: Vec<usize> = (0..n_kpi)
             .filter(|&k| {
                 model.posterior[k * n..(k + 1) * n]
                     .iter()
                     .any(Option::is_some)
             })
+            .collect();
+        let posteriors = rates
+            .iter()
+            .flat_map(|&k| &model.posterior[k * n..(k + 1) * n])
+            .map(|p| p.and_then(|(a, b)| Beta::new(a, b).ok()))
             .collect();
         Evaluator {
             scores,
@@ -269,6 +277,7 @@ impl<'a> Evaluator<'a> {
             nominal,
             rows,
             rates,
+            posteriors,
             n_kpi,
         }
     }
@@ -281,17 +290,18 @@ impl<'a> Evaluator<'a> {
         let n = model.n_dept;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut columns = vec![None; self.rates.len() * n];
-        for (column, &k) in columns.chunks_mut(n).zip(&self.rates) {
+        for ((column, &k), posterior) in columns
+            .chunks_mut(n)
+            .zip(&self.rates)
+            .zip(self.posteriors.chunks(n))
+        {
             let usable = &model.usable[k * n..(k + 1) * n];
-            let posterior = &model.posterior[k * n..(k + 1) * n];
             for group in &model.groups {
                 let (members, values): (Vec<usize>, Vec<f64>) = group
                     .iter()
                     .filter_map(|&d| {
                         let (value, _) = usable[d]?;
-                        let drawn = posterior[d]
-                            .and_then(|(a, b)| Beta::new(a, b).ok())
-                            .map_or(value, |beta| beta.sample(&mut rng));
+                        let drawn = posterior[d].map_or(value, |beta| beta.sample(&mut rng));
                         Some((d, drawn))
                     })
                     .unzip();
