@@ -430,6 +430,22 @@ pub(crate) fn size(kind: Kind, src: &Source<'_>, text: &Text) -> (u32, u32) {
     (w as u32, h)
 }
 
+/// The size of a chart of a row per department shown (the ranking, the movement).
+fn rows_size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
+    (wide(text), rows_height(src.rows() as i32))
+}
+
+/// The ticks of a rank axis of `n` ranks at the foot of a chart, `bottom` the labels'
+/// height, `x` a rank's position.
+fn rank_axis(pen: &Pen<'_, Svg<'_>>, n: usize, bottom: i32, x: impl Fn(usize) -> i32) -> R {
+    for r in rank_ticks(n) {
+        let x = x(r);
+        pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
+        pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
+    }
+    Ok(())
+}
+
 /// The height of a chart of `n` rows.
 fn rows_height(n: i32) -> u32 {
     (TOP + n * ROW + 48).max(160) as u32

@@ -10,7 +10,7 @@ pub(super) const CHART: Spec = Spec {
     split: true,
     shown: always,
     words: WORDS,
-    size,
+    size: rows_size,
     draw,
 };
 
@@ -80,15 +80,5 @@ pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usi
         pen.text(&change, (right - 90, y), SMALL, HPos::Left, colour)?;
     }
     let bottom = row_y(src.order.len() as i32) - 4;
-    for r in rank_ticks(n as usize) {
-        let x = x(r as u32);
-        pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
-        pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
-    }
-    Ok(())
-}
-
-/// Its size in chart units.
-pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
-    (wide(text), rows_height(src.rows() as i32))
+    rank_axis(pen, n as usize, bottom, |r| x(r as u32))
 }

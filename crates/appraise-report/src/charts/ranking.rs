@@ -11,7 +11,7 @@ pub(super) const CHART: Spec = Spec {
     split: true,
     shown: always,
     words: WORDS,
-    size,
+    size: rows_size,
     draw,
 };
 
@@ -108,15 +108,5 @@ pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usi
             GREY,
         )?;
     }
-    for r in rank_ticks(s.departments.len()) {
-        let x = rank_x(r as f64);
-        pen.line(vec![(x, bottom - 10), (x, bottom - 6)], GREY, 1)?;
-        pen.text(&r.to_string(), (x, bottom), SMALL, HPos::Center, GREY)?;
-    }
-    Ok(())
-}
-
-/// Its size in chart units.
-pub(super) fn size(src: &Source<'_>, text: &Text, _: usize) -> (i32, u32) {
-    (wide(text), rows_height(src.rows() as i32))
+    rank_axis(pen, s.departments.len(), bottom, |r| rank_x(r as f64))
 }
