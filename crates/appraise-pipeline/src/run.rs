@@ -187,14 +187,14 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
     laps.next("manifest");
 
     step("manifest");
-    let mut manifest = Manifest::new(
-        env!("CARGO_PKG_VERSION"),
-        &period.to_string(),
+    let mut manifest = manifest_of(
+        &period,
         &data_dir,
         &data,
-    )
-    .map_err(|source| Error::io("hashing the inputs", source))?;
-    policy_files(&mut manifest, &appraisal, &kpis, Some(&templates))?;
+        &appraisal,
+        &kpis,
+        Some(&templates),
+    )?;
     manifest.lang = lang.code().into();
     manifest.timings = laps.finish();
     manifest.generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -242,14 +242,24 @@ impl Done {
     }
 }
 
-/// Records the scorecard, the KPI files and the template overrides a run used, with
-/// the hashes of their texts as read, in the manifest.
-pub(crate) fn policy_files(
-    manifest: &mut Manifest,
+/// The manifest of a run or release of `period`: its inputs with their hashes, and the
+/// scorecard, the KPI files and the template overrides it used, with the hashes of
+/// their texts as read.
+pub(crate) fn manifest_of(
+    period: &Period,
+    data_dir: &Path,
+    data: &Dataset,
     appraisal: &appraise_score::Appraisal,
     kpis: &[appraise_kpi::KpiDef],
     templates: Option<&Templates>,
-) -> Result<(), Error> {
+) -> Result<Manifest, Error> {
+    let mut manifest = Manifest::new(
+        env!("CARGO_PKG_VERSION"),
+        &period.to_string(),
+        data_dir,
+        data,
+    )
+    .map_err(|source| Error::io("hashing the inputs", source))?;
     let card = &appraisal.scorecard;
     manifest.scorecard(&card.path, card.text.as_bytes(), &origin(&card.path));
     for k in kpis {
@@ -260,7 +270,7 @@ pub(crate) fn policy_files(
             .template(t)
             .map_err(|source| Error::io("hashing the templates", source))?;
     }
-    Ok(())
+    Ok(manifest)
 }
 
 /// The ranked departments in ranking order.

@@ -40,7 +40,7 @@ use appraise_score::Appraisal;
 use serde_json::{Value, json};
 
 use crate::appraise::{Rules, Scored, appraise};
-use crate::run::policy_files;
+use crate::run::manifest_of;
 use crate::series::{Entry, Series, fingerprint};
 use crate::{Error, Laps, block_on};
 
@@ -274,14 +274,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
             ),
         ],
     )?;
-    let mut manifest = Manifest::new(
-        env!("CARGO_PKG_VERSION"),
-        &period.to_string(),
-        &data_dir,
-        &data,
-    )
-    .map_err(|source| Error::io("hashing the inputs", source))?;
-    policy_files(&mut manifest, &appraisal, &kpis, None)?;
+    let manifest = manifest_of(&period, &data_dir, &data, &appraisal, &kpis, None)?;
     let package = package(&Package {
         period: &period,
         family: &family,
