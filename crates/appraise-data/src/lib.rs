@@ -16,7 +16,6 @@
 //! ```
 #![deny(missing_docs)]
 
-mod csv_blocks;
 pub mod digest;
 mod encoding;
 mod error;
@@ -43,7 +42,7 @@ pub use load::{Dataset, LoadedTable, load_departments};
 pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;
-pub use source::{InputFormat, LoadOptions, MAX_RECORD_BYTES};
+pub use source::{InputFormat, LoadOptions, MAX_RECORD_BYTES, SourceReport};
 pub use warning::Warning;
 
 /// The zone of timestamps written without an offset, of dates and of periods, unless a
@@ -64,8 +63,9 @@ pub use validate::{Accounting, Builder, Reason, Val, parse_bool, unprintable};
 /// other tables stay in their files.
 pub fn load_dir(dir: &std::path::Path, opts: &LoadOptions) -> Result<Dataset, Error> {
     if warehouse::is_warehouse(dir) {
-        warehouse::open(dir, opts)
-    } else {
-        load::load_folder(dir, opts)
+        return warehouse::open(dir, opts);
     }
+    let mut warnings = Vec::new();
+    let mut source = source::open(dir, opts, &mut warnings)?;
+    load::load(source.as_mut(), opts, warnings, None)
 }

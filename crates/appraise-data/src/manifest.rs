@@ -86,9 +86,10 @@ pub struct Manifest {
     pub templates: Vec<FileHash>,
     /// Rows read, loaded, rejected (by reason) and duplicated, per table.
     pub accounting: BTreeMap<String, Accounting>,
-    /// For X-Road input: what became of every record (pairs, orphans, repeats).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub xroad: Option<crate::xroad::Summary>,
+    /// The source's own account of the load, under its name (`xroad`: what became of
+    /// every record); absent for table files.
+    #[serde(flatten)]
+    pub report: Option<crate::SourceReport>,
     /// Seconds per step. Differs between runs.
     pub timings: Vec<(String, f64)>,
 }
@@ -139,7 +140,7 @@ impl Manifest {
             lang: String::new(),
             templates: Vec::new(),
             accounting,
-            xroad: data.xroad.clone(),
+            report: data.report.clone(),
             timings: Vec::new(),
         })
     }

@@ -301,7 +301,9 @@ fn the_multipart_answer_loads_as_2615_exchanges() {
         &xroad_options(None, true),
     )
     .unwrap();
-    let x = data.xroad.clone().unwrap();
+    let Some(appraise_data::SourceReport::Xroad(x)) = data.report.clone() else {
+        panic!("no X-Road report")
+    };
     assert_eq!(x.records, 5_230);
     assert_eq!(x.pairs, 2_615);
     assert_eq!(
@@ -373,7 +375,9 @@ fn exchanges_take_the_client_records_values_and_the_mapping_names_departments() 
     let mut opts = xroad_options(Some(mapping), false);
     opts.rejects_dir = Some(dir.path().join("rejects"));
     let data = load_dir(&samples().join("raw_messages_batch_1.json"), &opts).unwrap();
-    let x = data.xroad.clone().unwrap();
+    let Some(appraise_data::SourceReport::Xroad(x)) = data.report.clone() else {
+        panic!("no X-Road report")
+    };
     assert!(x.balances());
     assert_eq!((x.records, x.pairs, x.duplicates), (17, 5, 0));
 
@@ -514,7 +518,9 @@ fn generated_records_load_as_the_exchanges_that_went_in() {
         &xroad_options(Some(opts.out.join("mapping.csv")), false),
     )
     .unwrap();
-    let x = data.xroad.clone().unwrap();
+    let Some(appraise_data::SourceReport::Xroad(x)) = data.report.clone() else {
+        panic!("no X-Road report")
+    };
     assert_eq!(
         (
             x.records,

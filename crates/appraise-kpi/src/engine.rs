@@ -165,7 +165,7 @@ impl Engine {
                 })
                 .collect(),
             warnings: vec![],
-            xroad: None,
+            report: None,
             snapshot: None,
         };
         Engine::new(&data, calendar, opts)

@@ -16,8 +16,11 @@ pub fn accounting_json(data: &Dataset) -> String {
         .map(|t| (t.table.name().to_string(), json!(t.accounting)))
         .collect();
     let mut v = json!({ "tables": tables, "warnings": data.warnings });
-    if let Some(x) = &data.xroad {
-        v["xroad"] = json!(x);
+    // The source's report under its name (`"xroad"`).
+    if let Some(serde_json::Value::Object(report)) = data.report.as_ref().map(|r| json!(r)) {
+        for (name, value) in report {
+            v[name] = value;
+        }
     }
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -58,8 +61,8 @@ pub fn accounting_table(data: &Dataset) -> String {
             let _ = writeln!(s, "  {table:<16} {reason:<20} {n:>10}");
         }
     }
-    if let Some(x) = &data.xroad {
-        s.push_str(&xroad_summary(x));
+    if let Some(r) = &data.report {
+        s.push_str(&source_report(r));
     }
     s
 }
@@ -147,8 +150,15 @@ pub fn data_in_words(data: &Dataset, tz: chrono_tz::Tz, w: &crate::lang::Strings
     s
 }
 
+/// A source's own account of a load, as lines.
+pub fn source_report(report: &appraise_data::SourceReport) -> String {
+    match report {
+        appraise_data::SourceReport::Xroad(x) => xroad_summary(x),
+    }
+}
+
 /// What became of every X-Road record: paired, orphaned, repeated or unusable.
-pub fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
+fn xroad_summary(x: &appraise_data::xroad::Summary) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nX-Road records {:>12}", x.records);
     for (what, n) in [

@@ -42,8 +42,8 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
             done.written.get(table).copied().unwrap_or(0),
         );
     }
-    if let Some(x) = &done.xroad {
-        print!("{}", appraise_report::summary::xroad_summary(x));
+    if let Some(r) = &done.report {
+        print!("{}", appraise_report::summary::source_report(r));
     }
     println!(
         "{} files committed to {}",

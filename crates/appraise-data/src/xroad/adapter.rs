@@ -18,56 +18,19 @@
 //! The rows then go through the same validation as any other input, so a bad time
 //! order or an unknown department is rejected as it would be from a CSV file.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::mapping::Mapping;
 use super::pair::{Exchange, Matching, Pairer, digest};
 use super::read::{Item, each_record};
-use super::{Member, Names, Place};
+use super::{Member, Names, Place, Summary};
 use crate::Error;
 use crate::rejects::REDACTED;
 use crate::source::LoadOptions;
 use crate::validate::{Reason, Rejection, TableSink};
-
-/// What a load made of the records. Every record is accounted for:
-/// `records = 2 × pairs + client_orphans + producer_orphans + duplicates + unusable`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Records read.
-    pub records: u64,
-    /// Exchanges with both halves.
-    pub pairs: u64,
-    /// Exchanges with only the Client record.
-    pub client_orphans: u64,
-    /// Exchanges with only the Producer record.
-    pub producer_orphans: u64,
-    /// Records that repeated a half already taken, kept once.
-    pub duplicates: u64,
-    /// Records that could not be used (rejected, with the reason).
-    pub unusable: u64,
-    /// Members and subsystems the mapping does not map, with how many exchanges were
-    /// rejected for naming them.
-    pub unmapped: BTreeMap<String, u64>,
-    /// Departments made for members the mapping does not map (`--auto-departments`).
-    pub auto_departments: u64,
-}
-
-impl Summary {
-    /// Whether every record read is accounted for.
-    pub fn balances(&self) -> bool {
-        self.records
-            == 2 * self.pairs
-                + self.client_orphans
-                + self.producer_orphans
-                + self.duplicates
-                + self.unusable
-    }
-}
 
 /// An exchange, reduced to what its row needs.
 #[derive(Debug)]

@@ -10,16 +10,66 @@ pub mod adapter;
 pub mod mapping;
 pub mod pair;
 pub mod read;
+pub(crate) mod source;
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use std::path::PathBuf;
 
 use foldhash::fast::RandomState;
 use indexmap::{Equivalent, IndexSet};
+use serde::Serialize;
 
-pub use crate::source::XroadOptions;
-pub use adapter::Summary;
 pub use pair::{Durations, Exchange, LEGACY_WINDOW_MS, Matching, Paired, Pairer, pair};
 pub use read::{Records, read_records};
+
+/// How X-Road records are turned into tables.
+#[derive(Debug, Clone, Default)]
+pub struct XroadOptions {
+    /// The mapping file from members and subsystems to departments ([`crate::xroad::Mapping`]).
+    pub mapping: Option<PathBuf>,
+    /// A `departments` table file; without it the mapping supplies the departments.
+    pub departments: Option<PathBuf>,
+    /// Make a department for each member the mapping does not map, rather than
+    /// rejecting its exchanges.
+    pub auto_departments: bool,
+}
+
+/// What a load made of the records. Every record is accounted for:
+/// `records = 2 × pairs + client_orphans + producer_orphans + duplicates + unusable`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Records read.
+    pub records: u64,
+    /// Exchanges with both halves.
+    pub pairs: u64,
+    /// Exchanges with only the Client record.
+    pub client_orphans: u64,
+    /// Exchanges with only the Producer record.
+    pub producer_orphans: u64,
+    /// Records that repeated a half already taken, kept once.
+    pub duplicates: u64,
+    /// Records that could not be used (rejected, with the reason).
+    pub unusable: u64,
+    /// Members and subsystems the mapping does not map, with how many exchanges were
+    /// rejected for naming them.
+    pub unmapped: BTreeMap<String, u64>,
+    /// Departments made for members the mapping does not map (`--auto-departments`).
+    pub auto_departments: u64,
+}
+
+impl Summary {
+    /// Whether every record read is accounted for.
+    pub fn balances(&self) -> bool {
+        self.records
+            == 2 * self.pairs
+                + self.client_orphans
+                + self.producer_orphans
+                + self.duplicates
+                + self.unusable
+    }
+}
 
 /// Which security server logged a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

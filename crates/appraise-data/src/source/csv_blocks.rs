@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use csv::StringRecord;
 
+use super::{ColumnMap, LoadOptions, decode_hint, encoding_error};
 use crate::Error;
 use crate::rejects::REDACTED;
-use crate::source::{ColumnMap, LoadOptions, decode_hint, encoding_error};
 use crate::validate::{BlockBuilder, CheckedBlock, Reason, Rejection, TableSink, Validator};
 
 /// The most a block reserves ahead of reading.

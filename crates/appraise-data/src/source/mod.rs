@@ -1,7 +1,24 @@
-//! Where and how input files are read: the formats, the load's options, the file
-//! checks every reader makes (regular files only, records of bounded length), and the
-//! mapping of a file's columns onto the contract's. Below every reader; above the
-//! contract (`schema`, `validate`).
+//! Where rows come from. A source ([`Source`]) hands the loader each table's rows; the
+//! loader validates, de-duplicates, rejects and accounts for them the same way whatever
+//! the source. The sources, and [`open`], which picks one:
+//!
+//! | source | module |
+//! | --- | --- |
+//! | table files: CSV, JSON Lines, Parquet, Arrow IPC | [`files`] |
+//! | X-Road operational-monitoring records | `xroad::source` |
+//! | a warehouse's committed files | `warehouse` |
+//!
+//! [`open`] (`registry.rs`) picks the source of a `--data` or `--from`.
+//!
+//! Also here: the load's options, the file checks every reader makes (regular files
+//! only, records of bounded length), and the mapping of a file's columns onto the
+//! contract's. Below every reader; above the contract (`schema`, `validate`).
+
+mod csv_blocks;
+pub(crate) mod files;
+mod registry;
+
+pub(crate) use registry::open;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -11,7 +28,77 @@ use encoding_rs::{Encoding, UTF_8};
 
 use crate::pseudonym::Pseudonymiser;
 use crate::schema::{Kind, Table};
+use crate::validate::TableSink;
+use crate::xroad::XroadOptions;
 use crate::{Error, Warning};
+
+/// A place rows come from. The loader reads the departments first (twice: once to
+/// learn which departments load, since departments refer to each other, then to load
+/// them), then every other table in [`Table::ALL`] order, each once.
+pub(crate) trait Source {
+    /// Hands every row of `table` to `sink` (none for a table the source does not hold;
+    /// a warning says so where the table was expected).
+    fn read(
+        &mut self,
+        table: Table,
+        sink: &mut TableSink<'_>,
+        opts: &LoadOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), Error>;
+
+    /// The files `table`'s rows came from, for a run's provenance.
+    fn files(&self, table: Table) -> Vec<PathBuf>;
+
+    /// Whether its personal fields were pseudonymised when stored (a warehouse's), so
+    /// are kept as they are.
+    fn pseudonymised(&self) -> bool {
+        false
+    }
+
+    /// A table it leaves in committed files for queries to read there (a warehouse's),
+    /// rather than handing over its rows.
+    fn stored(&self, _table: Table) -> Option<Vec<StoredFile>> {
+        None
+    }
+
+    /// After the last table: its own account of the load, and its warnings.
+    fn finish(&mut self, _warnings: &mut Vec<Warning>) -> Option<SourceReport> {
+        None
+    }
+}
+
+/// A committed file as a query sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Its full path.
+    pub path: PathBuf,
+    /// Rows it holds.
+    pub rows: u64,
+    /// The earliest and latest value of the table's time column (µs UTC), when known.
+    pub span: Option<(i64, i64)>,
+    /// SHA-256 of its bytes, as the manifest records it.
+    pub sha256: String,
+}
+
+impl StoredFile {
+    /// Whether the file may hold rows whose time lies in `[start, end)`.
+    pub fn overlaps(&self, start: i64, end: i64) -> bool {
+        self.span.is_none_or(|(lo, hi)| lo < end && hi >= start)
+    }
+
+    /// Whether the file may hold rows whose time lies before `end`.
+    pub fn starts_before(&self, end: i64) -> bool {
+        self.span.is_none_or(|(lo, _)| lo < end)
+    }
+}
+
+/// A source's own account of a load, beside the tables' accounting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceReport {
+    /// X-Road: what became of every record (pairs, orphans, repeats).
+    Xroad(crate::xroad::Summary),
+}
 
 /// Bytes of CSV a worker takes at a time (a block grows past it to end on a whole
 /// record).
@@ -46,18 +133,6 @@ impl InputFormat {
             _ => None,
         }
     }
-}
-
-/// How X-Road records are turned into tables.
-#[derive(Debug, Clone, Default)]
-pub struct XroadOptions {
-    /// The mapping file from members and subsystems to departments ([`crate::xroad::Mapping`]).
-    pub mapping: Option<PathBuf>,
-    /// A `departments` table file; without it the mapping supplies the departments.
-    pub departments: Option<PathBuf>,
-    /// Make a department for each member the mapping does not map, rather than
-    /// rejecting its exchanges.
-    pub auto_departments: bool,
 }
 
 /// Settings for a load.
