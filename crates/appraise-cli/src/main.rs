@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 mod cli;
 mod commands;
-mod policy;
 
 /// A command line that cannot be carried out as given: a flag's value, or flags that do
 /// not go together. The user's input (exit 1), with its fix.

@@ -307,6 +307,9 @@ mod tests {
 
     #[test]
     fn planted_anomalies_change_only_their_providers_days() {
+        // Long: two generations, without and with planted anomalies, compared row by
+        // row: every row changed, dropped or added must be one a planted anomaly
+        // explains, and every anomaly must fall on a day of its kind.
         let tmp = tempfile::tempdir().unwrap();
         let run = |name: &str, anomalies: u64| {
             let out = tmp.path().join(name);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use appraise_data::staging::{Policy, Staging};
-use appraise_data::{Dataset, LoadOptions, load_dir};
+use appraise_data::{Dataset, LoadOptions};
 use appraise_kpi::{Calendar, Engine, EngineOptions, Period};
 use appraise_score::anomaly::{self, Found, Settings, window};
 use chrono::{Datelike, NaiveDate};
@@ -61,10 +61,7 @@ pub fn anomalies(job: AnomaliesJob) -> Result<AnomaliesFound, Error> {
     };
     let mut options = job.options;
     options.rejects_dir = None;
-    let data = load_dir(&job.data, &options).map_err(|source| Error::Load {
-        dir: job.data.clone(),
-        source,
-    })?;
+    let data = crate::load(&job.data, &options)?;
     // A period without exchanges is an error, as for `run`, unless allowed.
     let coverage = appraise_kpi::coverage::check_period(
         &data,

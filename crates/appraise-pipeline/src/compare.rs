@@ -48,10 +48,7 @@ pub fn compare(c: Comparison) -> Result<Compared, Error> {
     // The output folder is checked (and locked) before any work is done.
     let staging = Staging::new(&c.out, &c.write)?;
     let templates = Templates::load(None)?;
-    let data = appraise_data::load_dir(&c.data, &c.options).map_err(|source| Error::Load {
-        dir: c.data.clone(),
-        source,
-    })?;
+    let data = crate::load(&c.data, &c.options)?;
     let lang = c.lang;
     // The KPIs' titles in the page's language, from the whole library: the two
     // scorecards may use different KPIs.

@@ -39,12 +39,16 @@
 mod anomalies;
 mod appraise;
 mod compare;
+mod inspect;
 mod laps;
+pub mod policy;
 mod publish;
 mod run;
 mod runtime;
 mod score;
 pub mod series;
+mod settings;
+mod terminal;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,13 +60,16 @@ pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };
 pub use compare::{Compared, Comparison, compare};
+pub use inspect::{Rejects, Validated, check_kpis, kpi_matrix, query, validate};
 pub use laps::Laps;
+pub use policy::BUILT_IN;
 pub use publish::{
     COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish, rule as disclosure,
 };
-pub use run::{BUILT_IN, Done, Job, RUN_STEPS, Ranked, latest_quarter, run};
+pub use run::{Done, Job, RUN_STEPS, Ranked, latest_quarter, run};
 pub use runtime::block_on;
 pub use score::{ScoreDone, ScoreInput, Scoring, score};
+pub use settings::{Resolved, Settings};
 
 /// What stops an appraisal: a stage's own error (with its hint and whether it is the
 /// user's input), or one of the pipeline's.
@@ -112,6 +119,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Loads the data folder, X-Road records or warehouse `dir`; an error names it.
+fn load(
+    dir: &std::path::Path,
+    options: &appraise_data::LoadOptions,
+) -> Result<appraise_data::Dataset, Error> {
+    appraise_data::load_dir(dir, options).map_err(|source| Error::Load {
+        dir: dir.to_path_buf(),
+        source,
+    })
 }
 
 impl Error {

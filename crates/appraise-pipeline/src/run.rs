@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use appraise_data::manifest::Manifest;
 use appraise_data::staging::{Policy, Staging};
-use appraise_data::{Dataset, LoadOptions, Table, load_dir};
+use appraise_data::{Dataset, LoadOptions, Table};
 use appraise_kpi::Period;
 use appraise_report::charts::TOP_DEPARTMENTS;
 use appraise_report::fonts::Fonts;
@@ -18,9 +18,7 @@ use chrono::Datelike;
 use crate::appraise::{Rules, Scored, appraise};
 use crate::{Error, Laps, block_on};
 
-/// The folder name of the policy files built into a program (the binary's KPIs,
-/// calendars and scorecard), under which their paths are given: `(built-in)/kpis/x.sql`.
-pub const BUILT_IN: &str = "(built-in)";
+use crate::policy::BUILT_IN;
 
 /// Where a policy file came from, for the manifest: `built-in`, or its path.
 fn origin(path: &Path) -> String {
@@ -117,10 +115,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
 
     step("loading");
     options.rejects_dir = Some(staging.path().join("rejects"));
-    let mut data = load_dir(&data_dir, &options).map_err(|source| Error::Load {
-        dir: data_dir.clone(),
-        source,
-    })?;
+    let mut data = crate::load(&data_dir, &options)?;
     let period = match period {
         Some(p) => p,
         None => latest_quarter(&data, options.timezone)?,

@@ -2,7 +2,7 @@
 //! KPIs run, as [`crate::appraise()`]), or from a KPI matrix someone already has (an
 //! edited `kpis.csv`, or a researcher's own) with the departments it names.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use appraise_data::staging::{Policy, Staging};
 use appraise_data::{Dataset, LoadOptions, Warning};
@@ -23,6 +23,33 @@ pub enum ScoreInput {
         /// The departments it names.
         departments: PathBuf,
     },
+}
+
+impl ScoreInput {
+    /// A KPI matrix with its departments file, else the data folder; an error when
+    /// neither, or a matrix without departments, is given.
+    pub fn of(
+        matrix: Option<&Path>,
+        departments: Option<&Path>,
+        data: Option<&Path>,
+    ) -> Result<ScoreInput, Error> {
+        match (matrix, data) {
+            (Some(matrix), _) => Ok(ScoreInput::Matrix {
+                matrix: matrix.to_path_buf(),
+                departments: departments
+                    .ok_or_else(|| Error::Input {
+                        reason: "--kpi-matrix needs the departments".into(),
+                        hint: Some("add --departments FILE (departments.csv of the data)".into()),
+                    })?
+                    .to_path_buf(),
+            }),
+            (None, Some(dir)) => Ok(ScoreInput::Data(dir.to_path_buf())),
+            (None, None) => Err(Error::Input {
+                reason: "nothing to score".into(),
+                hint: Some("pass --data DIR, or --kpi-matrix FILE with --departments FILE".into()),
+            }),
+        }
+    }
 }
 
 /// A scoring to do.
@@ -62,10 +89,7 @@ pub fn score(s: Scoring) -> Result<ScoreDone, Error> {
     };
     let (appraisal, data, warnings) = match &s.input {
         ScoreInput::Data(dir) => {
-            let data = appraise_data::load_dir(dir, &s.options).map_err(|source| Error::Load {
-                dir: dir.clone(),
-                source,
-            })?;
+            let data = crate::load(dir, &s.options)?;
             let scored = appraise(dir, &data, &s.period, s.rules, &mut Laps::start("kpis"))?;
             let mut warnings = scored.coverage;
             warnings.extend(scored.warnings);

@@ -1,6 +1,7 @@
 //! A data set summarised for a terminal (a table, or lines in the report's words) and
 //! for scripts (JSON): rows read, loaded and rejected per table, rejections by reason,
-//! departments by level, each log's span, and what became of X-Road records.
+//! departments by level, each log's span, what became of X-Road records; what an
+//! ingest did; the KPI library.
 
 use std::fmt::Write as _;
 
@@ -222,4 +223,61 @@ fn local_date(us: i64, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// What an ingest did, per table (read, loaded, rejected, duplicates, already in the
+/// warehouse, written), the source's own account, and the files committed to `into`.
+pub fn ingested(done: &appraise_data::warehouse::Ingested, into: &std::path::Path) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<16} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12}",
+        "table", "read", "loaded", "rejected", "duplicates", "in warehouse", "written"
+    );
+    for (table, a) in &done.accounting {
+        let _ = writeln!(
+            s,
+            "{table:<16} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12}",
+            a.read,
+            a.loaded,
+            a.rejected,
+            a.duplicates,
+            done.already_present.get(table).copied().unwrap_or(0),
+            done.written.get(table).copied().unwrap_or(0),
+        );
+    }
+    if let Some(r) = &done.report {
+        s.push_str(&source_report(r));
+    }
+    let _ = writeln!(
+        s,
+        "{} files committed to {}",
+        done.files.len(),
+        into.display()
+    );
+    s
+}
+
+/// The KPI library, one line each: id, dimension, direction, unit, title.
+pub fn kpi_list(kpis: &[appraise_kpi::KpiDef]) -> String {
+    let mut s = format!(
+        "{:<28} {:<16} {:<9} {:<14} title\n",
+        "kpi", "dimension", "direction", "unit"
+    );
+    for k in kpis {
+        let direction = match k.direction {
+            appraise_kpi::Direction::Higher => "higher",
+            appraise_kpi::Direction::Lower => "lower",
+        };
+        let _ = writeln!(
+            s,
+            "{:<28} {:<16} {:<9} {:<14} {}",
+            k.id,
+            k.dimension,
+            direction,
+            k.unit.as_deref().unwrap_or(""),
+            k.title
+        );
+    }
+    s
 }

@@ -182,6 +182,82 @@ struct Day {
     p90: Option<f64>,
 }
 
+/// Each (provider, consumer) pair's days, by date (`consumer` `None`: all its
+/// consumers together).
+fn series_of(days: &[ExchangeDay]) -> BTreeMap<(&str, Option<&str>), BTreeMap<NaiveDate, Day>> {
+    let mut series: BTreeMap<_, BTreeMap<NaiveDate, Day>> = BTreeMap::new();
+    for d in days {
+        let day = Day {
+            n: d.n as f64,
+            failed: d.failed as f64,
+            timed: d.timed as f64,
+            p90: d.p90_ms,
+        };
+        series
+            .entry((d.provider.as_str(), d.consumer.as_deref()))
+            .or_default()
+            .insert(d.day, day);
+    }
+    series
+}
+
+/// A series' days from its first exchange (or `start`, if later) to `last`, every
+/// day, those without exchanges as 0, each with whether it is a working day.
+fn line_of(
+    known: &BTreeMap<NaiveDate, Day>,
+    start: NaiveDate,
+    last: NaiveDate,
+    is_workday: &impl Fn(NaiveDate) -> bool,
+) -> Vec<(NaiveDate, bool, Day)> {
+    let Some(&first) = known.keys().next() else {
+        return Vec::new();
+    };
+    first
+        .max(start)
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| (d, is_workday(d), known.get(&d).copied().unwrap_or_default()))
+        .collect()
+}
+
+/// The anomalies of one day `today` (a working day or not) against its `baseline`
+/// days, at the score `z`, into `out`: an outage (by volume, or by failure rate where
+/// that scores higher), a latency regression, a spike. `flag` makes one.
+fn judge(
+    baseline: &[Day],
+    today: Day,
+    working: bool,
+    z: f64,
+    flag: impl Fn(Kind, Metric, (f64, f64, f64)) -> Anomaly,
+    out: &mut Vec<Anomaly>,
+) {
+    let mut outage: Option<Anomaly> = None;
+    let volume = judge_volume(baseline, today);
+    if working && volume.2 <= -z && volume.1 <= 0.5 * volume.0 {
+        outage = Some(flag(Kind::Outage, Metric::Volume, volume));
+    }
+    if let Some(f) = judge_failures(baseline, today)
+        && working
+        && today.failed >= 5.0
+        && f.2 >= z
+        && f.1 >= f.0 + 0.25
+        && outage.as_ref().is_none_or(|o| o.score.abs() < f.2)
+    {
+        outage = Some(flag(Kind::Outage, Metric::FailureRate, f));
+    }
+    out.extend(outage);
+    if let Some(p) = judge_latency(baseline, today)
+        && today.timed >= MIN_TIMED
+        && p.2 >= z
+        && p.1 >= 1.5 * p.0
+    {
+        out.push(flag(Kind::LatencyRegression, Metric::P90Ms, p));
+    }
+    if volume.2 >= z && volume.1 >= 2.0 * volume.0 && volume.1 >= MIN_SPIKE {
+        out.push(flag(Kind::Spike, Metric::Volume, volume));
+    }
+}
+
 /// Flags the anomalies of `period` in `days` (the exchange days of the period and of
 /// the `weeks` weeks before it), with `is_workday` telling the kind of each day.
 pub fn find(
@@ -190,37 +266,11 @@ pub fn find(
     is_workday: impl Fn(NaiveDate) -> bool,
     settings: &Settings,
 ) -> Found {
-    let mut series: BTreeMap<(&str, Option<&str>), BTreeMap<NaiveDate, Day>> = BTreeMap::new();
-    for d in days {
-        series
-            .entry((d.provider.as_str(), d.consumer.as_deref()))
-            .or_default()
-            .insert(
-                d.day,
-                Day {
-                    n: d.n as f64,
-                    failed: d.failed as f64,
-                    timed: d.timed as f64,
-                    p90: d.p90_ms,
-                },
-            );
-    }
+    let series = series_of(days);
     let window_start = window(period, settings).first_day;
     let mut found = Found::default();
     for ((provider, consumer), known) in &series {
-        // From the series' first exchange, every day, those without exchanges as 0.
-        let Some(&first) = known.keys().next() else {
-            continue;
-        };
-        let dates: Vec<NaiveDate> = first
-            .max(window_start)
-            .iter_days()
-            .take_while(|d| *d <= period.last_day)
-            .collect();
-        let line: Vec<(NaiveDate, bool, Day)> = dates
-            .iter()
-            .map(|&d| (d, is_workday(d), known.get(&d).copied().unwrap_or_default()))
-            .collect();
+        let line = line_of(known, window_start, period.last_day, &is_workday);
         if consumer.is_some() {
             let working = line.iter().filter(|x| x.1).map(|x| x.2.n);
             if median(working).is_none_or(|m| m < settings.busy_pair) {
@@ -255,36 +305,14 @@ pub fn find(
                 observed,
                 score,
             };
-            let z = settings.z;
-            let mut outage: Option<Anomaly> = None;
-            let volume = judge_volume(&baseline, today);
-            if working && volume.2 <= -z && volume.1 <= 0.5 * volume.0 {
-                outage = Some(flag(Kind::Outage, Metric::Volume, volume));
-            }
-            if let Some(f) = judge_failures(&baseline, today)
-                && working
-                && today.failed >= 5.0
-                && f.2 >= z
-                && f.1 >= f.0 + 0.25
-                && outage.as_ref().is_none_or(|o| o.score.abs() < f.2)
-            {
-                outage = Some(flag(Kind::Outage, Metric::FailureRate, f));
-            }
-            found.anomalies.extend(outage);
-            if let Some(p) = judge_latency(&baseline, today)
-                && today.timed >= MIN_TIMED
-                && p.2 >= z
-                && p.1 >= 1.5 * p.0
-            {
-                found
-                    .anomalies
-                    .push(flag(Kind::LatencyRegression, Metric::P90Ms, p));
-            }
-            if volume.2 >= z && volume.1 >= 2.0 * volume.0 && volume.1 >= MIN_SPIKE {
-                found
-                    .anomalies
-                    .push(flag(Kind::Spike, Metric::Volume, volume));
-            }
+            judge(
+                &baseline,
+                today,
+                working,
+                settings.z,
+                flag,
+                &mut found.anomalies,
+            );
         }
     }
     found.anomalies.sort_by(|a, b| {

@@ -466,9 +466,9 @@ fn effort(movable: &[Movable], set: &[usize], f: f64, tier: usize) -> f64 {
 type Found = (f64, f64, Vec<usize>, Standing);
 
 /// The least-effort set of KPIs that reaches the goal within the caps of `tier`
-/// ([`routes`]): each KPI alone, then pairs and triples of the candidates; a set is searched only if it reaches the
-/// goal at the factor where its effort equals the best found so far (else it cannot
-/// do better). Failing those, the broad route: the `m` KPIs that gain most, for the
+/// ([`routes`]): each KPI alone, then pairs and triples of the candidates; a set is
+/// searched only up to the factor where its effort equals the best found so far (it
+/// cannot do better beyond). Failing those, the broad route: the `m` KPIs that gain most, for the
 /// smallest `m` that reaches the goal.
 fn cheapest(
     rescore: &Rescore<'_>,
@@ -499,58 +499,23 @@ fn cheapest(
     let ordered: Vec<usize> = gains.iter().map(|g| g.0).collect();
     // The smallest factor up to `limit` at which `set` reaches the goal, with the
     // standing it gives; `None` where `limit` does not.
-    let mut search = |set: &[usize], limit: f64| -> Option<(f64, Standing)> {
-        let mut reaching = |f: f64| score_at(set, f).map(|(s, _)| s).filter(|&s| reached(s));
-        let mut at = reaching(limit)?;
-        // Bisect ln f: `short` never reaches the goal, `long` always does.
-        let (mut short, mut long) = (0.0f64, limit.ln());
-        for _ in 0..64 {
-            if long - short <= ROUTE_PRECISION {
-                break;
-            }
-            let mid = (short + long) / 2.0;
-            match reaching(mid.exp()) {
-                Some(s) => {
-                    long = mid;
-                    at = s;
-                }
-                None => short = mid,
-            }
-        }
-        Some((long.exp(), at))
+    let mut search = |set: &[usize], limit: f64| {
+        smallest_factor(limit, |f| {
+            score_at(set, f).map(|(s, _)| s).filter(|&s| reached(s))
+        })
     };
     let most = |set: &[usize]| {
         set.iter()
             .map(|&i| movable[i].cap_factor(tier))
             .fold(1.0, f64::max)
     };
-    // Every KPI alone, then the pairs and triples of the candidates.
-    let mut candidates: Vec<usize> = ordered.iter().copied().take(CANDIDATES).collect();
-    candidates.sort_unstable();
-    let mut singles: Vec<usize> = ordered.clone();
-    singles.sort_unstable();
-    let sets = singles.iter().map(|&i| vec![i]).chain(
-        subsets(candidates.len(), MAX_STEPS)
-            .into_iter()
-            .filter(|set| set.len() > 1)
-            .map(|set| set.iter().map(|&i| candidates[i]).collect()),
-    );
     let mut best: Option<Found> = None;
-    for set in sets {
+    for set in route_sets(&ordered) {
         let most = most(&set);
         // The factor beyond which this set costs more than the best so far.
         let limit = match &best {
             Some((e, ..)) if effort(movable, &set, most, tier) > *e => {
-                let (mut lo, mut hi) = (1.0, most);
-                for _ in 0..60 {
-                    let mid = (lo + hi) / 2.0;
-                    if effort(movable, &set, mid, tier) > *e {
-                        hi = mid;
-                    } else {
-                        lo = mid;
-                    }
-                }
-                lo
+                within_effort(movable, &set, most, tier, *e)
             }
             _ => most,
         };
@@ -571,6 +536,66 @@ fn cheapest(
         let (f, at) = search(&set, most(&set))?;
         Some((effort(movable, &set, f, tier), f, set, at))
     })
+}
+
+/// The smallest factor up to `limit` at which `reaching` gives a standing (it does for
+/// every larger factor), with that standing; `None` where `limit` gives none. Bisects
+/// ln f to [`ROUTE_PRECISION`].
+fn smallest_factor(
+    limit: f64,
+    mut reaching: impl FnMut(f64) -> Option<Standing>,
+) -> Option<(f64, Standing)> {
+    let mut at = reaching(limit)?;
+    // `short` never reaches the goal, `long` always does.
+    let (mut short, mut long) = (0.0f64, limit.ln());
+    for _ in 0..64 {
+        if long - short <= ROUTE_PRECISION {
+            break;
+        }
+        let mid = (short + long) / 2.0;
+        match reaching(mid.exp()) {
+            Some(s) => {
+                long = mid;
+                at = s;
+            }
+            None => short = mid,
+        }
+    }
+    Some((long.exp(), at))
+}
+
+/// The sets of KPIs [`cheapest`] tries, of `ordered` (the KPIs that gain, most
+/// first): every KPI alone, then the pairs and triples of the first [`CANDIDATES`],
+/// each set in increasing order.
+fn route_sets(ordered: &[usize]) -> Vec<Vec<usize>> {
+    let mut candidates: Vec<usize> = ordered.iter().copied().take(CANDIDATES).collect();
+    candidates.sort_unstable();
+    let mut singles: Vec<usize> = ordered.to_vec();
+    singles.sort_unstable();
+    let pairs_and_triples = subsets(candidates.len(), MAX_STEPS)
+        .into_iter()
+        .filter(|set| set.len() > 1)
+        .map(|set| set.iter().map(|&i| candidates[i]).collect());
+    singles
+        .iter()
+        .map(|&i| vec![i])
+        .chain(pairs_and_triples)
+        .collect()
+}
+
+/// The largest factor up to `most` at which moving `set` costs no more effort than
+/// `budget` (by bisection; the effort grows with the factor).
+fn within_effort(movable: &[Movable], set: &[usize], most: f64, tier: usize, budget: f64) -> f64 {
+    let (mut lo, mut hi) = (1.0, most);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if effort(movable, set, mid, tier) > budget {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    lo
 }
 
 /// Every set of 1 to `most` of `0..n`, smallest first, each in increasing order.

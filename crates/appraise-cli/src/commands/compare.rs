@@ -4,52 +4,42 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use appraise_pipeline::Comparison;
-use appraise_report::lang::Lang;
+use appraise_pipeline::{Comparison, Resolved};
 
-use crate::cli::{CompareArgs, Language};
+use crate::cli::CompareArgs;
 
 pub(crate) fn run(args: CompareArgs) -> Result<ExitCode> {
-    let (data, a) = (&args.appraisal.data, &args.appraisal.policy);
     if args.base_period.is_none() && args.base_scorecard.is_none() {
         anyhow::bail!(crate::Usage {
             reason: "nothing to compare: the same period under the same scorecard".into(),
             hint: Some("add --base-period P, --base-scorecard FILE, or both".into()),
         });
     }
-    let base_period = args.base_period.clone().unwrap_or_else(|| a.period.clone());
-    let base_card = args.base_scorecard.as_deref().or(a.scorecard.as_deref());
-    let (card, options) = super::scorecard_and_options(&data.read, a.scorecard.as_deref())?;
-    let rules = |card| {
-        super::rules(
-            card,
-            options.timezone,
-            &a.queries,
-            &a.cluster,
-            a.allow_empty,
-        )
-    };
-    let base = match &args.base_scorecard {
-        Some(path) => crate::policy::scorecard(Some(path))?,
-        None => card.clone(),
-    };
-    let (base, now) = (rules(base)?, rules(card)?);
+    let period = &args.appraisal.policy.period;
+    let base_period = args.base_period.clone().unwrap_or_else(|| period.clone());
+    let mut settings = args.appraisal.settings(&args.write)?;
     // The output may not hold anything either appraisal reads.
-    let mut inputs =
-        super::appraisal_inputs(&data.data, a.scorecard.as_deref(), &a.queries, &options);
-    inputs.extend(base_card);
-    let write = super::write_policy(&args.write, &inputs);
+    settings.also_reads.extend(args.base_scorecard.clone());
+    let Resolved {
+        rules: now,
+        options,
+        write,
+    } = settings.resolve()?;
+    let base = match &args.base_scorecard {
+        Some(path) => {
+            let card = appraise_pipeline::policy::scorecard(Some(path))?;
+            settings.rules(card, options.timezone)?
+        }
+        None => now.clone(),
+    };
     let done = appraise_pipeline::compare(Comparison {
-        data: data.data.clone(),
+        data: settings.data()?.to_path_buf(),
         options,
         base: (base_period, base),
-        now: (a.period.clone(), now),
+        now: (period.clone(), now),
         out: args.out.clone(),
         write,
-        lang: match args.lang {
-            Language::Zh => Lang::Zh,
-            Language::En => Lang::En,
-        },
+        lang: args.lang.into(),
     })?;
     super::report_rejections(&done.data);
     for w in &done.warnings {

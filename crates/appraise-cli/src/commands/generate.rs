@@ -15,8 +15,8 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
             hint: Some("write it as YYYY-MM-DD, e.g. 2026-01-01".into()),
         })
     })?;
-    let staging =
-        appraise_data::staging::Staging::new(&args.out, &super::write_policy(&args.write, &[]))?;
+    let settings = args.write.onto(super::settings());
+    let staging = appraise_data::staging::Staging::new(&args.out, &settings.write_policy())?;
     let opts = GenerateOptions {
         seed: args.seed,
         departments: args.departments,
@@ -30,11 +30,7 @@ pub(crate) fn run(args: GenerateArgs) -> Result<ExitCode> {
         out: staging.path().to_path_buf(),
         timezone: super::parse_timezone(&args.timezone)?,
         workdays: match args.anomalies {
-            Some(_) => Some(
-                super::kpi::calendar(&crate::cli::QueryArgs::default())?
-                    .exceptions()
-                    .clone(),
-            ),
+            Some(_) => Some(settings.calendar()?.exceptions().clone()),
             None => None,
         },
         anomalies: args.anomalies.unwrap_or(0),

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, Period};
+use anyhow::Result;
+use appraise_kpi::KpiDef;
 
 use crate::cli::{KpiCheckArgs, KpiCommand, KpiListArgs, KpiRunArgs, OutputFormat, QueryArgs};
 
@@ -15,38 +15,15 @@ pub(crate) fn run(cmd: KpiCommand) -> Result<ExitCode> {
     }
 }
 
-pub(crate) fn library(q: &QueryArgs) -> Result<Vec<KpiDef>> {
-    crate::policy::kpis(q.kpis.as_deref())
-}
-
-pub(crate) fn calendar(q: &QueryArgs) -> Result<Calendar> {
-    crate::policy::calendar(q.calendars.as_deref())
+fn library(q: &QueryArgs) -> Result<Vec<KpiDef>> {
+    Ok(q.onto(super::settings()).library()?)
 }
 
 fn list(args: KpiListArgs) -> Result<ExitCode> {
     let kpis = library(&args.queries)?;
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&kpis)?),
-        _ => {
-            println!(
-                "{:<28} {:<16} {:<9} {:<14} title",
-                "kpi", "dimension", "direction", "unit"
-            );
-            for k in &kpis {
-                let direction = match k.direction {
-                    appraise_kpi::Direction::Higher => "higher",
-                    appraise_kpi::Direction::Lower => "lower",
-                };
-                println!(
-                    "{:<28} {:<16} {:<9} {:<14} {}",
-                    k.id,
-                    k.dimension,
-                    direction,
-                    k.unit.as_deref().unwrap_or(""),
-                    k.title
-                );
-            }
-        }
+        _ => print!("{}", appraise_report::summary::kpi_list(&kpis)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -60,47 +37,38 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
             .map(|f| KpiDef::from_file(f).map_err(anyhow::Error::from))
             .collect::<Result<_>>()?
     };
-    let engine = Engine::without_data(calendar(&args.queries)?, &EngineOptions::default())
-        .map_err(anyhow::Error::from)?;
-    // Any period will do: the tables are empty, only the plans matter.
-    let period: Period = "2026Q1".parse().map_err(anyhow::Error::from)?;
-    engine.scope(Some(&period)).map_err(anyhow::Error::from)?;
+    let settings = args.queries.onto(super::settings());
+    let checked = appraise_pipeline::check_kpis(&settings, kpis)?;
+    let total = checked.len();
     let mut failed = 0;
-    for k in &kpis {
-        match super::block_on(engine.check(k))? {
-            Ok(()) => println!("ok      {} ({})", k.id, k.path.display()),
-            Err(e) => {
-                failed += 1;
-                println!("FAILED  {} ({})", k.id, k.path.display());
-                let hint = e.hint();
-                // With its causes, as `main` prints an error.
-                eprintln!("error: {:#}", anyhow::Error::from(e));
-                if let Some(h) = hint {
-                    eprintln!("hint: {h}");
-                }
-            }
+    for (k, problem) in checked {
+        let Some(e) = problem else {
+            println!("ok      {} ({})", k.id, k.path.display());
+            continue;
+        };
+        failed += 1;
+        println!("FAILED  {} ({})", k.id, k.path.display());
+        let hint = e.hint();
+        // With its causes, as `main` prints an error.
+        eprintln!("error: {:#}", anyhow::Error::from(e));
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
         }
     }
     if failed > 0 {
-        eprintln!("{failed} of {} KPIs failed", kpis.len());
+        eprintln!("{failed} of {total} KPIs failed");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
-    let period = args.period.clone();
-    let kpis = appraise_kpi::select(library(&args.queries)?, &args.kpi)?;
-    let opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
-    let engine_opts = super::engine_options(opts.timezone, &args.cluster);
-    let data = appraise_data::load_dir(&args.data.data, &opts)
-        .with_context(|| format!("loading {}", args.data.data.display()))?;
+    let mut settings = args
+        .queries
+        .onto(args.data.read.settings(Some(&args.data.data))?);
+    settings.cluster = args.cluster.cluster.clone();
+    let (data, matrix) = appraise_pipeline::kpi_matrix(&settings, &args.period, &args.kpi)?;
     super::report_rejections(&data);
-    let engine =
-        Engine::new(&data, calendar(&args.queries)?, &engine_opts).map_err(anyhow::Error::from)?;
-    let matrix = super::block_on(engine.run(&period, &kpis))?.map_err(anyhow::Error::from)?;
-    let batch = matrix.to_batch().map_err(anyhow::Error::from)?;
-    let inputs = super::appraisal_inputs(&args.data.data, None, &args.queries, &opts);
-    args.output.write(&[batch], &inputs)?;
+    args.output.write(&[matrix], &settings)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,12 @@
 
 use std::process::ExitCode;
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use appraise_data::xroad::XroadOptions;
 use appraise_data::{LoadOptions, Pseudonymiser, encoding_for_label};
+use appraise_pipeline::{Resolved, Settings};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ReadArgs};
@@ -124,143 +127,105 @@ pub(crate) fn parse_timezone(name: &str) -> Result<chrono_tz::Tz> {
     })
 }
 
-/// The appraisal's zone, one rule for every command: `--timezone`, else the zone of
-/// the scorecard the command would use (`scorecard`, else `queries/scorecard.toml`,
-/// else the built-in one).
-pub(crate) fn zone(read: &ReadArgs, scorecard: Option<&std::path::Path>) -> Result<chrono_tz::Tz> {
-    match &read.timezone {
-        Some(name) => parse_timezone(name),
-        None => crate::policy::scorecard_zone(scorecard),
+/// The settings of a command without flags but `--query-timeout`.
+pub(crate) fn settings() -> Settings {
+    Settings {
+        query_timeout: query_timeout(),
+        ..Settings::default()
     }
 }
 
-/// Load settings from the reading flags (flags over environment over defaults), in the
-/// appraisal's zone `timezone`.
-pub(crate) fn load_options(read: &ReadArgs, timezone: chrono_tz::Tz) -> Result<LoadOptions> {
-    let encoding = match &read.encoding {
-        None => None,
-        Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
-            anyhow::Error::new(crate::Usage {
-                reason: format!("unknown encoding {label:?}"),
-                hint: Some("use utf-8, gb18030 or gbk".into()),
-            })
-        })?),
-    };
-    let pseudonymiser = Pseudonymiser::from_env_or_file(read.pseudonym_key_file.as_deref())
-        .context("reading the pseudonymisation key")?;
-    Ok(LoadOptions {
-        timezone,
-        input_format: read.input_format,
-        encoding,
-        pseudonymiser,
-        xroad: XroadOptions {
-            mapping: read.mapping.clone(),
-            departments: read.departments.clone(),
-            auto_departments: read.auto_departments,
-        },
-        max_record_bytes: read.max_record_bytes,
-        ..LoadOptions::default()
-    })
-}
-
-/// The scorecard a scoring command uses (`scorecard`, else `queries/scorecard.toml`,
-/// else the built-in one), parsed once, and the load settings in the appraisal's zone:
-/// `--timezone`, else the scorecard's.
-pub(crate) fn scorecard_and_options(
-    read: &ReadArgs,
-    scorecard: Option<&std::path::Path>,
-) -> Result<(appraise_score::Scorecard, LoadOptions)> {
-    let card = crate::policy::scorecard(scorecard)?;
-    let zone = match &read.timezone {
-        Some(name) => parse_timezone(name)?,
-        None => card.timezone,
-    };
-    Ok((card, load_options(read, zone)?))
-}
-
-/// The engine's settings: the zone of dates and periods, and where queries run.
-pub(crate) fn engine_options(
-    timezone: chrono_tz::Tz,
-    cluster: &crate::cli::ClusterArgs,
-) -> appraise_kpi::EngineOptions {
-    appraise_kpi::EngineOptions {
-        timezone,
-        cluster: cluster.cluster.clone(),
-        ..appraise_kpi::EngineOptions::default()
-    }
-}
-
-/// How a command may treat its output folder: `--force`, `--wait`, and the paths it
-/// reads, which the output may not hold.
-/// What an appraisal reads, which its output folder may not hold: the data, the
-/// scorecard, the KPI and calendar folders, and the X-Road mapping files.
-pub(crate) fn appraisal_inputs<'a>(
-    data: &'a std::path::Path,
-    scorecard: Option<&'a std::path::Path>,
-    queries: &'a crate::cli::QueryArgs,
-    options: &'a LoadOptions,
-) -> Vec<&'a std::path::Path> {
-    let x = &options.xroad;
-    let mut inputs = vec![data];
-    inputs.extend(scorecard);
-    inputs.extend(queries.kpis.as_deref());
-    inputs.extend(queries.calendars.as_deref());
-    inputs.extend(x.mapping.as_deref());
-    inputs.extend(x.departments.as_deref());
-    inputs
-}
-
-pub(crate) fn write_policy(
-    write: &crate::cli::WriteArgs,
-    inputs: &[&std::path::Path],
-) -> appraise_data::staging::Policy {
-    appraise_data::staging::Policy {
-        force: write.force,
-        wait: write.wait,
-        inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
-    }
-}
-
-/// Where `validate` and `ingest` put rejected rows: `--rejects DIR` when given, else
-/// `reports/out/rejects` only when rows were rejected. Staged like any output folder.
-pub(crate) struct Rejects {
-    staging: appraise_data::staging::Staging,
-    asked: bool,
-}
-
-impl Rejects {
-    /// The folder used when `--rejects` is not given.
-    pub(crate) const DEFAULT: &str = "reports/out/rejects";
-
-    pub(crate) fn start(
-        asked: Option<&std::path::Path>,
-        write: &crate::cli::WriteArgs,
-        data: &std::path::Path,
-        read: &crate::cli::ReadArgs,
-    ) -> Result<Rejects> {
-        let target = asked.unwrap_or(std::path::Path::new(Self::DEFAULT));
-        let mut inputs = vec![data];
-        inputs.extend(read.mapping.as_deref());
-        inputs.extend(read.departments.as_deref());
-        inputs.extend(read.pseudonym_key_file.as_deref());
-        let staging = appraise_data::staging::Staging::new(target, &write_policy(write, &inputs))?;
-        Ok(Rejects {
-            staging,
-            asked: asked.is_some(),
+impl ReadArgs {
+    /// The settings a command reading `data` with these flags has (flags over
+    /// environment over defaults).
+    pub(crate) fn settings(&self, data: Option<&Path>) -> Result<Settings> {
+        let encoding = match &self.encoding {
+            None => None,
+            Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
+                anyhow::Error::new(crate::Usage {
+                    reason: format!("unknown encoding {label:?}"),
+                    hint: Some("use utf-8, gb18030 or gbk".into()),
+                })
+            })?),
+        };
+        let pseudonymiser = Pseudonymiser::from_env_or_file(self.pseudonym_key_file.as_deref())
+            .context("reading the pseudonymisation key")?;
+        Ok(Settings {
+            data: data.map(Path::to_path_buf),
+            key_file: self.pseudonym_key_file.clone(),
+            timezone: self.timezone.as_deref().map(parse_timezone).transpose()?,
+            load: LoadOptions {
+                input_format: self.input_format,
+                encoding,
+                pseudonymiser,
+                xroad: XroadOptions {
+                    mapping: self.mapping.clone(),
+                    departments: self.departments.clone(),
+                    auto_departments: self.auto_departments,
+                },
+                max_record_bytes: self.max_record_bytes,
+                ..LoadOptions::default()
+            },
+            ..settings()
         })
     }
+}
 
-    /// Where the loader writes them meanwhile.
-    pub(crate) fn path(&self) -> &std::path::Path {
-        self.staging.path()
+impl crate::cli::QueryArgs {
+    /// `settings` with the KPI and calendar folders of these flags.
+    pub(crate) fn onto(&self, settings: Settings) -> Settings {
+        Settings {
+            kpis: self.kpis.clone(),
+            calendars: self.calendars.clone(),
+            ..settings
+        }
+    }
+}
+
+impl crate::cli::PolicyArgs {
+    /// `settings` with the policy files, the cluster and `--allow-empty` of these flags.
+    pub(crate) fn onto(&self, settings: Settings) -> Settings {
+        self.queries.onto(Settings {
+            scorecard: self.scorecard.clone(),
+            cluster: self.cluster.cluster.clone(),
+            allow_empty: self.allow_empty,
+            ..settings
+        })
+    }
+}
+
+impl crate::cli::AppraisalArgs {
+    /// The settings of an appraisal: the data and how they are read, the policy files,
+    /// the cluster, `--allow-empty`, and how the output may be written.
+    pub(crate) fn settings(&self, write: &crate::cli::WriteArgs) -> Result<Settings> {
+        let read = self.data.read.settings(Some(&self.data.data))?;
+        Ok(self.policy.onto(write.onto(read)))
     }
 
-    /// Commits them when asked for or when there are any; where they are.
-    pub(crate) fn finish(self, rejected: u64) -> Result<Option<std::path::PathBuf>> {
-        if self.asked || rejected > 0 {
-            Ok(Some(self.staging.commit()?))
-        } else {
-            Ok(None)
+    /// [`Self::settings`], and them resolved.
+    pub(crate) fn resolve(&self, write: &crate::cli::WriteArgs) -> Result<(Settings, Resolved)> {
+        let settings = self.settings(write)?;
+        let resolved = settings.resolve()?;
+        Ok((settings, resolved))
+    }
+}
+
+impl From<crate::cli::Language> for appraise_report::lang::Lang {
+    fn from(lang: crate::cli::Language) -> Self {
+        match lang {
+            crate::cli::Language::Zh => Self::Zh,
+            crate::cli::Language::En => Self::En,
+        }
+    }
+}
+
+impl crate::cli::WriteArgs {
+    /// `settings` with `--force` and `--wait`.
+    pub(crate) fn onto(&self, settings: Settings) -> Settings {
+        Settings {
+            force: self.force,
+            wait: self.wait,
+            ..settings
         }
     }
 }
@@ -268,38 +233,12 @@ impl Rejects {
 /// How long one call into the engine may run (`--query-timeout`).
 static QUERY_TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
 
-/// Runs `work` on the engine's runtime, within `--query-timeout` (dropped, and so
-/// cancelled, when it runs longer).
-pub(crate) fn block_on<F: std::future::Future>(work: F) -> Result<F::Output> {
-    Ok(appraise_pipeline::block_on(work, query_timeout())?)
-}
-
 /// How long one call into the engine may run (`--query-timeout`).
 pub(crate) fn query_timeout() -> std::time::Duration {
     QUERY_TIMEOUT
         .get()
         .copied()
         .unwrap_or(std::time::Duration::from_secs(3600))
-}
-
-/// The rules of an appraisal: `scorecard`, and from the flags the KPI library and
-/// calendar (the built-in ones where no flag or local file names them), the engine's
-/// zone and cluster.
-pub(crate) fn rules(
-    scorecard: appraise_score::Scorecard,
-    timezone: chrono_tz::Tz,
-    queries: &crate::cli::QueryArgs,
-    cluster: &crate::cli::ClusterArgs,
-    allow_empty: bool,
-) -> Result<appraise_pipeline::Rules> {
-    Ok(appraise_pipeline::Rules {
-        scorecard,
-        library: kpi::library(queries)?,
-        calendar: kpi::calendar(queries)?,
-        engine: engine_options(timezone, cluster),
-        allow_empty,
-        query_timeout: query_timeout(),
-    })
 }
 
 impl crate::cli::OutputArgs {
@@ -310,14 +249,10 @@ impl crate::cli::OutputArgs {
 
     /// A writer of a result that comes batch by batch, where `--out` and `--format` say:
     /// `--out FILE` is a new file, or with `--force` an existing one replaced, and may
-    /// not be or lie in one of `inputs`, even with `--force`.
-    pub(crate) fn stream(
-        &self,
-        inputs: &[&std::path::Path],
-    ) -> Result<appraise_report::tables::Stream> {
+    /// not be or lie in what `settings` read, even with `--force`.
+    pub(crate) fn stream(&self, settings: &Settings) -> Result<appraise_report::tables::Stream> {
         if let Some(path) = &self.out {
-            let inputs: Vec<_> = inputs.iter().map(|p| p.to_path_buf()).collect();
-            appraise_data::staging::check_output_file(path, &inputs)?;
+            appraise_data::staging::check_output_file(path, &settings.inputs())?;
         }
         Ok(appraise_report::tables::Stream::open(
             self.result_format(),
@@ -330,9 +265,9 @@ impl crate::cli::OutputArgs {
     pub(crate) fn write(
         &self,
         batches: &[datafusion::arrow::record_batch::RecordBatch],
-        inputs: &[&std::path::Path],
+        settings: &Settings,
     ) -> Result<()> {
-        let mut out = self.stream(inputs)?;
+        let mut out = self.stream(settings)?;
         for b in batches {
             out.push(b)?;
         }

@@ -1,46 +1,35 @@
-//! `appraise validate`: load, check, account for every row; write rejects.
+//! `appraise validate`: load, check, account for every row; write rejects
+//! ([`appraise_pipeline::validate()`]).
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use appraise_data::load_dir;
+use anyhow::Result;
 
 use crate::cli::{SummaryFormat, ValidateArgs};
 
 pub(crate) fn run(args: ValidateArgs) -> Result<ExitCode> {
-    let mut opts = super::load_options(&args.data.read, super::zone(&args.data.read, None)?)?;
-    let rejects = super::Rejects::start(
-        args.rejects.as_deref(),
-        &args.write,
-        &args.data.data,
-        &args.data.read,
-    )?;
-    opts.rejects_dir = Some(rejects.path().to_path_buf());
-    // A warehouse: every committed file is checked against its manifest first.
-    let verified = if appraise_data::warehouse::is_warehouse(&args.data.data) {
-        Some(appraise_data::warehouse::verify(&args.data.data)?)
-    } else {
-        None
-    };
-    let data = load_dir(&args.data.data, &opts)
-        .with_context(|| format!("loading {}", args.data.data.display()))?;
-    let written = rejects.finish(data.tables.iter().map(|t| t.accounting.rejected).sum())?;
+    let settings = args
+        .write
+        .onto(args.data.read.settings(Some(&args.data.data))?);
+    let done = appraise_pipeline::validate(&settings, args.rejects.as_deref())?;
     match args.format {
-        SummaryFormat::Json => println!("{}", appraise_report::summary::accounting_json(&data)),
+        SummaryFormat::Json => {
+            println!("{}", appraise_report::summary::accounting_json(&done.data));
+        }
         SummaryFormat::Table => {
-            print!("{}", appraise_report::summary::accounting_table(&data));
-            for w in &data.warnings {
+            print!("{}", appraise_report::summary::accounting_table(&done.data));
+            for w in &done.data.warnings {
                 super::warn(w);
             }
         }
     }
-    if let Some(v) = verified {
+    if let Some(v) = done.verified {
         eprintln!(
             "warehouse: {} files ({} bytes, {} rows) match their manifest",
             v.files, v.bytes, v.rows
         );
     }
-    if let Some(dir) = written {
+    if let Some(dir) = done.rejects {
         eprintln!("rejected rows: {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -42,6 +42,8 @@ pub(crate) fn read_csv(
     opts: &LoadOptions,
     warnings: &mut Vec<crate::Warning>,
 ) -> Result<(), Error> {
+    // Long: the workers, the reader that cuts blocks and the hand-back in file order
+    // share one thread scope, which keeps them in one function.
     let (encoding, text) = crate::encoding::raw_utf8_reader(file, opts.encoding)
         .map_err(|e| encoding_error(path, e))?;
     let faults = Faults {

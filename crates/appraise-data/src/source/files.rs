@@ -114,6 +114,8 @@ pub(crate) fn no_departments(dir: &Path) -> Error {
     }
 }
 
+/// The files of every table in the data folder `dir`: `<table>.<ext>`, or the files of
+/// a folder `<table>/`.
 fn discover(
     dir: &Path,
     forced: InputFormat,
@@ -150,24 +152,7 @@ fn discover(
                     )),
                 ));
             }
-            let mut files = Vec::new();
-            for p in sorted_entries(&path)? {
-                let fname = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if fname.starts_with('.') || p.is_dir() {
-                    continue;
-                }
-                check_regular(&p)?;
-                match format_of(&p, forced)? {
-                    Some(f) => files.push((p, f)),
-                    None => warnings.push(
-                        Warning::new(
-                            "ignored_file",
-                            format!("ignored {}: not a data file", p.display()),
-                        )
-                        .arg("file", p.display()),
-                    ),
-                }
-            }
+            let files = folder_files(&path, forced, warnings)?;
             add_source(&mut sources, table, files, &path)?;
             continue;
         }
@@ -194,6 +179,34 @@ fn discover(
         }
     }
     Ok(sources)
+}
+
+/// The data files of a table's folder, each with its format; others are ignored with
+/// a warning.
+fn folder_files(
+    dir: &Path,
+    forced: InputFormat,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<(PathBuf, InputFormat)>, Error> {
+    let mut files = Vec::new();
+    for p in sorted_entries(dir)? {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || p.is_dir() {
+            continue;
+        }
+        check_regular(&p)?;
+        match format_of(&p, forced)? {
+            Some(f) => files.push((p, f)),
+            None => warnings.push(
+                Warning::new(
+                    "ignored_file",
+                    format!("ignored {}: not a data file", p.display()),
+                )
+                .arg("file", p.display()),
+            ),
+        }
+    }
+    Ok(files)
 }
 
 /// A file in no format appraise reads as a table; `more` adds to the fix.
@@ -388,22 +401,28 @@ fn read_jsonl(
         );
         push_object(sink, obj, personal, name, line_no)?;
     }
-    if !unknown.is_empty() {
-        warnings.push(
-            Warning::new(
-                "ignored_keys",
-                format!(
-                    "{}: ignored key(s) not in the {table} table: {}",
-                    path.display(),
-                    unknown.iter().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .arg("file", path.display())
-            .arg("table", table)
-            .list("keys", unknown),
-        );
-    }
+    warnings.extend(ignored_keys(path, table, unknown));
     Ok(())
+}
+
+/// The keys of a JSON Lines file not in its table, as a warning, if there are any.
+fn ignored_keys(path: &Path, table: Table, unknown: BTreeSet<String>) -> Option<Warning> {
+    if unknown.is_empty() {
+        return None;
+    }
+    Some(
+        Warning::new(
+            "ignored_keys",
+            format!(
+                "{}: ignored key(s) not in the {table} table: {}",
+                path.display(),
+                unknown.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .arg("file", path.display())
+        .arg("table", table)
+        .list("keys", unknown),
+    )
 }
 
 /// Reads the next line into `bytes`, refusing one longer than `max_record` before it

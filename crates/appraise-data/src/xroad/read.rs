@@ -442,6 +442,8 @@ fn read_elements(
     mut out: Outbox<'_>,
     max: usize,
 ) -> Result<(), Unsplittable> {
+    // Long: one scanning loop over the bytes, kept whole: its states (in a string,
+    // escaped, depth) are what the loop is about.
     let mut done = 0u64; // elements complete
     let mut pending = 0usize; // bytes of the element under way copied into the block
     let mut first = 1u64; // the first element of the block being filled

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use appraise_data::manifest::{FileHash, Manifest};
 use appraise_data::staging::{Policy, Staging};
-use appraise_data::{Dataset, LoadOptions, load_dir, spreadsheet_safe};
+use appraise_data::{Dataset, LoadOptions, spreadsheet_safe};
 use appraise_kpi::{KpiDef, KpiMatrix, Period};
 use appraise_report::lang::{Lang, Strings};
 use appraise_score::Appraisal;
@@ -224,10 +224,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
     let mut series = Series::open(&series_path, write.wait)?;
     // Rejected rows hold what the data held; they are not released.
     options.rejects_dir = None;
-    let data = load_dir(&data_dir, &options).map_err(|source| Error::Load {
-        dir: data_dir.clone(),
-        source,
-    })?;
+    let data = crate::load(&data_dir, &options)?;
     let Scored {
         appraisal,
         matrix,

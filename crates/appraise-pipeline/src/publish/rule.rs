@@ -107,26 +107,7 @@ pub fn protect(
         match joining {
             Some((a, b)) => hidden[a][b] = true,
             None => {
-                // The rectangle (i, j), (i, b), (a, j), (a, b) with the cheapest other
-                // corners.
-                let (mut best, mut at) = (u128::MAX, None);
-                for a in (0..rows).filter(|&a| a != i) {
-                    for b in (0..cols).filter(|&b| b != j) {
-                        let corners = [(i, b), (a, j), (a, b)];
-                        if corners.iter().any(|&(x, y)| known(x, y)) {
-                            continue;
-                        }
-                        let c: u128 = corners
-                            .iter()
-                            .filter(|&&(x, y)| !hidden[x][y])
-                            .map(|&(x, y)| cost(x, y))
-                            .sum();
-                        if c < best {
-                            (best, at) = (c, Some(corners));
-                        }
-                    }
-                }
-                let Some(corners) = at else {
+                let Some(corners) = cheapest_rectangle(&hidden, (i, j), &known, &cost) else {
                     // No cycle can be closed (a table of one row or column but for
                     // known cells): nothing in it is shown.
                     for (a, row) in hidden.iter_mut().enumerate() {
@@ -143,6 +124,36 @@ pub fn protect(
         }
     }
     hidden
+}
+
+/// The rectangle (i, j), (i, b), (a, j), (a, b) whose other corners cost least to
+/// hide (those already hidden cost nothing; none of them known), as those three
+/// corners; `None` where every rectangle has a known corner.
+fn cheapest_rectangle(
+    hidden: &[Vec<bool>],
+    (i, j): (usize, usize),
+    known: &impl Fn(usize, usize) -> bool,
+    cost: &impl Fn(usize, usize) -> u128,
+) -> Option<[(usize, usize); 3]> {
+    let (rows, cols) = (hidden.len(), hidden.first().map_or(0, Vec::len));
+    let (mut best, mut at) = (u128::MAX, None);
+    for a in (0..rows).filter(|&a| a != i) {
+        for b in (0..cols).filter(|&b| b != j) {
+            let corners = [(i, b), (a, j), (a, b)];
+            if corners.iter().any(|&(x, y)| known(x, y)) {
+                continue;
+            }
+            let c: u128 = corners
+                .iter()
+                .filter(|&&(x, y)| !hidden[x][y])
+                .map(|&(x, y)| cost(x, y))
+                .sum();
+            if c < best {
+                (best, at) = (c, Some(corners));
+            }
+        }
+    }
+    at
 }
 
 /// Protection by intervals, for releases that share one pattern (a quarter and its

@@ -1,0 +1,181 @@
+//! The commands that read data without appraising it: `validate` (every row accounted
+//! for, rejects written), `kpi run` (a KPI matrix), `kpi check` (the KPIs planned) and
+//! `sql` (a researcher's query).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use appraise_data::Dataset;
+use appraise_data::staging::Staging;
+use appraise_data::warehouse::{self, Verified};
+use appraise_kpi::{Engine, EngineOptions, KpiDef, Period};
+use appraise_report::tables::Stream;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::StreamExt;
+
+use crate::{Error, Settings, block_on};
+
+/// Where rejected rows go: a folder staged like any output, committed when it was
+/// asked for or when rows were rejected.
+pub struct Rejects {
+    staging: Staging,
+    asked: bool,
+}
+
+impl Rejects {
+    /// The folder used when none is asked for.
+    pub const DEFAULT: &str = "reports/out/rejects";
+
+    /// Rejects into `asked`, else [`Rejects::DEFAULT`], which may not hold what
+    /// `settings` read.
+    pub fn start(asked: Option<&Path>, settings: &Settings) -> Result<Rejects, Error> {
+        let target = asked.unwrap_or(Path::new(Self::DEFAULT));
+        Ok(Rejects {
+            staging: Staging::new(target, &settings.write_policy())?,
+            asked: asked.is_some(),
+        })
+    }
+
+    /// Where the loader writes them meanwhile.
+    pub fn path(&self) -> &Path {
+        self.staging.path()
+    }
+
+    /// Commits them when asked for or when there are any; where they are.
+    pub fn finish(self, rejected: u64) -> Result<Option<PathBuf>, Error> {
+        if self.asked || rejected > 0 {
+            Ok(Some(self.staging.commit()?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// What [`validate`] found.
+pub struct Validated {
+    /// The data, every row accounted for.
+    pub data: Dataset,
+    /// Of a warehouse: its committed files, checked against its manifest.
+    pub verified: Option<Verified>,
+    /// Where the rejected rows are, if written.
+    pub rejects: Option<PathBuf>,
+}
+
+/// Loads the data, writes the rejected rows (`rejects`, else [`Rejects::DEFAULT`]
+/// when rows were rejected), and of a warehouse checks every committed file first.
+pub fn validate(settings: &Settings, rejects: Option<&Path>) -> Result<Validated, Error> {
+    let mut options = settings.options()?;
+    let rejects = Rejects::start(rejects, settings)?;
+    options.rejects_dir = Some(rejects.path().to_path_buf());
+    let dir = settings.data()?;
+    let verified = if warehouse::is_warehouse(dir) {
+        Some(warehouse::verify(dir)?)
+    } else {
+        None
+    };
+    let data = crate::load(settings.data()?, &options)?;
+    let rejects = rejects.finish(data.tables.iter().map(|t| t.accounting.rejected).sum())?;
+    Ok(Validated {
+        data,
+        verified,
+        rejects,
+    })
+}
+
+/// The KPI matrix of `period` for the KPIs `ids` (all when empty), as a table, with
+/// the data it was computed from.
+pub fn kpi_matrix(
+    settings: &Settings,
+    period: &Period,
+    ids: &[String],
+) -> Result<(Dataset, RecordBatch), Error> {
+    let kpis = appraise_kpi::select(settings.library()?, ids)?;
+    let options = settings.options()?;
+    let data = crate::load(settings.data()?, &options)?;
+    let engine = Engine::new(
+        &data,
+        settings.calendar()?,
+        &settings.engine(options.timezone),
+    )?;
+    let matrix = block_on(engine.run(period, &kpis), settings.query_timeout)??;
+    let batch = matrix.to_batch()?;
+    Ok((data, batch))
+}
+
+/// Plans each of `kpis` against empty tables (the settings' calendar): each with what
+/// is wrong with it, if anything.
+pub fn check_kpis(
+    settings: &Settings,
+    kpis: Vec<KpiDef>,
+) -> Result<Vec<(KpiDef, Option<appraise_kpi::Error>)>, Error> {
+    let engine = Engine::without_data(settings.calendar()?, &EngineOptions::default())?;
+    // Any period will do: the tables are empty, only the plans matter.
+    let period: Period = "2026Q1".parse()?;
+    engine.scope(Some(&period))?;
+    let mut checked = Vec::with_capacity(kpis.len());
+    for k in kpis {
+        let problem = block_on(engine.check(&k), settings.query_timeout)?.err();
+        checked.push((k, problem));
+    }
+    Ok(checked)
+}
+
+/// A read-only query over the tables of `period` (all rows when `None`), streamed
+/// into `out` as it comes, instants as local time in the appraisal's zone; with
+/// `explain`, its plan instead. The data it read and the result's schema.
+pub fn query(
+    settings: &Settings,
+    sql: &str,
+    period: Option<&Period>,
+    explain: bool,
+    out: &mut Stream,
+) -> Result<(Dataset, SchemaRef), Error> {
+    let options = settings.options()?;
+    let data = crate::load(settings.data()?, &options)?;
+    let tz = options.timezone;
+    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz))?;
+    engine.scope(period)?;
+    let work = async {
+        let mut df = engine.query(sql).await?;
+        if explain {
+            df = df
+                .explain(false, false)
+                .map_err(appraise_kpi::Error::from)?;
+        }
+        let mut stream = df
+            .execute_stream()
+            .await
+            .map_err(appraise_kpi::Error::from)?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(appraise_kpi::Error::from)?;
+            out.push(&in_zone(&batch, tz)?)?;
+        }
+        Ok::<_, Error>(stream.schema())
+    };
+    let schema = block_on(work, settings.query_timeout)??;
+    Ok((data, schema))
+}
+
+/// Instants as local time in `tz` with their offset, as every other output speaks; a
+/// Parquet file keeps them as UTC instants either way.
+fn in_zone(batch: &RecordBatch, tz: chrono_tz::Tz) -> Result<RecordBatch, Error> {
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match f.data_type() {
+            DataType::Timestamp(unit, Some(_)) => {
+                let local = DataType::Timestamp(*unit, Some(tz.name().into()));
+                let cast = datafusion::arrow::compute::cast(c, &local);
+                columns.push(cast.map_err(appraise_kpi::Error::from)?);
+                fields.push(Field::new(f.name(), local, f.is_nullable()));
+            }
+            _ => {
+                columns.push(c.clone());
+                fields.push(f.as_ref().clone());
+            }
+        }
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns);
+    Ok(batch.map_err(appraise_kpi::Error::from)?)
+}

@@ -1,0 +1,196 @@
+//! What a command's flags say, resolved once: the policy files (each the flag's, else
+//! the working folder's `queries/...`, else the built-in one, [`crate::policy`]), the
+//! appraisal's zone, the load's options in it, the engine's settings, and the one list
+//! of inputs an output may not hold.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use appraise_data::LoadOptions;
+use appraise_data::staging::Policy;
+use appraise_kpi::{Calendar, EngineOptions, KpiDef};
+use appraise_report::templates::Templates;
+use appraise_score::Scorecard;
+use chrono_tz::Tz;
+
+use crate::{Error, Rules, policy};
+
+/// The settings of a command, before any file is read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data folder, X-Road records or warehouse, if the command reads data.
+    pub data: Option<PathBuf>,
+    /// The scorecard (`--scorecard`).
+    pub scorecard: Option<PathBuf>,
+    /// The KPI folder (`--kpis`).
+    pub kpis: Option<PathBuf>,
+    /// The calendar folder (`--calendars`).
+    pub calendars: Option<PathBuf>,
+    /// The report's templates (`--templates`).
+    pub templates: Option<PathBuf>,
+    /// Other files the command reads (a KPI matrix, a second scorecard).
+    pub also_reads: Vec<PathBuf>,
+    /// The key file of the pseudonymiser, which an output may not hold either.
+    pub key_file: Option<PathBuf>,
+    /// The appraisal's zone (`--timezone`); else the scorecard's.
+    pub timezone: Option<Tz>,
+    /// How the data are read; its zone is set by [`Settings::options`].
+    pub load: LoadOptions,
+    /// The cluster queries run on, if not this machine.
+    pub cluster: Option<String>,
+    /// Whether a period the data do not cover may be appraised (empty, with a warning).
+    pub allow_empty: bool,
+    /// Whether an existing output may be replaced (`--force`).
+    pub force: bool,
+    /// Whether to wait for another writer of the output (`--wait`).
+    pub wait: bool,
+    /// How long one call into the engine may run.
+    pub query_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data: None,
+            scorecard: None,
+            kpis: None,
+            calendars: None,
+            templates: None,
+            also_reads: Vec::new(),
+            key_file: None,
+            timezone: None,
+            load: LoadOptions::default(),
+            cluster: None,
+            allow_empty: false,
+            force: false,
+            wait: false,
+            query_timeout: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Settings resolved for an appraisal: its rules (the scorecard parsed once), the load's
+/// options in its zone, and how its output folder may be treated.
+#[derive(Debug)]
+pub struct Resolved {
+    /// Scorecard, KPIs, calendar and engine settings.
+    pub rules: Rules,
+    /// How the data are read, in the appraisal's zone.
+    pub options: LoadOptions,
+    /// How the output may be written.
+    pub write: Policy,
+}
+
+impl Settings {
+    /// The appraisal's zone: `--timezone`, else the scorecard's (only its zone read).
+    pub fn zone(&self) -> Result<Tz, Error> {
+        match self.timezone {
+            Some(tz) => Ok(tz),
+            None => policy::scorecard_zone(self.scorecard.as_deref()),
+        }
+    }
+
+    /// How the data are read, in the appraisal's zone.
+    pub fn options(&self) -> Result<LoadOptions, Error> {
+        Ok(self.options_in(self.zone()?))
+    }
+
+    fn options_in(&self, timezone: Tz) -> LoadOptions {
+        LoadOptions {
+            timezone,
+            ..self.load.clone()
+        }
+    }
+
+    /// The scorecard (`--scorecard`, else `queries/scorecard.toml`, else built in).
+    pub fn scorecard(&self) -> Result<Scorecard, Error> {
+        policy::scorecard(self.scorecard.as_deref())
+    }
+
+    /// The KPI library.
+    pub fn library(&self) -> Result<Vec<KpiDef>, Error> {
+        policy::kpis(self.kpis.as_deref())
+    }
+
+    /// The working-day calendar.
+    pub fn calendar(&self) -> Result<Calendar, Error> {
+        policy::calendar(self.calendars.as_deref())
+    }
+
+    /// The report's templates (`--templates` over the built-in ones).
+    pub fn templates(&self) -> Result<Templates, Error> {
+        Ok(Templates::load(self.templates.as_deref())?)
+    }
+
+    /// The engine's settings in the zone `timezone`.
+    pub fn engine(&self, timezone: Tz) -> EngineOptions {
+        EngineOptions {
+            timezone,
+            cluster: self.cluster.clone(),
+            ..EngineOptions::default()
+        }
+    }
+
+    /// The rules of an appraisal by `scorecard`, in the zone `timezone`.
+    pub fn rules(&self, scorecard: Scorecard, timezone: Tz) -> Result<Rules, Error> {
+        Ok(Rules {
+            scorecard,
+            library: self.library()?,
+            calendar: self.calendar()?,
+            engine: self.engine(timezone),
+            allow_empty: self.allow_empty,
+            query_timeout: self.query_timeout,
+        })
+    }
+
+    /// Everything an appraisal needs before it reads data: the scorecard parsed once,
+    /// its zone (or `--timezone`), the rules, the load's options, the output's policy.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let scorecard = self.scorecard()?;
+        let timezone = self.timezone.unwrap_or(scorecard.timezone);
+        Ok(Resolved {
+            rules: self.rules(scorecard, timezone)?,
+            options: self.options_in(timezone),
+            write: self.write_policy(),
+        })
+    }
+
+    /// What the command reads, which its output may neither be nor hold: the data, the
+    /// policy files, the templates, the X-Road mapping and departments, the key file and
+    /// the other files it reads.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let x = &self.load.xroad;
+        [
+            &self.data,
+            &self.scorecard,
+            &self.kpis,
+            &self.calendars,
+            &self.templates,
+            &x.mapping,
+            &x.departments,
+            &self.key_file,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&self.also_reads)
+        .cloned()
+        .collect()
+    }
+
+    /// How the command may treat its output folder.
+    pub fn write_policy(&self) -> Policy {
+        Policy {
+            force: self.force,
+            wait: self.wait,
+            inputs: self.inputs(),
+        }
+    }
+
+    /// The data folder; an error if the command was given none.
+    pub fn data(&self) -> Result<&Path, Error> {
+        self.data.as_deref().ok_or_else(|| Error::Input {
+            reason: "no data to read".into(),
+            hint: Some("pass --data DIR".into()),
+        })
+    }
+}
