@@ -171,9 +171,6 @@ pub(crate) struct KpiCheckArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct KpiRunArgs {
-    #[command(flatten)]
-    pub data: DataArgs,
-
     /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
     #[arg(long, value_parser = period)]
     pub period: Period,
@@ -183,22 +180,13 @@ pub(crate) struct KpiRunArgs {
     pub kpi: Vec<String>,
 
     #[command(flatten)]
-    pub queries: QueryArgs,
-
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub reading: ReadingArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
     /// The query: one read-only SELECT.
     pub query: String,
-
-    #[command(flatten)]
-    pub data: DataArgs,
 
     /// Scope the tables to this period, as KPIs see them.
     #[arg(long, value_parser = period)]
@@ -208,6 +196,17 @@ pub(crate) struct SqlArgs {
     /// pushed into the scan) instead of running it.
     #[arg(long)]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub reading: ReadingArgs,
+}
+
+/// The data a result is read from, the KPI library and calendars, where queries run,
+/// and where the result goes.
+#[derive(Debug, Args)]
+pub(crate) struct ReadingArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
 
     #[command(flatten)]
     pub queries: QueryArgs,

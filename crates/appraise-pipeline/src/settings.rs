@@ -194,3 +194,92 @@ impl Settings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in scorecard with its zone replaced by `zone`, in a file of `dir`.
+    fn scorecard_in(dir: &Path, zone: &str) -> PathBuf {
+        let text = crate::policy::all_files()
+            .into_iter()
+            .find(|(p, _)| p.ends_with("scorecard.toml"))
+            .map(|(_, t)| {
+                t.replace(
+                    "timezone = \"Asia/Shanghai\"",
+                    &format!("timezone = \"{zone}\""),
+                )
+            })
+            .unwrap_or_default();
+        assert!(text.contains(zone), "the built-in scorecard names its zone");
+        let path = dir.join("card.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_zone_is_the_flag_s_else_the_scorecard_s_and_the_load_reads_in_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let card = scorecard_in(tmp.path(), "Europe/Tallinn");
+        let settings = Settings {
+            scorecard: Some(card),
+            ..Settings::default()
+        };
+        let resolved = settings.resolve().unwrap();
+        assert_eq!(resolved.options.timezone, chrono_tz::Europe::Tallinn);
+        assert_eq!(resolved.rules.engine.timezone, chrono_tz::Europe::Tallinn);
+        assert_eq!(settings.zone().ok(), Some(chrono_tz::Europe::Tallinn));
+        let flagged = Settings {
+            timezone: Some(chrono_tz::UTC),
+            ..settings
+        };
+        let resolved = flagged.resolve().unwrap();
+        assert_eq!(resolved.options.timezone, chrono_tz::UTC);
+        assert_eq!(resolved.rules.engine.timezone, chrono_tz::UTC);
+        // The scorecard is still the file's.
+        assert_eq!(
+            resolved.rules.scorecard.timezone,
+            chrono_tz::Europe::Tallinn
+        );
+    }
+
+    #[test]
+    fn every_file_a_command_reads_is_protected_from_its_output() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        let mut settings = Settings {
+            data: p("data"),
+            scorecard: p("card.toml"),
+            kpis: p("kpis"),
+            calendars: p("calendars"),
+            templates: p("templates"),
+            also_reads: vec!["matrix.csv".into()],
+            key_file: p("key"),
+            force: true,
+            ..Settings::default()
+        };
+        settings.load.xroad.mapping = p("mapping.csv");
+        settings.load.xroad.departments = p("departments.csv");
+        let policy = settings.write_policy();
+        let mut inputs: Vec<String> = policy
+            .inputs
+            .iter()
+            .map(|i| i.display().to_string())
+            .collect();
+        inputs.sort();
+        assert_eq!(
+            inputs,
+            [
+                "calendars",
+                "card.toml",
+                "data",
+                "departments.csv",
+                "key",
+                "kpis",
+                "mapping.csv",
+                "matrix.csv",
+                "templates"
+            ]
+        );
+        assert!(policy.force && !policy.wait);
+    }
+}

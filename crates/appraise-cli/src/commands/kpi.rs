@@ -63,12 +63,9 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
 }
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
-    let mut settings = args
-        .queries
-        .onto(args.data.read.settings(Some(&args.data.data))?);
-    settings.cluster = args.cluster.cluster.clone();
+    let settings = args.reading.settings()?;
     let (data, matrix) = appraise_pipeline::kpi_matrix(&settings, &args.period, &args.kpi)?;
     super::report_rejections(&data);
-    args.output.write(&[matrix], &settings)?;
+    args.reading.output.write(&[matrix], &settings)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -182,6 +182,17 @@ impl crate::cli::QueryArgs {
     }
 }
 
+impl crate::cli::ReadingArgs {
+    /// The settings of a command that reads data into a result.
+    pub(crate) fn settings(&self) -> Result<Settings> {
+        let read = self.data.read.settings(Some(&self.data.data))?;
+        Ok(self.queries.onto(Settings {
+            cluster: self.cluster.cluster.clone(),
+            ..read
+        }))
+    }
+}
+
 impl crate::cli::PolicyArgs {
     /// `settings` with the policy files, the cluster and `--allow-empty` of these flags.
     pub(crate) fn onto(&self, settings: Settings) -> Settings {

@@ -8,13 +8,10 @@ use anyhow::Result;
 use crate::cli::SqlArgs;
 
 pub(crate) fn run(args: SqlArgs) -> Result<ExitCode> {
-    let mut settings = args
-        .queries
-        .onto(args.data.read.settings(Some(&args.data.data))?);
-    settings.cluster = args.cluster.cluster.clone();
+    let settings = args.reading.settings()?;
     // The result streams to its file or to the terminal as it comes: memory holds the
     // engine's working set, not the result.
-    let mut out = args.output.stream(&settings)?;
+    let mut out = args.reading.output.stream(&settings)?;
     let (data, schema) = appraise_pipeline::query(
         &settings,
         &args.query,

@@ -35,23 +35,14 @@ pub(super) fn draw(pen: &Pen<'_, Svg<'_>>, src: &Source<'_>, text: &Text, _: usi
     };
     let (x0, x1) = (LABEL_W, W as i32 - 80);
     let x = |v: f64| x0 + (v.clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
-    pen.dot((x0 + 6, 44), 5, ACCENT)?;
-    pen.text(
-        &text.t("first_order"),
-        (x0 + 16, 44),
-        SMALL,
-        HPos::Left,
-        INK,
-    )?;
-    let at = x0 + 40 + text.width(&text.t("first_order"), SMALL);
-    pen.dot((at, 44), 5, GREY)?;
-    pen.text(
-        &text.t("total_order"),
-        (at + 10, 44),
-        SMALL,
-        HPos::Left,
-        INK,
-    )?;
+    // The legend: a dot and its words, one after the other.
+    let mut at = x0 + 6;
+    for (key, colour) in [("first_order", ACCENT), ("total_order", GREY)] {
+        let words = text.t(key);
+        pen.dot((at, 44), 5, colour)?;
+        pen.text(&words, (at + 10, 44), SMALL, HPos::Left, INK)?;
+        at += 34 + text.width(&words, SMALL);
+    }
     for (i, s) in r.sobol.iter().enumerate() {
         let row = 2 * i as i32;
         let label = text.t(&format!("assumption:{}", s.assumption.name()));
