@@ -350,6 +350,12 @@ pub(crate) struct ReadArgs {
     #[arg(long, value_name = "FILE")]
     pub departments: Option<PathBuf>,
 
+    /// Database input (--from postgresql://...): the TOML file naming, per table, the
+    /// source table or a SELECT and the columns whose names differ from the contract's
+    /// (docs/data.md, "From a database").
+    #[arg(long, value_name = "FILE")]
+    pub db_mapping: Option<PathBuf>,
+
     /// X-Road input: make a department for each member the mapping does not map,
     /// instead of rejecting its exchanges.
     #[arg(long)]
@@ -363,8 +369,10 @@ pub(crate) struct ReadArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct IngestArgs {
-    /// The data folder to ingest (as for --data).
-    #[arg(long, value_name = "DIR")]
+    /// What to ingest: a data folder (as for --data), X-Road records, a warehouse, or a
+    /// database: postgresql://user@host:5432/db (the password from PGPASSWORD, or the
+    /// whole address from an environment variable with env:NAME).
+    #[arg(long, value_name = "SOURCE")]
     pub from: PathBuf,
 
     /// The warehouse folder; created if absent.

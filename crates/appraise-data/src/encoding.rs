@@ -32,28 +32,28 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 /// Decides the encoding of `reader`'s text and returns a reader of its UTF-8 form.
 ///
 /// `declared` is the user's `--encoding`, if any. A leading BOM is consumed.
-pub(crate) fn utf8_reader<R: Read + 'static>(
+pub(crate) fn utf8_reader<'a, R: Read + 'a>(
     reader: R,
     declared: Option<&'static Encoding>,
-) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
+) -> Result<(&'static Encoding, Box<dyn Read + 'a>), EncodingProblem> {
     text_reader(reader, declared, true)
 }
 
 /// [`utf8_reader`] for a reader that checks UTF-8 itself, as the CSV reader does for
 /// every record (naming its line): UTF-8 text, once detected, passes through as it is,
 /// without being checked and copied twice.
-pub(crate) fn raw_utf8_reader<R: Read + 'static>(
+pub(crate) fn raw_utf8_reader<'a, R: Read + 'a>(
     reader: R,
     declared: Option<&'static Encoding>,
-) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
+) -> Result<(&'static Encoding, Box<dyn Read + 'a>), EncodingProblem> {
     text_reader(reader, declared, false)
 }
 
-fn text_reader<R: Read + 'static>(
+fn text_reader<'a, R: Read + 'a>(
     mut reader: R,
     declared: Option<&'static Encoding>,
     check_utf8: bool,
-) -> Result<(&'static Encoding, Box<dyn Read>), EncodingProblem> {
+) -> Result<(&'static Encoding, Box<dyn Read + 'a>), EncodingProblem> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader)
         .take(SNIFF_BYTES as u64)

@@ -42,6 +42,7 @@ pub use load::{Dataset, LoadedTable, load_departments};
 pub use pseudonym::{KEY_ENV, Pseudonymiser};
 pub use rejects::{REDACTED, REJECT_COLUMNS, spreadsheet_safe};
 pub use schema::Table;
+pub use source::database::{DatabaseOptions, without_password};
 pub use source::{InputFormat, LoadOptions, MAX_RECORD_BYTES, SourceReport};
 pub use warning::Warning;
 

@@ -156,8 +156,8 @@ impl Settings {
     }
 
     /// What the command reads, which its output may neither be nor hold: the data, the
-    /// policy files, the templates, the X-Road mapping and departments, the key file and
-    /// the other files it reads.
+    /// policy files, the templates, the X-Road mapping and departments, the database
+    /// mapping, the key file and the other files it reads.
     pub fn inputs(&self) -> Vec<PathBuf> {
         let x = &self.load.xroad;
         [
@@ -168,6 +168,7 @@ impl Settings {
             &self.templates,
             &x.mapping,
             &x.departments,
+            &self.load.database.mapping,
             &self.key_file,
         ]
         .into_iter()

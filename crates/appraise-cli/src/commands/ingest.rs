@@ -20,7 +20,7 @@ pub(crate) fn run(args: IngestArgs) -> Result<ExitCode> {
         warehouse::ingest_with(&args.from, &args.into, &opts, tuning).with_context(|| {
             format!(
                 "ingesting {} into {}",
-                args.from.display(),
+                appraise_data::without_password(&args.from),
                 args.into.display()
             )
         })?;

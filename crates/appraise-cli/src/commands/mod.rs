@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use appraise_data::xroad::XroadOptions;
-use appraise_data::{LoadOptions, Pseudonymiser, encoding_for_label};
+use appraise_data::{DatabaseOptions, LoadOptions, Pseudonymiser, encoding_for_label};
 use appraise_pipeline::{Resolved, Settings};
 use clap::Parser;
 
@@ -162,6 +162,9 @@ impl ReadArgs {
                     mapping: self.mapping.clone(),
                     departments: self.departments.clone(),
                     auto_departments: self.auto_departments,
+                },
+                database: DatabaseOptions {
+                    mapping: self.db_mapping.clone(),
                 },
                 max_record_bytes: self.max_record_bytes,
                 ..LoadOptions::default()

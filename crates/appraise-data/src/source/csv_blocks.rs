@@ -30,14 +30,14 @@ struct Block {
     lines_before: u64,
 }
 
-/// Reads `file` (CSV with a header row) into `sink`, `opts.csv_block_bytes` at a time;
+/// Reads `file` (CSV with a header row; a file, or a database's `COPY` stream) into `sink`, `opts.csv_block_bytes` at a time;
 /// a record longer than `opts.max_record_bytes` stops it. Blocks are validated on
 /// worker threads and taken back in file order: the workers and the hand-back share
 /// one thread scope, which keeps them in one function.
 pub(crate) fn read_csv(
     path: &Path,
     name: &Arc<str>,
-    file: std::fs::File,
+    file: impl Read,
     sink: &mut TableSink<'_>,
     opts: &LoadOptions,
     warnings: &mut Vec<crate::Warning>,
@@ -193,8 +193,8 @@ impl Faults<'_> {
 }
 
 /// Cuts a reader into blocks that end on a record boundary.
-struct Blocks {
-    reader: Box<dyn Read>,
+struct Blocks<'a> {
+    reader: Box<dyn Read + 'a>,
     carry: Vec<u8>,
     size: usize,
     /// The longest record.
@@ -215,7 +215,7 @@ impl std::fmt::Display for TooLong {
 
 impl std::error::Error for TooLong {}
 
-impl Blocks {
+impl Blocks<'_> {
     fn next(&mut self) -> std::io::Result<Option<Block>> {
         let mut want = self.size;
         loop {

@@ -7,6 +7,7 @@
 //! | table files: CSV, JSON Lines, Parquet, Arrow IPC | [`files`] |
 //! | X-Road operational-monitoring records | `xroad::source` |
 //! | a warehouse's committed files | `warehouse` |
+//! | a PostgreSQL database | [`postgres`] |
 //!
 //! [`open`] (`registry.rs`) picks the source of a `--data` or `--from`.
 //!
@@ -15,7 +16,9 @@
 //! contract's. Below every reader; above the contract (`schema`, `validate`).
 
 mod csv_blocks;
+pub(crate) mod database;
 pub(crate) mod files;
+mod postgres;
 mod registry;
 
 pub(crate) use registry::open;
@@ -156,6 +159,8 @@ pub struct LoadOptions {
     pub max_record_bytes: usize,
     /// How X-Road records become tables ([`InputFormat::Xroad`]).
     pub xroad: XroadOptions,
+    /// How a database's tables become the contract's ([`database::DatabaseOptions`]).
+    pub database: database::DatabaseOptions,
 }
 
 impl Default for LoadOptions {
@@ -170,6 +175,7 @@ impl Default for LoadOptions {
             csv_block_bytes: BLOCK_BYTES,
             max_record_bytes: MAX_RECORD_BYTES,
             xroad: XroadOptions::default(),
+            database: database::DatabaseOptions::default(),
         }
     }
 }

@@ -1,0 +1,178 @@
+//! What every database source shares: where each appraise table's rows are in the
+//! database (the mapping file), and the connection's address as it may be shown.
+//!
+//! The mapping file (TOML) names, per appraise table, the source table or a `SELECT`,
+//! and the column names where they differ from the contract's; a table or column it does
+//! not name is looked up by the contract's own name:
+//!
+//! ```toml
+//! [exchanges]
+//! table = "platform.exchange_log"
+//! columns = { event_id = "log_id", requested_at = "req_time" }
+//!
+//! [services]
+//! query = "SELECT * FROM gov.cases WHERE deleted = false"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::Error;
+use crate::schema::Table;
+
+/// How a database source is read.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseOptions {
+    /// The mapping file: where each table and column is ([`Mapping`]).
+    pub mapping: Option<PathBuf>,
+}
+
+/// Where one appraise table's rows are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TableSource {
+    /// The source table (`schema.table` allowed).
+    pub table: Option<String>,
+    /// A `SELECT` giving the rows instead.
+    pub query: Option<String>,
+    /// Contract column → source column, where they differ.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Every table's source.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Mapping {
+    tables: BTreeMap<Table, TableSource>,
+}
+
+impl Mapping {
+    /// Reads the mapping file `path`; without one, every table and column goes by its
+    /// contract name.
+    pub(crate) fn read(path: Option<&Path>) -> Result<Mapping, Error> {
+        let Some(path) = path else {
+            return Ok(Mapping::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let raw: BTreeMap<String, TableSource> = toml::from_str(&text).map_err(|e| {
+            Error::unreadable(
+                path,
+                None,
+                format!("not a database mapping: {}", e.message()),
+                Some(
+                    "each section is a table ([exchanges]) with `table = \"...\"` or \
+                     `query = \"SELECT ...\"`, and `columns = { contract = \"source\" }`"
+                        .into(),
+                ),
+            )
+        })?;
+        let mut tables = BTreeMap::new();
+        for (name, source) in raw {
+            let table = Table::from_name(&name).ok_or_else(|| {
+                Error::unreadable(
+                    path,
+                    Some(format!("[{name}]")),
+                    format!("no table is called {name:?}"),
+                    Some(format!(
+                        "the tables are {}",
+                        Table::ALL.map(Table::name).join(", ")
+                    )),
+                )
+            })?;
+            if source.table.is_some() && source.query.is_some() {
+                return Err(Error::unreadable(
+                    path,
+                    Some(format!("[{name}]")),
+                    "names both a table and a query",
+                    Some("keep one of `table` and `query`".into()),
+                ));
+            }
+            for column in source.columns.keys() {
+                if table.column_index(column).is_none() {
+                    let all: Vec<&str> = table.columns().iter().map(|c| c.name).collect();
+                    return Err(Error::unreadable(
+                        path,
+                        Some(format!("[{name}] columns")),
+                        format!("the {table} table has no column {column:?}"),
+                        Some(format!("its columns are {}", all.join(", "))),
+                    ));
+                }
+            }
+            tables.insert(table, source);
+        }
+        Ok(Mapping { tables })
+    }
+
+    /// Where `table`'s rows are.
+    pub(crate) fn of(&self, table: Table) -> TableSource {
+        self.tables.get(&table).cloned().unwrap_or_default()
+    }
+}
+
+impl TableSource {
+    /// The source column of the contract column `column`.
+    pub(crate) fn column<'a>(&'a self, column: &'a str) -> &'a str {
+        self.columns.get(column).map_or(column, String::as_str)
+    }
+}
+
+/// A database address without its password: what messages, rejects files and the
+/// manifest show.
+pub(crate) fn shown(scheme: &str, user: Option<&str>, host: &str, port: u16, db: &str) -> String {
+    let user = user.map_or(String::new(), |u| format!("{u}@"));
+    format!("{scheme}://{user}{host}:{port}/{db}")
+}
+
+/// The address at `place`: the text itself, or with `env:NAME` the environment
+/// variable `NAME` (so that a password is in neither a shell history nor a file).
+pub(crate) fn address(place: &Path) -> Result<Option<String>, Error> {
+    let Some(text) = place.to_str() else {
+        return Ok(None);
+    };
+    if let Some(name) = text.strip_prefix("env:") {
+        return match std::env::var(name) {
+            Ok(url) => Ok(Some(url)),
+            Err(_) => Err(Error::Input {
+                reason: format!("the environment variable {name} is not set"),
+                hint: Some(format!(
+                    "set {name} to the database's address, e.g. postgresql://user:password@host/db"
+                )),
+            }),
+        };
+    }
+    Ok(Some(text.to_string()))
+}
+
+/// `place` as it may be shown: an address's password, if it holds one, left out
+/// (`postgresql://user:secret@host/db` → `postgresql://user@host/db`).
+pub fn without_password(place: &Path) -> String {
+    let text = place.display().to_string();
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text;
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return text;
+    };
+    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+    format!("{scheme}://{user}@{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_shown_without_its_password() {
+        let shown = |s: &str| without_password(Path::new(s));
+        assert_eq!(
+            shown("postgresql://ana:s3cr@t@db:5432/gov"),
+            "postgresql://ana@db:5432/gov"
+        );
+        assert_eq!(shown("postgresql://ana@db/gov"), "postgresql://ana@db/gov");
+        assert_eq!(shown("mysql://ana:pw@db/gov"), "mysql://ana@db/gov");
+        assert_eq!(shown("fixtures/demo"), "fixtures/demo");
+        assert_eq!(shown("env:APPRAISE_DB"), "env:APPRAISE_DB");
+    }
+}

@@ -1,0 +1,282 @@
+//! PostgreSQL, and the databases that speak its protocol (openGauss, KingbaseES, Highgo,
+//! Greenplum), as a source: `--from postgresql://user@host:port/db` (the password from
+//! the URL, `PGPASSWORD`, or the whole URL from `--from env:NAME`).
+//!
+//! Each table is read with `COPY (SELECT ...) TO STDOUT` as CSV and streamed into the
+//! CSV reader: the server turns every value into text, rows arrive as they are sent
+//! (never the whole table in memory), and they obey the same validation, rejects and
+//! accounting as a file's. Instants are sent as UTC (`...Z`); a timestamp without a
+//! zone as it is, read in the appraisal's zone. All tables are read in one read-only
+//! snapshot, so they agree with each other.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use postgres::error::SqlState;
+use postgres::types::Type;
+use postgres::{Client, Config, NoTls};
+
+use super::csv_blocks::read_csv;
+use super::database::{Mapping, TableSource, shown};
+use super::{LoadOptions, Source};
+use crate::schema::{Kind, Table};
+use crate::validate::TableSink;
+use crate::{Error, Warning};
+
+/// A PostgreSQL database.
+pub(crate) struct Postgres {
+    client: Client,
+    /// Its address without the password.
+    shown: String,
+    mapping: Mapping,
+}
+
+/// Whether `address` names a PostgreSQL database.
+pub(crate) fn is_postgres(address: &str) -> bool {
+    address.starts_with("postgresql://") || address.starts_with("postgres://")
+}
+
+impl Postgres {
+    /// Connects to the database at `address` and opens the snapshot every table is read
+    /// in.
+    pub(crate) fn open(address: &str, opts: &LoadOptions) -> Result<Postgres, Error> {
+        let mut config: Config = address.parse().map_err(|e| Error::Input {
+            reason: format!("not a PostgreSQL address: {e}"),
+            hint: Some("write it as postgresql://user@host:5432/database".into()),
+        })?;
+        if config.get_password().is_none()
+            && let Ok(password) = std::env::var("PGPASSWORD")
+        {
+            config.password(password);
+        }
+        let host = match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let db = config.get_dbname().unwrap_or("").to_string();
+        let shown = shown("postgresql", config.get_user(), &host, port, &db);
+        let mapping = Mapping::read(opts.database.mapping.as_deref())?;
+        let mut client = config
+            .connect(NoTls)
+            .map_err(|e| failed(&shown, None, "cannot connect", &e))?;
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(|e| failed(&shown, None, "cannot start a read-only snapshot", &e))?;
+        Ok(Postgres {
+            client,
+            shown,
+            mapping,
+        })
+    }
+
+    /// The `COPY` that sends `table`'s contract columns as CSV, each under its contract
+    /// name; an error for a table or required column the database does not have, or a
+    /// column of a type the contract cannot read.
+    fn copy_statement(&mut self, table: Table) -> Result<String, Error> {
+        let source = self.mapping.of(table);
+        let from = match (&source.query, &source.table) {
+            (Some(query), _) => format!("({query})"),
+            (None, Some(name)) => quoted_name(name),
+            (None, None) => quoted_name(table.name()),
+        };
+        let described = self
+            .client
+            .prepare(&format!("SELECT * FROM {from} AS q LIMIT 0"))
+            .map_err(|e| failed(&self.shown, Some(table), "cannot read the table", &e))?;
+        let columns: Vec<(&str, &Type)> = described
+            .columns()
+            .iter()
+            .map(|c| (c.name(), c.type_()))
+            .collect();
+        let mut selected = Vec::new();
+        for c in table.columns() {
+            let name = source.column(c.name);
+            let Some((_, ty)) = columns.iter().find(|(n, _)| *n == name) else {
+                if c.required {
+                    return Err(missing(&self.shown, table, &source, c.name, &columns));
+                }
+                continue;
+            };
+            let value = format!("q.{}", quoted(name));
+            let text = as_text(&value, ty, c.kind).ok_or_else(|| Error::Input {
+                reason: format!(
+                    "{}: the column {name:?} of the {table} table is of type {ty}, which \
+                     the contract's {} cannot read",
+                    self.shown, c.name
+                ),
+                hint: Some(format!(
+                    "give the {table} table a `query` in the mapping that casts it, e.g. \
+                     SELECT {name}::text AS {} ...",
+                    c.name
+                )),
+            })?;
+            selected.push(format!("{text} AS {}", quoted(c.name)));
+        }
+        Ok(format!(
+            "COPY (SELECT {} FROM {from} AS q) TO STDOUT WITH (FORMAT csv, HEADER true, \
+             ENCODING 'UTF8')",
+            selected.join(", ")
+        ))
+    }
+}
+
+impl Source for Postgres {
+    fn read(
+        &mut self,
+        table: Table,
+        sink: &mut TableSink<'_>,
+        opts: &LoadOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), Error> {
+        let copy = self.copy_statement(table)?;
+        let place = format!("{} {table}", self.shown);
+        tracing::info!(table = table.name(), source = %self.shown, "loading");
+        let name: Arc<str> = place.clone().into();
+        let rows = self
+            .client
+            .copy_out(&copy)
+            .map_err(|e| failed(&self.shown, Some(table), "cannot read the table", &e))?;
+        read_csv(
+            Path::new(&place),
+            &name,
+            Fused(Some(rows)),
+            sink,
+            opts,
+            warnings,
+        )
+    }
+
+    fn files(&self, _table: Table) -> Vec<PathBuf> {
+        Vec::new()
+    }
+}
+
+/// A reader that, once at its end, stays there without asking its source again: a
+/// `COPY` stream asked for more after its end reads the server's next message as data
+/// ("unexpected message from server").
+struct Fused<R>(Option<R>);
+
+impl<R: Read> Read for Fused<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(inner) = &mut self.0 else {
+            return Ok(0);
+        };
+        let n = inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.0 = None;
+        }
+        Ok(n)
+    }
+}
+
+/// A value of type `ty` as the text the contract's `kind` reads, or `None` where the
+/// type cannot hold such a value.
+fn as_text(value: &str, ty: &Type, kind: Kind) -> Option<String> {
+    let text = [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME];
+    let integer = [Type::INT2, Type::INT4, Type::INT8];
+    let fits = match kind {
+        Kind::Timestamp if *ty == Type::TIMESTAMPTZ => {
+            return Some(format!(
+                "to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            ));
+        }
+        Kind::Timestamp if *ty == Type::TIMESTAMP => {
+            return Some(format!("to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"));
+        }
+        Kind::Timestamp => text.contains(ty),
+        Kind::Int { .. } => integer.contains(ty) || *ty == Type::NUMERIC || text.contains(ty),
+        Kind::Bool => *ty == Type::BOOL || integer.contains(ty) || text.contains(ty),
+        Kind::Text | Kind::DeptRef | Kind::Enum(_) | Kind::Personal => {
+            text.contains(ty) || integer.contains(ty) || *ty == Type::NUMERIC || *ty == Type::UUID
+        }
+    };
+    fits.then(|| value.to_string())
+}
+
+/// An identifier, quoted.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A table name, `schema.table` allowed, each part quoted.
+fn quoted_name(name: &str) -> String {
+    name.split('.').map(quoted).collect::<Vec<_>>().join(".")
+}
+
+/// A required contract column the source does not have.
+fn missing(
+    shown: &str,
+    table: Table,
+    source: &TableSource,
+    column: &str,
+    columns: &[(&str, &Type)],
+) -> Error {
+    let have: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let looked = source.column(column);
+    Error::Input {
+        reason: format!(
+            "{shown}: the {table} table has no column {looked:?} (it has {})",
+            have.join(", ")
+        ),
+        hint: Some(format!(
+            "name the column that holds {column} in the mapping: [{table}] columns = {{ \
+             {column} = \"...\" }}"
+        )),
+    }
+}
+
+/// A database error, with what was being done and a fix where the error says which.
+fn failed(shown: &str, table: Option<Table>, doing: &str, e: &postgres::Error) -> Error {
+    let of = table.map_or(String::new(), |t| format!(" (the {t} table)"));
+    let cause = match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => {
+            // With its causes ("invalid configuration: password missing").
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            text
+        }
+    };
+    let no_password = cause.contains("password missing");
+    let hint = match e.code() {
+        Some(c) if *c == SqlState::INVALID_PASSWORD => {
+            "check the user and password (in the URL, PGPASSWORD, or --from env:NAME)"
+        }
+        Some(c) if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+            "check the user name, and that the server lets it connect from here (pg_hba.conf)"
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => "check the database name in the URL",
+        Some(c) if *c == SqlState::UNDEFINED_TABLE => {
+            let t = table.map_or("TABLE", Table::name);
+            return Error::Input {
+                reason: format!("{shown}{of}: {doing}: {cause}"),
+                hint: Some(format!(
+                    "name the source table in the mapping (--db-mapping): [{t}] table = \
+                     \"schema.table\", or query = \"SELECT ...\""
+                )),
+            };
+        }
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+            "grant the user SELECT on the source tables"
+        }
+        Some(_) => "check the query or table in the mapping",
+        None if no_password => {
+            "the server asks for a password: set PGPASSWORD, or give the whole address in an \
+             environment variable and pass --from env:NAME"
+        }
+        None if e.is_closed() => "the connection was lost: run the ingest again",
+        None => "check the host and port, and that the server is running and reachable",
+    };
+    Error::Input {
+        reason: format!("{shown}{of}: {doing}: {cause}"),
+        hint: Some(hint.into()),
+    }
+}
