@@ -148,6 +148,22 @@ impl Server {
         );
     }
 
+    /// The single value `sql` gives.
+    fn value(&self, sql: &str) -> String {
+        let out = Command::new("psql")
+            .env("PGPASSWORD", PASSWORD)
+            .env("PGTZ", "Asia/Shanghai")
+            .args(["-X", "-q", "-t", "-A", "-d", &self.url(), "-c", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Creates each table of the contract in `schema`, its columns text, or typed by
     /// their kind (`typed`: instants of exchanges as `timestamptz`, the others'
     /// `timestamp`), and loads `dir`'s CSV files into them as they are (wall-clock times
@@ -465,4 +481,95 @@ fn a_database_that_cannot_be_read_says_where_and_commits_nothing() {
         stderr.contains("password authentication failed") && !stderr.contains("wrong-pw"),
         "{stderr}"
     );
+}
+
+/// The numbers of a table's line in an ingest's summary: read, loaded, rejected,
+/// duplicates, in warehouse, written.
+fn counts(said: &str, table: &str) -> Vec<u64> {
+    let line = said
+        .lines()
+        .find(|l| l.starts_with(&format!("{table} ")))
+        .unwrap();
+    line.split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+fn ingest(url: &str, warehouse: &Path) -> String {
+    let done = appraise()
+        .env("PGPASSWORD", PASSWORD)
+        .args(["ingest", "--from", url, "--into"])
+        .arg(warehouse)
+        .arg("--rejects")
+        .arg(warehouse.with_extension("rejects"))
+        .arg("--force")
+        .assert()
+        .success();
+    String::from_utf8_lossy(&done.get_output().stdout).into_owned()
+}
+
+#[test]
+fn a_second_ingest_reads_only_what_is_new_and_equals_a_full_one() {
+    let server = Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    server.load("public", &fixtures().join("tiny"), true);
+    let warehouse = tmp.path().join("w");
+    let first = ingest(&server.url(), &warehouse);
+    assert_eq!(counts(&first, "exchanges")[0], 15, "{first}");
+    // Two exchanges a day after the latest already ingested, and one that reaches the
+    // database late: its time a day before that latest.
+    let latest = server.value("SELECT max(requested_at) FROM exchanges");
+    let copy = |id: &str, shift: &str| {
+        format!(
+            "INSERT INTO exchanges SELECT '{id}', timestamptz '{latest}' {shift}, \
+             timestamptz '{latest}' {shift} + interval '1 second', consumer_dept, \
+             provider_dept, resource_id, status, records, bytes, mode FROM exchanges \
+             WHERE event_id = 'X01'"
+        )
+    };
+    server.psql(&copy("NEW-1", "+ interval '1 day'"));
+    server.psql(&copy("NEW-2", "+ interval '1 day 2 hours'"));
+    server.psql(&copy("LATE", "- interval '1 day'"));
+    // Read again: the rows from three days before the latest on, no more.
+    let window: u64 = server
+        .value(&format!(
+            "SELECT count(*) FROM exchanges WHERE requested_at >= timestamptz '{latest}' - interval '3 days'"
+        ))
+        .parse()
+        .unwrap();
+    assert!(window < 18, "the window is not the whole table: {window}");
+    let second = ingest(&server.url(), &warehouse);
+    let e = counts(&second, "exchanges");
+    assert_eq!(e[0], window, "rows read: {second}");
+    assert_eq!(e[5], 3, "rows written: {second}");
+    assert_eq!(e[4], window - 3, "rows read again, already there: {second}");
+    // Nothing new: nothing written, the manifest as it was.
+    let manifest = std::fs::read(warehouse.join("_warehouse.json")).unwrap();
+    let third = ingest(&server.url(), &warehouse);
+    assert_eq!(counts(&third, "exchanges")[5], 0, "{third}");
+    assert_eq!(
+        std::fs::read(warehouse.join("_warehouse.json")).unwrap(),
+        manifest
+    );
+    // The same warehouse as one full ingest of the database as it is now.
+    let full = tmp.path().join("full");
+    let all = ingest(&server.url(), &full);
+    assert_eq!(counts(&all, "exchanges")[0], 18, "{all}");
+    let run = |w: &Path, out: &str| {
+        let out = tmp.path().join(out);
+        appraise()
+            .args(["run", "--period", "2026Q3", "--lang", "en", "--data"])
+            .arg(w)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        tables(&out)
+    };
+    let (step, whole) = (run(&warehouse, "step-run"), run(&full, "full-run"));
+    assert_eq!(step.len(), whole.len());
+    for ((name, a), (_, b)) in step.iter().zip(&whole) {
+        assert!(a == b, "{name} differs between two ingests and one");
+    }
 }

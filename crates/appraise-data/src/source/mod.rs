@@ -64,6 +64,17 @@ pub(crate) trait Source {
         None
     }
 
+    /// The name a warehouse keeps its watermarks under, for a source an ingest reads
+    /// incrementally (a database's address without the password); `None`, read whole
+    /// each time (files are known by their hashes).
+    fn identity(&self) -> Option<String> {
+        None
+    }
+
+    /// Reads only the rows of `table` whose time is at or after `micros` (µs UTC), where
+    /// the source can select them; others as before.
+    fn since(&mut self, _table: Table, _micros: i64) {}
+
     /// After the last table: its own account of the load, and its warnings.
     fn finish(&mut self, _warnings: &mut Vec<Warning>) -> Option<SourceReport> {
         None

@@ -9,6 +9,7 @@
 //! zone as it is, read in the appraisal's zone. All tables are read in one read-only
 //! snapshot, so they agree with each other.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub(crate) struct Postgres {
     /// Its address without the password.
     shown: String,
     mapping: Mapping,
+    /// Per table, the time (µs UTC) from which rows are read, where not all.
+    since: BTreeMap<Table, i64>,
 }
 
 /// Whether `address` names a PostgreSQL database.
@@ -70,13 +73,14 @@ impl Postgres {
             client,
             shown,
             mapping,
+            since: BTreeMap::new(),
         })
     }
 
     /// The `COPY` that sends `table`'s contract columns as CSV, each under its contract
     /// name; an error for a table or required column the database does not have, or a
     /// column of a type the contract cannot read.
-    fn copy_statement(&mut self, table: Table) -> Result<String, Error> {
+    fn copy_statement(&mut self, table: Table, tz: chrono_tz::Tz) -> Result<String, Error> {
         let source = self.mapping.of(table);
         let from = match (&source.query, &source.table) {
             (Some(query), _) => format!("({query})"),
@@ -116,10 +120,16 @@ impl Postgres {
             })?;
             selected.push(format!("{text} AS {}", quoted(c.name)));
         }
+        let since = self.since.get(&table).and_then(|&micros| {
+            let column = source.column(table.time_column()?);
+            let (_, ty) = columns.iter().find(|(n, _)| *n == column)?;
+            from_time(&format!("q.{}", quoted(column)), ty, micros, tz)
+        });
         Ok(format!(
-            "COPY (SELECT {} FROM {from} AS q) TO STDOUT WITH (FORMAT csv, HEADER true, \
+            "COPY (SELECT {} FROM {from} AS q{}) TO STDOUT WITH (FORMAT csv, HEADER true, \
              ENCODING 'UTF8')",
-            selected.join(", ")
+            selected.join(", "),
+            since.map_or(String::new(), |s| format!(" WHERE {s}"))
         ))
     }
 }
@@ -132,7 +142,7 @@ impl Source for Postgres {
         opts: &LoadOptions,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), Error> {
-        let copy = self.copy_statement(table)?;
+        let copy = self.copy_statement(table, opts.timezone)?;
         let place = format!("{} {table}", self.shown);
         tracing::info!(table = table.name(), source = %self.shown, "loading");
         let name: Arc<str> = place.clone().into();
@@ -152,6 +162,30 @@ impl Source for Postgres {
 
     fn files(&self, _table: Table) -> Vec<PathBuf> {
         Vec::new()
+    }
+
+    fn identity(&self) -> Option<String> {
+        Some(self.shown.clone())
+    }
+
+    fn since(&mut self, table: Table, micros: i64) {
+        self.since.insert(table, micros);
+    }
+}
+
+/// The condition that `value`, a time column of type `ty`, is at or after `micros` (µs
+/// UTC; a `timestamp` column holds wall-clock times in `tz`); `None` for a column of
+/// text, whose order the database does not know as time.
+fn from_time(value: &str, ty: &Type, micros: i64, tz: chrono_tz::Tz) -> Option<String> {
+    let at = chrono::DateTime::from_timestamp_micros(micros)?;
+    if *ty == Type::TIMESTAMPTZ {
+        let utc = at.format("%Y-%m-%dT%H:%M:%S%.6fZ");
+        Some(format!("{value} >= '{utc}'::timestamptz"))
+    } else if *ty == Type::TIMESTAMP {
+        let local = at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S%.6f");
+        Some(format!("{value} >= '{local}'::timestamp"))
+    } else {
+        None
     }
 }
 

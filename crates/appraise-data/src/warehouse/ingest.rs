@@ -151,18 +151,36 @@ pub fn ingest_with(
         files: Vec::new(),
         present: BTreeMap::new(),
         written: BTreeMap::new(),
+        latest: BTreeMap::new(),
     };
     let mut warnings = Vec::new();
     // The source may be a warehouse itself, whose files are read as they are.
     let mut source = crate::source::open(from, opts, &mut warnings)?;
+    // A source read incrementally: only what is new since its watermarks.
+    let identity = source.identity();
+    let overlap = super::OVERLAP.num_microseconds().unwrap_or(0);
+    for (name, mark) in identity
+        .iter()
+        .flat_map(|id| manifest.watermarks.get(id))
+        .flatten()
+    {
+        if let Some(table) = Table::from_name(name) {
+            source.since(table, mark.saturating_sub(overlap));
+        }
+    }
     let (data, appender, hashes) =
         load_and_append(source.as_mut(), opts, warnings, tuning, appender)?;
     let Appender {
         files: new_files,
         present,
         written,
+        latest,
         ..
     } = appender;
+    let moved = match identity {
+        Some(id) => advance(manifest.watermarks.entry(id).or_default(), &latest),
+        None => false,
+    };
     let mut out = Ingested {
         warnings: data.warnings.clone(),
         report: data.report.clone(),
@@ -178,12 +196,26 @@ pub fn ingest_with(
         record_sources(&mut manifest, &name, &t.files, &hashes)?;
     }
     // Nothing new: the manifest stays as it was, byte for byte.
-    if !new_files.is_empty() {
+    if !new_files.is_empty() || moved {
         manifest.files.extend(new_files.iter().cloned());
         manifest.commit(into)?;
     }
     out.files = new_files;
     Ok(out)
+}
+
+/// Moves each table's watermark in `marks` up to the latest time loaded, if later;
+/// whether any moved.
+fn advance(marks: &mut BTreeMap<String, i64>, latest: &BTreeMap<Table, i64>) -> bool {
+    let mut moved = false;
+    for (table, &at) in latest {
+        let mark = marks.entry(table.name().to_string()).or_insert(i64::MIN);
+        if at > *mark {
+            *mark = at;
+            moved = true;
+        }
+    }
+    moved
 }
 
 /// Loads the source and appends its rows through `appender`, the two on threads of
@@ -291,10 +323,23 @@ struct Appender<'m> {
     present: BTreeMap<Table, u64>,
     /// Rows written, per table.
     written: BTreeMap<Table, u64>,
+    /// The latest time (µs UTC) of the rows loaded, per table with a time column.
+    latest: BTreeMap<Table, i64>,
 }
 
 impl Appender<'_> {
     fn append(&mut self, table: Table, batches: Vec<RecordBatch>) -> Result<(), Error> {
+        let column = table.time_column().and_then(|c| table.column_index(c));
+        for b in column
+            .iter()
+            .flat_map(|&ix| batches.iter().map(move |b| b.column(ix)))
+        {
+            let times = b.as_primitive_opt::<TimestampMicrosecondType>();
+            if let Some(at) = times.and_then(datafusion::arrow::compute::max) {
+                let latest = self.latest.entry(table).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+        }
         let parts = partitions(&batches, table, self.tz)?;
         drop(batches);
         // The load itself drops repeats within the source; across ingests a repeated

@@ -65,7 +65,17 @@ pub struct Manifest {
     pub files: Vec<PartFile>,
     /// The source files ingested, with their hashes.
     pub ingested: Vec<SourceFile>,
+    /// For each source read incrementally (a database, by its address without the
+    /// password): per table, the latest time (µs UTC) of the rows ingested from it. The
+    /// next ingest from that source reads only rows from [`OVERLAP`] before it on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub watermarks: BTreeMap<String, BTreeMap<String, i64>>,
 }
+
+/// How far before a table's watermark an incremental ingest starts reading again, for
+/// rows that reach the source late (their times earlier than rows already there): 3
+/// days. Rows read again are already in the warehouse and are not written twice.
+pub const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::days(3);
 
 /// One committed Parquet file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
