@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::Error;
-use crate::schema::Table;
+use crate::schema::{Kind, Table};
 
 /// How a database source is read.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +116,112 @@ impl TableSource {
     pub(crate) fn column<'a>(&'a self, column: &'a str) -> &'a str {
         self.columns.get(column).map_or(column, String::as_str)
     }
+}
+
+/// What a source column's type holds, as far as the contract cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Text of any kind.
+    Text,
+    /// An integer.
+    Integer,
+    /// A decimal number.
+    Decimal,
+    /// A boolean.
+    Bool,
+    /// An instant (a time with its zone or offset).
+    Instant,
+    /// A wall-clock time, read in the appraisal's zone.
+    WallTime,
+    /// A UUID.
+    Uuid,
+    /// Anything else, by the database's name for it.
+    Other(String),
+}
+
+impl Class {
+    /// Whether a value of this class can be read as the contract's `kind`.
+    fn fits(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Timestamp => matches!(self, Class::Text | Class::Instant | Class::WallTime),
+            Kind::Int { .. } => matches!(self, Class::Text | Class::Integer | Class::Decimal),
+            Kind::Bool => matches!(self, Class::Text | Class::Integer | Class::Bool),
+            Kind::Text | Kind::DeptRef | Kind::Enum(_) | Kind::Personal => matches!(
+                self,
+                Class::Text | Class::Integer | Class::Decimal | Class::Uuid
+            ),
+        }
+    }
+}
+
+/// For each column of `table`, in the contract's order, the source column holding it
+/// and its class, from the source's `columns` (name, class, and the database's name for
+/// its type); `None` for an optional column the source does not have. An error for a
+/// required column it does not have, or one whose type the contract cannot read.
+pub(crate) fn plan(
+    shown: &str,
+    table: Table,
+    source: &TableSource,
+    columns: &[(String, Class, String)],
+) -> Result<Vec<Option<(String, Class)>>, Error> {
+    let mut planned = Vec::new();
+    for c in table.columns() {
+        let name = source.column(c.name);
+        let Some((_, class, ty)) = columns.iter().find(|(n, ..)| n == name) else {
+            if c.required {
+                let have: Vec<&str> = columns.iter().map(|(n, ..)| n.as_str()).collect();
+                return Err(Error::Input {
+                    reason: format!(
+                        "{shown}: the {table} table has no column {name:?} (it has {})",
+                        have.join(", ")
+                    ),
+                    hint: Some(format!(
+                        "name the column that holds {} in the mapping (--db-mapping): \
+                         [{table}] columns = {{ {} = \"...\" }}",
+                        c.name, c.name
+                    )),
+                });
+            }
+            planned.push(None);
+            continue;
+        };
+        if !class.fits(c.kind) {
+            return Err(Error::Input {
+                reason: format!(
+                    "{shown}: the column {name:?} of the {table} table is of type {ty}, which \
+                     the contract's {} cannot read",
+                    c.name
+                ),
+                hint: Some(format!(
+                    "give the {table} table a `query` in the mapping that casts it to text \
+                     (or the type the contract's {} holds)",
+                    c.name
+                )),
+            });
+        }
+        planned.push(Some((name.to_string(), class.clone())));
+    }
+    Ok(planned)
+}
+
+/// The source column of `table`'s time column, with its class, in a plan.
+pub(crate) fn time_column(
+    table: Table,
+    planned: &[Option<(String, Class)>],
+) -> Option<&(String, Class)> {
+    let ix = table.column_index(table.time_column()?)?;
+    planned.get(ix)?.as_ref()
+}
+
+/// The instant `micros` (µs UTC) as UTC text, and as wall-clock text in `tz`, each
+/// `YYYY-MM-DD HH:MM:SS.ffffff`: what a `since` condition compares with.
+pub(crate) fn since_texts(micros: i64, tz: chrono_tz::Tz) -> Option<(String, String)> {
+    let at = chrono::DateTime::from_timestamp_micros(micros)?;
+    let format = "%Y-%m-%d %H:%M:%S%.6f";
+    Some((
+        at.format(format).to_string(),
+        at.with_timezone(&tz).format(format).to_string(),
+    ))
 }
 
 /// A database address without its password: what messages, rejects files and the

@@ -540,25 +540,38 @@ fn read_batches(
                 .iter()
                 .map(|a| a.and_then(|a| a.is_valid(r).then(|| a.value(r))))
                 .collect();
-            let raw = || {
-                let obj: serde_json::Map<String, serde_json::Value> = table
-                    .columns()
-                    .iter()
-                    .zip(&fields)
-                    .filter_map(|(c, f)| {
-                        let v = if c.kind == Kind::Personal {
-                            REDACTED
-                        } else {
-                            (*f)?
-                        };
-                        Some((c.name.to_string(), serde_json::Value::String(v.to_string())))
-                    })
-                    .collect();
-                serde_json::Value::Object(obj).to_string()
-            };
-            sink.push(&fields, name, row_index, raw)?;
+            push_fields(sink, &fields, name, row_index)?;
             row_index += 1;
         }
     }
     Ok(())
+}
+
+/// One row of text fields, in the contract's column order, into the sink; a rejected
+/// row is written as a JSON object of its fields, the personal one redacted. `row` is
+/// its 0-based index in its source.
+pub(crate) fn push_fields(
+    sink: &mut TableSink<'_>,
+    fields: &[Option<&str>],
+    name: &Arc<str>,
+    row: u64,
+) -> Result<(), Error> {
+    let table = sink.table();
+    let raw = || {
+        let obj: serde_json::Map<String, serde_json::Value> = table
+            .columns()
+            .iter()
+            .zip(fields)
+            .filter_map(|(c, f)| {
+                let v = if c.kind == Kind::Personal {
+                    REDACTED
+                } else {
+                    (*f)?
+                };
+                Some((c.name.to_string(), serde_json::Value::String(v.to_string())))
+            })
+            .collect();
+        serde_json::Value::Object(obj).to_string()
+    };
+    sink.push(fields, name, row, raw)
 }

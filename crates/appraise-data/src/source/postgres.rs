@@ -19,9 +19,9 @@ use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 
 use super::csv_blocks::read_csv;
-use super::database::{Mapping, TableSource, shown};
+use super::database::{Class, Mapping, plan, shown, since_texts, time_column};
 use super::{LoadOptions, Source};
-use crate::schema::{Kind, Table};
+use crate::schema::Table;
 use crate::validate::TableSink;
 use crate::{Error, Warning};
 
@@ -91,39 +91,40 @@ impl Postgres {
             .client
             .prepare(&format!("SELECT * FROM {from} AS q LIMIT 0"))
             .map_err(|e| failed(&self.shown, Some(table), "cannot read the table", &e))?;
-        let columns: Vec<(&str, &Type)> = described
+        let columns: Vec<(String, Class, String)> = described
             .columns()
             .iter()
-            .map(|c| (c.name(), c.type_()))
+            .map(|c| {
+                (
+                    c.name().to_string(),
+                    class(c.type_()),
+                    c.type_().to_string(),
+                )
+            })
             .collect();
-        let mut selected = Vec::new();
-        for c in table.columns() {
-            let name = source.column(c.name);
-            let Some((_, ty)) = columns.iter().find(|(n, _)| *n == name) else {
-                if c.required {
-                    return Err(missing(&self.shown, table, &source, c.name, &columns));
-                }
-                continue;
-            };
-            let value = format!("q.{}", quoted(name));
-            let text = as_text(&value, ty, c.kind).ok_or_else(|| Error::Input {
-                reason: format!(
-                    "{}: the column {name:?} of the {table} table is of type {ty}, which \
-                     the contract's {} cannot read",
-                    self.shown, c.name
-                ),
-                hint: Some(format!(
-                    "give the {table} table a `query` in the mapping that casts it, e.g. \
-                     SELECT {name}::text AS {} ...",
-                    c.name
-                )),
-            })?;
-            selected.push(format!("{text} AS {}", quoted(c.name)));
-        }
+        let planned = plan(&self.shown, table, &source, &columns)?;
+        let selected: Vec<String> = table
+            .columns()
+            .iter()
+            .zip(&planned)
+            .filter_map(|(c, p)| {
+                let (name, class) = p.as_ref()?;
+                Some(format!(
+                    "{} AS {}",
+                    as_text(&format!("q.{}", quoted(name)), class),
+                    quoted(c.name)
+                ))
+            })
+            .collect();
         let since = self.since.get(&table).and_then(|&micros| {
-            let column = source.column(table.time_column()?);
-            let (_, ty) = columns.iter().find(|(n, _)| *n == column)?;
-            from_time(&format!("q.{}", quoted(column)), ty, micros, tz)
+            let (name, class) = time_column(table, &planned)?;
+            let (utc, local) = since_texts(micros, tz)?;
+            let value = format!("q.{}", quoted(name));
+            match class {
+                Class::Instant => Some(format!("{value} >= '{utc}+00'::timestamptz")),
+                Class::WallTime => Some(format!("{value} >= '{local}'::timestamp")),
+                _ => None,
+            }
         });
         Ok(format!(
             "COPY (SELECT {} FROM {from} AS q{}) TO STDOUT WITH (FORMAT csv, HEADER true, \
@@ -173,22 +174,6 @@ impl Source for Postgres {
     }
 }
 
-/// The condition that `value`, a time column of type `ty`, is at or after `micros` (µs
-/// UTC; a `timestamp` column holds wall-clock times in `tz`); `None` for a column of
-/// text, whose order the database does not know as time.
-fn from_time(value: &str, ty: &Type, micros: i64, tz: chrono_tz::Tz) -> Option<String> {
-    let at = chrono::DateTime::from_timestamp_micros(micros)?;
-    if *ty == Type::TIMESTAMPTZ {
-        let utc = at.format("%Y-%m-%dT%H:%M:%S%.6fZ");
-        Some(format!("{value} >= '{utc}'::timestamptz"))
-    } else if *ty == Type::TIMESTAMP {
-        let local = at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S%.6f");
-        Some(format!("{value} >= '{local}'::timestamp"))
-    } else {
-        None
-    }
-}
-
 /// A reader that, once at its end, stays there without asking its source again: a
 /// `COPY` stream asked for more after its end reads the server's next message as data
 /// ("unexpected message from server").
@@ -207,28 +192,30 @@ impl<R: Read> Read for Fused<R> {
     }
 }
 
-/// A value of type `ty` as the text the contract's `kind` reads, or `None` where the
-/// type cannot hold such a value.
-fn as_text(value: &str, ty: &Type, kind: Kind) -> Option<String> {
-    let text = [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME];
-    let integer = [Type::INT2, Type::INT4, Type::INT8];
-    let fits = match kind {
-        Kind::Timestamp if *ty == Type::TIMESTAMPTZ => {
-            return Some(format!(
-                "to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-            ));
+/// The class of a PostgreSQL type.
+fn class(ty: &Type) -> Class {
+    match *ty {
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => Class::Text,
+        Type::INT2 | Type::INT4 | Type::INT8 => Class::Integer,
+        Type::NUMERIC => Class::Decimal,
+        Type::BOOL => Class::Bool,
+        Type::TIMESTAMPTZ => Class::Instant,
+        Type::TIMESTAMP => Class::WallTime,
+        Type::UUID => Class::Uuid,
+        _ => Class::Other(ty.to_string()),
+    }
+}
+
+/// `value` of `class` as the text the contract reads: instants in UTC (`...Z`), wall
+/// times as they are, to the microsecond; anything else as the server writes it.
+fn as_text(value: &str, class: &Class) -> String {
+    match class {
+        Class::Instant => {
+            format!("to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         }
-        Kind::Timestamp if *ty == Type::TIMESTAMP => {
-            return Some(format!("to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"));
-        }
-        Kind::Timestamp => text.contains(ty),
-        Kind::Int { .. } => integer.contains(ty) || *ty == Type::NUMERIC || text.contains(ty),
-        Kind::Bool => *ty == Type::BOOL || integer.contains(ty) || text.contains(ty),
-        Kind::Text | Kind::DeptRef | Kind::Enum(_) | Kind::Personal => {
-            text.contains(ty) || integer.contains(ty) || *ty == Type::NUMERIC || *ty == Type::UUID
-        }
-    };
-    fits.then(|| value.to_string())
+        Class::WallTime => format!("to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"),
+        _ => value.to_string(),
+    }
 }
 
 /// An identifier, quoted.
@@ -239,28 +226,6 @@ fn quoted(name: &str) -> String {
 /// A table name, `schema.table` allowed, each part quoted.
 fn quoted_name(name: &str) -> String {
     name.split('.').map(quoted).collect::<Vec<_>>().join(".")
-}
-
-/// A required contract column the source does not have.
-fn missing(
-    shown: &str,
-    table: Table,
-    source: &TableSource,
-    column: &str,
-    columns: &[(&str, &Type)],
-) -> Error {
-    let have: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let looked = source.column(column);
-    Error::Input {
-        reason: format!(
-            "{shown}: the {table} table has no column {looked:?} (it has {})",
-            have.join(", ")
-        ),
-        hint: Some(format!(
-            "name the column that holds {column} in the mapping: [{table}] columns = {{ \
-             {column} = \"...\" }}"
-        )),
-    }
 }
 
 /// A database error, with what was being done and a fix where the error says which.
