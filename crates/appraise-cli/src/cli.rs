@@ -350,7 +350,7 @@ pub(crate) struct ReadArgs {
     #[arg(long, value_name = "FILE")]
     pub departments: Option<PathBuf>,
 
-    /// Database input (--from postgresql://...): the TOML file naming, per table, the
+    /// Database input (--from postgresql://... or mysql://...): the TOML file naming, per table, the
     /// source table or a SELECT and the columns whose names differ from the contract's
     /// (docs/data.md, "From a database").
     #[arg(long, value_name = "FILE")]
@@ -370,8 +370,10 @@ pub(crate) struct ReadArgs {
 #[derive(Debug, Args)]
 pub(crate) struct IngestArgs {
     /// What to ingest: a data folder (as for --data), X-Road records, a warehouse, or a
-    /// database: postgresql://user@host:5432/db (the password from PGPASSWORD, or the
-    /// whole address from an environment variable with env:NAME).
+    /// database: postgresql://user@host:5432/db or mysql://user@host:3306/db (the
+    /// password from PGPASSWORD or MYSQL_PWD, or the whole address from an environment
+    /// variable with env:NAME). A second ingest from a database reads only rows newer
+    /// than the last (from three days before).
     #[arg(long, value_name = "SOURCE")]
     pub from: PathBuf,
 

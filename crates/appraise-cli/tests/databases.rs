@@ -1,6 +1,7 @@
-//! Ingest straight from a database: a real PostgreSQL server, started in a temporary
-//! folder on a free port for each test (its binaries from the `postgresql` package:
-//! `.ci/run` installs it), loaded with `psql`.
+//! Ingest straight from a database: real PostgreSQL and MariaDB servers, each started
+//! in a temporary folder on a free port for its test (their programs from the
+//! `postgresql` and `mariadb-server` packages: `.ci/run` installs them), loaded with
+//! their own clients (`psql`, `mariadb`).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -267,6 +268,7 @@ fn ingest_and_run(
     let warehouse = tmp.join(format!("{name}-warehouse"));
     let ingested = appraise()
         .env("PGPASSWORD", PASSWORD)
+        .env("MYSQL_PWD", PASSWORD)
         .args(["ingest", "--from", from, "--into"])
         .arg(&warehouse)
         .arg("--rejects")
@@ -572,4 +574,153 @@ fn a_second_ingest_reads_only_what_is_new_and_equals_a_full_one() {
     for ((name, a), (_, b)) in step.iter().zip(&whole) {
         assert!(a == b, "{name} differs between two ingests and one");
     }
+}
+
+/// A MariaDB server of its own, stopped when dropped.
+struct Maria {
+    dir: tempfile::TempDir,
+    server: std::process::Child,
+    port: u16,
+}
+
+impl Maria {
+    /// A new server, with [`USER`] allowed in by password and an empty database `gov`.
+    fn start() -> Maria {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let out = Command::new("mariadb-install-db")
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .output()
+            .expect("MariaDB's programs are needed: apt-get install mariadb-server");
+        assert!(
+            out.status.success(),
+            "mariadb-install-db: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let server = Command::new("mariadbd")
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--bind-address=127.0.0.1",
+                "--skip-log-bin",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", dir.path().join("sock").display()))
+            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
+            .arg(format!("--port={port}"))
+            .arg("--local-infile=1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("MariaDB's server (mariadbd) is needed: apt-get install mariadb-server");
+        let maria = Maria { dir, server, port };
+        for _ in 0..300 {
+            if maria.root("SELECT 1").is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        maria
+            .root(&format!(
+                // Anonymous users of `localhost` would take a local connection first.
+                "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES; \
+                 CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'; \
+                 GRANT ALL ON *.* TO '{USER}'@'%'; CREATE DATABASE gov"
+            ))
+            .unwrap();
+        maria
+    }
+
+    fn url(&self) -> String {
+        format!("mysql://{USER}@127.0.0.1:{}/gov", self.port)
+    }
+
+    /// Runs `sql` as root over the socket.
+    fn root(&self, sql: &str) -> Result<(), String> {
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "--local-infile=1", "-D", "mysql"])
+            .arg(format!(
+                "--socket={}",
+                self.dir.path().join("sock").display()
+            ))
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Creates each table of the contract in `gov`, its columns text, and loads `dir`'s
+    /// CSV files into them as they are.
+    fn load(&self, dir: &Path) {
+        for table in Table::ALL {
+            let file = dir.join(format!("{table}.csv"));
+            let header = std::fs::read_to_string(&file).unwrap();
+            let columns: Vec<String> = header
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .map(|c| format!("`{c}` text"))
+                .collect();
+            self.root(&format!(
+                "CREATE TABLE gov.{table} ({}) CHARACTER SET utf8mb4; \
+                 LOAD DATA LOCAL INFILE '{}' INTO TABLE gov.{table} CHARACTER SET utf8mb4 \
+                 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' \
+                 LINES TERMINATED BY '\\n' IGNORE 1 LINES",
+                columns.join(", "),
+                file.display()
+            ))
+            .unwrap();
+        }
+    }
+}
+
+impl Drop for Maria {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+#[test]
+fn the_demo_from_mariadb_appraises_as_the_demo_s_files() {
+    let maria = Maria::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = fixtures().join("demo");
+    storable(&demo, &tmp.path().join("storable"));
+    maria.load(&tmp.path().join("storable"));
+    let (files, files_said) = ingest_and_run(tmp.path(), "files", demo.to_str().unwrap(), &[]);
+    let (db, db_said) = ingest_and_run(tmp.path(), "db", &maria.url(), &[]);
+    assert_eq!(db.len(), files.len());
+    for ((name, a), (_, b)) in files.iter().zip(&db) {
+        assert!(a == b, "{name} differs between the files and MariaDB");
+    }
+    for table in Table::ALL.map(Table::name) {
+        let (f, d) = (counts(&files_said, table), counts(&db_said, table));
+        assert_eq!((d[1], d[3], d[5]), (f[1], f[3], f[5]), "{table}: {db_said}");
+    }
+    // A wrong password: a clear error, nothing committed, the password never printed.
+    let failed = appraise()
+        .env("MYSQL_PWD", "wrong-pw")
+        .args(["ingest", "--from", &maria.url(), "--into"])
+        .arg(tmp.path().join("refused"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).into_owned();
+    assert!(stderr.contains("Access denied"), "{stderr}");
+    assert!(
+        stderr.contains("hint: check the user and password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-pw"), "{stderr}");
 }

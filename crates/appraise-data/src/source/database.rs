@@ -205,23 +205,90 @@ pub(crate) fn plan(
 }
 
 /// The source column of `table`'s time column, with its class, in a plan.
-pub(crate) fn time_column(
-    table: Table,
-    planned: &[Option<(String, Class)>],
-) -> Option<&(String, Class)> {
+fn time_column(table: Table, planned: &[Option<(String, Class)>]) -> Option<&(String, Class)> {
     let ix = table.column_index(table.time_column()?)?;
     planned.get(ix)?.as_ref()
 }
 
 /// The instant `micros` (µs UTC) as UTC text, and as wall-clock text in `tz`, each
 /// `YYYY-MM-DD HH:MM:SS.ffffff`: what a `since` condition compares with.
-pub(crate) fn since_texts(micros: i64, tz: chrono_tz::Tz) -> Option<(String, String)> {
+fn since_texts(micros: i64, tz: chrono_tz::Tz) -> Option<(String, String)> {
     let at = chrono::DateTime::from_timestamp_micros(micros)?;
     let format = "%Y-%m-%d %H:%M:%S%.6f";
     Some((
         at.format(format).to_string(),
         at.with_timezone(&tz).format(format).to_string(),
     ))
+}
+
+/// What differs between the SQL of the databases appraise reads.
+pub(crate) struct Dialect {
+    /// The mark around an identifier (`"` or `` ` ``), doubled within it.
+    pub quote: char,
+    /// A value of a class as the text the contract reads (instants with `Z`).
+    pub as_text: fn(&str, &Class) -> String,
+    /// `value >= the time`, for a time column of a class, given the time as UTC text and
+    /// as wall-clock text in the appraisal's zone; `None` where the class has no order
+    /// of time (text).
+    pub at_or_after: fn(&str, &Class, &str, &str) -> Option<String>,
+}
+
+impl Dialect {
+    /// An identifier, quoted.
+    pub(crate) fn quoted(&self, name: &str) -> String {
+        let q = self.quote;
+        format!("{q}{}{q}", name.replace(q, &format!("{q}{q}")))
+    }
+
+    /// Where `table`'s rows are: its query, its source table (`schema.table` allowed),
+    /// or the table by its contract name.
+    pub(crate) fn from(&self, source: &TableSource, table: Table) -> String {
+        let name = match (&source.query, &source.table) {
+            (Some(query), _) => return format!("({query})"),
+            (None, Some(name)) => name.as_str(),
+            (None, None) => table.name(),
+        };
+        name.split('.')
+            .map(|part| self.quoted(part))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The `SELECT` of `table`'s contract columns from `from` (as `q`), in the contract's
+    /// order and under its names (`NULL` for an optional column the source lacks), of
+    /// the rows from `since` on (µs UTC) where the time column allows it.
+    pub(crate) fn select(
+        &self,
+        table: Table,
+        from: &str,
+        planned: &[Option<(String, Class)>],
+        since: Option<i64>,
+        tz: chrono_tz::Tz,
+    ) -> String {
+        let value = |name: &str| format!("q.{}", self.quoted(name));
+        let columns: Vec<String> = table
+            .columns()
+            .iter()
+            .zip(planned)
+            .map(|(c, p)| {
+                let text = p.as_ref().map_or_else(
+                    || "NULL".into(),
+                    |(name, class)| (self.as_text)(&value(name), class),
+                );
+                format!("{text} AS {}", self.quoted(c.name))
+            })
+            .collect();
+        let condition = since.and_then(|micros| {
+            let (name, class) = time_column(table, planned)?;
+            let (utc, local) = since_texts(micros, tz)?;
+            (self.at_or_after)(&value(name), class, &utc, &local)
+        });
+        format!(
+            "SELECT {} FROM {from} AS q{}",
+            columns.join(", "),
+            condition.map_or(String::new(), |c| format!(" WHERE {c}"))
+        )
+    }
 }
 
 /// A database address without its password: what messages, rejects files and the

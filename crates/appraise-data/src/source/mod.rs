@@ -8,6 +8,7 @@
 //! | X-Road operational-monitoring records | `xroad::source` |
 //! | a warehouse's committed files | `warehouse` |
 //! | a PostgreSQL database | [`postgres`] |
+//! | a MySQL or MariaDB database | [`mysql`] |
 //!
 //! [`open`] (`registry.rs`) picks the source of a `--data` or `--from`.
 //!
@@ -18,6 +19,7 @@
 mod csv_blocks;
 pub(crate) mod database;
 pub(crate) mod files;
+mod mysql;
 mod postgres;
 mod registry;
 

@@ -19,7 +19,7 @@ use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 
 use super::csv_blocks::read_csv;
-use super::database::{Class, Mapping, plan, shown, since_texts, time_column};
+use super::database::{Class, Dialect, Mapping, plan, shown};
 use super::{LoadOptions, Source};
 use crate::schema::Table;
 use crate::validate::TableSink;
@@ -82,11 +82,7 @@ impl Postgres {
     /// column of a type the contract cannot read.
     fn copy_statement(&mut self, table: Table, tz: chrono_tz::Tz) -> Result<String, Error> {
         let source = self.mapping.of(table);
-        let from = match (&source.query, &source.table) {
-            (Some(query), _) => format!("({query})"),
-            (None, Some(name)) => quoted_name(name),
-            (None, None) => quoted_name(table.name()),
-        };
+        let from = POSTGRES.from(&source, table);
         let described = self
             .client
             .prepare(&format!("SELECT * FROM {from} AS q LIMIT 0"))
@@ -103,34 +99,10 @@ impl Postgres {
             })
             .collect();
         let planned = plan(&self.shown, table, &source, &columns)?;
-        let selected: Vec<String> = table
-            .columns()
-            .iter()
-            .zip(&planned)
-            .filter_map(|(c, p)| {
-                let (name, class) = p.as_ref()?;
-                Some(format!(
-                    "{} AS {}",
-                    as_text(&format!("q.{}", quoted(name)), class),
-                    quoted(c.name)
-                ))
-            })
-            .collect();
-        let since = self.since.get(&table).and_then(|&micros| {
-            let (name, class) = time_column(table, &planned)?;
-            let (utc, local) = since_texts(micros, tz)?;
-            let value = format!("q.{}", quoted(name));
-            match class {
-                Class::Instant => Some(format!("{value} >= '{utc}+00'::timestamptz")),
-                Class::WallTime => Some(format!("{value} >= '{local}'::timestamp")),
-                _ => None,
-            }
-        });
+        let since = self.since.get(&table).copied();
+        let select = POSTGRES.select(table, &from, &planned, since, tz);
         Ok(format!(
-            "COPY (SELECT {} FROM {from} AS q{}) TO STDOUT WITH (FORMAT csv, HEADER true, \
-             ENCODING 'UTF8')",
-            selected.join(", "),
-            since.map_or(String::new(), |s| format!(" WHERE {s}"))
+            "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
         ))
     }
 }
@@ -206,27 +178,23 @@ fn class(ty: &Type) -> Class {
     }
 }
 
-/// `value` of `class` as the text the contract reads: instants in UTC (`...Z`), wall
-/// times as they are, to the microsecond; anything else as the server writes it.
-fn as_text(value: &str, class: &Class) -> String {
-    match class {
+/// PostgreSQL's SQL: instants sent in UTC (`...Z`), wall times as they are, to the
+/// microsecond.
+const POSTGRES: Dialect = Dialect {
+    quote: '"',
+    as_text: |value, class| match class {
         Class::Instant => {
             format!("to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         }
         Class::WallTime => format!("to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"),
         _ => value.to_string(),
-    }
-}
-
-/// An identifier, quoted.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A table name, `schema.table` allowed, each part quoted.
-fn quoted_name(name: &str) -> String {
-    name.split('.').map(quoted).collect::<Vec<_>>().join(".")
-}
+    },
+    at_or_after: |value, class, utc, local| match class {
+        Class::Instant => Some(format!("{value} >= '{utc}+00'::timestamptz")),
+        Class::WallTime => Some(format!("{value} >= '{local}'::timestamp")),
+        _ => None,
+    },
+};
 
 /// A database error, with what was being done and a fix where the error says which.
 fn failed(shown: &str, table: Option<Table>, doing: &str, e: &postgres::Error) -> Error {
