@@ -724,3 +724,66 @@ fn the_demo_from_mariadb_appraises_as_the_demo_s_files() {
     );
     assert!(!stderr.contains("wrong-pw"), "{stderr}");
 }
+
+#[test]
+fn a_connection_lost_mid_ingest_commits_nothing_and_a_rerun_completes() {
+    let server = Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    server.load("public", &fixtures().join("tiny"), true);
+    // Enough exchanges that their COPY is still streaming when it is cut.
+    server.psql(
+        "INSERT INTO exchanges SELECT 'BULK-' || n, timestamptz '2026-07-01 08:00:00+08' \
+         + n * interval '1 second', timestamptz '2026-07-01 08:00:01+08' + n * interval \
+         '1 second', consumer_dept, provider_dept, resource_id, status, records, bytes, mode \
+         FROM exchanges, generate_series(1, 400000) AS n WHERE event_id = 'X01'",
+    );
+    let warehouse = tmp.path().join("w");
+    // Spawned, not waited for: the connection is cut while it runs.
+    let ingest = appraise().get_program().to_owned();
+    let running = Command::new(ingest)
+        .env_remove("APPRAISE_PSEUDONYM_KEY")
+        .env("PGPASSWORD", PASSWORD)
+        .args(["ingest", "--from", &server.url(), "--into"])
+        .arg(&warehouse)
+        .arg("--rejects")
+        .arg(tmp.path().join("rejects"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Cut the connection while the exchanges stream.
+    let mut cut = false;
+    for _ in 0..600 {
+        let killed = server.value(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE query LIKE 'COPY%exchanges%' AND pid <> pg_backend_pid()",
+        );
+        if killed != "0" {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(cut, "the exchanges' COPY was never seen running");
+    let out = running.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the connection was lost while the exchanges table was read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: run the ingest again"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    // Nothing committed.
+    let manifest = std::fs::read_to_string(warehouse.join("_warehouse.json")).unwrap_or_default();
+    assert!(!manifest.contains("part-"), "{manifest}");
+    // Run again: every row, once.
+    let again = ingest_counts(&server.url(), &warehouse);
+    assert_eq!(again[0], 400_015, "exchanges read");
+    assert_eq!(again[5], 400_015, "exchanges written");
+}
+
+/// The exchanges' numbers of an ingest of `url` into `warehouse`.
+fn ingest_counts(url: &str, warehouse: &Path) -> Vec<u64> {
+    counts(&ingest(url, warehouse), "exchanges")
+}

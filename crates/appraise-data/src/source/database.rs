@@ -29,6 +29,27 @@ pub struct DatabaseOptions {
     pub mapping: Option<PathBuf>,
 }
 
+/// What a database source keeps besides its connection.
+pub(crate) struct Reading {
+    /// Its address without the password.
+    pub shown: String,
+    /// Where each table is.
+    pub mapping: Mapping,
+    /// Per table, the time (µs UTC) from which rows are read, where not all.
+    pub since: BTreeMap<Table, i64>,
+}
+
+impl Reading {
+    /// The reading of the database shown as `shown`, by the mapping `opts` names.
+    pub(crate) fn new(shown: String, opts: &super::LoadOptions) -> Result<Reading, Error> {
+        Ok(Reading {
+            shown,
+            mapping: Mapping::read(opts.database.mapping.as_deref())?,
+            since: BTreeMap::new(),
+        })
+    }
+}
+
 /// Where one appraise table's rows are.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

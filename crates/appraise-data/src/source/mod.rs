@@ -51,8 +51,11 @@ pub(crate) trait Source {
         warnings: &mut Vec<Warning>,
     ) -> Result<(), Error>;
 
-    /// The files `table`'s rows came from, for a run's provenance.
-    fn files(&self, table: Table) -> Vec<PathBuf>;
+    /// The files `table`'s rows came from, for a run's provenance; none for a source
+    /// that is not files (a database).
+    fn files(&self, _table: Table) -> Vec<PathBuf> {
+        Vec::new()
+    }
 
     /// Whether its personal fields were pseudonymised when stored (a warehouse's), so
     /// are kept as they are.

@@ -10,15 +10,13 @@
 //! read in one consistent, read-only snapshot.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Value};
 
-use super::database::{Class, Dialect, Mapping, plan, shown};
+use super::database::{Class, Dialect, Reading, plan, shown};
 use super::files::push_fields;
 use super::{LoadOptions, Source};
 use crate::schema::Table;
@@ -31,11 +29,7 @@ const BINARY: u16 = 63;
 /// A MySQL database.
 pub(crate) struct Mysql {
     conn: Conn,
-    /// Its address without the password.
-    shown: String,
-    mapping: Mapping,
-    /// Per table, the time (µs UTC) from which rows are read, where not all.
-    since: BTreeMap<Table, i64>,
+    db: Reading,
 }
 
 /// Whether `address` names a MySQL database.
@@ -65,7 +59,6 @@ impl Mysql {
         {
             builder = builder.pass(Some(password));
         }
-        let mapping = Mapping::read(opts.database.mapping.as_deref())?;
         let mut conn =
             Conn::new(builder).map_err(|e| failed(&shown, None, "cannot connect", &e))?;
         for setting in [
@@ -79,9 +72,7 @@ impl Mysql {
         }
         Ok(Mysql {
             conn,
-            shown,
-            mapping,
-            since: BTreeMap::new(),
+            db: Reading::new(shown, opts)?,
         })
     }
 
@@ -89,10 +80,10 @@ impl Mysql {
     /// table or required column the database does not have, or a column of a type the
     /// contract cannot read.
     fn select(&mut self, table: Table, tz: chrono_tz::Tz) -> Result<String, Error> {
-        let source = self.mapping.of(table);
+        let source = self.db.mapping.of(table);
         let from = MYSQL.from(&source, table);
         let columns: Vec<(String, Class, String)> = {
-            let shown = &self.shown;
+            let shown = &self.db.shown;
             let described = self
                 .conn
                 .query_iter(format!("SELECT * FROM {from} AS q LIMIT 0"))
@@ -107,8 +98,8 @@ impl Mysql {
                 })
                 .collect()
         };
-        let planned = plan(&self.shown, table, &source, &columns)?;
-        let since = self.since.get(&table).copied();
+        let planned = plan(&self.db.shown, table, &source, &columns)?;
+        let since = self.db.since.get(&table).copied();
         Ok(MYSQL.select(table, &from, &planned, since, tz))
     }
 }
@@ -122,9 +113,9 @@ impl Source for Mysql {
         _warnings: &mut Vec<Warning>,
     ) -> Result<(), Error> {
         let select = self.select(table, opts.timezone)?;
-        tracing::info!(table = table.name(), source = %self.shown, "loading");
-        let name: Arc<str> = format!("{} {table}", self.shown).into();
-        let shown = &self.shown;
+        tracing::info!(table = table.name(), source = %self.db.shown, "loading");
+        let name: Arc<str> = format!("{} {table}", self.db.shown).into();
+        let shown = &self.db.shown;
         let lost = |e: &mysql::Error| failed(shown, Some(table), "cannot read the table", e);
         let rows = self.conn.query_iter(select).map_err(|e| lost(&e))?;
         for (i, row) in rows.enumerate() {
@@ -142,16 +133,12 @@ impl Source for Mysql {
         Ok(())
     }
 
-    fn files(&self, _table: Table) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
     fn identity(&self) -> Option<String> {
-        Some(self.shown.clone())
+        Some(self.db.shown.clone())
     }
 
     fn since(&mut self, table: Table, micros: i64) {
-        self.since.insert(table, micros);
+        self.db.since.insert(table, micros);
     }
 }
 

@@ -9,9 +9,8 @@
 //! zone as it is, read in the appraisal's zone. All tables are read in one read-only
 //! snapshot, so they agree with each other.
 
-use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use postgres::error::SqlState;
@@ -19,7 +18,7 @@ use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 
 use super::csv_blocks::read_csv;
-use super::database::{Class, Dialect, Mapping, plan, shown};
+use super::database::{Class, Dialect, Reading, plan, shown};
 use super::{LoadOptions, Source};
 use crate::schema::Table;
 use crate::validate::TableSink;
@@ -28,11 +27,7 @@ use crate::{Error, Warning};
 /// A PostgreSQL database.
 pub(crate) struct Postgres {
     client: Client,
-    /// Its address without the password.
-    shown: String,
-    mapping: Mapping,
-    /// Per table, the time (µs UTC) from which rows are read, where not all.
-    since: BTreeMap<Table, i64>,
+    db: Reading,
 }
 
 /// Whether `address` names a PostgreSQL database.
@@ -62,7 +57,6 @@ impl Postgres {
         let port = config.get_ports().first().copied().unwrap_or(5432);
         let db = config.get_dbname().unwrap_or("").to_string();
         let shown = shown("postgresql", config.get_user(), &host, port, &db);
-        let mapping = Mapping::read(opts.database.mapping.as_deref())?;
         let mut client = config
             .connect(NoTls)
             .map_err(|e| failed(&shown, None, "cannot connect", &e))?;
@@ -71,9 +65,7 @@ impl Postgres {
             .map_err(|e| failed(&shown, None, "cannot start a read-only snapshot", &e))?;
         Ok(Postgres {
             client,
-            shown,
-            mapping,
-            since: BTreeMap::new(),
+            db: Reading::new(shown, opts)?,
         })
     }
 
@@ -81,12 +73,12 @@ impl Postgres {
     /// name; an error for a table or required column the database does not have, or a
     /// column of a type the contract cannot read.
     fn copy_statement(&mut self, table: Table, tz: chrono_tz::Tz) -> Result<String, Error> {
-        let source = self.mapping.of(table);
+        let source = self.db.mapping.of(table);
         let from = POSTGRES.from(&source, table);
         let described = self
             .client
             .prepare(&format!("SELECT * FROM {from} AS q LIMIT 0"))
-            .map_err(|e| failed(&self.shown, Some(table), "cannot read the table", &e))?;
+            .map_err(|e| failed(&self.db.shown, Some(table), "cannot read the table", &e))?;
         let columns: Vec<(String, Class, String)> = described
             .columns()
             .iter()
@@ -98,8 +90,8 @@ impl Postgres {
                 )
             })
             .collect();
-        let planned = plan(&self.shown, table, &source, &columns)?;
-        let since = self.since.get(&table).copied();
+        let planned = plan(&self.db.shown, table, &source, &columns)?;
+        let since = self.db.since.get(&table).copied();
         let select = POSTGRES.select(table, &from, &planned, since, tz);
         Ok(format!(
             "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
@@ -116,51 +108,69 @@ impl Source for Postgres {
         warnings: &mut Vec<Warning>,
     ) -> Result<(), Error> {
         let copy = self.copy_statement(table, opts.timezone)?;
-        let place = format!("{} {table}", self.shown);
-        tracing::info!(table = table.name(), source = %self.shown, "loading");
+        let place = format!("{} {table}", self.db.shown);
+        tracing::info!(table = table.name(), source = %self.db.shown, "loading");
         let name: Arc<str> = place.clone().into();
         let rows = self
             .client
             .copy_out(&copy)
-            .map_err(|e| failed(&self.shown, Some(table), "cannot read the table", &e))?;
-        read_csv(
-            Path::new(&place),
-            &name,
-            Fused(Some(rows)),
-            sink,
-            opts,
-            warnings,
-        )
-    }
-
-    fn files(&self, _table: Table) -> Vec<PathBuf> {
-        Vec::new()
+            .map_err(|e| failed(&self.db.shown, Some(table), "cannot read the table", &e))?;
+        let lost = std::cell::RefCell::new(None);
+        let stream = Stream {
+            rows: Some(rows),
+            lost: &lost,
+        };
+        let read = read_csv(Path::new(&place), &name, stream, sink, opts, warnings);
+        match (read, lost.into_inner()) {
+            (Err(_), Some(cause)) => Err(Error::Input {
+                reason: format!(
+                    "{}: the connection was lost while the {table} table was read: {cause}",
+                    self.db.shown
+                ),
+                hint: Some(
+                    "run the ingest again: nothing of this one was committed, and it reads \
+                     the same rows"
+                        .into(),
+                ),
+            }),
+            (read, _) => read,
+        }
     }
 
     fn identity(&self) -> Option<String> {
-        Some(self.shown.clone())
+        Some(self.db.shown.clone())
     }
 
     fn since(&mut self, table: Table, micros: i64) {
-        self.since.insert(table, micros);
+        self.db.since.insert(table, micros);
     }
 }
 
-/// A reader that, once at its end, stays there without asking its source again: a
-/// `COPY` stream asked for more after its end reads the server's next message as data
-/// ("unexpected message from server").
-struct Fused<R>(Option<R>);
+/// A table's `COPY` stream as the CSV reader reads it: once at its end it stays there
+/// without asking the server again (a `COPY` stream asked for more after its end reads
+/// the server's next message as data), and a failed read is kept in `lost`, so that a
+/// lost connection is told as such, not as a flaw of the data.
+struct Stream<'a, R> {
+    rows: Option<R>,
+    lost: &'a std::cell::RefCell<Option<String>>,
+}
 
-impl<R: Read> Read for Fused<R> {
+impl<R: Read> Read for Stream<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let Some(inner) = &mut self.0 else {
+        let Some(rows) = &mut self.rows else {
             return Ok(0);
         };
-        let n = inner.read(buf)?;
-        if n == 0 && !buf.is_empty() {
-            self.0 = None;
+        match rows.read(buf) {
+            Ok(0) if !buf.is_empty() => {
+                self.rows = None;
+                Ok(0)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => {
+                *self.lost.borrow_mut() = Some(e.to_string());
+                Err(e)
+            }
         }
-        Ok(n)
     }
 }
 
