@@ -641,6 +641,20 @@ impl Maria {
         format!("mysql://{USER}@127.0.0.1:{}/gov", self.port)
     }
 
+    /// The single value `sql` gives, run as root.
+    fn value(&self, sql: &str) -> String {
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "-N", "-B", "-D", "mysql"])
+            .arg(format!(
+                "--socket={}",
+                self.dir.path().join("sock").display()
+            ))
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Runs `sql` as root over the socket.
     fn root(&self, sql: &str) -> Result<(), String> {
         let out = Command::new("mariadb")
@@ -786,4 +800,58 @@ fn a_connection_lost_mid_ingest_commits_nothing_and_a_rerun_completes() {
 /// The exchanges' numbers of an ingest of `url` into `warehouse`.
 fn ingest_counts(url: &str, warehouse: &Path) -> Vec<u64> {
     counts(&ingest(url, warehouse), "exchanges")
+}
+
+#[test]
+fn a_mariadb_connection_lost_mid_ingest_commits_nothing() {
+    let maria = Maria::start();
+    let tmp = tempfile::tempdir().unwrap();
+    maria.load(&fixtures().join("tiny"));
+    // Enough exchanges that their SELECT is still streaming when it is cut.
+    maria
+        .root(
+            "CREATE TABLE gov.n (n INT PRIMARY KEY); \
+             INSERT INTO gov.n SELECT seq FROM seq_1_to_400000; \
+             INSERT INTO gov.exchanges SELECT CONCAT('BULK-', n), requested_at, responded_at, \
+             consumer_dept, provider_dept, resource_id, status, records, bytes, mode \
+             FROM gov.exchanges, gov.n WHERE event_id = 'X01'",
+        )
+        .unwrap();
+    let warehouse = tmp.path().join("w");
+    let running = Command::new(appraise().get_program())
+        .env_remove("APPRAISE_PSEUDONYM_KEY")
+        .env("MYSQL_PWD", PASSWORD)
+        .args(["ingest", "--from", &maria.url(), "--into"])
+        .arg(&warehouse)
+        .arg("--rejects")
+        .arg(tmp.path().join("rejects"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut cut = false;
+    for _ in 0..600 {
+        let id = maria.value(
+            "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE INFO LIKE 'SELECT%`exchanges`%' AND INFO NOT LIKE '%LIMIT 0%' LIMIT 1",
+        );
+        if !id.is_empty() {
+            maria.root(&format!("KILL {id}")).unwrap();
+            cut = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(cut, "the exchanges' SELECT was never seen running");
+    let out = running.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the connection was lost while the exchanges table was read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: run the ingest again"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    let manifest = std::fs::read_to_string(warehouse.join("_warehouse.json")).unwrap_or_default();
+    assert!(!manifest.contains("part-"), "{manifest}");
 }

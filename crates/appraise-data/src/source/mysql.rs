@@ -59,8 +59,11 @@ impl Mysql {
         {
             builder = builder.pass(Some(password));
         }
+        // The mapping first: a mistake in it needs no connection to be found.
+        let db = Reading::new(shown, opts)?;
+        let shown = &db.shown;
         let mut conn =
-            Conn::new(builder).map_err(|e| failed(&shown, None, "cannot connect", &e))?;
+            Conn::new(builder).map_err(|e| failed(shown, None, "cannot connect", &e))?;
         for setting in [
             "SET NAMES utf8mb4",
             "SET time_zone = '+00:00'",
@@ -68,12 +71,9 @@ impl Mysql {
             "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         ] {
             conn.query_drop(setting)
-                .map_err(|e| failed(&shown, None, "cannot start a read-only snapshot", &e))?;
+                .map_err(|e| failed(shown, None, "cannot start a read-only snapshot", &e))?;
         }
-        Ok(Mysql {
-            conn,
-            db: Reading::new(shown, opts)?,
-        })
+        Ok(Mysql { conn, db })
     }
 
     /// The `SELECT` of `table`'s contract columns ([`Dialect::select`]); an error for a
@@ -190,6 +190,28 @@ const MYSQL: Dialect = Dialect {
 fn failed(shown: &str, table: Option<Table>, doing: &str, e: &mysql::Error) -> Error {
     let of = table.map_or(String::new(), |t| format!(" (the {t} table)"));
     let t = table.map_or("TABLE", Table::name);
+    let cause = match e {
+        mysql::Error::MySqlError(m) => m.message.clone(),
+        other => other.to_string(),
+    };
+    // Killed by the server (1927), gone (2006, 2013), or cut on the wire.
+    let lost = match e {
+        mysql::Error::MySqlError(m) => matches!(m.code, 1927 | 2006 | 2013),
+        mysql::Error::IoError(_) | mysql::Error::CodecError(_) => table.is_some(),
+        _ => false,
+    };
+    if lost {
+        return Error::Input {
+            reason: format!(
+                "{shown}: the connection was lost while the {t} table was read: {cause}"
+            ),
+            hint: Some(
+                "run the ingest again: nothing of this one was committed, and it reads the \
+                 same rows"
+                    .into(),
+            ),
+        };
+    }
     let hint = match e {
         mysql::Error::MySqlError(m) => match m.code {
             1045 => "check the user and password (in the URL, MYSQL_PWD, or --from env:NAME)"
@@ -202,16 +224,10 @@ fn failed(shown: &str, table: Option<Table>, doing: &str, e: &mysql::Error) -> E
             1142 | 1044 => "grant the user SELECT on the source tables".into(),
             _ => "check the query or table in the mapping".into(),
         },
-        mysql::Error::IoError(_) | mysql::Error::DriverError(_) => {
-            "check the host and port, and that the server is running and reachable; a lost \
-             connection: run the ingest again"
-                .into()
+        mysql::Error::IoError(_) | mysql::Error::DriverError(_) | mysql::Error::CodecError(_) => {
+            "check the host and port, and that the server is running and reachable".into()
         }
         _ => "check the address and the mapping".into(),
-    };
-    let cause = match e {
-        mysql::Error::MySqlError(m) => m.message.clone(),
-        other => other.to_string(),
     };
     Error::Input {
         reason: format!("{shown}{of}: {doing}: {cause}"),

@@ -57,16 +57,16 @@ impl Postgres {
         let port = config.get_ports().first().copied().unwrap_or(5432);
         let db = config.get_dbname().unwrap_or("").to_string();
         let shown = shown("postgresql", config.get_user(), &host, port, &db);
+        // The mapping first: a mistake in it needs no connection to be found.
+        let db = Reading::new(shown, opts)?;
+        let shown = &db.shown;
         let mut client = config
             .connect(NoTls)
-            .map_err(|e| failed(&shown, None, "cannot connect", &e))?;
+            .map_err(|e| failed(shown, None, "cannot connect", &e))?;
         client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .map_err(|e| failed(&shown, None, "cannot start a read-only snapshot", &e))?;
-        Ok(Postgres {
-            client,
-            db: Reading::new(shown, opts)?,
-        })
+            .map_err(|e| failed(shown, None, "cannot start a read-only snapshot", &e))?;
+        Ok(Postgres { client, db })
     }
 
     /// The `COPY` that sends `table`'s contract columns as CSV, each under its contract
