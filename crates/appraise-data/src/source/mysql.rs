@@ -62,8 +62,7 @@ impl Mysql {
         // The mapping first: a mistake in it needs no connection to be found.
         let db = Reading::new(shown, opts)?;
         let shown = &db.shown;
-        let mut conn =
-            Conn::new(builder).map_err(|e| failed(shown, None, "cannot connect", &e))?;
+        let mut conn = Conn::new(builder).map_err(|e| failed(shown, None, "cannot connect", &e))?;
         for setting in [
             "SET NAMES utf8mb4",
             "SET time_zone = '+00:00'",
