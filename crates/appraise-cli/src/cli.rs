@@ -114,6 +114,22 @@ pub(crate) enum Command {
     /// weeks before. Prints a summary; with --out writes anomalies.csv and
     /// anomalies.json there.
     Anomalies(AnomaliesArgs),
+    /// Serve one member of a Ballista cluster that `--cluster df://HOST:PORT` runs
+    /// queries on: the same program as the client, so always the same version.
+    ///
+    /// Start one scheduler and executors on as many hosts as wanted; every executor
+    /// must read the warehouse at the same path (docs/cluster.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// Serve the scheduler: it takes the plans of `--cluster` runs and hands their tasks
+    /// to the executors.
+    Scheduler(appraise_kpi::cluster::SchedulerSettings),
+    /// Serve an executor of the scheduler at --scheduler.
+    Executor(appraise_kpi::cluster::ExecutorSettings),
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,7 +67,7 @@ pub use publish::{
     COUNT_UNITS, Licence, Published, Release, SUPPRESSED, publish, rule as disclosure,
 };
 pub use run::{Done, Job, RUN_STEPS, Ranked, latest_quarter, run};
-pub use runtime::block_on;
+pub use runtime::{block_on, serve};
 pub use score::{ScoreDone, ScoreInput, Scoring, score};
 pub use settings::{Resolved, Settings};
 

@@ -17,6 +17,12 @@ pub fn block_on<F: Future>(work: F, limit: Duration) -> Result<F::Output, Error>
         .map_err(|_| Error::Timeout { limit })
 }
 
+/// Runs `work` on the engine's runtime until it ends, without a time limit: a server
+/// that runs until the process is stopped.
+pub fn serve<F: Future>(work: F) -> Result<F::Output, Error> {
+    Ok(runtime()?.block_on(work))
+}
+
 /// One runtime per process, made on first use.
 fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();

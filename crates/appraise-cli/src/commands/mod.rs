@@ -13,6 +13,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command, ReadArgs};
 
 mod anomalies;
+mod cluster;
 mod compare;
 mod demo;
 mod generate;
@@ -51,6 +52,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Init(args) => init::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Anomalies(args) => anomalies::run(args),
+        Command::Cluster(cmd) => cluster::run(cmd),
     }
 }
 
