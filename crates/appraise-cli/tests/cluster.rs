@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::{appraise, fixtures};
+use common::{appraise, fixtures, free_port};
 
 /// A member of the cluster, stopped when dropped.
 struct Member(Child);
@@ -20,14 +20,6 @@ impl Drop for Member {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn serve(args: &[String]) -> Member {

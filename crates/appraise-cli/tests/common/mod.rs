@@ -18,3 +18,12 @@ pub(crate) fn appraise() -> Command {
         .env("APPRAISE_FONT", "builtin");
     cmd
 }
+
+/// A local TCP port free at the time of asking, for a server a test starts.
+#[allow(dead_code)] // only the tests that start servers use it
+pub(crate) fn free_port() -> u16 {
+    #[allow(clippy::unwrap_used)] // a machine without loopback cannot run the tests
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    #[allow(clippy::unwrap_used)]
+    listener.local_addr().unwrap().port()
+}
