@@ -135,6 +135,11 @@ pub fn ingest_with(
     opts: &LoadOptions,
     tuning: Tuning,
 ) -> Result<Ingested, Error> {
+    // The source first: one that cannot be read (a database that refuses) leaves no
+    // warehouse folder behind.
+    let mut warnings = Vec::new();
+    // The source may be a warehouse itself, whose files are read as they are.
+    let mut source = crate::source::open(from, opts, &mut warnings)?;
     let _lock = open_for_ingest(into, tuning.wait)?;
     let mut manifest = Manifest::read(into)?;
     remove_uncommitted(into, &manifest)?;
@@ -142,20 +147,6 @@ pub fn ingest_with(
     // written, the load's id index and the warehouse's ids of the months the chunk
     // touches. Loading (parsing, validating) and writing (partitioning, sorting,
     // compressing) run on threads of their own, one chunk apart.
-    let appender = Appender {
-        dir: into,
-        manifest: &manifest,
-        tz: opts.timezone,
-        fail_after: tuning.fail_after,
-        held: HashMap::new(),
-        files: Vec::new(),
-        present: BTreeMap::new(),
-        written: BTreeMap::new(),
-        latest: BTreeMap::new(),
-    };
-    let mut warnings = Vec::new();
-    // The source may be a warehouse itself, whose files are read as they are.
-    let mut source = crate::source::open(from, opts, &mut warnings)?;
     // A source read incrementally: only what is new since its watermarks.
     let identity = source.identity();
     let overlap = super::OVERLAP.num_microseconds().unwrap_or(0);
@@ -168,6 +159,18 @@ pub fn ingest_with(
             source.since(table, mark.saturating_sub(overlap));
         }
     }
+    let appender = Appender {
+        dir: into,
+        manifest: &manifest,
+        tz: opts.timezone,
+        fail_after: tuning.fail_after,
+        held: HashMap::new(),
+        files: Vec::new(),
+        present: BTreeMap::new(),
+        written: BTreeMap::new(),
+        // Its rows' latest times only where they move a watermark.
+        latest: identity.as_ref().map(|_| BTreeMap::new()),
+    };
     let (data, appender, hashes) =
         load_and_append(source.as_mut(), opts, warnings, tuning, appender)?;
     let Appender {
@@ -177,9 +180,9 @@ pub fn ingest_with(
         latest,
         ..
     } = appender;
-    let moved = match identity {
-        Some(id) => advance(manifest.watermarks.entry(id).or_default(), &latest),
-        None => false,
+    let moved = match (identity, latest) {
+        (Some(id), Some(latest)) => advance(manifest.watermarks.entry(id).or_default(), &latest),
+        _ => false,
     };
     let mut out = Ingested {
         warnings: data.warnings.clone(),
@@ -323,21 +326,21 @@ struct Appender<'m> {
     present: BTreeMap<Table, u64>,
     /// Rows written, per table.
     written: BTreeMap<Table, u64>,
-    /// The latest time (µs UTC) of the rows loaded, per table with a time column.
-    latest: BTreeMap<Table, i64>,
+    /// The latest time (µs UTC) of the rows loaded, per table with a time column: for
+    /// a source read incrementally only.
+    latest: Option<BTreeMap<Table, i64>>,
 }
 
 impl Appender<'_> {
     fn append(&mut self, table: Table, batches: Vec<RecordBatch>) -> Result<(), Error> {
         let column = table.time_column().and_then(|c| table.column_index(c));
-        for b in column
-            .iter()
-            .flat_map(|&ix| batches.iter().map(move |b| b.column(ix)))
-        {
-            let times = b.as_primitive_opt::<TimestampMicrosecondType>();
-            if let Some(at) = times.and_then(datafusion::arrow::compute::max) {
-                let latest = self.latest.entry(table).or_insert(at);
-                *latest = (*latest).max(at);
+        if let (Some(latest), Some(ix)) = (self.latest.as_mut(), column) {
+            for b in &batches {
+                let times = b.column(ix).as_primitive_opt::<TimestampMicrosecondType>();
+                if let Some(at) = times.and_then(datafusion::arrow::compute::max) {
+                    let mark = latest.entry(table).or_insert(at);
+                    *mark = (*mark).max(at);
+                }
             }
         }
         let parts = partitions(&batches, table, self.tz)?;
