@@ -127,6 +127,8 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Period { hint, .. } | Error::Cluster { hint, .. } => Some(hint.clone()),
+            Error::Query { source, .. } if unreachable_member(source) => Some(UNREACHABLE.into()),
+            Error::DataFusion(e) if unreachable_member(e) => Some(UNREACHABLE.into()),
             Error::EmptyPeriod { .. } => Some(
                 "check --period against the dates above; to publish an empty appraisal anyway, pass --allow-empty"
                     .into(),
@@ -159,6 +161,19 @@ impl Error {
             _ => true,
         }
     }
+}
+
+/// The fix for a query on a cluster of which a member stopped answering or left.
+const UNREACHABLE: &str = "a member of the cluster stopped answering or left mid-query (an \
+     appraise scheduler stops the queries then running rather than trust Ballista's \
+     recovery): check that the scheduler and the executors run, then run again";
+
+/// Whether an engine error is Ballista's failure to reach its scheduler or an executor,
+/// or a query the scheduler stopped when an executor left.
+fn unreachable_member(e: &DataFusionError) -> bool {
+    let message = e.to_string();
+    message.contains("Error connecting to Ballista scheduler or executor")
+        || message.contains("failed: Cancelled")
 }
 
 /// Whether an engine error comes from the query rather than from the engine.

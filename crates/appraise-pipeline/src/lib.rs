@@ -148,8 +148,9 @@ impl Error {
             Error::Score(e) => e.hint(),
             Error::Report(e) => e.hint(),
             Error::Timeout { .. } => Some(
-                "look for a query without end (a recursive CTE that never stops), or raise \
-                 --query-timeout"
+                "look for a query without end (a recursive CTE that never stops) or, with \
+                 --cluster, an executor that stopped mid-query (check the executors and run \
+                 again); or raise --query-timeout"
                     .into(),
             ),
             Error::Input { hint, .. } => hint.clone(),

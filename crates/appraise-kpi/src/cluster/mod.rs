@@ -13,6 +13,12 @@ use datafusion::prelude::SessionContext;
 
 use crate::Error;
 
+#[cfg(feature = "cluster")]
+mod engine;
+mod serve;
+
+pub use serve::{ExecutorSettings, SchedulerSettings, serve_executor, serve_scheduler};
+
 /// The port a scheduler listens on when the address names none.
 pub const DEFAULT_PORT: u16 = 50050;
 
@@ -50,8 +56,19 @@ pub fn scheduler_address(url: &str) -> Result<(String, u16), Error> {
 
 #[cfg(feature = "cluster")]
 fn remote(state: SessionState, url: &str, host: &str, port: u16) -> Result<SessionContext, Error> {
-    use ballista_core::extension::SessionStateExt;
-    let state = state
+    use ballista_core::extension::{SessionConfigExt, SessionStateExt};
+    use datafusion::execution::SessionStateBuilder;
+    // Ballista's adaptive planner does not recover from a lost executor: the tasks it
+    // resets are not run again and the job ends "successfully" without their rows
+    // (seen with an executor stopped mid-run). The static planner runs them again.
+    let config = state
+        .config()
+        .clone()
+        .upgrade_for_ballista()
+        .with_ballista_adaptive_query_planner(false);
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_config(config)
+        .build()
         .upgrade_for_ballista(format!("http://{host}:{port}"))
         .map_err(|e| Error::Cluster {
             url: url.to_string(),
@@ -98,123 +115,6 @@ pub async fn standalone() -> Result<String, Error> {
         .await
         .map_err(|e| failed("starting the executor", &e))?;
     Ok(format!("df://localhost:{}", addr.port()))
-}
-
-/// Where a scheduler serves: `appraise cluster scheduler`.
-#[derive(Debug, Clone)]
-#[cfg_attr(feature = "clap", derive(clap::Args))]
-pub struct SchedulerSettings {
-    /// The address to listen on.
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, value_name = "HOST:PORT", default_value = "0.0.0.0:50050")
-    )]
-    pub bind: std::net::SocketAddr,
-    /// The host name executors reach the scheduler by.
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, value_name = "HOST", default_value = "localhost")
-    )]
-    pub external_host: String,
-}
-
-/// Serves a Ballista scheduler until the process is stopped: the same Ballista and
-/// DataFusion as the client that sends it plans.
-#[cfg(feature = "cluster")]
-pub async fn serve_scheduler(settings: &SchedulerSettings) -> Result<(), Error> {
-    use ballista_scheduler::cluster::BallistaCluster;
-    use ballista_scheduler::config::SchedulerConfig;
-    let bind = settings.bind;
-    let failed = |e: &dyn std::fmt::Display| Error::Cluster {
-        url: format!("df://{bind}"),
-        reason: e.to_string(),
-        hint: "check that the address is free and this host's own".into(),
-    };
-    let config = SchedulerConfig {
-        bind_host: bind.ip().to_string(),
-        bind_port: bind.port(),
-        external_host: settings.external_host.clone(),
-        ..SchedulerConfig::default()
-    };
-    let cluster = BallistaCluster::new_from_config(&config)
-        .await
-        .map_err(|e| failed(&e))?;
-    ballista_scheduler::scheduler_process::start_server(cluster, bind, std::sync::Arc::new(config))
-        .await
-        .map_err(|e| failed(&e))
-}
-
-/// Where and how an executor serves: `appraise cluster executor`.
-#[derive(Debug, Clone)]
-#[cfg_attr(feature = "clap", derive(clap::Args))]
-pub struct ExecutorSettings {
-    /// The scheduler.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "df://HOST:PORT"))]
-    pub scheduler: String,
-    /// The address to listen on.
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, value_name = "HOST", default_value = "0.0.0.0")
-    )]
-    pub bind_host: String,
-    /// The host name the scheduler and the other executors reach this one by [default:
-    /// the bind address].
-    #[cfg_attr(feature = "clap", arg(long, value_name = "HOST"))]
-    pub external_host: Option<String>,
-    /// The port that serves query results (Arrow Flight).
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 50051))]
-    pub port: u16,
-    /// The port that takes the scheduler's calls (gRPC).
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 50052))]
-    pub grpc_port: u16,
-    /// Where to keep the intermediate (shuffle) files [default: a temporary folder].
-    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
-    pub work_dir: Option<std::path::PathBuf>,
-    /// Tasks to run at once [default: every core].
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, default_value_t = 0, hide_default_value = true)
-    )]
-    pub cores: usize,
-}
-
-/// Serves a Ballista executor of `settings.scheduler` until the process is stopped.
-#[cfg(feature = "cluster")]
-pub async fn serve_executor(settings: &ExecutorSettings) -> Result<(), Error> {
-    use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-    let (host, port) = scheduler_address(&settings.scheduler)?;
-    let config = ExecutorProcessConfig {
-        bind_host: settings.bind_host.clone(),
-        external_host: settings.external_host.clone(),
-        port: settings.port,
-        grpc_port: settings.grpc_port,
-        scheduler_host: host,
-        scheduler_port: port,
-        scheduler_connect_timeout_seconds: 30,
-        vcores: settings.cores,
-        work_dir: settings.work_dir.as_ref().map(|d| d.display().to_string()),
-        print_thread_info: false,
-        ..ExecutorProcessConfig::default()
-    };
-    start_executor_process(std::sync::Arc::new(config))
-        .await
-        .map_err(|e| Error::Cluster {
-            url: settings.scheduler.clone(),
-            reason: e.to_string(),
-            hint: "check the scheduler's address and that the executor's ports are free".into(),
-        })
-}
-
-/// Without the `cluster` feature there is no cluster to serve.
-#[cfg(not(feature = "cluster"))]
-pub async fn serve_scheduler(settings: &SchedulerSettings) -> Result<(), Error> {
-    Err(no_cluster(format!("df://{}", settings.bind)))
-}
-
-/// Without the `cluster` feature there is no cluster to serve.
-#[cfg(not(feature = "cluster"))]
-pub async fn serve_executor(settings: &ExecutorSettings) -> Result<(), Error> {
-    Err(no_cluster(settings.scheduler.clone()))
 }
 
 #[cfg(not(feature = "cluster"))]
