@@ -4,6 +4,7 @@
 
 #[cfg(not(feature = "cluster"))]
 use super::no_cluster;
+#[cfg(feature = "cluster")]
 use super::scheduler_address;
 use crate::Error;
 #[cfg(feature = "cluster")]
@@ -71,10 +72,12 @@ pub async fn serve_scheduler(settings: &SchedulerSettings) -> Result<(), Error> 
 }
 
 /// How often an executor tells the scheduler it is alive.
+#[cfg(feature = "cluster")]
 const HEARTBEAT_SECONDS: u64 = 5;
 
 /// How long the scheduler waits for an executor's heartbeat before it counts the
 /// executor lost (one that stops cleanly says so at once).
+#[cfg(feature = "cluster")]
 const EXECUTOR_TIMEOUT_SECONDS: u64 = 30;
 
 /// Stops every running query when an executor leaves the cluster.
@@ -85,6 +88,7 @@ const EXECUTOR_TIMEOUT_SECONDS: u64 = 30;
 /// and under the static planner some queries waited for ever. appraise would rather
 /// stop: each query running at that moment fails ("Job … failed: Cancelled"), its run
 /// writes nothing, and the run can be repeated on the executors that remain.
+#[cfg(feature = "cluster")]
 async fn stop_queries_on_loss(
     scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
     mut events: ballista_scheduler::cluster::ClusterStateEventStream,
