@@ -1,4 +1,4 @@
-//! Embeds the built-in policy files (`queries/kpis/*.sql`, `queries/calendars/*.csv`,
+//! Embeds the built-in policy files (`queries/kpis/*.sql` and their `evidence/*.sql`, `queries/calendars/*.csv`,
 //! `queries/scorecard.toml`), so that the binary works from any folder: it lists them
 //! with `include_str!` in `$OUT_DIR/builtin.rs`.
 
@@ -42,6 +42,15 @@ fn main() {
     );
     let mut out = String::new();
     list(&mut out, "KPIS", &files(&root.join("kpis"), "sql"));
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("kpis/evidence").display()
+    );
+    list(
+        &mut out,
+        "EVIDENCE",
+        &files(&root.join("kpis/evidence"), "sql"),
+    );
     list(
         &mut out,
         "CALENDARS",

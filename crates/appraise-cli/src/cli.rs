@@ -114,6 +114,11 @@ pub(crate) enum Command {
     /// weeks before. Prints a summary; with --out writes anomalies.csv and
     /// anomalies.json there.
     Anomalies(AnomaliesArgs),
+    /// Write the rows behind a department's KPI values for a period: one CSV file per
+    /// KPI (`<kpi>.csv`), the exchanges, share requests, service cases or catalog
+    /// entries that make its value, with their ids, local times and the columns the KPI
+    /// reads (docs/kpis.md, "Evidence").
+    Evidence(EvidenceArgs),
     /// Serve one member of a Ballista cluster that `--cluster df://HOST:PORT` runs
     /// queries on: the same program as the client, so always the same version.
     ///
@@ -197,6 +202,37 @@ pub(crate) struct KpiRunArgs {
 
     #[command(flatten)]
     pub reading: ReadingArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    /// The period: 2026Q3, 2026-07, 2026 or 2026-07-01..2026-09-30.
+    #[arg(long, value_parser = period)]
+    pub period: Period,
+
+    /// The department (its dept_id).
+    #[arg(long, value_name = "ID")]
+    pub department: String,
+
+    /// Only these KPIs (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub kpi: Vec<String>,
+
+    /// The folder the files go to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub queries: QueryArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -156,6 +156,81 @@ fn the_demo_summarises_the_demo_data() {
 }
 
 #[test]
+fn evidence_lists_the_rows_behind_a_department_s_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("evidence");
+    appraise()
+        .args(["evidence", "--period", "2026Q3", "--department", "P1"])
+        .args(["--kpi", "records_provided,catalog_timeliness", "--data"])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3  records_provided.csv"));
+    // fixtures/tiny/README.md: P1 provided X01 (C1, 100), X02 (C2, 50) and X03 (K1, no
+    // count) to others in 2026Q3; X05 is to itself. Instants in local time.
+    let records = std::fs::read_to_string(out.join("records_provided.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = records.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "department_id",
+            "event_id",
+            "requested_at",
+            "consumer_dept",
+            "resource_id",
+            "records"
+        ]
+    );
+    let picked: Vec<(&str, &str, &str)> = rows[1..].iter().map(|r| (r[1], r[3], r[5])).collect();
+    assert_eq!(
+        picked,
+        [
+            ("X01", "C1", "100"),
+            ("X02", "C2", "50"),
+            ("X03", "K1", "0")
+        ]
+    );
+    assert!(rows[1][2].starts_with("2026-07-01T00:00:00") && rows[1][2].ends_with("+08:00"));
+    // Its periodic catalog entries: R-P1-1 (daily, updated 09-30) timely, R-P1-2
+    // (monthly, updated 08-15) not.
+    let catalog = std::fs::read_to_string(out.join("catalog_timeliness.csv")).unwrap();
+    let timely: Vec<(&str, &str)> = catalog
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1], f[f.len() - 1])
+        })
+        .collect();
+    assert_eq!(timely, [("R-P1-1", "true"), ("R-P1-2", "false")]);
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        3,
+        "two files and the marker"
+    );
+
+    appraise()
+        .args([
+            "evidence",
+            "--period",
+            "2026Q3",
+            "--department",
+            "Z9",
+            "--data",
+        ])
+        .arg(fixtures().join("tiny"))
+        .arg("--out")
+        .arg(tmp.path().join("none"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no department \"Z9\" in the data"))
+        .stderr(predicate::str::contains("hint: "));
+    assert!(!tmp.path().join("none").exists());
+}
+
+#[test]
 fn kpi_run_prints_the_matrix() {
     let out = appraise()
         .args([

@@ -78,6 +78,9 @@ pub struct KpiDef {
     /// The file's text as read: what the run manifest hashes.
     #[serde(skip)]
     pub text: String,
+    /// The query that lists the rows behind its value (`evidence/<id>.sql`), if any.
+    #[serde(skip)]
+    pub evidence: Option<crate::Evidence>,
 }
 
 const KEYS: [&str; 11] = [
@@ -274,6 +277,7 @@ impl KpiDef {
             sql,
             path: path.to_path_buf(),
             text: text.to_string(),
+            evidence: None,
         })
     }
 
@@ -288,7 +292,8 @@ impl KpiDef {
     }
 }
 
-/// Reads every `*.sql` file of a folder, in name order; ids must be unique.
+/// Reads every `*.sql` file of a folder, in name order (ids must be unique), with the
+/// evidence queries of its `evidence/` folder.
 pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::KpiFile {
         path: dir.to_path_buf(),
@@ -309,7 +314,9 @@ pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
         })?;
         texts.push((f, text));
     }
-    library_from(texts)
+    let mut kpis = library_from(texts)?;
+    crate::evidence::attach(&mut kpis, crate::evidence::read_folder(dir)?)?;
+    Ok(kpis)
 }
 
 /// The KPIs of `library` whose ids `ids` names, in the library's order; all of them

@@ -1,4 +1,5 @@
-//! What a KPI must not do, and what the engine says when it does.
+//! What a KPI must not do, and what the engine says when it does; what a KPI's
+//! evidence must do.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -210,4 +211,93 @@ async fn the_matrix_has_every_department_for_every_kpi() {
             "sample_size"
         ]
     );
+}
+
+/// `data` with `table` cut to the rows whose id is in `ids`.
+fn restricted(
+    data: &appraise_data::Dataset,
+    table: appraise_data::Table,
+    ids: &std::collections::HashSet<String>,
+) -> appraise_data::Dataset {
+    use datafusion::arrow::array::{AsArray, BooleanArray};
+    use datafusion::arrow::compute::filter_record_batch;
+    let mut out = data.clone();
+    let loaded = out.tables.iter_mut().find(|t| t.table == table).unwrap();
+    for batch in &mut loaded.batches {
+        let id = batch.column_by_name(table.id_column()).unwrap();
+        let keep: BooleanArray = id
+            .as_string::<i32>()
+            .iter()
+            .map(|v| Some(v.is_some_and(|v| ids.contains(v))))
+            .collect();
+        *batch = filter_record_batch(batch, &keep).unwrap();
+    }
+    out
+}
+
+/// For every KPI with an evidence query, every department with a value and every period
+/// checked: the evidence has as many rows as the KPI's sample size (its denominator
+/// where it has none), and the KPI computed again on its table cut to those rows gives
+/// the department the same value.
+#[tokio::test]
+async fn evidence_lists_the_rows_behind_each_value_and_gives_the_value_again() {
+    use datafusion::arrow::array::AsArray;
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let kpis = appraise_kpi::load_library(&root().join("queries/kpis")).unwrap();
+    for k in &kpis {
+        assert!(k.evidence.is_some(), "{} has no evidence query", k.id);
+    }
+    let mut checked = 0;
+    for (folder, periods) in [
+        ("tiny", &["2026Q3"][..]),
+        ("demo", &["2026Q1", "2026Q2", "2026Q3"]),
+    ] {
+        let data =
+            appraise_data::load_dir(&root().join("fixtures").join(folder), &Default::default())
+                .unwrap();
+        let engine = Engine::new(&data, calendar.clone(), &EngineOptions::default()).unwrap();
+        for period in periods {
+            let period: Period = period.parse().unwrap();
+            let matrix = engine.run(&period, &kpis).await.unwrap();
+            for v in matrix.values.iter().filter(|v| v.value.is_some()) {
+                let kpi = kpis.iter().find(|k| k.id == v.kpi).unwrap();
+                let evidence = kpi.evidence.as_ref().unwrap();
+                let rows = engine
+                    .evidence(&period, kpi, &v.department_id)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let what = format!("{folder} {period} {} {}", v.kpi, v.department_id);
+                let n: usize = rows.iter().map(|b| b.num_rows()).sum();
+                let expected = v.sample_size.map(|s| s as f64).or(v.denominator);
+                assert_eq!(Some(n as f64), expected, "{what}: evidence rows");
+                let ids: std::collections::HashSet<String> = rows
+                    .iter()
+                    .flat_map(|b| {
+                        let id = b.column_by_name(evidence.table.id_column()).unwrap();
+                        let id = datafusion::arrow::compute::cast(
+                            id,
+                            &datafusion::arrow::datatypes::DataType::Utf8,
+                        )
+                        .unwrap();
+                        id.as_string::<i32>()
+                            .iter()
+                            .map(|v| v.unwrap().to_string())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                assert_eq!(ids.len(), n, "{what}: an id listed twice");
+                let cut = restricted(&data, evidence.table, &ids);
+                let again = Engine::new(&cut, calendar.clone(), &EngineOptions::default())
+                    .unwrap()
+                    .run(&period, std::slice::from_ref(kpi))
+                    .await
+                    .unwrap();
+                let value = again.get(&v.department_id, &v.kpi).and_then(|w| w.value);
+                assert_eq!(value, v.value, "{what}: value on the evidence alone");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "{checked} values checked");
 }

@@ -1,6 +1,6 @@
 //! The commands that read data without appraising it: `validate` (every row accounted
 //! for, rejects written), `kpi run` (a KPI matrix), `kpi check` (the KPIs planned) and
-//! `sql` (a researcher's query).
+//! `sql` (a researcher's query), `evidence` (the rows behind a department's KPIs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,8 +103,8 @@ pub fn kpi_matrix(
     Ok((data, batch))
 }
 
-/// Plans each of `kpis` against empty tables (the settings' calendar): each with what
-/// is wrong with it, if anything.
+/// Plans each of `kpis`, and its evidence query, against empty tables (the settings'
+/// calendar): each with what is wrong with it, if anything.
 pub fn check_kpis(
     settings: &Settings,
     kpis: Vec<KpiDef>,
@@ -115,7 +115,11 @@ pub fn check_kpis(
     engine.scope(Some(&period))?;
     let mut checked = Vec::with_capacity(kpis.len());
     for k in kpis {
-        let problem = block_on(engine.check(&k), settings.query_timeout)?.err();
+        let checked_both = async {
+            engine.check(&k).await?;
+            engine.check_evidence(&k).await
+        };
+        let problem = block_on(checked_both, settings.query_timeout)?.err();
         checked.push((k, problem));
     }
     Ok(checked)
@@ -178,4 +182,67 @@ fn in_zone(batch: &RecordBatch, tz: chrono_tz::Tz) -> Result<RecordBatch, Error>
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns);
     Ok(batch.map_err(appraise_kpi::Error::from)?)
+}
+
+/// What `evidence` wrote.
+#[derive(Debug)]
+pub struct EvidenceWritten {
+    /// The output folder, committed.
+    pub out: PathBuf,
+    /// Each KPI's file name and rows, in the library's order.
+    pub files: Vec<(String, usize)>,
+    /// The KPIs without an evidence query.
+    pub without: Vec<String>,
+}
+
+/// The rows behind `department`'s values of the KPIs `ids` (all when empty) in
+/// `period`: one CSV file per KPI in `out`, `<kpi>.csv`, instants as local time in the
+/// appraisal's zone (docs/kpis.md, "Evidence").
+pub fn evidence(
+    settings: &Settings,
+    period: &Period,
+    department: &str,
+    ids: &[String],
+    out: &Path,
+) -> Result<EvidenceWritten, Error> {
+    let staging = Staging::new(out, &settings.write_policy())?;
+    let kpis = appraise_kpi::select(settings.library()?, ids)?;
+    let mut options = settings.options()?;
+    options.rejects_dir = None;
+    let data = crate::load(settings.data()?, &options)?;
+    let tz = options.timezone;
+    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz))?;
+    if !engine.departments().iter().any(|d| d == department) {
+        return Err(Error::Input {
+            reason: format!("no department {department:?} in the data"),
+            hint: Some("give a dept_id of the departments table".into()),
+        });
+    }
+    let mut written = EvidenceWritten {
+        out: out.to_path_buf(),
+        files: Vec::new(),
+        without: Vec::new(),
+    };
+    for kpi in &kpis {
+        let Some(rows) = block_on(
+            engine.evidence(period, kpi, department),
+            settings.query_timeout,
+        )??
+        else {
+            written.without.push(kpi.id.clone());
+            continue;
+        };
+        let rows = rows
+            .iter()
+            .map(|b| in_zone(b, tz))
+            .collect::<Result<Vec<_>, _>>()?;
+        let name = format!("{}.csv", kpi.id);
+        let path = staging.path().join(&name);
+        appraise_report::tables::write(&rows, appraise_report::tables::TableFormat::Csv, &path)?;
+        written
+            .files
+            .push((name, rows.iter().map(RecordBatch::num_rows).sum()));
+    }
+    written.out = staging.commit()?;
+    Ok(written)
 }

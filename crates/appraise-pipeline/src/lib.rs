@@ -60,7 +60,9 @@ pub use appraise::{
     KPI_CACHE, Rules, Scored, TREND_PERIODS, appraise, appraise_matrix, departments,
 };
 pub use compare::{Compared, Comparison, compare};
-pub use inspect::{Rejects, Validated, check_kpis, kpi_matrix, query, validate};
+pub use inspect::{
+    EvidenceWritten, Rejects, Validated, check_kpis, evidence, kpi_matrix, query, validate,
+};
 pub use laps::Laps;
 pub use policy::BUILT_IN;
 pub use publish::{

@@ -42,7 +42,11 @@ fn built_in(folder: &str, list: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
 pub fn kpis(flag: Option<&Path>) -> Result<Vec<KpiDef>, Error> {
     Ok(match choose(flag, "queries/kpis") {
         Some(dir) => appraise_kpi::load_library(&dir),
-        None => appraise_kpi::library_from(built_in("kpis", KPIS)),
+        None => {
+            let mut kpis = appraise_kpi::library_from(built_in("kpis", KPIS))?;
+            appraise_kpi::attach_evidence(&mut kpis, built_in("kpis/evidence", EVIDENCE))?;
+            Ok(kpis)
+        }
     }?)
 }
 
@@ -87,6 +91,9 @@ pub fn all_files() -> Vec<(PathBuf, &'static str)> {
     let mut out = Vec::new();
     for (name, text) in KPIS {
         out.push((Path::new("queries/kpis").join(name), *text));
+    }
+    for (name, text) in EVIDENCE {
+        out.push((Path::new("queries/kpis/evidence").join(name), *text));
     }
     for (name, text) in CALENDARS {
         out.push((Path::new("queries/calendars").join(name), *text));

@@ -16,6 +16,7 @@ mod anomalies;
 mod cluster;
 mod compare;
 mod demo;
+mod evidence;
 mod generate;
 mod ingest;
 mod init;
@@ -52,6 +53,7 @@ pub(crate) fn run() -> Result<ExitCode> {
         Command::Init(args) => init::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Anomalies(args) => anomalies::run(args),
+        Command::Evidence(args) => evidence::run(args),
         Command::Cluster(cmd) => cluster::run(cmd),
     }
 }

@@ -1,0 +1,38 @@
+//! `appraise evidence`: the rows behind a department's KPI values
+//! ([`appraise_pipeline::evidence()`]).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::EvidenceArgs;
+
+pub(crate) fn run(args: EvidenceArgs) -> Result<ExitCode> {
+    let read = args.data.read.settings(Some(&args.data.data))?;
+    let settings = args
+        .queries
+        .onto(args.write.onto(appraise_pipeline::Settings {
+            cluster: args.cluster.cluster.clone(),
+            ..read
+        }));
+    let written = appraise_pipeline::evidence(
+        &settings,
+        &args.period,
+        &args.department,
+        &args.kpi,
+        &args.out,
+    )?;
+    for (name, rows) in &written.files {
+        println!("{rows:>8}  {name}");
+    }
+    if !written.without.is_empty() {
+        println!("no evidence query: {}", written.without.join(", "));
+    }
+    println!(
+        "evidence of {} for {}: {}",
+        args.department,
+        args.period,
+        written.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

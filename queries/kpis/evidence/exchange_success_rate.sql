@@ -1,0 +1,12 @@
+-- evidence: exchanges
+-- The exchanges other departments asked of it; the successful ones are the numerator.
+SELECT
+    provider_dept AS department_id,
+    event_id,
+    requested_at,
+    consumer_dept,
+    resource_id,
+    status,
+    status = 'success' AS in_numerator
+FROM exchanges
+WHERE consumer_dept <> provider_dept

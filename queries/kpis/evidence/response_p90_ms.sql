@@ -1,0 +1,13 @@
+-- evidence: exchanges
+-- The successful exchanges other departments asked of it, each with its response time
+-- in milliseconds (the value is their 90th percentile).
+SELECT
+    provider_dept AS department_id,
+    event_id,
+    requested_at,
+    responded_at,
+    consumer_dept,
+    resource_id,
+    ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3) AS ms
+FROM exchanges
+WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
