@@ -640,6 +640,11 @@ pub(crate) struct ReportArgs {
     /// its strings.toml replace the built-in wording key by key.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+
+    /// Also write, beside each department's card, the rows behind its KPI values:
+    /// departments/<id>/<kpi>.csv (as `appraise evidence` writes them).
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 /// The report's language.

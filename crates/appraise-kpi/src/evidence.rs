@@ -92,6 +92,24 @@ impl Engine {
         kpi: &KpiDef,
         department: &str,
     ) -> Result<Option<Vec<RecordBatch>>, Error> {
+        self.evidence_of(period, kpi, Some(department)).await
+    }
+
+    /// The evidence of `kpi` for every department in `period`, by department and id.
+    pub async fn evidence_all(
+        &self,
+        period: &Period,
+        kpi: &KpiDef,
+    ) -> Result<Option<Vec<RecordBatch>>, Error> {
+        self.evidence_of(period, kpi, None).await
+    }
+
+    async fn evidence_of(
+        &self,
+        period: &Period,
+        kpi: &KpiDef,
+        department: Option<&str>,
+    ) -> Result<Option<Vec<RecordBatch>>, Error> {
         let Some(evidence) = &kpi.evidence else {
             return Ok(None);
         };
@@ -113,27 +131,31 @@ impl Engine {
     /// and returns `department_id` and its table's id column.
     pub async fn check_evidence(&self, kpi: &KpiDef) -> Result<(), Error> {
         match &kpi.evidence {
-            Some(evidence) => self.planned(kpi, evidence, "").await.map(|_| ()),
+            Some(evidence) => self.planned(kpi, evidence, Some("")).await.map(|_| ()),
             None => Ok(()),
         }
     }
 
-    /// The evidence query of `kpi` for `department`, by id, planned.
+    /// The evidence query of `kpi` for `department` (every one, by department, when
+    /// `None`), by id, planned.
     async fn planned(
         &self,
         kpi: &KpiDef,
         evidence: &Evidence,
-        department: &str,
+        department: Option<&str>,
     ) -> Result<datafusion::dataframe::DataFrame, Error> {
-        self.query(&evidence.sql)
-            .await
-            .map_err(|e| match e {
-                Error::DataFusion(source) => query_failed(kpi, evidence, source),
-                other => other,
-            })?
-            .filter(col("department_id").eq(lit(department)))
-            .and_then(|df| df.sort(vec![col(evidence.table.id_column()).sort(true, false)]))
-            .map_err(|source| query_failed(kpi, evidence, source))
+        let df = self.query(&evidence.sql).await.map_err(|e| match e {
+            Error::DataFusion(source) => query_failed(kpi, evidence, source),
+            other => other,
+        })?;
+        let by_id = col(evidence.table.id_column()).sort(true, false);
+        match department {
+            Some(d) => df
+                .filter(col("department_id").eq(lit(d)))
+                .and_then(|df| df.sort(vec![by_id])),
+            None => df.sort(vec![col("department_id").sort(true, false), by_id]),
+        }
+        .map_err(|source| query_failed(kpi, evidence, source))
     }
 }
 

@@ -246,3 +246,61 @@ pub fn evidence(
     written.out = staging.commit()?;
     Ok(written)
 }
+
+/// Every department's evidence of `kpis` in `period`, `folder/<card stem>/<kpi>.csv`
+/// (the folder beside its card), instants as local time in `tz`. Each evidence query
+/// runs once for all departments.
+pub(crate) fn write_evidence(
+    engine: &Engine,
+    period: &Period,
+    kpis: &[KpiDef],
+    tz: chrono_tz::Tz,
+    folder: &Path,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::partition;
+    let stems = appraise_report::names::file_stems(engine.departments().iter().map(String::as_str));
+    for kpi in kpis {
+        let Some(rows) = block_on(engine.evidence_all(period, kpi), timeout)?? else {
+            continue;
+        };
+        let mut by_department: std::collections::HashMap<String, Vec<RecordBatch>> =
+            std::collections::HashMap::new();
+        let mut schema = None;
+        for batch in &rows {
+            let batch = in_zone(batch, tz)?;
+            schema = Some(batch.schema());
+            let Some(departments) = batch.column_by_name("department_id") else {
+                continue;
+            };
+            let departments = datafusion::arrow::compute::cast(departments, &DataType::Utf8)
+                .map_err(appraise_kpi::Error::from)?;
+            let ranges = partition(&[departments.clone()]).map_err(appraise_kpi::Error::from)?;
+            let ids = departments.as_string::<i32>();
+            for range in ranges.ranges() {
+                if ids.is_valid(range.start) {
+                    let id = ids.value(range.start).to_string();
+                    let part = batch.slice(range.start, range.end - range.start);
+                    by_department.entry(id).or_default().push(part);
+                }
+            }
+        }
+        let Some(schema) = schema else { continue };
+        for (id, stem) in &stems {
+            let dir = folder.join(stem);
+            std::fs::create_dir_all(&dir)
+                .map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
+            let rows = by_department
+                .remove(*id)
+                .unwrap_or_else(|| vec![RecordBatch::new_empty(schema.clone())]);
+            let path = dir.join(format!("{}.csv", kpi.id));
+            appraise_report::tables::write(
+                &rows,
+                appraise_report::tables::TableFormat::Csv,
+                &path,
+            )?;
+        }
+    }
+    Ok(())
+}

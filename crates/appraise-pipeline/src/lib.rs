@@ -28,6 +28,7 @@
 //!     templates: Templates::load(None)?,
 //!     lang: Lang::Zh,
 //!     out: PathBuf::from("reports/out/demo"),
+//!     evidence: false,
 //!     write: Policy::default(),
 //! };
 //! let done = run(job, &mut |_step| {})?;

@@ -47,6 +47,8 @@ pub struct Job {
     pub out: PathBuf,
     /// How the output folder may be treated.
     pub write: Policy,
+    /// Write each department's evidence beside its card (`departments/<id>/`).
+    pub evidence: bool,
 }
 
 /// Steps of a run: load, KPIs and scoring, exchange facts, anomalies, the report's own
@@ -108,6 +110,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         lang,
         out,
         write,
+        evidence,
     } = job;
     let timeout = rules.query_timeout;
     let mut laps = Laps::start("load");
@@ -149,6 +152,18 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         timeout,
     )?;
     crate::anomalies::write(&anomalies, &period, &settings, staging.path())?;
+    if evidence {
+        laps.next("evidence");
+        let folder = staging.path().join("departments");
+        crate::inspect::write_evidence(
+            &engine,
+            &period,
+            &kpis,
+            options.timezone,
+            &folder,
+            timeout,
+        )?;
+    }
     laps.next("fonts");
 
     let (fonts, font_warning) = Fonts::find();

@@ -52,6 +52,7 @@ fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
         lang: Lang::En,
         out: dir.path().join("out"),
         write: Policy::default(),
+        evidence: true,
     };
     let mut steps = Vec::new();
     let done = run(job, &mut |s| steps.push(s.to_string())).unwrap();
@@ -69,6 +70,40 @@ fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
     assert_eq!(steps.last().map(String::as_str), Some("manifest"));
     assert!(done.out.join("report.html").is_file());
     assert!(done.out.join("manifest.json").is_file());
+    // The evidence beside each card: fixtures/tiny/README.md, P1 provided X01, X02 and
+    // X03 to others; K2 provided nothing (a header only).
+    let evidence = |dept: &str, kpi: &str| {
+        std::fs::read_to_string(
+            done.out
+                .join("departments")
+                .join(dept)
+                .join(format!("{kpi}.csv")),
+        )
+        .unwrap()
+    };
+    let ids: Vec<String> = evidence("P1", "records_provided")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["X01", "X02", "X03"]);
+    assert_eq!(evidence("K2", "records_provided").lines().count(), 1);
+    // A file for every KPI appraised (those of kpis.csv), for every department.
+    let appraised: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(done.out.join("kpis.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| format!("{}.csv", l.split(',').nth(2).unwrap()))
+            .collect();
+    for dept in WANT.map(|(id, _, _)| id) {
+        let files: std::collections::BTreeSet<String> =
+            std::fs::read_dir(done.out.join("departments").join(dept))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+        assert_eq!(files, appraised, "{dept}");
+    }
 }
 
 #[test]

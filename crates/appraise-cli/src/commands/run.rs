@@ -49,6 +49,7 @@ pub(crate) fn appraise(
         lang: report.lang.into(),
         out,
         write,
+        evidence: report.evidence,
     };
     let bar = progress_bar();
     // A step counts as done when the next one starts.
