@@ -276,7 +276,8 @@ pub(crate) fn write_evidence(
             };
             let departments = datafusion::arrow::compute::cast(departments, &DataType::Utf8)
                 .map_err(appraise_kpi::Error::from)?;
-            let ranges = partition(&[departments.clone()]).map_err(appraise_kpi::Error::from)?;
+            let ranges =
+                partition(std::slice::from_ref(&departments)).map_err(appraise_kpi::Error::from)?;
             let ids = departments.as_string::<i32>();
             for range in ranges.ranges() {
                 if ids.is_valid(range.start) {
