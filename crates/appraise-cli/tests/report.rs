@@ -1918,6 +1918,7 @@ fn english_in_the_chinese_outputs() {
     for e in std::fs::read_dir(fixtures().join("../queries/kpis"))
         .unwrap()
         .flatten()
+        .filter(|e| e.path().is_file())
     {
         let sql: String = read(&e.path())
             .lines()
