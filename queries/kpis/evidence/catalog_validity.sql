@@ -1,6 +1,27 @@
 -- evidence: catalog
 -- Its catalog entries; the valid ones are the numerator, and why an entry is not
 -- valid is named.
+WITH judged AS (
+    SELECT
+        dept_id,
+        resource_id,
+        registered_at,
+        share_type,
+        open_type,
+        format,
+        CASE
+            WHEN share_type = 'none' AND open_type IN ('open', 'conditional')
+                THEN 'open but not shared'
+            WHEN share_type = 'unconditional' AND share_condition IS NOT NULL
+                THEN 'unconditional with a condition'
+            WHEN format IS NOT NULL AND lower(format) NOT IN (
+                'csv', 'tsv', 'json', 'jsonl', 'geojson', 'xml', 'rdf', 'xlsx', 'xls', 'et',
+                'ods', 'docx', 'doc', 'wps', 'odt', 'ofd', 'pdf', 'txt', 'html', 'zip', 'shp',
+                'kml', 'jpg', 'png', 'tif', 'mp3', 'mp4', 'api', 'database'
+            ) THEN 'unknown format'
+        END AS fault
+    FROM catalog
+)
 SELECT
     dept_id AS department_id,
     resource_id,
@@ -8,24 +29,6 @@ SELECT
     share_type,
     open_type,
     format,
-    CASE
-        WHEN share_type = 'none' AND open_type IN ('open', 'conditional')
-            THEN 'open but not shared'
-        WHEN share_type = 'unconditional' AND share_condition IS NOT NULL
-            THEN 'unconditional with a condition'
-        WHEN format IS NOT NULL AND lower(format) NOT IN (
-            'csv', 'tsv', 'json', 'jsonl', 'geojson', 'xml', 'rdf', 'xlsx', 'xls', 'et',
-            'ods', 'docx', 'doc', 'wps', 'odt', 'ofd', 'pdf', 'txt', 'html', 'zip', 'shp',
-            'kml', 'jpg', 'png', 'tif', 'mp3', 'mp4', 'api', 'database'
-        ) THEN 'unknown format'
-    END AS fault,
-    NOT (
-        share_type = 'none' AND open_type IN ('open', 'conditional')
-        OR share_type = 'unconditional' AND share_condition IS NOT NULL
-        OR format IS NOT NULL AND lower(format) NOT IN (
-            'csv', 'tsv', 'json', 'jsonl', 'geojson', 'xml', 'rdf', 'xlsx', 'xls', 'et',
-            'ods', 'docx', 'doc', 'wps', 'odt', 'ofd', 'pdf', 'txt', 'html', 'zip', 'shp',
-            'kml', 'jpg', 'png', 'tif', 'mp3', 'mp4', 'api', 'database'
-        )
-    ) AS in_numerator
-FROM catalog
+    fault,
+    fault IS NULL AS in_numerator
+FROM judged
