@@ -53,6 +53,14 @@ fn out_deletes_user_files() {
         vec!["score", "--period", "2026Q3", "--data"],
         vec!["publish", "--period", "2026Q3", "--data"],
         vec!["anomalies", "--period", "2026Q3", "--data"],
+        vec![
+            "evidence",
+            "--period",
+            "2026Q3",
+            "--department",
+            "P1",
+            "--data",
+        ],
     ] {
         appraise()
             .args(&args)
@@ -130,6 +138,56 @@ fn out_deletes_the_data_and_the_working_folder() {
         .stderr(predicate::str::contains("is a file"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn evidence_writes_into_the_kpi_folder_it_reads() {
+    // Regression: `evidence --out KPIS/evidence --force` wrote its CSV files among the
+    // evidence queries it had just read, for --kpis and for the working folder's
+    // queries/kpis alike.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tiny_copy(tmp.path());
+    let kpis = tmp.path().join("queries/kpis");
+    std::fs::create_dir_all(kpis.join("evidence")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries/kpis");
+    for sub in ["", "evidence"] {
+        for e in std::fs::read_dir(root.join(sub)).unwrap().flatten() {
+            if e.path().is_file() {
+                std::fs::copy(e.path(), kpis.join(sub).join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let before = std::fs::read_dir(kpis.join("evidence")).unwrap().count();
+    let evidence = [
+        "evidence",
+        "--period",
+        "2026Q3",
+        "--department",
+        "P1",
+        "--force",
+    ];
+    appraise()
+        .args(evidence)
+        .arg("--kpis")
+        .arg(&kpis)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(kpis.join("evidence"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("which this command reads"));
+    appraise()
+        .current_dir(tmp.path())
+        .args(evidence)
+        .args(["--data", "data", "--out", "queries/kpis/evidence"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("which this command reads"));
+    assert_eq!(
+        std::fs::read_dir(kpis.join("evidence")).unwrap().count(),
+        before
+    );
 }
 
 #[test]

@@ -26,6 +26,27 @@ fn choose(flag: Option<&Path>, local: &str) -> Option<PathBuf> {
     }
 }
 
+/// The policy files and folders read from disk for these flags (each flag's path, else
+/// the working folder's `queries/...` where it exists): the KPI folder with its
+/// `evidence/` folder, the calendars, the scorecard.
+pub(crate) fn on_disk(
+    kpis: Option<&Path>,
+    calendars: Option<&Path>,
+    scorecard: Option<&Path>,
+) -> Vec<PathBuf> {
+    let kpis = choose(kpis, "queries/kpis");
+    let evidence = kpis.as_ref().map(|k| k.join("evidence"));
+    [
+        kpis,
+        evidence,
+        choose(calendars, "queries/calendars"),
+        choose(scorecard, "queries/scorecard.toml"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The built-in files of `list`, named under `(built-in)/<folder>/`.
 fn built_in(folder: &str, list: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
     list.iter()

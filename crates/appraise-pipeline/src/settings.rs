@@ -156,15 +156,19 @@ impl Settings {
     }
 
     /// What the command reads, which its output may neither be nor hold: the data, the
-    /// policy files, the templates, the X-Road mapping and departments, the database
-    /// mapping, the key file and the other files it reads.
+    /// policy files as read from disk (the KPI folder with its evidence queries, the
+    /// calendars, the scorecard: the flags' or the working folder's), the templates, the
+    /// X-Road mapping and departments, the database mapping, the key file and the other
+    /// files it reads.
     pub fn inputs(&self) -> Vec<PathBuf> {
         let x = &self.load.xroad;
+        let policy = crate::policy::on_disk(
+            self.kpis.as_deref(),
+            self.calendars.as_deref(),
+            self.scorecard.as_deref(),
+        );
         [
             &self.data,
-            &self.scorecard,
-            &self.kpis,
-            &self.calendars,
             &self.templates,
             &x.mapping,
             &x.departments,
@@ -175,6 +179,7 @@ impl Settings {
         .flatten()
         .chain(&self.also_reads)
         .cloned()
+        .chain(policy)
         .collect()
     }
 
@@ -276,6 +281,7 @@ mod tests {
                 "departments.csv",
                 "key",
                 "kpis",
+                "kpis/evidence",
                 "mapping.csv",
                 "matrix.csv",
                 "templates"
