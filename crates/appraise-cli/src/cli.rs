@@ -223,13 +223,7 @@ pub(crate) struct EvidenceArgs {
     pub out: PathBuf,
 
     #[command(flatten)]
-    pub data: DataArgs,
-
-    #[command(flatten)]
-    pub queries: QueryArgs,
-
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub querying: QueryingArgs,
 
     #[command(flatten)]
     pub write: WriteArgs,
@@ -258,6 +252,16 @@ pub(crate) struct SqlArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReadingArgs {
     #[command(flatten)]
+    pub querying: QueryingArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The data queries read, the KPI library and calendars, and where queries run.
+#[derive(Debug, Args)]
+pub(crate) struct QueryingArgs {
+    #[command(flatten)]
     pub data: DataArgs,
 
     #[command(flatten)]
@@ -265,9 +269,6 @@ pub(crate) struct ReadingArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -295,6 +295,16 @@ impl KpiDef {
 /// Reads every `*.sql` file of a folder, in name order (ids must be unique), with the
 /// evidence queries of its `evidence/` folder.
 pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
+    let mut kpis = library_from(sql_files(dir)?)?;
+    let evidence = dir.join("evidence");
+    if evidence.is_dir() {
+        crate::evidence::attach(&mut kpis, sql_files(&evidence)?)?;
+    }
+    Ok(kpis)
+}
+
+/// Every `*.sql` file of the folder `dir` with its text, in name order.
+fn sql_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::KpiFile {
         path: dir.to_path_buf(),
         line: 0,
@@ -305,18 +315,17 @@ pub fn load_library(dir: &Path) -> Result<Vec<KpiDef>, Error> {
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .collect();
     files.sort();
-    let mut texts = Vec::with_capacity(files.len());
-    for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| Error::KpiFile {
-            path: f.clone(),
-            line: 0,
-            reason: format!("cannot read: {e}"),
-        })?;
-        texts.push((f, text));
-    }
-    let mut kpis = library_from(texts)?;
-    crate::evidence::attach(&mut kpis, crate::evidence::read_folder(dir)?)?;
-    Ok(kpis)
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).map_err(|e| Error::KpiFile {
+                path: f.clone(),
+                line: 0,
+                reason: format!("cannot read: {e}"),
+            })?;
+            Ok((f, text))
+        })
+        .collect()
 }
 
 /// The KPIs of `library` whose ids `ids` names, in the library's order; all of them

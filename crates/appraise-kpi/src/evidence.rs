@@ -95,7 +95,8 @@ impl Engine {
         self.evidence_of(period, kpi, Some(department)).await
     }
 
-    /// The evidence of `kpi` for every department in `period`, by department and id.
+    /// The evidence of `kpi` for every department in `period`, by department and id
+    /// (one empty batch where there are none).
     pub async fn evidence_all(
         &self,
         period: &Period,
@@ -191,31 +192,6 @@ pub fn attach(kpis: &mut [KpiDef], files: Vec<(PathBuf, String)>) -> Result<(), 
         kpi.evidence = Some(Evidence::parse(&path, &text)?);
     }
     Ok(())
-}
-
-/// The evidence files of the KPI folder `dir` (its `evidence/*.sql`), in name order;
-/// none when it has no such folder.
-pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
-    let dir = dir.join("evidence");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|f| {
-            let text = std::fs::read_to_string(&f).map_err(|e| Error::KpiFile {
-                path: f.clone(),
-                line: 0,
-                reason: format!("cannot read: {e}"),
-            })?;
-            Ok((f, text))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -232,13 +232,8 @@ pub fn evidence(
             written.without.push(kpi.id.clone());
             continue;
         };
-        let rows = rows
-            .iter()
-            .map(|b| in_zone(b, tz))
-            .collect::<Result<Vec<_>, _>>()?;
         let name = format!("{}.csv", kpi.id);
-        let path = staging.path().join(&name);
-        appraise_report::tables::write(&rows, appraise_report::tables::TableFormat::Csv, &path)?;
+        write_csv(&rows, tz, &staging.path().join(&name))?;
         written
             .files
             .push((name, rows.iter().map(RecordBatch::num_rows).sum()));
@@ -265,12 +260,14 @@ pub(crate) fn write_evidence(
         let Some(rows) = block_on(engine.evidence_all(period, kpi), timeout)?? else {
             continue;
         };
+        // One batch at least ([`Engine::evidence_all`]): the columns of a department
+        // without rows.
+        let Some(schema) = rows.first().map(RecordBatch::schema) else {
+            continue;
+        };
         let mut by_department: std::collections::HashMap<String, Vec<RecordBatch>> =
             std::collections::HashMap::new();
-        let mut schema = None;
         for batch in &rows {
-            let batch = in_zone(batch, tz)?;
-            schema = Some(batch.schema());
             let Some(departments) = batch.column_by_name("department_id") else {
                 continue;
             };
@@ -287,7 +284,6 @@ pub(crate) fn write_evidence(
                 }
             }
         }
-        let Some(schema) = schema else { continue };
         for (id, stem) in &stems {
             let dir = folder.join(stem);
             std::fs::create_dir_all(&dir)
@@ -295,13 +291,18 @@ pub(crate) fn write_evidence(
             let rows = by_department
                 .remove(*id)
                 .unwrap_or_else(|| vec![RecordBatch::new_empty(schema.clone())]);
-            let path = dir.join(format!("{}.csv", kpi.id));
-            appraise_report::tables::write(
-                &rows,
-                appraise_report::tables::TableFormat::Csv,
-                &path,
-            )?;
+            write_csv(&rows, tz, &dir.join(format!("{}.csv", kpi.id)))?;
         }
     }
+    Ok(())
+}
+
+/// `rows` as a CSV file at `path`, instants as local time in `tz`.
+fn write_csv(rows: &[RecordBatch], tz: chrono_tz::Tz, path: &Path) -> Result<(), Error> {
+    let rows = rows
+        .iter()
+        .map(|b| in_zone(b, tz))
+        .collect::<Result<Vec<_>, _>>()?;
+    appraise_report::tables::write(&rows, appraise_report::tables::TableFormat::Csv, path)?;
     Ok(())
 }

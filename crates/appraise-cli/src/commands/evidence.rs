@@ -8,13 +8,7 @@ use anyhow::Result;
 use crate::cli::EvidenceArgs;
 
 pub(crate) fn run(args: EvidenceArgs) -> Result<ExitCode> {
-    let read = args.data.read.settings(Some(&args.data.data))?;
-    let settings = args
-        .queries
-        .onto(args.write.onto(appraise_pipeline::Settings {
-            cluster: args.cluster.cluster.clone(),
-            ..read
-        }));
+    let settings = args.write.onto(args.querying.settings()?);
     let written = appraise_pipeline::evidence(
         &settings,
         &args.period,

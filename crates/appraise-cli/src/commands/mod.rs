@@ -199,6 +199,13 @@ impl crate::cli::QueryArgs {
 impl crate::cli::ReadingArgs {
     /// The settings of a command that reads data into a result.
     pub(crate) fn settings(&self) -> Result<Settings> {
+        self.querying.settings()
+    }
+}
+
+impl crate::cli::QueryingArgs {
+    /// The settings of a command that queries data.
+    pub(crate) fn settings(&self) -> Result<Settings> {
         let read = self.data.read.settings(Some(&self.data.data))?;
         Ok(self.queries.onto(Settings {
             cluster: self.cluster.cluster.clone(),

@@ -30,8 +30,9 @@ struct Block {
     lines_before: u64,
 }
 
-/// Reads `file` (CSV with a header row; a file, or a database's `COPY` stream) into `sink`, `opts.csv_block_bytes` at a time;
-/// a record longer than `opts.max_record_bytes` stops it. Blocks are validated on
+/// Reads `file` (CSV with a header row; a file, or a database's `COPY` stream) into
+/// `sink`, `opts.csv_block_bytes` at a time; a record longer than
+/// `opts.max_record_bytes` stops it. Blocks are validated on
 /// worker threads and taken back in file order: the workers and the hand-back share
 /// one thread scope, which keeps them in one function.
 pub(crate) fn read_csv(

@@ -48,6 +48,38 @@ impl Reading {
             since: BTreeMap::new(),
         })
     }
+
+    /// The `SELECT` of `table`'s contract columns in `dialect`, from the rows at
+    /// `source` whose columns (name, class, the database's name for its type) are
+    /// `columns`, of the rows since the table's watermark where one is set; an error for
+    /// a required column missing or one the contract cannot read ([`plan`]).
+    pub(crate) fn select(
+        &self,
+        dialect: &Dialect,
+        table: Table,
+        source: &TableSource,
+        columns: &[(String, Class, String)],
+        tz: chrono_tz::Tz,
+    ) -> Result<String, Error> {
+        let planned = plan(&self.shown, table, source, columns)?;
+        let since = self.since.get(&table).copied();
+        Ok(dialect.select(table, &dialect.from(source, table), &planned, since, tz))
+    }
+
+    /// The error of a connection lost while `table` was read.
+    pub(crate) fn lost(&self, table: Table, cause: impl std::fmt::Display) -> Error {
+        Error::Input {
+            reason: format!(
+                "{}: the connection was lost while the {table} table was read: {cause}",
+                self.shown
+            ),
+            hint: Some(
+                "run the ingest again: nothing of this one was committed, and it reads the \
+                 same rows"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// Where one appraise table's rows are.
@@ -179,7 +211,7 @@ impl Class {
 /// and its class, from the source's `columns` (name, class, and the database's name for
 /// its type); `None` for an optional column the source does not have. An error for a
 /// required column it does not have, or one whose type the contract cannot read.
-pub(crate) fn plan(
+fn plan(
     shown: &str,
     table: Table,
     source: &TableSource,

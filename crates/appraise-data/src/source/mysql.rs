@@ -16,7 +16,7 @@ use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Value};
 
-use super::database::{Class, Dialect, Reading, plan, shown};
+use super::database::{Class, Dialect, Reading, shown};
 use super::files::push_fields;
 use super::{LoadOptions, Source};
 use crate::schema::Table;
@@ -61,8 +61,7 @@ impl Mysql {
         }
         // The mapping first: a mistake in it needs no connection to be found.
         let db = Reading::new(shown, opts)?;
-        let shown = &db.shown;
-        let mut conn = Conn::new(builder).map_err(|e| failed(shown, None, "cannot connect", &e))?;
+        let mut conn = Conn::new(builder).map_err(|e| failed(&db, None, "cannot connect", &e))?;
         for setting in [
             "SET NAMES utf8mb4",
             "SET time_zone = '+00:00'",
@@ -70,7 +69,7 @@ impl Mysql {
             "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         ] {
             conn.query_drop(setting)
-                .map_err(|e| failed(shown, None, "cannot start a read-only snapshot", &e))?;
+                .map_err(|e| failed(&db, None, "cannot start a read-only snapshot", &e))?;
         }
         Ok(Mysql { conn, db })
     }
@@ -82,11 +81,11 @@ impl Mysql {
         let source = self.db.mapping.of(table);
         let from = MYSQL.from(&source, table);
         let columns: Vec<(String, Class, String)> = {
-            let shown = &self.db.shown;
+            let db = &self.db;
             let described = self
                 .conn
                 .query_iter(format!("SELECT * FROM {from} AS q LIMIT 0"))
-                .map_err(|e| failed(shown, Some(table), "cannot read the table", &e))?;
+                .map_err(|e| failed(db, Some(table), "cannot read the table", &e))?;
             described
                 .columns()
                 .as_ref()
@@ -97,9 +96,7 @@ impl Mysql {
                 })
                 .collect()
         };
-        let planned = plan(&self.db.shown, table, &source, &columns)?;
-        let since = self.db.since.get(&table).copied();
-        Ok(MYSQL.select(table, &from, &planned, since, tz))
+        self.db.select(&MYSQL, table, &source, &columns, tz)
     }
 }
 
@@ -114,8 +111,8 @@ impl Source for Mysql {
         let select = self.select(table, opts.timezone)?;
         tracing::info!(table = table.name(), source = %self.db.shown, "loading");
         let name: Arc<str> = format!("{} {table}", self.db.shown).into();
-        let shown = &self.db.shown;
-        let lost = |e: &mysql::Error| failed(shown, Some(table), "cannot read the table", e);
+        let db = &self.db;
+        let lost = |e: &mysql::Error| failed(db, Some(table), "cannot read the table", e);
         let rows = self.conn.query_iter(select).map_err(|e| lost(&e))?;
         for (i, row) in rows.enumerate() {
             let row = row.map_err(|e| lost(&e))?;
@@ -186,7 +183,8 @@ const MYSQL: Dialect = Dialect {
 };
 
 /// A database error, with what was being done and a fix where the error says which.
-fn failed(shown: &str, table: Option<Table>, doing: &str, e: &mysql::Error) -> Error {
+fn failed(db: &Reading, table: Option<Table>, doing: &str, e: &mysql::Error) -> Error {
+    let shown = &db.shown;
     let of = table.map_or(String::new(), |t| format!(" (the {t} table)"));
     let t = table.map_or("TABLE", Table::name);
     let cause = match e {
@@ -196,20 +194,11 @@ fn failed(shown: &str, table: Option<Table>, doing: &str, e: &mysql::Error) -> E
     // Killed by the server (1927), gone (2006, 2013), or cut on the wire.
     let lost = match e {
         mysql::Error::MySqlError(m) => matches!(m.code, 1927 | 2006 | 2013),
-        mysql::Error::IoError(_) | mysql::Error::CodecError(_) => table.is_some(),
+        mysql::Error::IoError(_) | mysql::Error::CodecError(_) => true,
         _ => false,
     };
-    if lost {
-        return Error::Input {
-            reason: format!(
-                "{shown}: the connection was lost while the {t} table was read: {cause}"
-            ),
-            hint: Some(
-                "run the ingest again: nothing of this one was committed, and it reads the \
-                 same rows"
-                    .into(),
-            ),
-        };
+    if let Some(table) = table.filter(|_| lost) {
+        return db.lost(table, cause);
     }
     let hint = match e {
         mysql::Error::MySqlError(m) => match m.code {

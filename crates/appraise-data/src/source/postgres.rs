@@ -18,7 +18,7 @@ use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 
 use super::csv_blocks::read_csv;
-use super::database::{Class, Dialect, Reading, plan, shown};
+use super::database::{Class, Dialect, Reading, shown};
 use super::{LoadOptions, Source};
 use crate::schema::Table;
 use crate::validate::TableSink;
@@ -90,9 +90,7 @@ impl Postgres {
                 )
             })
             .collect();
-        let planned = plan(&self.db.shown, table, &source, &columns)?;
-        let since = self.db.since.get(&table).copied();
-        let select = POSTGRES.select(table, &from, &planned, since, tz);
+        let select = self.db.select(&POSTGRES, table, &source, &columns, tz)?;
         Ok(format!(
             "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
         ))
@@ -122,17 +120,7 @@ impl Source for Postgres {
         };
         let read = read_csv(Path::new(&place), &name, stream, sink, opts, warnings);
         match (read, lost.into_inner()) {
-            (Err(_), Some(cause)) => Err(Error::Input {
-                reason: format!(
-                    "{}: the connection was lost while the {table} table was read: {cause}",
-                    self.db.shown
-                ),
-                hint: Some(
-                    "run the ingest again: nothing of this one was committed, and it reads \
-                     the same rows"
-                        .into(),
-                ),
-            }),
+            (Err(_), Some(cause)) => Err(self.db.lost(table, cause)),
             (read, _) => read,
         }
     }

@@ -10,9 +10,9 @@ use crate::xroad::source::Monitoring;
 use crate::{Error, Warning};
 
 /// The source of the rows at `place`: a PostgreSQL or MySQL database
-/// (`postgresql://...`, `mysql://...`, or `env:NAME` holding such an address), a warehouse read whole, X-Road records (with
-/// [`InputFormat::Xroad`]), or a data folder of table files; `warnings` gets what
-/// finding them noticed.
+/// (`postgresql://...`, `mysql://...`, or `env:NAME` holding such an address), a
+/// warehouse read whole, X-Road records (with [`InputFormat::Xroad`]), or a data folder
+/// of table files; `warnings` gets what finding them noticed.
 pub(crate) fn open(
     place: &Path,
     opts: &LoadOptions,

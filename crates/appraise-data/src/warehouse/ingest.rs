@@ -143,10 +143,6 @@ pub fn ingest_with(
     let _lock = open_for_ingest(into, tuning.wait)?;
     let mut manifest = Manifest::read(into)?;
     remove_uncommitted(into, &manifest)?;
-    // The rows stream through in chunks: memory holds a chunk being loaded, one being
-    // written, the load's id index and the warehouse's ids of the months the chunk
-    // touches. Loading (parsing, validating) and writing (partitioning, sorting,
-    // compressing) run on threads of their own, one chunk apart.
     // A source read incrementally: only what is new since its watermarks.
     let identity = source.identity();
     let overlap = super::OVERLAP.num_microseconds().unwrap_or(0);
@@ -159,6 +155,10 @@ pub fn ingest_with(
             source.since(table, mark.saturating_sub(overlap));
         }
     }
+    // The rows stream through in chunks: memory holds a chunk being loaded, one being
+    // written, the load's id index and the warehouse's ids of the months the chunk
+    // touches. Loading (parsing, validating) and writing (partitioning, sorting,
+    // compressing) run on threads of their own, one chunk apart.
     let appender = Appender {
         dir: into,
         manifest: &manifest,
