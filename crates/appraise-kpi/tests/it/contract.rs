@@ -1,0 +1,301 @@
+//! What a KPI must not do, and what the engine says when it does; what a KPI's
+//! evidence must do.
+
+use std::path::{Path, PathBuf};
+
+use appraise_kpi::{Calendar, Engine, EngineOptions, Error, KpiDef, Period};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn engine() -> Engine {
+    let data = appraise_data::load_dir(&root().join("fixtures/tiny"), &Default::default()).unwrap();
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    Engine::new(&data, calendar, &EngineOptions::default()).unwrap()
+}
+
+fn kpi(sql: &str) -> KpiDef {
+    let text =
+        format!("-- kpi: k\n-- title: K\n-- dimension: sharing\n-- direction: higher\n{sql}\n");
+    KpiDef::parse(Path::new("queries/kpis/k.sql"), &text).unwrap()
+}
+
+async fn run(sql: &str, period: &str) -> Result<(), Error> {
+    engine()
+        .run(&period.parse::<Period>().unwrap(), &[kpi(sql)])
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn two_rows_for_one_department_fail() {
+    let err = run(
+        "SELECT provider_dept AS department_id, 1 AS value FROM exchanges",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("KPI k (queries/kpis/k.sql)") && err.contains("two rows for department"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_text_value_fails() {
+    let err = run(
+        "SELECT dept_id AS department_id, name AS value FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("column value is Utf8, not a number"), "{err}");
+}
+
+#[tokio::test]
+async fn missing_and_unexpected_columns_fail() {
+    let err = run(
+        "SELECT dept_id AS id, 1 AS value FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unexpected column \"id\""),
+        "{err}"
+    );
+    let err = run("SELECT dept_id AS department_id FROM departments", "2026Q3")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no column \"value\""), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_department_fails() {
+    let err = run("SELECT 'X9' AS department_id, 1 AS value", "2026Q3")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("\"X9\" is not in the departments table"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn forbidden_statements_are_refused_naming_the_file() {
+    for sql in [
+        "DROP TABLE exchanges",
+        "INSERT INTO departments VALUES ('X', 'x', NULL, 'city', NULL, NULL, 'city')",
+        "COPY exchanges TO '/tmp/out.csv'",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/hosts'",
+        "SET datafusion.execution.batch_size = 1",
+        "CREATE VIEW v AS SELECT 1",
+    ] {
+        let err = run(sql, "2026Q3").await.unwrap_err();
+        assert!(matches!(err, Error::Refused { .. }), "{sql}: {err:?}");
+        assert!(
+            err.to_string().starts_with("queries/kpis/k.sql: "),
+            "{sql}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_year_outside_the_calendar_fails_clearly() {
+    let sql = "SELECT r.provider_dept AS department_id, COUNT(*) AS value \
+               FROM share_requests r JOIN calendar c ON c.date = r.submitted_date GROUP BY 1";
+    let err = run(sql, "2027Q1").await.unwrap_err();
+    assert!(
+        matches!(err, Error::CalendarYear { year: 2027, .. }),
+        "{err:?}"
+    );
+    assert!(err.hint().unwrap().contains("cn-2027.csv"));
+}
+
+#[tokio::test]
+async fn scoped_tables_see_the_period_only() {
+    let e = engine();
+    e.scope(Some(&"2026Q3".parse::<Period>().unwrap())).unwrap();
+    let count = |sql: &'static str| {
+        let e = &e;
+        async move {
+            let b = e.query(sql).await.unwrap().collect().await.unwrap();
+            let a = b[0]
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap();
+            a.value(0)
+        }
+    };
+    // X06 (10-01 00:00:00) and X07 (06-30 23:59:59) are outside; X01 (07-01 00:00:00) in.
+    assert_eq!(count("SELECT COUNT(*) FROM exchanges").await, 13);
+    // S05 and S07, decided after the end, are pending for 2026Q3.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM share_requests WHERE decision = 'pending'").await,
+        3
+    );
+    // V04 (submitted in Q2) is completed in Q3; V03 (completed 10-09) is not.
+    assert_eq!(count("SELECT COUNT(*) FROM services_completed").await, 7);
+    assert_eq!(count("SELECT COUNT(*) FROM catalog").await, 9);
+}
+
+#[tokio::test]
+async fn a_negative_sample_size_fails() {
+    // Regression (negative_sample_size): a KPI could return sample_size = -1.
+    let err = run(
+        "SELECT dept_id AS department_id, 1.0 AS value, CAST(-1 AS BIGINT) AS sample_size \
+         FROM departments",
+        "2026Q3",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("sample_size -1"), "{err}");
+}
+
+#[tokio::test]
+async fn the_tables_a_kpi_reads_come_from_its_plan() {
+    // What the period check of a run looks at: tables in joins and subqueries count,
+    // services_completed counts as services, departments and calendar are data tables
+    // only in part.
+    let e = engine();
+    e.scope(Some(&"2026Q3".parse::<Period>().unwrap())).unwrap();
+    let k = kpi(
+        "SELECT d.dept_id AS department_id, COUNT(*) AS value FROM departments d \
+         JOIN services_completed s ON s.dept_id = d.dept_id \
+         WHERE EXISTS (SELECT 1 FROM exchanges x WHERE x.provider_dept = d.dept_id) \
+         GROUP BY d.dept_id",
+    );
+    let read = e.tables_read(&k).await.unwrap();
+    use appraise_data::Table;
+    assert_eq!(
+        read.into_iter().collect::<Vec<_>>(),
+        vec![Table::Departments, Table::Exchanges, Table::Services]
+    );
+}
+
+/// Every department has a row for every KPI, missing values included, and the matrix
+/// has the columns of its contract.
+#[tokio::test]
+async fn the_matrix_has_every_department_for_every_kpi() {
+    let kpis = appraise_kpi::load_library(&root().join("queries/kpis")).unwrap();
+    let m = engine()
+        .run(&"2026Q3".parse::<Period>().unwrap(), &kpis)
+        .await
+        .unwrap();
+    assert_eq!(m.period.label(), "2026Q3");
+    assert_eq!(m.values.len(), kpis.len() * 6);
+    let b = m.to_batch().unwrap();
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "period",
+            "department_id",
+            "kpi",
+            "value",
+            "numerator",
+            "denominator",
+            "sample_size"
+        ]
+    );
+}
+
+/// `data` with `table` cut to the rows whose id is in `ids`.
+fn restricted(
+    data: &appraise_data::Dataset,
+    table: appraise_data::Table,
+    ids: &std::collections::HashSet<String>,
+) -> appraise_data::Dataset {
+    use datafusion::arrow::array::{AsArray, BooleanArray};
+    use datafusion::arrow::compute::filter_record_batch;
+    let mut out = data.clone();
+    let loaded = out.tables.iter_mut().find(|t| t.table == table).unwrap();
+    for batch in &mut loaded.batches {
+        let id = batch.column_by_name(table.id_column()).unwrap();
+        let keep: BooleanArray = id
+            .as_string::<i32>()
+            .iter()
+            .map(|v| Some(v.is_some_and(|v| ids.contains(v))))
+            .collect();
+        *batch = filter_record_batch(batch, &keep).unwrap();
+    }
+    out
+}
+
+/// For every KPI with an evidence query, every department with a value and every period
+/// checked: the evidence has as many rows as the KPI's sample size (its denominator
+/// where it has none), and the KPI computed again on its table cut to those rows gives
+/// the department the same value.
+#[tokio::test]
+async fn evidence_lists_the_rows_behind_each_value_and_gives_the_value_again() {
+    use datafusion::arrow::array::AsArray;
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let kpis = appraise_kpi::load_library(&root().join("queries/kpis")).unwrap();
+    for k in &kpis {
+        assert!(k.evidence.is_some(), "{} has no evidence query", k.id);
+    }
+    let mut checked = 0;
+    for (folder, periods) in [
+        ("tiny", &["2026Q3"][..]),
+        ("demo", &["2026Q1", "2026Q2", "2026Q3"]),
+    ] {
+        let data =
+            appraise_data::load_dir(&root().join("fixtures").join(folder), &Default::default())
+                .unwrap();
+        let engine = Engine::new(&data, calendar.clone(), &EngineOptions::default()).unwrap();
+        for period in periods {
+            let period: Period = period.parse().unwrap();
+            let matrix = engine.run(&period, &kpis).await.unwrap();
+            for v in matrix.values.iter().filter(|v| v.value.is_some()) {
+                let kpi = kpis.iter().find(|k| k.id == v.kpi).unwrap();
+                let evidence = kpi.evidence.as_ref().unwrap();
+                let rows = engine
+                    .evidence(&period, kpi, &v.department_id)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let what = format!("{folder} {period} {} {}", v.kpi, v.department_id);
+                let n: usize = rows.iter().map(|b| b.num_rows()).sum();
+                let expected = v.sample_size.map(|s| s as f64).or(v.denominator);
+                assert_eq!(Some(n as f64), expected, "{what}: evidence rows");
+                let ids: std::collections::HashSet<String> = rows
+                    .iter()
+                    .flat_map(|b| {
+                        let id = b.column_by_name(evidence.table.id_column()).unwrap();
+                        let id = datafusion::arrow::compute::cast(
+                            id,
+                            &datafusion::arrow::datatypes::DataType::Utf8,
+                        )
+                        .unwrap();
+                        id.as_string::<i32>()
+                            .iter()
+                            .map(|v| v.unwrap().to_string())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                assert_eq!(ids.len(), n, "{what}: an id listed twice");
+                let cut = restricted(&data, evidence.table, &ids);
+                let again = Engine::new(&cut, calendar.clone(), &EngineOptions::default())
+                    .unwrap()
+                    .run(&period, std::slice::from_ref(kpi))
+                    .await
+                    .unwrap();
+                let value = again.get(&v.department_id, &v.kpi).and_then(|w| w.value);
+                assert_eq!(value, v.value, "{what}: value on the evidence alone");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "{checked} values checked");
+}

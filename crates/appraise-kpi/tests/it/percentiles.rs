@@ -1,0 +1,85 @@
+//! The percentile KPIs on a department with many exchanges, against percentiles
+//! computed here by sorting. 355,417 exchanges put the 90th percentile at position
+//! 319,874.4, between values 319,874 and 319,875: a size at which an earlier form of
+//! the KPIs, which compared a DECIMAL row number with a DOUBLE position, came out empty
+//! in DataFusion (apache/datafusion#14272).
+
+use std::sync::Arc;
+
+use appraise_data::Table;
+use appraise_kpi::{Period, load_library};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
+};
+use datafusion::arrow::datatypes::DataType;
+
+use crate::common::{engine_with_exchanges, percentile};
+
+const N: usize = 355_417;
+
+/// Response time of exchange `i`, in whole milliseconds: spread, with ties.
+fn ms(i: usize) -> i64 {
+    ((i * 7_919) % 250_000 / 7) as i64
+}
+
+/// Exchanges from C1 to P1 (departments of fixtures/tiny), all successful, in 2026Q3.
+fn exchanges() -> RecordBatch {
+    let schema = Table::Exchanges.schema();
+    // 2026-07-01T00:00:00+08:00
+    let start: i64 = 1_782_835_200_000_000;
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|f| -> ArrayRef {
+            let text = |v: &str| Arc::new(StringArray::from(vec![v; N])) as ArrayRef;
+            let at = |i: usize| start + i as i64 * 1_000;
+            match f.name().as_str() {
+                "event_id" => Arc::new(StringArray::from_iter_values(
+                    (0..N).map(|i| format!("E{i}")),
+                )),
+                "requested_at" => Arc::new(
+                    TimestampMicrosecondArray::from_iter_values((0..N).map(at))
+                        .with_timezone("UTC"),
+                ),
+                "responded_at" => Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(
+                        (0..N).map(|i| at(i) + ms(i) * 1_000),
+                    )
+                    .with_timezone("UTC"),
+                ),
+                "consumer_dept" => text("C1"),
+                "provider_dept" => text("P1"),
+                "resource_id" => text("R-P1-1"),
+                "status" => text("success"),
+                "mode" => text("api"),
+                _ if f.data_type() == &DataType::Int64 => Arc::new(Int64Array::from(vec![1; N])),
+                _ => new_null_array(f.data_type(), N),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(schema, columns).unwrap()
+}
+
+#[tokio::test]
+async fn response_percentiles_of_a_large_department_match_a_sort() {
+    let engine = engine_with_exchanges(exchanges());
+    let kpis: Vec<_> = load_library(&crate::common::root().join("queries/kpis"))
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.id.starts_with("response_p"))
+        .collect();
+    let m = engine
+        .run(&"2026Q3".parse::<Period>().unwrap(), &kpis)
+        .await
+        .unwrap();
+
+    let mut sorted: Vec<f64> = (0..N).map(|i| ms(i) as f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    for (kpi, p) in [("response_p50_ms", 0.5), ("response_p90_ms", 0.9)] {
+        let v = m.get("P1", kpi).unwrap();
+        assert_eq!(v.sample_size, Some(N as i64), "{kpi}");
+        let want = percentile(&sorted, p);
+        let got = v.value.unwrap_or_else(|| panic!("{kpi} is empty"));
+        assert!((got - want).abs() < 1e-9, "{kpi}: {got} != {want}");
+    }
+}
