@@ -54,6 +54,6 @@ pub use calendar::Calendar;
 pub use definition::{Direction, KpiDef, Missing, library_from, load_library, select};
 pub use engine::{Engine, EngineOptions, date_column, extended_schema};
 pub use error::Error;
-pub use evidence::{Evidence, attach as attach_evidence};
+pub use evidence::{Evidence, Item, ItemSpec, Items, Weight, attach as attach_evidence};
 pub use matrix::{KpiMatrix, KpiValue};
 pub use period::{Period, PeriodKind};

@@ -1,4 +1,9 @@
 -- evidence: catalog
+-- items: resource_id by sum(cycles_missed)
+-- items_title: catalog entries with the most update cycles missed
+-- items_title_zh: 错过更新周期最多的目录
+-- items_by_title: cycles missed
+-- items_by_title_zh: 错过周期数
 -- Its catalog entries with a regular update cycle, each with the update cycles it has
 -- missed by the period's end (the value is their mean).
 WITH periodic AS (

@@ -1,4 +1,7 @@
 -- evidence: catalog
+-- items: resource_id where not in_numerator
+-- items_title: catalog entries not updated when due
+-- items_title_zh: 未按期更新的目录
 -- Its catalog entries with a regular update cycle, each with the time from which an
 -- update was due; those updated since then are the numerator.
 WITH periodic AS (

@@ -1,4 +1,7 @@
 -- evidence: catalog
+-- items: resource_id where not in_numerator
+-- items_title: catalog entries with an inconsistent or unknown field
+-- items_title_zh: 字段矛盾或格式不明的目录
 -- Its catalog entries; the valid ones are the numerator, and why an entry is not
 -- valid is named.
 WITH judged AS (

@@ -1,4 +1,7 @@
 -- evidence: exchanges
+-- items: resource_id where not in_numerator
+-- items_title: resources with the most failed exchanges
+-- items_title_zh: 交换失败最多的资源
 -- The exchanges other departments asked of it; the successful ones are the numerator.
 SELECT
     provider_dept AS department_id,

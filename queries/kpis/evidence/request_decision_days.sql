@@ -1,4 +1,9 @@
 -- evidence: share_requests
+-- items: request_id by max(days)
+-- items_title: share requests that took longest to decide
+-- items_title_zh: 办理用时最长的共享申请
+-- items_by_title: working days
+-- items_by_title_zh: 工作日
 -- The share requests to it decided in the period, each with the working days its
 -- decision took (the value is their median).
 SELECT

@@ -1,4 +1,7 @@
 -- evidence: catalog
+-- items: resource_id where not in_numerator
+-- items_title: shared resources nobody used
+-- items_title_zh: 无人使用的共享资源
 -- Its shareable catalog entries, each with the successful exchanges other departments
 -- made of it in the period; those used at least once are the numerator.
 SELECT

@@ -1,4 +1,9 @@
 -- evidence: exchanges
+-- items: resource_id by p50(ms)
+-- items_title: resources with the slowest median response
+-- items_title_zh: 响应时间中位数最长的资源
+-- items_by_title: median (ms)
+-- items_by_title_zh: 中位数（毫秒）
 -- The successful exchanges other departments asked of it, each with its response time
 -- in milliseconds (the value is their 50th percentile).
 SELECT

@@ -1,4 +1,9 @@
 -- evidence: exchanges
+-- items: resource_id by p90(ms)
+-- items_title: resources with the slowest 90th-percentile response
+-- items_title_zh: 第90百分位响应时间最长的资源
+-- items_by_title: 90th percentile (ms)
+-- items_by_title_zh: 第90百分位（毫秒）
 -- The successful exchanges other departments asked of it, each with its response time
 -- in milliseconds (the value is their 90th percentile).
 SELECT

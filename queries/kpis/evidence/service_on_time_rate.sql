@@ -1,4 +1,7 @@
 -- evidence: services
+-- items: service_id where not in_numerator
+-- items_title: services with the most cases over their promised days
+-- items_title_zh: 超承诺时限办结最多的事项
 -- Its service cases completed in the period with promised days, each with the working
 -- days it took; those within the promise are the numerator.
 SELECT

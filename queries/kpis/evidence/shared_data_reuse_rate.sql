@@ -1,4 +1,7 @@
 -- evidence: services
+-- items: service_id where not in_numerator
+-- items_title: services with the most cases not reusing shared data
+-- items_title_zh: 未复用共享数据办件最多的事项
 -- Its service cases that say whether shared data was used; those that used it are the
 -- numerator.
 SELECT

@@ -299,3 +299,136 @@ async fn evidence_lists_the_rows_behind_each_value_and_gives_the_value_again() {
     }
     assert!(checked > 500, "{checked} values checked");
 }
+
+/// The values of column `name` of `rows` as text (null: `None`).
+fn texts(rows: &[datafusion::arrow::array::RecordBatch], name: &str) -> Vec<Option<String>> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::DataType;
+    rows.iter()
+        .flat_map(|b| {
+            let c =
+                datafusion::arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Utf8)
+                    .unwrap();
+            c.as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// For every built-in KPI whose evidence names items, every department of the demo's
+/// 2026Q3: the items are its evidence rows grouped here by the item column, of the rows
+/// the `where` keeps, weighed as the `by` says, heaviest first; the count of items is
+/// right; a percentile item's weight is the KPI itself computed on the item's rows.
+#[tokio::test]
+async fn items_are_the_heaviest_groups_of_the_evidence() {
+    use appraise_kpi::Weight;
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let kpis = appraise_kpi::load_library(&root().join("queries/kpis")).unwrap();
+    let data = appraise_data::load_dir(&root().join("fixtures/demo"), &Default::default()).unwrap();
+    let engine = Engine::new(&data, calendar.clone(), &EngineOptions::default()).unwrap();
+    let period: Period = "2026Q3".parse().unwrap();
+    let mut checked = (0, 0);
+    for kpi in kpis
+        .iter()
+        .filter(|k| k.evidence.as_ref().is_some_and(|e| e.items.is_some()))
+    {
+        let evidence = kpi.evidence.as_ref().unwrap();
+        let spec = evidence.items.as_ref().unwrap();
+        let items = engine.items(&period, kpi, 5).await.unwrap().unwrap();
+        let matrix = engine
+            .run(&period, std::slice::from_ref(kpi))
+            .await
+            .unwrap();
+        for v in &matrix.values {
+            let what = format!("{} {}", kpi.id, v.department_id);
+            let rows = engine
+                .evidence(&period, kpi, &v.department_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let names = texts(&rows, &spec.column);
+            let ids = texts(&rows, evidence.table.id_column());
+            let kept: Vec<bool> = match &spec.filter {
+                Some((negated, c)) => texts(&rows, c)
+                    .iter()
+                    .map(|b| (b.as_deref() == Some("true")) != *negated)
+                    .collect(),
+                None => vec![true; names.len()],
+            };
+            let values: Vec<Option<f64>> = match &spec.by {
+                Weight::Count => vec![None; names.len()],
+                Weight::Sum(c) | Weight::Max(c) | Weight::Percentile(_, c) => texts(&rows, c)
+                    .iter()
+                    .map(|x| x.as_ref().map(|x| x.parse().unwrap()))
+                    .collect(),
+            };
+            // item -> (rows, sum, max, ids)
+            let mut groups: std::collections::BTreeMap<String, (u64, f64, f64, Vec<String>)> =
+                Default::default();
+            for i in (0..names.len()).filter(|&i| kept[i]) {
+                let g = groups
+                    .entry(names[i].clone().unwrap_or("–".into()))
+                    .or_insert((0, 0.0, f64::MIN, Vec::new()));
+                g.0 += 1;
+                if let Some(x) = values[i] {
+                    g.1 += x;
+                    g.2 = g.2.max(x);
+                }
+                g.3.push(ids[i].clone().unwrap());
+            }
+            let got = items.get(&v.department_id).cloned().unwrap_or_default();
+            if let Weight::Percentile(..) = spec.by {
+                // The heaviest item's weight is the KPI on that item's rows alone.
+                assert_eq!(got.total, groups.len(), "{what}: items");
+                if let Some(first) = got.top.first() {
+                    let ids = groups[&first.item].3.iter().cloned().collect();
+                    let cut = restricted(&data, evidence.table, &ids);
+                    let again = Engine::new(&cut, calendar.clone(), &EngineOptions::default())
+                        .unwrap()
+                        .run(&period, std::slice::from_ref(kpi))
+                        .await
+                        .unwrap();
+                    let value = again.get(&v.department_id, &kpi.id).and_then(|w| w.value);
+                    assert!(
+                        (value.unwrap() - first.weight).abs() < 1e-6,
+                        "{what}: {value:?} {first:?}"
+                    );
+                    assert!(
+                        got.top.windows(2).all(|w| w[0].weight >= w[1].weight),
+                        "{what}"
+                    );
+                    checked.1 += 1;
+                }
+                continue;
+            }
+            let mut expected: Vec<(String, u64, f64)> = groups
+                .into_iter()
+                .map(|(item, (n, sum, max, _))| {
+                    let w = match spec.by {
+                        Weight::Count => n as f64,
+                        Weight::Sum(_) => sum,
+                        _ => max,
+                    };
+                    (item, n, w)
+                })
+                .filter(|(_, _, w)| *w > 0.0)
+                .collect();
+            expected.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+            assert_eq!(got.total, expected.len(), "{what}: items");
+            let top: Vec<(String, u64, f64)> = got
+                .top
+                .iter()
+                .map(|i| (i.item.clone(), i.rows, i.weight))
+                .collect();
+            expected.truncate(5);
+            assert_eq!(top, expected, "{what}");
+            checked.0 += usize::from(!top.is_empty());
+        }
+    }
+    assert!(
+        checked.0 > 200 && checked.1 > 40,
+        "{checked:?} departments with items checked"
+    );
+}

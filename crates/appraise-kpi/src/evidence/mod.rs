@@ -17,7 +17,13 @@
 //! department: as many as the KPI's sample size, or its denominator where it has no
 //! sample size. Computed again on the table restricted to those rows, the KPI gives
 //! the same value for the department (the tests check both for every built-in KPI).
+//!
+//! Header lines after the first may also say how its rows make the items a card lists
+//! under "how to move up" ([`items`]).
 
+mod items;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,6 +32,8 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::logical_expr::{col, lit};
 
 use crate::{Engine, Error, KpiDef, Period};
+
+pub use items::{Item, ItemSpec, Items, Weight};
 
 /// A KPI's evidence query.
 #[derive(Debug, Clone)]
@@ -36,6 +44,8 @@ pub struct Evidence {
     pub sql: String,
     /// The file it came from.
     pub path: PathBuf,
+    /// How its rows make a card's items, if they do.
+    pub items: Option<ItemSpec>,
 }
 
 impl Evidence {
@@ -70,7 +80,26 @@ impl Evidence {
                     format!("{name:?} is not one of the five tables (exchanges, ...)"),
                 )
             })?;
-        let sql = lines.map(|(_, l)| l).collect::<Vec<_>>().join("\n");
+        let rest: Vec<(usize, &str)> = lines.collect();
+        // The `key: value` lines of the header, up to the query's first line.
+        let mut header = HashMap::new();
+        let mut items_line = first + 1;
+        for (i, line) in rest
+            .iter()
+            .take_while(|(_, l)| l.trim_start().starts_with("--"))
+        {
+            let pair = line.trim_start().trim_start_matches('-').split_once(':');
+            if let Some((key, value)) = pair.map(|(k, v)| (k.trim(), v.trim()))
+                && let Some(key) = items::KEYS.iter().find(|k| **k == key)
+            {
+                if header.insert(*key, value.to_string()).is_some() {
+                    return Err(bad(i + 1, format!("`{key}:` twice")));
+                }
+                items_line = i + 1;
+            }
+        }
+        let items = items::spec(&header).map_err(|reason| bad(items_line, reason))?;
+        let sql = rest.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n");
         if sql.trim().is_empty() {
             return Err(bad(first + 2, "no query after the header".into()));
         }
@@ -78,6 +107,7 @@ impl Evidence {
             table,
             sql,
             path: path.to_path_buf(),
+            items,
         })
     }
 }
