@@ -297,6 +297,38 @@ pub(crate) fn write_evidence(
     Ok(())
 }
 
+/// How many items a card lists per KPI to fix.
+const FIX_ITEMS: usize = 5;
+
+/// What the cards list to fix: the items of every KPI some card lists
+/// ([`appraise_report::fix_kpis`]), each evidence query run once for all departments.
+/// `files`: whether the evidence was written beside the cards.
+pub(crate) fn fixes(
+    engine: &Engine,
+    period: &Period,
+    kpis: &[KpiDef],
+    appraisal: &appraise_score::Appraisal,
+    files: bool,
+    timeout: std::time::Duration,
+) -> Result<appraise_report::Fixes, Error> {
+    let wanted: std::collections::BTreeSet<String> = appraisal
+        .current
+        .departments
+        .iter()
+        .flat_map(|d| appraise_report::fix_kpis(appraisal, &d.department.id))
+        .collect();
+    let mut fixes = appraise_report::Fixes {
+        files,
+        ..Default::default()
+    };
+    for kpi in kpis.iter().filter(|k| wanted.contains(&k.id)) {
+        if let Some(items) = block_on(engine.items(period, kpi, FIX_ITEMS), timeout)?? {
+            fixes.items.insert(kpi.id.clone(), items);
+        }
+    }
+    Ok(fixes)
+}
+
 /// `rows` as a CSV file at `path`, instants as local time in `tz`.
 fn write_csv(rows: &[RecordBatch], tz: chrono_tz::Tz, path: &Path) -> Result<(), Error> {
     let rows = rows

@@ -164,6 +164,8 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
             timeout,
         )?;
     }
+    laps.next("items");
+    let fixes = crate::inspect::fixes(&engine, &period, &kpis, &appraisal, evidence, timeout)?;
     laps.next("fonts");
 
     let (fonts, font_warning) = Fonts::find();
@@ -175,6 +177,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         data: &data,
         facts: &facts,
         anomalies: &anomalies,
+        fixes: &fixes,
         lang,
         templates: &templates,
         fonts: &fonts,

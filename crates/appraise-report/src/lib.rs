@@ -51,6 +51,20 @@ use crate::tables::TableFormat;
 use crate::templates::Templates;
 use crate::view::Views;
 
+pub use crate::view::fix_kpis;
+
+/// What to fix, item by item ([`appraise_kpi::Engine::items`]), for the cards' "how to
+/// move up": per KPI, each department's heaviest items.
+#[derive(Debug, Default)]
+pub struct Fixes {
+    /// KPI id → department id → its items.
+    pub items:
+        std::collections::HashMap<String, std::collections::HashMap<String, appraise_kpi::Items>>,
+    /// Whether each department's evidence was written beside its card
+    /// (`departments/<stem>/<kpi>.csv`), so that a card links to it.
+    pub files: bool,
+}
+
 /// What can go wrong while writing a report.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -209,6 +223,8 @@ pub struct Report<'a> {
     pub facts: &'a ExchangeFacts,
     /// The anomalies of the period's exchange traffic.
     pub anomalies: &'a appraise_score::anomaly::Found,
+    /// What each card lists to fix, item by item.
+    pub fixes: &'a Fixes,
     /// The report's language.
     pub lang: Lang,
     /// Templates and wording.
@@ -248,6 +264,7 @@ impl Report<'_> {
             stems,
             columns: view::kpi_columns(&self.appraisal.current),
             anomalies: self.anomalies,
+            fixes: self.fixes,
         }
     }
 

@@ -71,7 +71,7 @@ impl Weight {
 /// One item: its name, how many evidence rows it has (of those kept), its weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
-    /// The value of the item column.
+    /// The value of the item column; empty where it is null.
     pub item: String,
     /// The rows it has.
     pub rows: u64,
@@ -253,11 +253,7 @@ impl Engine {
             let (dept, item) = (dept.as_string::<i32>(), item.as_string::<i32>());
             let w = b.column(2).as_primitive::<Float64Type>();
             for r in (0..b.num_rows()).filter(|&r| dept.is_valid(r)) {
-                let name = if item.is_valid(r) {
-                    item.value(r)
-                } else {
-                    "–"
-                };
+                let name = if item.is_valid(r) { item.value(r) } else { "" };
                 let g = groups
                     .entry((dept.value(r).to_string(), name.to_string()))
                     .or_default();

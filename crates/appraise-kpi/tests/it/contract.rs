@@ -369,7 +369,7 @@ async fn items_are_the_heaviest_groups_of_the_evidence() {
                 Default::default();
             for i in (0..names.len()).filter(|&i| kept[i]) {
                 let g = groups
-                    .entry(names[i].clone().unwrap_or("–".into()))
+                    .entry(names[i].clone().unwrap_or_default())
                     .or_insert((0, 0.0, f64::MIN, Vec::new()));
                 g.0 += 1;
                 if let Some(x) = values[i] {

@@ -593,3 +593,97 @@ fn appraise_demo(rules: Rules) -> (appraise_data::Dataset, appraise_pipeline::Sc
     .unwrap();
     (data, scored)
 }
+
+/// The cards' "what to fix" on the demo, read as a department reads them: under the
+/// exchange success rate, the resources listed are those with the most failed exchanges
+/// in the evidence file beside the card (grouped here from that CSV), most first, ties
+/// by id, at most five, with their counts and how many there are in all; the card links
+/// that file.
+#[test]
+fn a_card_names_the_resources_with_the_most_failures_in_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job {
+        data: root().join("fixtures/demo"),
+        options: Default::default(),
+        period: Some("2026Q3".parse().unwrap()),
+        rules: Rules {
+            scorecard: Scorecard::from_file(&root().join("queries/scorecard.toml")).unwrap(),
+            ..rules()
+        },
+        templates: Templates::load(None).unwrap(),
+        lang: Lang::En,
+        out: dir.path().join("out"),
+        write: Policy::default(),
+        evidence: true,
+    };
+    let done = run(job, &mut |_| {}).unwrap();
+    let cards = done.out.join("departments");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&cards).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&path).unwrap();
+        let Some(at) = html.find("<h4>Exchange success rate: ") else {
+            continue;
+        };
+        let section = &html[at..];
+        // minijinja escapes `/` in HTML, as `&#x2f;`.
+        let section = section[..section.find("</p>").unwrap()].replace("&#x2f;", "/");
+        let cells: Vec<&str> = section
+            .split("<td")
+            .skip(1)
+            .map(|c| {
+                let c = &c[c.find('>').unwrap() + 1..];
+                &c[..c.find("</td>").unwrap()]
+            })
+            .collect();
+        let listed: Vec<(String, u64)> = cells
+            .chunks(2)
+            .map(|c| (c[0].to_string(), c[1].parse().unwrap()))
+            .collect();
+        // The evidence file the card links, grouped here.
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let file = format!("{stem}/exchange_success_rate.csv");
+        assert!(
+            section.contains(&format!("<a href=\"{file}\">")),
+            "{stem}: link"
+        );
+        let csv = std::fs::read_to_string(cards.join(&file)).unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (resource, ok) = (column("resource_id"), column("in_numerator"));
+        let mut failures: std::collections::BTreeMap<String, u64> = Default::default();
+        for line in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields[ok] == "false" {
+                *failures.entry(fields[resource].to_string()).or_default() += 1;
+            }
+        }
+        let total = failures.len();
+        let mut want: Vec<(String, u64)> = failures
+            .into_iter()
+            .map(|(r, n)| {
+                (
+                    if r.is_empty() {
+                        "(none given)".into()
+                    } else {
+                        r
+                    },
+                    n,
+                )
+            })
+            .collect();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        want.truncate(5);
+        assert_eq!(listed, want, "{stem}");
+        assert!(
+            section.contains(&format!("{total} in all")),
+            "{stem}: {total} in all"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} cards list failed exchanges");
+}

@@ -24,12 +24,41 @@ pub(crate) struct CardView<'a> {
     pub levers: Vec<LeverView>,
     /// The best lever in a sentence; or that no single KPI reaches the next grade.
     pub lever: String,
+    /// What to fix, item by item, on the KPIs of its route.
+    pub fixes: Vec<FixView>,
     /// The anomalies of its exchange traffic as provider, by day.
     pub anomalies: Vec<AnomalyRow>,
     /// Why it is not ranked, in a sentence; empty when it is.
     pub reason: String,
     /// What the rank interval is, in a sentence; empty without the robustness analysis.
     pub interval_note: String,
+}
+
+/// What to fix on one KPI: its heaviest items.
+#[derive(Debug, Serialize)]
+pub(crate) struct FixView {
+    /// The KPI's title.
+    pub kpi: String,
+    /// What the items are ("resources with the most failed exchanges").
+    pub title: String,
+    /// The weight's name; empty where the items are weighed by their rows.
+    pub by: String,
+    /// Whether to show the rows column: not where each item is one row.
+    pub rows: bool,
+    pub items: Vec<FixItem>,
+    /// How many items there are in all, in a phrase.
+    pub total: String,
+    /// The evidence file beside the card, relative to it; empty where not written.
+    pub href: String,
+    /// The command that lists every row, where the file was not written.
+    pub command: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FixItem {
+    pub item: String,
+    pub rows: String,
+    pub weight: String,
 }
 
 /// A KPI whose change alone lifts a department: to the next grade, to the next rank.
@@ -316,6 +345,7 @@ impl<'a> Views<'a> {
             weaknesses,
             levers,
             lever,
+            fixes: self.fixes(d),
             anomalies: events(
                 self.anomalies
                     .anomalies
@@ -341,39 +371,15 @@ impl<'a> Views<'a> {
 
     /// The KPIs with a plausible target, least relative change first, at most five.
     fn lever_table(&self, d: usize) -> Vec<LeverView> {
-        use appraise_score::targets::{Goal, Target, factor};
+        use appraise_score::targets::Goal;
         let a = self.appraisal;
         let id = &a.current.departments[d].department.id;
-        let mine: Vec<&Target> = a
-            .targets
-            .iter()
-            .filter(|t| &t.department_id == id && t.plausible)
-            .collect();
-        let effort = |t: &Target| {
-            if t.value > 0.0 {
-                factor(t.value, t.target) - 1.0
-            } else {
-                f64::INFINITY
-            }
-        };
+        let mine = plausible_targets(a, id);
         let of = |kpi: &str, goal: Goal| mine.iter().find(|t| t.kpi == kpi && t.goal == goal);
-        let mut kpis: Vec<(&str, f64, f64)> = Vec::new();
-        for t in &mine {
-            if kpis.iter().any(|(k, _, _)| *k == t.kpi) {
-                continue;
-            }
-            let by_grade = of(&t.kpi, Goal::NextGrade).map_or(f64::INFINITY, |t| effort(t));
-            let by_rank = of(&t.kpi, Goal::NextRank).map_or(f64::INFINITY, |t| effort(t));
-            kpis.push((&t.kpi, by_grade, by_rank));
-        }
-        kpis.sort_by(|a, b| {
-            a.1.total_cmp(&b.1)
-                .then(a.2.total_cmp(&b.2))
-                .then(a.0.cmp(b.0))
-        });
-        kpis.iter()
+        levers_by_effort(&mine)
+            .into_iter()
             .take(5)
-            .map(|&(kpi, _, _)| {
+            .map(|kpi| {
                 let target = |goal: Goal| {
                     of(kpi, goal).map_or("–".into(), |t| {
                         let reaches = match goal {
@@ -392,6 +398,68 @@ impl<'a> Views<'a> {
                     grade_target: target(Goal::NextGrade),
                     rank_target: target(Goal::NextRank),
                 }
+            })
+            .collect()
+    }
+
+    /// What the card lists to fix: for each KPI of [`fix_kpis`] whose evidence names
+    /// items, the department's heaviest ones, how many there are in all, and where
+    /// every row is.
+    fn fixes(&self, d: usize) -> Vec<FixView> {
+        let a = self.appraisal;
+        let id = &a.current.departments[d].department.id;
+        let period = &a.current.period;
+        fix_kpis(a, id)
+            .into_iter()
+            .filter_map(|kpi| {
+                let def = self.kpis.iter().find(|k| k.id == kpi)?;
+                let spec = def.evidence.as_ref()?.items.as_ref()?;
+                let items = self.fixes.items.get(&kpi)?.get(id)?;
+                let (title, by) = match self.lang {
+                    Lang::Zh => (&spec.title_zh, &spec.by_title_zh),
+                    Lang::En => (&spec.title, &spec.by_title),
+                };
+                let whole = items.top.iter().all(|i| i.weight.fract() == 0.0);
+                let where_all = if self.fixes.files {
+                    format!("{}/{kpi}.csv", self.stem(d))
+                } else {
+                    format!("appraise evidence --period {period} --department {id} --kpi {kpi}")
+                };
+                Some(FixView {
+                    kpi: self.kpi_title(&kpi),
+                    title: title.clone(),
+                    by: if spec.by == appraise_kpi::Weight::Count {
+                        String::new()
+                    } else {
+                        by.clone()
+                    },
+                    // One row an item where the item is the table's row: no rows column.
+                    rows: items.top.iter().any(|i| i.rows > 1)
+                        || (spec.by == appraise_kpi::Weight::Count
+                            && spec.column != def.evidence.as_ref()?.table.id_column()),
+                    items: items
+                        .top
+                        .iter()
+                        .map(|i| FixItem {
+                            item: i.item.clone(),
+                            rows: self.num(Some(i.rows as f64), 0),
+                            weight: self.num(Some(i.weight), if whole { 0 } else { 1 }),
+                        })
+                        .collect(),
+                    total: self
+                        .word("fix_total")
+                        .replace("{n}", &items.total.to_string()),
+                    href: if self.fixes.files {
+                        where_all.clone()
+                    } else {
+                        String::new()
+                    },
+                    command: if self.fixes.files {
+                        String::new()
+                    } else {
+                        where_all
+                    },
+                })
             })
             .collect()
     }
@@ -458,5 +526,73 @@ impl<'a> Views<'a> {
             (target * scale).floor() / scale
         };
         self.num(Some(x), decimals)
+    }
+}
+
+/// The department's targets that are plausible.
+fn plausible_targets<'t>(a: &'t Appraisal, id: &str) -> Vec<&'t appraise_score::targets::Target> {
+    a.targets
+        .iter()
+        .filter(|t| t.department_id == id && t.plausible)
+        .collect()
+}
+
+/// The KPIs of `targets`, least relative change for the next grade first, then for the
+/// next rank, then by id.
+fn levers_by_effort<'t>(targets: &[&'t appraise_score::targets::Target]) -> Vec<&'t str> {
+    use appraise_score::targets::{Goal, Target, factor};
+    let effort = |t: &Target| {
+        if t.value > 0.0 {
+            factor(t.value, t.target) - 1.0
+        } else {
+            f64::INFINITY
+        }
+    };
+    let of = |kpi: &str, goal: Goal| {
+        targets
+            .iter()
+            .find(|t| t.kpi == kpi && t.goal == goal)
+            .map_or(f64::INFINITY, |t| effort(t))
+    };
+    let mut kpis: Vec<(&str, f64, f64)> = Vec::new();
+    for t in targets {
+        if !kpis.iter().any(|(k, _, _)| *k == t.kpi) {
+            kpis.push((
+                &t.kpi,
+                of(&t.kpi, Goal::NextGrade),
+                of(&t.kpi, Goal::NextRank),
+            ));
+        }
+    }
+    kpis.sort_by(|a, b| {
+        a.1.total_cmp(&b.1)
+            .then(a.2.total_cmp(&b.2))
+            .then(a.0.cmp(b.0))
+    });
+    kpis.into_iter().map(|(k, _, _)| k).collect()
+}
+
+/// The KPIs whose items a card lists to fix: those of the department's route to the
+/// next grade; without a route, its two least-effort levers.
+pub fn fix_kpis(appraisal: &Appraisal, department: &str) -> Vec<String> {
+    match appraisal
+        .routes
+        .iter()
+        .find(|r| r.department_id == department)
+    {
+        Some(r) => {
+            let mut kpis: Vec<String> = Vec::new();
+            for s in &r.steps {
+                if !kpis.contains(&s.kpi) {
+                    kpis.push(s.kpi.clone());
+                }
+            }
+            kpis
+        }
+        None => levers_by_effort(&plausible_targets(appraisal, department))
+            .into_iter()
+            .take(2)
+            .map(str::to_string)
+            .collect(),
     }
 }

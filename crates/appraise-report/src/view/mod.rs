@@ -18,6 +18,8 @@ mod card;
 mod method;
 mod report;
 
+pub use card::fix_kpis;
+
 pub(crate) use anomalies::*;
 pub(crate) use card::*;
 pub(crate) use method::*;
@@ -64,6 +66,8 @@ pub(crate) struct Views<'a> {
     pub columns: Vec<KpiColumn>,
     /// The anomalies of the period's exchange traffic.
     pub anomalies: &'a appraise_score::anomaly::Found,
+    /// What each card lists to fix, item by item.
+    pub fixes: &'a crate::Fixes,
 }
 
 /// What the report cards show of one KPI across departments, worked out once.
