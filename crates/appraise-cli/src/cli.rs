@@ -627,6 +627,13 @@ pub(crate) struct PolicyArgs {
     /// with a warning); without it such a period is an error.
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// Accepted appeals and corrections: a CSV file with the header
+    /// table,id,department_id,from,to,action,reason,reference. Each line excludes rows
+    /// (exclude) or corrects a column (set:<column>=<value>) as every KPI reads them;
+    /// the data are not changed. The report lists them with their effect.
+    #[arg(long, value_name = "FILE")]
+    pub adjustments: Option<PathBuf>,
 }
 
 /// How the report reads.

@@ -79,6 +79,9 @@ pub struct Manifest {
     pub scorecard: Option<FileHash>,
     /// The KPI files, by id.
     pub kpis: Vec<KpiHash>,
+    /// The adjustments applied (`--adjustments`), where any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjustments: Option<FileHash>,
     /// The report's language.
     pub lang: String,
     /// The template files that replaced built-in ones (`--templates`); empty when the
@@ -137,6 +140,7 @@ impl Manifest {
             inputs,
             scorecard: None,
             kpis: Vec::new(),
+            adjustments: None,
             lang: String::new(),
             templates: Vec::new(),
             accounting,
@@ -155,6 +159,16 @@ impl Manifest {
         self.kpis.push(KpiHash {
             id: id.into(),
             file: FileHash::of_policy(path, content, origin),
+        });
+    }
+
+    /// Adds the adjustments file: its name, size and SHA-256 as read.
+    pub fn adjustments(&mut self, path: &Path, bytes: u64, sha256: &str) {
+        self.adjustments = Some(FileHash {
+            path: file_name(path),
+            bytes,
+            sha256: sha256.to_string(),
+            origin: None,
         });
     }
 

@@ -48,6 +48,9 @@ pub struct EngineOptions {
     /// A folder where the KPI matrices computed over a warehouse are kept, for
     /// [`Engine::run_cached`].
     pub kpi_cache: Option<std::path::PathBuf>,
+    /// The accepted appeals and corrections, applied to the rows as every query reads
+    /// them ([`crate::adjust`]).
+    pub adjustments: Option<Arc<crate::Adjustments>>,
 }
 
 impl Default for EngineOptions {
@@ -57,6 +60,7 @@ impl Default for EngineOptions {
             memory_limit: 4 << 30,
             cluster: None,
             kpi_cache: None,
+            adjustments: None,
         }
     }
 }
@@ -69,6 +73,9 @@ pub struct Engine {
     tables: BTreeMap<Table, Rows>,
     departments: Vec<String>,
     cache: Option<KpiCache>,
+    adjustments: Option<Arc<crate::Adjustments>>,
+    /// Whether the adjustments are applied ([`Engine::adjusting`]).
+    adjusting: std::sync::atomic::AtomicBool,
 }
 
 /// Where a table's rows are.
@@ -146,6 +153,8 @@ impl Engine {
             tables,
             departments,
             cache: opts.kpi_cache.as_deref().map(KpiCache::new),
+            adjustments: opts.adjustments.clone(),
+            adjusting: std::sync::atomic::AtomicBool::new(true),
         };
         engine.register_unscoped()?;
         Ok(engine)
@@ -196,9 +205,37 @@ impl Engine {
         Ok(())
     }
 
-    /// Table `t` in its extended schema ([`extended_schema`]); of a warehouse, only the
-    /// files `keep` selects are read.
+    /// Whether the queries from now on read the rows with the adjustments applied (the
+    /// default) or as the data have them; for the report's before and after.
+    pub fn adjusting(&self, on: bool) -> Result<(), Error> {
+        self.adjusting
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+        self.register_unscoped()
+    }
+
+    /// The adjustments the engine applies, if any.
+    pub fn adjustments(&self) -> Option<&crate::Adjustments> {
+        self.adjustments.as_deref()
+    }
+
+    /// Table `t` in its extended schema ([`extended_schema`]), the adjustments applied;
+    /// of a warehouse, only the files `keep` selects are read.
     fn table(&self, t: Table, keep: impl Fn(&StoredFile) -> bool) -> Result<DataFrame, Error> {
+        let df = self.raw_table(t, keep)?;
+        match &self.adjustments {
+            Some(a) if self.adjusting.load(std::sync::atomic::Ordering::SeqCst) => {
+                a.apply(t, df, self.tz)
+            }
+            _ => Ok(df),
+        }
+    }
+
+    /// Table `t` in its extended schema, as the data have it.
+    pub(crate) fn raw_table(
+        &self,
+        t: Table,
+        keep: impl Fn(&StoredFile) -> bool,
+    ) -> Result<DataFrame, Error> {
         let files = match &self.tables[&t] {
             Rows::Memory(memory) => return Ok(self.ctx.read_table(memory.clone())?),
             Rows::Files(files) => files.iter().filter(|f| keep(f)),
@@ -351,6 +388,11 @@ impl Engine {
             .add(&start.to_le_bytes())
             .add(&end.to_le_bytes())
             .add(format!("{:?}", self.calendar.to_batch()).as_bytes());
+        if let Some(a) = &self.adjustments
+            && self.adjusting.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            key.add(b"adjustments").add(a.sha256.as_bytes());
+        }
         for k in kpis {
             key.add(k.id.as_bytes())
                 .add(format!("{:?}", k.missing).as_bytes())
@@ -692,7 +734,7 @@ fn check_result_schema(kpi: &KpiDef, schema: &Schema) -> Result<(), Error> {
 
 /// The local calendar date in `tz` of a UTC timestamp: what [`LocalDates`] computes for
 /// a loaded table, as an expression for a table read from files.
-fn local_date(ts: Expr, tz: Tz) -> Expr {
+pub(crate) fn local_date(ts: Expr, tz: Tz) -> Expr {
     let zoned = DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into()));
     Expr::Cast(Cast::new(
         Box::new(to_local_time(vec![Expr::Cast(Cast::new(

@@ -106,6 +106,20 @@ pub enum Error {
         /// What is wrong, with the line where known.
         reason: String,
     },
+    /// An adjustments file (`--adjustments`) that does not read.
+    #[error("{}{}{}: {reason}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() }, field.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())]
+    Adjustments {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0: the file as a whole).
+        line: usize,
+        /// The field, where one is wrong.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+        /// The fix, where known.
+        hint: Option<String>,
+    },
     /// A file the engine cannot reach.
     #[error("{}", path.display())]
     Io {
@@ -127,6 +141,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Period { hint, .. } | Error::Cluster { hint, .. } => Some(hint.clone()),
+            Error::Adjustments { hint, .. } => hint.clone(),
             Error::Query { source, .. } if unreachable_member(source) => Some(UNREACHABLE.into()),
             Error::DataFusion(e) if unreachable_member(e) => Some(UNREACHABLE.into()),
             Error::EmptyPeriod { .. } => Some(

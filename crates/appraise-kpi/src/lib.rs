@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod adjust;
 mod cache;
 pub mod calendar;
 pub mod cluster;
@@ -50,6 +51,7 @@ mod matrix;
 pub mod period;
 pub mod sandbox;
 
+pub use adjust::Adjustments;
 pub use calendar::Calendar;
 pub use definition::{Direction, KpiDef, Missing, library_from, load_library, select};
 pub use engine::{Engine, EngineOptions, date_column, extended_schema};

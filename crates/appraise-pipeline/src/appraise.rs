@@ -51,6 +51,8 @@ pub struct Scored {
     pub warnings: Vec<appraise_data::Warning>,
     /// Months of the period the data does not reach (or, allowed, an empty period).
     pub coverage: Vec<appraise_data::Warning>,
+    /// With adjustments: what they touched and the period as it scored without them.
+    pub adjusted: Option<appraise_report::Adjusted>,
 }
 
 /// Runs the scorecard's KPIs for `period` and the periods before it that the data
@@ -72,7 +74,7 @@ pub fn appraise(
         allow_empty,
         query_timeout,
     } = rules;
-    let (kpis, warnings) = scorecard_kpis(&card, library)?;
+    let (kpis, mut warnings) = scorecard_kpis(&card, library)?;
     if appraise_data::warehouse::is_warehouse(data_dir) {
         options.kpi_cache = Some(data_dir.join(KPI_CACHE));
     }
@@ -95,6 +97,28 @@ pub fn appraise(
             matrix,
         };
         Ok(score(&card, &input)?)
+    };
+    let adjusted = match engine.adjustments() {
+        Some(a) => {
+            let adjustments = std::sync::Arc::new(a.clone());
+            let touched = block_on(engine.adjusted_rows(), query_timeout)??;
+            for (a, t) in adjustments.lines.iter().zip(&touched) {
+                if t.rows == 0 {
+                    warnings.push(unmatched(&adjustments.path, a.line));
+                }
+            }
+            // The period as the data have it, for the before of each change.
+            engine.adjusting(false)?;
+            let before_matrix = block_on(engine.run(period, &kpis), query_timeout)??;
+            engine.adjusting(true)?;
+            Some(appraise_report::Adjusted {
+                before: score_matrix(&before_matrix)?,
+                before_matrix,
+                adjustments,
+                touched,
+            })
+        }
+        None => None,
     };
     // The period appraised is always computed; earlier ones may come from the cache.
     let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
@@ -128,6 +152,7 @@ pub fn appraise(
         kpis,
         engine,
         warnings,
+        adjusted,
         coverage,
     })
 }
@@ -224,6 +249,20 @@ fn scorecard_kpis(
         .filter(|k| card.kpi(&k.id).is_some())
         .collect();
     Ok((kpis, warnings))
+}
+
+/// The warning that the adjustment of `line` touches no row of the data.
+fn unmatched(path: &Path, line: usize) -> appraise_data::Warning {
+    appraise_data::Warning::new(
+        "adjustment_unmatched",
+        format!(
+            "{}:{line}: the adjustment touches no row of the data",
+            path.display()
+        ),
+    )
+    .with_hint("check its table, id, department and window against the data")
+    .arg("path", path.display())
+    .arg("line", line)
 }
 
 /// The warning that the trend leaves out `p` and the periods before it, for want of

@@ -96,7 +96,7 @@ pub fn kpi_matrix(
     let engine = Engine::new(
         &data,
         settings.calendar()?,
-        &settings.engine(options.timezone),
+        &settings.engine(options.timezone)?,
     )?;
     let matrix = block_on(engine.run(period, &kpis), settings.query_timeout)??;
     let batch = matrix.to_batch()?;
@@ -138,7 +138,7 @@ pub fn query(
     let options = settings.options()?;
     let data = crate::load(settings.data()?, &options)?;
     let tz = options.timezone;
-    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz))?;
+    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz)?)?;
     engine.scope(period)?;
     let work = async {
         let mut df = engine.query(sql).await?;
@@ -211,7 +211,7 @@ pub fn evidence(
     options.rejects_dir = None;
     let data = crate::load(settings.data()?, &options)?;
     let tz = options.timezone;
-    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz))?;
+    let engine = Engine::new(&data, settings.calendar()?, &settings.engine(tz)?)?;
     if !engine.departments().iter().any(|d| d == department) {
         return Err(Error::Input {
             reason: format!("no department {department:?} in the data"),

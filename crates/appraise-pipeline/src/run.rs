@@ -133,6 +133,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         engine,
         warnings: card_warnings,
         coverage,
+        adjusted,
     } = appraise(&data_dir, &data, &period, rules, &mut laps)?;
     // Shown in the report's data-quality section with the load's warnings.
     data.warnings.extend(coverage);
@@ -178,6 +179,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         facts: &facts,
         anomalies: &anomalies,
         fixes: &fixes,
+        adjusted: adjusted.as_ref(),
         lang,
         templates: &templates,
         fonts: &fonts,
@@ -207,6 +209,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         &appraisal,
         &kpis,
         Some(&templates),
+        engine.adjustments(),
     )?;
     manifest.lang = lang.code().into();
     manifest.timings = laps.finish();
@@ -265,6 +268,7 @@ pub(crate) fn manifest_of(
     appraisal: &appraise_score::Appraisal,
     kpis: &[appraise_kpi::KpiDef],
     templates: Option<&Templates>,
+    adjustments: Option<&appraise_kpi::Adjustments>,
 ) -> Result<Manifest, Error> {
     let mut manifest = Manifest::new(
         env!("CARGO_PKG_VERSION"),
@@ -277,6 +281,9 @@ pub(crate) fn manifest_of(
     manifest.scorecard(&card.path, card.text.as_bytes(), &origin(&card.path));
     for k in kpis {
         manifest.kpi(&k.id, &k.path, k.text.as_bytes(), &origin(&k.path));
+    }
+    if let Some(a) = adjustments {
+        manifest.adjustments(&a.path, a.bytes, &a.sha256);
     }
     for t in templates.into_iter().flat_map(Templates::overrides) {
         manifest

@@ -46,6 +46,8 @@ pub struct Settings {
     pub wait: bool,
     /// How long one call into the engine may run.
     pub query_timeout: Duration,
+    /// The accepted appeals and corrections (`--adjustments`).
+    pub adjustments: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             force: false,
             wait: false,
             query_timeout: Duration::from_secs(3600),
+            adjustments: None,
         }
     }
 }
@@ -122,13 +125,20 @@ impl Settings {
         Ok(Templates::load(self.templates.as_deref())?)
     }
 
-    /// The engine's settings in the zone `timezone`.
-    pub fn engine(&self, timezone: Tz) -> EngineOptions {
-        EngineOptions {
+    /// The engine's settings in the zone `timezone`, with the adjustments file read.
+    pub fn engine(&self, timezone: Tz) -> Result<EngineOptions, Error> {
+        let adjustments = match &self.adjustments {
+            Some(path) => Some(std::sync::Arc::new(appraise_kpi::Adjustments::from_file(
+                path, timezone,
+            )?)),
+            None => None,
+        };
+        Ok(EngineOptions {
             timezone,
             cluster: self.cluster.clone(),
+            adjustments,
             ..EngineOptions::default()
-        }
+        })
     }
 
     /// The rules of an appraisal by `scorecard`, in the zone `timezone`.
@@ -137,7 +147,7 @@ impl Settings {
             scorecard,
             library: self.library()?,
             calendar: self.calendar()?,
-            engine: self.engine(timezone),
+            engine: self.engine(timezone)?,
             allow_empty: self.allow_empty,
             query_timeout: self.query_timeout,
         })
@@ -158,8 +168,8 @@ impl Settings {
     /// What the command reads, which its output may neither be nor hold: the data, the
     /// policy files as read from disk (the KPI folder with its evidence queries, the
     /// calendars, the scorecard: the flags' or the working folder's), the templates, the
-    /// X-Road mapping and departments, the database mapping, the key file and the other
-    /// files it reads.
+    /// X-Road mapping and departments, the database mapping, the key file, the
+    /// adjustments and the other files it reads.
     pub fn inputs(&self) -> Vec<PathBuf> {
         let x = &self.load.xroad;
         let policy = crate::policy::on_disk(
@@ -174,6 +184,7 @@ impl Settings {
             &x.departments,
             &self.load.database.mapping,
             &self.key_file,
+            &self.adjustments,
         ]
         .into_iter()
         .flatten()

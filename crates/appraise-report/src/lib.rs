@@ -53,6 +53,20 @@ use crate::view::Views;
 
 pub use crate::view::fix_kpis;
 
+/// The adjustments a run applied, what they touched, and the period as it scored
+/// without them: the report's adjustments section.
+#[derive(Debug)]
+pub struct Adjusted {
+    /// The adjustments file as read.
+    pub adjustments: std::sync::Arc<appraise_kpi::Adjustments>,
+    /// What each touched in the data, in the file's order.
+    pub touched: Vec<appraise_kpi::adjust::Touched>,
+    /// The period's KPI matrix without them.
+    pub before_matrix: KpiMatrix,
+    /// The period scored without them.
+    pub before: appraise_score::Scores,
+}
+
 /// What to fix, item by item ([`appraise_kpi::Engine::items`]), for the cards' "how to
 /// move up": per KPI, each department's heaviest items.
 #[derive(Debug, Default)]
@@ -225,6 +239,8 @@ pub struct Report<'a> {
     pub anomalies: &'a appraise_score::anomaly::Found,
     /// What each card lists to fix, item by item.
     pub fixes: &'a Fixes,
+    /// The adjustments applied, if any.
+    pub adjusted: Option<&'a Adjusted>,
     /// The report's language.
     pub lang: Lang,
     /// Templates and wording.
@@ -265,6 +281,7 @@ impl Report<'_> {
             columns: view::kpi_columns(&self.appraisal.current),
             anomalies: self.anomalies,
             fixes: self.fixes,
+            adjusted: self.adjusted,
         }
     }
 

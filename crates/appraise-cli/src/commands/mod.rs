@@ -221,6 +221,7 @@ impl crate::cli::PolicyArgs {
             scorecard: self.scorecard.clone(),
             cluster: self.cluster.cluster.clone(),
             allow_empty: self.allow_empty,
+            adjustments: self.adjustments.clone(),
             ..settings
         })
     }

@@ -7,6 +7,7 @@ mod common;
 #[path = "../../../appraise-data/tests/it/samples/mod.rs"]
 mod samples;
 
+mod adjustments;
 mod architecture;
 mod cli;
 mod cluster;

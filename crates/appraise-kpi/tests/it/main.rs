@@ -5,6 +5,7 @@
 
 mod common;
 
+mod adjust;
 mod contract;
 mod facts;
 mod percentiles;

@@ -232,6 +232,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         engine,
         warnings: card_warnings,
         coverage,
+        adjusted: _,
     } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
     let Figures {
         family,
@@ -271,7 +272,15 @@ pub fn publish(job: Release) -> Result<Published, Error> {
             ),
         ],
     )?;
-    let manifest = manifest_of(&period, &data_dir, &data, &appraisal, &kpis, None)?;
+    let manifest = manifest_of(
+        &period,
+        &data_dir,
+        &data,
+        &appraisal,
+        &kpis,
+        None,
+        engine.adjustments(),
+    )?;
     let package = package(&Package {
         period: &period,
         family: &family,

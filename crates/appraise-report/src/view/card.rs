@@ -504,7 +504,7 @@ impl<'a> Views<'a> {
     }
 
     /// The decimals KPI `kpi`'s values are shown with.
-    fn kpi_decimals(&self, kpi: &str) -> usize {
+    pub(super) fn kpi_decimals(&self, kpi: &str) -> usize {
         let s = &self.appraisal.current;
         let k = s.kpis.iter().position(|id| id == kpi).unwrap_or(0);
         self.columns[k].decimals

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::charts::{Chart, grade_colour, grade_ink, kpi_key, sparkline};
 use crate::lang::{Lang, Strings};
 
+mod adjust;
 mod anomalies;
 mod card;
 mod method;
@@ -68,6 +69,8 @@ pub(crate) struct Views<'a> {
     pub anomalies: &'a appraise_score::anomaly::Found,
     /// What each card lists to fix, item by item.
     pub fixes: &'a crate::Fixes,
+    /// The adjustments applied, if any.
+    pub adjusted: Option<&'a crate::Adjusted>,
 }
 
 /// What the report cards show of one KPI across departments, worked out once.

@@ -41,6 +41,8 @@ pub(crate) struct ReportView<'a> {
     /// element: the weights, the aggregation and grading rules, each department's
     /// KPI scores, and the scorecard's text.
     pub whatif: String,
+    /// The adjustments applied, with their effect; empty without.
+    pub adjustments: super::adjust::AdjustmentSection,
 }
 
 /// The cover's issuer, document number, date of issue and logo (the scorecard's
@@ -435,6 +437,7 @@ impl<'a> Views<'a> {
             findings,
             interval_note: self.interval_note(),
             whatif: self.whatif(),
+            adjustments: self.adjustments(),
         }
     }
 
