@@ -89,7 +89,7 @@ fn successes(
             continue;
         }
         let t = f[at("requested_at")];
-        if !(t >= "2026-07-01" && t < "2026-10-01") || without.is_some_and(|d| t.starts_with(d)) {
+        if !("2026-07-01".."2026-10-01").contains(&t) || without.is_some_and(|d| t.starts_with(d)) {
             continue;
         }
         all += 1;
