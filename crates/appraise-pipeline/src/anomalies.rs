@@ -88,6 +88,7 @@ pub fn anomalies(job: AnomaliesJob) -> Result<AnomaliesFound, Error> {
     let out = match staging {
         Some(staging) => {
             write(&detected, &job.period, &job.settings, staging.path())?;
+            write_candidates(&detected, staging.path())?;
             Some(staging.commit()?)
         }
         None => None,
@@ -99,6 +100,48 @@ pub fn anomalies(job: AnomaliesJob) -> Result<AnomaliesFound, Error> {
         out,
         warnings,
     })
+}
+
+/// The file of candidate adjustments `appraise anomalies` writes beside its findings.
+pub(crate) const CANDIDATES: &str = "candidate-adjustments.csv";
+
+/// Each outage found as a candidate adjustment ([`appraise_kpi::adjust`]) for the
+/// office to review, into `dir/candidate-adjustments.csv` (only where there is an
+/// outage): the department's exchanges of that day excluded, the reason saying what
+/// was found and how many departments had an outage that day. The `reference` is left
+/// empty: a file with a line without one is refused by `--adjustments`, so that no
+/// candidate is applied before the office has decided on it and numbered its decision.
+pub(crate) fn write_candidates(detected: &Found, dir: &Path) -> Result<(), Error> {
+    use appraise_score::anomaly::Kind;
+    let outages: Vec<_> = detected
+        .anomalies
+        .iter()
+        .filter(|a| a.kind == Kind::Outage && a.consumer_id.is_none())
+        .collect();
+    if outages.is_empty() {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| Error::io(format!("writing {CANDIDATES}"), e);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(appraise_kpi::adjust::HEADER)
+        .map_err(|e| io(e.into()))?;
+    for a in &outages {
+        let same_day = outages.iter().filter(|o| o.day == a.day).count();
+        let day = a.day.to_string();
+        let reason = format!(
+            "outage on {day} found by appraise anomalies ({} {:.4} against {:.4}); {same_day} \
+             department{} had an outage that day",
+            a.metric.name(),
+            a.observed,
+            a.expected,
+            if same_day == 1 { "" } else { "s" },
+        );
+        let id = appraise_data::spreadsheet_safe(&a.department_id).into_owned();
+        w.write_record(["exchanges", "", &id, &day, &day, "exclude", &reason, ""])
+            .map_err(|e| io(e.into()))?;
+    }
+    let csv = w.into_inner().map_err(|e| io(e.into_error()))?;
+    std::fs::write(dir.join(CANDIDATES), csv).map_err(io)
 }
 
 /// The local day of the data's last exchange, if it has any.

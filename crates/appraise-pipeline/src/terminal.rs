@@ -189,6 +189,15 @@ impl AnomaliesFound {
         }
         if let Some(out) = &self.out {
             let _ = writeln!(s, "anomalies: {}", out.join("anomalies.csv").display());
+            let candidates = out.join(crate::anomalies::CANDIDATES);
+            if candidates.is_file() {
+                let _ = writeln!(
+                    s,
+                    "candidate adjustments: {} (review each line and give its decision's number \
+                     in reference before passing the file to --adjustments)",
+                    candidates.display()
+                );
+            }
         }
         s
     }

@@ -112,13 +112,59 @@ fn every_planted_outage_is_found_with_at_most_one_false_alarm_per_1000_departmen
     assert!(rate(clean.anomalies.len(), clean.department_days) <= 1.0);
 
     // anomalies.csv: a row per anomaly, as found.
-    let csv = std::fs::read_to_string(found.out.unwrap().join("anomalies.csv")).unwrap();
+    let out = found.out.unwrap();
+    let csv = std::fs::read_to_string(out.join("anomalies.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
         Some("department_id,consumer_id,day,kind,severity,metric,expected,observed,score")
     );
     assert_eq!(lines.count(), a.anomalies.len());
+    // candidate-adjustments.csv: each department's outage as its day excluded, without
+    // a decision's number, so that `--adjustments` refuses it until one is given.
+    let candidates = std::fs::read(out.join("candidate-adjustments.csv")).unwrap();
+    let tz = appraise_data::DEFAULT_TIMEZONE;
+    let path = Path::new("candidate-adjustments.csv");
+    let refused = appraise_kpi::Adjustments::parse(path, &candidates, tz).unwrap_err();
+    assert!(
+        refused.to_string().contains(":2 (reference): no reference"),
+        "{refused}"
+    );
+    let numbered: String = String::from_utf8(candidates)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                format!("{l}D-{i}\n")
+            }
+        })
+        .collect();
+    let parsed = appraise_kpi::Adjustments::parse(path, numbered.as_bytes(), tz).unwrap();
+    let outages: BTreeSet<(String, String)> = a
+        .anomalies
+        .iter()
+        .filter(|x| x.kind == Kind::Outage && x.consumer_id.is_none())
+        .map(|x| (x.department_id.clone(), x.day.to_string()))
+        .collect();
+    let listed: BTreeSet<(String, String)> = parsed
+        .lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l.table, appraise_data::Table::Exchanges);
+            assert_eq!(l.action, appraise_kpi::adjust::Action::Exclude);
+            let appraise_kpi::adjust::Rows::Window { written, .. } = &l.rows else {
+                panic!("{l:?}");
+            };
+            assert_eq!(written.0, written.1, "one day");
+            (l.department_id.clone().unwrap(), written.0.clone())
+        })
+        .collect();
+    assert!(!outages.is_empty());
+    assert_eq!(listed, outages);
+    assert_eq!(parsed.lines.len(), outages.len());
 }
 
 fn scan_demo(period: &str) -> AnomaliesFound {
