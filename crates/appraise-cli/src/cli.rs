@@ -653,6 +653,30 @@ pub(crate) struct ReportArgs {
     /// departments/<id>/<kpi>.csv (as `appraise evidence` writes them).
     #[arg(long)]
     pub evidence: bool,
+
+    /// Mark the bulletin and every card on every page: `preliminary` (with the appeal
+    /// deadline, the scorecard's [bulletin] appeal_deadline) or `final` (which also
+    /// lists the adjustments applied, or that there were none).
+    #[arg(long, value_enum)]
+    pub status: Option<Status>,
+}
+
+/// Whether the bulletin is preliminary or final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Status {
+    /// Preliminary results, open to appeal until the deadline.
+    Preliminary,
+    /// Final results.
+    Final,
+}
+
+impl From<Status> for appraise_report::Status {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Preliminary => Self::Preliminary,
+            Status::Final => Self::Final,
+        }
+    }
 }
 
 /// The report's language.

@@ -29,6 +29,7 @@
 //!     lang: Lang::Zh,
 //!     out: PathBuf::from("reports/out/demo"),
 //!     evidence: false,
+//!     status: None,
 //!     write: Policy::default(),
 //! };
 //! let done = run(job, &mut |_step| {})?;

@@ -49,6 +49,9 @@ pub struct Job {
     pub write: Policy,
     /// Write each department's evidence beside its card (`departments/<id>/`).
     pub evidence: bool,
+    /// Mark the bulletin and cards preliminary (with the scorecard's appeal deadline)
+    /// or final; unmarked where `None`.
+    pub status: Option<appraise_report::Status>,
 }
 
 /// Steps of a run: load, KPIs and scoring, exchange facts, anomalies, the report's own
@@ -111,7 +114,22 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         out,
         write,
         evidence,
+        status,
     } = job;
+    if status == Some(appraise_report::Status::Preliminary)
+        && rules.scorecard.bulletin.appeal_deadline.is_none()
+    {
+        return Err(Error::Input {
+            reason: format!(
+                "{}: a preliminary appraisal needs the appeal deadline",
+                rules.scorecard.path.display()
+            ),
+            hint: Some(
+                "set appeal_deadline = 2026-10-31 (the last day departments may appeal) in the scorecard's [bulletin]"
+                    .into(),
+            ),
+        });
+    }
     let timeout = rules.query_timeout;
     let mut laps = Laps::start("load");
     let staging = Staging::new(&out, &write)?;
@@ -180,6 +198,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         anomalies: &anomalies,
         fixes: &fixes,
         adjusted: adjusted.as_ref(),
+        status,
         lang,
         templates: &templates,
         fonts: &fonts,

@@ -53,6 +53,16 @@ use crate::view::Views;
 
 pub use crate::view::fix_kpis;
 
+/// Whether a bulletin is the preliminary one, against which departments may appeal
+/// until the scorecard's `appeal_deadline`, or the final one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Marked as such on every page, with the appeal deadline.
+    Preliminary,
+    /// Marked as final; it lists the adjustments applied (or that there were none).
+    Final,
+}
+
 /// The adjustments a run applied, what they touched, and the period as it scored
 /// without them: the report's adjustments section.
 #[derive(Debug)]
@@ -241,6 +251,8 @@ pub struct Report<'a> {
     pub fixes: &'a Fixes,
     /// The adjustments applied, if any.
     pub adjusted: Option<&'a Adjusted>,
+    /// Preliminary or final, if the run says.
+    pub status: Option<Status>,
     /// The report's language.
     pub lang: Lang,
     /// Templates and wording.
@@ -282,6 +294,7 @@ impl Report<'_> {
             anomalies: self.anomalies,
             fixes: self.fixes,
             adjusted: self.adjusted,
+            status: self.status,
         }
     }
 

@@ -219,6 +219,7 @@ struct BulletinToml {
     issuer_zh: Option<String>,
     document_number: Option<String>,
     issued: Option<Spanned<DateToml>>,
+    appeal_deadline: Option<Spanned<DateToml>>,
     logo: Option<Spanned<String>>,
 }
 
@@ -252,6 +253,10 @@ pub struct Bulletin {
     /// The date of issue.
     #[serde(serialize_with = "iso_date")]
     pub issued: Option<chrono::NaiveDate>,
+    /// The last day departments may appeal against a preliminary appraisal
+    /// (`run --status preliminary` prints it on every page).
+    #[serde(serialize_with = "iso_date")]
+    pub appeal_deadline: Option<chrono::NaiveDate>,
     /// The logo: a PNG, JPEG or SVG file, its path relative to the scorecard's folder.
     pub logo: Option<PathBuf>,
 }
@@ -844,24 +849,26 @@ impl Reader<'_> {
         let Some(b) = given else {
             return Ok(Bulletin::default());
         };
-        let issued = match b.issued {
-            None => None,
-            Some(date) => {
-                let line = self.line(&date);
-                let text = match date.into_inner() {
-                    DateToml::Date(d) => d.to_string(),
-                    DateToml::Text(t) => t,
-                };
-                let parsed = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
-                Some(parsed.map_err(|_| {
-                    self.err(
-                        line,
-                        format!("issued = {text:?} is not a date"),
-                        Some("write the date of issue as 2026-10-15"),
-                    )
-                })?)
-            }
+        let date = |given: Option<Spanned<DateToml>>, key: &str| -> Result<_, Error> {
+            let Some(date) = given else {
+                return Ok(None);
+            };
+            let line = self.line(&date);
+            let text = match date.into_inner() {
+                DateToml::Date(d) => d.to_string(),
+                DateToml::Text(t) => t,
+            };
+            let parsed = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
+            Ok(Some(parsed.map_err(|_| {
+                self.err(
+                    line,
+                    format!("{key} = {text:?} is not a date"),
+                    Some("write the date as 2026-10-15"),
+                )
+            })?))
         };
+        let issued = date(b.issued, "issued")?;
+        let appeal_deadline = date(b.appeal_deadline, "appeal_deadline")?;
         let logo = match b.logo {
             None => None,
             Some(logo) => {
@@ -890,6 +897,7 @@ impl Reader<'_> {
             issuer_zh: text(b.issuer_zh),
             document_number: text(b.document_number),
             issued,
+            appeal_deadline,
             logo,
         })
     }

@@ -50,6 +50,7 @@ pub(crate) fn appraise(
         out,
         write,
         evidence: report.evidence,
+        status: report.status.map(Into::into),
     };
     let bar = progress_bar();
     // A step counts as done when the next one starts.

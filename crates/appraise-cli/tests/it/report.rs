@@ -2285,3 +2285,96 @@ fn an_unranked_card_says_why() {
         assert!(text.replace('\n', "").contains(reason), "{text}");
     }
 }
+
+/// `--status preliminary` marks every page of the bulletin and of each card with the
+/// appeal deadline of the scorecard's [bulletin] (and refuses a scorecard without
+/// one, writing nothing); `--status final` marks them final and says in the
+/// adjustments section that there were none; without `--status` no page is marked.
+#[test]
+fn a_preliminary_bulletin_is_marked_on_every_page_with_its_appeal_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_deadline = dir.path().join("card.toml");
+    std::fs::write(
+        &with_deadline,
+        format!(
+            "{}\n[bulletin]\nappeal_deadline = 2026-10-31\n",
+            read(&card())
+        ),
+    )
+    .unwrap();
+    let run = |status: &str, card: &Path, out: &Path| {
+        let mut cmd = appraise();
+        cmd.args(["run", "--period", "2026Q3", "--lang", "zh", "--data"])
+            .arg(fixtures().join("tiny"))
+            .arg("--scorecard")
+            .arg(card)
+            .arg("--out")
+            .arg(out)
+            // The system's fonts, as a user runs it: the Chinese of the PDFs.
+            .env_remove("APPRAISE_FONT");
+        if !status.is_empty() {
+            cmd.args(["--status", status]);
+        }
+        cmd.assert()
+    };
+    let refused = dir.path().join("refused");
+    run("preliminary", &card(), &refused).code(1).stderr(
+        predicate::str::contains("needs the appeal deadline")
+            .and(predicate::str::contains("hint: set appeal_deadline")),
+    );
+    assert!(!refused.exists());
+
+    let banner = "初步结果（征求意见稿）：各部门对本部门数据有异议的，请于2026年10月31日前提出申诉";
+    let preliminary = dir.path().join("preliminary");
+    run("preliminary", &with_deadline, &preliminary).success();
+    assert!(read(&preliminary.join("report.html")).contains(banner));
+    assert!(read(&preliminary.join("report.md")).contains(banner));
+    for card in cards(&preliminary, "html") {
+        assert!(read(&card).contains(banner), "{}", card.display());
+    }
+    let mut pdfs = cards(&preliminary, "pdf");
+    pdfs.push(preliminary.join("report.pdf"));
+    for pdf in &pdfs {
+        let Some(text) = poppler("pdftotext", &[], pdf) else {
+            break;
+        };
+        // pdftotext ends each page with a form feed.
+        let pages: Vec<&str> = text
+            .split('\u{c}')
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        assert!(!pages.is_empty());
+        for (i, page) in pages.iter().enumerate() {
+            let flat: String = page.split_whitespace().collect();
+            assert!(
+                flat.contains(&banner.replace(' ', "")),
+                "{} page {}",
+                pdf.display(),
+                i + 1
+            );
+            // The mark across the page, its characters set apart (rotated): a second 初.
+            assert!(
+                flat.matches('初').count() >= 2,
+                "{} page {}: the mark",
+                pdf.display(),
+                i + 1
+            );
+        }
+    }
+
+    let final_ = dir.path().join("final");
+    run("final", &with_deadline, &final_).success();
+    let md = read(&final_.join("report.md"));
+    assert!(md.contains("正式结果：已按受理的申诉完成复核。"));
+    let section = &md[md.find("## 调整与申诉复核").unwrap()..];
+    assert!(
+        section.starts_with("## 调整与申诉复核\n\n本期未作调整。"),
+        "{section}"
+    );
+    assert!(!md.contains("初步结果"));
+
+    let plain = dir.path().join("plain");
+    run("", &with_deadline, &plain).success();
+    let md = read(&plain.join("report.md"));
+    assert!(!md.contains("初步结果") && !md.contains("正式结果") && !md.contains("调整与申诉复核"));
+}

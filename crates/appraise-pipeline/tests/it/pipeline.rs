@@ -51,6 +51,7 @@ fn a_run_ranks_tiny_as_computed_by_hand_and_names_every_step() {
         out: dir.path().join("out"),
         write: Policy::default(),
         evidence: true,
+        status: None,
     };
     let mut steps = Vec::new();
     let done = run(job, &mut |s| steps.push(s.to_string())).unwrap();
@@ -615,6 +616,7 @@ fn a_card_names_the_resources_with_the_most_failures_in_its_evidence() {
         out: dir.path().join("out"),
         write: Policy::default(),
         evidence: true,
+        status: None,
     };
     let done = run(job, &mut |_| {}).unwrap();
     let cards = done.out.join("departments");

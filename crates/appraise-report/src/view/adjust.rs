@@ -5,9 +5,11 @@ use appraise_kpi::adjust::{Action, Rows};
 
 use super::*;
 
-/// The adjustments section; empty without adjustments.
+/// The adjustments section: shown with adjustments, and in a final bulletin (which says
+/// where there were none).
 #[derive(Debug, Serialize, Default)]
 pub(crate) struct AdjustmentSection {
+    pub shown: bool,
     /// The file's name and SHA-256, as the manifest records them.
     pub file: String,
     pub lines: Vec<AdjustmentRow>,
@@ -45,7 +47,10 @@ impl Views<'_> {
     /// The adjustments section of the report.
     pub(crate) fn adjustments(&self) -> AdjustmentSection {
         let Some(adjusted) = self.adjusted else {
-            return AdjustmentSection::default();
+            return AdjustmentSection {
+                shown: self.status == Some(crate::Status::Final),
+                ..AdjustmentSection::default()
+            };
         };
         let a = &adjusted.adjustments;
         let lines = a
@@ -161,6 +166,7 @@ impl Views<'_> {
             |n| n.to_string_lossy().into_owned(),
         );
         AdjustmentSection {
+            shown: true,
             file: format!("{name} · SHA-256 {}", a.sha256),
             lines,
             effects,

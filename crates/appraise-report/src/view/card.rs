@@ -32,6 +32,8 @@ pub(crate) struct CardView<'a> {
     pub reason: String,
     /// What the rank interval is, in a sentence; empty without the robustness analysis.
     pub interval_note: String,
+    /// Preliminary or final.
+    pub release: StatusView,
 }
 
 /// What to fix on one KPI: its heaviest items.
@@ -357,6 +359,7 @@ impl<'a> Views<'a> {
             .collect(),
             reason: self.unranked_reason(d),
             interval_note: self.interval_note(),
+            release: self.status(),
         }
     }
 

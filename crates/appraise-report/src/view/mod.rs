@@ -71,6 +71,17 @@ pub(crate) struct Views<'a> {
     pub fixes: &'a crate::Fixes,
     /// The adjustments applied, if any.
     pub adjusted: Option<&'a crate::Adjusted>,
+    /// Preliminary or final, if the run says.
+    pub status: Option<crate::Status>,
+}
+
+/// How every page is marked: preliminary (with the appeal deadline) or final.
+#[derive(Debug, Serialize, Default)]
+pub(crate) struct StatusView {
+    /// The line at the head of every page; empty without a status.
+    pub banner: String,
+    /// The word across every page of a preliminary bulletin; empty otherwise.
+    pub mark: String,
 }
 
 /// What the report cards show of one KPI across departments, worked out once.
@@ -251,6 +262,27 @@ impl<'a> Views<'a> {
         match self.lang {
             Lang::En if !dep.name_en.is_empty() => dep.name_en.clone(),
             _ => dep.name.clone(),
+        }
+    }
+
+    /// How every page is marked.
+    pub(crate) fn status(&self) -> StatusView {
+        match self.status {
+            None => StatusView::default(),
+            Some(crate::Status::Preliminary) => {
+                let deadline = self.appraisal.scorecard.bulletin.appeal_deadline;
+                StatusView {
+                    banner: self.word("release_preliminary").replace(
+                        "{deadline}",
+                        &deadline.map(|d| self.lang.date(d)).unwrap_or_default(),
+                    ),
+                    mark: self.word("release_mark"),
+                }
+            }
+            Some(crate::Status::Final) => StatusView {
+                banner: self.word("release_final"),
+                mark: String::new(),
+            },
         }
     }
 

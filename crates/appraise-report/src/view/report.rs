@@ -43,6 +43,8 @@ pub(crate) struct ReportView<'a> {
     pub whatif: String,
     /// The adjustments applied, with their effect; empty without.
     pub adjustments: super::adjust::AdjustmentSection,
+    /// Preliminary or final.
+    pub release: super::StatusView,
 }
 
 /// The cover's issuer, document number, date of issue and logo (the scorecard's
@@ -438,6 +440,7 @@ impl<'a> Views<'a> {
             interval_note: self.interval_note(),
             whatif: self.whatif(),
             adjustments: self.adjustments(),
+            release: self.status(),
         }
     }
 
