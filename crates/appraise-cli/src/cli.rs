@@ -222,6 +222,11 @@ pub(crate) struct EvidenceArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
+    /// The adjustments the figures were published with (as given to `run`): the
+    /// evidence is then the rows as adjusted.
+    #[arg(long, value_name = "FILE")]
+    pub adjustments: Option<PathBuf>,
+
     #[command(flatten)]
     pub querying: QueryingArgs,
 

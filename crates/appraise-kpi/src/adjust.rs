@@ -201,12 +201,12 @@ impl Adjustments {
 
     /// `df`, rows of `table` in its extended schema, as the adjustments have it: the
     /// excluded rows left out, the set columns replaced (and the local dates of a set
-    /// time with them).
+    /// time with them); `local_date` gives a time's local date, as the engine computes it.
     pub(crate) fn apply(
         &self,
         table: Table,
         df: datafusion::dataframe::DataFrame,
-        tz: Tz,
+        local_date: &dyn Fn(Expr) -> Expr,
     ) -> Result<datafusion::dataframe::DataFrame, Error> {
         let mut adjustments = self.of(table).peekable();
         if adjustments.peek().is_none() {
@@ -233,32 +233,24 @@ impl Adjustments {
         if sets.is_empty() {
             return Ok(df);
         }
-        // A later line wins over an earlier one for the same row and column.
-        let columns: Vec<Expr> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| {
-                let name = f.name();
-                let own = |c: &str| {
-                    sets.iter().filter(|(column, ..)| *column == c).fold(
-                        col(c),
-                        |e, (_, matched, value)| {
-                            when(matched.clone(), lit((*value).clone()))
-                                .otherwise(e)
-                                .unwrap_or_else(|_| col(c))
-                        },
-                    )
-                };
-                let time = name.strip_suffix("_date").map(|t| format!("{t}_at"));
-                match time {
-                    Some(t) if sets.iter().any(|(c, ..)| *c == t) => {
-                        crate::engine::local_date(own(&t), tz).alias(name)
-                    }
-                    _ => own(name).alias(name),
-                }
-            })
-            .collect();
+        // A column as set: a later line wins over an earlier one for the same row.
+        let own = |c: &str| -> Result<Expr, Error> {
+            let mut e = col(c);
+            for (_, matched, value) in sets.iter().filter(|(column, ..)| *column == c) {
+                e = when(matched.clone(), lit((*value).clone())).otherwise(e)?;
+            }
+            Ok(e)
+        };
+        let mut columns = Vec::new();
+        for f in df.schema().fields() {
+            let name = f.name();
+            // A local date follows its time (`decided_date` its `decided_at`).
+            let time = name.strip_suffix("_date").map(|t| format!("{t}_at"));
+            columns.push(match time {
+                Some(t) if sets.iter().any(|(c, ..)| *c == t) => local_date(own(&t)?).alias(name),
+                _ => own(name)?.alias(name),
+            });
+        }
         Ok(df.select(columns)?)
     }
 }
@@ -449,59 +441,4 @@ pub struct Touched {
     pub rows: u64,
     /// The departments they belong to, sorted.
     pub departments: Vec<String>,
-}
-
-impl crate::Engine {
-    /// The rows of the data each adjustment touches, in the file's order (over all the
-    /// data, not one period). An adjustment that touches a row of another department
-    /// than its appellant is refused, naming its line.
-    pub async fn adjusted_rows(&self) -> Result<Vec<Touched>, Error> {
-        use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::Int64Type;
-        use datafusion::functions_aggregate::count::count;
-        let Some(adjustments) = self.adjustments() else {
-            return Ok(Vec::new());
-        };
-        let mut rows = Vec::with_capacity(adjustments.lines.len());
-        for a in &adjustments.lines {
-            let owner = department_column(a.table);
-            let batches = self
-                .raw_table(a.table, |_| true)?
-                .filter(a.matches())?
-                .aggregate(vec![col(owner)], vec![count(lit(1)).alias("n")])?
-                .collect()
-                .await?;
-            let mut touched = Touched::default();
-            for b in &batches {
-                let owners = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-                let (owners, counts) = (
-                    owners.as_string::<i32>(),
-                    b.column(1).as_primitive::<Int64Type>(),
-                );
-                for i in 0..b.num_rows() {
-                    touched.rows += counts.value(i) as u64;
-                    let whose = owners.is_valid(i).then(|| owners.value(i).to_string());
-                    if let Some(appellant) = &a.department_id
-                        && whose.as_deref() != Some(appellant.as_str())
-                    {
-                        return Err(Error::Adjustments {
-                            path: adjustments.path.clone(),
-                            line: a.line,
-                            field: Some("department_id".into()),
-                            reason: format!(
-                                "the {} it names is {}'s, not {appellant}'s",
-                                a.table.name(),
-                                whose.unwrap_or_else(|| "no department".into())
-                            ),
-                            hint: Some("an adjustment touches only its appellant's rows: check the id and the department".into()),
-                        });
-                    }
-                    touched.departments.extend(whose);
-                }
-            }
-            touched.departments.sort();
-            rows.push(touched);
-        }
-        Ok(rows)
-    }
 }

@@ -224,7 +224,7 @@ impl Engine {
         let df = self.raw_table(t, keep)?;
         match &self.adjustments {
             Some(a) if self.adjusting.load(std::sync::atomic::Ordering::SeqCst) => {
-                a.apply(t, df, self.tz)
+                a.apply(t, df, &|e| local_date(e, self.tz))
             }
             _ => Ok(df),
         }
@@ -734,7 +734,7 @@ fn check_result_schema(kpi: &KpiDef, schema: &Schema) -> Result<(), Error> {
 
 /// The local calendar date in `tz` of a UTC timestamp: what [`LocalDates`] computes for
 /// a loaded table, as an expression for a table read from files.
-pub(crate) fn local_date(ts: Expr, tz: Tz) -> Expr {
+fn local_date(ts: Expr, tz: Tz) -> Expr {
     let zoned = DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into()));
     Expr::Cast(Cast::new(
         Box::new(to_local_time(vec![Expr::Cast(Cast::new(
@@ -886,4 +886,59 @@ fn period_batch(p: &Period, start: i64, end: i64) -> Result<RecordBatch, Error> 
         Arc::new(StringArray::from(vec![p.label()])),
     ];
     Ok(RecordBatch::try_new(period_schema(), cols)?)
+}
+
+impl Engine {
+    /// The rows of the data each adjustment touches, in the file's order (over all the
+    /// data, not one period). An adjustment that touches a row of another department
+    /// than its appellant is refused, naming its line.
+    pub async fn adjusted_rows(&self) -> Result<Vec<crate::adjust::Touched>, Error> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::Int64Type;
+        use datafusion::functions_aggregate::count::count;
+        let Some(adjustments) = self.adjustments() else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::with_capacity(adjustments.lines.len());
+        for a in &adjustments.lines {
+            let owner = crate::adjust::department_column(a.table);
+            let batches = self
+                .raw_table(a.table, |_| true)?
+                .filter(a.matches())?
+                .aggregate(vec![col(owner)], vec![count(lit(1)).alias("n")])?
+                .collect()
+                .await?;
+            let mut touched = crate::adjust::Touched::default();
+            for b in &batches {
+                let owners = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+                let (owners, counts) = (
+                    owners.as_string::<i32>(),
+                    b.column(1).as_primitive::<Int64Type>(),
+                );
+                for i in 0..b.num_rows() {
+                    touched.rows += counts.value(i) as u64;
+                    let whose = owners.is_valid(i).then(|| owners.value(i).to_string());
+                    if let Some(appellant) = &a.department_id
+                        && whose.as_deref() != Some(appellant.as_str())
+                    {
+                        return Err(Error::Adjustments {
+                            path: adjustments.path.clone(),
+                            line: a.line,
+                            field: Some("department_id".into()),
+                            reason: format!(
+                                "the {} it names is {}'s, not {appellant}'s",
+                                a.table.name(),
+                                whose.unwrap_or_else(|| "no department".into())
+                            ),
+                            hint: Some("an adjustment touches only its appellant's rows: check the id and the department".into()),
+                        });
+                    }
+                    touched.departments.extend(whose);
+                }
+            }
+            touched.departments.sort();
+            rows.push(touched);
+        }
+        Ok(rows)
+    }
 }

@@ -8,7 +8,8 @@ use anyhow::Result;
 use crate::cli::EvidenceArgs;
 
 pub(crate) fn run(args: EvidenceArgs) -> Result<ExitCode> {
-    let settings = args.write.onto(args.querying.settings()?);
+    let mut settings = args.write.onto(args.querying.settings()?);
+    settings.adjustments = args.adjustments.clone();
     let written = appraise_pipeline::evidence(
         &settings,
         &args.period,

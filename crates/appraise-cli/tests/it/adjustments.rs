@@ -186,6 +186,27 @@ fn an_excused_outage_changes_exactly_the_appellant_s_exchange_kpis() {
     }
     let count = |without| successes(&data, &rejected, without).1;
     assert_eq!(count(None) - count(Some(DAY)), planted);
+    // The evidence, with the same file, lists the rows as adjusted.
+    let evidence = tmp.path().join("evidence");
+    appraise()
+        .args(["evidence", "--period", "2026Q3", "--department", DEPT])
+        .args(["--kpi", "exchange_success_rate", "--data"])
+        .arg(&data)
+        .arg("--adjustments")
+        .arg(&adjustments)
+        .arg("--out")
+        .arg(&evidence)
+        .assert()
+        .success();
+    let listed = std::fs::read_to_string(evidence.join("exchange_success_rate.csv")).unwrap();
+    assert_eq!(listed.lines().count() as u64 - 1, count(Some(DAY)));
+    // department_id, event_id, requested_at, ...
+    let requested = listed.lines().skip(1).map(|l| l.split(',').nth(2).unwrap());
+    assert_eq!(
+        requested.filter(|t| t.starts_with(DAY)).count(),
+        0,
+        "{DAY} listed"
+    );
 
     // The report's section: the line, the rows it touched, the rank before → after.
     let md = std::fs::read_to_string(after.join("report.md")).unwrap();

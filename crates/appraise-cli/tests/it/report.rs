@@ -1905,12 +1905,15 @@ fn visible_text(html: &str) -> String {
 
 /// Regression (english_in_the_chinese_outputs): the Chinese report, cards, workbook
 /// and PDFs carry no word of Latin letters but the KPI queries of the appendix, the
-/// departments' ids, and proper names of formats and systems (JSON, X-Road).
+/// data's ids (of departments, and of the resources, services and share requests a
+/// card lists to fix), and proper names of formats and systems (JSON, CSV, X-Road).
 #[test]
 fn english_in_the_chinese_outputs() {
     let out = demo_report();
-    let mut allowed: std::collections::BTreeSet<String> =
-        ["JSON", "X-Road"].into_iter().map(String::from).collect();
+    let mut allowed: std::collections::BTreeSet<String> = ["JSON", "CSV", "X-Road"]
+        .into_iter()
+        .map(String::from)
+        .collect();
     for e in std::fs::read_dir(fixtures().join("../queries/kpis"))
         .unwrap()
         .flatten()
@@ -1923,9 +1926,19 @@ fn english_in_the_chinese_outputs() {
             .join("\n");
         allowed.extend(latin_words(&sql));
     }
-    let departments = read(&fixtures().join("demo/departments.csv"));
-    for line in departments.lines().skip(1) {
-        allowed.extend(latin_words(line.split(',').next().unwrap()));
+    for (table, id) in [
+        ("departments", "dept_id"),
+        ("catalog", "resource_id"),
+        ("services", "service_id"),
+        ("share_requests", "request_id"),
+    ] {
+        let text = read(&fixtures().join(format!("demo/{table}.csv")));
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header.iter().position(|h| *h == id).unwrap();
+        for line in lines {
+            allowed.extend(latin_words(line.split(',').nth(at).unwrap_or("")));
+        }
     }
     let (mut found, mut seen) = (Vec::new(), 0);
     let texts = zh_texts(out);

@@ -52,8 +52,8 @@ pub(crate) struct FixView {
     pub total: String,
     /// The evidence file beside the card, relative to it; empty where not written.
     pub href: String,
-    /// The command that lists every row, where the file was not written.
-    pub command: String,
+    /// Where every row is, in a phrase: the file, or whom to ask (how to list it).
+    pub rest: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -423,10 +423,16 @@ impl<'a> Views<'a> {
                     Lang::En => (&spec.title, &spec.by_title),
                 };
                 let whole = items.top.iter().all(|i| i.weight.fract() == 0.0);
-                let where_all = if self.fixes.files {
-                    format!("{}/{kpi}.csv", self.stem(d))
+                let (href, rest) = if self.fixes.files {
+                    (format!("{}/{kpi}.csv", self.stem(d)), self.word("fix_file"))
                 } else {
-                    format!("appraise evidence --period {period} --department {id} --kpi {kpi}")
+                    let command = format!(
+                        "appraise evidence --period {period} --department {id} --kpi {kpi}"
+                    );
+                    (
+                        String::new(),
+                        self.word("fix_elsewhere").replace("{command}", &command),
+                    )
                 };
                 Some(FixView {
                     kpi: self.kpi_title(&kpi),
@@ -452,16 +458,8 @@ impl<'a> Views<'a> {
                     total: self
                         .word("fix_total")
                         .replace("{n}", &items.total.to_string()),
-                    href: if self.fixes.files {
-                        where_all.clone()
-                    } else {
-                        String::new()
-                    },
-                    command: if self.fixes.files {
-                        String::new()
-                    } else {
-                        where_all
-                    },
+                    href,
+                    rest,
                 })
             })
             .collect()
