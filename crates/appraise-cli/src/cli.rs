@@ -649,7 +649,7 @@ pub(crate) struct ReportArgs {
     pub lang: Language,
 
     /// A folder of templates (report.html.j2, department.html.j2, report.md.j2,
-    /// style.css, strings.toml) that replace the built-in ones file by file; the keys of
+    /// release.html.j2, style.css, strings.toml) that replace the built-in ones file by file; the keys of
     /// its strings.toml replace the built-in wording key by key.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

@@ -214,8 +214,8 @@ impl Engine {
     }
 
     /// The adjustments the engine applies, if any.
-    pub fn adjustments(&self) -> Option<&crate::Adjustments> {
-        self.adjustments.as_deref()
+    pub fn adjustments(&self) -> Option<&Arc<crate::Adjustments>> {
+        self.adjustments.as_ref()
     }
 
     /// Table `t` in its extended schema ([`extended_schema`]), the adjustments applied;

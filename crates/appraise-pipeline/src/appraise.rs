@@ -51,8 +51,8 @@ pub struct Scored {
     pub warnings: Vec<appraise_data::Warning>,
     /// Months of the period the data does not reach (or, allowed, an empty period).
     pub coverage: Vec<appraise_data::Warning>,
-    /// With adjustments: what they touched and the period as it scored without them.
-    pub adjusted: Option<appraise_report::Adjusted>,
+    /// With adjustments: the rows each touched, in the file's order.
+    pub touched: Vec<appraise_kpi::adjust::Touched>,
 }
 
 /// Runs the scorecard's KPIs for `period` and the periods before it that the data
@@ -98,28 +98,14 @@ pub fn appraise(
         };
         Ok(score(&card, &input)?)
     };
-    let adjusted = match engine.adjustments() {
-        Some(a) => {
-            let adjustments = std::sync::Arc::new(a.clone());
-            let touched = block_on(engine.adjusted_rows(), query_timeout)??;
-            for (a, t) in adjustments.lines.iter().zip(&touched) {
-                if t.rows == 0 {
-                    warnings.push(unmatched(&adjustments.path, a.line));
-                }
+    let touched = block_on(engine.adjusted_rows(), query_timeout)??;
+    if let Some(a) = engine.adjustments() {
+        for (line, t) in a.lines.iter().zip(&touched) {
+            if t.rows == 0 {
+                warnings.push(unmatched(&a.path, line.line));
             }
-            // The period as the data have it, for the before of each change.
-            engine.adjusting(false)?;
-            let before_matrix = block_on(engine.run(period, &kpis), query_timeout)??;
-            engine.adjusting(true)?;
-            Some(appraise_report::Adjusted {
-                before: score_matrix(&before_matrix)?,
-                before_matrix,
-                adjustments,
-                touched,
-            })
         }
-        None => None,
-    };
+    }
     // The period appraised is always computed; earlier ones may come from the cache.
     let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
     laps.next("scoring");
@@ -152,7 +138,7 @@ pub fn appraise(
         kpis,
         engine,
         warnings,
-        adjusted,
+        touched,
         coverage,
     })
 }
@@ -249,6 +235,36 @@ fn scorecard_kpis(
         .filter(|k| card.kpi(&k.id).is_some())
         .collect();
     Ok((kpis, warnings))
+}
+
+/// What the report says of the adjustments `scored` applied: what each touched, and
+/// the period computed and scored as the data have it (`None` without adjustments).
+pub(crate) fn unadjusted(
+    scored: &mut Scored,
+    data: &Dataset,
+    period: &Period,
+    timeout: Duration,
+) -> Result<Option<appraise_report::Adjusted>, Error> {
+    let engine = &scored.engine;
+    let Some(adjustments) = engine.adjustments().cloned() else {
+        return Ok(None);
+    };
+    engine.adjusting(false)?;
+    let before_matrix = block_on(engine.run(period, &scored.kpis), timeout)?;
+    engine.adjusting(true)?;
+    let before_matrix = before_matrix?;
+    let departments = departments(data);
+    let input = Input {
+        departments: &departments,
+        library: &scored.kpis,
+        matrix: &before_matrix,
+    };
+    Ok(Some(appraise_report::Adjusted {
+        before: score(&scored.appraisal.scorecard, &input)?,
+        before_matrix,
+        adjustments,
+        touched: std::mem::take(&mut scored.touched),
+    }))
 }
 
 /// The warning that the adjustment of `line` touches no row of the data.

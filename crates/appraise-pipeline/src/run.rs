@@ -144,6 +144,9 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
     laps.next("kpis");
 
     step("KPIs and scoring");
+    let mut scored = appraise(&data_dir, &data, &period, rules, &mut laps)?;
+    // With adjustments, the period as the data have it: each change's before.
+    let adjusted = crate::appraise::unadjusted(&mut scored, &data, &period, timeout)?;
     let Scored {
         appraisal,
         matrix,
@@ -151,8 +154,8 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         engine,
         warnings: card_warnings,
         coverage,
-        adjusted,
-    } = appraise(&data_dir, &data, &period, rules, &mut laps)?;
+        touched: _,
+    } = scored;
     // Shown in the report's data-quality section with the load's warnings.
     data.warnings.extend(coverage);
     laps.next("exchange_facts");
@@ -228,7 +231,7 @@ pub fn run(job: Job, step: &mut dyn FnMut(&str)) -> Result<Done, Error> {
         &appraisal,
         &kpis,
         Some(&templates),
-        engine.adjustments(),
+        engine.adjustments().map(std::sync::Arc::as_ref),
     )?;
     manifest.lang = lang.code().into();
     manifest.timings = laps.finish();

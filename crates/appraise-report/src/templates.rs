@@ -21,7 +21,7 @@ use crate::Error;
 use crate::lang::{Lang, Strings};
 
 /// The built-in templates, by file name.
-pub const BUILT_IN: [(&str, &str); 6] = [
+pub const BUILT_IN: [(&str, &str); 7] = [
     (
         "report.html.j2",
         include_str!("../../../reports/templates/report.html.j2"),
@@ -41,6 +41,10 @@ pub const BUILT_IN: [(&str, &str); 6] = [
     (
         "style.css",
         include_str!("../../../reports/templates/style.css"),
+    ),
+    (
+        "release.html.j2",
+        include_str!("../../../reports/templates/release.html.j2"),
     ),
     (
         "strings.toml",

@@ -232,7 +232,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         engine,
         warnings: card_warnings,
         coverage,
-        adjusted: _,
+        touched: _,
     } = appraise(&data_dir, &data, &period, rules, &mut Laps::start("kpis"))?;
     let Figures {
         family,
@@ -279,7 +279,7 @@ pub fn publish(job: Release) -> Result<Published, Error> {
         &appraisal,
         &kpis,
         None,
-        engine.adjustments(),
+        engine.adjustments().map(std::sync::Arc::as_ref),
     )?;
     let package = package(&Package {
         period: &period,
