@@ -115,6 +115,8 @@ impl Engine {
             .with_default_features()
             .build();
         let ctx = crate::cluster::context(state, opts.cluster.as_deref())?;
+        // appraise's exact percentile in place of DataFusion's of that name.
+        ctx.register_udaf(crate::percentile::percentile_cont());
         let mut tables = BTreeMap::new();
         let mut local = LocalDates::new(opts.timezone);
         for t in &data.tables {

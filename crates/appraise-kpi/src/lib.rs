@@ -48,6 +48,7 @@ mod error;
 mod evidence;
 pub mod facts;
 mod matrix;
+pub mod percentile;
 pub mod period;
 pub mod sandbox;
 

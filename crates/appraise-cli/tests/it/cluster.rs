@@ -213,6 +213,40 @@ fn a_cluster_of_separate_processes_gives_this_machine_s_tables() {
     assert!(local.len() > 10_000, "{} bytes", local.len());
     let remote = kpis(&demo, &tmp.path().join("cluster.csv"), Some(&url));
     assert!(remote == local, "the cluster's KPI matrix differs");
+    // appraise's exact percentile_cont on the executors too (DataFusion's of that name
+    // rounds its interpolation weight, so it would differ in the last digits).
+    let percentiles = |cluster: Option<&str>| {
+        let mut cmd = appraise();
+        cmd.args([
+            "--query-timeout",
+            "60",
+            "sql",
+            "--period",
+            "2026Q3",
+            "--data",
+        ])
+        .arg(&demo)
+        .arg(
+            "SELECT provider_dept, percentile_cont(0.9) WITHIN GROUP (ORDER BY records) AS p \
+                 FROM exchanges GROUP BY provider_dept ORDER BY provider_dept",
+        );
+        if let Some(url) = cluster {
+            cmd.args(["--cluster", url]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let here = percentiles(None);
+    assert!(here.len() > 1_000, "{}", String::from_utf8_lossy(&here));
+    assert!(
+        percentiles(Some(&url)) == here,
+        "the cluster's percentiles differ"
+    );
     let demo_tables = run_both(&demo, &tmp.path().join("demo-run"), &url);
     run_both(&generated, &tmp.path().join("generated-run"), &url);
 

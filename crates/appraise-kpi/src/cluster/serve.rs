@@ -52,6 +52,13 @@ pub async fn serve_scheduler(settings: &SchedulerSettings) -> Result<(), Error> 
         scheduling_policy: TaskSchedulingPolicy::PullStaged,
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
+        // appraise's own functions, which the plans it sends name.
+        override_session_builder: Some(std::sync::Arc::new(|config| {
+            use datafusion::execution::FunctionRegistry;
+            let mut state = ballista_core::utils::default_session_builder(config)?;
+            state.register_udaf(std::sync::Arc::new(crate::percentile::percentile_cont()))?;
+            Ok(state)
+        })),
         ..SchedulerConfig::default()
     };
     let cluster = BallistaCluster::new_from_config(&config)
@@ -143,6 +150,22 @@ pub struct ExecutorSettings {
     pub cores: usize,
 }
 
+/// Ballista's functions with appraise's own in place of those of the same name
+/// ([`crate::percentile`]).
+#[cfg(feature = "cluster")]
+fn functions() -> ballista_core::registry::BallistaFunctionRegistry {
+    let mut registry = ballista_core::registry::BallistaFunctionRegistry::default();
+    let percentile = std::sync::Arc::new(crate::percentile::percentile_cont());
+    for name in
+        std::iter::once(percentile.name()).chain(percentile.aliases().iter().map(String::as_str))
+    {
+        registry
+            .aggregate_functions
+            .insert(name.to_string(), percentile.clone());
+    }
+    registry
+}
+
 /// Serves a Ballista executor of `settings.scheduler` until the process is stopped.
 #[cfg(feature = "cluster")]
 pub async fn serve_executor(settings: &ExecutorSettings) -> Result<(), Error> {
@@ -162,6 +185,7 @@ pub async fn serve_executor(settings: &ExecutorSettings) -> Result<(), Error> {
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
         override_execution_engine: Some(std::sync::Arc::new(super::engine::Aligned)),
+        override_function_registry: Some(std::sync::Arc::new(functions())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(std::sync::Arc::new(config))

@@ -184,24 +184,15 @@ fn weight(word: &str) -> Option<Weight> {
     }
 }
 
-/// The exact continuous `p`th percentile of `values` (not empty; sorted here): linear
-/// interpolation between the two values nearest position (n − 1) × p / 100, as the
-/// percentile KPIs compute it.
-fn percentile(values: &mut [f64], p: u8) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let pos = (values.len() - 1) as f64 * f64::from(p) / 100.0;
-    let (lo, hi) = (values[pos.floor() as usize], values[pos.ceil() as usize]);
-    lo + (pos - pos.floor()) * (hi - lo)
-}
-
 /// An item's weight from its rows and their values of the weighed column.
 fn weigh(by: &Weight, rows: u64, values: &mut [f64]) -> f64 {
     match by {
         Weight::Count => rows as f64,
         Weight::Sum(_) => values.iter().sum(),
         Weight::Max(_) => values.iter().copied().fold(f64::NAN, f64::max),
-        Weight::Percentile(p, _) if !values.is_empty() => percentile(values, *p),
-        Weight::Percentile(..) => f64::NAN,
+        Weight::Percentile(p, _) => {
+            crate::percentile::exact(values, f64::from(*p) / 100.0).unwrap_or(f64::NAN)
+        }
     }
 }
 
@@ -342,13 +333,12 @@ mod tests {
     }
 
     #[test]
-    fn a_percentile_interpolates_between_the_nearest_values() {
+    fn an_item_is_weighed_as_its_by_says() {
         // 1..=10: position 9 × 0.9 = 8.1, between 9 and 10: 9.1.
         let mut v: Vec<f64> = (1..=10).rev().map(f64::from).collect();
-        assert!((percentile(&mut v, 90) - 9.1).abs() < 1e-12);
-        assert_eq!(percentile(&mut [4.0], 90), 4.0);
-        // Position 3 × 0.5 = 1.5 of [1, 2, 4, 8]: 3.
-        assert_eq!(percentile(&mut [8.0, 1.0, 4.0, 2.0], 50), 3.0);
+        let p90 = weigh(&Weight::Percentile(90, "x".into()), 10, &mut v);
+        assert!((p90 - 9.1).abs() < 1e-12);
+        assert!(weigh(&Weight::Percentile(90, "x".into()), 0, &mut []).is_nan());
         assert_eq!(weigh(&Weight::Count, 3, &mut []), 3.0);
         assert_eq!(weigh(&Weight::Sum("x".into()), 2, &mut [1.5, 2.0]), 3.5);
         assert_eq!(weigh(&Weight::Max("x".into()), 2, &mut [1.5, 2.0]), 2.0);

@@ -83,3 +83,107 @@ async fn response_percentiles_of_a_large_department_match_a_sort() {
         assert!((got - want).abs() < 1e-9, "{kpi}: {got} != {want}");
     }
 }
+
+/// appraise's `percentile_cont(p) WITHIN GROUP (ORDER BY x)` equals the percentile
+/// KPIs (their cumulative-count SQL) to the last bit for every department of the demo
+/// and for the large department above, grouped and ungrouped, and a sort of the values;
+/// it leaves out nulls, gives null for a group without values, and takes 1 − p under
+/// DESC.
+#[tokio::test]
+async fn the_percentile_aggregate_equals_the_kpis_to_the_last_bit() {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Float64Type;
+    let root = crate::common::root();
+    let kpis: Vec<_> = load_library(&root.join("queries/kpis"))
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.id.starts_with("response_p"))
+        .collect();
+    let period: Period = "2026Q3".parse().unwrap();
+    let data = appraise_data::load_dir(&root.join("fixtures/demo"), &Default::default()).unwrap();
+    let calendar = appraise_kpi::Calendar::from_dir(&root.join("queries/calendars")).unwrap();
+    let demo = appraise_kpi::Engine::new(&data, calendar, &Default::default()).unwrap();
+    let ms =
+        "ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3)";
+    let sql = format!(
+        "SELECT provider_dept AS d, \
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY {ms}) AS p90, \
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY {ms}) AS p50, \
+         quantile_cont(0.1) WITHIN GROUP (ORDER BY {ms} DESC) AS p90_desc \
+         FROM exchanges \
+         WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL \
+         GROUP BY provider_dept"
+    );
+    let mut checked = 0;
+    for engine in [&demo, &engine_with_exchanges(exchanges())] {
+        let m = engine.run(&period, &kpis).await.unwrap();
+        engine.scope(Some(&period)).unwrap();
+        let rows = engine.query(&sql).await.unwrap().collect().await.unwrap();
+        for b in &rows {
+            let d = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+            let d = d.as_string::<i32>();
+            for (col, kpi) in [
+                (1, "response_p90_ms"),
+                (2, "response_p50_ms"),
+                (3, "response_p90_ms"),
+            ] {
+                let got = b.column(col).as_primitive::<Float64Type>();
+                for r in 0..b.num_rows() {
+                    let want = m.get(d.value(r), kpi).and_then(|v| v.value).unwrap();
+                    assert!(got.is_valid(r));
+                    assert_eq!(
+                        got.value(r).to_bits(),
+                        want.to_bits(),
+                        "{} {kpi}",
+                        d.value(r)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+
+    // Ungrouped, with nulls: the sort's value; none at all: null.
+    let all = demo
+        .query(&format!(
+            "SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY {ms}) FROM exchanges \
+             WHERE status = 'success'"
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut values: Vec<f64> = demo
+        .query(&format!(
+            "SELECT {ms} FROM exchanges WHERE status = 'success'"
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_primitive::<Float64Type>()
+                .iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let got = all[0].column(0).as_primitive::<Float64Type>().value(0);
+    assert!((got - percentile(&values, 0.9)).abs() < 1e-9, "{got}");
+    let none = demo
+        .query(&format!(
+            "SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY {ms}) FROM exchanges WHERE 1 = 0"
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(none[0].column(0).is_null(0));
+}

@@ -1,0 +1,349 @@
+//! appraise's exact `percentile_cont`: `percentile_cont(0.9) WITHIN GROUP (ORDER BY x)`
+//! (the SQL standard's ordered-set aggregate, as DuckDB and PostgreSQL read it).
+//!
+//! DataFusion's function of that name finds the two nearest values exactly but rounds
+//! the weight between them to six decimals, so its 90th percentile of whole numbers
+//! can end in `…199916`. appraise registers its own under the same name (and
+//! `quantile_cont`) on every session and on its cluster executors: the value at
+//! position `pos = (n − 1) × p` of the sorted values, `lo + (pos − ⌊pos⌋) × (hi − lo)`
+//! between the values at `⌊pos⌋` and `⌈pos⌉`, in exactly the floating-point steps of
+//! the cumulative-count SQL the percentile KPIs were written in before it (their
+//! values are unchanged to the last bit). `p` is read to six decimals (`pos` is the
+//! correctly rounded `(n − 1) × round(p × 10⁶) / 10⁶`). Nulls are left out; a group
+//! without a value gives null; `ORDER BY x DESC` takes `1 − p`.
+//!
+//! It keeps a group's values in memory (8 bytes each), counted against the engine's
+//! memory limit, which stops a query that would exceed it with an error; it does not
+//! spill to disk.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
+use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature,
+    TypeSignature, Volatility,
+};
+
+/// The exact `percentile_cont` aggregate, ready to register.
+pub fn percentile_cont() -> AggregateUDF {
+    AggregateUDF::from(PercentileCont::new())
+}
+
+/// The exact continuous percentile `fraction` (0–1) of `values` (sorted here): `None`
+/// for none.
+pub(crate) fn exact(values: &mut [f64], fraction: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let (n, scale) = ((values.len() - 1) as f64, 1e6);
+    // (n − 1) × k / 10⁶ with k whole: the correctly rounded value of the exact
+    // rational, as the SQL's `CAST((n - 1) * 9 AS DOUBLE) / 10` is.
+    let pos = n * (fraction * scale).round() / scale;
+    let (lo, hi) = (values[pos.floor() as usize], values[pos.ceil() as usize]);
+    Some(lo + (pos - pos.floor()) * (hi - lo))
+}
+
+/// appraise's `percentile_cont` ([module docs](self)).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PercentileCont {
+    signature: Signature,
+    aliases: Vec<String>,
+}
+
+impl PercentileCont {
+    fn new() -> Self {
+        PercentileCont {
+            // (value, fraction), as DataFusion's: WITHIN GROUP (ORDER BY value) puts the
+            // ordered value first.
+            signature: Signature::one_of(
+                vec![TypeSignature::Coercible(vec![
+                    datafusion::logical_expr::Coercion::new_implicit(
+                        datafusion::logical_expr::TypeSignatureClass::Native(
+                            datafusion::common::types::logical_float64(),
+                        ),
+                        vec![datafusion::logical_expr::TypeSignatureClass::Numeric],
+                        datafusion::common::types::NativeType::Float64,
+                    ),
+                    datafusion::logical_expr::Coercion::new_implicit(
+                        datafusion::logical_expr::TypeSignatureClass::Native(
+                            datafusion::common::types::logical_float64(),
+                        ),
+                        vec![datafusion::logical_expr::TypeSignatureClass::Numeric],
+                        datafusion::common::types::NativeType::Float64,
+                    ),
+                ])],
+                Volatility::Immutable,
+            ),
+            aliases: vec!["quantile_cont".into()],
+        }
+    }
+}
+
+/// The fraction of a call: a literal between 0 and 1; `1 − p` under `DESC`.
+fn fraction(args: &AccumulatorArgs) -> Result<f64> {
+    // A literal evaluates without rows; a column does not.
+    let empty = datafusion::arrow::record_batch::RecordBatch::new_empty(Arc::new(
+        datafusion::arrow::datatypes::Schema::empty(),
+    ));
+    let literal = match args.exprs.get(1).map(|e| e.evaluate(&empty)) {
+        Some(Ok(datafusion::logical_expr::ColumnarValue::Scalar(s))) => Some(s),
+        _ => None,
+    };
+    let p = match literal {
+        Some(ScalarValue::Float64(Some(p))) => p,
+        Some(ScalarValue::Float32(Some(p))) => f64::from(p),
+        _ => return plan_err!("percentile_cont: the percentile must be a literal number"),
+    };
+    if !(0.0..=1.0).contains(&p) {
+        return plan_err!("percentile_cont: the percentile {p} is not between 0 and 1");
+    }
+    let descending = args.order_bys.first().is_some_and(|s| s.options.descending);
+    Ok(if descending { 1.0 - p } else { p })
+}
+
+impl AggregateUDFImpl for PercentileCont {
+    fn name(&self) -> &str {
+        "percentile_cont"
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let item = Field::new_list_field(DataType::Float64, true);
+        Ok(vec![Arc::new(Field::new(
+            format_state_name(args.name, "percentile_cont"),
+            DataType::List(Arc::new(item)),
+            true,
+        ))])
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(One {
+            values: Vec::new(),
+            fraction: fraction(&args)?,
+        }))
+    }
+
+    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(Groups {
+            groups: Vec::new(),
+            fraction: fraction(&args)?,
+            bytes: 0,
+        }))
+    }
+
+    fn supports_within_group_clause(&self) -> bool {
+        true
+    }
+}
+
+/// The values of a list state, flattened, with each row's range.
+fn listed(state: &ArrayRef) -> Result<&ListArray> {
+    state
+        .as_list_opt::<i32>()
+        .ok_or_else(|| DataFusionError::Internal("percentile_cont: state is not a list".into()))
+}
+
+/// One group's values as a list state.
+fn as_list(groups: Vec<Vec<f64>>) -> ArrayRef {
+    let mut offsets = Vec::with_capacity(groups.len() + 1);
+    offsets.push(0i32);
+    let mut end = 0i32;
+    for g in &groups {
+        end += g.len() as i32;
+        offsets.push(end);
+    }
+    let values: Vec<f64> = groups.into_iter().flatten().collect();
+    Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Arc::new(Float64Array::from(values)),
+        None,
+    ))
+}
+
+/// The accumulator of one group.
+#[derive(Debug)]
+struct One {
+    values: Vec<f64>,
+    fraction: f64,
+}
+
+impl Accumulator for One {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let v = values[0].as_primitive::<Float64Type>();
+        self.values.extend(v.iter().flatten());
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        for list in listed(&states[0])?.iter().flatten() {
+            self.values
+                .extend(list.as_primitive::<Float64Type>().iter().flatten());
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let list = as_list(vec![std::mem::take(&mut self.values)]);
+        Ok(vec![ScalarValue::List(Arc::new(
+            list.as_list::<i32>().clone(),
+        ))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Float64(exact(&mut self.values, self.fraction)))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.values.capacity() * size_of::<f64>()
+    }
+}
+
+/// The accumulator of many groups.
+#[derive(Debug)]
+struct Groups {
+    groups: Vec<Vec<f64>>,
+    fraction: f64,
+    /// Bytes held by the groups' values.
+    bytes: usize,
+}
+
+impl Groups {
+    fn push(&mut self, group: usize, value: f64) {
+        let g = &mut self.groups[group];
+        let before = g.capacity();
+        g.push(value);
+        self.bytes += (g.capacity() - before) * size_of::<f64>();
+    }
+
+    fn take(&mut self, emit_to: EmitTo) -> Vec<Vec<f64>> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        self.bytes -= taken
+            .iter()
+            .map(|g| g.capacity() * size_of::<f64>())
+            .sum::<usize>();
+        taken
+    }
+}
+
+impl GroupsAccumulator for Groups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Vec::new);
+        let v = values[0].as_primitive::<Float64Type>();
+        for (row, &group) in group_indices.iter().enumerate() {
+            let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+            if kept && v.is_valid(row) {
+                self.push(group, v.value(row));
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Vec::new);
+        let lists = listed(&values[0])?;
+        for (row, &group) in group_indices.iter().enumerate() {
+            if lists.is_valid(row) {
+                let list = lists.value(row);
+                for x in list.as_primitive::<Float64Type>().iter().flatten() {
+                    self.push(group, x);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let fraction = self.fraction;
+        let values: Float64Array = self
+            .take(emit_to)
+            .iter_mut()
+            .map(|g| exact(g, fraction))
+            .collect();
+        Ok(Arc::new(values))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        Ok(vec![as_list(self.take(emit_to))])
+    }
+
+    fn size(&self) -> usize {
+        self.bytes + self.groups.capacity() * size_of::<Vec<f64>>()
+    }
+
+    /// Each row as a group of its own: its value, or none where null or filtered out.
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let v = values[0].as_primitive::<Float64Type>();
+        let rows = (0..v.len())
+            .map(|row| {
+                let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+                if kept && v.is_valid(row) {
+                    vec![v.value(row)]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        Ok(vec![as_list(rows)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_interpolates_between_the_two_nearest_as_the_kpi_sql_does() {
+        // 1..=10: pos = 9 × 0.9 = 8.1, between 9 and 10.
+        let mut v: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+        assert_eq!(exact(&mut v, 0.9), Some(9.0 + (8.1 - 8.0) * 1.0));
+        assert_eq!(exact(&mut [4.0], 0.9), Some(4.0));
+        assert_eq!(exact(&mut [], 0.5), None);
+        assert_eq!(exact(&mut [8.0, 1.0, 4.0, 2.0], 0.5), Some(3.0));
+        // The SQL's position, `CAST((n - 1) * 9 AS DOUBLE) / 10`, to the last bit.
+        for n in 1..5000_i64 {
+            let sql = ((n - 1) * 9) as f64 / 10.0;
+            let ours = (n - 1) as f64 * (0.9_f64 * 1e6).round() / 1e6;
+            assert_eq!(sql.to_bits(), ours.to_bits(), "n = {n}");
+        }
+    }
+}
