@@ -51,6 +51,9 @@ pub struct EngineOptions {
     /// The accepted appeals and corrections, applied to the rows as every query reads
     /// them ([`crate::adjust`]).
     pub adjustments: Option<Arc<crate::Adjustments>>,
+    /// Whether the KPIs that aggregate one table by one key run as one statement
+    /// ([`crate::fuse`]); on by default.
+    pub fuse: bool,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +64,7 @@ impl Default for EngineOptions {
             cluster: None,
             kpi_cache: None,
             adjustments: None,
+            fuse: true,
         }
     }
 }
@@ -74,6 +78,7 @@ pub struct Engine {
     departments: Vec<String>,
     cache: Option<KpiCache>,
     adjustments: Option<Arc<crate::Adjustments>>,
+    fuse: bool,
     /// Whether the adjustments are applied ([`Engine::adjusting`]).
     adjusting: std::sync::atomic::AtomicBool,
 }
@@ -156,6 +161,7 @@ impl Engine {
             departments,
             cache: opts.kpi_cache.as_deref().map(KpiCache::new),
             adjustments: opts.adjustments.clone(),
+            fuse: opts.fuse,
             adjusting: std::sync::atomic::AtomicBool::new(true),
         };
         engine.register_unscoped()?;
@@ -437,7 +443,17 @@ impl Engine {
         if kpis.iter().any(KpiDef::uses_calendar) {
             self.check_calendar(period).await?;
         }
-        let results = futures::future::try_join_all(kpis.iter().map(|k| self.run_one(k))).await?;
+        let units = if self.fuse {
+            crate::fuse::units(kpis)
+        } else {
+            (0..kpis.len()).map(crate::fuse::Unit::Alone).collect()
+        };
+        let mut results: Vec<HashMap<String, KpiValue>> = vec![HashMap::new(); kpis.len()];
+        let done =
+            futures::future::try_join_all(units.iter().map(|u| self.run_unit(kpis, u))).await?;
+        for (i, rows) in done.into_iter().flatten() {
+            results[i] = rows;
+        }
         let mut values = Vec::with_capacity(kpis.len() * self.departments.len());
         for (kpi, rows) in kpis.iter().zip(results) {
             for d in &self.departments {
@@ -510,17 +526,57 @@ impl Engine {
             .map_err(|e| query_error(kpi, e))
     }
 
+    /// The rows of each KPI of `unit`, by index into `kpis`.
+    async fn run_unit(
+        &self,
+        kpis: &[KpiDef],
+        unit: &crate::fuse::Unit,
+    ) -> Result<Vec<(usize, HashMap<String, KpiValue>)>, Error> {
+        let (sql, members) = match unit {
+            crate::fuse::Unit::Alone(i) => return Ok(vec![(*i, self.run_one(&kpis[*i]).await?)]),
+            crate::fuse::Unit::Fused { sql, members } => (sql, members),
+        };
+        let first = &kpis[members[0]];
+        let batches = self
+            .ctx
+            .sql_with_options(sql, read_only_options())
+            .await
+            .map_err(|e| query_error(first, e))?
+            .collect()
+            .await
+            .map_err(|e| query_error(first, e))?;
+        let mut out = Vec::with_capacity(members.len());
+        for (m, &i) in members.iter().enumerate() {
+            let kpi = &kpis[i];
+            let own = crate::fuse::member_rows(&batches, m)?;
+            if let Some(b) = own.first() {
+                check_result_schema(kpi, &b.schema())?;
+            }
+            out.push((i, self.rows(kpi, &own)?));
+        }
+        Ok(out)
+    }
+
     async fn run_one(&self, kpi: &KpiDef) -> Result<HashMap<String, KpiValue>, Error> {
         let df = self.plan(kpi).await?;
         check_result_schema(kpi, df.schema().as_arrow())?;
         let batches = df.collect().await.map_err(|e| query_error(kpi, e))?;
+        self.rows(kpi, &batches)
+    }
+
+    /// A KPI's result as values by department, checked.
+    fn rows(
+        &self,
+        kpi: &KpiDef,
+        batches: &[RecordBatch],
+    ) -> Result<HashMap<String, KpiValue>, Error> {
         let mut rows = HashMap::new();
         let bad = |reason: String| Error::Result {
             kpi: kpi.id.clone(),
             path: kpi.path.clone(),
             reason,
         };
-        for b in &batches {
+        for b in batches {
             let column = |name: &str, to: &DataType| -> Result<Option<ArrayRef>, Error> {
                 match b.schema().index_of(name) {
                     Ok(i) => Ok(Some(cast(b.column(i), to)?)),

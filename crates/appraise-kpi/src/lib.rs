@@ -47,6 +47,7 @@ mod engine;
 mod error;
 mod evidence;
 pub mod facts;
+pub mod fuse;
 mod matrix;
 pub mod percentile;
 pub mod period;

@@ -8,6 +8,7 @@ mod common;
 mod adjust;
 mod contract;
 mod facts;
+mod fuse;
 mod percentiles;
 mod slt;
 mod warehouse;
