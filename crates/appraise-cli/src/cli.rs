@@ -200,6 +200,17 @@ pub(crate) struct KpiRunArgs {
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub kpi: Vec<String>,
 
+    /// Print how the KPIs run instead of running them: the statements that compute
+    /// several KPIs of one table and key at once (fused), with DataFusion's plan of
+    /// each, and the KPIs that run alone.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Run every KPI on its own statement, as before fusion (for comparison: the
+    /// values are the same).
+    #[arg(long)]
+    pub unfused: bool,
+
     #[command(flatten)]
     pub reading: ReadingArgs,
 }

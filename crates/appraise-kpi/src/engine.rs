@@ -526,6 +526,49 @@ impl Engine {
             .map_err(|e| query_error(kpi, e))
     }
 
+    /// How `kpis` run for `period`: each fused statement with the KPIs it computes and
+    /// DataFusion's optimized plan of it, then the KPIs that run alone.
+    pub async fn explain(&self, period: &Period, kpis: &[KpiDef]) -> Result<String, Error> {
+        use std::fmt::Write;
+        self.scope(Some(period))?;
+        let units = if self.fuse {
+            crate::fuse::units(kpis)
+        } else {
+            (0..kpis.len()).map(crate::fuse::Unit::Alone).collect()
+        };
+        let mut out = String::new();
+        let mut alone = Vec::new();
+        for unit in &units {
+            match unit {
+                crate::fuse::Unit::Alone(i) => alone.push(kpis[*i].id.as_str()),
+                crate::fuse::Unit::Fused { sql, members } => {
+                    let ids: Vec<&str> = members.iter().map(|&i| kpis[i].id.as_str()).collect();
+                    let first = &kpis[members[0]];
+                    let plan = self
+                        .ctx
+                        .sql_with_options(sql, read_only_options())
+                        .await
+                        .map_err(|e| query_error(first, e))?
+                        .into_optimized_plan()
+                        .map_err(|e| query_error(first, e))?;
+                    let _ = writeln!(
+                        out,
+                        "fused: {}
+
+{sql}
+
+{}
+",
+                        ids.join(", "),
+                        plan.display_indent()
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "alone: {}", alone.join(", "));
+        Ok(out)
+    }
+
     /// The rows of each KPI of `unit`, by index into `kpis`.
     async fn run_unit(
         &self,

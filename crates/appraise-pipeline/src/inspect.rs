@@ -103,6 +103,17 @@ pub fn kpi_matrix(
     Ok((data, batch))
 }
 
+/// How the KPIs of `ids` (all where empty) run for `period`: the fused statements with
+/// their plans, and the KPIs that run alone ([`Engine::explain`]); over empty tables.
+pub fn explain_kpis(settings: &Settings, period: &Period, ids: &[String]) -> Result<String, Error> {
+    let kpis = appraise_kpi::select(settings.library()?, ids)?;
+    let engine = Engine::without_data(settings.calendar()?, &settings.engine(settings.zone()?)?)?;
+    Ok(block_on(
+        engine.explain(period, &kpis),
+        settings.query_timeout,
+    )??)
+}
+
 /// Plans each of `kpis`, and its evidence query, against empty tables (the settings'
 /// calendar): each with what is wrong with it, if anything.
 pub fn check_kpis(

@@ -63,7 +63,8 @@ pub use appraise::{
 };
 pub use compare::{Compared, Comparison, compare};
 pub use inspect::{
-    EvidenceWritten, Rejects, Validated, check_kpis, evidence, kpi_matrix, query, validate,
+    EvidenceWritten, Rejects, Validated, check_kpis, evidence, explain_kpis, kpi_matrix, query,
+    validate,
 };
 pub use laps::Laps;
 pub use policy::BUILT_IN;

@@ -48,6 +48,9 @@ pub struct Settings {
     pub query_timeout: Duration,
     /// The accepted appeals and corrections (`--adjustments`).
     pub adjustments: Option<PathBuf>,
+    /// Whether KPIs of one table and key run as one statement (on unless
+    /// `kpi run --unfused`).
+    pub fuse: bool,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             wait: false,
             query_timeout: Duration::from_secs(3600),
             adjustments: None,
+            fuse: true,
         }
     }
 }
@@ -137,6 +141,7 @@ impl Settings {
             timezone,
             cluster: self.cluster.clone(),
             adjustments,
+            fuse: self.fuse,
             ..EngineOptions::default()
         })
     }

@@ -63,7 +63,15 @@ fn check(args: KpiCheckArgs) -> Result<ExitCode> {
 }
 
 fn run_kpis(args: KpiRunArgs) -> Result<ExitCode> {
-    let settings = args.reading.settings()?;
+    let mut settings = args.reading.settings()?;
+    settings.fuse = !args.unfused;
+    if args.explain {
+        print!(
+            "{}",
+            appraise_pipeline::explain_kpis(&settings, &args.period, &args.kpi)?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let (data, matrix) = appraise_pipeline::kpi_matrix(&settings, &args.period, &args.kpi)?;
     super::report_rejections(&data);
     args.reading.output.write(&[matrix], &settings)?;
