@@ -10,40 +10,12 @@
 --   nearest values, at position (n - 1) * 0.5 of the sorted values) of responded_at -
 --   requested_at in milliseconds, over its successful exchanges to other departments that
 --   have a responded_at.
-WITH v AS (
-    SELECT
-        provider_dept AS department_id,
-        ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3) AS ms
-    FROM exchanges
-    WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
-),
-counted AS (
-    -- How many times each value occurs, per department.
-    SELECT department_id, ms, COUNT(*) AS c
-    FROM v
-    GROUP BY department_id, ms
-),
-cumulative AS (
-    -- upto: how many of the department's values are at most this one; n: how many in all.
-    SELECT
-        department_id,
-        ms,
-        SUM(c) OVER (PARTITION BY department_id ORDER BY ms ROWS UNBOUNDED PRECEDING) AS upto,
-        SUM(c) OVER (PARTITION BY department_id) AS n
-    FROM counted
-),
-ends AS (
-    -- The sorted values at the 0-based positions FLOOR(pos) and CEIL(pos), pos being
-    -- (n - 1) * p: the smallest value whose cumulative count exceeds the position.
-    SELECT
-        department_id,
-        pos,
-        n,
-        MIN(CASE WHEN upto > FLOOR(pos) THEN ms END) AS lo,
-        MIN(CASE WHEN upto > CEIL(pos) THEN ms END) AS hi
-    FROM (SELECT *, CAST(n - 1 AS DOUBLE) / 2 AS pos FROM cumulative) AS c
-    GROUP BY department_id, pos, n
-)
--- Linear interpolation between the two.
-SELECT department_id, lo + (pos - FLOOR(pos)) * (hi - lo) AS value, n AS sample_size
-FROM ends
+SELECT
+    provider_dept AS department_id,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY ROUND(
+        (EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3
+    )) AS value,
+    COUNT(*) AS sample_size
+FROM exchanges
+WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL
+GROUP BY provider_dept

@@ -22,7 +22,8 @@
 //! data). The rewrite is done on the SQL's syntax tree, before DataFusion plans it, so
 //! that the fused statement is itself plain SQL (shown by `appraise kpi run
 //! --explain`); a KPI of another shape (a `WITH`, a join, a window, an aggregate other
-//! than `COUNT`, `SUM`, `AVG`, `MIN`, `MAX`) runs as before.
+//! than `COUNT`, `SUM`, `AVG`, `MIN`, `MAX` and the exact `percentile_cont`) runs as
+//! before.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +37,17 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::KpiDef;
 
-/// The aggregates a fused KPI may use.
-const AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
+/// The aggregates a fused KPI may use (the percentiles: appraise's exact ones,
+/// [`crate::percentile`], with their `WITHIN GROUP`).
+const AGGREGATES: [&str; 7] = [
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "percentile_cont",
+    "quantile_cont",
+];
 
 /// A KPI of the fusable shape.
 #[derive(Debug, Clone)]
@@ -195,7 +205,10 @@ fn shape(sql: &str) -> Option<Shape> {
         let _ = visit_expressions_mut(&mut e, |x| {
             if let Expr::Function(f) = x {
                 let name = f.name.to_string().to_lowercase();
-                let plain = f.over.is_none() && f.filter.is_none() && f.within_group.is_empty();
+                let ordered = name == "percentile_cont" || name == "quantile_cont";
+                let plain = f.over.is_none()
+                    && f.filter.is_none()
+                    && (f.within_group.is_empty() || ordered);
                 if !plain
                     || (!AGGREGATES.contains(&name.as_str()) && !SCALARS.contains(&name.as_str()))
                 {

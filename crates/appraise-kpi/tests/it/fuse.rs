@@ -16,6 +16,8 @@ const FUSED: [&[&str]; 4] = [
         "consumers_served",
         "exchange_success_rate",
         "records_provided",
+        "response_p50_ms",
+        "response_p90_ms",
     ],
     &[
         "online_rate",

@@ -84,17 +84,46 @@ async fn response_percentiles_of_a_large_department_match_a_sort() {
     }
 }
 
-/// appraise's `percentile_cont(p) WITHIN GROUP (ORDER BY x)` equals the percentile
-/// KPIs (their cumulative-count SQL) to the last bit for every department of the demo
-/// and for the large department above, grouped and ungrouped, and a sort of the values;
-/// it leaves out nulls, gives null for a group without values, and takes 1 − p under
-/// DESC.
+/// The percentile KPIs as they were written before appraise had its own aggregate:
+/// plain SQL that counts each department's distinct values, finds the two sorted
+/// values around position `pos` by a running count, and interpolates. `pos` is the
+/// SQL's: `CAST((n - 1) * 9 AS DOUBLE) / 10` for the 90th, `CAST(n - 1 AS DOUBLE) / 2`
+/// for the median.
+fn cumulative(id: &str, pos: &str) -> appraise_kpi::KpiDef {
+    let sql = format!(
+        "-- kpi: {id}\n-- title: t\n-- dimension: responsiveness\n-- direction: lower\n\
+         WITH v AS (SELECT provider_dept AS department_id, \
+           ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3) AS ms \
+           FROM exchanges \
+           WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL), \
+         counted AS (SELECT department_id, ms, COUNT(*) AS c FROM v GROUP BY department_id, ms), \
+         cumulative AS (SELECT department_id, ms, \
+           SUM(c) OVER (PARTITION BY department_id ORDER BY ms ROWS UNBOUNDED PRECEDING) AS upto, \
+           SUM(c) OVER (PARTITION BY department_id) AS n FROM counted), \
+         ends AS (SELECT department_id, pos, n, \
+           MIN(CASE WHEN upto > FLOOR(pos) THEN ms END) AS lo, \
+           MIN(CASE WHEN upto > CEIL(pos) THEN ms END) AS hi \
+           FROM (SELECT *, {pos} AS pos FROM cumulative) AS c GROUP BY department_id, pos, n) \
+         SELECT department_id, lo + (pos - FLOOR(pos)) * (hi - lo) AS value, n AS sample_size FROM ends\n"
+    );
+    appraise_kpi::KpiDef::parse(std::path::Path::new(&format!("{id}.sql")), &sql).unwrap()
+}
+
+/// appraise's `percentile_cont(p) WITHIN GROUP (ORDER BY x)`, as the built-in
+/// percentile KPIs use it, equals their earlier cumulative-count SQL to the last bit
+/// for every department of the demo and for the large department above; ungrouped, it
+/// equals a sort of the values; it leaves out nulls, gives null for a group without
+/// values, and takes 1 − p under DESC.
 #[tokio::test]
 async fn the_percentile_aggregate_equals_the_kpis_to_the_last_bit() {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::Float64Type;
     let root = crate::common::root();
-    let kpis: Vec<_> = load_library(&root.join("queries/kpis"))
+    let kpis = [
+        cumulative("response_p90_ms", "CAST((n - 1) * 9 AS DOUBLE) / 10"),
+        cumulative("response_p50_ms", "CAST(n - 1 AS DOUBLE) / 2"),
+    ];
+    let built_in: Vec<_> = load_library(&root.join("queries/kpis"))
         .unwrap()
         .into_iter()
         .filter(|k| k.id.starts_with("response_p"))
@@ -117,6 +146,18 @@ async fn the_percentile_aggregate_equals_the_kpis_to_the_last_bit() {
     let mut checked = 0;
     for engine in [&demo, &engine_with_exchanges(exchanges())] {
         let m = engine.run(&period, &kpis).await.unwrap();
+        // The built-in KPIs, now written with the aggregate, give the same matrix.
+        let now = engine.run(&period, &built_in).await.unwrap();
+        for v in &m.values {
+            let w = now.get(&v.department_id, &v.kpi).unwrap();
+            assert_eq!(
+                (v.value.map(f64::to_bits), v.sample_size),
+                (w.value.map(f64::to_bits), w.sample_size),
+                "{} {}",
+                v.department_id,
+                v.kpi
+            );
+        }
         engine.scope(Some(&period)).unwrap();
         let rows = engine.query(&sql).await.unwrap().collect().await.unwrap();
         for b in &rows {
