@@ -443,11 +443,7 @@ impl Engine {
         if kpis.iter().any(KpiDef::uses_calendar) {
             self.check_calendar(period).await?;
         }
-        let units = if self.fuse {
-            crate::fuse::units(kpis)
-        } else {
-            (0..kpis.len()).map(crate::fuse::Unit::Alone).collect()
-        };
+        let units = self.units(kpis);
         let mut results: Vec<HashMap<String, KpiValue>> = vec![HashMap::new(); kpis.len()];
         let done =
             futures::future::try_join_all(units.iter().map(|u| self.run_unit(kpis, u))).await?;
@@ -531,11 +527,7 @@ impl Engine {
     pub async fn explain(&self, period: &Period, kpis: &[KpiDef]) -> Result<String, Error> {
         use std::fmt::Write;
         self.scope(Some(period))?;
-        let units = if self.fuse {
-            crate::fuse::units(kpis)
-        } else {
-            (0..kpis.len()).map(crate::fuse::Unit::Alone).collect()
-        };
+        let units = self.units(kpis);
         let mut out = String::new();
         let mut alone = Vec::new();
         for unit in &units {
@@ -567,6 +559,15 @@ impl Engine {
         }
         let _ = writeln!(out, "alone: {}", alone.join(", "));
         Ok(out)
+    }
+
+    /// How `kpis` run: fused where they can be ([`crate::fuse`]), unless fusing is off.
+    fn units(&self, kpis: &[KpiDef]) -> Vec<crate::fuse::Unit> {
+        if self.fuse {
+            crate::fuse::units(kpis)
+        } else {
+            (0..kpis.len()).map(crate::fuse::Unit::Alone).collect()
+        }
     }
 
     /// The rows of each KPI of `unit`, by index into `kpis`.
