@@ -85,8 +85,8 @@ fn remote(_: SessionState, url: &str, _: &str, _: u16) -> Result<SessionContext,
 }
 
 /// Starts a scheduler and one executor in this process, as `ballista`'s standalone mode
-/// does, and returns the scheduler's `df://` address: a whole cluster on one machine,
-/// for tests and trials.
+/// does but with appraise's own functions on both, and returns the scheduler's `df://`
+/// address: a whole cluster on one machine, for tests and trials.
 #[cfg(feature = "cluster")]
 pub async fn standalone() -> Result<String, Error> {
     use ballista_core::serde::BallistaCodec;
@@ -96,9 +96,13 @@ pub async fn standalone() -> Result<String, Error> {
         reason: format!("{what}: {e}"),
         hint: "a standalone cluster needs free local ports".into(),
     };
-    let addr = ballista_scheduler::standalone::new_standalone_scheduler()
-        .await
-        .map_err(|e| failed("starting the scheduler", &e))?;
+    let addr = ballista_scheduler::standalone::new_standalone_scheduler_with_builder(
+        serve::session_builder(),
+        std::sync::Arc::new(ballista_core::utils::default_config_producer),
+        BallistaCodec::default(),
+    )
+    .await
+    .map_err(|e| failed("starting the scheduler", &e))?;
     let url = format!("http://localhost:{}", addr.port());
     let mut tries = 0;
     let scheduler = loop {
@@ -112,9 +116,19 @@ pub async fn standalone() -> Result<String, Error> {
         }
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ballista_executor::new_standalone_executor(scheduler, cores, BallistaCodec::default())
-        .await
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .build_arc()
         .map_err(|e| failed("starting the executor", &e))?;
+    ballista_executor::new_standalone_executor_from_builder(
+        scheduler,
+        cores,
+        std::sync::Arc::new(ballista_core::utils::default_config_producer),
+        std::sync::Arc::new(move |_| Ok(runtime.clone())),
+        BallistaCodec::default(),
+        serve::functions(),
+    )
+    .await
+    .map_err(|e| failed("starting the executor", &e))?;
     Ok(format!("df://localhost:{}", addr.port()))
 }
 

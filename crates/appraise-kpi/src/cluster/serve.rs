@@ -53,12 +53,7 @@ pub async fn serve_scheduler(settings: &SchedulerSettings) -> Result<(), Error> 
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         // appraise's own functions, which the plans it sends name.
-        override_session_builder: Some(std::sync::Arc::new(|config| {
-            use datafusion::execution::FunctionRegistry;
-            let mut state = ballista_core::utils::default_session_builder(config)?;
-            state.register_udaf(std::sync::Arc::new(crate::percentile::percentile_cont()))?;
-            Ok(state)
-        })),
+        override_session_builder: Some(session_builder()),
         ..SchedulerConfig::default()
     };
     let cluster = BallistaCluster::new_from_config(&config)
@@ -150,10 +145,22 @@ pub struct ExecutorSettings {
     pub cores: usize,
 }
 
+/// A scheduler's sessions: Ballista's, with appraise's own functions
+/// ([`crate::percentile`]).
+#[cfg(feature = "cluster")]
+pub(crate) fn session_builder() -> ballista_scheduler::scheduler_server::SessionBuilder {
+    std::sync::Arc::new(|config| {
+        use datafusion::execution::FunctionRegistry;
+        let mut state = ballista_core::utils::default_session_builder(config)?;
+        state.register_udaf(std::sync::Arc::new(crate::percentile::percentile_cont()))?;
+        Ok(state)
+    })
+}
+
 /// Ballista's functions with appraise's own in place of those of the same name
 /// ([`crate::percentile`]).
 #[cfg(feature = "cluster")]
-fn functions() -> ballista_core::registry::BallistaFunctionRegistry {
+pub(crate) fn functions() -> ballista_core::registry::BallistaFunctionRegistry {
     let mut registry = ballista_core::registry::BallistaFunctionRegistry::default();
     let percentile = std::sync::Arc::new(crate::percentile::percentile_cont());
     for name in
