@@ -545,12 +545,7 @@ impl Engine {
                         .map_err(|e| query_error(first, e))?;
                     let _ = writeln!(
                         out,
-                        "fused: {}
-
-{sql}
-
-{}
-",
+                        "fused: {}\n\n{sql}\n\n{}\n",
                         ids.join(", "),
                         plan.display_indent()
                     );
@@ -580,16 +575,25 @@ impl Engine {
             crate::fuse::Unit::Alone(i) => return Ok(vec![(*i, self.run_one(&kpis[*i]).await?)]),
             crate::fuse::Unit::Fused { sql, members } => (sql, members),
         };
-        let first = &kpis[members[0]];
-        let batches = self
-            .ctx
-            .sql_with_options(sql, read_only_options())
-            .await
-            .map_err(|e| query_error(first, e))?
-            .collect()
-            .await
-            .map_err(|e| query_error(first, e))?;
+        let fused = async {
+            self.ctx
+                .sql_with_options(sql, read_only_options())
+                .await?
+                .collect()
+                .await
+        };
         let mut out = Vec::with_capacity(members.len());
+        let batches = match fused.await {
+            Ok(batches) => batches,
+            // A member that does not plan or run fails alone, under its own name; the
+            // others still run.
+            Err(_) => {
+                for &i in members {
+                    out.push((i, self.run_one(&kpis[i]).await?));
+                }
+                return Ok(out);
+            }
+        };
         for (m, &i) in members.iter().enumerate() {
             let kpi = &kpis[i];
             let own = crate::fuse::member_rows(&batches, m)?;

@@ -115,3 +115,37 @@ fn fused_kpis_give_every_value_of_the_kpis_alone_to_the_last_bit() {
     }
     assert!(compared > 5_000, "{compared}");
 }
+
+/// A KPI of the fused shape that does not plan fails under its own name, not under
+/// the name of the KPI it would have been fused with.
+#[tokio::test]
+async fn a_broken_kpi_of_a_fused_statement_fails_under_its_own_name() {
+    let kpi = |id: &str, sql: &str| {
+        let text = format!(
+            "-- kpi: {id}\n-- title: {id}\n-- dimension: sharing\n-- direction: higher\n{sql}\n"
+        );
+        appraise_kpi::KpiDef::parse(&root().join(format!("{id}.sql")), &text).unwrap()
+    };
+    let kpis = [
+        kpi(
+            "healthy",
+            "SELECT provider_dept AS department_id, COUNT(*) AS value FROM exchanges GROUP BY provider_dept",
+        ),
+        kpi(
+            "broken",
+            "SELECT provider_dept AS department_id, SUM(no_such_column) AS value FROM exchanges GROUP BY provider_dept",
+        ),
+    ];
+    assert!(matches!(units(&kpis)[..], [Unit::Fused { .. }]));
+    let data = appraise_data::load_dir(&root().join("fixtures/tiny"), &Default::default()).unwrap();
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
+    let err = engine
+        .run(&"2026Q3".parse::<Period>().unwrap(), &kpis)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, appraise_kpi::Error::Query { kpi, .. } if kpi == "broken"),
+        "{err}"
+    );
+}
