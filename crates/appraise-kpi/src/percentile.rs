@@ -34,18 +34,26 @@ pub fn percentile_cont() -> AggregateUDF {
     AggregateUDF::from(PercentileCont::new())
 }
 
-/// The exact continuous percentile `fraction` (0–1) of `values` (sorted here): `None`
-/// for none.
+/// The exact continuous percentile `fraction` (0–1) of `values` (reordered here):
+/// `None` for none. Only the two order statistics are found (a selection, linear in the
+/// values), not the whole order.
 pub(crate) fn exact(values: &mut [f64], fraction: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable_by(f64::total_cmp);
     let (n, scale) = ((values.len() - 1) as f64, 1e6);
     // (n − 1) × k / 10⁶ with k whole: the correctly rounded value of the exact
     // rational, as the SQL's `CAST((n - 1) * 9 AS DOUBLE) / 10` is.
     let pos = n * (fraction * scale).round() / scale;
-    let (lo, hi) = (values[pos.floor() as usize], values[pos.ceil() as usize]);
+    let at = pos.floor() as usize;
+    let (_, lo, above) = values.select_nth_unstable_by(at, f64::total_cmp);
+    let lo = *lo;
+    // The next in order is the smallest of those above it.
+    let hi = if pos.ceil() as usize == at {
+        lo
+    } else {
+        above.iter().copied().min_by(f64::total_cmp).unwrap_or(lo)
+    };
     Some(lo + (pos - pos.floor()) * (hi - lo))
 }
 
