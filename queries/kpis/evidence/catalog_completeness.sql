@@ -1,5 +1,5 @@
 -- evidence: catalog
--- items: resource_id by sum(missing)
+-- items: resource_id label title by sum(missing)
 -- items_title: catalog entries missing the most metadata
 -- items_title_zh: 元数据缺项最多的目录
 -- items_by_title: fields missing
@@ -11,6 +11,7 @@ WITH judged AS (
     SELECT
         dept_id AS department_id,
         resource_id,
+        title,
         registered_at,
         share_type,
         open_type,

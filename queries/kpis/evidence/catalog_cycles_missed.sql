@@ -1,5 +1,5 @@
 -- evidence: catalog
--- items: resource_id by sum(cycles_missed)
+-- items: resource_id label title by sum(cycles_missed)
 -- items_title: catalog entries with the most update cycles missed
 -- items_title_zh: 错过更新周期最多的目录
 -- items_by_title: cycles missed
@@ -10,6 +10,7 @@ WITH periodic AS (
     SELECT
         c.dept_id,
         c.resource_id,
+        c.title,
         c.update_cycle,
         COALESCE(c.last_updated_at, c.registered_at) AS last_update,
         date_part('epoch', p.end_ts)
@@ -29,6 +30,7 @@ WITH periodic AS (
 SELECT
     dept_id AS department_id,
     resource_id,
+    title,
     update_cycle,
     last_update,
     CASE WHEN age_s > allowance_s THEN CAST(ceil(age_s / allowance_s) AS BIGINT) - 1

@@ -1,5 +1,5 @@
 -- evidence: catalog
--- items: resource_id where not in_numerator
+-- items: resource_id label title where not in_numerator
 -- items_title: catalog entries not updated when due
 -- items_title_zh: 未按期更新的目录
 -- Its catalog entries with a regular update cycle, each with the time from which an
@@ -8,6 +8,7 @@ WITH periodic AS (
     SELECT
         c.dept_id,
         c.resource_id,
+        c.title,
         c.update_cycle,
         c.last_updated_at,
         p.end_ts,
@@ -26,6 +27,7 @@ WITH periodic AS (
 SELECT
     dept_id AS department_id,
     resource_id,
+    title,
     update_cycle,
     last_updated_at,
     due_since,

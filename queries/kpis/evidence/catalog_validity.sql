@@ -1,5 +1,5 @@
 -- evidence: catalog
--- items: resource_id where not in_numerator
+-- items: resource_id label title where not in_numerator
 -- items_title: catalog entries with an inconsistent or unknown field
 -- items_title_zh: 字段矛盾或格式不明的目录
 -- Its catalog entries; the valid ones are the numerator, and why an entry is not
@@ -8,6 +8,7 @@ WITH judged AS (
     SELECT
         dept_id,
         resource_id,
+        title,
         registered_at,
         share_type,
         open_type,
@@ -28,6 +29,7 @@ WITH judged AS (
 SELECT
     dept_id AS department_id,
     resource_id,
+    title,
     registered_at,
     share_type,
     open_type,

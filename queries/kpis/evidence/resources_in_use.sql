@@ -1,5 +1,5 @@
 -- evidence: catalog
--- items: resource_id where not in_numerator
+-- items: resource_id label title where not in_numerator
 -- items_title: shared resources nobody used
 -- items_title_zh: 无人使用的共享资源
 -- Its shareable catalog entries, each with the successful exchanges other departments

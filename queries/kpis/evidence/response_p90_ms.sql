@@ -1,5 +1,5 @@
 -- evidence: exchanges
--- items: resource_id by p90(ms)
+-- items: resource_id label resource_title by p90(ms)
 -- items_title: resources with the slowest 90th-percentile response
 -- items_title_zh: 第90百分位响应时间最长的资源
 -- items_by_title: 90th percentile (ms)
@@ -13,6 +13,9 @@ SELECT
     responded_at,
     consumer_dept,
     resource_id,
+    resource_title,
     ROUND((EXTRACT(EPOCH FROM responded_at) - EXTRACT(EPOCH FROM requested_at)) * 1000, 3) AS ms
 FROM exchanges
+LEFT JOIN (SELECT resource_id AS titled, title AS resource_title FROM catalog) AS titles
+    ON titles.titled = exchanges.resource_id
 WHERE status = 'success' AND consumer_dept <> provider_dept AND responded_at IS NOT NULL

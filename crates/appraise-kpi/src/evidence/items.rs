@@ -10,10 +10,12 @@
 //! -- items_title_zh: 交换失败最多的资源
 //! ```
 //!
-//! `items: <column> [where [not] <column>] [by count | sum(<column>) | max(<column>) |
-//! p<NN>(<column>)]`, each a column of the evidence query: the rows kept (`where`, a
-//! boolean column; a null is false), the column naming an item, and how an item's rows
-//! are weighed (`by`, heaviest first; `count` when not given). `pNN` is the exact
+//! `items: <column> [label <column>] [where [not] <column>] [by count | sum(<column>) |
+//! max(<column>) | p<NN>(<column>)]`, each a column of the evidence query: the column
+//! naming an item, the one that says what it is in words (a resource's title; the
+//! smallest of its rows' where they differ), the rows kept (`where`, a boolean column;
+//! a null is false), and how an item's rows are weighed (`by`, heaviest first; `count`
+//! when not given). `pNN` is the exact
 //! continuous percentile the percentile KPIs compute. An item whose weight is not above
 //! zero is nothing to fix and is left out. A `by` other than `count` names its figure
 //! in `items_by_title` and `items_by_title_zh`.
@@ -31,6 +33,8 @@ use crate::{Engine, Error, KpiDef, Period};
 pub struct ItemSpec {
     /// The column naming an item.
     pub column: String,
+    /// The column that says what an item is, if any.
+    pub label: Option<String>,
     /// The boolean column of the rows kept, and whether it is negated.
     pub filter: Option<(bool, String)>,
     /// How an item's rows are weighed.
@@ -73,6 +77,8 @@ impl Weight {
 pub struct Item {
     /// The value of the item column; empty where it is null.
     pub item: String,
+    /// What it is in words (the label column's smallest value); empty without one.
+    pub label: String,
     /// The rows it has.
     pub rows: u64,
     /// Its weight (the rows, for `count`).
@@ -107,12 +113,25 @@ pub(super) fn spec(header: &HashMap<&str, String>) -> Result<Option<ItemSpec>, S
         }
         return Ok(None);
     };
-    let form = "`<column> [where [not] <column>] [by <weight>]`";
+    let form = "`<column> [label <column>] [where [not] <column>] [by <weight>]`";
     let words: Vec<&str> = line.split_whitespace().collect();
     let (column, mut rest) = match words.split_first() {
         Some((c, rest)) if is_column(c) => (c.to_string(), rest),
         _ => return Err(format!("`items: {line}` does not begin with a column name")),
     };
+    let mut label = None;
+    if let [w, more @ ..] = rest
+        && w.eq_ignore_ascii_case("label")
+    {
+        let [c, more @ ..] = more else {
+            return Err(format!("`items: {line}`: `label` needs a column"));
+        };
+        if !is_column(c) {
+            return Err(format!("`items: {line}`: {c:?} is not a column name"));
+        }
+        label = Some(c.to_string());
+        rest = more;
+    }
     let mut filter = None;
     if let [w, more @ ..] = rest
         && w.eq_ignore_ascii_case("where")
@@ -142,6 +161,7 @@ pub(super) fn spec(header: &HashMap<&str, String>) -> Result<Option<ItemSpec>, S
     let text = |key: &str| header.get(key).cloned().unwrap_or_default();
     let spec = ItemSpec {
         column,
+        label,
         filter,
         title: text("items_title"),
         title_zh: text("items_title_zh"),
@@ -226,9 +246,14 @@ impl Engine {
             }
             None => String::new(),
         };
+        let label = spec
+            .label
+            .as_ref()
+            .map_or("NULL".into(), |c| format!("\"{c}\""));
         let sql = format!(
             "SELECT department_id, CAST(\"{}\" AS VARCHAR) AS item, \
-             CAST({weight} AS DOUBLE) AS weight FROM ({}) AS evidence {keep}",
+             CAST({weight} AS DOUBLE) AS weight, CAST({label} AS VARCHAR) AS label \
+             FROM ({}) AS evidence {keep}",
             spec.column, evidence.sql
         );
         self.scope(Some(period))?;
@@ -237,12 +262,15 @@ impl Engine {
             other => other,
         })?;
         let batches = df.collect().await.map_err(failed)?;
-        let mut groups: HashMap<(String, String), (u64, Vec<f64>)> = HashMap::new();
+        // (department, item) -> (rows, weighed values, label)
+        let mut groups: HashMap<(String, String), (u64, Vec<f64>, Option<String>)> = HashMap::new();
         for b in &batches {
             let text = |i: usize| cast(b.column(i), &DataType::Utf8).map_err(|e| failed(e.into()));
             let (dept, item) = (text(0)?, text(1)?);
             let (dept, item) = (dept.as_string::<i32>(), item.as_string::<i32>());
             let w = b.column(2).as_primitive::<Float64Type>();
+            let labels = text(3)?;
+            let labels = labels.as_string::<i32>();
             for r in (0..b.num_rows()).filter(|&r| dept.is_valid(r)) {
                 let name = if item.is_valid(r) { item.value(r) } else { "" };
                 let g = groups
@@ -252,15 +280,24 @@ impl Engine {
                 if w.is_valid(r) {
                     g.1.push(w.value(r));
                 }
+                if labels.is_valid(r) && g.2.as_deref().is_none_or(|l| labels.value(r) < l) {
+                    g.2 = Some(labels.value(r).to_string());
+                }
             }
         }
         let mut by_department: HashMap<String, Items> = HashMap::new();
-        for ((dept, item), (rows, mut values)) in groups {
+        for ((dept, item), (rows, mut values, label)) in groups {
             let weight = weigh(&spec.by, rows, &mut values);
             if weight > 0.0 {
                 let items = by_department.entry(dept).or_default();
                 items.total += 1;
-                items.top.push(Item { item, rows, weight });
+                let label = label.unwrap_or_default();
+                items.top.push(Item {
+                    item,
+                    label,
+                    rows,
+                    weight,
+                });
             }
         }
         for items in by_department.values_mut() {
@@ -314,10 +351,16 @@ mod tests {
             (s.filter, s.by),
             (None, Weight::Percentile(90, "ms".into()))
         );
+        let s = spec(&with("resource_id label title where not ok", false))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.label.as_deref(), Some("title"));
+        assert_eq!(s.filter, Some((true, "ok".into())));
         for (line, says) in [
             ("", "does not begin with a column"),
             ("9th", "does not begin with a column"),
             ("resource_id where", "`where` needs a column"),
+            ("resource_id label", "`label` needs a column"),
             ("resource_id by median(ms)", "is not count"),
             ("resource_id by p101(ms)", "is not count"),
             ("resource_id order by count", "is not `<column>"),

@@ -329,7 +329,7 @@ async fn items_are_the_heaviest_groups_of_the_evidence() {
     let data = appraise_data::load_dir(&root().join("fixtures/demo"), &Default::default()).unwrap();
     let engine = Engine::new(&data, calendar.clone(), &EngineOptions::default()).unwrap();
     let period: Period = "2026Q3".parse().unwrap();
-    let mut checked = (0, 0);
+    let mut checked = (0, 0, 0);
     for kpi in kpis
         .iter()
         .filter(|k| k.evidence.as_ref().is_some_and(|e| e.items.is_some()))
@@ -379,6 +379,25 @@ async fn items_are_the_heaviest_groups_of_the_evidence() {
                 g.3.push(ids[i].clone().unwrap());
             }
             let got = items.get(&v.department_id).cloned().unwrap_or_default();
+            // Each item's label: the smallest of its kept rows' labels.
+            let mut labels: std::collections::BTreeMap<String, String> = Default::default();
+            if let Some(column) = &spec.label {
+                let all = texts(&rows, column);
+                for i in (0..names.len()).filter(|&i| kept[i]) {
+                    if let Some(l) = &all[i] {
+                        let at = labels.entry(names[i].clone().unwrap_or_default());
+                        let min = at.or_insert_with(|| l.clone());
+                        if l < min {
+                            *min = l.clone();
+                        }
+                    }
+                }
+            }
+            for it in &got.top {
+                let want = labels.get(&it.item).cloned().unwrap_or_default();
+                assert_eq!(it.label, want, "{what}: the label of {}", it.item);
+                checked.2 += usize::from(!want.is_empty());
+            }
             if let Weight::Percentile(..) = spec.by {
                 // The heaviest item's weight is the KPI on that item's rows alone.
                 assert_eq!(got.total, groups.len(), "{what}: items");
@@ -428,7 +447,7 @@ async fn items_are_the_heaviest_groups_of_the_evidence() {
         }
     }
     assert!(
-        checked.0 > 200 && checked.1 > 40,
+        checked.0 > 200 && checked.1 > 40 && checked.2 > 200,
         "{checked:?} departments with items checked"
     );
 }

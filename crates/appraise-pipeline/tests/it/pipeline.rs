@@ -657,28 +657,32 @@ fn a_card_names_the_resources_with_the_most_failures_in_its_evidence() {
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
         let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let (resource, ok) = (column("resource_id"), column("in_numerator"));
-        let mut failures: std::collections::BTreeMap<String, u64> = Default::default();
+        let title = column("resource_title");
+        // resource id -> (failures, title)
+        let mut failures: std::collections::BTreeMap<String, (u64, String)> = Default::default();
         for line in lines {
             let fields: Vec<&str> = line.split(',').collect();
             if fields[ok] == "false" {
-                *failures.entry(fields[resource].to_string()).or_default() += 1;
+                let f = failures.entry(fields[resource].to_string()).or_default();
+                f.0 += 1;
+                f.1 = fields[title].to_string();
             }
         }
         let total = failures.len();
-        let mut want: Vec<(String, u64)> = failures
+        // Most failures first, then by id; shown as "title (id)".
+        let mut want: Vec<(String, u64, String)> = failures
             .into_iter()
-            .map(|(r, n)| {
-                (
-                    if r.is_empty() {
-                        "(none given)".into()
-                    } else {
-                        r
-                    },
-                    n,
-                )
-            })
+            .map(|(id, (n, title))| (id, n, title))
             .collect();
         want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut want: Vec<(String, u64)> = want
+            .into_iter()
+            .map(|(id, n, title)| match (id.is_empty(), title.is_empty()) {
+                (true, _) => ("(none given)".to_string(), n),
+                (false, true) => (id, n),
+                (false, false) => (format!("{title} ({id})"), n),
+            })
+            .collect();
         want.truncate(5);
         assert_eq!(listed, want, "{stem}");
         assert!(

@@ -450,7 +450,12 @@ impl<'a> Views<'a> {
                         .top
                         .iter()
                         .map(|i| FixItem {
-                            item: i.item.clone(),
+                            // What it is, with its id: 省公安厅道路运输许可（R-320000-GA-001）.
+                            item: match (i.label.is_empty(), self.lang) {
+                                (true, _) => i.item.clone(),
+                                (false, Lang::Zh) => format!("{}（{}）", i.label, i.item),
+                                (false, Lang::En) => format!("{} ({})", i.label, i.item),
+                            },
                             rows: self.num(Some(i.rows as f64), 0),
                             weight: self.num(Some(i.weight), if whole { 0 } else { 1 }),
                         })
