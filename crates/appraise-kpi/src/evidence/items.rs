@@ -95,6 +95,15 @@ pub struct Items {
     pub top: Vec<Item>,
 }
 
+/// One item's rows, as they are gathered: how many, the weighed column's values, the
+/// smallest label.
+#[derive(Default)]
+struct Group {
+    rows: u64,
+    values: Vec<f64>,
+    label: Option<String>,
+}
+
 /// The header keys of an evidence file that describe its items.
 pub(super) const KEYS: [&str; 5] = [
     "items",
@@ -262,8 +271,7 @@ impl Engine {
             other => other,
         })?;
         let batches = df.collect().await.map_err(failed)?;
-        // (department, item) -> (rows, weighed values, label)
-        let mut groups: HashMap<(String, String), (u64, Vec<f64>, Option<String>)> = HashMap::new();
+        let mut groups: HashMap<(String, String), Group> = HashMap::new();
         for b in &batches {
             let text = |i: usize| cast(b.column(i), &DataType::Utf8).map_err(|e| failed(e.into()));
             let (dept, item) = (text(0)?, text(1)?);
@@ -276,18 +284,19 @@ impl Engine {
                 let g = groups
                     .entry((dept.value(r).to_string(), name.to_string()))
                     .or_default();
-                g.0 += 1;
+                g.rows += 1;
                 if w.is_valid(r) {
-                    g.1.push(w.value(r));
+                    g.values.push(w.value(r));
                 }
-                if labels.is_valid(r) && g.2.as_deref().is_none_or(|l| labels.value(r) < l) {
-                    g.2 = Some(labels.value(r).to_string());
+                if labels.is_valid(r) && g.label.as_deref().is_none_or(|l| labels.value(r) < l) {
+                    g.label = Some(labels.value(r).to_string());
                 }
             }
         }
         let mut by_department: HashMap<String, Items> = HashMap::new();
-        for ((dept, item), (rows, mut values, label)) in groups {
-            let weight = weigh(&spec.by, rows, &mut values);
+        for ((dept, item), mut g) in groups {
+            let (rows, label) = (g.rows, g.label);
+            let weight = weigh(&spec.by, rows, &mut g.values);
             if weight > 0.0 {
                 let items = by_department.entry(dept).or_default();
                 items.total += 1;
