@@ -1000,50 +1000,67 @@ impl Engine {
     /// than its appellant is refused, naming its line.
     pub async fn adjusted_rows(&self) -> Result<Vec<crate::adjust::Touched>, Error> {
         use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::Int64Type;
-        use datafusion::functions_aggregate::count::count;
         let Some(adjustments) = self.adjustments() else {
             return Ok(Vec::new());
         };
-        let mut rows = Vec::with_capacity(adjustments.lines.len());
-        for a in &adjustments.lines {
-            let owner = crate::adjust::department_column(a.table);
+        let lines = &adjustments.lines;
+        let mut rows = vec![crate::adjust::Touched::default(); lines.len()];
+        // One scan of each table adjusted: its rows that any line touches, with the
+        // department they belong to and which lines touch them.
+        for table in Table::ALL {
+            let of: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].table == table)
+                .collect();
+            let Some(any) = of.iter().map(|&i| lines[i].matches()).reduce(Expr::or) else {
+                continue;
+            };
+            let mut columns = vec![col(crate::adjust::department_column(table))];
+            columns.extend(
+                of.iter()
+                    .map(|&i| lines[i].matches().alias(format!("l{i}"))),
+            );
             let batches = self
-                .raw_table(a.table, |_| true)?
-                .filter(a.matches())?
-                .aggregate(vec![col(owner)], vec![count(lit(1)).alias("n")])?
+                .raw_table(table, |_| true)?
+                .filter(any)?
+                .select(columns)?
                 .collect()
                 .await?;
-            let mut touched = crate::adjust::Touched::default();
             for b in &batches {
                 let owners = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-                let (owners, counts) = (
-                    owners.as_string::<i32>(),
-                    b.column(1).as_primitive::<Int64Type>(),
-                );
-                for i in 0..b.num_rows() {
-                    touched.rows += counts.value(i) as u64;
-                    let whose = owners.is_valid(i).then(|| owners.value(i).to_string());
-                    if let Some(appellant) = &a.department_id
-                        && whose.as_deref() != Some(appellant.as_str())
+                let owners = owners.as_string::<i32>();
+                for (k, &i) in of.iter().enumerate() {
+                    let touches = b.column(k + 1).as_boolean();
+                    let (a, touched) = (&lines[i], &mut rows[i]);
+                    for r in (0..b.num_rows()).filter(|&r| touches.is_valid(r) && touches.value(r))
                     {
-                        return Err(Error::Adjustments {
-                            path: adjustments.path.clone(),
-                            line: a.line,
-                            field: Some("department_id".into()),
-                            reason: format!(
-                                "the {} it names is {}'s, not {appellant}'s",
-                                a.table.name(),
-                                whose.unwrap_or_else(|| "no department".into())
-                            ),
-                            hint: Some("an adjustment touches only its appellant's rows: check the id and the department".into()),
-                        });
+                        let whose = owners.is_valid(r).then(|| owners.value(r));
+                        if let Some(appellant) = &a.department_id
+                            && whose != Some(appellant.as_str())
+                        {
+                            return Err(Error::Adjustments {
+                                path: adjustments.path.clone(),
+                                line: a.line,
+                                field: Some("department_id".into()),
+                                reason: format!(
+                                    "the {} it names is {}'s, not {appellant}'s",
+                                    table.name(),
+                                    whose.unwrap_or("no department")
+                                ),
+                                hint: Some("an adjustment touches only its appellant's rows: check the id and the department".into()),
+                            });
+                        }
+                        touched.rows += 1;
+                        if let Some(w) = whose
+                            && !touched.departments.iter().any(|d| d == w)
+                        {
+                            touched.departments.push(w.to_string());
+                        }
                     }
-                    touched.departments.extend(whose);
                 }
             }
+        }
+        for touched in &mut rows {
             touched.departments.sort();
-            rows.push(touched);
         }
         Ok(rows)
     }
