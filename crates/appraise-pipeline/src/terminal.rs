@@ -193,8 +193,9 @@ impl AnomaliesFound {
             if candidates.is_file() {
                 let _ = writeln!(
                     s,
-                    "candidate adjustments: {} (review each line and give its decision's number \
-                     in reference before passing the file to --adjustments)",
+                    "candidate adjustments: {} (appraise replaces it at the next scan: copy it to \
+                     a file of your own, keep the lines the office accepts with their decision's \
+                     number in reference, and pass that file to --adjustments)",
                     candidates.display()
                 );
             }
