@@ -77,6 +77,16 @@ pub enum Unit {
     },
 }
 
+impl Unit {
+    /// The KPIs it computes, by index.
+    pub fn members(&self) -> Vec<usize> {
+        match self {
+            Unit::Alone(i) => vec![*i],
+            Unit::Fused { members, .. } => members.clone(),
+        }
+    }
+}
+
 /// The units of `kpis`: those of the fusable shape fused by table and key (two or
 /// more together), the others alone, in the order of their first KPI.
 pub fn units(kpis: &[KpiDef]) -> Vec<Unit> {

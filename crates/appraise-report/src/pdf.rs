@@ -88,6 +88,8 @@ struct Document<'a> {
     data_id: FileId,
 }
 
+const EVICT: usize = 10;
+
 fn library() -> &'static LazyHash<Library> {
     static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
     LIBRARY.get_or_init(|| LazyHash::new(<Library as LibraryExt>::default()))
@@ -196,15 +198,23 @@ pub(crate) fn typeset<V: Serialize>(
     };
     // An office's template is watched: the typesetter cannot be stopped otherwise.
     let watch = crate::budget::Watch::start(template_name, crate::Error::built_in(template_name));
+    let started = std::time::Instant::now();
     let document: PagedDocument = typst::compile(&doc).output.map_err(|e| fail(&e))?;
+    let compiled = started.elapsed().as_secs_f64();
     let options = typst_pdf::PdfOptions {
         ident: typst::foundations::Smart::Custom(template_name.display().to_string()),
         ..Default::default()
     };
     let pdf = typst_pdf::pdf(&document, &options).map_err(|e| fail(&e));
     drop(watch);
+    tracing::debug!(
+        template = %template_name.display(),
+        compiled,
+        written = started.elapsed().as_secs_f64() - compiled,
+        "typeset"
+    );
     // Typst memoises its work for the next compile of the same document; each card is
     // compiled once, so the memo is released rather than kept for the process's life.
-    typst::comemo::evict(0);
+    typst::comemo::evict(EVICT);
     pdf
 }

@@ -117,10 +117,11 @@ fn the_report_holds_every_promised_file() {
         "departments/P1.pdf",
         "departments/K2.pdf",
         "charts/radar/K2.svg",
-        "charts/radar/K2.png",
     ] {
         assert!(out.join(f).is_file(), "{f} is missing");
     }
+    // A radar is shown as SVG on its card and linked as PNG nowhere: no PNG of it.
+    assert!(!out.join("charts/radar/K2.png").exists());
     // PNGs at twice the SVG's size (a 960-unit chart is 1,920 px wide), for print.
     let png = std::fs::read(out.join("charts/ranking.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");

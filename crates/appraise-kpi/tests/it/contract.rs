@@ -451,3 +451,59 @@ async fn items_are_the_heaviest_groups_of_the_evidence() {
         "{checked:?} departments with items checked"
     );
 }
+
+/// The tiny data with one more service, submitted at `submitted` (local time) and
+/// completed on 2025-01-03, so in 2025Q1.
+fn with_service_submitted(submitted: &str) -> (tempfile::TempDir, Engine) {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(root().join("fixtures/tiny")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, tmp.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let services = tmp.path().join("services.csv");
+    let mut text = std::fs::read_to_string(&services).unwrap();
+    text.push_str(&format!(
+        "V99,K1,SV-BIRTH,online,{submitted},2025-01-03 10:00:00,3,completed,5,0,true,\n"
+    ));
+    std::fs::write(&services, text).unwrap();
+    let data = appraise_data::load_dir(tmp.path(), &Default::default()).unwrap();
+    let calendar = Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+    let engine = Engine::new(&data, calendar, &EngineOptions::default()).unwrap();
+    (tmp, engine)
+}
+
+const ON_TIME: &str = "SELECT s.dept_id AS department_id, COUNT(*) AS value \
+    FROM services_completed s JOIN calendar ca ON ca.date = s.submitted_date \
+    JOIN calendar cb ON cb.date = s.completed_date GROUP BY 1";
+
+#[tokio::test]
+async fn a_case_submitted_in_a_year_before_the_calendar_fails_clearly() {
+    // The calendar covers 2025 and 2026; the period 2025Q1 does, this case's submission
+    // on the last evening of 2024 does not.
+    let (_tmp, e) = with_service_submitted("2024-12-31 23:30:00");
+    let err = e
+        .run(&"2025Q1".parse::<Period>().unwrap(), &[kpi(ON_TIME)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::CalendarYear { year: 2024, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("dated 2024-12-31 to 2025-01-03"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_case_submitted_just_after_the_calendar_begins_is_covered_by_its_local_date() {
+    // 2025-01-01 00:30 in Shanghai is still 2024 in UTC: the local date decides, and
+    // the case is counted.
+    let (_tmp, e) = with_service_submitted("2025-01-01 00:30:00");
+    let m = e
+        .run(&"2025Q1".parse::<Period>().unwrap(), &[kpi(ON_TIME)])
+        .await
+        .unwrap();
+    let k1 = m.values.iter().find(|v| v.department_id == "K1").unwrap();
+    assert_eq!(k1.value, Some(1.0));
+}

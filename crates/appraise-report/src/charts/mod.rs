@@ -200,6 +200,15 @@ pub(crate) enum Section {
     PerDepartment,
 }
 
+impl Section {
+    /// Whether its charts are also written as PNG: those the report links to its
+    /// image, not a department's radar, which its card (HTML and PDF) shows as SVG and
+    /// nothing links as PNG (200 radars rasterised were most of the charts' time).
+    pub(crate) fn png(self) -> bool {
+        self != Section::PerDepartment
+    }
+}
+
 /// The drawing backend of every chart: the SVG is drawn, the PNG rasterised from it.
 type Svg<'a> = SVGBackend<'a>;
 
@@ -348,8 +357,9 @@ fn em(size: f64) -> f32 {
     (size / 1.24) as f32
 }
 
-/// Draws `kind` as SVG (returned) and PNG (written to `png`), with `svg_text`; the PNG
-/// with `png_text` where given (substitutes for glyphs the chart font lacks).
+/// Draws `kind` as SVG (returned) and, where its section has one ([`Section::png`]),
+/// PNG (written to `png`), with `svg_text`; the PNG with `png_text` where given
+/// (substitutes for glyphs the chart font lacks).
 pub(crate) fn render(
     kind: Kind,
     src: &Source<'_>,
@@ -363,7 +373,12 @@ pub(crate) fn render(
         reason: e,
     };
     let svg_with = |text: &Text| svg_of(kind, src, text).map_err(fail);
+    let started = std::time::Instant::now();
     let svg = svg_with(svg_text)?;
+    if !kind.spec().section.png() {
+        return Ok(svg);
+    }
+    let drawn = started.elapsed().as_secs_f64();
     // The PNG is the SVG (with the PNG's wording) rasterised at twice its size, its
     // text shaped with the chart font: print density, and glyphs spaced as the font
     // says.
@@ -373,6 +388,12 @@ pub(crate) fn render(
     };
     let bytes = rasterise(&for_png, fonts).map_err(fail)?;
     std::fs::write(png, bytes).map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(
+        chart = %png.display(),
+        drawn,
+        rasterised = started.elapsed().as_secs_f64() - drawn,
+        "chart"
+    );
     Ok(svg)
 }
 
