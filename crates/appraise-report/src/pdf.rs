@@ -88,8 +88,6 @@ struct Document<'a> {
     data_id: FileId,
 }
 
-const EVICT: usize = 10;
-
 fn library() -> &'static LazyHash<Library> {
     static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
     LIBRARY.get_or_init(|| LazyHash::new(<Library as LibraryExt>::default()))
@@ -215,6 +213,6 @@ pub(crate) fn typeset<V: Serialize>(
     );
     // Typst memoises its work for the next compile of the same document; each card is
     // compiled once, so the memo is released rather than kept for the process's life.
-    typst::comemo::evict(EVICT);
+    typst::comemo::evict(0);
     pdf
 }

@@ -95,15 +95,6 @@ pub struct Items {
     pub top: Vec<Item>,
 }
 
-/// One item's rows, as they are gathered: how many, the weighed column's values, the
-/// smallest label.
-#[derive(Default)]
-struct Group {
-    rows: u64,
-    values: Vec<f64>,
-    label: Option<String>,
-}
-
 /// The header keys of an evidence file that describe its items.
 pub(super) const KEYS: [&str; 5] = [
     "items",
@@ -213,15 +204,17 @@ fn weight(word: &str) -> Option<Weight> {
     }
 }
 
-/// An item's weight from its rows and their values of the weighed column.
-fn weigh(by: &Weight, rows: u64, values: &mut [f64]) -> f64 {
+/// The aggregate of an item's weight over its rows' values (`weight`) of the weighed
+/// column; the percentile is appraise's exact one, the percentile KPIs' own.
+fn weigh(by: &Weight) -> String {
     match by {
-        Weight::Count => rows as f64,
-        Weight::Sum(_) => values.iter().sum(),
-        Weight::Max(_) => values.iter().copied().fold(f64::NAN, f64::max),
-        Weight::Percentile(p, _) => {
-            crate::percentile::exact(values, f64::from(*p) / 100.0).unwrap_or(f64::NAN)
-        }
+        Weight::Count => "CAST(COUNT(*) AS DOUBLE)".into(),
+        Weight::Sum(_) => "SUM(weight)".into(),
+        Weight::Max(_) => "MAX(weight)".into(),
+        Weight::Percentile(p, _) => format!(
+            "percentile_cont({:?}) WITHIN GROUP (ORDER BY weight)",
+            f64::from(*p) / 100.0
+        ),
     }
 }
 
@@ -259,11 +252,18 @@ impl Engine {
             .label
             .as_ref()
             .map_or("NULL".into(), |c| format!("\"{c}\""));
+        // Grouped by the engine: one row per item (an item without a name is one
+        // item, ""), not one per row of evidence.
         let sql = format!(
-            "SELECT department_id, CAST(\"{}\" AS VARCHAR) AS item, \
-             CAST({weight} AS DOUBLE) AS weight, CAST({label} AS VARCHAR) AS label \
-             FROM ({}) AS evidence {keep}",
-            spec.column, evidence.sql
+            "SELECT department_id, item, COUNT(*) AS n, {} AS weight, MIN(label) AS label \
+             FROM (SELECT CAST(department_id AS VARCHAR) AS department_id, \
+                COALESCE(CAST(\"{}\" AS VARCHAR), '') AS item, \
+                CAST({weight} AS DOUBLE) AS weight, CAST({label} AS VARCHAR) AS label \
+                FROM ({}) AS evidence {keep}) AS rows \
+             WHERE department_id IS NOT NULL GROUP BY department_id, item",
+            weigh(&spec.by),
+            spec.column,
+            evidence.sql
         );
         self.scope(Some(period))?;
         let df = self.query(&sql).await.map_err(|e| match e {
@@ -271,40 +271,31 @@ impl Engine {
             other => other,
         })?;
         let batches = df.collect().await.map_err(failed)?;
-        let mut groups: HashMap<(String, String), Group> = HashMap::new();
+        let mut by_department: HashMap<String, Items> = HashMap::new();
         for b in &batches {
             let text = |i: usize| cast(b.column(i), &DataType::Utf8).map_err(|e| failed(e.into()));
-            let (dept, item) = (text(0)?, text(1)?);
+            let (dept, item, labels) = (text(0)?, text(1)?, text(4)?);
             let (dept, item) = (dept.as_string::<i32>(), item.as_string::<i32>());
-            let w = b.column(2).as_primitive::<Float64Type>();
-            let labels = text(3)?;
             let labels = labels.as_string::<i32>();
-            for r in (0..b.num_rows()).filter(|&r| dept.is_valid(r)) {
-                let name = if item.is_valid(r) { item.value(r) } else { "" };
-                let g = groups
-                    .entry((dept.value(r).to_string(), name.to_string()))
-                    .or_default();
-                g.rows += 1;
-                if w.is_valid(r) {
-                    g.values.push(w.value(r));
-                }
-                if labels.is_valid(r) && g.label.as_deref().is_none_or(|l| labels.value(r) < l) {
-                    g.label = Some(labels.value(r).to_string());
-                }
-            }
-        }
-        let mut by_department: HashMap<String, Items> = HashMap::new();
-        for ((dept, item), mut g) in groups {
-            let (rows, label) = (g.rows, g.label);
-            let weight = weigh(&spec.by, rows, &mut g.values);
-            if weight > 0.0 {
-                let items = by_department.entry(dept).or_default();
+            let rows = cast(b.column(2), &DataType::UInt64).map_err(|e| failed(e.into()))?;
+            let rows = rows.as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
+            let weights = b.column(3).as_primitive::<Float64Type>();
+            for r in 0..b.num_rows() {
+                // Nothing to fix: a weight not above zero, or none.
+                let weight = weights.is_valid(r).then(|| weights.value(r));
+                let Some(weight) = weight.filter(|w| *w > 0.0) else {
+                    continue;
+                };
+                let items = by_department.entry(dept.value(r).to_string()).or_default();
                 items.total += 1;
-                let label = label.unwrap_or_default();
                 items.top.push(Item {
-                    item,
-                    label,
-                    rows,
+                    item: item.value(r).to_string(),
+                    label: if labels.is_valid(r) {
+                        labels.value(r).to_string()
+                    } else {
+                        String::new()
+                    },
+                    rows: rows.value(r),
                     weight,
                 });
             }
