@@ -399,21 +399,6 @@ impl Engine {
         Ok(as_i64(0)?.zip(as_i64(1)?))
     }
 
-    /// [`Engine::run`], or the matrix kept from an earlier run over the same files,
-    /// KPIs, calendar and zone (see [`EngineOptions::kpi_cache`]; only for a
-    /// warehouse).
-    pub async fn run_cached(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
-        let keyed = self.cache_key(period, kpis);
-        if let Some((cache, key)) = &keyed {
-            self.scope(Some(period))?;
-            if let Some(m) = cache.get(key, period) {
-                tracing::info!(period = %period, "KPI matrix reused");
-                return Ok(m);
-            }
-        }
-        self.compute_and_keep(period, kpis, keyed).await
-    }
-
     /// The cache and the key of `period`'s matrix, when there is a cache and the data
     /// is a warehouse.
     fn cache_key(&self, period: &Period, kpis: &[KpiDef]) -> Option<(&KpiCache, String)> {
@@ -475,13 +460,35 @@ impl Engine {
             self.check_calendar(period).await?;
             tracing::debug!(period = %period, seconds = t.elapsed().as_secs_f64(), "calendar checked");
         }
-        let units = self.units(kpis);
         let mut results: Vec<HashMap<String, KpiValue>> = vec![HashMap::new(); kpis.len()];
+        self.run_units(kpis, &self.units(kpis), &mut results)
+            .await?;
+        Ok(self.matrix(period, kpis, results))
+    }
+
+    /// Runs `units` of `kpis` on the tables as scoped, at once, each KPI's rows into
+    /// `results` at its index.
+    async fn run_units(
+        &self,
+        kpis: &[KpiDef],
+        units: &[crate::fuse::Unit],
+        results: &mut [HashMap<String, KpiValue>],
+    ) -> Result<(), Error> {
         let done =
             futures::future::try_join_all(units.iter().map(|u| self.run_unit(kpis, u))).await?;
         for (i, rows) in done.into_iter().flatten() {
             results[i] = rows;
         }
+        Ok(())
+    }
+
+    /// The long matrix of `period` from each KPI's rows: every department for every KPI.
+    fn matrix(
+        &self,
+        period: &Period,
+        kpis: &[KpiDef],
+        results: Vec<HashMap<String, KpiValue>>,
+    ) -> KpiMatrix {
         let mut values = Vec::with_capacity(kpis.len() * self.departments.len());
         for (kpi, rows) in kpis.iter().zip(results) {
             for d in &self.departments {
@@ -498,10 +505,198 @@ impl Engine {
                 values.push(v);
             }
         }
-        Ok(KpiMatrix {
+        KpiMatrix {
             period: period.clone(),
             values,
+        }
+    }
+
+    /// The matrices of a trend: `current`'s, computed, and those of the `earlier`
+    /// periods (most recent first), each kept from an earlier run where the cache has
+    /// it, the others computed with `current`'s in one pass ([`Engine::run_periods`]);
+    /// every computed matrix is kept in the cache. The trend stops at the first earlier
+    /// period the working-day calendar does not cover (`cut`, with the year): no period
+    /// before it can be scored either.
+    pub async fn trend(
+        &self,
+        current: &Period,
+        earlier: &[Period],
+        kpis: &[KpiDef],
+    ) -> Result<Trend, Error> {
+        let calendar = kpis.iter().any(KpiDef::uses_calendar);
+        let mut todo = vec![current.clone()];
+        let mut kept: Vec<Option<KpiMatrix>> = Vec::new();
+        let mut cut = None;
+        for p in earlier {
+            if let Some((cache, key)) = self.cache_key(p, kpis)
+                && let Some(m) = cache.get(&key, p)
+            {
+                tracing::info!(period = %p, "KPI matrix reused");
+                kept.push(Some(m));
+                continue;
+            }
+            if calendar {
+                self.scope(Some(p))?;
+                match self.check_calendar(p).await {
+                    Err(Error::CalendarYear { year, .. }) => {
+                        cut = Some((p.clone(), year));
+                        break;
+                    }
+                    checked => checked?,
+                }
+            }
+            kept.push(None);
+            todo.push(p.clone());
+        }
+        let mut computed = self.run_periods(&todo, kpis).await?.into_iter();
+        let matrix = computed.next().ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal("no matrix of the period".into())
+        })?;
+        let earlier = kept
+            .into_iter()
+            .map(|m| m.or_else(|| computed.next()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal("a period was not computed".into())
+            })?;
+        self.scope(Some(current))?;
+        Ok(Trend {
+            current: matrix,
+            earlier,
+            cut,
         })
+    }
+
+    /// Runs `kpis` for each of `periods` (the first's calendar checked here, the others'
+    /// by the caller), kept in the KPI cache. Where the periods are disjoint, the KPIs
+    /// of [`crate::fuse::period_units`] run once for all of them, grouped by period as
+    /// well as by department; the others one period at a time.
+    async fn run_periods(
+        &self,
+        periods: &[Period],
+        kpis: &[KpiDef],
+    ) -> Result<Vec<KpiMatrix>, Error> {
+        let [first, rest @ ..] = periods else {
+            return Ok(Vec::new());
+        };
+        let together = self.fuse && !rest.is_empty() && disjoint(periods, self.tz);
+        if !together {
+            let mut out = Vec::with_capacity(periods.len());
+            for (n, p) in periods.iter().enumerate() {
+                // The first's calendar is checked by `run`; the others' were.
+                let m = if n == 0 {
+                    self.run(p, kpis).await?
+                } else {
+                    self.scope(Some(p))?;
+                    let mut results = vec![HashMap::new(); kpis.len()];
+                    self.run_units(kpis, &self.units(kpis), &mut results)
+                        .await?;
+                    self.keep(p, kpis, self.matrix(p, kpis, results))
+                };
+                out.push(m);
+            }
+            return Ok(out);
+        }
+        self.scope(Some(first))?;
+        if kpis.iter().any(KpiDef::uses_calendar) {
+            self.check_calendar(first).await?;
+        }
+        let (by_period, others) = crate::fuse::period_units(kpis);
+        let labels: Vec<String> = periods.iter().map(Period::label).collect();
+        self.scope_periods(periods)?;
+        let mut results = vec![vec![HashMap::new(); kpis.len()]; periods.len()];
+        // A statement over every period that fails runs its KPIs alone, period by period.
+        let mut alone = Vec::new();
+        let t = std::time::Instant::now();
+        let done = futures::future::join_all(by_period.iter().map(|u| async move {
+            let crate::fuse::Unit::Fused { sql, .. } = u else {
+                return None;
+            };
+            let batches = self
+                .ctx
+                .sql_with_options(sql, read_only_options())
+                .await
+                .ok()?;
+            batches.collect().await.ok()
+        }))
+        .await;
+        for (unit, batches) in by_period.iter().zip(done) {
+            let Some(batches) = batches else {
+                alone.extend(unit.members().into_iter().map(crate::fuse::Unit::Alone));
+                continue;
+            };
+            for (m, i) in unit.members().into_iter().enumerate() {
+                for (n, label) in labels.iter().enumerate() {
+                    let own = crate::fuse::member_rows(&batches, m, Some(label))?;
+                    if let Some(b) = own.first() {
+                        check_result_schema(&kpis[i], &b.schema())?;
+                    }
+                    results[n][i] = self.rows(&kpis[i], &own)?;
+                }
+            }
+        }
+        tracing::debug!(
+            periods = labels.join(","),
+            seconds = t.elapsed().as_secs_f64(),
+            "KPIs of every period computed"
+        );
+        let others: Vec<crate::fuse::Unit> = others.into_iter().chain(alone).collect();
+        let mut out = Vec::with_capacity(periods.len());
+        for (p, mut results) in periods.iter().zip(results) {
+            self.scope(Some(p))?;
+            self.run_units(kpis, &others, &mut results).await?;
+            out.push(self.keep(p, kpis, self.matrix(p, kpis, results)));
+        }
+        Ok(out)
+    }
+
+    /// `matrix`, kept in the KPI cache if there is one.
+    fn keep(&self, period: &Period, kpis: &[KpiDef], matrix: KpiMatrix) -> KpiMatrix {
+        if let Some((cache, key)) = self.cache_key(period, kpis) {
+            cache.put(&key, &matrix);
+        }
+        matrix
+    }
+
+    /// Registers `__<table>_periods` for each table of [`crate::fuse::BY_PERIOD`]: its
+    /// rows in any of `periods`, as [`Engine::scope`] scopes them to one, with the
+    /// period's label as `__p`.
+    fn scope_periods(&self, periods: &[Period]) -> Result<(), Error> {
+        let spans: Vec<(String, i64, i64)> = periods
+            .iter()
+            .map(|p| (p.label(), p.start_us(self.tz), p.end_us(self.tz)))
+            .collect();
+        let within =
+            |c: &str, start: i64, end: i64| col(c).gt_eq(utc(start)).and(col(c).lt(utc(end)));
+        let last_end = spans.iter().map(|s| s.2).max().unwrap_or(i64::MIN);
+        let overlapping = |f: &StoredFile| spans.iter().any(|(_, s, e)| f.overlaps(*s, *e));
+        let before_end = |f: &StoredFile| f.starts_before(last_end);
+        for (name, t, column) in [
+            ("exchanges", Table::Exchanges, "requested_at"),
+            ("services", Table::Services, "submitted_at"),
+            ("services_completed", Table::Services, "completed_at"),
+        ] {
+            let df = if name == "services_completed" {
+                self.table(t, before_end)?
+            } else {
+                self.table(t, overlapping)?
+            };
+            let any = spans
+                .iter()
+                .map(|(_, s, e)| within(column, *s, *e))
+                .reduce(Expr::or)
+                .unwrap_or(lit(false));
+            let mut label = when(
+                within(column, spans[0].1, spans[0].2),
+                lit(spans[0].0.clone()),
+            );
+            for (l, s, e) in &spans[1..] {
+                label = label.when(within(column, *s, *e), lit(l.clone()));
+            }
+            let df = df.filter(any)?.with_column("__p", label.end()?)?;
+            self.register(&format!("__{name}_periods"), df.into_view())?;
+        }
+        Ok(())
     }
 
     /// The data tables a KPI reads (`services_completed` counts as `services`).
@@ -648,7 +843,7 @@ impl Engine {
         };
         for (m, &i) in members.iter().enumerate() {
             let kpi = &kpis[i];
-            let own = crate::fuse::member_rows(&batches, m)?;
+            let own = crate::fuse::member_rows(&batches, m, None)?;
             if let Some(b) = own.first() {
                 check_result_schema(kpi, &b.schema())?;
             }
@@ -763,6 +958,28 @@ impl Engine {
 }
 
 /// A UTC timestamp literal, microseconds since the epoch.
+/// The KPI matrices of a period and the periods of its trend ([`Engine::trend`]).
+#[derive(Debug)]
+pub struct Trend {
+    /// The period's.
+    pub current: KpiMatrix,
+    /// The earlier periods', most recent first, up to `cut`.
+    pub earlier: Vec<KpiMatrix>,
+    /// The earlier period the working-day calendar does not cover, with the year it
+    /// lacks: it and every period before it are left out.
+    pub cut: Option<(Period, i32)>,
+}
+
+/// Whether no two of `periods` share an instant in `tz`.
+fn disjoint(periods: &[Period], tz: Tz) -> bool {
+    let mut spans: Vec<(i64, i64)> = periods
+        .iter()
+        .map(|p| (p.start_us(tz), p.end_us(tz)))
+        .collect();
+    spans.sort_unstable();
+    spans.windows(2).all(|w| w[0].1 <= w[1].0)
+}
+
 fn utc(v: i64) -> Expr {
     lit(ScalarValue::TimestampMicrosecond(
         Some(v),

@@ -56,7 +56,7 @@ pub mod sandbox;
 pub use adjust::Adjustments;
 pub use calendar::Calendar;
 pub use definition::{Direction, KpiDef, Missing, library_from, load_library, select};
-pub use engine::{Engine, EngineOptions, date_column, extended_schema};
+pub use engine::{Engine, EngineOptions, Trend, date_column, extended_schema};
 pub use error::Error;
 pub use evidence::{Evidence, Item, ItemSpec, Items, Weight, attach as attach_evidence};
 pub use matrix::{KpiMatrix, KpiValue};

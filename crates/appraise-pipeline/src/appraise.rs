@@ -106,26 +106,26 @@ pub fn appraise(
             }
         }
     }
-    // The period appraised is always computed; earlier ones may come from the cache.
-    let matrix = block_on(engine.run(period, &kpis), query_timeout)??;
-    laps.next("scoring");
-    let current = score_matrix(&matrix)?;
-    let mut earlier = Vec::with_capacity(periods.len());
-    for p in periods.iter().rev().filter(|p| *p != period) {
-        laps.next("kpis");
-        let matrix = match block_on(engine.run_cached(p, &kpis), query_timeout)? {
-            Ok(matrix) => matrix,
-            // The working-day calendar ends the trend where it stops: no period before
-            // it can be scored either. The period appraised needs the calendar.
-            Err(appraise_kpi::Error::CalendarYear { year, .. }) => {
-                coverage.push(trend_cut(p, year));
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        laps.next("scoring");
-        earlier.push(score_matrix(&matrix)?);
+    // The period appraised is always computed; earlier ones may come from the cache,
+    // the others are computed with it in one pass.
+    let before: Vec<Period> = periods
+        .iter()
+        .rev()
+        .filter(|p| *p != period)
+        .cloned()
+        .collect();
+    let trend = block_on(engine.trend(period, &before, &kpis), query_timeout)??;
+    if let Some((p, year)) = &trend.cut {
+        coverage.push(trend_cut(p, *year));
     }
+    laps.next("scoring");
+    let current = score_matrix(&trend.current)?;
+    let earlier = trend
+        .earlier
+        .iter()
+        .map(score_matrix)
+        .collect::<Result<Vec<_>, _>>()?;
+    let matrix = trend.current;
     laps.next("targets");
     let input = Input {
         departments: &departments,

@@ -377,13 +377,17 @@ mod tests {
 
     #[test]
     fn an_item_is_weighed_as_its_by_says() {
-        // 1..=10: position 9 × 0.9 = 8.1, between 9 and 10: 9.1.
-        let mut v: Vec<f64> = (1..=10).rev().map(f64::from).collect();
-        let p90 = weigh(&Weight::Percentile(90, "x".into()), 10, &mut v);
-        assert!((p90 - 9.1).abs() < 1e-12);
-        assert!(weigh(&Weight::Percentile(90, "x".into()), 0, &mut []).is_nan());
-        assert_eq!(weigh(&Weight::Count, 3, &mut []), 3.0);
-        assert_eq!(weigh(&Weight::Sum("x".into()), 2, &mut [1.5, 2.0]), 3.5);
-        assert_eq!(weigh(&Weight::Max("x".into()), 2, &mut [1.5, 2.0]), 2.0);
+        // The percentile the KPIs' own: p90 is the fraction 0.9, not 90 or 0.90000001.
+        assert_eq!(
+            weigh(&Weight::Percentile(90, "x".into())),
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY weight)"
+        );
+        assert_eq!(
+            weigh(&Weight::Percentile(5, "x".into())),
+            "percentile_cont(0.05) WITHIN GROUP (ORDER BY weight)"
+        );
+        assert_eq!(weigh(&Weight::Count), "CAST(COUNT(*) AS DOUBLE)");
+        assert_eq!(weigh(&Weight::Sum("x".into())), "SUM(weight)");
+        assert_eq!(weigh(&Weight::Max("x".into())), "MAX(weight)");
     }
 }

@@ -62,6 +62,35 @@ fn matrix(data: &Path, period: &str, fuse: bool) -> KpiMatrix {
         .unwrap()
 }
 
+/// Asserts that `a` and `b` hold the same departments and KPIs with the same values,
+/// numerators, denominators and sample sizes, to the last bit; returns how many.
+fn same_to_the_bit(a: &KpiMatrix, b: &KpiMatrix, what: &str) -> usize {
+    assert_eq!(a.period, b.period, "{what}");
+    assert_eq!(a.values.len(), b.values.len(), "{what}");
+    let bits = |v: Option<f64>| v.map(f64::to_bits);
+    for (f, a) in a.values.iter().zip(&b.values) {
+        assert_eq!((&f.department_id, &f.kpi), (&a.department_id, &a.kpi));
+        assert_eq!(
+            (
+                bits(f.value),
+                bits(f.numerator),
+                bits(f.denominator),
+                f.sample_size
+            ),
+            (
+                bits(a.value),
+                bits(a.numerator),
+                bits(a.denominator),
+                a.sample_size
+            ),
+            "{what} {} {}",
+            f.kpi,
+            f.department_id
+        );
+    }
+    a.values.len()
+}
+
 /// Every value, numerator, denominator and sample size of every KPI and department,
 /// fused and alone, on fixtures/tiny, the demo's quarters and generated data.
 #[test]
@@ -87,30 +116,8 @@ fn fused_kpis_give_every_value_of_the_kpis_alone_to_the_last_bit() {
     ] {
         for period in periods {
             let (fused, alone) = (matrix(&data, period, true), matrix(&data, period, false));
-            assert_eq!(fused.values.len(), alone.values.len());
-            for (f, a) in fused.values.iter().zip(&alone.values) {
-                let bits = |v: Option<f64>| v.map(f64::to_bits);
-                assert_eq!((&f.department_id, &f.kpi), (&a.department_id, &a.kpi));
-                assert_eq!(
-                    (
-                        bits(f.value),
-                        bits(f.numerator),
-                        bits(f.denominator),
-                        f.sample_size
-                    ),
-                    (
-                        bits(a.value),
-                        bits(a.numerator),
-                        bits(a.denominator),
-                        a.sample_size
-                    ),
-                    "{} {period} {} {}",
-                    data.display(),
-                    f.kpi,
-                    f.department_id
-                );
-                compared += 1;
-            }
+            let what = format!("{} {period}", data.display());
+            compared += same_to_the_bit(&fused, &alone, &what);
         }
     }
     assert!(compared > 5_000, "{compared}");
@@ -148,4 +155,101 @@ async fn a_broken_kpi_of_a_fused_statement_fails_under_its_own_name() {
         matches!(&err, appraise_kpi::Error::Query { kpi, .. } if kpi == "broken"),
         "{err}"
     );
+}
+
+/// The built-in KPIs computed for every period of a trend at once: those of the fused
+/// shape over the exchanges and the services (providers_used too, alone in its group).
+#[test]
+fn the_built_in_kpis_of_the_exchanges_and_services_run_for_every_period_at_once() {
+    let kpis = load_library(&root().join("queries/kpis")).unwrap();
+    let (together, _) = appraise_kpi::fuse::period_units(&kpis);
+    let mut got: Vec<Vec<&str>> = together
+        .iter()
+        .map(|u| u.members().iter().map(|&i| kpis[i].id.as_str()).collect())
+        .collect();
+    got.sort();
+    let want: Vec<Vec<&str>> = FUSED[1..].iter().map(|g| g.to_vec()).collect();
+    assert_eq!(got, want);
+}
+
+/// A trend's matrices computed in one pass (the period and the earlier ones it does not
+/// have kept) are, bit for bit, each period's own run with every KPI alone; on the demo
+/// and on generated data, cold and with one earlier period kept.
+#[test]
+fn a_trend_in_one_pass_gives_every_period_s_own_values_to_the_last_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = tmp.path().join("generated");
+    appraise_gen::generate(&appraise_gen::GenerateOptions {
+        seed: 5,
+        departments: 30,
+        exchanges: 30_000,
+        out: generated.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let kpis = load_library(&root().join("queries/kpis")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut compared = 0;
+    for data in [root().join("fixtures/demo"), generated] {
+        // Into a warehouse, so that the KPI cache keeps matrices.
+        let wh = tmp.path().join(format!("wh-{compared}"));
+        appraise_data::warehouse::ingest(&data, &wh, &Default::default()).unwrap();
+        let stored = appraise_data::load_dir(&wh, &Default::default()).unwrap();
+        let calendar = || Calendar::from_dir(&root().join("queries/calendars")).unwrap();
+        let current: Period = "2026Q3".parse().unwrap();
+        let earlier: Vec<Period> = ["2026Q2", "2026Q1", "2025Q4"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let alone = Engine::new(
+            &stored,
+            calendar(),
+            &EngineOptions {
+                fuse: false,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let own: Vec<KpiMatrix> = std::iter::once(&current)
+            .chain(&earlier)
+            .map(|p| rt.block_on(alone.run(p, &kpis)).unwrap())
+            .collect();
+        let cache = tmp.path().join(format!("cache-{compared}"));
+        let options = EngineOptions {
+            kpi_cache: Some(cache.clone()),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::new(&stored, calendar(), &options).unwrap();
+        // Two earlier periods first (three periods in one pass, all kept); then the
+        // trend of three: the period and 2025Q4 computed in one pass, 2026Q2 and 2026Q1
+        // kept.
+        let first = rt
+            .block_on(engine.trend(&current, &earlier[..2], &kpis))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            3,
+            "every matrix kept"
+        );
+        let then = rt
+            .block_on(engine.trend(&current, &earlier, &kpis))
+            .unwrap();
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 4);
+        assert_eq!(first.earlier.len(), 2);
+        for (m, o) in std::iter::once(&first.current)
+            .chain(&first.earlier)
+            .zip(&own)
+        {
+            compared += same_to_the_bit(m, o, &data.display().to_string());
+        }
+        for trend in [then] {
+            assert!(trend.cut.is_none());
+            assert_eq!(trend.earlier.len(), 3);
+            let all = std::iter::once(&trend.current).chain(&trend.earlier);
+            for (m, o) in all.zip(&own) {
+                compared += same_to_the_bit(m, o, &data.display().to_string());
+            }
+        }
+    }
+    assert!(compared > 5_000, "{compared}");
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use appraise_data::{Dataset, LoadOptions, load_dir, warehouse};
-use appraise_kpi::{Calendar, Engine, EngineOptions, KpiMatrix, Period, load_library};
+use appraise_kpi::{Calendar, Engine, EngineOptions, KpiDef, KpiMatrix, Period, load_library};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::ipc::writer::FileWriter;
@@ -194,6 +194,14 @@ fn cache_file(dir: &Path) -> PathBuf {
     files[0].clone()
 }
 
+/// 2026Q3's matrix as an earlier period of 2026Q2's trend: kept, or computed.
+async fn q3_in_q2_s_trend(engine: &Engine, kpis: &[KpiDef]) -> KpiMatrix {
+    let (q2, q3): (Period, Period) = ("2026Q2".parse().unwrap(), "2026Q3".parse().unwrap());
+    let mut t = engine.trend(&q2, &[q3], kpis).await.unwrap();
+    assert!(t.cut.is_none());
+    t.earlier.remove(0)
+}
+
 #[tokio::test]
 async fn a_kept_matrix_is_reused_until_the_period_s_files_change() {
     let (wh, stored) = demo_warehouse();
@@ -208,22 +216,19 @@ async fn a_kept_matrix_is_reused_until_the_period_s_files_change() {
     let engine = Engine::new(&stored, calendar(), &opts).unwrap();
     let fresh = engine.run(&q3, &kpis).await.unwrap();
 
-    // What run_cached returns is the kept file: a doctored copy comes back as doctored.
+    // What the trend takes is the kept file: a doctored copy comes back as doctored.
     let mut doctored = fresh.clone();
     doctored.values[0].value = Some(-1.0);
     let file = cache_file(&cache);
     write_matrix(&file, &doctored);
-    let kept = engine.run_cached(&q3, &kpis).await.unwrap();
+    let kept = q3_in_q2_s_trend(&engine, &kpis).await;
     assert_eq!(kept.values, doctored.values);
     // `run` always computes.
     assert_eq!(engine.run(&q3, &kpis).await.unwrap().values, fresh.values);
 
     // A kept file that does not read is computed afresh.
     std::fs::write(&file, b"not arrow").unwrap();
-    assert_eq!(
-        engine.run_cached(&q3, &kpis).await.unwrap().values,
-        fresh.values
-    );
+    assert_eq!(q3_in_q2_s_trend(&engine, &kpis).await.values, fresh.values);
     write_matrix(&file, &doctored);
 
     // New rows in files that reach the period (April's exchanges: the files read for
@@ -253,7 +258,7 @@ async fn a_kept_matrix_is_reused_until_the_period_s_files_change() {
     assert!(done.written["exchanges"] > 0);
     let reopened = load_dir(wh.path(), &LoadOptions::default()).unwrap();
     let engine = Engine::new(&reopened, calendar(), &opts).unwrap();
-    let after = engine.run_cached(&q3, &kpis).await.unwrap();
+    let after = q3_in_q2_s_trend(&engine, &kpis).await;
     assert_eq!(after.values, engine.run(&q3, &kpis).await.unwrap().values);
     assert_ne!(after.values[0].value, Some(-1.0));
 }
