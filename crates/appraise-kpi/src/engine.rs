@@ -602,49 +602,65 @@ impl Engine {
             self.check_calendar(first).await?;
         }
         let (by_period, others) = crate::fuse::period_units(kpis);
-        let labels: Vec<String> = periods.iter().map(Period::label).collect();
         self.scope_periods(periods)?;
-        let mut results = vec![vec![HashMap::new(); kpis.len()]; periods.len()];
-        // A statement over every period that fails runs its KPIs alone, period by period.
-        let mut alone = Vec::new();
-        let t = std::time::Instant::now();
-        let done = futures::future::join_all(by_period.iter().map(|u| async move {
-            let crate::fuse::Unit::Fused { sql, .. } = u else {
-                return None;
+        // The statements over every period planned first: they read `__<table>_periods`
+        // alone, which the scoping of each period below leaves as it is.
+        let mut planned = Vec::with_capacity(by_period.len());
+        for unit in &by_period {
+            let crate::fuse::Unit::Fused { sql, .. } = unit else {
+                continue;
             };
-            let batches = self
-                .ctx
-                .sql_with_options(sql, read_only_options())
-                .await
-                .ok()?;
-            batches.collect().await.ok()
-        }))
-        .await;
-        for (unit, batches) in by_period.iter().zip(done) {
+            let df = self.ctx.sql_with_options(sql, read_only_options()).await;
+            planned.push((unit, df.ok()));
+        }
+        // They run beside the other KPIs, period by period, so that short queries fill
+        // the cores the long ones leave.
+        let t = std::time::Instant::now();
+        let together = futures::future::join_all(planned.into_iter().map(|(unit, df)| async move {
+            let batches = match df {
+                Some(df) => df.collect().await.ok(),
+                None => None,
+            };
+            (unit, batches)
+        }));
+        let one_by_one = async {
+            let mut results = vec![vec![HashMap::new(); kpis.len()]; periods.len()];
+            for (p, results) in periods.iter().zip(results.iter_mut()) {
+                self.scope(Some(p))?;
+                self.run_units(kpis, &others, results).await?;
+            }
+            Ok::<_, Error>(results)
+        };
+        let (done, results) = futures::future::join(together, one_by_one).await;
+        let mut results = results?;
+        tracing::debug!(
+            periods = periods.len(),
+            seconds = t.elapsed().as_secs_f64(),
+            "KPIs of every period computed"
+        );
+        // A statement over every period that failed: its KPIs alone, period by period.
+        let mut alone = Vec::new();
+        for (unit, batches) in done {
             let Some(batches) = batches else {
                 alone.extend(unit.members().into_iter().map(crate::fuse::Unit::Alone));
                 continue;
             };
             for (m, i) in unit.members().into_iter().enumerate() {
-                for (n, label) in labels.iter().enumerate() {
-                    let own = crate::fuse::member_rows(&batches, m, Some(label))?;
+                for (n, results) in (0..).zip(results.iter_mut()) {
+                    let own = crate::fuse::member_rows(&batches, m, Some(n))?;
                     if let Some(b) = own.first() {
                         check_result_schema(&kpis[i], &b.schema())?;
                     }
-                    results[n][i] = self.rows(&kpis[i], &own)?;
+                    results[i] = self.rows(&kpis[i], &own)?;
                 }
             }
         }
-        tracing::debug!(
-            periods = labels.join(","),
-            seconds = t.elapsed().as_secs_f64(),
-            "KPIs of every period computed"
-        );
-        let others: Vec<crate::fuse::Unit> = others.into_iter().chain(alone).collect();
         let mut out = Vec::with_capacity(periods.len());
         for (p, mut results) in periods.iter().zip(results) {
-            self.scope(Some(p))?;
-            self.run_units(kpis, &others, &mut results).await?;
+            if !alone.is_empty() {
+                self.scope(Some(p))?;
+                self.run_units(kpis, &alone, &mut results).await?;
+            }
             out.push(self.keep(p, kpis, self.matrix(p, kpis, results)));
         }
         Ok(out)
@@ -660,11 +676,11 @@ impl Engine {
 
     /// Registers `__<table>_periods` for each table of [`crate::fuse::BY_PERIOD`]: its
     /// rows in any of `periods`, as [`Engine::scope`] scopes them to one, with the
-    /// period's label as `__p`.
+    /// period's position in `periods` as `__p` (an integer: a cheaper key than a label).
     fn scope_periods(&self, periods: &[Period]) -> Result<(), Error> {
-        let spans: Vec<(String, i64, i64)> = periods
-            .iter()
-            .map(|p| (p.label(), p.start_us(self.tz), p.end_us(self.tz)))
+        let spans: Vec<(i32, i64, i64)> = (0..)
+            .zip(periods)
+            .map(|(n, p)| (n, p.start_us(self.tz), p.end_us(self.tz)))
             .collect();
         let within =
             |c: &str, start: i64, end: i64| col(c).gt_eq(utc(start)).and(col(c).lt(utc(end)));

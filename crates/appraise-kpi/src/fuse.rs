@@ -377,15 +377,15 @@ fn count_star(predicate: Option<Expr>) -> Function {
 
 /// Member `m`'s rows of a fused statement's result: its columns under their own names,
 /// the groups that hold a row of its own; of a statement over several periods, those of
-/// `period` (its label).
+/// the `period`th.
 pub(crate) fn member_rows(
     batches: &[datafusion::arrow::array::RecordBatch],
     m: usize,
-    period: Option<&str>,
+    period: Option<i32>,
 ) -> Result<Vec<datafusion::arrow::array::RecordBatch>, crate::Error> {
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::array::{Int32Array, Int64Array, RecordBatch};
     use datafusion::arrow::compute::kernels::boolean::and;
     use datafusion::arrow::compute::kernels::cmp::{eq, gt};
     use datafusion::arrow::compute::{cast, filter_record_batch};
@@ -406,10 +406,10 @@ pub(crate) fn member_rows(
         let own = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
         let n = b.column_by_name(&count).ok_or_else(|| missing(&count))?;
         let mut kept = gt(n, &Int64Array::new_scalar(0))?;
-        if let Some(label) = period {
+        if let Some(n) = period {
             let p = b.column_by_name("__p").ok_or_else(|| missing("__p"))?;
-            let p = cast(p, &DataType::Utf8)?;
-            kept = and(&kept, &eq(&p, &StringArray::new_scalar(label))?)?;
+            let p = cast(p, &DataType::Int32)?;
+            kept = and(&kept, &eq(&p, &Int32Array::new_scalar(n))?)?;
         }
         out.push(filter_record_batch(&own, &kept)?);
     }
