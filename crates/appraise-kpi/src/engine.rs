@@ -120,8 +120,10 @@ impl Engine {
             .with_default_features()
             .build();
         let ctx = crate::cluster::context(state, opts.cluster.as_deref())?;
-        // appraise's exact percentile in place of DataFusion's of that name.
-        ctx.register_udaf(crate::percentile::percentile_cont());
+        // appraise's own aggregates in place of DataFusion's of those names.
+        for f in crate::aggregates() {
+            ctx.register_udaf(f);
+        }
         let mut tables = BTreeMap::new();
         let mut local = LocalDates::new(opts.timezone);
         for t in &data.tables {
@@ -616,13 +618,14 @@ impl Engine {
         // They run beside the other KPIs, period by period, so that short queries fill
         // the cores the long ones leave.
         let t = std::time::Instant::now();
-        let together = futures::future::join_all(planned.into_iter().map(|(unit, df)| async move {
-            let batches = match df {
-                Some(df) => df.collect().await.ok(),
-                None => None,
-            };
-            (unit, batches)
-        }));
+        let together =
+            futures::future::join_all(planned.into_iter().map(|(unit, df)| async move {
+                let batches = match df {
+                    Some(df) => df.collect().await.ok(),
+                    None => None,
+                };
+                (unit, batches)
+            }));
         let one_by_one = async {
             let mut results = vec![vec![HashMap::new(); kpis.len()]; periods.len()];
             for (p, results) in periods.iter().zip(results.iter_mut()) {

@@ -61,3 +61,9 @@ pub use error::Error;
 pub use evidence::{Evidence, Item, ItemSpec, Items, Weight, attach as attach_evidence};
 pub use matrix::{KpiMatrix, KpiValue};
 pub use period::{Period, PeriodKind};
+
+/// appraise's own aggregate functions, in place of DataFusion's of the same names on
+/// every session, scheduler and executor: the exact `percentile_cont` ([`percentile`]).
+pub fn aggregates() -> Vec<datafusion::logical_expr::AggregateUDF> {
+    vec![percentile::percentile_cont()]
+}

@@ -146,29 +146,31 @@ pub struct ExecutorSettings {
 }
 
 /// A scheduler's sessions: Ballista's, with appraise's own functions
-/// ([`crate::percentile`]).
+/// ([`crate::aggregates`]).
 #[cfg(feature = "cluster")]
 pub(crate) fn session_builder() -> ballista_scheduler::scheduler_server::SessionBuilder {
     std::sync::Arc::new(|config| {
         use datafusion::execution::FunctionRegistry;
         let mut state = ballista_core::utils::default_session_builder(config)?;
-        state.register_udaf(std::sync::Arc::new(crate::percentile::percentile_cont()))?;
+        for f in crate::aggregates() {
+            state.register_udaf(std::sync::Arc::new(f))?;
+        }
         Ok(state)
     })
 }
 
 /// Ballista's functions with appraise's own in place of those of the same name
-/// ([`crate::percentile`]).
+/// ([`crate::aggregates`]).
 #[cfg(feature = "cluster")]
 pub(crate) fn functions() -> ballista_core::registry::BallistaFunctionRegistry {
     let mut registry = ballista_core::registry::BallistaFunctionRegistry::default();
-    let percentile = std::sync::Arc::new(crate::percentile::percentile_cont());
-    for name in
-        std::iter::once(percentile.name()).chain(percentile.aliases().iter().map(String::as_str))
-    {
-        registry
-            .aggregate_functions
-            .insert(name.to_string(), percentile.clone());
+    for f in crate::aggregates() {
+        let f = std::sync::Arc::new(f);
+        for name in std::iter::once(f.name()).chain(f.aliases().iter().map(String::as_str)) {
+            registry
+                .aggregate_functions
+                .insert(name.to_string(), f.clone());
+        }
     }
     registry
 }
