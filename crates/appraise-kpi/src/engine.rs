@@ -705,12 +705,9 @@ impl Engine {
                 .map(|(_, s, e)| within(column, *s, *e))
                 .reduce(Expr::or)
                 .unwrap_or(lit(false));
-            let mut label = when(
-                within(column, spans[0].1, spans[0].2),
-                lit(spans[0].0.clone()),
-            );
+            let mut label = when(within(column, spans[0].1, spans[0].2), lit(spans[0].0));
             for (l, s, e) in &spans[1..] {
-                label = label.when(within(column, *s, *e), lit(l.clone()));
+                label = label.when(within(column, *s, *e), lit(*l));
             }
             let df = df.filter(any)?.with_column("__p", label.end()?)?;
             self.register(&format!("__{name}_periods"), df.into_view())?;

@@ -301,6 +301,9 @@ fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
         outer.insert(0, quoted("__p".into()).to_string());
     }
     let mut predicates: Vec<Option<&Expr>> = Vec::new();
+    // Percentiles of the same values under the same filter, taken by two KPIs or more:
+    // gathered once, by one `appraise_percentiles` ([`crate::percentile`]).
+    let mut shared = Percentiles::of(shapes);
     for (m, s) in shapes.iter().enumerate() {
         predicates.push(s.predicate.as_ref());
         let count = Expr::Function(count_star(s.predicate.clone()));
@@ -310,6 +313,12 @@ fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
         for (expr, alias) in &s.items {
             let mut expr = expr.clone();
             let _ = visit_expressions_mut(&mut expr, |x| {
+                if let Expr::Function(f) = x
+                    && let Some(taken) = shared.take(f, s.predicate.as_ref())
+                {
+                    *x = taken;
+                    return std::ops::ControlFlow::<()>::Continue(());
+                }
                 match x {
                     Expr::Function(f)
                         if AGGREGATES.contains(&f.name.to_string().to_lowercase().as_str()) =>
@@ -331,6 +340,7 @@ fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
             outer.push(format!("{expr} AS {}", quoted(format!("__{m}_{alias}"))));
         }
     }
+    inner.extend(shared.columns());
     let filter = if predicates.iter().all(Option::is_some) {
         let any: Vec<String> = predicates
             .iter()
@@ -355,6 +365,116 @@ fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
         outer.join(", "),
         inner.join(", "),
     )
+}
+
+/// The percentiles of a fused statement that share their values and filter: each set
+/// (the ordered expression and the filter, as written) with its fractions as taken.
+struct Percentiles {
+    sets: Vec<Set>,
+}
+
+/// Percentiles of one set of values.
+struct Set {
+    /// The value and the filter, as written.
+    key: String,
+    /// How many calls take it.
+    calls: usize,
+    /// The fractions taken so far, as written.
+    fractions: Vec<String>,
+    /// The value.
+    value: Expr,
+    /// The filter.
+    predicate: Option<Expr>,
+}
+
+impl Percentiles {
+    /// The sets of `shapes`' percentile calls (ascending, one fraction).
+    fn of(shapes: &[&Shape]) -> Percentiles {
+        let mut p = Percentiles { sets: Vec::new() };
+        for s in shapes {
+            for (expr, _) in &s.items {
+                let mut expr = expr.clone();
+                let _ = visit_expressions_mut(&mut expr, |x| {
+                    if let Expr::Function(f) = x
+                        && let Some((key, value, _)) = percentile_call(f, s.predicate.as_ref())
+                    {
+                        match p.sets.iter_mut().find(|set| set.key == key) {
+                            Some(set) => set.calls += 1,
+                            None => p.sets.push(Set {
+                                key,
+                                calls: 1,
+                                fractions: Vec::new(),
+                                value,
+                                predicate: s.predicate.clone(),
+                            }),
+                        }
+                    }
+                    std::ops::ControlFlow::<()>::Continue(())
+                });
+            }
+        }
+        p.sets.retain(|set| set.calls > 1);
+        p
+    }
+
+    /// `f` as its place in a shared set's list (`"__q<n>"[k]`), if it is in one.
+    fn take(&mut self, f: &Function, predicate: Option<&Expr>) -> Option<Expr> {
+        let (key, _, fraction) = percentile_call(f, predicate)?;
+        let n = self.sets.iter().position(|set| set.key == key)?;
+        let fractions = &mut self.sets[n].fractions;
+        fractions.push(fraction);
+        let text = format!("\"__q{n}\"[{}]", fractions.len());
+        Parser::new(&GenericDialect {})
+            .try_with_sql(&text)
+            .and_then(|mut p| p.parse_expr())
+            .ok()
+    }
+
+    /// The inner columns that gather each set.
+    fn columns(&self) -> Vec<String> {
+        self.sets
+            .iter()
+            .enumerate()
+            .map(|(n, set)| {
+                let (fractions, value) = (&set.fractions, &set.value);
+                let filter = set
+                    .predicate
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" FILTER (WHERE {p})"));
+                format!(
+                    "appraise_percentiles({value}, {}){filter} AS \"__q{n}\"",
+                    fractions.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+/// A call `percentile_cont(<fraction>) WITHIN GROUP (ORDER BY <value> [ASC])` (or
+/// `quantile_cont`): its set's key (the value and the filter), the value, the fraction.
+fn percentile_call(f: &Function, predicate: Option<&Expr>) -> Option<(String, Expr, String)> {
+    let name = f.name.to_string().to_lowercase();
+    if name != "percentile_cont" && name != "quantile_cont" {
+        return None;
+    }
+    let [order] = f.within_group.as_slice() else {
+        return None;
+    };
+    if order.options.asc == Some(false) {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(fraction))] = list.args.as_slice() else {
+        return None;
+    };
+    let value = order.expr.clone();
+    let key = format!(
+        "{value} | {}",
+        predicate.map_or(String::new(), ToString::to_string)
+    );
+    Some((key, value, fraction.to_string()))
 }
 
 /// `COUNT(*)`, filtered by `predicate` if any.

@@ -63,7 +63,8 @@ pub use matrix::{KpiMatrix, KpiValue};
 pub use period::{Period, PeriodKind};
 
 /// appraise's own aggregate functions, in place of DataFusion's of the same names on
-/// every session, scheduler and executor: the exact `percentile_cont` ([`percentile`]).
+/// every session, scheduler and executor: the exact `percentile_cont` and
+/// `appraise_percentiles` ([`percentile`]).
 pub fn aggregates() -> Vec<datafusion::logical_expr::AggregateUDF> {
-    vec![percentile::percentile_cont()]
+    vec![percentile::percentile_cont(), percentile::percentiles()]
 }

@@ -15,6 +15,11 @@
 //! It keeps a group's values in memory (8 bytes each), counted against the engine's
 //! memory limit, which stops a query that would exceed it with an error; it does not
 //! spill to disk.
+//!
+//! `appraise_percentiles(x, p1, p2, …)` is the same over one set of values for several
+//! fractions at once, as a list (`[1]` the first): what a fused statement uses where
+//! several KPIs take percentiles of the same values ([`crate::fuse`]), so that they are
+//! gathered and held once. Each is the value `percentile_cont(pᵢ)` gives.
 
 use std::sync::Arc;
 
@@ -93,26 +98,32 @@ impl PercentileCont {
     }
 }
 
-/// The fraction of a call: a literal between 0 and 1; `1 − p` under `DESC`.
-fn fraction(args: &AccumulatorArgs) -> Result<f64> {
+/// The fractions of a call, its arguments after the first: literals between 0 and 1;
+/// `1 − p` under `DESC`.
+fn fractions(args: &AccumulatorArgs) -> Result<Vec<f64>> {
     // A literal evaluates without rows; a column does not.
     let empty = datafusion::arrow::record_batch::RecordBatch::new_empty(Arc::new(
         datafusion::arrow::datatypes::Schema::empty(),
     ));
-    let literal = match args.exprs.get(1).map(|e| e.evaluate(&empty)) {
-        Some(Ok(datafusion::logical_expr::ColumnarValue::Scalar(s))) => Some(s),
-        _ => None,
-    };
-    let p = match literal {
-        Some(ScalarValue::Float64(Some(p))) => p,
-        Some(ScalarValue::Float32(Some(p))) => f64::from(p),
-        _ => return plan_err!("percentile_cont: the percentile must be a literal number"),
-    };
-    if !(0.0..=1.0).contains(&p) {
-        return plan_err!("percentile_cont: the percentile {p} is not between 0 and 1");
-    }
     let descending = args.order_bys.first().is_some_and(|s| s.options.descending);
-    Ok(if descending { 1.0 - p } else { p })
+    let mut out = Vec::new();
+    for e in args.exprs.iter().skip(1) {
+        let p = match e.evaluate(&empty) {
+            Ok(datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Float64(Some(p)))) => p,
+            Ok(datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Float32(Some(p)))) => {
+                f64::from(p)
+            }
+            _ => return plan_err!("percentile_cont: the percentile must be a literal number"),
+        };
+        if !(0.0..=1.0).contains(&p) {
+            return plan_err!("percentile_cont: the percentile {p} is not between 0 and 1");
+        }
+        out.push(if descending { 1.0 - p } else { p });
+    }
+    if out.is_empty() {
+        return plan_err!("percentile_cont: no percentile given");
+    }
+    Ok(out)
 }
 
 impl AggregateUDFImpl for PercentileCont {
@@ -144,7 +155,8 @@ impl AggregateUDFImpl for PercentileCont {
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(One {
             values: Vec::new(),
-            fraction: fraction(&args)?,
+            fractions: fractions(&args)?,
+            list: false,
         }))
     }
 
@@ -158,7 +170,8 @@ impl AggregateUDFImpl for PercentileCont {
     ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::new(Groups {
             groups: Vec::new(),
-            fraction: fraction(&args)?,
+            fractions: fractions(&args)?,
+            list: false,
             bytes: 0,
         }))
     }
@@ -166,6 +179,88 @@ impl AggregateUDFImpl for PercentileCont {
     fn supports_within_group_clause(&self) -> bool {
         true
     }
+}
+
+/// `appraise_percentiles`, ready to register ([module docs](self)).
+pub fn percentiles() -> AggregateUDF {
+    AggregateUDF::from(Percentiles {
+        signature: Signature::user_defined(Volatility::Immutable),
+    })
+}
+
+/// Several exact percentiles of the same values, as a list ([module docs](self)).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Percentiles {
+    signature: Signature,
+}
+
+/// The list type of `appraise_percentiles`' result.
+fn fractions_list() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
+}
+
+impl AggregateUDFImpl for Percentiles {
+    fn name(&self) -> &str {
+        "appraise_percentiles"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if arg_types.len() < 2 || !arg_types.iter().all(DataType::is_numeric) {
+            return plan_err!("appraise_percentiles: a number, then one or more fractions");
+        }
+        Ok(vec![DataType::Float64; arg_types.len()])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(fractions_list())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        PercentileCont::new().state_fields(args)
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(One {
+            values: Vec::new(),
+            fractions: fractions(&args)?,
+            list: true,
+        }))
+    }
+
+    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(Groups {
+            groups: Vec::new(),
+            fractions: fractions(&args)?,
+            list: true,
+            bytes: 0,
+        }))
+    }
+}
+
+/// The result of values `v` (reordered) for `fractions`: the one percentile, or with
+/// `list` the list of them.
+fn result_of(v: &mut [f64], fractions: &[f64], list: bool) -> ScalarValue {
+    if !list {
+        return ScalarValue::Float64(exact(v, fractions[0]));
+    }
+    let each: Float64Array = fractions.iter().map(|&f| exact(v, f)).collect();
+    ScalarValue::List(Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        OffsetBuffer::from_lengths([each.len()]),
+        Arc::new(each),
+        None,
+    )))
 }
 
 /// The values of a list state, flattened, with each row's range.
@@ -197,7 +292,9 @@ fn as_list(groups: Vec<Vec<f64>>) -> ArrayRef {
 #[derive(Debug)]
 struct One {
     values: Vec<f64>,
-    fraction: f64,
+    fractions: Vec<f64>,
+    /// A list of the percentiles (`appraise_percentiles`), or the one.
+    list: bool,
 }
 
 impl Accumulator for One {
@@ -223,7 +320,7 @@ impl Accumulator for One {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(exact(&mut self.values, self.fraction)))
+        Ok(result_of(&mut self.values, &self.fractions, self.list))
     }
 
     fn size(&self) -> usize {
@@ -235,7 +332,9 @@ impl Accumulator for One {
 #[derive(Debug)]
 struct Groups {
     groups: Vec<Vec<f64>>,
-    fraction: f64,
+    fractions: Vec<f64>,
+    /// A list of the percentiles (`appraise_percentiles`), or the one.
+    list: bool,
     /// Bytes held by the groups' values.
     bytes: usize,
 }
@@ -297,13 +396,21 @@ impl GroupsAccumulator for Groups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let fraction = self.fraction;
-        let values: Float64Array = self
+        let (fractions, list) = (self.fractions.clone(), self.list);
+        let results: Vec<ScalarValue> = self
             .take(emit_to)
             .iter_mut()
-            .map(|g| exact(g, fraction))
+            .map(|g| result_of(g, &fractions, list))
             .collect();
-        Ok(Arc::new(values))
+        let data_type = if list {
+            fractions_list()
+        } else {
+            DataType::Float64
+        };
+        if results.is_empty() {
+            return Ok(datafusion::arrow::array::new_empty_array(&data_type));
+        }
+        ScalarValue::iter_to_array(results)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {

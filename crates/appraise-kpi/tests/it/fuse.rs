@@ -253,3 +253,31 @@ fn a_trend_in_one_pass_gives_every_period_s_own_values_to_the_last_bit() {
     }
     assert!(compared > 5_000, "{compared}");
 }
+
+/// The 50th and 90th percentile of the exchanges' response times are taken from one
+/// gathering of the values (`appraise_percentiles`), not two.
+#[test]
+fn percentiles_of_the_same_values_are_gathered_once() {
+    let kpis = load_library(&root().join("queries/kpis")).unwrap();
+    let exchanges = units(&kpis)
+        .into_iter()
+        .find_map(|u| match u {
+            Unit::Fused { sql, members }
+                if members.iter().any(|&i| kpis[i].id == "response_p90_ms") =>
+            {
+                Some(sql)
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        exchanges.matches("appraise_percentiles(").count(),
+        1,
+        "{exchanges}"
+    );
+    assert!(
+        exchanges.contains(", 0.5, 0.9) FILTER (WHERE"),
+        "{exchanges}"
+    );
+    assert!(!exchanges.contains("percentile_cont("), "{exchanges}");
+}
