@@ -10,8 +10,8 @@ cargo build --release --workspace --no-default-features >&2
 bin=target/release/appraise
 
 # measured RUNS SCRATCH CMD...: runs CMD RUNS times and prints "<median seconds> <peak
-# MiB>". Each run's standard output goes to SCRATCH/stdout; a function `before_run`, if
-# defined, is called before each run.
+# MiB>". Each run's standard output goes to SCRATCH/stdout; functions `before_run` and
+# `after_run`, if defined, are called before and after each run.
 measured() {
   local runs=$1 scratch=$2
   shift 2
@@ -20,8 +20,14 @@ measured() {
     if declare -F before_run >/dev/null; then before_run; fi
     /usr/bin/time -f "%e %M" -o "$scratch/time.txt" "$@" >"$scratch/stdout" 2>/dev/null
     read -r secs kib <"$scratch/time.txt"
+    if declare -F after_run >/dev/null; then after_run; fi
     times+=("$secs")
     [ "$kib" -gt "$peak" ] && peak=$kib
   done
-  echo "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p") $((peak / 1024))"
+  echo "$(median "${times[@]}") $((peak / 1024))"
+}
+
+# median VALUES...: the middle one (the lower middle of an even count).
+median() {
+  printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"
 }

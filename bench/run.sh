@@ -22,7 +22,11 @@
 #   run       `appraise run` end to end (KPIs for Q3 and the three quarters before it,
 #             scoring with 1,000 Monte Carlo runs, the whole report), cold (the
 #             warehouse's KPI cache emptied before each run: four quarters computed)
-#             and warm (the earlier quarters' matrices kept: one quarter computed)
+#             and warm (the earlier quarters' matrices kept: one quarter computed); the
+#             cold runs' KPI step (from their manifests) against DuckDB's hand-fused
+#             statement over the same four quarters grouped by quarter
+#             (bench/kpi_duckdb_quarters.py, bench/duckdb/fused_quarters.sql), values
+#             compared quarter by quarter
 # STEPS (default "ingest kpi run") picks steps; each replaces its own lines of
 # bench/results/N.tsv, the others stay. Then rebuilds the tables of bench/RESULTS.md from every
 # bench/results/*.tsv. DuckDB is the `duckdb` Python package, installed into
@@ -89,19 +93,21 @@ record ingest duckdb-dedup "$s" "$m"
 unset -f before_run
 fi
 
+# The 18 built-in KPIs the default scorecard scores (not the optional ones), as DuckDB's
+# baselines compute.
+kpis=$(grep -L '^-- optional: true' queries/kpis/*.sql | xargs -n1 basename | sed 's/\.sql$//' | paste -sd,)
+
 # The warehouse the queries read, ingested once.
 wh=$work/wh
 if [ ! -f "$wh/_warehouse.json" ]; then
   "$bin" ingest --from "$work/csv" --into "$wh" --rejects "$work/rejects" >/dev/null
 fi
 
+"$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --force --out "$work/calendar.csv"
+
 if has kpi; then
 echo "KPI stage ..." >&2
-"$bin" sql "SELECT * FROM calendar ORDER BY date" --data "$wh" --format csv --force --out "$work/calendar.csv"
 "$bin" sql "SELECT * FROM period" --period "$period" --data "$wh" --format csv --force --out "$work/period.csv"
-# The 18 built-in KPIs the default scorecard scores (not the optional ones), as DuckDB's
-# baselines compute.
-kpis=$(grep -L '^-- optional: true' queries/kpis/*.sql | xargs -n1 basename | sed 's/\.sql$//' | paste -sd,)
 read -r s m < <(measured "$runs" "$work" "$bin" kpi run --data "$wh" --period "$period" --kpi "$kpis" --format csv --force --out "$work/kpi-appraise.csv")
 record kpi appraise "$s" "$m"
 read -r s m < <(measured "$runs" "$work" "$py" bench/kpi_duckdb.py "$wh" queries/kpis "$work/calendar.csv" "$work/period.csv" "$tz" "$work/kpi-duckdb.csv")
@@ -132,9 +138,55 @@ fi
 if has run; then
 echo "run end to end ..." >&2
 before_run() { rm -rf "$wh/_cache"; }
+# Each cold run's KPI step (four quarters computed), from its manifest.
+: >"$work/kpi-steps.txt"
+after_run() {
+  python3 -c 'import json, sys
+print(dict(json.load(open(sys.argv[1]))["timings"])["kpis"])' "$work/report/manifest.json" >>"$work/kpi-steps.txt"
+}
 read -r s m < <(measured "$runs" "$work" "$bin" run --data "$wh" --period "$period" --out "$work/report")
 record run appraise-cold "$s" "$m"
-unset -f before_run
+record quarters appraise "$(median $(cat "$work/kpi-steps.txt"))" "$m"
+unset -f before_run after_run
+# DuckDB's hand-fused statement over the same four quarters, grouped by quarter
+# (bench/duckdb/fused_quarters.sql): the seconds of the statement the script prints
+# (from connecting to DuckDB to the last row; no Python start), median of $runs.
+# (The data's twelve months hold 2026Q3 and the three quarters before it, the run's
+# trend.)
+quarters="2025Q4 2026Q1 2026Q2 $period"
+rm -f "$work/periods.csv"
+for q in $quarters; do
+  "$bin" sql "SELECT * FROM period" --period "$q" --data "$wh" --format csv >"$work/period-$q.csv"
+  if [ -f "$work/periods.csv" ]; then tail -n +2 "$work/period-$q.csv" >>"$work/periods.csv"
+  else cp "$work/period-$q.csv" "$work/periods.csv"; fi
+done
+statement=()
+for _ in $(seq "$runs"); do
+  /usr/bin/time -f "%M" -o "$work/time.txt" "$py" bench/kpi_duckdb_quarters.py "$wh" "$work/calendar.csv" "$work/periods.csv" "$tz" "$work/kpi-quarters.csv" >"$work/stdout"
+  statement+=("$(cat "$work/stdout")")
+done
+record quarters duckdb-fused "$(median "${statement[@]}")" "$(( $(cat "$work/time.txt") / 1024 ))"
+# The same values as appraise's, quarter by quarter.
+for q in $quarters; do
+  "$bin" kpi run --data "$wh" --period "$q" --kpi "$kpis" --format csv --force --out "$work/kpi-$q.csv"
+done
+python3 - "$work" $quarters <<'EOF'
+import csv, math, sys
+work, quarters = sys.argv[1], sys.argv[2:]
+a = {}
+for q in quarters:
+    for r in csv.DictReader(open(f"{work}/kpi-{q}.csv")):
+        a[(q, r["kpi"], r["department_id"])] = r["value"]
+d = {(r["period"], r["kpi"], r["department_id"]): r["value"]
+     for r in csv.DictReader(open(f"{work}/kpi-quarters.csv"))}
+differ = [k for k, v in d.items()
+          if not (v == "" and a.get(k, "") == "")
+          and not math.isclose(float(v or "nan"), float(a.get(k) or "nan"), rel_tol=1e-9, abs_tol=1e-9)]
+print(f"KPI values of {len(quarters)} quarters compared: {len(d)}, differing: {len(differ)}", file=sys.stderr)
+for k in differ[:10]:
+    print(f"  {k}: appraise {a.get(k)!r}, DuckDB {d[k]!r}", file=sys.stderr)
+sys.exit(1 if differ or not d else 0)
+EOF
 # Where the cold run's time goes: the steps its manifest timed (the last cold run's).
 while IFS=$'\t' read -r name secs; do
   record runstep "$name" "$secs" ""
