@@ -515,7 +515,7 @@ impl Engine {
 
     /// The matrices of a trend: `current`'s, computed, and those of the `earlier`
     /// periods (most recent first), each kept from an earlier run where the cache has
-    /// it, the others computed with `current`'s in one pass ([`Engine::run_periods`]);
+    /// it, the others computed after `current`'s ([`Engine::run_periods`]);
     /// every computed matrix is kept in the cache. The trend stops at the first earlier
     /// period the working-day calendar does not cover (`cut`, with the year): no period
     /// before it can be scored either.
@@ -569,102 +569,28 @@ impl Engine {
         })
     }
 
-    /// Runs `kpis` for each of `periods` (the first's calendar checked here, the others'
-    /// by the caller), kept in the KPI cache. Where the periods are disjoint, the KPIs
-    /// of [`crate::fuse::period_units`] run once for all of them, grouped by period as
-    /// well as by department; the others one period at a time.
+    /// Runs `kpis` for each of `periods`, one period after another, each period's KPIs
+    /// at once (the first's calendar checked here, the others' by the caller), kept in
+    /// the KPI cache. (One pass over every period, grouped by period as well as by
+    /// department, was slower: the work is in the rows, which a pass does not share;
+    /// docs/kpis.md, "The periods of a trend".)
     async fn run_periods(
         &self,
         periods: &[Period],
         kpis: &[KpiDef],
     ) -> Result<Vec<KpiMatrix>, Error> {
-        let [first, rest @ ..] = periods else {
-            return Ok(Vec::new());
-        };
-        let together = self.fuse && !rest.is_empty() && disjoint(periods, self.tz);
-        if !together {
-            let mut out = Vec::with_capacity(periods.len());
-            for (n, p) in periods.iter().enumerate() {
-                // The first's calendar is checked by `run`; the others' were.
-                let m = if n == 0 {
-                    self.run(p, kpis).await?
-                } else {
-                    self.scope(Some(p))?;
-                    let mut results = vec![HashMap::new(); kpis.len()];
-                    self.run_units(kpis, &self.units(kpis), &mut results)
-                        .await?;
-                    self.keep(p, kpis, self.matrix(p, kpis, results))
-                };
-                out.push(m);
-            }
-            return Ok(out);
-        }
-        self.scope(Some(first))?;
-        if kpis.iter().any(KpiDef::uses_calendar) {
-            self.check_calendar(first).await?;
-        }
-        let (by_period, others) = crate::fuse::period_units(kpis);
-        self.scope_periods(periods)?;
-        // The statements over every period planned first: they read `__<table>_periods`
-        // alone, which the scoping of each period below leaves as it is.
-        let mut planned = Vec::with_capacity(by_period.len());
-        for unit in &by_period {
-            let crate::fuse::Unit::Fused { sql, .. } = unit else {
-                continue;
-            };
-            let df = self.ctx.sql_with_options(sql, read_only_options()).await;
-            planned.push((unit, df.ok()));
-        }
-        // They run beside the other KPIs, period by period, so that short queries fill
-        // the cores the long ones leave.
-        let t = std::time::Instant::now();
-        let together =
-            futures::future::join_all(planned.into_iter().map(|(unit, df)| async move {
-                let batches = match df {
-                    Some(df) => df.collect().await.ok(),
-                    None => None,
-                };
-                (unit, batches)
-            }));
-        let one_by_one = async {
-            let mut results = vec![vec![HashMap::new(); kpis.len()]; periods.len()];
-            for (p, results) in periods.iter().zip(results.iter_mut()) {
-                self.scope(Some(p))?;
-                self.run_units(kpis, &others, results).await?;
-            }
-            Ok::<_, Error>(results)
-        };
-        let (done, results) = futures::future::join(together, one_by_one).await;
-        let mut results = results?;
-        tracing::debug!(
-            periods = periods.len(),
-            seconds = t.elapsed().as_secs_f64(),
-            "KPIs of every period computed"
-        );
-        // A statement over every period that failed: its KPIs alone, period by period.
-        let mut alone = Vec::new();
-        for (unit, batches) in done {
-            let Some(batches) = batches else {
-                alone.extend(unit.members().into_iter().map(crate::fuse::Unit::Alone));
-                continue;
-            };
-            for (m, i) in unit.members().into_iter().enumerate() {
-                for (n, results) in (0..).zip(results.iter_mut()) {
-                    let own = crate::fuse::member_rows(&batches, m, Some(n))?;
-                    if let Some(b) = own.first() {
-                        check_result_schema(&kpis[i], &b.schema())?;
-                    }
-                    results[i] = self.rows(&kpis[i], &own)?;
-                }
-            }
-        }
         let mut out = Vec::with_capacity(periods.len());
-        for (p, mut results) in periods.iter().zip(results) {
-            if !alone.is_empty() {
+        for (n, p) in periods.iter().enumerate() {
+            let m = if n == 0 {
+                self.run(p, kpis).await?
+            } else {
                 self.scope(Some(p))?;
-                self.run_units(kpis, &alone, &mut results).await?;
-            }
-            out.push(self.keep(p, kpis, self.matrix(p, kpis, results)));
+                let mut results = vec![HashMap::new(); kpis.len()];
+                self.run_units(kpis, &self.units(kpis), &mut results)
+                    .await?;
+                self.keep(p, kpis, self.matrix(p, kpis, results))
+            };
+            out.push(m);
         }
         Ok(out)
     }
@@ -675,44 +601,6 @@ impl Engine {
             cache.put(&key, &matrix);
         }
         matrix
-    }
-
-    /// Registers `__<table>_periods` for each table of [`crate::fuse::BY_PERIOD`]: its
-    /// rows in any of `periods`, as [`Engine::scope`] scopes them to one, with the
-    /// period's position in `periods` as `__p` (an integer: a cheaper key than a label).
-    fn scope_periods(&self, periods: &[Period]) -> Result<(), Error> {
-        let spans: Vec<(i32, i64, i64)> = (0..)
-            .zip(periods)
-            .map(|(n, p)| (n, p.start_us(self.tz), p.end_us(self.tz)))
-            .collect();
-        let within =
-            |c: &str, start: i64, end: i64| col(c).gt_eq(utc(start)).and(col(c).lt(utc(end)));
-        let last_end = spans.iter().map(|s| s.2).max().unwrap_or(i64::MIN);
-        let overlapping = |f: &StoredFile| spans.iter().any(|(_, s, e)| f.overlaps(*s, *e));
-        let before_end = |f: &StoredFile| f.starts_before(last_end);
-        for (name, t, column) in [
-            ("exchanges", Table::Exchanges, "requested_at"),
-            ("services", Table::Services, "submitted_at"),
-            ("services_completed", Table::Services, "completed_at"),
-        ] {
-            let df = if name == "services_completed" {
-                self.table(t, before_end)?
-            } else {
-                self.table(t, overlapping)?
-            };
-            let any = spans
-                .iter()
-                .map(|(_, s, e)| within(column, *s, *e))
-                .reduce(Expr::or)
-                .unwrap_or(lit(false));
-            let mut label = when(within(column, spans[0].1, spans[0].2), lit(spans[0].0));
-            for (l, s, e) in &spans[1..] {
-                label = label.when(within(column, *s, *e), lit(*l));
-            }
-            let df = df.filter(any)?.with_column("__p", label.end()?)?;
-            self.register(&format!("__{name}_periods"), df.into_view())?;
-        }
-        Ok(())
     }
 
     /// The data tables a KPI reads (`services_completed` counts as `services`).
@@ -859,7 +747,7 @@ impl Engine {
         };
         for (m, &i) in members.iter().enumerate() {
             let kpi = &kpis[i];
-            let own = crate::fuse::member_rows(&batches, m, None)?;
+            let own = crate::fuse::member_rows(&batches, m)?;
             if let Some(b) = own.first() {
                 check_result_schema(kpi, &b.schema())?;
             }
@@ -984,16 +872,6 @@ pub struct Trend {
     /// The earlier period the working-day calendar does not cover, with the year it
     /// lacks: it and every period before it are left out.
     pub cut: Option<(Period, i32)>,
-}
-
-/// Whether no two of `periods` share an instant in `tz`.
-fn disjoint(periods: &[Period], tz: Tz) -> bool {
-    let mut spans: Vec<(i64, i64)> = periods
-        .iter()
-        .map(|p| (p.start_us(tz), p.end_us(tz)))
-        .collect();
-    spans.sort_unstable();
-    spans.windows(2).all(|w| w[0].1 <= w[1].0)
 }
 
 fn utc(v: i64) -> Expr {

@@ -91,50 +91,16 @@ impl Unit {
 /// more together), the others alone, in the order of their first KPI.
 pub fn units(kpis: &[KpiDef]) -> Vec<Unit> {
     let shapes: Vec<Option<Shape>> = kpis.iter().map(|k| shape(&k.sql)).collect();
-    let fused = fused_units(&shapes, |_| true, 2, false);
+    let fused = fused_units(&shapes);
     with_the_rest(kpis.len(), fused)
 }
 
-/// The tables a KPI may read for several periods at once: each is scoped to a period by
-/// a time column alone (its rows whose time lies in the period), so the rows of
-/// several disjoint periods are those of their union, each row in one period. (The
-/// share requests and the catalog are as of the period's end, so not these.)
-pub const BY_PERIOD: [&str; 3] = ["exchanges", "services", "services_completed"];
-
-/// The units of `kpis` for several periods at once: those of the fusable shape over
-/// a table of [`BY_PERIOD`], fused by table and key (one KPI alone too), each reading
-/// `__<table>_periods` (the table over every period, with its period as `__p`) and
-/// grouped by period and key; then the others' units, for one period at a time.
-pub fn period_units(kpis: &[KpiDef]) -> (Vec<Unit>, Vec<Unit>) {
-    let shapes: Vec<Option<Shape>> = kpis.iter().map(|k| shape(&k.sql)).collect();
-    let by_period = |s: &Shape| BY_PERIOD.contains(&s.table.as_str());
-    let together: Vec<Unit> = fused_units(&shapes, by_period, 1, true)
-        .into_iter()
-        .map(|(_, u)| u)
-        .collect();
-    let taken: Vec<usize> = together.iter().flat_map(Unit::members).collect();
-    let others = with_the_rest(
-        kpis.len(),
-        fused_units(&shapes, |s| !by_period(s), 2, false),
-    )
-    .into_iter()
-    .filter(|u| !matches!(u, Unit::Alone(i) if taken.contains(i)))
-    .collect();
-    (together, others)
-}
-
-/// The KPIs of `shapes` that `pick` takes, fused by table and key where a group has at
-/// least `least` members; each unit with its first KPI. With `periods`, the statements
-/// read every period at once ([`period_units`]).
-fn fused_units(
-    shapes: &[Option<Shape>],
-    pick: impl Fn(&Shape) -> bool,
-    least: usize,
-    periods: bool,
-) -> Vec<(usize, Unit)> {
+/// The KPIs of `shapes`, fused by table and key where a group has two members or more;
+/// each unit with its first KPI.
+fn fused_units(shapes: &[Option<Shape>]) -> Vec<(usize, Unit)> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, s) in shapes.iter().enumerate() {
-        if let Some(s) = s.as_ref().filter(|s| pick(s)) {
+        if let Some(s) = s {
             groups
                 .entry((s.table.clone(), s.key.value.to_lowercase()))
                 .or_default()
@@ -143,10 +109,10 @@ fn fused_units(
     }
     groups
         .into_values()
-        .filter(|members| members.len() >= least)
+        .filter(|members| members.len() >= 2)
         .map(|members| {
             let shapes: Vec<&Shape> = members.iter().filter_map(|&i| shapes[i].as_ref()).collect();
-            let sql = fused_sql(&shapes, periods);
+            let sql = fused_sql(&shapes);
             (members[0], Unit::Fused { sql, members })
         })
         .collect()
@@ -251,7 +217,7 @@ fn shape(sql: &str) -> Option<Shape> {
         return None;
     }
     let mut fits = true;
-    // A subquery may read another table (the period, say): not this shape.
+    // A subquery reads another table (the period, say): not this shape of one table.
     for e in shape.items.iter().map(|(e, _)| e).chain(&shape.predicate) {
         let mut e = e.clone();
         let _ = visit_expressions_mut(&mut e, |x| {
@@ -288,18 +254,12 @@ fn shape(sql: &str) -> Option<Shape> {
 /// The scalar functions a fused KPI's expressions may use around its aggregates.
 const SCALARS: [&str; 6] = ["coalesce", "round", "abs", "nullif", "greatest", "least"];
 
-/// The one statement of `shapes` (same table and key) — see the module's docs. With
-/// `periods`, over `__<table>_periods` under the table's name, grouped by its period
-/// `__p` as well.
-fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
+/// The one statement of `shapes` (same table and key) — see the module's docs.
+fn fused_sql(shapes: &[&Shape]) -> String {
     let quoted = |s: String| Ident::with_quote('"', s);
     let key = &shapes[0].key;
     let mut inner: Vec<String> = vec![format!("{key} AS {}", quoted("__k".into()))];
     let mut outer: Vec<String> = vec![quoted("__k".into()).to_string()];
-    if periods {
-        inner.insert(0, quoted("__p".into()).to_string());
-        outer.insert(0, quoted("__p".into()).to_string());
-    }
     let mut predicates: Vec<Option<&Expr>> = Vec::new();
     // Percentiles of the same values under the same filter, taken by two KPIs or more:
     // gathered once, by one `appraise_percentiles` ([`crate::percentile`]).
@@ -351,19 +311,11 @@ fn fused_sql(shapes: &[&Shape], periods: bool) -> String {
     } else {
         String::new()
     };
-    let table = &shapes[0].table;
-    let (from, group) = if periods {
-        (
-            format!("{} AS {table}", quoted(format!("__{table}_periods"))),
-            format!("{}, {key}", quoted("__p".into())),
-        )
-    } else {
-        (table.clone(), key.to_string())
-    };
     format!(
-        "SELECT {} FROM (SELECT {} FROM {from}{filter} GROUP BY {group}) AS fused",
+        "SELECT {} FROM (SELECT {} FROM {}{filter} GROUP BY {key}) AS fused",
         outer.join(", "),
         inner.join(", "),
+        shapes[0].table,
     )
 }
 
@@ -496,20 +448,17 @@ fn count_star(predicate: Option<Expr>) -> Function {
 }
 
 /// Member `m`'s rows of a fused statement's result: its columns under their own names,
-/// the groups that hold a row of its own; of a statement over several periods, those of
-/// the `period`th.
+/// the groups that hold a row of its own.
 pub(crate) fn member_rows(
     batches: &[datafusion::arrow::array::RecordBatch],
     m: usize,
-    period: Option<i32>,
 ) -> Result<Vec<datafusion::arrow::array::RecordBatch>, crate::Error> {
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{Int32Array, Int64Array, RecordBatch};
-    use datafusion::arrow::compute::kernels::boolean::and;
-    use datafusion::arrow::compute::kernels::cmp::{eq, gt};
-    use datafusion::arrow::compute::{cast, filter_record_batch};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::compute::filter_record_batch;
+    use datafusion::arrow::compute::kernels::cmp::gt;
+    use datafusion::arrow::datatypes::{Field, Schema};
     let missing = |c: &str| datafusion::error::DataFusionError::Internal(format!("no {c}"));
     let prefix = format!("__{m}_");
     let count = format!("__n{m}");
@@ -525,12 +474,7 @@ pub(crate) fn member_rows(
         }
         let own = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
         let n = b.column_by_name(&count).ok_or_else(|| missing(&count))?;
-        let mut kept = gt(n, &Int64Array::new_scalar(0))?;
-        if let Some(n) = period {
-            let p = b.column_by_name("__p").ok_or_else(|| missing("__p"))?;
-            let p = cast(p, &DataType::Int32)?;
-            kept = and(&kept, &eq(&p, &Int32Array::new_scalar(n))?)?;
-        }
+        let kept = gt(n, &Int64Array::new_scalar(0))?;
         out.push(filter_record_batch(&own, &kept)?);
     }
     Ok(out)

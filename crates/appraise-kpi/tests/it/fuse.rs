@@ -10,7 +10,7 @@ use crate::common::root;
 
 /// The built-in KPIs that fuse, by table and key. A KPI leaving this list (its SQL no
 /// longer of the shape) fails the test: it would run on its own again.
-const FUSED: [&[&str]; 4] = [
+const FUSED: [&[&str]; 3] = [
     &["catalog_shareable_ratio", "catalog_unconditional_ratio"],
     &[
         "consumers_served",
@@ -25,7 +25,6 @@ const FUSED: [&[&str]; 4] = [
         "shared_data_reuse_rate",
         "zero_visit_rate",
     ],
-    &["providers_used"],
 ];
 
 #[test]
@@ -40,11 +39,7 @@ fn the_built_in_kpis_that_aggregate_one_table_by_one_key_are_fused() {
             Unit::Alone(_) => None,
         })
         .collect();
-    let want: Vec<Vec<&str>> = FUSED
-        .iter()
-        .filter(|g| g.len() > 1)
-        .map(|g| g.to_vec())
-        .collect();
+    let want: Vec<Vec<&str>> = FUSED.iter().map(|g| g.to_vec()).collect();
     assert_eq!(fused, want);
 }
 
@@ -157,26 +152,11 @@ async fn a_broken_kpi_of_a_fused_statement_fails_under_its_own_name() {
     );
 }
 
-/// The built-in KPIs computed for every period of a trend at once: those of the fused
-/// shape over the exchanges and the services (providers_used too, alone in its group).
+/// A trend's matrices (the period's and the earlier ones, computed or kept) are, bit for
+/// bit, each period's own run with every KPI alone; on the demo and on generated data,
+/// cold and with two earlier periods kept.
 #[test]
-fn the_built_in_kpis_of_the_exchanges_and_services_run_for_every_period_at_once() {
-    let kpis = load_library(&root().join("queries/kpis")).unwrap();
-    let (together, _) = appraise_kpi::fuse::period_units(&kpis);
-    let mut got: Vec<Vec<&str>> = together
-        .iter()
-        .map(|u| u.members().iter().map(|&i| kpis[i].id.as_str()).collect())
-        .collect();
-    got.sort();
-    let want: Vec<Vec<&str>> = FUSED[1..].iter().map(|g| g.to_vec()).collect();
-    assert_eq!(got, want);
-}
-
-/// A trend's matrices computed in one pass (the period and the earlier ones it does not
-/// have kept) are, bit for bit, each period's own run with every KPI alone; on the demo
-/// and on generated data, cold and with one earlier period kept.
-#[test]
-fn a_trend_in_one_pass_gives_every_period_s_own_values_to_the_last_bit() {
+fn a_trend_gives_every_period_s_own_values_to_the_last_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let generated = tmp.path().join("generated");
     appraise_gen::generate(&appraise_gen::GenerateOptions {
@@ -220,9 +200,8 @@ fn a_trend_in_one_pass_gives_every_period_s_own_values_to_the_last_bit() {
             ..EngineOptions::default()
         };
         let engine = Engine::new(&stored, calendar(), &options).unwrap();
-        // Two earlier periods first (three periods in one pass, all kept); then the
-        // trend of three: the period and 2025Q4 computed in one pass, 2026Q2 and 2026Q1
-        // kept.
+        // Two earlier periods first (three periods computed, all kept); then the trend
+        // of three: the period and 2025Q4 computed, 2026Q2 and 2026Q1 kept.
         let first = rt
             .block_on(engine.trend(&current, &earlier[..2], &kpis))
             .unwrap();
