@@ -46,7 +46,7 @@ pub struct EngineOptions {
     /// process; needs the `cluster` feature and a warehouse every executor can read.
     pub cluster: Option<String>,
     /// A folder where the KPI matrices computed over a warehouse are kept, for
-    /// [`Engine::run_cached`].
+    /// [`Engine::trend`].
     pub kpi_cache: Option<std::path::PathBuf>,
     /// The accepted appeals and corrections, applied to the rows as every query reads
     /// them ([`crate::adjust`]).

@@ -153,11 +153,7 @@ impl AggregateUDFImpl for PercentileCont {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(One {
-            values: Vec::new(),
-            fractions: fractions(&args)?,
-            list: false,
-        }))
+        Ok(Box::new(One::new(&args, false)?))
     }
 
     fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
@@ -168,12 +164,7 @@ impl AggregateUDFImpl for PercentileCont {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups {
-            groups: Vec::new(),
-            fractions: fractions(&args)?,
-            list: false,
-            bytes: 0,
-        }))
+        Ok(Box::new(Groups::new(&args, false)?))
     }
 
     fn supports_within_group_clause(&self) -> bool {
@@ -224,11 +215,7 @@ impl AggregateUDFImpl for Percentiles {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(One {
-            values: Vec::new(),
-            fractions: fractions(&args)?,
-            list: true,
-        }))
+        Ok(Box::new(One::new(&args, true)?))
     }
 
     fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
@@ -239,12 +226,7 @@ impl AggregateUDFImpl for Percentiles {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups {
-            groups: Vec::new(),
-            fractions: fractions(&args)?,
-            list: true,
-            bytes: 0,
-        }))
+        Ok(Box::new(Groups::new(&args, true)?))
     }
 }
 
@@ -297,6 +279,17 @@ struct One {
     list: bool,
 }
 
+impl One {
+    /// The accumulator of a call's `args`; with `list`, of `appraise_percentiles`.
+    fn new(args: &AccumulatorArgs, list: bool) -> Result<One> {
+        Ok(One {
+            values: Vec::new(),
+            fractions: fractions(args)?,
+            list,
+        })
+    }
+}
+
 impl Accumulator for One {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let v = values[0].as_primitive::<Float64Type>();
@@ -340,6 +333,16 @@ struct Groups {
 }
 
 impl Groups {
+    /// The accumulator of a call's `args`; with `list`, of `appraise_percentiles`.
+    fn new(args: &AccumulatorArgs, list: bool) -> Result<Groups> {
+        Ok(Groups {
+            groups: Vec::new(),
+            fractions: fractions(args)?,
+            list,
+            bytes: 0,
+        })
+    }
+
     fn push(&mut self, group: usize, value: f64) {
         let g = &mut self.groups[group];
         let before = g.capacity();
