@@ -438,21 +438,8 @@ impl Engine {
     /// Runs `kpis` for `period`, all at once on this session, into the long matrix
     /// (kept in the KPI cache, if there is one).
     pub async fn run(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
-        let keyed = self.cache_key(period, kpis);
-        self.compute_and_keep(period, kpis, keyed).await
-    }
-
-    async fn compute_and_keep(
-        &self,
-        period: &Period,
-        kpis: &[KpiDef],
-        keyed: Option<(&KpiCache, String)>,
-    ) -> Result<KpiMatrix, Error> {
         let matrix = self.compute(period, kpis).await?;
-        if let Some((cache, key)) = keyed {
-            cache.put(&key, &matrix);
-        }
-        Ok(matrix)
+        Ok(self.keep(period, kpis, matrix))
     }
 
     async fn compute(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
