@@ -235,8 +235,8 @@ impl Engine {
             return Ok(None);
         };
         let failed = |source| super::query_failed(kpi, evidence, source);
-        // Only the columns the items read, of the rows kept; grouped here, so that a
-        // percentile is the KPIs' exact one.
+        // Only the columns the items read, of the rows kept; a percentile is the KPIs'
+        // exact one.
         let weight = spec
             .by
             .column()
