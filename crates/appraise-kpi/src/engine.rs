@@ -350,32 +350,20 @@ impl Engine {
             period.last_day,
             &format!("the period {period}"),
         )?;
-        let instants = "SELECT MIN(t), MAX(t) FROM (\
-            SELECT submitted_at AS t FROM share_requests UNION ALL \
-            SELECT decided_at FROM share_requests UNION ALL \
-            SELECT submitted_at FROM services_completed UNION ALL \
-            SELECT completed_at FROM services_completed) AS instants";
-        let Some((lo, hi)) = self.span(instants).await? else {
+        let Some((lo, hi)) = self.span("_at").await? else {
             return Ok(());
         };
-        let day = |us: i64| {
-            chrono::DateTime::from_timestamp_micros(us)
-                .map(|t| t.with_timezone(&self.tz).date_naive())
-        };
-        let around = day(lo)
-            .and_then(|d| d.pred_opt())
-            .zip(day(hi).and_then(|d| d.succ_opt()));
+        let mut local = LocalDates::new(self.tz);
+        let (lo, hi) = (local.date(lo), local.date(hi));
+        let around = date_from_days(lo)
+            .pred_opt()
+            .zip(date_from_days(hi).succ_opt());
         if let Some((first, last)) = around
             && self.calendar.check_covers(first, last, "").is_ok()
         {
             return Ok(());
         }
-        let dates = "SELECT MIN(d), MAX(d) FROM (\
-            SELECT submitted_date AS d FROM share_requests UNION ALL \
-            SELECT decided_date FROM share_requests UNION ALL \
-            SELECT submitted_date FROM services_completed UNION ALL \
-            SELECT completed_date FROM services_completed) AS dates";
-        if let Some((lo, hi)) = self.span(dates).await? {
+        if let Some((lo, hi)) = self.span("_date").await? {
             let (first, last) = (date_from_days(lo as i32), date_from_days(hi as i32));
             self.calendar.check_covers(
                 first,
@@ -386,10 +374,19 @@ impl Engine {
         Ok(())
     }
 
-    /// The two values of `sql`'s one row (`MIN`, `MAX` of dates or instants) as
-    /// integers: days or microseconds since 1970; `None` where there is no value.
-    async fn span(&self, sql: &str) -> Result<Option<(i64, i64)>, Error> {
-        let batches = self.ctx.sql(sql).await?.collect().await?;
+    /// The earliest and latest of the working-day KPIs' instants (`suffix` `_at`, in
+    /// microseconds since 1970) or local dates (`_date`, in days): the submissions and
+    /// decisions of the share requests and the submissions and completions of the
+    /// completed services in scope; `None` where there is none.
+    async fn span(&self, suffix: &str) -> Result<Option<(i64, i64)>, Error> {
+        let sql = format!(
+            "SELECT MIN(x), MAX(x) FROM (\
+             SELECT submitted{suffix} AS x FROM share_requests UNION ALL \
+             SELECT decided{suffix} FROM share_requests UNION ALL \
+             SELECT submitted{suffix} FROM services_completed UNION ALL \
+             SELECT completed{suffix} FROM services_completed) AS span"
+        );
+        let batches = self.ctx.sql(&sql).await?.collect().await?;
         let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
             return Ok(None);
         };

@@ -36,7 +36,7 @@ use datafusion::logical_expr::{
 
 /// The exact `percentile_cont` aggregate, ready to register.
 pub fn percentile_cont() -> AggregateUDF {
-    AggregateUDF::from(PercentileCont::new())
+    AggregateUDF::from(PercentileCont::one())
 }
 
 /// The exact continuous percentile `fraction` (0–1) of `values` (reordered here):
@@ -62,38 +62,46 @@ pub(crate) fn exact(values: &mut [f64], fraction: f64) -> Option<f64> {
     Some(lo + (pos - pos.floor()) * (hi - lo))
 }
 
-/// appraise's `percentile_cont` ([module docs](self)).
+/// appraise's `percentile_cont`, or with `list` `appraise_percentiles` ([module
+/// docs](self)).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PercentileCont {
     signature: Signature,
     aliases: Vec<String>,
+    /// Several fractions, the result a list (`appraise_percentiles`).
+    list: bool,
 }
 
 impl PercentileCont {
-    fn new() -> Self {
+    /// `percentile_cont(p) WITHIN GROUP (ORDER BY x)`.
+    fn one() -> Self {
+        let float = || {
+            datafusion::logical_expr::Coercion::new_implicit(
+                datafusion::logical_expr::TypeSignatureClass::Native(
+                    datafusion::common::types::logical_float64(),
+                ),
+                vec![datafusion::logical_expr::TypeSignatureClass::Numeric],
+                datafusion::common::types::NativeType::Float64,
+            )
+        };
         PercentileCont {
             // (value, fraction), as DataFusion's: WITHIN GROUP (ORDER BY value) puts the
             // ordered value first.
             signature: Signature::one_of(
-                vec![TypeSignature::Coercible(vec![
-                    datafusion::logical_expr::Coercion::new_implicit(
-                        datafusion::logical_expr::TypeSignatureClass::Native(
-                            datafusion::common::types::logical_float64(),
-                        ),
-                        vec![datafusion::logical_expr::TypeSignatureClass::Numeric],
-                        datafusion::common::types::NativeType::Float64,
-                    ),
-                    datafusion::logical_expr::Coercion::new_implicit(
-                        datafusion::logical_expr::TypeSignatureClass::Native(
-                            datafusion::common::types::logical_float64(),
-                        ),
-                        vec![datafusion::logical_expr::TypeSignatureClass::Numeric],
-                        datafusion::common::types::NativeType::Float64,
-                    ),
-                ])],
+                vec![TypeSignature::Coercible(vec![float(), float()])],
                 Volatility::Immutable,
             ),
             aliases: vec!["quantile_cont".into()],
+            list: false,
+        }
+    }
+
+    /// `appraise_percentiles(x, p1, p2, …)`.
+    fn several() -> Self {
+        PercentileCont {
+            signature: Signature::user_defined(Volatility::Immutable),
+            aliases: Vec::new(),
+            list: true,
         }
     }
 }
@@ -128,7 +136,11 @@ fn fractions(args: &AccumulatorArgs) -> Result<Vec<f64>> {
 
 impl AggregateUDFImpl for PercentileCont {
     fn name(&self) -> &str {
-        "percentile_cont"
+        if self.list {
+            "appraise_percentiles"
+        } else {
+            "percentile_cont"
+        }
     }
 
     fn aliases(&self) -> &[String] {
@@ -139,66 +151,8 @@ impl AggregateUDFImpl for PercentileCont {
         &self.signature
     }
 
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let item = Field::new_list_field(DataType::Float64, true);
-        Ok(vec![Arc::new(Field::new(
-            format_state_name(args.name, "percentile_cont"),
-            DataType::List(Arc::new(item)),
-            true,
-        ))])
-    }
-
-    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(One::new(&args, false)?))
-    }
-
-    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
-        true
-    }
-
-    fn create_groups_accumulator(
-        &self,
-        args: AccumulatorArgs,
-    ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups::new(&args, false)?))
-    }
-
-    fn supports_within_group_clause(&self) -> bool {
-        true
-    }
-}
-
-/// `appraise_percentiles`, ready to register ([module docs](self)).
-pub fn percentiles() -> AggregateUDF {
-    AggregateUDF::from(Percentiles {
-        signature: Signature::user_defined(Volatility::Immutable),
-    })
-}
-
-/// Several exact percentiles of the same values, as a list ([module docs](self)).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Percentiles {
-    signature: Signature,
-}
-
-/// The list type of `appraise_percentiles`' result.
-fn fractions_list() -> DataType {
-    DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
-}
-
-impl AggregateUDFImpl for Percentiles {
-    fn name(&self) -> &str {
-        "appraise_percentiles"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
+    /// `appraise_percentiles`' arguments (its signature is its own): a number, then
+    /// one or more fractions, all as floats.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         if arg_types.len() < 2 || !arg_types.iter().all(DataType::is_numeric) {
             return plan_err!("appraise_percentiles: a number, then one or more fractions");
@@ -207,15 +161,23 @@ impl AggregateUDFImpl for Percentiles {
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(fractions_list())
+        Ok(if self.list {
+            DataType::List(float_item())
+        } else {
+            DataType::Float64
+        })
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        PercentileCont::new().state_fields(args)
+        Ok(vec![Arc::new(Field::new(
+            format_state_name(args.name, "percentile_cont"),
+            DataType::List(float_item()),
+            true,
+        ))])
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(One::new(&args, true)?))
+        Ok(Box::new(One::new(&args, self.list)?))
     }
 
     fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
@@ -226,8 +188,22 @@ impl AggregateUDFImpl for Percentiles {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(Groups::new(&args, true)?))
+        Ok(Box::new(Groups::new(&args, self.list)?))
     }
+
+    fn supports_within_group_clause(&self) -> bool {
+        !self.list
+    }
+}
+
+/// `appraise_percentiles`, ready to register ([module docs](self)).
+pub fn percentiles() -> AggregateUDF {
+    AggregateUDF::from(PercentileCont::several())
+}
+
+/// The item of a list of floats (a state's values, `appraise_percentiles`' result).
+fn float_item() -> FieldRef {
+    Arc::new(Field::new_list_field(DataType::Float64, true))
 }
 
 /// The result of values `v` (reordered) for `fractions`: the one percentile, or with
@@ -238,7 +214,7 @@ fn result_of(v: &mut [f64], fractions: &[f64], list: bool) -> ScalarValue {
     }
     let each: Float64Array = fractions.iter().map(|&f| exact(v, f)).collect();
     ScalarValue::List(Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        float_item(),
         OffsetBuffer::from_lengths([each.len()]),
         Arc::new(each),
         None,
@@ -263,7 +239,7 @@ fn as_list(groups: Vec<Vec<f64>>) -> ArrayRef {
     }
     let values: Vec<f64> = groups.into_iter().flatten().collect();
     Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        float_item(),
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         Arc::new(Float64Array::from(values)),
         None,
@@ -406,7 +382,7 @@ impl GroupsAccumulator for Groups {
             .map(|g| result_of(g, &fractions, list))
             .collect();
         let data_type = if list {
-            fractions_list()
+            DataType::List(float_item())
         } else {
             DataType::Float64
         };
