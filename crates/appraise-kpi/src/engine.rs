@@ -435,46 +435,32 @@ impl Engine {
     /// Runs `kpis` for `period`, all at once on this session, into the long matrix
     /// (kept in the KPI cache, if there is one).
     pub async fn run(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
-        let matrix = self.compute(period, kpis).await?;
+        let matrix = self.compute(period, kpis, true).await?;
         Ok(self.keep(period, kpis, matrix))
     }
 
-    async fn compute(&self, period: &Period, kpis: &[KpiDef]) -> Result<KpiMatrix, Error> {
+    /// `kpis` for `period`, each fused unit and KPI at once; the calendar checked first
+    /// where `check_calendar` (else the caller has).
+    async fn compute(
+        &self,
+        period: &Period,
+        kpis: &[KpiDef],
+        check_calendar: bool,
+    ) -> Result<KpiMatrix, Error> {
         self.scope(Some(period))?;
-        if kpis.iter().any(KpiDef::uses_calendar) {
+        if check_calendar && kpis.iter().any(KpiDef::uses_calendar) {
             let t = std::time::Instant::now();
             self.check_calendar(period).await?;
-            tracing::debug!(period = %period, seconds = t.elapsed().as_secs_f64(), "calendar checked");
+            let seconds = t.elapsed().as_secs_f64();
+            tracing::debug!(period = %period, seconds, "calendar checked");
         }
+        let units = self.units(kpis);
         let mut results: Vec<HashMap<String, KpiValue>> = vec![HashMap::new(); kpis.len()];
-        self.run_units(kpis, &self.units(kpis), &mut results)
-            .await?;
-        Ok(self.matrix(period, kpis, results))
-    }
-
-    /// Runs `units` of `kpis` on the tables as scoped, at once, each KPI's rows into
-    /// `results` at its index.
-    async fn run_units(
-        &self,
-        kpis: &[KpiDef],
-        units: &[crate::fuse::Unit],
-        results: &mut [HashMap<String, KpiValue>],
-    ) -> Result<(), Error> {
         let done =
             futures::future::try_join_all(units.iter().map(|u| self.run_unit(kpis, u))).await?;
         for (i, rows) in done.into_iter().flatten() {
             results[i] = rows;
         }
-        Ok(())
-    }
-
-    /// The long matrix of `period` from each KPI's rows: every department for every KPI.
-    fn matrix(
-        &self,
-        period: &Period,
-        kpis: &[KpiDef],
-        results: Vec<HashMap<String, KpiValue>>,
-    ) -> KpiMatrix {
         let mut values = Vec::with_capacity(kpis.len() * self.departments.len());
         for (kpi, rows) in kpis.iter().zip(results) {
             for d in &self.departments {
@@ -491,10 +477,10 @@ impl Engine {
                 values.push(v);
             }
         }
-        KpiMatrix {
+        Ok(KpiMatrix {
             period: period.clone(),
             values,
-        }
+        })
     }
 
     /// The matrices of a trend: `current`'s, computed, and those of the `earlier`
@@ -565,16 +551,8 @@ impl Engine {
     ) -> Result<Vec<KpiMatrix>, Error> {
         let mut out = Vec::with_capacity(periods.len());
         for (n, p) in periods.iter().enumerate() {
-            let m = if n == 0 {
-                self.run(p, kpis).await?
-            } else {
-                self.scope(Some(p))?;
-                let mut results = vec![HashMap::new(); kpis.len()];
-                self.run_units(kpis, &self.units(kpis), &mut results)
-                    .await?;
-                self.keep(p, kpis, self.matrix(p, kpis, results))
-            };
-            out.push(m);
+            let matrix = self.compute(p, kpis, n == 0).await?;
+            out.push(self.keep(p, kpis, matrix));
         }
         Ok(out)
     }
