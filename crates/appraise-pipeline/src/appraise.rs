@@ -107,7 +107,7 @@ pub fn appraise(
         }
     }
     // The period appraised is always computed; earlier ones may come from the cache,
-    // the others are computed with it in one pass.
+    // the others are computed after it, one period after another.
     let before: Vec<Period> = periods
         .iter()
         .rev()
